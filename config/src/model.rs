@@ -1,0 +1,423 @@
+//! Validated domain model: what the rest of driftvakt sees after `load` succeeded.
+//!
+//! Every type here is already checked: ids are unique, templates are expanded, addresses are
+//! protocol addresses (0-based, after the connection's `address_base` was applied), and every
+//! point's registers fit the Modbus address space.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A whole validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The site (one hospital, or one building-automation network of it).
+    pub site: Site,
+    /// Embedded store settings.
+    pub store: StoreSettings,
+    /// Modbus connections (a TCP device or a serial gateway reached over TCP).
+    pub connections: Vec<Connection>,
+    /// Devices, each behind one connection, templates already expanded.
+    pub devices: Vec<Device>,
+}
+
+impl Config {
+    /// Every point of every device, in configuration order.
+    pub fn points(&self) -> impl Iterator<Item = (&Device, &Point)> {
+        self.devices.iter().flat_map(|d| d.points.iter().map(move |p| (d, p)))
+    }
+
+    /// The connection a device sits behind.
+    pub fn connection_of(&self, device: &Device) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.id == device.connection)
+    }
+}
+
+/// The site this daemon watches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    /// Short id used in series and topics, e.g. `referenssjukhuset`.
+    pub id: String,
+    /// Human name, e.g. "Referenssjukhuset".
+    pub name: String,
+    /// IANA time zone for operator screens and reports, default `Europe/Stockholm`.
+    pub timezone: String,
+}
+
+/// Embedded store (SQLite) settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreSettings {
+    /// Days raw readings are kept; 1-minute rollups outlive them.
+    pub raw_retention_days: u32,
+    /// Days 1-minute rollups are kept; 0 means forever.
+    pub rollup_retention_days: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self { raw_retention_days: 30, rollup_retention_days: 0 }
+    }
+}
+
+/// How Modbus frames travel over the TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Modbus TCP (MBAP header).
+    Tcp,
+    /// RTU frames (with CRC) tunnelled through a transparent serial-to-TCP gateway.
+    RtuOverTcp,
+}
+
+/// One TCP connection: a Modbus TCP device or a serial gateway.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    /// Unique id, referenced by devices.
+    pub id: String,
+    /// Frame format on the wire.
+    pub framing: Framing,
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port (502 by default).
+    pub port: u16,
+    /// Time allowed for one request/response (and for connecting).
+    pub timeout: Duration,
+    /// Pause after each response before the next request on this connection.
+    pub pause_between_requests: Duration,
+    /// Pause after connecting before the first request (slow gateways).
+    pub pause_after_connect: Duration,
+    /// Max registers per read (protocol limit 125).
+    pub max_registers_per_read: u16,
+    /// Max bits per coil / discrete-input read (protocol limit 2000).
+    pub max_bits_per_read: u16,
+    /// Max unused registers (or bits) a read may span to join two points.
+    pub max_gap_registers: u16,
+    /// Requests in flight at once on this connection (1 = strictly serial, the default).
+    pub max_requests_in_flight: u16,
+    /// Address base of the vendor's register list (0 or 1); already applied to point addresses.
+    pub address_base: u8,
+    /// Switches for odd devices.
+    pub workarounds: Workarounds,
+}
+
+/// Switches for odd devices, grouped so that the normal path stays clean.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Workarounds {
+    /// Read one register (or bit) per request: devices that answer multi-register reads wrongly.
+    pub single_register_reads: bool,
+    /// Close the TCP connection after each poll cycle (gateways that allow one master only).
+    pub close_after_cycle: bool,
+}
+
+/// A device behind a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// Unique id, e.g. `g1`; prefixes its point ids.
+    pub id: String,
+    /// Human name, e.g. "Reservkraftaggregat 1".
+    pub name: String,
+    /// Id of the connection it sits behind.
+    pub connection: String,
+    /// Modbus unit id (slave address).
+    pub unit_id: u8,
+    /// Time between poll cycles.
+    pub poll_interval: Duration,
+    /// Template it was instantiated from, if any.
+    pub template: Option<String>,
+    /// Its points (template points first, then the device's own).
+    pub points: Vec<Point>,
+}
+
+/// A named value read from a device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Full id `device.point`, unique in the site, e.g. `g1.fuel_level`.
+    pub id: String,
+    /// Human name in Swedish, e.g. "Bränslenivå".
+    pub name: String,
+    /// Utility system it belongs to.
+    pub system: System,
+    /// Engineering unit after scaling, e.g. `l`, `kW`, `°C` (empty for unitless).
+    pub unit: String,
+    /// Where and how it is read.
+    pub source: ModbusSource,
+    /// Multiplier applied to the raw value (after sentinel check).
+    pub scale: f64,
+    /// Added after scaling: `value = raw * scale + offset`.
+    pub offset: f64,
+    /// Raw values that mean "no valid value" (checked before scaling).
+    pub sentinels: Vec<Sentinel>,
+    /// Texts for the states of a multistate point (raw integer → text), e.g. 0 → "stopp".
+    pub states: BTreeMap<i64, String>,
+}
+
+impl Point {
+    /// The point's kind, derived from its type and states.
+    pub fn kind(&self) -> PointKind {
+        match self.source.data_type {
+            DataType::Bool | DataType::Bit(_) => PointKind::Binary,
+            DataType::String { .. } => PointKind::Text,
+            _ if !self.states.is_empty() => PointKind::Multistate,
+            _ => PointKind::Analog,
+        }
+    }
+
+    /// The id of the point inside its device (`fuel_level` for `g1.fuel_level`).
+    pub fn local_id(&self) -> &str {
+        self.id.split_once('.').map_or(self.id.as_str(), |(_, l)| l)
+    }
+}
+
+/// What kind of value a point carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointKind {
+    /// A measured number.
+    Analog,
+    /// On/off.
+    Binary,
+    /// An enumerated state with texts.
+    Multistate,
+    /// A text (string registers).
+    Text,
+}
+
+/// Utility systems, as Swedish hospital property management names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum System {
+    /// Reserve power: generators, transfer switches, UPS, diesel.
+    Reservkraft,
+    /// Normal power distribution.
+    El,
+    /// Water, reserve water, booster pumps.
+    Vatten,
+    /// Heating, district heating.
+    Varme,
+    /// Ventilation, air handling units.
+    Ventilation,
+    /// Cooling.
+    Kyla,
+    /// Medical gases (oxygen, medical air, vacuum).
+    MedicinskaGaser,
+    /// Fuel stocks that are not part of a generator set.
+    Bransle,
+    /// Anything else.
+    Ovrigt,
+}
+
+impl System {
+    /// Every system, in the order operator screens list them.
+    pub const ALL: [System; 9] = [
+        System::Reservkraft,
+        System::El,
+        System::Vatten,
+        System::Varme,
+        System::Ventilation,
+        System::Kyla,
+        System::MedicinskaGaser,
+        System::Bransle,
+        System::Ovrigt,
+    ];
+
+    /// The configuration keyword, also used as a tag in series.
+    pub fn key(self) -> &'static str {
+        match self {
+            System::Reservkraft => "reservkraft",
+            System::El => "el",
+            System::Vatten => "vatten",
+            System::Varme => "värme",
+            System::Ventilation => "ventilation",
+            System::Kyla => "kyla",
+            System::MedicinskaGaser => "medicinska_gaser",
+            System::Bransle => "bränsle",
+            System::Ovrigt => "övrigt",
+        }
+    }
+
+    /// Parse a configuration keyword (ASCII spellings `varme`, `bransle`, `ovrigt` accepted).
+    pub fn from_key(s: &str) -> Option<System> {
+        Some(match s {
+            "reservkraft" => System::Reservkraft,
+            "el" => System::El,
+            "vatten" => System::Vatten,
+            "värme" | "varme" => System::Varme,
+            "ventilation" => System::Ventilation,
+            "kyla" => System::Kyla,
+            "medicinska_gaser" => System::MedicinskaGaser,
+            "bränsle" | "bransle" => System::Bransle,
+            "övrigt" | "ovrigt" => System::Ovrigt,
+            _ => return None,
+        })
+    }
+
+    /// Label for operator screens in Swedish.
+    pub fn label_sv(self) -> &'static str {
+        match self {
+            System::Reservkraft => "Reservkraft",
+            System::El => "El",
+            System::Vatten => "Vatten",
+            System::Varme => "Värme",
+            System::Ventilation => "Ventilation",
+            System::Kyla => "Kyla",
+            System::MedicinskaGaser => "Medicinska gaser",
+            System::Bransle => "Bränsle",
+            System::Ovrigt => "Övrigt",
+        }
+    }
+
+    /// Label for operator screens in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            System::Reservkraft => "Reserve power",
+            System::El => "Electricity",
+            System::Vatten => "Water",
+            System::Varme => "Heating",
+            System::Ventilation => "Ventilation",
+            System::Kyla => "Cooling",
+            System::MedicinskaGaser => "Medical gases",
+            System::Bransle => "Fuel",
+            System::Ovrigt => "Other",
+        }
+    }
+}
+
+/// Modbus data tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    /// Coils (FC1), bits.
+    Coil,
+    /// Discrete inputs (FC2), bits.
+    DiscreteInput,
+    /// Input registers (FC4).
+    InputRegister,
+    /// Holding registers (FC3).
+    HoldingRegister,
+}
+
+impl Table {
+    /// Whether the table holds single bits rather than 16-bit registers.
+    pub fn is_bits(self) -> bool {
+        matches!(self, Table::Coil | Table::DiscreteInput)
+    }
+}
+
+/// How a value is encoded in registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    /// A coil or discrete input; or a register that is 0/non-zero.
+    Bool,
+    /// One bit (0 = least significant) of a 16-bit register.
+    Bit(u8),
+    /// Unsigned 16 bit.
+    U16,
+    /// Signed 16 bit.
+    I16,
+    /// Unsigned 32 bit (2 registers).
+    U32,
+    /// Signed 32 bit (2 registers).
+    I32,
+    /// Unsigned 64 bit (4 registers).
+    U64,
+    /// Signed 64 bit (4 registers).
+    I64,
+    /// IEEE 754 single (2 registers).
+    F32,
+    /// IEEE 754 double (4 registers).
+    F64,
+    /// Text of `registers` registers, two ASCII bytes each, NULs and trailing spaces trimmed.
+    String {
+        /// Length in registers.
+        registers: u16,
+    },
+}
+
+impl DataType {
+    /// How many registers (or bits, for bit tables) the value occupies.
+    pub fn width(self) -> u16 {
+        match self {
+            DataType::Bool | DataType::Bit(_) | DataType::U16 | DataType::I16 => 1,
+            DataType::U32 | DataType::I32 | DataType::F32 => 2,
+            DataType::U64 | DataType::I64 | DataType::F64 => 4,
+            DataType::String { registers } => registers,
+        }
+    }
+}
+
+/// Byte and word order of multi-byte values, named after where bytes A (most significant)
+/// to D land. `Abcd` = big-endian, high word first (GenComm); `Cdab` = low word first;
+/// `Badc` = bytes swapped within each word; `Dcba` = little-endian.
+/// For 64-bit values the pattern extends (ABCDEFGH, GHEFCDAB, BADCFEHG, HGFEDCBA);
+/// for strings only the byte swap (BADC/DCBA) matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WordOrder {
+    /// Big-endian, high word first.
+    #[default]
+    Abcd,
+    /// Low word first, bytes big-endian in each word.
+    Cdab,
+    /// High word first, bytes swapped in each word.
+    Badc,
+    /// Little-endian.
+    Dcba,
+}
+
+/// Where a point is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModbusSource {
+    /// Table (function code).
+    pub table: Table,
+    /// Protocol address (0-based, base already applied).
+    pub address: u16,
+    /// Encoding.
+    pub data_type: DataType,
+    /// Byte/word order.
+    pub order: WordOrder,
+}
+
+impl ModbusSource {
+    /// The last address the value occupies.
+    pub fn last_address(&self) -> u16 {
+        self.address + self.data_type.width() - 1
+    }
+}
+
+/// A raw value that means "no valid value".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentinel {
+    /// The raw integer as read (already sign-extended for signed types), e.g. 65535 for u16 or -1 for i16.
+    pub raw: i128,
+    /// What it means.
+    pub meaning: SentinelMeaning,
+}
+
+/// Why a sentinel value is not a measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentinelMeaning {
+    /// Not implemented / not available.
+    NotAvailable,
+    /// Above the measuring range.
+    OverRange,
+    /// Below the measuring range.
+    UnderRange,
+    /// Transducer / sensor fault, bad data.
+    SensorFault,
+}
+
+/// A secret taken from the environment or a file, never written inline in the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// Read from this environment variable.
+    Env(String),
+    /// Read from this file (trailing newline trimmed).
+    File(std::path::PathBuf),
+}
+
+impl Secret {
+    /// Resolve the secret now.
+    pub fn resolve(&self) -> Result<String, String> {
+        match self {
+            Secret::Env(var) => std::env::var(var)
+                .map_err(|_| format!("environment variable {var} is not set")),
+            Secret::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+                .map_err(|e| format!("cannot read secret file {}: {e}", path.display())),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Protocol drivers and the plant simulator.
+//!
+//! Drivers turn a device's configured points into [`Reading`]s; they know nothing of sinks,
+//! rules or reports. The simulator is the only server side of any protocol in driftvakt.
+
+pub mod modbus;
+pub mod reading;
+pub mod sim;
+
+pub use reading::{Quality, Reading, Value};

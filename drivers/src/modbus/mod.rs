@@ -1,0 +1,1 @@
+//! Modbus client: request planning, decoding, polling.

@@ -1,0 +1,99 @@
+//! What every driver produces: a value with its time and quality.
+
+use std::sync::Arc;
+
+/// Quality of one reading. Travels with every value so reports can say how much was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Quality {
+    /// A valid value read from the device just now.
+    Good = 0,
+    /// The last value is too old to trust (no fresh sample within the expected time).
+    Stale = 1,
+    /// No answer: connection down, timeout, gateway target did not respond.
+    CommFail = 2,
+    /// The device answered with an error (Modbus exception) or reported a sensor fault.
+    DeviceFault = 3,
+    /// The device says the value is not available (unimplemented sentinel).
+    NotAvailable = 4,
+    /// The device says the value is outside its measuring range (over/under-range sentinel).
+    OutOfRange = 5,
+}
+
+impl Quality {
+    /// Stable integer code used in the store.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Inverse of [`Quality::code`].
+    pub fn from_code(code: u8) -> Option<Quality> {
+        Some(match code {
+            0 => Quality::Good,
+            1 => Quality::Stale,
+            2 => Quality::CommFail,
+            3 => Quality::DeviceFault,
+            4 => Quality::NotAvailable,
+            5 => Quality::OutOfRange,
+            _ => return None,
+        })
+    }
+
+    /// Stable keyword (logs, exports, series).
+    pub fn key(self) -> &'static str {
+        match self {
+            Quality::Good => "good",
+            Quality::Stale => "stale",
+            Quality::CommFail => "comm_fail",
+            Quality::DeviceFault => "device_fault",
+            Quality::NotAvailable => "not_available",
+            Quality::OutOfRange => "out_of_range",
+        }
+    }
+
+    /// Swedish text for operator screens.
+    pub fn label_sv(self) -> &'static str {
+        match self {
+            Quality::Good => "god",
+            Quality::Stale => "inaktuell",
+            Quality::CommFail => "kommunikationsfel",
+            Quality::DeviceFault => "enhetsfel",
+            Quality::NotAvailable => "ej tillgänglig",
+            Quality::OutOfRange => "utanför mätområde",
+        }
+    }
+}
+
+/// A decoded value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A number after scale and offset (also multistate raw codes).
+    Number(f64),
+    /// On/off.
+    Bool(bool),
+    /// Text from string registers.
+    Text(String),
+}
+
+impl Value {
+    /// Numeric view: numbers as is, booleans as 0/1, text has none.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(v) => Some(*v),
+            Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            Value::Text(_) => None,
+        }
+    }
+}
+
+/// One reading of one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// Full point id, `device.point`.
+    pub point: Arc<str>,
+    /// When the response arrived, UTC milliseconds since the Unix epoch.
+    pub time_ms: i64,
+    /// The value; `None` unless the device gave one (bad qualities carry no substitute value).
+    pub value: Option<Value>,
+    /// Quality of this reading.
+    pub quality: Quality,
+}

@@ -1,0 +1,1 @@
+//! The reference-hospital plant simulator (server side).
