@@ -147,6 +147,9 @@ pub struct Point {
     pub sentinels: Vec<Sentinel>,
     /// Texts for the states of a multistate point (raw integer → text), e.g. 0 → "stopp".
     pub states: BTreeMap<i64, String>,
+    /// Short label when the point appears on the operator's status line (e.g. "G1", "diesel");
+    /// `None` keeps it off the status line.
+    pub status_label: Option<String>,
 }
 
 impl Point {

@@ -1,1 +1,43 @@
-fn main() {}
+//! The `driftvakt` binary.
+
+mod cli;
+mod cmd;
+mod pipeline;
+mod status;
+mod store;
+mod timefmt;
+
+use anyhow::Result;
+use clap::Parser;
+use cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = Cli::parse();
+    let quiet_default = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
+    let filter = EnvFilter::try_from_env("DRIFTVAKT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(if quiet_default { "warn" } else { "info" }));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let code = match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(command: Command) -> Result<i32> {
+    let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    match command {
+        Command::Check(args) => Ok(cmd::check::run(&args)),
+        Command::Export(args) => cmd::export::run(&args).map(|()| 0),
+        Command::Run(args) => runtime()?.block_on(cmd::run::run(&args)).map(|()| 0),
+        Command::Demo(args) => runtime()?.block_on(cmd::demo::run(&args)).map(|()| 0),
+        Command::Sim(args) => runtime()?.block_on(cmd::sim::run(&args)).map(|()| 0),
+        Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),
+        Command::Bench(args) => runtime()?.block_on(cmd::bench::run(&args)).map(|()| 0),
+    }
+}

@@ -1,0 +1,199 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// driftvakt watches a hospital's utilities: reserve power, water, heating, ventilation.
+#[derive(Debug, Parser)]
+#[command(name = "driftvakt", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate configuration files; reports every error at once.
+    Check(CheckArgs),
+    /// Run the daemon: poll every device and store every reading.
+    Run(RunArgs),
+    /// Run the reference hospital (simulator) and the daemon together, with a live status.
+    Demo(DemoArgs),
+    /// Run the reference-hospital simulator alone, serving Modbus TCP.
+    Sim(SimArgs),
+    /// Read raw registers from a device and print every plausible decoding (commissioning).
+    Probe(ProbeArgs),
+    /// Export stored readings of one point as CSV or JSON.
+    Export(ExportArgs),
+    /// Measure throughput, reads per cycle and memory against the simulator.
+    Bench(BenchArgs),
+}
+
+/// `driftvakt check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Configuration files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// `driftvakt run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Configuration file.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Data directory (the embedded store lives here).
+    #[arg(long)]
+    pub data: PathBuf,
+}
+
+/// `driftvakt demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scenario: normal, blackout, fuel_leak, gateway_down.
+    #[arg(long, default_value = "blackout")]
+    pub scenario: String,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Stop by itself after this long (e.g. 60s, 5m); default: until Ctrl-C.
+    #[arg(long = "for")]
+    pub run_for: Option<String>,
+    /// Data directory; default: a fresh temporary directory, removed afterwards.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Language of the status screen.
+    #[arg(long, value_enum, default_value_t = Lang::Sv)]
+    pub lang: Lang,
+}
+
+/// `driftvakt sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Scenario: normal, blackout, fuel_leak, gateway_down.
+    #[arg(long, default_value = "normal")]
+    pub scenario: String,
+    /// First TCP port: gateway `stallverk` listens here, `fastighet` on the next (0 = any free).
+    #[arg(long, default_value_t = 15020)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Write the tally of received Modbus function codes (JSON) to this file on exit.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+}
+
+/// Modbus tables as named on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TableArg {
+    /// Coils (FC1).
+    Coil,
+    /// Discrete inputs (FC2).
+    Discrete,
+    /// Input registers (FC4).
+    Input,
+    /// Holding registers (FC3).
+    Holding,
+}
+
+/// `driftvakt probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Device or gateway host.
+    #[arg(long)]
+    pub host: String,
+    /// TCP port.
+    #[arg(long, default_value_t = 502)]
+    pub port: u16,
+    /// Unit id (slave address).
+    #[arg(long, default_value_t = 1)]
+    pub unit: u8,
+    /// Table to read.
+    #[arg(long, value_enum, default_value_t = TableArg::Holding)]
+    pub table: TableArg,
+    /// Protocol address (0-based) of the first register.
+    #[arg(long)]
+    pub address: u16,
+    /// Number of registers (or bits).
+    #[arg(long, default_value_t = 2)]
+    pub count: u16,
+    /// RTU framing through a transparent serial gateway instead of Modbus TCP.
+    #[arg(long)]
+    pub rtu_over_tcp: bool,
+    /// Timeout in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// `driftvakt export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Data directory.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Point id (`device.point`); see `--list`.
+    #[arg(long, required_unless_present = "list")]
+    pub point: Option<String>,
+    /// List the point ids in the store and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Start (inclusive): RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-2h`. Default: everything.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End (exclusive), same forms. Default: now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Export the 1-minute rollups (min, max, mean, counts) instead of raw readings.
+    #[arg(long)]
+    pub rollup: bool,
+    /// Time zone for parsing local times (default Europe/Stockholm).
+    #[arg(long, default_value = "Europe/Stockholm")]
+    pub tz: String,
+}
+
+/// `driftvakt bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Seconds of sustained polling to measure.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Generator devices polled (each on its own connection to the simulator).
+    #[arg(long, default_value_t = 40)]
+    pub devices: usize,
+    /// Poll interval of every bench device, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub interval_ms: u64,
+}
+
+/// Operator-facing language.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Svenska.
+    #[default]
+    Sv,
+    /// English.
+    En,
+}

@@ -1,0 +1,129 @@
+//! `driftvakt demo`: the reference hospital (simulator) and the daemon on loopback, with a live
+//! status per system. The one command a new user runs first.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use driftvakt_config::model::Config;
+use driftvakt_drivers::sim::{self, Scenario, SimOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{DemoArgs, Lang};
+use crate::pipeline::{Pipeline, shutdown_signal};
+use crate::status;
+use crate::store::writer::now_ms;
+use crate::timefmt::{local_hms, number_sv, parse_duration};
+
+/// The bundled demo configuration (the reference hospital).
+pub const DEMO_CONFIG: &str = include_str!("../../../config/examples/reference-hospital.toml");
+/// Name shown in diagnostics of the bundled configuration.
+pub const DEMO_CONFIG_NAME: &str = "config/examples/reference-hospital.toml";
+
+/// How often the status is printed when stdout is not a terminal.
+const PLAIN_EVERY: Duration = Duration::from_secs(2);
+
+/// Load the bundled demo configuration and point its connections at the simulator's gateways.
+pub fn demo_config(gateways: &[(String, std::net::SocketAddr)]) -> Result<Config> {
+    let loaded = driftvakt_config::parse_str(DEMO_CONFIG, DEMO_CONFIG_NAME);
+    let Some(mut config) = loaded.config else {
+        let errs: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
+        bail!("the bundled demo configuration is invalid:\n{}", errs.join("\n"));
+    };
+    for conn in &mut config.connections {
+        let (_, addr) = gateways
+            .iter()
+            .find(|(id, _)| *id == conn.id)
+            .ok_or_else(|| anyhow!("the simulator has no gateway for connection {}", conn.id))?;
+        conn.host = addr.ip().to_string();
+        conn.port = addr.port();
+    }
+    Ok(config)
+}
+
+/// Run the demo.
+pub async fn run(args: &DemoArgs) -> Result<()> {
+    let scenario: Scenario = args.scenario.parse().map_err(|e| anyhow!("--scenario: {e}"))?;
+    let run_for = args.run_for.as_deref().map(parse_duration).transpose().context("--for")?;
+    let sv = args.lang == Lang::Sv;
+
+    let cancel = CancellationToken::new();
+    let opts = SimOptions { scenario, speed: args.speed, bind: [127, 0, 0, 1].into(), base_port: 0 };
+    let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
+    let config = demo_config(&sim.gateways)?;
+
+    let (data_dir, _temp): (PathBuf, Option<tempfile::TempDir>) = match &args.data {
+        Some(d) => (d.clone(), None),
+        None => {
+            let t = tempfile::Builder::new().prefix("driftvakt-demo-").tempdir().context("creating a temporary data directory")?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let pipeline = Pipeline::start(&config, &data_dir)?;
+    let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tty = std::io::stdout().is_terminal();
+    println!(
+        "{} — {} {} (×{})",
+        config.site.name,
+        if sv { "demo, scenario" } else { "demo, scenario" },
+        args.scenario,
+        args.speed
+    );
+    for (id, addr) in &sim.gateways {
+        println!("  {} {id}: {addr}", if sv { "simulerad gateway" } else { "simulated gateway" });
+    }
+    println!("  {}: {}", if sv { "data" } else { "data" }, data_dir.display());
+
+    let started = Instant::now();
+    let deadline = run_for.map(|d| started + d);
+    let live = pipeline.live();
+    let mut tick = tokio::time::interval(if tty { Duration::from_secs(1) } else { PLAIN_EVERY });
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = &mut stop => break,
+        }
+        let now = now_ms();
+        let lines = status::lines(&config, &live, now, args.lang);
+        let mut out = std::io::stdout().lock();
+        if tty {
+            write!(out, "\x1b[2J\x1b[H")?;
+            writeln!(out, "{} — {} {}", config.site.name, args.scenario, local_hms(now, &tz))?;
+        } else {
+            writeln!(out, "--- {} ({} s)", local_hms(now, &tz), started.elapsed().as_secs())?;
+        }
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+        out.flush()?;
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+    let summary = pipeline.shutdown().await;
+    cancel.cancel();
+    let written = summary.store.readings_written.load(Ordering::Relaxed);
+    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests()).sum();
+    let writes = sim.function_log.write_codes_seen();
+    if sv {
+        println!(
+            "Klart: {} avläsningar sparade ({} Modbus-läsningar, {} skrivningar mot anläggningen).",
+            number_sv(written as f64, 0),
+            number_sv(requests as f64, 0),
+            writes
+        );
+    } else {
+        println!("Done: {written} readings stored ({requests} Modbus reads, {writes} writes to the plant).");
+    }
+    if args.data.is_none() {
+        println!("{}", if sv { "Tillfällig datakatalog tas bort; välj --data DIR för att behålla den." } else { "Temporary data directory removed; use --data DIR to keep it." });
+    }
+    if writes > 0 {
+        bail!("the simulator received {writes} write requests: driftvakt must never write to the plant");
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! One module per sub-command.
+
+pub mod bench;
+pub mod check;
+pub mod demo;
+pub mod export;
+pub mod probe;
+pub mod run;
+pub mod sim;

@@ -1,0 +1,168 @@
+//! The running daemon's data flow: one polling task per connection → router → embedded store,
+//! with the latest value of every point kept for status screens.
+//!
+//! Shutdown follows one cancellation signal: drivers stop and hand over what they read, the
+//! router drains, the store writer commits everything, then [`Pipeline::shutdown`] returns.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use driftvakt_config::model::Config;
+use driftvakt_drivers::Reading;
+use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::writer::PointMeta;
+use crate::store::{StoreWriter, WriterStats};
+
+/// How long drivers get to stop before they are aborted (the store then still commits
+/// everything they handed over; the whole stop stays within 5 s).
+const DRIVER_STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// Latest reading of every point.
+#[derive(Debug, Default)]
+pub struct Live {
+    latest: Mutex<HashMap<Arc<str>, Reading>>,
+}
+
+impl Live {
+    /// The latest reading of a point.
+    pub fn get(&self, point: &str) -> Option<Reading> {
+        self.lock().get(point).cloned()
+    }
+
+    /// Number of points that have had at least one reading.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Reading>> {
+        self.latest.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn update(&self, batch: &[Reading]) {
+        let mut map = self.lock();
+        for r in batch {
+            map.insert(r.point.clone(), r.clone());
+        }
+    }
+}
+
+/// A running pipeline.
+pub struct Pipeline {
+    cancel: CancellationToken,
+    drivers: Vec<JoinHandle<()>>,
+    router: JoinHandle<()>,
+    writer: StoreWriter,
+    live: Arc<Live>,
+    stats: Vec<(String, Arc<ConnectionStats>)>,
+}
+
+/// What a stopped pipeline did.
+#[derive(Debug)]
+pub struct Summary {
+    /// Counters of the store writer.
+    pub store: Arc<WriterStats>,
+    /// Counters per connection.
+    pub connections: Vec<(String, Arc<ConnectionStats>)>,
+}
+
+impl Pipeline {
+    /// Open the store in `data_dir` and start polling every connection of `config`.
+    pub fn start(config: &Config, data_dir: &Path) -> Result<Pipeline> {
+        let metas: Vec<PointMeta> = config
+            .points()
+            .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
+            .collect();
+        let writer = StoreWriter::start(data_dir, &metas, &config.store)
+            .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+        let cancel = CancellationToken::new();
+        let live = Arc::new(Live::default());
+        let (tx, mut rx) = mpsc::channel::<Vec<Reading>>(1024);
+
+        let mut drivers = Vec::new();
+        let mut stats = Vec::new();
+        for conn in &config.connections {
+            let devices: Vec<_> = config.devices.iter().filter(|d| d.connection == conn.id).cloned().collect();
+            if devices.is_empty() {
+                continue;
+            }
+            let st = Arc::new(ConnectionStats::new(&devices));
+            stats.push((conn.id.clone(), st.clone()));
+            tracing::info!(connection = %conn.id, host = %conn.host, port = conn.port, devices = devices.len(), "starting connection");
+            drivers.push(tokio::spawn(run_connection(conn.clone(), devices, tx.clone(), st, cancel.child_token())));
+        }
+        drop(tx);
+
+        let store_tx = writer.sender();
+        let router_live = live.clone();
+        let router = tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                router_live.update(&batch);
+                if store_tx.send(batch).await.is_err() {
+                    tracing::error!("store writer is gone; readings cannot be stored");
+                    break;
+                }
+            }
+        });
+        Ok(Pipeline { cancel, drivers, router, writer, live, stats })
+    }
+
+    /// Latest values, for status screens.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.clone()
+    }
+
+    /// Counters per connection.
+    pub fn connection_stats(&self) -> &[(String, Arc<ConnectionStats>)] {
+        &self.stats
+    }
+
+    /// Stop polling and commit every reading already taken.
+    pub async fn shutdown(self) -> Summary {
+        self.cancel.cancel();
+        for mut h in self.drivers {
+            if tokio::time::timeout(DRIVER_STOP_GRACE, &mut h).await.is_err() {
+                tracing::warn!("a connection task did not stop in time; aborting it");
+                h.abort();
+            }
+        }
+        if let Err(e) = self.router.await {
+            tracing::error!(error = %e, "reading router failed");
+        }
+        let writer = self.writer;
+        let store = tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .unwrap_or_else(|_| Arc::new(WriterStats::default()));
+        Summary { store, connections: self.stats }
+    }
+}
+
+/// Wait for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

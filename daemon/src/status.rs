@@ -1,0 +1,75 @@
+//! The operator's status lines: one per system, built from the points the configuration marks
+//! with a `status` label, e.g. "Reservkraft: nät OK · G1 stopp · diesel 18 400 l".
+
+use driftvakt_config::model::{Config, Point, PointKind, System};
+use driftvakt_drivers::{Quality, Reading, Value};
+
+use crate::cli::Lang;
+use crate::pipeline::Live;
+use crate::timefmt::number_sv;
+
+/// A reading older than this many poll intervals is shown as stale.
+const STALE_AFTER_INTERVALS: i64 = 3;
+
+/// One line per system that has status points, in the order of [`System::ALL`].
+pub fn lines(config: &Config, live: &Live, now_ms: i64, lang: Lang) -> Vec<String> {
+    let mut out = Vec::new();
+    for system in System::ALL {
+        let parts: Vec<String> = config
+            .points()
+            .filter(|(_, p)| p.system == system)
+            .filter_map(|(d, p)| {
+                let label = p.status_label.as_deref()?;
+                let stale_ms = i64::try_from(d.poll_interval.as_millis()).unwrap_or(i64::MAX).saturating_mul(STALE_AFTER_INTERVALS);
+                Some(format!("{label} {}", show(p, live.get(&p.id).as_ref(), now_ms, stale_ms, lang)))
+            })
+            .collect();
+        if !parts.is_empty() {
+            let name = if lang == Lang::Sv { system.label_sv() } else { system.label_en() };
+            out.push(format!("{name}: {}", parts.join(" · ")));
+        }
+    }
+    out
+}
+
+fn show(point: &Point, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, lang: Lang) -> String {
+    let sv = lang == Lang::Sv;
+    let Some(r) = reading else {
+        return if sv { "väntar…" } else { "waiting…" }.to_string();
+    };
+    let text = match (&r.value, r.quality) {
+        (Some(v), Quality::Good) => value_text(point, v, sv),
+        (_, q) => format!("⚠ {}", if sv { q.label_sv() } else { q.key() }),
+    };
+    if now_ms - r.time_ms > stale_ms {
+        format!("{text} ({})", if sv { "inaktuell" } else { "stale" })
+    } else {
+        text
+    }
+}
+
+fn value_text(point: &Point, value: &Value, sv: bool) -> String {
+    match value {
+        Value::Text(t) => t.clone(),
+        Value::Bool(b) => {
+            let key = i64::from(*b);
+            point.states.get(&key).cloned().unwrap_or_else(|| {
+                match (b, sv) {
+                    (true, true) => "till",
+                    (false, true) => "från",
+                    (true, false) => "on",
+                    (false, false) => "off",
+                }
+                .to_string()
+            })
+        }
+        Value::Number(n) if point.kind() == PointKind::Multistate => {
+            point.states.get(&(n.round() as i64)).cloned().unwrap_or_else(|| format!("#{n}"))
+        }
+        Value::Number(n) => {
+            let decimals = if n.abs() >= 100.0 { 0 } else { 1 };
+            let num = if sv { number_sv(*n, decimals) } else { format!("{n:.decimals$}") };
+            if point.unit.is_empty() { num } else { format!("{num} {}", point.unit) }
+        }
+    }
+}

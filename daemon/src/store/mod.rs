@@ -1,0 +1,171 @@
+//! The embedded store: every reading with its time and quality, plus 1-minute rollups that
+//! outlive the raw data. SQLite in WAL mode, so exports and reports read while the daemon writes.
+//!
+//! One writer thread owns the write connection ([`writer`]); readers open their own
+//! read-only connections ([`Store::open_read_only`]).
+
+mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use driftvakt_drivers::{Quality, Value};
+use rusqlite::{Connection, OpenFlags, params};
+
+pub use writer::{StoreWriter, WriterStats};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "driftvakt.db";
+
+/// Errors of the embedded store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// Database file.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// Directory.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No such point in the store.
+    #[error("point {0} has no data in the store (check the id with `driftvakt export --list`)")]
+    UnknownPoint(String),
+}
+
+/// One stored sample, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReading {
+    /// UTC milliseconds since the Unix epoch.
+    pub time_ms: i64,
+    /// The value, if the reading had one.
+    pub value: Option<Value>,
+    /// Quality of the reading.
+    pub quality: Quality,
+}
+
+/// A 1-minute rollup row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollup {
+    /// Start of the minute, UTC ms.
+    pub minute_ms: i64,
+    /// Smallest good value in the minute.
+    pub min: Option<f64>,
+    /// Largest good value in the minute.
+    pub max: Option<f64>,
+    /// Mean of the good values in the minute.
+    pub mean: Option<f64>,
+    /// Number of good samples.
+    pub good_count: i64,
+    /// Number of samples of any quality.
+    pub count: i64,
+}
+
+/// Read access to a data directory.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Path of the database in a data directory.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(DB_FILE)
+}
+
+impl Store {
+    /// Open the store of a data directory for reading (the daemon may be writing meanwhile).
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = db_path(data_dir);
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+        Ok(Store { conn, path })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// Every point id known to the store, sorted.
+    pub fn point_ids(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT name FROM points ORDER BY name").map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn point_key(&self, point: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM points WHERE name = ?1", [point], |r| r.get(0))
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => StoreError::UnknownPoint(point.to_string()),
+                e => self.err(e),
+            })
+    }
+
+    /// Raw readings of a point in `[from_ms, to_ms)`, oldest first.
+    pub fn readings(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<Vec<StoredReading>, StoreError> {
+        let key = self.point_key(point)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT ts_ms, vtype, value, text, quality FROM readings \
+                 WHERE point = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![key, from_ms, to_ms], |r| {
+                let vtype: i64 = r.get(1)?;
+                let num: Option<f64> = r.get(2)?;
+                let text: Option<String> = r.get(3)?;
+                let q: i64 = r.get(4)?;
+                Ok(StoredReading {
+                    time_ms: r.get(0)?,
+                    value: schema::decode_value(vtype, num, text),
+                    quality: u8::try_from(q).ok().and_then(Quality::from_code).unwrap_or(Quality::DeviceFault),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// 1-minute rollups of a point in `[from_ms, to_ms)`, oldest first.
+    pub fn rollups(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<Vec<Rollup>, StoreError> {
+        let key = self.point_key(point)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT minute_ms, min, max, CASE WHEN good_count > 0 THEN sum / good_count END, good_count, count \
+                 FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 ORDER BY minute_ms",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![key, from_ms, to_ms], |r| {
+                Ok(Rollup {
+                    minute_ms: r.get(0)?,
+                    min: r.get(1)?,
+                    max: r.get(2)?,
+                    mean: r.get(3)?,
+                    good_count: r.get(4)?,
+                    count: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Number of raw readings stored (all points).
+    pub fn reading_count(&self) -> Result<i64, StoreError> {
+        self.conn.query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,309 @@
+//! The store's single writer: a thread that drains reading batches into SQLite, one transaction
+//! per burst, keeping the 1-minute rollups up to date and pruning raw data past its retention.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use driftvakt_config::model::StoreSettings;
+use driftvakt_drivers::{Quality, Reading};
+use rusqlite::{Connection, params};
+use tokio::sync::mpsc;
+
+use super::{StoreError, db_path, schema};
+
+/// Most readings written in one transaction.
+const MAX_READINGS_PER_TXN: usize = 20_000;
+/// How often retention pruning runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Batches that may wait for the writer before senders have to wait.
+const CHANNEL_BATCHES: usize = 4096;
+
+/// Counters of the writer, readable while it runs.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Readings committed to the store.
+    pub readings_written: AtomicU64,
+    /// Transactions committed.
+    pub transactions: AtomicU64,
+    /// Write errors (each one is logged; the batch is retried once, then reported lost).
+    pub write_errors: AtomicU64,
+    /// Readings that could not be written even after a retry.
+    pub readings_lost: AtomicU64,
+}
+
+/// Metadata of a point, written to the `points` table.
+#[derive(Debug, Clone)]
+pub struct PointMeta {
+    /// Full point id.
+    pub id: String,
+    /// Engineering unit.
+    pub unit: String,
+    /// System keyword.
+    pub system: String,
+}
+
+/// Handle to the running writer thread.
+pub struct StoreWriter {
+    tx: mpsc::Sender<Vec<Reading>>,
+    thread: JoinHandle<()>,
+    stats: Arc<WriterStats>,
+}
+
+impl StoreWriter {
+    /// Open (or create) the store in `data_dir` and start the writer thread.
+    pub fn start(data_dir: &Path, points: &[PointMeta], settings: &StoreSettings) -> Result<StoreWriter, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let path = db_path(data_dir);
+        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        schema::create(&conn).map_err(sql)?;
+        let mut inner = Inner { conn, path: path.clone(), ids: HashMap::new(), settings: settings.clone() };
+        for p in points {
+            inner.register(&p.id, &p.unit, &p.system).map_err(sql)?;
+        }
+        inner.prune(now_ms()).map_err(sql)?;
+
+        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || inner.run(rx, &thread_stats))
+            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        Ok(StoreWriter { tx, thread, stats })
+    }
+
+    /// A sender for reading batches. The writer stops once every sender is dropped.
+    pub fn sender(&self) -> mpsc::Sender<Vec<Reading>> {
+        self.tx.clone()
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> Arc<WriterStats> {
+        self.stats.clone()
+    }
+
+    /// Drop this handle's sender and wait until every queued reading is committed.
+    /// Other senders must have been dropped already, or this waits for them.
+    pub fn finish(self) -> Arc<WriterStats> {
+        drop(self.tx);
+        if self.thread.join().is_err() {
+            tracing::error!("store writer thread panicked");
+        }
+        self.stats
+    }
+}
+
+struct Inner {
+    conn: Connection,
+    path: PathBuf,
+    ids: HashMap<Arc<str>, i64>,
+    settings: StoreSettings,
+}
+
+/// Accumulated rollup of one point-minute within one transaction.
+#[derive(Default)]
+struct RollAcc {
+    min: Option<f64>,
+    max: Option<f64>,
+    sum: f64,
+    good: i64,
+    count: i64,
+}
+
+impl Inner {
+    fn register(&mut self, id: &str, unit: &str, system: &str) -> rusqlite::Result<i64> {
+        self.conn.execute(
+            "INSERT INTO points(name, unit, system) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(name) DO UPDATE SET unit = excluded.unit, system = excluded.system",
+            params![id, unit, system],
+        )?;
+        let key: i64 = self.conn.query_row("SELECT id FROM points WHERE name = ?1", [id], |r| r.get(0))?;
+        self.ids.insert(Arc::from(id), key);
+        Ok(key)
+    }
+
+    fn key_of(&mut self, point: &Arc<str>) -> rusqlite::Result<i64> {
+        if let Some(k) = self.ids.get(point) {
+            return Ok(*k);
+        }
+        self.register(point, "", "")
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<Vec<Reading>>, stats: &WriterStats) {
+        let mut last_prune = Instant::now();
+        let mut pending: Vec<Reading> = Vec::new();
+        while let Some(batch) = rx.blocking_recv() {
+            pending.extend(batch);
+            while pending.len() < MAX_READINGS_PER_TXN {
+                match rx.try_recv() {
+                    Ok(more) => pending.extend(more),
+                    Err(_) => break,
+                }
+            }
+            self.commit(&mut pending, stats);
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = Instant::now();
+                if let Err(e) = self.prune(now_ms()) {
+                    tracing::warn!(path = %self.path.display(), error = %e, "retention pruning failed");
+                }
+            }
+        }
+        if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+            tracing::warn!(path = %self.path.display(), error = %e, "final WAL checkpoint failed");
+        }
+        tracing::debug!(written = stats.readings_written.load(Ordering::Relaxed), "store writer stopped");
+    }
+
+    /// Write `pending`, retrying once; on a second failure count the loss loudly.
+    fn commit(&mut self, pending: &mut Vec<Reading>, stats: &WriterStats) {
+        for attempt in 0..2 {
+            match self.write(pending) {
+                Ok(()) => {
+                    stats.readings_written.fetch_add(pending.len() as u64, Ordering::Relaxed);
+                    stats.transactions.fetch_add(1, Ordering::Relaxed);
+                    pending.clear();
+                    return;
+                }
+                Err(e) => {
+                    stats.write_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(path = %self.path.display(), attempt, error = %e, readings = pending.len(), "store write failed");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+        stats.readings_lost.fetch_add(pending.len() as u64, Ordering::Relaxed);
+        tracing::error!(path = %self.path.display(), readings = pending.len(), "readings could not be stored and are lost");
+        pending.clear();
+    }
+
+    fn write(&mut self, batch: &[Reading]) -> rusqlite::Result<()> {
+        let mut keys = Vec::with_capacity(batch.len());
+        for r in batch {
+            keys.push(self.key_of(&r.point)?);
+        }
+        let mut rolls: HashMap<(i64, i64), RollAcc> = HashMap::new();
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO readings(point, ts_ms, vtype, value, text, quality) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (r, key) in batch.iter().zip(&keys) {
+                let (vtype, value, text) = schema::encode_value(r.value.as_ref());
+                insert.execute(params![key, r.time_ms, vtype, value, text, r.quality.code()])?;
+                let acc = rolls.entry((*key, r.time_ms.div_euclid(60_000) * 60_000)).or_default();
+                acc.count += 1;
+                if let (Quality::Good, Some(v)) = (r.quality, r.value.as_ref().and_then(|v| v.as_f64())) {
+                    acc.good += 1;
+                    acc.sum += v;
+                    acc.min = Some(acc.min.map_or(v, |m| m.min(v)));
+                    acc.max = Some(acc.max.map_or(v, |m| m.max(v)));
+                }
+            }
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO rollup_1m(point, minute_ms, min, max, sum, good_count, count) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT(point, minute_ms) DO UPDATE SET \
+                   min = CASE WHEN excluded.min IS NULL THEN min WHEN min IS NULL THEN excluded.min \
+                              WHEN excluded.min < min THEN excluded.min ELSE min END, \
+                   max = CASE WHEN excluded.max IS NULL THEN max WHEN max IS NULL THEN excluded.max \
+                              WHEN excluded.max > max THEN excluded.max ELSE max END, \
+                   sum = sum + excluded.sum, \
+                   good_count = good_count + excluded.good_count, \
+                   count = count + excluded.count",
+            )?;
+            for ((key, minute), a) in &rolls {
+                upsert.execute(params![key, minute, a.min, a.max, a.sum, a.good, a.count])?;
+            }
+        }
+        tx.commit()
+    }
+
+    fn prune(&mut self, now_ms: i64) -> rusqlite::Result<()> {
+        const DAY_MS: i64 = 86_400_000;
+        let raw_cut = now_ms - i64::from(self.settings.raw_retention_days) * DAY_MS;
+        let n = self.conn.execute("DELETE FROM readings WHERE ts_ms < ?1", [raw_cut])?;
+        let mut m = 0;
+        if self.settings.rollup_retention_days > 0 {
+            let cut = now_ms - i64::from(self.settings.rollup_retention_days) * DAY_MS;
+            m = self.conn.execute("DELETE FROM rollup_1m WHERE minute_ms < ?1", [cut])?;
+        }
+        if n + m > 0 {
+            tracing::info!(raw_deleted = n, rollups_deleted = m, "retention pruning");
+        }
+        Ok(())
+    }
+}
+
+/// Current UTC time in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use driftvakt_drivers::Value;
+
+    fn reading(point: &str, t: i64, v: Option<f64>, q: Quality) -> Reading {
+        Reading { point: Arc::from(point), time_ms: t, value: v.map(Value::Number), quality: q }
+    }
+
+    #[test]
+    fn every_reading_is_stored_with_quality_and_rolled_up_per_minute() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let meta = [PointMeta { id: "t.level".into(), unit: "l".into(), system: "reservkraft".into() }];
+        let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
+        let now = now_ms() / 60_000 * 60_000;
+        let tx = w.sender();
+        tx.blocking_send(vec![
+            reading("t.level", now + 1_000, Some(10.0), Quality::Good),
+            reading("t.level", now + 2_000, Some(30.0), Quality::Good),
+            reading("t.level", now + 3_000, None, Quality::CommFail),
+        ])
+        .expect("send");
+        tx.blocking_send(vec![
+            reading("t.level", now + 61_000, Some(5.0), Quality::Good),
+            Reading { point: Arc::from("t.text"), time_ms: now, value: Some(Value::Text("DSE".into())), quality: Quality::Good },
+        ])
+        .expect("send");
+        drop(tx);
+        let stats = w.finish();
+        assert_eq!(stats.readings_written.load(Ordering::Relaxed), 5);
+
+        let s = Store::open_read_only(dir.path()).expect("open");
+        let rs = s.readings("t.level", now, now + 120_000).expect("readings");
+        assert_eq!(rs.len(), 4);
+        assert_eq!(rs[2].quality, Quality::CommFail);
+        assert_eq!(rs[2].value, None);
+        let rolls = s.rollups("t.level", now, now + 120_000).expect("rollups");
+        assert_eq!(rolls.len(), 2);
+        assert_eq!((rolls[0].min, rolls[0].max, rolls[0].mean), (Some(10.0), Some(30.0), Some(20.0)));
+        assert_eq!((rolls[0].good_count, rolls[0].count), (2, 3));
+        assert_eq!(s.readings("t.text", now, now + 1).expect("text")[0].value, Some(Value::Text("DSE".into())));
+        assert!(matches!(s.readings("nope", 0, 1), Err(StoreError::UnknownPoint(_))));
+    }
+
+    #[test]
+    fn rollups_outlive_pruned_raw_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings = StoreSettings { raw_retention_days: 1, rollup_retention_days: 0 };
+        let old = now_ms() - 3 * 86_400_000;
+        let w = StoreWriter::start(dir.path(), &[], &settings).expect("start");
+        w.sender().blocking_send(vec![reading("p.x", old, Some(1.0), Quality::Good)]).expect("send");
+        w.finish();
+        // A restart prunes at start-up.
+        let w = StoreWriter::start(dir.path(), &[], &settings).expect("restart");
+        w.finish();
+        let s = Store::open_read_only(dir.path()).expect("open");
+        assert!(s.readings("p.x", 0, i64::MAX).expect("raw").is_empty());
+        assert_eq!(s.rollups("p.x", 0, i64::MAX).expect("rollups").len(), 1);
+    }
+}
