@@ -226,3 +226,109 @@ fn unknown(kind: &str, name: &str, defined: &[&str]) -> String {
         format!("unknown {kind} `{name}`{hint}; defined {kind}s: {}", list(defined))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Config, System};
+    use crate::parse_str;
+
+    const TEMPLATED: &str = r#"
+[site]
+id = "s"
+name = "S"
+
+[[connections]]
+id = "c"
+host = "h"
+
+[[templates]]
+id = "pump"
+name = "Tryckstegringspump"
+system = "vatten"
+poll_interval_ms = 3000
+
+[[templates.points]]
+id = "running"
+table = "coil"
+address = 0
+type = "bool"
+
+[[templates.points]]
+id = "pressure"
+table = "input"
+address = 10
+type = "u16"
+scale = 0.01
+unit = "bar"
+system = "el"
+
+[[devices]]
+id = "p1"
+connection = "c"
+unit_id = 3
+template = "pump"
+
+[[devices.points]]
+id = "motor_temperature"
+table = "input"
+address = 11
+type = "i16"
+unit = "°C"
+
+[[devices]]
+id = "p2"
+name = "Pump 2"
+connection = "c"
+unit_id = 4
+template = "pump"
+system = "ventilation"
+poll_interval_ms = 1000
+"#;
+
+    fn config() -> Config {
+        let loaded = parse_str(TEMPLATED, "t.toml");
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.config.expect("valid")
+    }
+
+    #[test]
+    fn template_points_come_first_then_the_devices_own() {
+        let config = config();
+        let ids: Vec<&str> = config.devices[0].points.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["p1.running", "p1.pressure", "p1.motor_temperature"]);
+        let ids: Vec<&str> = config.devices[1].points.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["p2.running", "p2.pressure"]);
+        assert_eq!(config.devices[0].template.as_deref(), Some("pump"));
+        assert_eq!(config.devices[1].points[1].local_id(), "pressure");
+    }
+
+    #[test]
+    fn system_is_point_then_device_then_template() {
+        let config = config();
+        let sys = |d: usize, p: usize| config.devices[d].points[p].system;
+        assert_eq!(sys(0, 0), System::Vatten, "template's system when the device has none");
+        assert_eq!(sys(0, 1), System::El, "the point's own system wins");
+        assert_eq!(sys(1, 0), System::Ventilation, "the device's system beats the template's");
+        assert_eq!(sys(1, 1), System::El, "the point's own system beats the device's");
+    }
+
+    #[test]
+    fn device_defaults_come_from_the_template() {
+        let config = config();
+        assert_eq!(config.devices[0].poll_interval.as_millis(), 3000);
+        assert_eq!(config.devices[1].poll_interval.as_millis(), 1000);
+        assert_eq!(config.devices[0].name, "p1", "name defaults to the id");
+        assert_eq!(config.devices[1].name, "Pump 2");
+        assert_eq!(config.devices[0].points[1].name, "pressure");
+        assert_eq!(config.devices[0].points[1].scale, 0.01);
+    }
+
+    #[test]
+    fn a_template_point_error_is_reported_once_for_all_instances() {
+        let src = TEMPLATED.replace("address = 10", "address = 70000");
+        let loaded = parse_str(&src, "t.toml");
+        let errors: Vec<_> = loaded.errors().collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].context.starts_with("template pump, point pressure"), "{}", errors[0]);
+    }
+}
