@@ -6,15 +6,28 @@ use crate::parse::device::{DeviceSpec, Devices, TemplateSpec};
 use crate::walk::Walker;
 
 /// Report every whole-configuration warning.
-pub(crate) fn warn(w: &mut Walker<'_>, conns: &[ConnSpec], templates: &[TemplateSpec], devices: &Devices) {
+pub(crate) fn warn(
+    w: &mut Walker<'_>,
+    conns: &[ConnSpec],
+    templates: &[TemplateSpec],
+    devices: &Devices,
+) {
     for t in templates {
         if !devices.used_templates.contains(&t.id.value) {
-            w.warning(&t.id.span, &format!("template {}", t.id.value), "template is never used by a device");
+            w.warning(
+                &t.id.span,
+                &format!("template {}", t.id.value),
+                "template is never used by a device",
+            );
         }
     }
     for c in conns {
         if !devices.used_connections.contains(&c.conn.id) {
-            w.warning(&c.id_span, &format!("connection {}", c.conn.id), "connection has no devices");
+            w.warning(
+                &c.id_span,
+                &format!("connection {}", c.conn.id),
+                "connection has no devices",
+            );
         }
     }
     for d in &devices.devices {
@@ -24,7 +37,9 @@ pub(crate) fn warn(w: &mut Walker<'_>, conns: &[ConnSpec], templates: &[Template
 }
 
 fn poll_versus_timeout(w: &mut Walker<'_>, conns: &[ConnSpec], d: &DeviceSpec) {
-    let Some(c) = conns.iter().find(|c| c.conn.id == d.device.connection) else { return };
+    let Some(c) = conns.iter().find(|c| c.conn.id == d.device.connection) else {
+        return;
+    };
     if d.device.poll_interval < c.conn.timeout {
         let span = d.poll_span.as_ref().unwrap_or(&d.id_span);
         w.warning(
@@ -63,7 +78,12 @@ fn overlaps(w: &mut Walker<'_>, d: &DeviceSpec, conns: &[ConnSpec]) {
         .find(|c| c.conn.id == d.device.connection)
         .map_or(0, |c| u32::from(c.conn.address_base));
     let pts = &d.device.points;
-    let range = |p: &Point| (u32::from(p.source.address), u32::from(p.source.address) + u32::from(p.source.data_type.width()) - 1);
+    let range = |p: &Point| {
+        (
+            u32::from(p.source.address),
+            u32::from(p.source.address) + u32::from(p.source.data_type.width()) - 1,
+        )
+    };
     for (j, later) in pts.iter().enumerate() {
         if later.source.table.is_bits() {
             continue;

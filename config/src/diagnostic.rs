@@ -48,7 +48,11 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}: ", self.file, self.line, self.column, self.severity)?;
+        write!(
+            f,
+            "{}:{}:{}: {}: ",
+            self.file, self.line, self.column, self.severity
+        )?;
         if !self.context.is_empty() {
             write!(f, "{}: ", self.context)?;
         }
@@ -68,12 +72,16 @@ pub struct Loaded {
 impl Loaded {
     /// The error diagnostics.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 
     /// The warning diagnostics.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
     }
 
     /// Whether any diagnostic is an error.
@@ -107,6 +115,9 @@ mod tests {
 
     #[test]
     fn display_without_context_has_no_empty_prefix() {
-        assert_eq!(diag("").to_string(), "site.toml:12:1: error: unknown key `adress`");
+        assert_eq!(
+            diag("").to_string(),
+            "site.toml:12:1: error: unknown key `adress`"
+        );
     }
 }

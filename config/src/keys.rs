@@ -27,8 +27,16 @@ pub const WORKAROUNDS: &[&str] = &["single_register_reads", "close_after_cycle"]
 /// Keys of `[[templates]]`.
 pub const TEMPLATE: &[&str] = &["id", "name", "system", "poll_interval_ms", "points"];
 /// Keys of `[[devices]]`.
-pub const DEVICE: &[&str] =
-    &["id", "name", "connection", "unit_id", "poll_interval_ms", "template", "system", "points"];
+pub const DEVICE: &[&str] = &[
+    "id",
+    "name",
+    "connection",
+    "unit_id",
+    "poll_interval_ms",
+    "template",
+    "system",
+    "points",
+];
 /// Keys of `[[templates.points]]` and `[[devices.points]]`.
 pub const POINT: &[&str] = &[
     "id",
@@ -68,8 +76,9 @@ pub const ALL: &[(&str, &[&str])] = &[
 /// Values of `table`.
 pub const TABLE_NAMES: &[&str] = &["coil", "discrete_input", "input", "holding"];
 /// Values of `type`.
-pub const TYPE_NAMES: &[&str] =
-    &["bool", "bit", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "string"];
+pub const TYPE_NAMES: &[&str] = &[
+    "bool", "bit", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "string",
+];
 /// Values of `order`.
 pub const ORDER_NAMES: &[&str] = &["ABCD", "CDAB", "BADC", "DCBA"];
 /// Values of `framing`.

@@ -36,6 +36,9 @@ mod tests {
         assert_eq!(loaded.diagnostics.len(), 1);
         let d = &loaded.diagnostics[0];
         assert_eq!((d.line, d.column, d.severity), (1, 1, Severity::Error));
-        assert!(d.to_string().starts_with("/nonexistent/driftvakt/site.toml:1:1: error: cannot read"));
+        assert!(
+            d.to_string()
+                .starts_with("/nonexistent/driftvakt/site.toml:1:1: error: cannot read")
+        );
     }
 }

@@ -44,7 +44,10 @@ mod tests {
     fn lines_and_columns_count_characters() {
         let idx = LineIndex::new("a = 1\nnamn = \"Bränslenivå\" x\n");
         assert_eq!(idx.line_col(6), (2, 1));
-        let x = "a = 1\nnamn = \"Bränslenivå\" x\n".find(" x").unwrap() + 1;
+        let x = "a = 1\nnamn = \"Bränslenivå\" x\n"
+            .find(" x")
+            .expect("present")
+            + 1;
         // 'ä' and 'å' are two bytes each but one column.
         assert_eq!(idx.line_col(x), (2, 22));
     }

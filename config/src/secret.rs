@@ -10,7 +10,9 @@ use crate::model::Secret;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// A plain string: the secret itself written into the config.
-    #[error("secrets must not be written inline; use `{{ env = \"VAR\" }}` or `{{ file = \"/path\" }}`")]
+    #[error(
+        "secrets must not be written inline; use `{{ env = \"VAR\" }}` or `{{ file = \"/path\" }}`"
+    )]
     Inline,
     /// Neither a table nor a string.
     #[error("a secret must be `{{ env = \"VAR\" }}` or `{{ file = \"/path\" }}`")]
@@ -58,7 +60,10 @@ mod tests {
 
     #[test]
     fn env_and_file_references() {
-        assert_eq!(secret(r#"{ env = "SMTP_PASS" }"#), Ok(Secret::Env("SMTP_PASS".into())));
+        assert_eq!(
+            secret(r#"{ env = "SMTP_PASS" }"#),
+            Ok(Secret::Env("SMTP_PASS".into()))
+        );
         assert_eq!(
             secret(r#"{ file = "/etc/driftvakt/smtp.pass" }"#),
             Ok(Secret::File("/etc/driftvakt/smtp.pass".into()))
@@ -67,7 +72,7 @@ mod tests {
 
     #[test]
     fn inline_password_is_refused() {
-        let err = secret(r#""hunter2""#).unwrap_err();
+        let err = secret(r#""hunter2""#).expect_err("inline refused");
         assert_eq!(err, SecretError::Inline);
         assert!(err.to_string().contains("must not be written inline"));
     }
@@ -76,10 +81,19 @@ mod tests {
     fn malformed_references_are_refused() {
         assert_eq!(secret("42"), Err(SecretError::NotATable));
         assert_eq!(secret("{}"), Err(SecretError::WrongKeys));
-        assert_eq!(secret(r#"{ env = "A", file = "b" }"#), Err(SecretError::WrongKeys));
+        assert_eq!(
+            secret(r#"{ env = "A", file = "b" }"#),
+            Err(SecretError::WrongKeys)
+        );
         assert_eq!(secret(r#"{ envv = "A" }"#), Err(SecretError::WrongKeys));
-        assert_eq!(secret(r#"{ env = 5 }"#), Err(SecretError::NotAString("env")));
-        assert_eq!(secret(r#"{ file = "" }"#), Err(SecretError::NotAString("file")));
+        assert_eq!(
+            secret(r#"{ env = 5 }"#),
+            Err(SecretError::NotAString("env"))
+        );
+        assert_eq!(
+            secret(r#"{ file = "" }"#),
+            Err(SecretError::NotAString("file"))
+        );
     }
 
     #[test]

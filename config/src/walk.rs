@@ -45,7 +45,11 @@ pub(crate) struct Walker<'s> {
 impl<'s> Walker<'s> {
     /// A walker over `source`, named `file` in diagnostics.
     pub(crate) fn new(source: &'s str, file: &str) -> Self {
-        Self { file: file.to_string(), index: LineIndex::new(source), diags: Vec::new() }
+        Self {
+            file: file.to_string(),
+            index: LineIndex::new(source),
+            diags: Vec::new(),
+        }
     }
 
     /// 1-based line and column of the start of `span`.
@@ -54,7 +58,13 @@ impl<'s> Walker<'s> {
     }
 
     /// Report a diagnostic at `span`.
-    pub(crate) fn report(&mut self, severity: Severity, span: &Span, context: &str, message: String) {
+    pub(crate) fn report(
+        &mut self,
+        severity: Severity,
+        span: &Span,
+        context: &str,
+        message: String,
+    ) {
         let (line, column) = self.index.line_col(span.start);
         self.diags.push(Diagnostic {
             severity,
@@ -107,8 +117,14 @@ impl<'s> Walker<'s> {
             if allowed.contains(&name) {
                 continue;
             }
-            let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-            let hint = suggest(name, allowed).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
+            let expected = allowed
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let hint = suggest(name, allowed)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
             self.error(
                 &key.span(),
                 &s.context,
@@ -118,7 +134,11 @@ impl<'s> Walker<'s> {
     }
 
     /// The value of `key`, or an error at the table if it is missing.
-    pub(crate) fn required<'a, 'i>(&mut self, s: &Section<'a, 'i>, key: &str) -> Option<&'a Val<'i>> {
+    pub(crate) fn required<'a, 'i>(
+        &mut self,
+        s: &Section<'a, 'i>,
+        key: &str,
+    ) -> Option<&'a Val<'i>> {
         let v = s.table.get(key);
         if v.is_none() {
             self.error(&s.span, &s.context, format!("missing required key `{key}`"));
@@ -130,14 +150,25 @@ impl<'s> Walker<'s> {
         self.error(
             &v.span(),
             &s.context,
-            format!("`{key}` must be {expected}, found {}", describe(v.get_ref())),
+            format!(
+                "`{key}` must be {expected}, found {}",
+                describe(v.get_ref())
+            ),
         );
     }
 
-    fn string_of(&mut self, s: &Section<'_, '_>, key: &str, v: Option<&Val<'_>>) -> Option<At<String>> {
+    fn string_of(
+        &mut self,
+        s: &Section<'_, '_>,
+        key: &str,
+        v: Option<&Val<'_>>,
+    ) -> Option<At<String>> {
         let v = v?;
         match v.get_ref() {
-            DeValue::String(text) => Some(At { value: text.to_string(), span: v.span() }),
+            DeValue::String(text) => Some(At {
+                value: text.to_string(),
+                span: v.span(),
+            }),
             _ => {
                 self.wrong_type(s, key, v, "a string");
                 None
@@ -177,11 +208,18 @@ impl<'s> Walker<'s> {
             self.error(
                 &v.span(),
                 &s.context,
-                format!("`{key}` must be in {}..={}, found {n}", range.start(), range.end()),
+                format!(
+                    "`{key}` must be in {}..={}, found {n}",
+                    range.start(),
+                    range.end()
+                ),
             );
             return None;
         }
-        Some(At { value: n, span: v.span() })
+        Some(At {
+            value: n,
+            span: v.span(),
+        })
     }
 
     /// Optional integer in `range`.
@@ -206,32 +244,59 @@ impl<'s> Walker<'s> {
     }
 
     /// Optional `u16` in `range`, `default` if absent or wrong (the error is reported).
-    pub(crate) fn u16_or(&mut self, s: &Section<'_, '_>, key: &str, range: RangeInclusive<u16>, default: u16) -> u16 {
+    pub(crate) fn u16_or(
+        &mut self,
+        s: &Section<'_, '_>,
+        key: &str,
+        range: RangeInclusive<u16>,
+        default: u16,
+    ) -> u16 {
         let range = i128::from(*range.start())..=i128::from(*range.end());
-        self.get_int(s, key, range).and_then(|a| u16::try_from(a.value).ok()).unwrap_or(default)
+        self.get_int(s, key, range)
+            .and_then(|a| u16::try_from(a.value).ok())
+            .unwrap_or(default)
     }
 
     /// Optional `u32` in `range`, `default` if absent or wrong (the error is reported).
-    pub(crate) fn u32_or(&mut self, s: &Section<'_, '_>, key: &str, range: RangeInclusive<u32>, default: u32) -> u32 {
+    pub(crate) fn u32_or(
+        &mut self,
+        s: &Section<'_, '_>,
+        key: &str,
+        range: RangeInclusive<u32>,
+        default: u32,
+    ) -> u32 {
         let range = i128::from(*range.start())..=i128::from(*range.end());
-        self.get_int(s, key, range).and_then(|a| u32::try_from(a.value).ok()).unwrap_or(default)
+        self.get_int(s, key, range)
+            .and_then(|a| u32::try_from(a.value).ok())
+            .unwrap_or(default)
     }
 
     /// Optional duration in milliseconds (`key` ends in `_ms`); zero is an error unless
     /// `allow_zero`.
-    pub(crate) fn get_ms(&mut self, s: &Section<'_, '_>, key: &str, allow_zero: bool) -> Option<At<Duration>> {
+    pub(crate) fn get_ms(
+        &mut self,
+        s: &Section<'_, '_>,
+        key: &str,
+        allow_zero: bool,
+    ) -> Option<At<Duration>> {
         let min = if allow_zero { 0 } else { 1 };
         // One day is far beyond any sensible poll interval or timeout; it also keeps u64 safe.
         let at = self.get_int(s, key, min..=86_400_000)?;
         let ms = u64::try_from(at.value).ok()?;
-        Some(At { value: Duration::from_millis(ms), span: at.span })
+        Some(At {
+            value: Duration::from_millis(ms),
+            span: at.span,
+        })
     }
 
     /// Optional boolean.
     pub(crate) fn get_bool(&mut self, s: &Section<'_, '_>, key: &str) -> Option<At<bool>> {
         let v = s.table.get(key)?;
         match v.get_ref() {
-            DeValue::Boolean(b) => Some(At { value: *b, span: v.span() }),
+            DeValue::Boolean(b) => Some(At {
+                value: *b,
+                span: v.span(),
+            }),
             _ => {
                 self.wrong_type(s, key, v, "true or false");
                 None
@@ -251,9 +316,16 @@ impl<'s> Walker<'s> {
             }
         };
         match n {
-            Some(n) if n.is_finite() => Some(At { value: n, span: v.span() }),
+            Some(n) if n.is_finite() => Some(At {
+                value: n,
+                span: v.span(),
+            }),
             _ => {
-                self.error(&v.span(), &s.context, format!("`{key}` must be a finite number"));
+                self.error(
+                    &v.span(),
+                    &s.context,
+                    format!("`{key}` must be a finite number"),
+                );
                 None
             }
         }
@@ -268,7 +340,11 @@ impl<'s> Walker<'s> {
     ) -> Option<Section<'a, 'i>> {
         let v = s.table.get(key)?;
         match v.get_ref() {
-            DeValue::Table(t) => Some(Section { table: t, span: v.span(), context }),
+            DeValue::Table(t) => Some(Section {
+                table: t,
+                span: v.span(),
+                context,
+            }),
             _ => {
                 self.wrong_type(s, key, v, "a table");
                 None
@@ -283,7 +359,9 @@ impl<'s> Walker<'s> {
         key: &str,
         mut context_of: impl FnMut(usize, &DeTable<'i>) -> String,
     ) -> Vec<Section<'a, 'i>> {
-        let Some(v) = s.table.get(key) else { return Vec::new() };
+        let Some(v) = s.table.get(key) else {
+            return Vec::new();
+        };
         let DeValue::Array(items) = v.get_ref() else {
             self.wrong_type(s, key, v, &format!("an array of tables (`[[...{key}]]`)"));
             return Vec::new();
@@ -291,9 +369,11 @@ impl<'s> Walker<'s> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item.get_ref() {
-                DeValue::Table(t) => {
-                    out.push(Section { table: t, span: item.span(), context: context_of(i, t) })
-                }
+                DeValue::Table(t) => out.push(Section {
+                    table: t,
+                    span: item.span(),
+                    context: context_of(i, t),
+                }),
                 _ => self.wrong_type(s, key, item, "a table in each element"),
             }
         }
@@ -326,7 +406,10 @@ pub(crate) fn peek_str<'a>(t: &'a DeTable<'_>, key: &str) -> Option<&'a str> {
 pub(crate) fn describe(v: &DeValue<'_>) -> String {
     match v {
         DeValue::String(s) => format!("string \"{s}\""),
-        DeValue::Integer(_) => format!("integer {}", integer(v).map_or_else(String::new, |n| n.to_string())),
+        DeValue::Integer(_) => format!(
+            "integer {}",
+            integer(v).map_or_else(String::new, |n| n.to_string())
+        ),
         DeValue::Float(f) => format!("float {}", f.as_str()),
         DeValue::Boolean(b) => format!("boolean {b}"),
         DeValue::Datetime(_) => "a date-time".to_string(),
@@ -365,7 +448,10 @@ mod tests {
 
     #[test]
     fn suggests_close_keys_only() {
-        assert_eq!(suggest("adress", &["id", "address", "type"]), Some("address"));
+        assert_eq!(
+            suggest("adress", &["id", "address", "type"]),
+            Some("address")
+        );
         assert_eq!(suggest("colour", &["id", "address"]), None);
     }
 

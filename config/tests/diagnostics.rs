@@ -9,12 +9,21 @@ fn at<'a>(loaded: &'a Loaded, line: usize, column: usize, needle: &str) -> &'a D
         .iter()
         .filter(|d| d.line == line && d.column == column && d.message.contains(needle))
         .collect();
-    assert_eq!(found.len(), 1, "no single diagnostic at {line}:{column} containing {needle:?}; got:\n{}", dump(loaded));
+    assert_eq!(
+        found.len(),
+        1,
+        "no single diagnostic at {line}:{column} containing {needle:?}; got:\n{}",
+        dump(loaded)
+    );
     found[0]
 }
 
 fn dump(loaded: &Loaded) -> String {
-    loaded.diagnostics.iter().map(|d| format!("  {d}\n")).collect()
+    loaded
+        .diagnostics
+        .iter()
+        .map(|d| format!("  {d}\n"))
+        .collect()
 }
 
 const SIX_ERRORS: &str = r#"[site]
@@ -73,11 +82,16 @@ fn six_different_errors_come_out_in_one_run() {
     assert!(loaded.config.is_none());
 
     let unknown = at(&loaded, 30, 1, "unknown key `adress`");
-    assert!(unknown.message.contains("did you mean `address`?"), "{unknown}");
+    assert!(
+        unknown.message.contains("did you mean `address`?"),
+        "{unknown}"
+    );
     assert_eq!(unknown.context, "device d1, point p");
     assert_eq!(
         unknown.to_string().split(';').next(),
-        Some("site.toml:30:1: error: device d1, point p: unknown key `adress` (did you mean `address`?)")
+        Some(
+            "site.toml:30:1: error: device d1, point p: unknown key `adress` (did you mean `address`?)"
+        )
     );
 
     // Duplicate point id: the device's own `p` collides with the template's `p` (line 15).
@@ -95,8 +109,18 @@ fn six_different_errors_come_out_in_one_run() {
     at(&loaded, 45, 14, "unknown connection `c9`");
     at(&loaded, 47, 12, "unknown template `t_missing`");
 
-    assert_eq!(loaded.errors().count(), 6, "exactly the six planted errors:\n{}", dump(&loaded));
-    assert!(loaded.diagnostics.windows(2).all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column)));
+    assert_eq!(
+        loaded.errors().count(),
+        6,
+        "exactly the six planted errors:\n{}",
+        dump(&loaded)
+    );
+    assert!(
+        loaded
+            .diagnostics
+            .windows(2)
+            .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column))
+    );
 }
 
 /// A file with one more instance of nearly every kind of mistake.
@@ -210,16 +234,28 @@ fn every_kind_of_mistake_is_reported_at_its_place() {
         (1, 1, "unknown key `colour`"),
         (3, 6, "site id `Bad Id`"),
         (5, 1, "unknown key `zone`"),
-        (8, 22, "`raw_retention_days` must be an integer, found string"),
+        (
+            8,
+            22,
+            "`raw_retention_days` must be an integer, found string",
+        ),
         (13, 11, "unknown framing `udp`"),
         (14, 14, "`timeout_ms` must be in 1..="),
-        (15, 26, "`max_registers_per_read` must be in 1..=125, found 126"),
+        (
+            15,
+            26,
+            "`max_registers_per_read` must be in 1..=125, found 126",
+        ),
         (16, 21, "`max_bits_per_read` must be in 1..=2000, found 0"),
         (17, 16, "`address_base` must be in 0..=1, found 2"),
         (19, 25, "must be true or false"),
         (20, 1, "unknown key `nagle`"),
         (23, 6, "duplicate connection id `c1`"),
-        (25, 21, "`max_bits_per_read` must be in 1..=2000, found 2001"),
+        (
+            25,
+            21,
+            "`max_bits_per_read` must be in 1..=2000, found 2001",
+        ),
         (29, 10, "unknown system `elektricitet`"),
         (30, 1, "unknown key `point`"),
         (36, 8, "type \"string\" needs `registers"),
@@ -228,7 +264,11 @@ fn every_kind_of_mistake_is_reported_at_its_place() {
         (43, 1, "unknown key `sytem` (did you mean `system`?)"),
         (46, 6, "no `system` given"),
         (49, 8, "type \"bit\" selects a bit of a register"),
-        (56, 8, "a discrete_input holds one bit: type must be \"bool\", found \"u16\""),
+        (
+            56,
+            8,
+            "a discrete_input holds one bit: type must be \"bool\", found \"u16\"",
+        ),
         (65, 7, "`bit` must be in 0..=15, found 16"),
         (73, 1, "`bit` is only allowed with type = \"bit\""),
         (81, 8, "unknown type `float`"),
@@ -244,7 +284,12 @@ fn every_kind_of_mistake_is_reported_at_its_place() {
     for (line, column, needle) in expected {
         at(&loaded, *line, *column, needle);
     }
-    assert_eq!(loaded.errors().count(), expected.len(), "no unexpected errors:\n{}", dump(&loaded));
+    assert_eq!(
+        loaded.errors().count(),
+        expected.len(),
+        "no unexpected errors:\n{}",
+        dump(&loaded)
+    );
 }
 
 #[test]
@@ -334,11 +379,21 @@ fn warnings_are_separate_and_do_not_block_the_config() {
     }
     at(&loaded, 11, 6, "connection has no devices");
     at(&loaded, 15, 6, "template is never used");
-    at(&loaded, 22, 20, "poll interval 1000 ms is shorter than the timeout 2000 ms");
+    at(
+        &loaded,
+        22,
+        20,
+        "poll interval 1000 ms is shorter than the timeout 2000 ms",
+    );
     at(&loaded, 33, 6, "analog point has no `unit`");
     let overlap = at(&loaded, 33, 6, "overlap `d.power` (read as u32 at 10)");
     assert_eq!(overlap.context, "device d, point low_word");
-    at(&loaded, 58, 13, "GenComm sentinels are defined for integer types only");
+    at(
+        &loaded,
+        58,
+        13,
+        "GenComm sentinels are defined for integer types only",
+    );
     // Bits 0 and 1 of one register are not an overlap.
     assert_eq!(loaded.warnings().count(), 6, "{}", dump(&loaded));
 }

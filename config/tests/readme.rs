@@ -31,5 +31,9 @@ fn every_accepted_key_and_keyword_is_in_the_readme() {
             missing.push(format!("system `{}` ({})", system.key(), system.label_sv()));
         }
     }
-    assert!(missing.is_empty(), "README.md does not document: {}", missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "README.md does not document: {}",
+        missing.join(", ")
+    );
 }

@@ -78,7 +78,14 @@ pub(crate) fn templates(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<Templ
         let mut pts = points(w, s, &s.context);
         let Some(id) = id else { continue };
         if !is_ref_id(&id.value) {
-            w.error(&id.span, &s.context, format!("template id `{}` may only contain a-z, 0-9, _ and -", id.value));
+            w.error(
+                &id.span,
+                &s.context,
+                format!(
+                    "template id `{}` may only contain a-z, 0-9, _ and -",
+                    id.value
+                ),
+            );
         }
         if let Some(first) = seen.get(&id.value) {
             let first = first.clone();
@@ -100,7 +107,12 @@ pub(crate) fn templates(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<Templ
                 true
             }
         });
-        out.push(TemplateSpec { id, system, poll_interval, points: pts });
+        out.push(TemplateSpec {
+            id,
+            system,
+            poll_interval,
+            points: pts,
+        });
     }
     out
 }
@@ -122,10 +134,14 @@ pub(crate) fn devices(
         let ctx = s.context.as_str();
         w.expect_keys(s, keys::DEVICE);
         let id = w.req_str(s, "id");
-        if let Some(id) = &id {
-            if !is_plain_id(&id.value) {
-                w.error(&id.span, ctx, format!("device id `{}` may only contain a-z, 0-9 and _", id.value));
-            }
+        if let Some(id) = &id
+            && !is_plain_id(&id.value)
+        {
+            w.error(
+                &id.span,
+                ctx,
+                format!("device id `{}` may only contain a-z, 0-9 and _", id.value),
+            );
         }
         let name = w.get_str(s, "name");
         let connection = w.req_str(s, "connection");
@@ -138,13 +154,19 @@ pub(crate) fn devices(
             }
             found.map(|k| &k.conn)
         });
-        let unit_id = w.req_int(s, "unit_id", i128::MIN..=i128::MAX).and_then(|u| {
-            let ok = (1..=247).contains(&u.value) || u.value == 255;
-            if !ok {
-                w.error(&u.span, ctx, format!("`unit_id` must be in 1..=247 or 255, found {}", u.value));
-            }
-            u8::try_from(u.value).ok().filter(|_| ok)
-        });
+        let unit_id = w
+            .req_int(s, "unit_id", i128::MIN..=i128::MAX)
+            .and_then(|u| {
+                let ok = (1..=247).contains(&u.value) || u.value == 255;
+                if !ok {
+                    w.error(
+                        &u.span,
+                        ctx,
+                        format!("`unit_id` must be in 1..=247 or 255, found {}", u.value),
+                    );
+                }
+                u8::try_from(u.value).ok().filter(|_| ok)
+            });
         let template = w.get_str(s, "template").and_then(|t| {
             result.used_templates.insert(t.value.clone());
             let found = templates.iter().find(|k| k.id.value == t.value);
@@ -172,7 +194,10 @@ pub(crate) fn devices(
         let mut specs: Vec<(&PointSpec, String)> = Vec::new();
         if let Some(t) = template {
             for p in &t.points {
-                specs.push((p, format!("{ctx}, point {} (template {})", p.id.value, t.id.value)));
+                specs.push((
+                    p,
+                    format!("{ctx}, point {} (template {})", p.id.value, t.id.value),
+                ));
             }
         }
         for p in &own {
@@ -188,7 +213,9 @@ pub(crate) fn devices(
                 continue;
             }
             ids.insert(&spec.id.value, spec.id.span.clone());
-            if let Some(p) = instantiate(w, spec, &pctx, &id.value, conn, system.or(template_system)) {
+            if let Some(p) =
+                instantiate(w, spec, &pctx, &id.value, conn, system.or(template_system))
+            {
                 device_points.push(p);
                 point_places.push((spec.id.span.clone(), pctx));
             }
@@ -219,11 +246,16 @@ pub(crate) fn devices(
 
 /// "unknown template `x` (did you mean `y`?); defined: `a`, `b`".
 fn unknown(kind: &str, name: &str, defined: &[&str]) -> String {
-    let hint = suggest(name, defined).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
+    let hint = suggest(name, defined)
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
     if defined.is_empty() {
         format!("unknown {kind} `{name}`; no {kind}s are defined")
     } else {
-        format!("unknown {kind} `{name}`{hint}; defined {kind}s: {}", list(defined))
+        format!(
+            "unknown {kind} `{name}`{hint}; defined {kind}s: {}",
+            list(defined)
+        )
     }
 }
 
@@ -294,9 +326,17 @@ poll_interval_ms = 1000
     #[test]
     fn template_points_come_first_then_the_devices_own() {
         let config = config();
-        let ids: Vec<&str> = config.devices[0].points.iter().map(|p| p.id.as_str()).collect();
+        let ids: Vec<&str> = config.devices[0]
+            .points
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
         assert_eq!(ids, ["p1.running", "p1.pressure", "p1.motor_temperature"]);
-        let ids: Vec<&str> = config.devices[1].points.iter().map(|p| p.id.as_str()).collect();
+        let ids: Vec<&str> = config.devices[1]
+            .points
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
         assert_eq!(ids, ["p2.running", "p2.pressure"]);
         assert_eq!(config.devices[0].template.as_deref(), Some("pump"));
         assert_eq!(config.devices[1].points[1].local_id(), "pressure");
@@ -306,10 +346,22 @@ poll_interval_ms = 1000
     fn system_is_point_then_device_then_template() {
         let config = config();
         let sys = |d: usize, p: usize| config.devices[d].points[p].system;
-        assert_eq!(sys(0, 0), System::Vatten, "template's system when the device has none");
+        assert_eq!(
+            sys(0, 0),
+            System::Vatten,
+            "template's system when the device has none"
+        );
         assert_eq!(sys(0, 1), System::El, "the point's own system wins");
-        assert_eq!(sys(1, 0), System::Ventilation, "the device's system beats the template's");
-        assert_eq!(sys(1, 1), System::El, "the point's own system beats the device's");
+        assert_eq!(
+            sys(1, 0),
+            System::Ventilation,
+            "the device's system beats the template's"
+        );
+        assert_eq!(
+            sys(1, 1),
+            System::El,
+            "the point's own system beats the device's"
+        );
     }
 
     #[test]
@@ -329,6 +381,12 @@ poll_interval_ms = 1000
         let loaded = parse_str(&src, "t.toml");
         let errors: Vec<_> = loaded.errors().collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].context.starts_with("template pump, point pressure"), "{}", errors[0]);
+        assert!(
+            errors[0]
+                .context
+                .starts_with("template pump, point pressure"),
+            "{}",
+            errors[0]
+        );
     }
 }

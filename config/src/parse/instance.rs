@@ -39,7 +39,11 @@ pub(crate) fn instantiate(
         );
         return None;
     }
-    let width = if table.is_bits() { 1 } else { data_type.value.width() };
+    let width = if table.is_bits() {
+        1
+    } else {
+        data_type.value.width()
+    };
     let protocol = address.value - base;
     let last = protocol + i128::from(width) - 1;
     if last > 65_535 {
@@ -98,17 +102,23 @@ mod tests {
     }
 
     fn point(table: &str, address: u32, ty: &str) -> String {
-        format!("\n[[devices.points]]\nid = \"p{address}\"\ntable = \"{table}\"\naddress = {address}\ntype = \"{ty}\"\nunit = \"V\"\n")
+        format!(
+            "\n[[devices.points]]\nid = \"p{address}\"\ntable = \"{table}\"\naddress = {address}\ntype = \"{ty}\"\nunit = \"V\"\n"
+        )
     }
 
     fn ok(loaded: crate::Loaded) -> Config {
         let shown: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
-        loaded.config.unwrap_or_else(|| panic!("expected a valid config:\n{}", shown.join("\n")))
+        loaded
+            .config
+            .unwrap_or_else(|| panic!("expected a valid config:\n{}", shown.join("\n")))
     }
 
     #[test]
     fn base_1_addresses_become_protocol_addresses() {
-        let pts = point("holding", 1, "u16") + &point("holding", 40, "u32") + &point("holding", 65535, "u32");
+        let pts = point("holding", 1, "u16")
+            + &point("holding", 40, "u32")
+            + &point("holding", 65535, "u32");
         let config = ok(config_with(1, &pts));
         let addrs: Vec<u16> = config.points().map(|(_, p)| p.source.address).collect();
         assert_eq!(addrs, [0, 39, 65534]);
@@ -126,29 +136,55 @@ mod tests {
     #[test]
     fn base_1_rejects_address_0_and_base_0_rejects_65536() {
         let loaded = config_with(1, &point("holding", 0, "u16"));
-        assert!(loaded.errors().any(|d| d.message.contains("below address_base 1")), "{:?}", loaded.diagnostics);
+        assert!(
+            loaded
+                .errors()
+                .any(|d| d.message.contains("below address_base 1")),
+            "{:?}",
+            loaded.diagnostics
+        );
         let loaded = config_with(0, &point("holding", 65536, "u16"));
-        assert!(loaded.errors().any(|d| d.message.contains("ends at 65536")), "{:?}", loaded.diagnostics);
+        assert!(
+            loaded.errors().any(|d| d.message.contains("ends at 65536")),
+            "{:?}",
+            loaded.diagnostics
+        );
         let loaded = config_with(1, &point("holding", 65536, "u16"));
-        assert!(loaded.config.is_some(), "65536 in base 1 is protocol 65535: {:?}", loaded.diagnostics);
+        assert!(
+            loaded.config.is_some(),
+            "65536 in base 1 is protocol 65535: {:?}",
+            loaded.diagnostics
+        );
     }
 
     #[test]
     fn a_value_wider_than_one_read_is_an_error() {
         let loaded = config_with(0, &point("holding", 0, "u64"));
-        assert!(loaded.diagnostics.is_empty(), "u64 fits in 125 registers: {:?}", loaded.diagnostics);
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "u64 fits in 125 registers: {:?}",
+            loaded.diagnostics
+        );
         let src = "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"c\"\nhost = \"h\"\nmax_registers_per_read = 2\n\
                    [[devices]]\nid = \"d\"\nconnection = \"c\"\nunit_id = 1\nsystem = \"el\"\n\
                    [[devices.points]]\nid = \"e\"\ntable = \"input\"\naddress = 0\ntype = \"u64\"\nunit = \"kWh\"\n";
         let loaded = parse_str(src, "t.toml");
         let errors: Vec<String> = loaded.errors().map(ToString::to_string).collect();
-        assert_eq!(errors, ["t.toml:17:8: error: device d, point e: this type needs 4 registers in one read, but connection `c` reads at most 2 (`max_registers_per_read`)"]);
+        assert_eq!(
+            errors,
+            [
+                "t.toml:17:8: error: device d, point e: this type needs 4 registers in one read, but connection `c` reads at most 2 (`max_registers_per_read`)"
+            ]
+        );
     }
 
     #[test]
     fn strings_up_to_125_registers_are_accepted() {
         let pts = "\n[[devices.points]]\nid = \"name\"\ntable = \"holding\"\naddress = 0\ntype = \"string\"\nregisters = 125\n";
         let config = ok(config_with(0, pts));
-        assert_eq!(config.devices[0].points[0].source.data_type, DataType::String { registers: 125 });
+        assert_eq!(
+            config.devices[0].points[0].source.data_type,
+            DataType::String { registers: 125 }
+        );
     }
 }

@@ -23,10 +23,17 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             w.error(&span, "", format!("TOML syntax error: {}", e.message()));
-            return Loaded { config: None, diagnostics: w.finish() };
+            return Loaded {
+                config: None,
+                diagnostics: w.finish(),
+            };
         }
     };
-    let root = Section { table: root.get_ref(), span: 0..0, context: String::new() };
+    let root = Section {
+        table: root.get_ref(),
+        span: 0..0,
+        context: String::new(),
+    };
     w.expect_keys(&root, keys::ROOT);
     let site = site::site(&mut w, &root);
     let store = site::store(&mut w, &root);
@@ -44,5 +51,8 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
         }),
         _ => None,
     };
-    Loaded { config, diagnostics: w.finish() }
+    Loaded {
+        config,
+        diagnostics: w.finish(),
+    }
 }

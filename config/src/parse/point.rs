@@ -44,7 +44,10 @@ pub(crate) struct PointSpec {
 
 /// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
 pub(crate) fn is_plain_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Read one point table. `None` if it has no usable id (reported).
@@ -52,10 +55,14 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     w.expect_keys(s, keys::POINT);
     let ctx = s.context.as_str();
     let id = w.req_str(s, "id");
-    if let Some(id) = &id {
-        if !is_plain_id(&id.value) {
-            w.error(&id.span, ctx, format!("point id `{}` may only contain a-z, 0-9 and _", id.value));
-        }
+    if let Some(id) = &id
+        && !is_plain_id(&id.value)
+    {
+        w.error(
+            &id.span,
+            ctx,
+            format!("point id `{}` may only contain a-z, 0-9 and _", id.value),
+        );
     }
     let name = w.get_str(s, "name").map(|a| a.value);
     let table = w.req_str(s, "table").and_then(|t| parse_table(w, ctx, &t));
@@ -68,14 +75,22 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
             w.error(
                 &o.span,
                 ctx,
-                format!("unknown word order `{}`; expected one of {}", o.value, list(keys::ORDER_NAMES)),
+                format!(
+                    "unknown word order `{}`; expected one of {}",
+                    o.value,
+                    list(keys::ORDER_NAMES)
+                ),
             );
             WordOrder::Abcd
         }),
     };
     let scale = match w.get_f64(s, "scale") {
         Some(a) if a.value == 0.0 => {
-            w.error(&a.span, ctx, "`scale` must not be 0 (every value would read as the offset)");
+            w.error(
+                &a.span,
+                ctx,
+                "`scale` must not be 0 (every value would read as the offset)",
+            );
             1.0
         }
         Some(a) => a.value,
@@ -134,7 +149,15 @@ pub(crate) fn system(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<System> 
     let sys = System::from_key(&at.value);
     if sys.is_none() {
         let all: Vec<&str> = System::ALL.iter().map(|s| s.key()).collect();
-        w.error(&at.span, &s.context, format!("unknown system `{}`; expected one of {}", at.value, list(&all)));
+        w.error(
+            &at.span,
+            &s.context,
+            format!(
+                "unknown system `{}`; expected one of {}",
+                at.value,
+                list(&all)
+            ),
+        );
     }
     sys
 }
@@ -146,7 +169,14 @@ fn parse_table(w: &mut Walker<'_>, ctx: &str, t: &At<String>) -> Option<Table> {
         "input" => Table::InputRegister,
         "holding" => Table::HoldingRegister,
         other => {
-            w.error(&t.span, ctx, format!("unknown table `{other}`; expected one of {}", list(keys::TABLE_NAMES)));
+            w.error(
+                &t.span,
+                ctx,
+                format!(
+                    "unknown table `{other}`; expected one of {}",
+                    list(keys::TABLE_NAMES)
+                ),
+            );
             return None;
         }
     };
@@ -164,7 +194,11 @@ fn parse_order(s: &str) -> Option<WordOrder> {
 }
 
 /// `type` with its companions `bit` and `registers`, checked against the table.
-fn data_type(w: &mut Walker<'_>, s: &Section<'_, '_>, table: Option<Table>) -> Option<At<DataType>> {
+fn data_type(
+    w: &mut Walker<'_>,
+    s: &Section<'_, '_>,
+    table: Option<Table>,
+) -> Option<At<DataType>> {
     let ctx = s.context.as_str();
     let ty = w.req_str(s, "type");
     let bit = w.get_int(s, "bit", 0..=15);
@@ -173,10 +207,15 @@ fn data_type(w: &mut Walker<'_>, s: &Section<'_, '_>, table: Option<Table>) -> O
     let name = ty.value.as_str();
     // `bit` and `registers` belong to one type each.
     for (key, owner) in [("bit", "bit"), ("registers", "string")] {
-        if name != owner && keys::TYPE_NAMES.contains(&name) {
-            if let Some(span) = key_span(s.table, key) {
-                w.error(&span, ctx, format!("`{key}` is only allowed with type = \"{owner}\""));
-            }
+        if name != owner
+            && keys::TYPE_NAMES.contains(&name)
+            && let Some(span) = key_span(s.table, key)
+        {
+            w.error(
+                &span,
+                ctx,
+                format!("`{key}` is only allowed with type = \"{owner}\""),
+            );
         }
     }
     let dt = match name {
@@ -185,7 +224,11 @@ fn data_type(w: &mut Walker<'_>, s: &Section<'_, '_>, table: Option<Table>) -> O
             Some(b) => DataType::Bit(u8::try_from(b.value).ok()?),
             None => {
                 if key_span(s.table, "bit").is_none() {
-                    w.error(&ty.span, ctx, "type \"bit\" needs `bit = N` (0..=15, 0 = least significant)");
+                    w.error(
+                        &ty.span,
+                        ctx,
+                        "type \"bit\" needs `bit = N` (0..=15, 0 = least significant)",
+                    );
                 }
                 return None;
             }
@@ -199,21 +242,38 @@ fn data_type(w: &mut Walker<'_>, s: &Section<'_, '_>, table: Option<Table>) -> O
         "f32" => DataType::F32,
         "f64" => DataType::F64,
         "string" => match registers {
-            Some(r) => DataType::String { registers: u16::try_from(r.value).ok()? },
+            Some(r) => DataType::String {
+                registers: u16::try_from(r.value).ok()?,
+            },
             None => {
                 if key_span(s.table, "registers").is_none() {
-                    w.error(&ty.span, ctx, "type \"string\" needs `registers = N` (its length in registers)");
+                    w.error(
+                        &ty.span,
+                        ctx,
+                        "type \"string\" needs `registers = N` (its length in registers)",
+                    );
                 }
                 return None;
             }
         },
         other => {
-            w.error(&ty.span, ctx, format!("unknown type `{other}`; expected one of {}", list(keys::TYPE_NAMES)));
+            w.error(
+                &ty.span,
+                ctx,
+                format!(
+                    "unknown type `{other}`; expected one of {}",
+                    list(keys::TYPE_NAMES)
+                ),
+            );
             return None;
         }
     };
     if let Some(table) = table.filter(|t| t.is_bits()) {
-        let tname = if table == Table::Coil { "coil" } else { "discrete_input" };
+        let tname = if table == Table::Coil {
+            "coil"
+        } else {
+            "discrete_input"
+        };
         match dt {
             DataType::Bool => {}
             DataType::Bit(_) => {
@@ -225,33 +285,53 @@ fn data_type(w: &mut Walker<'_>, s: &Section<'_, '_>, table: Option<Table>) -> O
                 return None;
             }
             _ => {
-                w.error(&ty.span, ctx, format!("a {tname} holds one bit: type must be \"bool\", found \"{name}\""));
+                w.error(
+                    &ty.span,
+                    ctx,
+                    format!("a {tname} holds one bit: type must be \"bool\", found \"{name}\""),
+                );
                 return None;
             }
         }
     }
-    Some(At { value: dt, span: ty.span })
+    Some(At {
+        value: dt,
+        span: ty.span,
+    })
 }
 
 /// `states = { "0" = "stopp", "3" = "i drift" }`.
 fn states(w: &mut Walker<'_>, s: &Section<'_, '_>, dt: Option<DataType>) -> BTreeMap<i64, String> {
     let ctx = s.context.as_str();
     let mut out = BTreeMap::new();
-    let Some(sec) = w.get_table(s, "states", s.context.clone()) else { return out };
+    let Some(sec) = w.get_table(s, "states", s.context.clone()) else {
+        return out;
+    };
     if let Some(DataType::F32 | DataType::F64 | DataType::String { .. }) = dt {
         w.error(&sec.span, ctx, "`states` need an integer or bool type");
         return out;
     }
     for (k, v) in sec.table.iter() {
         let Ok(raw) = k.get_ref().trim().parse::<i64>() else {
-            w.error(&k.span(), ctx, format!("state `{}` must be an integer written as a key, e.g. \"3\"", k.get_ref()));
+            w.error(
+                &k.span(),
+                ctx,
+                format!(
+                    "state `{}` must be an integer written as a key, e.g. \"3\"",
+                    k.get_ref()
+                ),
+            );
             continue;
         };
         match v.get_ref() {
             DeValue::String(text) if !text.trim().is_empty() => {
                 out.insert(raw, text.to_string());
             }
-            _ => w.error(&v.span(), ctx, format!("the text of state {raw} must be a non-empty string")),
+            _ => w.error(
+                &v.span(),
+                ctx,
+                format!("the text of state {raw} must be a non-empty string"),
+            ),
         }
     }
     out
@@ -259,5 +339,9 @@ fn states(w: &mut Walker<'_>, s: &Section<'_, '_>, dt: Option<DataType>) -> BTre
 
 /// `a`, `b`, `c` for messages.
 pub(crate) fn list(items: &[&str]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
