@@ -81,7 +81,7 @@ fn overlaps(w: &mut Walker<'_>, d: &DeviceSpec, conns: &[ConnSpec]) {
     let range = |p: &Point| {
         (
             u32::from(p.source.address),
-            u32::from(p.source.address) + u32::from(p.source.data_type.width()) - 1,
+            u32::from(p.source.address) + u32::from(p.source.data_type.width()).saturating_sub(1),
         )
     };
     for (j, later) in pts.iter().enumerate() {

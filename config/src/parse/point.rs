@@ -345,3 +345,64 @@ pub(crate) fn list(items: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::PointKind;
+    use crate::parse_str;
+
+    fn with_point(point: &str) -> crate::Loaded {
+        let src = format!(
+            "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"c\"\nhost = \"h\"\n\
+             [[devices]]\nid = \"d\"\nconnection = \"c\"\nunit_id = 1\nsystem = \"el\"\n\
+             [[devices.points]]\nid = \"p\"\ntable = \"holding\"\naddress = 0\n{point}\n"
+        );
+        parse_str(&src, "t.toml")
+    }
+
+    #[test]
+    fn states_make_a_multistate_point() {
+        let loaded =
+            with_point("type = \"u16\"\nstates = { \"0\" = \"stopp\", \"3\" = \"i drift\" }");
+        let config = loaded.config.expect("valid");
+        let p = &config.devices[0].points[0];
+        assert_eq!(p.kind(), PointKind::Multistate);
+        assert_eq!(p.states.get(&3).map(String::as_str), Some("i drift"));
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "a multistate point needs no unit"
+        );
+    }
+
+    #[test]
+    fn bad_state_keys_and_texts_are_reported_at_their_place() {
+        let loaded = with_point("type = \"u16\"\nstates = { \"tre\" = \"i drift\", \"4\" = 5 }");
+        let shown: Vec<String> = loaded.errors().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "t.toml:17:12: error: device d, point p: state `tre` must be an integer written as a key, e.g. \"3\"",
+                "t.toml:17:37: error: device d, point p: the text of state 4 must be a non-empty string",
+            ]
+        );
+    }
+
+    #[test]
+    fn order_is_case_insensitive_and_bad_point_ids_are_refused() {
+        let loaded = with_point("type = \"u32\"\norder = \"cdab\"\nunit = \"V\"");
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let loaded = with_point("type = \"u16\"\nunit = \"V\"").diagnostics.len();
+        assert_eq!(loaded, 0);
+        let src = "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"c\"\nhost = \"h\"\n\
+                   [[devices]]\nid = \"d\"\nconnection = \"c\"\nunit_id = 1\nsystem = \"el\"\n\
+                   [[devices.points]]\nid = \"Fuel.Level\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"%\"\n";
+        let loaded = parse_str(src, "t.toml");
+        assert!(
+            loaded
+                .errors()
+                .any(|d| d.line == 13 && d.message.contains("may only contain")),
+            "{:?}",
+            loaded.diagnostics
+        );
+    }
+}
