@@ -1,6 +1,21 @@
 //! driftvakt configuration: the TOML schema, its validation, and the validated domain model.
 //!
-//! `load` reads files and returns either a [`model::Config`] or *every* problem found, each
-//! with `file:line:column` and the device/point it concerns.
+//! [`load`] reads a file and returns a [`Loaded`]: the [`model::Config`] if the file is valid,
+//! and *every* problem found, each with `file:line:column` and the device/point it concerns.
+//! The syntax is described in `SYNTAX.md`, every key in `README.md`.
 
+mod checks;
+mod diagnostic;
+pub mod keys;
+mod load;
 pub mod model;
+mod parse;
+mod position;
+mod secret;
+mod walk;
+
+pub use diagnostic::{Diagnostic, Loaded, Severity};
+pub use load::load;
+pub use parse::parse_str;
+pub use parse::sentinel::gencomm;
+pub use secret::{SecretError, parse_secret};

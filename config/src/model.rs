@@ -377,7 +377,8 @@ pub struct ModbusSource {
 impl ModbusSource {
     /// The last address the value occupies.
     pub fn last_address(&self) -> u16 {
-        self.address + self.data_type.width() - 1
+        // Subtract first: a value ending at 65535 must not overflow on the way.
+        self.address + self.data_type.width().saturating_sub(1)
     }
 }
 

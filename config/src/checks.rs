@@ -1,0 +1,117 @@
+//! Warnings that need the whole configuration: things that work but are probably mistakes.
+
+use crate::model::{DataType, Point};
+use crate::parse::connection::ConnSpec;
+use crate::parse::device::{DeviceSpec, Devices, TemplateSpec};
+use crate::walk::Walker;
+
+/// Report every whole-configuration warning.
+pub(crate) fn warn(
+    w: &mut Walker<'_>,
+    conns: &[ConnSpec],
+    templates: &[TemplateSpec],
+    devices: &Devices,
+) {
+    for t in templates {
+        if !devices.used_templates.contains(&t.id.value) {
+            w.warning(
+                &t.id.span,
+                &format!("template {}", t.id.value),
+                "template is never used by a device",
+            );
+        }
+    }
+    for c in conns {
+        if !devices.used_connections.contains(&c.conn.id) {
+            w.warning(
+                &c.id_span,
+                &format!("connection {}", c.conn.id),
+                "connection has no devices",
+            );
+        }
+    }
+    for d in &devices.devices {
+        poll_versus_timeout(w, conns, d);
+        overlaps(w, d, conns);
+    }
+}
+
+fn poll_versus_timeout(w: &mut Walker<'_>, conns: &[ConnSpec], d: &DeviceSpec) {
+    let Some(c) = conns.iter().find(|c| c.conn.id == d.device.connection) else {
+        return;
+    };
+    if d.device.poll_interval < c.conn.timeout {
+        let span = d.poll_span.as_ref().unwrap_or(&d.id_span);
+        w.warning(
+            span,
+            &d.context,
+            format!(
+                "poll interval {} ms is shorter than the timeout {} ms of connection `{}`; polls will overrun while the device does not answer",
+                d.device.poll_interval.as_millis(),
+                c.conn.timeout.as_millis(),
+                c.conn.id
+            ),
+        );
+    }
+}
+
+/// The type as far as overlap goes: different bits of one register are fine.
+fn type_class(dt: DataType) -> DataType {
+    match dt {
+        DataType::Bit(_) => DataType::Bit(0),
+        other => other,
+    }
+}
+
+fn type_label(dt: DataType) -> String {
+    match dt {
+        DataType::Bit(_) => "bit".to_string(),
+        DataType::String { registers } => format!("string of {registers} registers"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Two points of one device reading overlapping registers as different types.
+fn overlaps(w: &mut Walker<'_>, d: &DeviceSpec, conns: &[ConnSpec]) {
+    let base = conns
+        .iter()
+        .find(|c| c.conn.id == d.device.connection)
+        .map_or(0, |c| u32::from(c.conn.address_base));
+    let pts = &d.device.points;
+    let range = |p: &Point| {
+        (
+            u32::from(p.source.address),
+            u32::from(p.source.address) + u32::from(p.source.data_type.width()).saturating_sub(1),
+        )
+    };
+    for (j, later) in pts.iter().enumerate() {
+        if later.source.table.is_bits() {
+            continue;
+        }
+        let (ls, le) = range(later);
+        for earlier in &pts[..j] {
+            if earlier.source.table != later.source.table
+                || type_class(earlier.source.data_type) == type_class(later.source.data_type)
+            {
+                continue;
+            }
+            let (es, ee) = range(earlier);
+            if ls <= ee && es <= le {
+                let (span, ctx) = &d.point_places[j];
+                w.warning(
+                    span,
+                    ctx,
+                    format!(
+                        "registers {}..={} overlap `{}` (read as {} at {}); this point reads them as {}",
+                        ls + base,
+                        le + base,
+                        earlier.id,
+                        type_label(earlier.source.data_type),
+                        es + base,
+                        type_label(later.source.data_type)
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Every key the parser accepts, per table. `README.md` documents each of them (a test checks).
+
+/// Top-level keys (tables and arrays of tables).
+pub const ROOT: &[&str] = &["site", "store", "connections", "templates", "devices"];
+/// Keys of `[site]`.
+pub const SITE: &[&str] = &["id", "name", "timezone"];
+/// Keys of `[store]`.
+pub const STORE: &[&str] = &["raw_retention_days", "rollup_retention_days"];
+/// Keys of `[[connections]]`.
+pub const CONNECTION: &[&str] = &[
+    "id",
+    "host",
+    "port",
+    "framing",
+    "timeout_ms",
+    "pause_between_requests_ms",
+    "pause_after_connect_ms",
+    "max_registers_per_read",
+    "max_bits_per_read",
+    "max_gap_registers",
+    "max_requests_in_flight",
+    "address_base",
+    "workarounds",
+];
+/// Keys of `[connections.workarounds]`.
+pub const WORKAROUNDS: &[&str] = &["single_register_reads", "close_after_cycle"];
+/// Keys of `[[templates]]`.
+pub const TEMPLATE: &[&str] = &["id", "name", "system", "poll_interval_ms", "points"];
+/// Keys of `[[devices]]`.
+pub const DEVICE: &[&str] = &[
+    "id",
+    "name",
+    "connection",
+    "unit_id",
+    "poll_interval_ms",
+    "template",
+    "system",
+    "points",
+];
+/// Keys of `[[templates.points]]` and `[[devices.points]]`.
+pub const POINT: &[&str] = &[
+    "id",
+    "name",
+    "table",
+    "address",
+    "type",
+    "bit",
+    "registers",
+    "order",
+    "scale",
+    "offset",
+    "unit",
+    "system",
+    "sentinels",
+    "states",
+];
+/// Keys of one explicit sentinel `{ raw = 65535, meaning = "not_available" }`.
+pub const SENTINEL: &[&str] = &["raw", "meaning"];
+/// Keys of a secret `{ env = "VAR" }` / `{ file = "/path" }` (exactly one of them).
+pub const SECRET: &[&str] = &["env", "file"];
+
+/// Every list above, with the name README.md uses for its table.
+pub const ALL: &[(&str, &[&str])] = &[
+    ("top level", ROOT),
+    ("[site]", SITE),
+    ("[store]", STORE),
+    ("[[connections]]", CONNECTION),
+    ("[connections.workarounds]", WORKAROUNDS),
+    ("[[templates]]", TEMPLATE),
+    ("[[devices]]", DEVICE),
+    ("points", POINT),
+    ("sentinels", SENTINEL),
+    ("secrets", SECRET),
+];
+
+/// Values of `table`.
+pub const TABLE_NAMES: &[&str] = &["coil", "discrete_input", "input", "holding"];
+/// Values of `type`.
+pub const TYPE_NAMES: &[&str] = &[
+    "bool", "bit", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "string",
+];
+/// Values of `order`.
+pub const ORDER_NAMES: &[&str] = &["ABCD", "CDAB", "BADC", "DCBA"];
+/// Values of `framing`.
+pub const FRAMING_NAMES: &[&str] = &["tcp", "rtu_over_tcp"];
+/// Values of a sentinel's `meaning`.
+pub const MEANING_NAMES: &[&str] = &["not_available", "over_range", "under_range", "sensor_fault"];

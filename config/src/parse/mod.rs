@@ -1,0 +1,58 @@
+//! From TOML text to [`Loaded`]: the walk over the spanned tree.
+
+pub(crate) mod connection;
+pub(crate) mod device;
+pub(crate) mod instance;
+pub(crate) mod point;
+pub(crate) mod sentinel;
+pub(crate) mod site;
+
+use toml::de::DeTable;
+
+use crate::checks;
+use crate::diagnostic::Loaded;
+use crate::keys;
+use crate::model::Config;
+use crate::walk::{Section, Walker};
+
+/// Parse and validate `source`, naming it `file_name` in diagnostics.
+pub fn parse_str(source: &str, file_name: &str) -> Loaded {
+    let mut w = Walker::new(source, file_name);
+    let root = match DeTable::parse(source) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            w.error(&span, "", format!("TOML syntax error: {}", e.message()));
+            return Loaded {
+                config: None,
+                diagnostics: w.finish(),
+            };
+        }
+    };
+    let root = Section {
+        table: root.get_ref(),
+        span: 0..0,
+        context: String::new(),
+    };
+    w.expect_keys(&root, keys::ROOT);
+    let site = site::site(&mut w, &root);
+    let store = site::store(&mut w, &root);
+    let conns = connection::connections(&mut w, &root);
+    let templates = device::templates(&mut w, &root);
+    let devices = device::devices(&mut w, &root, &conns, &templates);
+    checks::warn(&mut w, &conns, &templates, &devices);
+
+    let config = match site {
+        Some(site) if !w.has_errors() => Some(Config {
+            site,
+            store,
+            connections: conns.into_iter().map(|c| c.conn).collect(),
+            devices: devices.devices.into_iter().map(|d| d.device).collect(),
+        }),
+        _ => None,
+    };
+    Loaded {
+        config,
+        diagnostics: w.finish(),
+    }
+}

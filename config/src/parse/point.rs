@@ -1,0 +1,408 @@
+//! `[[templates.points]]` / `[[devices.points]]`: everything that does not depend on the
+//! device the point ends up in. Address base, system fallback and read limits are applied when
+//! a device instantiates the point (see `instance.rs`).
+
+use std::collections::BTreeMap;
+
+use toml::de::DeValue;
+
+use crate::keys;
+use crate::model::{DataType, PointKind, Sentinel, System, Table, WordOrder};
+use crate::parse::sentinel;
+use crate::walk::{At, Section, Walker, key_span};
+
+/// A point as written, checked on its own.
+#[derive(Debug, Clone)]
+pub(crate) struct PointSpec {
+    /// Local id (`fuel_level`) and where it is written.
+    pub id: At<String>,
+    /// Context for messages, e.g. `template dse_genset, point fuel_level`.
+    pub context: String,
+    /// Human name (defaults to the id).
+    pub name: String,
+    /// System given on the point itself.
+    pub system: Option<System>,
+    /// Engineering unit.
+    pub unit: String,
+    /// Data table; `None` if missing or invalid (already reported).
+    pub table: Option<Table>,
+    /// Address as configured, in the connection's address base.
+    pub address: Option<At<i128>>,
+    /// Encoding; `None` if missing or invalid (already reported).
+    pub data_type: Option<At<DataType>>,
+    /// Byte/word order.
+    pub order: WordOrder,
+    /// Multiplier.
+    pub scale: f64,
+    /// Added after scaling.
+    pub offset: f64,
+    /// Expanded sentinels.
+    pub sentinels: Vec<Sentinel>,
+    /// Multistate texts.
+    pub states: BTreeMap<i64, String>,
+}
+
+/// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Read one point table. `None` if it has no usable id (reported).
+pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec> {
+    w.expect_keys(s, keys::POINT);
+    let ctx = s.context.as_str();
+    let id = w.req_str(s, "id");
+    if let Some(id) = &id
+        && !is_plain_id(&id.value)
+    {
+        w.error(
+            &id.span,
+            ctx,
+            format!("point id `{}` may only contain a-z, 0-9 and _", id.value),
+        );
+    }
+    let name = w.get_str(s, "name").map(|a| a.value);
+    let table = w.req_str(s, "table").and_then(|t| parse_table(w, ctx, &t));
+    // Base 1 allows 65536; the exact check needs the connection's base (instance.rs).
+    let address = w.req_int(s, "address", 0..=65_536);
+    let data_type = data_type(w, s, table);
+    let order = match w.get_str(s, "order") {
+        None => WordOrder::Abcd,
+        Some(o) => parse_order(&o.value).unwrap_or_else(|| {
+            w.error(
+                &o.span,
+                ctx,
+                format!(
+                    "unknown word order `{}`; expected one of {}",
+                    o.value,
+                    list(keys::ORDER_NAMES)
+                ),
+            );
+            WordOrder::Abcd
+        }),
+    };
+    let scale = match w.get_f64(s, "scale") {
+        Some(a) if a.value == 0.0 => {
+            w.error(
+                &a.span,
+                ctx,
+                "`scale` must not be 0 (every value would read as the offset)",
+            );
+            1.0
+        }
+        Some(a) => a.value,
+        None => 1.0,
+    };
+    let offset = w.get_f64(s, "offset").map_or(0.0, |a| a.value);
+    let unit = w.get_str(s, "unit").map(|a| a.value);
+    let unit_given = unit.is_some();
+    let unit = unit.unwrap_or_default();
+    let system = system(w, s);
+    let sentinels = sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value));
+    let states = states(w, s, data_type.as_ref().map(|d| d.value));
+
+    let id = id?;
+    let spec = PointSpec {
+        name: name.unwrap_or_else(|| id.value.clone()),
+        id,
+        context: s.context.clone(),
+        system,
+        unit,
+        table,
+        address,
+        data_type,
+        order,
+        scale,
+        offset,
+        sentinels,
+        states,
+    };
+    // `unit = ""` written out says "dimensionless on purpose" (codes, serial numbers).
+    if spec.kind() == Some(PointKind::Analog) && !unit_given {
+        w.warning(
+            &spec.id.span,
+            ctx,
+            "analog point has no `unit` (e.g. \"kW\", \"°C\", \"%\"; write `unit = \"\"` if it has none)",
+        );
+    }
+    Some(spec)
+}
+
+impl PointSpec {
+    /// The point kind, if the type is known.
+    pub(crate) fn kind(&self) -> Option<PointKind> {
+        Some(match self.data_type.as_ref()?.value {
+            DataType::Bool | DataType::Bit(_) => PointKind::Binary,
+            DataType::String { .. } => PointKind::Text,
+            _ if !self.states.is_empty() => PointKind::Multistate,
+            _ => PointKind::Analog,
+        })
+    }
+}
+
+/// `system = "..."` of a point, device or template.
+pub(crate) fn system(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<System> {
+    let at = w.get_str(s, "system")?;
+    let sys = System::from_key(&at.value);
+    if sys.is_none() {
+        let all: Vec<&str> = System::ALL.iter().map(|s| s.key()).collect();
+        w.error(
+            &at.span,
+            &s.context,
+            format!(
+                "unknown system `{}`; expected one of {}",
+                at.value,
+                list(&all)
+            ),
+        );
+    }
+    sys
+}
+
+fn parse_table(w: &mut Walker<'_>, ctx: &str, t: &At<String>) -> Option<Table> {
+    let table = match t.value.as_str() {
+        "coil" => Table::Coil,
+        "discrete_input" => Table::DiscreteInput,
+        "input" => Table::InputRegister,
+        "holding" => Table::HoldingRegister,
+        other => {
+            w.error(
+                &t.span,
+                ctx,
+                format!(
+                    "unknown table `{other}`; expected one of {}",
+                    list(keys::TABLE_NAMES)
+                ),
+            );
+            return None;
+        }
+    };
+    Some(table)
+}
+
+fn parse_order(s: &str) -> Option<WordOrder> {
+    Some(match s.to_ascii_uppercase().as_str() {
+        "ABCD" => WordOrder::Abcd,
+        "CDAB" => WordOrder::Cdab,
+        "BADC" => WordOrder::Badc,
+        "DCBA" => WordOrder::Dcba,
+        _ => return None,
+    })
+}
+
+/// `type` with its companions `bit` and `registers`, checked against the table.
+fn data_type(
+    w: &mut Walker<'_>,
+    s: &Section<'_, '_>,
+    table: Option<Table>,
+) -> Option<At<DataType>> {
+    let ctx = s.context.as_str();
+    let ty = w.req_str(s, "type");
+    let bit = w.get_int(s, "bit", 0..=15);
+    let registers = w.get_int(s, "registers", 1..=125);
+    let ty = ty?;
+    let name = ty.value.as_str();
+    // `bit` and `registers` belong to one type each.
+    for (key, owner) in [("bit", "bit"), ("registers", "string")] {
+        if name != owner
+            && keys::TYPE_NAMES.contains(&name)
+            && let Some(span) = key_span(s.table, key)
+        {
+            w.error(
+                &span,
+                ctx,
+                format!("`{key}` is only allowed with type = \"{owner}\""),
+            );
+        }
+    }
+    let dt = match name {
+        "bool" => DataType::Bool,
+        "bit" => match bit {
+            Some(b) => DataType::Bit(u8::try_from(b.value).ok()?),
+            None => {
+                if key_span(s.table, "bit").is_none() {
+                    w.error(
+                        &ty.span,
+                        ctx,
+                        "type \"bit\" needs `bit = N` (0..=15, 0 = least significant)",
+                    );
+                }
+                return None;
+            }
+        },
+        "u16" => DataType::U16,
+        "i16" => DataType::I16,
+        "u32" => DataType::U32,
+        "i32" => DataType::I32,
+        "u64" => DataType::U64,
+        "i64" => DataType::I64,
+        "f32" => DataType::F32,
+        "f64" => DataType::F64,
+        "string" => match registers {
+            Some(r) => DataType::String {
+                registers: u16::try_from(r.value).ok()?,
+            },
+            None => {
+                if key_span(s.table, "registers").is_none() {
+                    w.error(
+                        &ty.span,
+                        ctx,
+                        "type \"string\" needs `registers = N` (its length in registers)",
+                    );
+                }
+                return None;
+            }
+        },
+        other => {
+            w.error(
+                &ty.span,
+                ctx,
+                format!(
+                    "unknown type `{other}`; expected one of {}",
+                    list(keys::TYPE_NAMES)
+                ),
+            );
+            return None;
+        }
+    };
+    if let Some(table) = table.filter(|t| t.is_bits()) {
+        let tname = if table == Table::Coil {
+            "coil"
+        } else {
+            "discrete_input"
+        };
+        match dt {
+            DataType::Bool => {}
+            DataType::Bit(_) => {
+                w.error(
+                    &ty.span,
+                    ctx,
+                    format!("type \"bit\" selects a bit of a register, but a {tname} is a single bit already: use type \"bool\""),
+                );
+                return None;
+            }
+            _ => {
+                w.error(
+                    &ty.span,
+                    ctx,
+                    format!("a {tname} holds one bit: type must be \"bool\", found \"{name}\""),
+                );
+                return None;
+            }
+        }
+    }
+    Some(At {
+        value: dt,
+        span: ty.span,
+    })
+}
+
+/// `states = { "0" = "stopp", "3" = "i drift" }`.
+fn states(w: &mut Walker<'_>, s: &Section<'_, '_>, dt: Option<DataType>) -> BTreeMap<i64, String> {
+    let ctx = s.context.as_str();
+    let mut out = BTreeMap::new();
+    let Some(sec) = w.get_table(s, "states", s.context.clone()) else {
+        return out;
+    };
+    if let Some(DataType::F32 | DataType::F64 | DataType::String { .. }) = dt {
+        w.error(&sec.span, ctx, "`states` need an integer or bool type");
+        return out;
+    }
+    for (k, v) in sec.table.iter() {
+        let Ok(raw) = k.get_ref().trim().parse::<i64>() else {
+            w.error(
+                &k.span(),
+                ctx,
+                format!(
+                    "state `{}` must be an integer written as a key, e.g. \"3\"",
+                    k.get_ref()
+                ),
+            );
+            continue;
+        };
+        match v.get_ref() {
+            DeValue::String(text) if !text.trim().is_empty() => {
+                out.insert(raw, text.to_string());
+            }
+            _ => w.error(
+                &v.span(),
+                ctx,
+                format!("the text of state {raw} must be a non-empty string"),
+            ),
+        }
+    }
+    out
+}
+
+/// `a`, `b`, `c` for messages.
+pub(crate) fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::PointKind;
+    use crate::parse_str;
+
+    fn with_point(point: &str) -> crate::Loaded {
+        let src = format!(
+            "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"c\"\nhost = \"h\"\n\
+             [[devices]]\nid = \"d\"\nconnection = \"c\"\nunit_id = 1\nsystem = \"el\"\n\
+             [[devices.points]]\nid = \"p\"\ntable = \"holding\"\naddress = 0\n{point}\n"
+        );
+        parse_str(&src, "t.toml")
+    }
+
+    #[test]
+    fn states_make_a_multistate_point() {
+        let loaded =
+            with_point("type = \"u16\"\nstates = { \"0\" = \"stopp\", \"3\" = \"i drift\" }");
+        let config = loaded.config.expect("valid");
+        let p = &config.devices[0].points[0];
+        assert_eq!(p.kind(), PointKind::Multistate);
+        assert_eq!(p.states.get(&3).map(String::as_str), Some("i drift"));
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "a multistate point needs no unit"
+        );
+    }
+
+    #[test]
+    fn bad_state_keys_and_texts_are_reported_at_their_place() {
+        let loaded = with_point("type = \"u16\"\nstates = { \"tre\" = \"i drift\", \"4\" = 5 }");
+        let shown: Vec<String> = loaded.errors().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "t.toml:17:12: error: device d, point p: state `tre` must be an integer written as a key, e.g. \"3\"",
+                "t.toml:17:37: error: device d, point p: the text of state 4 must be a non-empty string",
+            ]
+        );
+    }
+
+    #[test]
+    fn order_is_case_insensitive_and_bad_point_ids_are_refused() {
+        let loaded = with_point("type = \"u32\"\norder = \"cdab\"\nunit = \"V\"");
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let loaded = with_point("type = \"u16\"\nunit = \"V\"").diagnostics.len();
+        assert_eq!(loaded, 0);
+        let src = "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"c\"\nhost = \"h\"\n\
+                   [[devices]]\nid = \"d\"\nconnection = \"c\"\nunit_id = 1\nsystem = \"el\"\n\
+                   [[devices.points]]\nid = \"Fuel.Level\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"%\"\n";
+        let loaded = parse_str(src, "t.toml");
+        assert!(
+            loaded
+                .errors()
+                .any(|d| d.line == 13 && d.message.contains("may only contain")),
+            "{:?}",
+            loaded.diagnostics
+        );
+    }
+}
