@@ -53,6 +53,7 @@ pub const POINT: &[&str] = &[
     "system",
     "sentinels",
     "states",
+    "status",
 ];
 /// Keys of one explicit sentinel `{ raw = 65535, meaning = "not_available" }`.
 pub const SENTINEL: &[&str] = &["raw", "meaning"];

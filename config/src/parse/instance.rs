@@ -85,6 +85,7 @@ pub(crate) fn instantiate(
         offset: spec.offset,
         sentinels: spec.sentinels.clone(),
         states: spec.states.clone(),
+        status_label: spec.status.as_ref().map(|l| l.replace("{DEVICE}", &device_id.to_uppercase())),
     })
 }
 
@@ -186,5 +187,18 @@ mod tests {
             config.devices[0].points[0].source.data_type,
             DataType::String { registers: 125 }
         );
+    }
+
+    #[test]
+    fn status_label_names_each_instance_of_a_template() {
+        let src = "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"c\"\nhost = \"h\"\n\
+                   [[templates]]\nid = \"gen\"\nsystem = \"reservkraft\"\n\
+                   [[templates.points]]\nid = \"state\"\ntable = \"holding\"\naddress = 1408\ntype = \"u16\"\n\
+                   status = \"{DEVICE}\"\nstates = { \"0\" = \"stopp\" }\n\
+                   [[devices]]\nid = \"g1\"\nconnection = \"c\"\nunit_id = 1\ntemplate = \"gen\"\n\
+                   [[devices]]\nid = \"g2\"\nconnection = \"c\"\nunit_id = 2\ntemplate = \"gen\"\n";
+        let c = ok(parse_str(src, "t.toml"));
+        let labels: Vec<_> = c.points().map(|(_, p)| p.status_label.clone()).collect();
+        assert_eq!(labels, vec![Some("G1".to_string()), Some("G2".to_string())]);
     }
 }

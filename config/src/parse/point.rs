@@ -40,6 +40,8 @@ pub(crate) struct PointSpec {
     pub sentinels: Vec<Sentinel>,
     /// Multistate texts.
     pub states: BTreeMap<i64, String>,
+    /// Label on the operator's status line (`{DEVICE}` = the device id in capitals).
+    pub status: Option<String>,
 }
 
 /// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
@@ -103,6 +105,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     let system = system(w, s);
     let sentinels = sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value));
     let states = states(w, s, data_type.as_ref().map(|d| d.value));
+    let status = w.get_str(s, "status").map(|a| a.value);
 
     let id = id?;
     let spec = PointSpec {
@@ -119,6 +122,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
         offset,
         sentinels,
         states,
+        status,
     };
     // `unit = ""` written out says "dimensionless on purpose" (codes, serial numbers).
     if spec.kind() == Some(PointKind::Analog) && !unit_given {
