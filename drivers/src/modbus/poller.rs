@@ -111,6 +111,11 @@ struct DeviceState {
     interval: Duration,
     slots: Vec<Slot>,
     plan: Plan,
+    /// Per request: whether it reads registers no point uses (a gap).
+    spans_gap: Vec<bool>,
+    limits: PlanLimits,
+    /// The plan was rebuilt without gaps after the device refused a read across a gap.
+    gapless: bool,
     next_due: Instant,
     /// Consecutive cycles that ended in a comm failure of this unit (drives its backoff).
     failures: u32,
@@ -119,37 +124,70 @@ struct DeviceState {
 
 impl DeviceState {
     fn new(device: Device, limits: &PlanLimits, stats: &ConnectionStats, start: Instant) -> Self {
-        let plan = plan(&device.points, limits);
         let slots = device
             .points
             .into_iter()
-            .map(|point| {
-                let s = point.source;
-                let width = if s.table.is_bits() { 1 } else { s.data_type.width() };
-                let places = (0..width)
-                    .filter_map(|k| {
-                        let addr = s.address.checked_add(k)?;
-                        let idx = plan.requests.iter().position(|r| r.covers(s.table, addr))?;
-                        Some((idx, usize::from(addr - plan.requests[idx].start)))
-                    })
-                    .collect();
-                Slot { id: Arc::from(point.id.as_str()), point, places }
-            })
+            .map(|point| Slot { id: Arc::from(point.id.as_str()), point, places: Vec::new() })
             .collect();
-        let dev_stats = stats.register(&device.id);
-        dev_stats
-            .planned_requests
-            .store(plan.requests.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        Self {
+        let stats = stats.register(&device.id);
+        let mut state = Self {
             id: device.id,
             unit: device.unit_id,
             interval: device.poll_interval.max(Duration::from_millis(1)),
             slots,
-            plan,
+            plan: Plan::default(),
+            spans_gap: Vec::new(),
+            limits: *limits,
+            gapless: false,
             next_due: start,
             failures: 0,
-            stats: dev_stats,
+            stats,
+        };
+        state.replan();
+        state
+    }
+
+    /// Plan again without gaps (the device refuses reads of unused registers).
+    fn replan_gapless(&mut self) {
+        self.gapless = true;
+        self.limits.max_gap = 0;
+        self.replan();
+    }
+
+    /// (Re)build the plan and each point's place in it.
+    fn replan(&mut self) {
+        let points: Vec<Point> = self.slots.iter().map(|s| s.point.clone()).collect();
+        self.plan = plan(&points, &self.limits);
+        for slot in &mut self.slots {
+            let s = slot.point.source;
+            let width = if s.table.is_bits() { 1 } else { s.data_type.width() };
+            slot.places = (0..width)
+                .filter_map(|k| {
+                    let addr = s.address.checked_add(k)?;
+                    let idx = self.plan.requests.iter().position(|r| r.covers(s.table, addr))?;
+                    Some((idx, usize::from(addr - self.plan.requests[idx].start)))
+                })
+                .collect();
         }
+        self.spans_gap = self
+            .plan
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let used = self.slots.iter().flat_map(|s| &s.places).filter(|p| p.0 == i);
+                let mut seen = vec![false; usize::from(r.count)];
+                for &(_, off) in used {
+                    if let Some(x) = seen.get_mut(off) {
+                        *x = true;
+                    }
+                }
+                seen.contains(&false)
+            })
+            .collect();
+        self.stats
+            .planned_requests
+            .store(self.plan.requests.len() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -171,6 +209,18 @@ enum Count {
     Error,
     Timeout,
     Exception,
+}
+
+/// How running a device's plan ended.
+enum ExecEnd {
+    /// Every request was tried.
+    Done,
+    /// The task was cancelled.
+    Cancelled,
+    /// The unit did not answer (timeout, gateway exception): the rest was skipped.
+    UnitFailed,
+    /// Exception 2 on a read that spans unused registers: plan again without gaps.
+    GapRejected,
 }
 
 /// Why no link is available.
@@ -364,17 +414,25 @@ impl LaneIo {
     async fn cycle(&mut self, dev: &mut DeviceState) -> (Vec<Reading>, bool) {
         let started = Instant::now();
         dev.next_due = next_due(dev.next_due, dev.interval, started);
-        let n = dev.plan.requests.len();
-        let mut outcomes = vec![Outcome::Pending; n];
+        let mut outcomes = vec![Outcome::Pending; dev.plan.requests.len()];
         let mut cancelled = false;
         let mut unit_failed = false;
 
         match self.ensure_link().await {
-            Ok(()) => {
-                let (c, u) = self.execute(dev, &mut outcomes).await;
-                cancelled = c;
-                unit_failed = u;
-            }
+            Ok(()) => loop {
+                match self.execute(dev, &mut outcomes).await {
+                    ExecEnd::Done => {}
+                    ExecEnd::Cancelled => cancelled = true,
+                    ExecEnd::UnitFailed => unit_failed = true,
+                    ExecEnd::GapRejected => {
+                        // Happens at most once per device: the new plan has no gaps.
+                        dev.replan_gapless();
+                        outcomes = vec![Outcome::Pending; dev.plan.requests.len()];
+                        continue;
+                    }
+                }
+                break;
+            },
             Err(NoLink::Cancelled) => cancelled = true,
             Err(NoLink::Down) => {
                 let time_ms = now_ms();
@@ -413,8 +471,8 @@ impl LaneIo {
         (readings, cancelled)
     }
 
-    /// Run the plan of `dev`. Returns (cancelled, the unit itself failed to communicate).
-    async fn execute(&mut self, dev: &DeviceState, outcomes: &mut [Outcome]) -> (bool, bool) {
+    /// Run the plan of `dev`, filling `outcomes`.
+    async fn execute(&mut self, dev: &DeviceState, outcomes: &mut [Outcome]) -> ExecEnd {
         let timeout = self.conn.timeout;
         let mut i = 0;
         let mut busy_retried = false;
@@ -423,18 +481,18 @@ impl LaneIo {
             if let Some(last) = self.last_response {
                 let until = last + self.conn.pause_between_requests;
                 if until > Instant::now() && !self.pause_until(until).await {
-                    return (true, false);
+                    return ExecEnd::Cancelled;
                 }
             }
             let Some(link) = self.link.as_mut() else {
                 fail_from(outcomes, i, Quality::CommFail);
-                return (false, false);
+                return ExecEnd::Done;
             };
             let req = dev.plan.requests[i];
             let cancel = self.cancel.clone();
             let result = tokio::select! {
                 biased;
-                () = cancel.cancelled() => return (true, false),
+                () = cancel.cancelled() => return ExecEnd::Cancelled,
                 r = link.read(dev.unit, &req, timeout) => r,
             };
             self.count(&dev.stats, Count::Request);
@@ -459,9 +517,16 @@ impl LaneIo {
                         busy_retried = true;
                         tracing::debug!(connection = %conn_id, device = %dev.id, unit = dev.unit, "device busy; retrying once");
                         if !self.pause_until(Instant::now() + BUSY_RETRY_PAUSE).await {
-                            return (true, false);
+                            return ExecEnd::Cancelled;
                         }
                         continue;
+                    }
+                    if code == exception::ILLEGAL_DATA_ADDRESS && dev.spans_gap.get(i).copied().unwrap_or(false) && !dev.gapless {
+                        tracing::info!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
+                            "device refuses reads across unused registers; reading without gaps from now on"
+                        );
+                        return ExecEnd::GapRejected;
                     }
                     let hint = exception_hint(code).unwrap_or("");
                     tracing::warn!(
@@ -470,7 +535,7 @@ impl LaneIo {
                     );
                     if code == exception::GATEWAY_PATH_UNAVAILABLE || code == exception::GATEWAY_TARGET_FAILED {
                         fail_from(outcomes, i, Quality::CommFail);
-                        return (false, true);
+                        return ExecEnd::UnitFailed;
                     }
                     outcomes[i] = Outcome::Failed { quality: Quality::DeviceFault, time_ms };
                     i += 1;
@@ -495,13 +560,13 @@ impl LaneIo {
                     // tokio-modbus matches transaction ids on TCP, but RTU frames have none, and
                     // a late answer would still make the next request fail: always reconnect.
                     self.drop_link();
-                    return (false, true);
+                    return ExecEnd::UnitFailed;
                 }
                 RequestError::Io(err) => {
                     tracing::warn!(connection = %conn_id, device = %dev.id, error = %err, "connection lost");
                     fail_from(outcomes, i, Quality::CommFail);
                     self.drop_link();
-                    return (false, false);
+                    return ExecEnd::Done;
                 }
                 RequestError::Protocol(msg) => {
                     tracing::warn!(
@@ -510,11 +575,11 @@ impl LaneIo {
                     );
                     fail_from(outcomes, i, Quality::CommFail);
                     self.drop_link();
-                    return (false, false);
+                    return ExecEnd::Done;
                 }
             }
         }
-        (false, false)
+        ExecEnd::Done
     }
 }
 

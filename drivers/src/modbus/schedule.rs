@@ -19,8 +19,10 @@ pub fn unit_backoff(interval: Duration, failures: u32) -> Duration {
 
 /// Wait before the next connection attempt after `failures` consecutive failed attempts (≥ 1).
 ///
-/// Doubling from 250 ms, capped at `cap` — the shortest poll interval of the connection's devices,
-/// at most 30 s — so that polling resumes within two poll intervals after the server returns.
+/// Doubling from 250 ms, capped at `cap` — half the shortest poll interval of the connection's
+/// devices, at most 30 s. Attempts are only made when a device is due, so with this cap every due
+/// time after the first few failures tries again, and polling resumes within two poll intervals
+/// after the server returns (a cap equal to the interval would skip every other due time).
 pub fn connect_backoff(failures: u32, cap: Duration) -> Duration {
     let factor = 1u32.checked_shl(failures.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
     FIRST_CONNECT_BACKOFF.saturating_mul(factor).min(cap)
@@ -28,7 +30,7 @@ pub fn connect_backoff(failures: u32, cap: Duration) -> Duration {
 
 /// The cap of [`connect_backoff`] for devices with these poll intervals.
 pub fn connect_backoff_cap(intervals: impl IntoIterator<Item = Duration>) -> Duration {
-    intervals.into_iter().min().unwrap_or(MAX_CONNECT_BACKOFF).min(MAX_CONNECT_BACKOFF)
+    (intervals.into_iter().min().unwrap_or(MAX_CONNECT_BACKOFF) / 2).min(MAX_CONNECT_BACKOFF)
 }
 
 /// The regular next due time: one interval after the previous due time, but never in the past
@@ -56,13 +58,14 @@ mod tests {
 
     #[test]
     fn connect_backoff_is_capped_by_poll_interval() {
-        let cap = connect_backoff_cap([Duration::from_secs(2), Duration::from_secs(10)]);
+        let cap = connect_backoff_cap([Duration::from_secs(4), Duration::from_secs(10)]);
         assert_eq!(cap, Duration::from_secs(2));
         assert_eq!(connect_backoff(1, cap), Duration::from_millis(250));
         assert_eq!(connect_backoff(2, cap), Duration::from_millis(500));
         assert_eq!(connect_backoff(4, cap), Duration::from_secs(2));
         assert_eq!(connect_backoff(99, cap), Duration::from_secs(2));
         assert_eq!(connect_backoff_cap([Duration::from_secs(600)]), Duration::from_secs(30));
+        assert_eq!(connect_backoff(1, connect_backoff_cap([Duration::from_millis(100)])), Duration::from_millis(50));
     }
 
     #[test]
