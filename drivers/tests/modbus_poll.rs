@@ -58,7 +58,12 @@ impl Plant {
     }
 
     fn requests_for(&self, unit: u8) -> usize {
-        self.per_unit.lock().unwrap().get(&unit).copied().unwrap_or(0)
+        self.per_unit
+            .lock()
+            .unwrap()
+            .get(&unit)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Read-only towards the plant: only FC 1–4 ever arrive.
@@ -66,17 +71,27 @@ impl Plant {
         let fcs = self.function_codes.lock().unwrap();
         assert!(!fcs.is_empty(), "the server received nothing");
         let writes: Vec<_> = fcs.iter().filter(|fc| !matches!(fc, 1..=4)).collect();
-        assert!(writes.is_empty(), "server received non-read function codes {writes:?}");
+        assert!(
+            writes.is_empty(),
+            "server received non-read function codes {writes:?}"
+        );
     }
 
     fn registers(map: &HashMap<u16, u16>, addr: u16, cnt: u16) -> Result<Vec<u16>, ExceptionCode> {
         (addr..addr.saturating_add(cnt))
-            .map(|a| map.get(&a).copied().ok_or(ExceptionCode::IllegalDataAddress))
+            .map(|a| {
+                map.get(&a)
+                    .copied()
+                    .ok_or(ExceptionCode::IllegalDataAddress)
+            })
             .collect()
     }
 
     fn answer(&self, req: SlaveRequest<'static>) -> Result<Option<Response>, ExceptionCode> {
-        self.function_codes.lock().unwrap().push(req.request.function_code().value());
+        self.function_codes
+            .lock()
+            .unwrap()
+            .push(req.request.function_code().value());
         *self.per_unit.lock().unwrap().entry(req.slave).or_default() += 1;
         if self.silent.lock().unwrap().contains(&req.slave) {
             return Ok(None);
@@ -90,15 +105,20 @@ impl Plant {
         }
         match req.request {
             Request::ReadHoldingRegisters(a, n) => {
-                Self::registers(&self.holding.lock().unwrap(), a, n).map(|r| Some(Response::ReadHoldingRegisters(r)))
+                Self::registers(&self.holding.lock().unwrap(), a, n)
+                    .map(|r| Some(Response::ReadHoldingRegisters(r)))
             }
-            Request::ReadInputRegisters(a, n) => {
-                Self::registers(&self.input.lock().unwrap(), a, n).map(|r| Some(Response::ReadInputRegisters(r)))
-            }
+            Request::ReadInputRegisters(a, n) => Self::registers(&self.input.lock().unwrap(), a, n)
+                .map(|r| Some(Response::ReadInputRegisters(r))),
             Request::ReadCoils(a, n) => {
                 let coils = self.coils.lock().unwrap();
                 (a..a.saturating_add(n))
-                    .map(|x| coils.get(&x).copied().ok_or(ExceptionCode::IllegalDataAddress))
+                    .map(|x| {
+                        coils
+                            .get(&x)
+                            .copied()
+                            .ok_or(ExceptionCode::IllegalDataAddress)
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map(|b| Some(Response::ReadCoils(b)))
             }
@@ -142,7 +162,9 @@ fn serve(plant: Arc<Plant>, addr: SocketAddr, framing: Framing) -> (SocketAddr, 
                     plant.connections.fetch_add(1, Ordering::SeqCst);
                     let service = PlantService(plant.clone());
                     async move {
-                        tokio_modbus::server::tcp::accept_tcp_connection(stream, peer, |_| Ok(Some(service.clone())))
+                        tokio_modbus::server::tcp::accept_tcp_connection(stream, peer, |_| {
+                            Ok(Some(service.clone()))
+                        })
                     }
                 };
                 let _ = server.serve(&on_connected, |_| {}).await;
@@ -153,7 +175,11 @@ fn serve(plant: Arc<Plant>, addr: SocketAddr, framing: Framing) -> (SocketAddr, 
                     plant.connections.fetch_add(1, Ordering::SeqCst);
                     let service = PlantService(plant.clone());
                     async move {
-                        tokio_modbus::server::rtu_over_tcp::accept_tcp_connection(stream, peer, |_| Ok(Some(service.clone())))
+                        tokio_modbus::server::rtu_over_tcp::accept_tcp_connection(
+                            stream,
+                            peer,
+                            |_| Ok(Some(service.clone())),
+                        )
                     }
                 };
                 let _ = server.serve(&on_connected, |_| {}).await;
@@ -176,7 +202,12 @@ fn point(id: &str, table: Table, address: u16, data_type: DataType, order: WordO
         name: id.into(),
         system: System::Reservkraft,
         unit: String::new(),
-        source: ModbusSource { table, address, data_type, order },
+        source: ModbusSource {
+            table,
+            address,
+            data_type,
+            order,
+        },
         scale: 1.0,
         offset: 0.0,
         sentinels: Vec::new(),
@@ -185,7 +216,13 @@ fn point(id: &str, table: Table, address: u16, data_type: DataType, order: WordO
 }
 
 fn hr(id: &str, address: u16, data_type: DataType) -> Point {
-    point(id, Table::HoldingRegister, address, data_type, WordOrder::Abcd)
+    point(
+        id,
+        Table::HoldingRegister,
+        address,
+        data_type,
+        WordOrder::Abcd,
+    )
 }
 
 fn scaled(mut p: Point, scale: f64) -> Point {
@@ -235,8 +272,19 @@ fn start(conn: Connection, devices: Vec<Device>) -> Poller {
     let (tx, rx) = mpsc::channel(1024);
     let stats = Arc::new(ConnectionStats::new(conn.id.clone()));
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_connection(conn, devices, tx, stats.clone(), cancel.clone()));
-    Poller { rx, stats, cancel, task }
+    let task = tokio::spawn(run_connection(
+        conn,
+        devices,
+        tx,
+        stats.clone(),
+        cancel.clone(),
+    ));
+    Poller {
+        rx,
+        stats,
+        cancel,
+        task,
+    }
 }
 
 impl Poller {
@@ -255,14 +303,22 @@ impl Poller {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let batch = self.next(left).await;
-            if batch.first().is_some_and(|r| r.point.starts_with(&format!("{device}."))) {
+            if batch
+                .first()
+                .is_some_and(|r| r.point.starts_with(&format!("{device}.")))
+            {
                 return batch;
             }
         }
     }
 
     /// Batches until `pred` holds for one of `device`, within `within`.
-    async fn wait_for(&mut self, device: &str, within: Duration, pred: impl Fn(&[Reading]) -> bool) -> Vec<Reading> {
+    async fn wait_for(
+        &mut self,
+        device: &str,
+        within: Duration,
+        pred: impl Fn(&[Reading]) -> bool,
+    ) -> Vec<Reading> {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -284,7 +340,10 @@ impl Poller {
 }
 
 fn by_id(batch: &[Reading]) -> HashMap<String, (Option<Value>, Quality)> {
-    batch.iter().map(|r| (r.point.to_string(), (r.value.clone(), r.quality))).collect()
+    batch
+        .iter()
+        .map(|r| (r.point.to_string(), (r.value.clone(), r.quality)))
+        .collect()
 }
 
 fn all_good(batch: &[Reading]) -> bool {
@@ -292,7 +351,10 @@ fn all_good(batch: &[Reading]) -> bool {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 /// A DSE GenComm-like image (domain.md §4.1) plus a float, a string and a coil.
@@ -315,7 +377,10 @@ fn genset_plant() -> Arc<Plant> {
 
 fn genset_points(dev: &str) -> Vec<Point> {
     let mut oil_t = hr(&format!("{dev}.oil_temp"), 1026, DataType::I16);
-    oil_t.sentinels.push(Sentinel { raw: 0x7FFF, meaning: SentinelMeaning::NotAvailable });
+    oil_t.sentinels.push(Sentinel {
+        raw: 0x7FFF,
+        meaning: SentinelMeaning::NotAvailable,
+    });
     let mut mode = hr(&format!("{dev}.mode"), 772, DataType::U16);
     mode.states.insert(1, "auto".into());
     vec![
@@ -329,10 +394,32 @@ fn genset_points(dev: &str) -> Vec<Point> {
         scaled(hr(&format!("{dev}.l3_v"), 1036, DataType::U32), 0.1),
         hr(&format!("{dev}.l1_p"), 1052, DataType::I32),
         hr(&format!("{dev}.running"), 1408, DataType::Bit(3)),
-        point(&format!("{dev}.mains_v"), Table::HoldingRegister, 2000, DataType::F32, WordOrder::Cdab),
-        hr(&format!("{dev}.model"), 3000, DataType::String { registers: 6 }),
-        point(&format!("{dev}.breaker"), Table::Coil, 5, DataType::Bool, WordOrder::Abcd),
-        point(&format!("{dev}.temp_in"), Table::InputRegister, 7, DataType::I16, WordOrder::Abcd),
+        point(
+            &format!("{dev}.mains_v"),
+            Table::HoldingRegister,
+            2000,
+            DataType::F32,
+            WordOrder::Cdab,
+        ),
+        hr(
+            &format!("{dev}.model"),
+            3000,
+            DataType::String { registers: 6 },
+        ),
+        point(
+            &format!("{dev}.breaker"),
+            Table::Coil,
+            5,
+            DataType::Bool,
+            WordOrder::Abcd,
+        ),
+        point(
+            &format!("{dev}.temp_in"),
+            Table::InputRegister,
+            7,
+            DataType::I16,
+            WordOrder::Abcd,
+        ),
     ]
 }
 
@@ -357,9 +444,18 @@ fn assert_genset_values(batch: &[Reading], dev: &str) {
     approx("mains_v", 239.5);
     approx("temp_in", -2.0);
     assert_eq!(m[&format!("{dev}.oil_temp")], (None, Quality::NotAvailable));
-    assert_eq!(m[&format!("{dev}.running")], (Some(Value::Bool(true)), Quality::Good));
-    assert_eq!(m[&format!("{dev}.breaker")], (Some(Value::Bool(true)), Quality::Good));
-    assert_eq!(m[&format!("{dev}.model")], (Some(Value::Text("DSE 8610".into())), Quality::Good));
+    assert_eq!(
+        m[&format!("{dev}.running")],
+        (Some(Value::Bool(true)), Quality::Good)
+    );
+    assert_eq!(
+        m[&format!("{dev}.breaker")],
+        (Some(Value::Bool(true)), Quality::Good)
+    );
+    assert_eq!(
+        m[&format!("{dev}.model")],
+        (Some(Value::Text("DSE 8610".into())), Quality::Good)
+    );
 }
 
 const LONG: Duration = Duration::from_secs(5);
@@ -379,7 +475,12 @@ async fn decodes_a_genset_through_the_whole_path() {
     let after = now_ms();
     assert_eq!(batch.len(), n, "one reading per point");
     assert_genset_values(&batch, "g1");
-    assert!(batch.iter().all(|r| r.time_ms >= before && r.time_ms <= after), "stamped on arrival");
+    assert!(
+        batch
+            .iter()
+            .all(|r| r.time_ms >= before && r.time_ms <= after),
+        "stamped on arrival"
+    );
 
     // Polling continues on its interval.
     let _ = poller.next_of("g1", LONG).await;
@@ -411,7 +512,10 @@ async fn rtu_frames_over_tcp_decode_the_same() {
 async fn exception_gives_device_fault_for_that_request_only() {
     let plant = genset_plant();
     let (addr, server) = serve(plant.clone(), free_addr(), Framing::Tcp);
-    let points = vec![hr("g1.fuel", 1027, DataType::U16), hr("g1.missing", 5000, DataType::U16)];
+    let points = vec![
+        hr("g1.fuel", 1027, DataType::U16),
+        hr("g1.missing", 5000, DataType::U16),
+    ];
     let mut poller = start(connection(addr, 1000), vec![device("g1", 1, 100, points)]);
     let m = by_id(&poller.next_of("g1", LONG).await);
     assert_eq!(m["g1.fuel"], (Some(Value::Number(87.0)), Quality::Good));
@@ -448,9 +552,20 @@ async fn busy_is_retried_once() {
     let plant = genset_plant();
     plant.busy.store(1, Ordering::SeqCst);
     let (addr, server) = serve(plant.clone(), free_addr(), Framing::Tcp);
-    let mut poller = start(connection(addr, 1000), vec![device("g1", 1, 100, vec![hr("g1.fuel", 1027, DataType::U16)])]);
+    let mut poller = start(
+        connection(addr, 1000),
+        vec![device(
+            "g1",
+            1,
+            100,
+            vec![hr("g1.fuel", 1027, DataType::U16)],
+        )],
+    );
     let batch = poller.next_of("g1", LONG).await;
-    assert_eq!(by_id(&batch)["g1.fuel"], (Some(Value::Number(87.0)), Quality::Good));
+    assert_eq!(
+        by_id(&batch)["g1.fuel"],
+        (Some(Value::Number(87.0)), Quality::Good)
+    );
     let stats = poller.stop().await;
     assert_eq!(stats.snapshot().exceptions, 1);
     plant.assert_read_only();
@@ -462,20 +577,35 @@ async fn gateway_exception_is_comm_fail_and_spares_other_units() {
     let plant = genset_plant();
     plant.gateway_fail.lock().unwrap().insert(3);
     let (addr, server) = serve(plant.clone(), free_addr(), Framing::Tcp);
-    let points = |d: &str| vec![hr(&format!("{d}.fuel"), 1027, DataType::U16), hr(&format!("{d}.status"), 1408, DataType::U16)];
+    let points = |d: &str| {
+        vec![
+            hr(&format!("{d}.fuel"), 1027, DataType::U16),
+            hr(&format!("{d}.status"), 1408, DataType::U16),
+        ]
+    };
     let mut poller = start(
         connection(addr, 1000),
-        vec![device("a", 1, 100, points("a")), device("b", 3, 100, points("b"))],
+        vec![
+            device("a", 1, 100, points("a")),
+            device("b", 3, 100, points("b")),
+        ],
     );
     let b = poller.next_of("b", LONG).await;
-    assert!(b.iter().all(|r| r.quality == Quality::CommFail && r.value.is_none()), "{b:?}");
+    assert!(
+        b.iter()
+            .all(|r| r.quality == Quality::CommFail && r.value.is_none()),
+        "{b:?}"
+    );
     let a = poller.next_of("a", LONG).await;
     assert!(all_good(&a), "{a:?}");
     let stats = poller.stop().await;
     // Unit 3 got only the first of its two requests per cycle: the rest was skipped.
     let b = stats.device("b").unwrap().snapshot();
     assert_eq!(b.requests, b.cycles, "{b}");
-    assert_eq!(stats.device("a").unwrap().snapshot().requests_per_cycle(), 2.0);
+    assert_eq!(
+        stats.device("a").unwrap().snapshot().requests_per_cycle(),
+        2.0
+    );
     plant.assert_read_only();
     server.abort();
 }
@@ -498,21 +628,36 @@ async fn a_silent_unit_does_not_slow_down_another_on_the_same_connection() {
     let window = Duration::from_secs(2);
     let end = Instant::now() + window;
     let (mut a_cycles, mut b_cycles) = (0u32, 0u32);
-    while let Ok(Some(batch)) = tokio::time::timeout(end.saturating_duration_since(Instant::now()), poller.rx.recv()).await {
+    while let Ok(Some(batch)) = tokio::time::timeout(
+        end.saturating_duration_since(Instant::now()),
+        poller.rx.recv(),
+    )
+    .await
+    {
         let first = batch[0].point.to_string();
         if first.starts_with("a.") {
             assert!(all_good(&batch), "{batch:?}");
             a_cycles += 1;
         } else {
-            assert!(batch.iter().all(|r| r.quality == Quality::CommFail && r.value.is_none()));
+            assert!(
+                batch
+                    .iter()
+                    .all(|r| r.quality == Quality::CommFail && r.value.is_none())
+            );
             b_cycles += 1;
         }
     }
     eprintln!("in 2 s: unit 1 {a_cycles} cycles, silent unit {b_cycles} cycles");
     // 20 cycles at full rate; without per-unit backoff every silent cycle would cost unit 1 a
     // timeout (≈10 cycles). Allow some scheduling slack on a busy machine.
-    assert!(a_cycles >= 16, "unit 1 polled {a_cycles} times in 2 s (expected ~20)");
-    assert!(b_cycles <= 4, "silent unit polled {b_cycles} times: not backed off");
+    assert!(
+        a_cycles >= 16,
+        "unit 1 polled {a_cycles} times in 2 s (expected ~20)"
+    );
+    assert!(
+        b_cycles <= 4,
+        "silent unit polled {b_cycles} times: not backed off"
+    );
     let stats = poller.stop().await;
     assert!(stats.device("b").unwrap().snapshot().timeouts >= 1);
     assert_eq!(stats.device("a").unwrap().snapshot().request_errors, 0);
@@ -540,7 +685,10 @@ async fn separate_links_with_requests_in_flight() {
         let batch = poller.next_of("a", LONG).await;
         assert!(all_good(&batch));
     }
-    assert!(started.elapsed() < Duration::from_millis(900), "unit 1 waited for unit 2");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "unit 1 waited for unit 2"
+    );
     poller.stop().await;
     assert!(plant.connections.load(Ordering::SeqCst) >= 2);
     plant.assert_read_only();
@@ -554,7 +702,12 @@ async fn reconnects_after_the_server_restarts_on_the_same_port() {
     let interval = Duration::from_millis(300);
     let mut poller = start(
         connection(addr, 200),
-        vec![device("g1", 1, interval.as_millis() as u64, vec![hr("g1.fuel", 1027, DataType::U16)])],
+        vec![device(
+            "g1",
+            1,
+            interval.as_millis() as u64,
+            vec![hr("g1.fuel", 1027, DataType::U16)],
+        )],
     );
     poller.wait_for("g1", LONG, all_good).await;
 
@@ -563,7 +716,10 @@ async fn reconnects_after_the_server_restarts_on_the_same_port() {
     let _ = server.await;
     for _ in 0..3 {
         poller
-            .wait_for("g1", LONG, |b| b.iter().all(|r| r.quality == Quality::CommFail && r.value.is_none()))
+            .wait_for("g1", LONG, |b| {
+                b.iter()
+                    .all(|r| r.quality == Quality::CommFail && r.value.is_none())
+            })
             .await;
     }
 
@@ -589,7 +745,15 @@ async fn close_after_cycle_reconnects_each_cycle() {
     let mut conn = connection(addr, 1000);
     conn.workarounds.close_after_cycle = true;
     conn.pause_after_connect = Duration::from_millis(10);
-    let mut poller = start(conn, vec![device("g1", 1, 50, vec![hr("g1.fuel", 1027, DataType::U16)])]);
+    let mut poller = start(
+        conn,
+        vec![device(
+            "g1",
+            1,
+            50,
+            vec![hr("g1.fuel", 1027, DataType::U16)],
+        )],
+    );
     for _ in 0..3 {
         assert!(all_good(&poller.next_of("g1", LONG).await));
     }
@@ -604,7 +768,15 @@ async fn cancel_stops_promptly_even_with_a_request_in_flight() {
     let plant = genset_plant();
     plant.silent.lock().unwrap().insert(1);
     let (addr, server) = serve(plant.clone(), free_addr(), Framing::Tcp);
-    let poller = start(connection(addr, 10_000), vec![device("g1", 1, 100, vec![hr("g1.fuel", 1027, DataType::U16)])]);
+    let poller = start(
+        connection(addr, 10_000),
+        vec![device(
+            "g1",
+            1,
+            100,
+            vec![hr("g1.fuel", 1027, DataType::U16)],
+        )],
+    );
     // Wait (with a deadline) until the request is at the server, then cancel.
     let deadline = Instant::now() + LONG;
     while plant.requests_for(1) == 0 {

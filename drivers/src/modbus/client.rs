@@ -93,12 +93,16 @@ pub fn exception_name(code: u8) -> &'static str {
 /// A hint for the operator, for exceptions that usually mean a configuration mistake.
 pub fn exception_hint(code: u8) -> Option<&'static str> {
     match code {
-        1 => Some("the device does not support this table (function code); check the point's table"),
+        1 => {
+            Some("the device does not support this table (function code); check the point's table")
+        }
         2 => Some(
             "the address may be off by one: check the connection's address_base \
              (vendor lists are often 1-based) and the register list",
         ),
-        10 | 11 => Some("the gateway could not reach this unit id: check the unit id and the serial line"),
+        10 | 11 => {
+            Some("the gateway could not reach this unit id: check the unit id and the serial line")
+        }
         _ => None,
     }
 }
@@ -157,13 +161,21 @@ impl Link {
         let response = match tokio::time::timeout(timeout, self.ctx.call(request)).await {
             Err(_) => return Err(RequestError::Timeout(timeout)),
             Ok(Err(tokio_modbus::Error::Transport(e))) => return Err(RequestError::Io(e)),
-            Ok(Err(tokio_modbus::Error::Protocol(e))) => return Err(RequestError::Protocol(e.to_string())),
-            Ok(Ok(Err(code))) => return Err(RequestError::Exception { code: u8::from(code) }),
+            Ok(Err(tokio_modbus::Error::Protocol(e))) => {
+                return Err(RequestError::Protocol(e.to_string()));
+            }
+            Ok(Ok(Err(code))) => {
+                return Err(RequestError::Exception {
+                    code: u8::from(code),
+                });
+            }
             Ok(Ok(Ok(response))) => response,
         };
         let count = usize::from(req.count);
         match response {
-            Response::ReadCoils(bits) | Response::ReadDiscreteInputs(bits) if bits.len() >= count => {
+            Response::ReadCoils(bits) | Response::ReadDiscreteInputs(bits)
+                if bits.len() >= count =>
+            {
                 Ok(bits.into_iter().take(count).map(u16::from).collect())
             }
             Response::ReadHoldingRegisters(regs) | Response::ReadInputRegisters(regs)
@@ -171,13 +183,23 @@ impl Link {
             {
                 Ok(regs)
             }
-            Response::ReadCoils(v) | Response::ReadDiscreteInputs(v) => Err(RequestError::BadResponse(
-                format!("asked for {count} bits at {}, got {}", req.start, v.len()),
-            )),
-            Response::ReadHoldingRegisters(v) | Response::ReadInputRegisters(v) => Err(RequestError::BadResponse(
-                format!("asked for {count} registers at {}, got {}", req.start, v.len()),
-            )),
-            other => Err(RequestError::Protocol(format!("unexpected response {other:?}"))),
+            Response::ReadCoils(v) | Response::ReadDiscreteInputs(v) => {
+                Err(RequestError::BadResponse(format!(
+                    "asked for {count} bits at {}, got {}",
+                    req.start,
+                    v.len()
+                )))
+            }
+            Response::ReadHoldingRegisters(v) | Response::ReadInputRegisters(v) => {
+                Err(RequestError::BadResponse(format!(
+                    "asked for {count} registers at {}, got {}",
+                    req.start,
+                    v.len()
+                )))
+            }
+            other => Err(RequestError::Protocol(format!(
+                "unexpected response {other:?}"
+            ))),
         }
     }
 
@@ -196,7 +218,10 @@ mod tests {
         let e = RequestError::Exception { code: 2 };
         assert_eq!(e.to_string(), "Modbus exception 2 (illegal data address)");
         assert!(exception_hint(2).is_some_and(|h| h.contains("off by one")));
-        assert_eq!(exception_name(11), "gateway target device failed to respond");
+        assert_eq!(
+            exception_name(11),
+            "gateway target device failed to respond"
+        );
         assert_eq!(exception_name(99), "non-standard exception");
     }
 

@@ -37,11 +37,26 @@ pub fn decode(point: &Point, regs: &[u16]) -> (Option<Value>, Quality) {
         }
         DataType::U16 => integer(point, i128::from(ordered_u16(regs[0], order))),
         DataType::I16 => integer(point, i128::from(ordered_u16(regs[0], order) as i16)),
-        DataType::U32 => integer(point, i128::from(u32::from_be_bytes(be_bytes::<4>(regs, order)))),
-        DataType::I32 => integer(point, i128::from(i32::from_be_bytes(be_bytes::<4>(regs, order)))),
-        DataType::U64 => integer(point, i128::from(u64::from_be_bytes(be_bytes::<8>(regs, order)))),
-        DataType::I64 => integer(point, i128::from(i64::from_be_bytes(be_bytes::<8>(regs, order)))),
-        DataType::F32 => float(point, f64::from(f32::from_be_bytes(be_bytes::<4>(regs, order)))),
+        DataType::U32 => integer(
+            point,
+            i128::from(u32::from_be_bytes(be_bytes::<4>(regs, order))),
+        ),
+        DataType::I32 => integer(
+            point,
+            i128::from(i32::from_be_bytes(be_bytes::<4>(regs, order))),
+        ),
+        DataType::U64 => integer(
+            point,
+            i128::from(u64::from_be_bytes(be_bytes::<8>(regs, order))),
+        ),
+        DataType::I64 => integer(
+            point,
+            i128::from(i64::from_be_bytes(be_bytes::<8>(regs, order))),
+        ),
+        DataType::F32 => float(
+            point,
+            f64::from(f32::from_be_bytes(be_bytes::<4>(regs, order))),
+        ),
         DataType::F64 => float(point, f64::from_be_bytes(be_bytes::<8>(regs, order))),
         DataType::String { .. } => (Some(Value::Text(text(regs, order))), Quality::Good),
     }
@@ -62,11 +77,14 @@ pub fn decode_bit(point: &Point, bit: bool) -> (Option<Value>, Quality) {
 
 /// The quality a sentinel gives, if `raw` is one.
 fn sentinel_quality(sentinels: &[Sentinel], raw: i128) -> Option<Quality> {
-    sentinels.iter().find(|s| s.raw == raw).map(|s| match s.meaning {
-        SentinelMeaning::NotAvailable => Quality::NotAvailable,
-        SentinelMeaning::OverRange | SentinelMeaning::UnderRange => Quality::OutOfRange,
-        SentinelMeaning::SensorFault => Quality::DeviceFault,
-    })
+    sentinels
+        .iter()
+        .find(|s| s.raw == raw)
+        .map(|s| match s.meaning {
+            SentinelMeaning::NotAvailable => Quality::NotAvailable,
+            SentinelMeaning::OverRange | SentinelMeaning::UnderRange => Quality::OutOfRange,
+            SentinelMeaning::SensorFault => Quality::DeviceFault,
+        })
 }
 
 fn integer(point: &Point, raw: i128) -> (Option<Value>, Quality) {
@@ -114,7 +132,11 @@ fn reverses_words(order: WordOrder) -> bool {
 
 /// A single register in the point's byte order (BADC/DCBA swap its bytes).
 fn ordered_u16(reg: u16, order: WordOrder) -> u16 {
-    if swaps_bytes(order) { reg.swap_bytes() } else { reg }
+    if swaps_bytes(order) {
+        reg.swap_bytes()
+    } else {
+        reg
+    }
 }
 
 /// The value's bytes, most significant first, from `N / 2` registers in `order`.
@@ -122,7 +144,11 @@ fn be_bytes<const N: usize>(regs: &[u16], order: WordOrder) -> [u8; N] {
     let mut out = [0u8; N];
     let words = N / 2;
     for (i, chunk) in out.chunks_exact_mut(2).enumerate() {
-        let idx = if reverses_words(order) { words - 1 - i } else { i };
+        let idx = if reverses_words(order) {
+            words - 1 - i
+        } else {
+            i
+        };
         let reg = regs.get(idx).copied().unwrap_or(0);
         chunk.copy_from_slice(&ordered_u16(reg, order).to_be_bytes());
     }
@@ -132,10 +158,14 @@ fn be_bytes<const N: usize>(regs: &[u16], order: WordOrder) -> [u8; N] {
 /// Two bytes per register, first character in the high byte (swapped for BADC/DCBA); cut at
 /// the first NUL, trailing spaces trimmed, invalid UTF-8 replaced.
 pub(crate) fn text(regs: &[u16], order: WordOrder) -> String {
-    let bytes: Vec<u8> =
-        regs.iter().flat_map(|&r| ordered_u16(r, order).to_be_bytes()).collect();
+    let bytes: Vec<u8> = regs
+        .iter()
+        .flat_map(|&r| ordered_u16(r, order).to_be_bytes())
+        .collect();
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).trim_end_matches(' ').to_string()
+    String::from_utf8_lossy(&bytes[..end])
+        .trim_end_matches(' ')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -150,7 +180,12 @@ mod tests {
             name: "Test".into(),
             system: System::Reservkraft,
             unit: String::new(),
-            source: ModbusSource { table: Table::HoldingRegister, address: 0, data_type, order },
+            source: ModbusSource {
+                table: Table::HoldingRegister,
+                address: 0,
+                data_type,
+                order,
+            },
             scale: 1.0,
             offset: 0.0,
             sentinels: Vec::new(),
@@ -215,7 +250,11 @@ mod tests {
             (WordOrder::Dcba, [0x7856, 0x3412]),
         ];
         for (order, regs) in cases {
-            assert_eq!(num(&point(DataType::U32, order), &regs), 305_419_896.0, "{order:?}");
+            assert_eq!(
+                num(&point(DataType::U32, order), &regs),
+                305_419_896.0,
+                "{order:?}"
+            );
         }
     }
 
@@ -258,17 +297,33 @@ mod tests {
             (WordOrder::Dcba, [0x0000, 0x0000, 0x004A, 0x93C0]),
         ];
         for (order, regs) in cases {
-            assert_eq!(num(&point(DataType::F64, order), &regs), -1234.5, "{order:?}");
+            assert_eq!(
+                num(&point(DataType::F64, order), &regs),
+                -1234.5,
+                "{order:?}"
+            );
         }
     }
 
     #[test]
     fn sixteen_bit_types_and_byte_swap() {
-        assert_eq!(num(&point(DataType::U16, WordOrder::Abcd), &[0xFFFE]), 65534.0);
+        assert_eq!(
+            num(&point(DataType::U16, WordOrder::Abcd), &[0xFFFE]),
+            65534.0
+        );
         assert_eq!(num(&point(DataType::I16, WordOrder::Abcd), &[0xFFFE]), -2.0);
-        assert_eq!(num(&point(DataType::I16, WordOrder::Cdab), &[0xFF85]), -123.0);
-        assert_eq!(num(&point(DataType::U16, WordOrder::Badc), &[0x3412]), 4660.0);
-        assert_eq!(num(&point(DataType::I16, WordOrder::Dcba), &[0x85FF]), -123.0);
+        assert_eq!(
+            num(&point(DataType::I16, WordOrder::Cdab), &[0xFF85]),
+            -123.0
+        );
+        assert_eq!(
+            num(&point(DataType::U16, WordOrder::Badc), &[0x3412]),
+            4660.0
+        );
+        assert_eq!(
+            num(&point(DataType::I16, WordOrder::Dcba), &[0x85FF]),
+            -123.0
+        );
     }
 
     #[test]
@@ -289,33 +344,61 @@ mod tests {
 
     #[test]
     fn sentinel_u16_ffff_is_not_available() {
-        let p = with_sentinel(point(DataType::U16, WordOrder::Abcd), 0xFFFF, SentinelMeaning::NotAvailable);
+        let p = with_sentinel(
+            point(DataType::U16, WordOrder::Abcd),
+            0xFFFF,
+            SentinelMeaning::NotAvailable,
+        );
         assert_eq!(decode(&p, &[0xFFFF]), (None, Quality::NotAvailable));
         assert_eq!(num(&p, &[0xFFFE]), 65534.0);
     }
 
     #[test]
     fn sentinel_i16_7fff_and_sign_extended_minus_one() {
-        let p = with_sentinel(point(DataType::I16, WordOrder::Abcd), 0x7FFF, SentinelMeaning::NotAvailable);
+        let p = with_sentinel(
+            point(DataType::I16, WordOrder::Abcd),
+            0x7FFF,
+            SentinelMeaning::NotAvailable,
+        );
         assert_eq!(decode(&p, &[0x7FFF]), (None, Quality::NotAvailable));
-        let p = with_sentinel(point(DataType::I16, WordOrder::Abcd), -4, SentinelMeaning::SensorFault);
+        let p = with_sentinel(
+            point(DataType::I16, WordOrder::Abcd),
+            -4,
+            SentinelMeaning::SensorFault,
+        );
         assert_eq!(decode(&p, &[0xFFFC]), (None, Quality::DeviceFault));
         // Unsigned reading of the same bits does not match a negative sentinel.
-        let p = with_sentinel(point(DataType::U16, WordOrder::Abcd), -4, SentinelMeaning::SensorFault);
+        let p = with_sentinel(
+            point(DataType::U16, WordOrder::Abcd),
+            -4,
+            SentinelMeaning::SensorFault,
+        );
         assert_eq!(num(&p, &[0xFFFC]), 65532.0);
     }
 
     #[test]
     fn sentinel_u32_fffffffe_is_over_range() {
-        let p = with_sentinel(point(DataType::U32, WordOrder::Abcd), 0xFFFF_FFFE, SentinelMeaning::OverRange);
+        let p = with_sentinel(
+            point(DataType::U32, WordOrder::Abcd),
+            0xFFFF_FFFE,
+            SentinelMeaning::OverRange,
+        );
         assert_eq!(decode(&p, &[0xFFFF, 0xFFFE]), (None, Quality::OutOfRange));
-        let p = with_sentinel(point(DataType::I32, WordOrder::Cdab), -3, SentinelMeaning::UnderRange);
+        let p = with_sentinel(
+            point(DataType::I32, WordOrder::Cdab),
+            -3,
+            SentinelMeaning::UnderRange,
+        );
         assert_eq!(decode(&p, &[0xFFFD, 0xFFFF]), (None, Quality::OutOfRange));
     }
 
     #[test]
     fn sentinel_checked_before_scale() {
-        let mut p = with_sentinel(point(DataType::U16, WordOrder::Abcd), 0xFFFF, SentinelMeaning::NotAvailable);
+        let mut p = with_sentinel(
+            point(DataType::U16, WordOrder::Abcd),
+            0xFFFF,
+            SentinelMeaning::NotAvailable,
+        );
         p.scale = 0.1;
         assert_eq!(decode(&p, &[0xFFFF]), (None, Quality::NotAvailable));
         // 6553.5 (the scaled sentinel) is not itself treated as a sentinel.
@@ -331,13 +414,20 @@ mod tests {
         assert_eq!(decode(&p, &[0x7F80, 0x0000]), (None, Quality::OutOfRange));
         assert_eq!(decode(&p, &[0xFF80, 0x0000]), (None, Quality::OutOfRange));
         let p = point(DataType::F64, WordOrder::Abcd);
-        assert_eq!(decode(&p, &[0x7FF8, 0, 0, 0]), (None, Quality::NotAvailable));
+        assert_eq!(
+            decode(&p, &[0x7FF8, 0, 0, 0]),
+            (None, Quality::NotAvailable)
+        );
     }
 
     #[test]
     fn float_sentinel_on_whole_number() {
         // -1.0f32 = 0xBF800000
-        let p = with_sentinel(point(DataType::F32, WordOrder::Abcd), -1, SentinelMeaning::NotAvailable);
+        let p = with_sentinel(
+            point(DataType::F32, WordOrder::Abcd),
+            -1,
+            SentinelMeaning::NotAvailable,
+        );
         assert_eq!(decode(&p, &[0xBF80, 0x0000]), (None, Quality::NotAvailable));
     }
 
@@ -346,29 +436,45 @@ mod tests {
         // "DSE 8610" + two spaces + NULs
         let abcd = [0x4453, 0x4520, 0x3836, 0x3130, 0x2020, 0x0000];
         let p = point(DataType::String { registers: 6 }, WordOrder::Abcd);
-        assert_eq!(decode(&p, &abcd), (Some(Value::Text("DSE 8610".into())), Quality::Good));
+        assert_eq!(
+            decode(&p, &abcd),
+            (Some(Value::Text("DSE 8610".into())), Quality::Good)
+        );
         let p = point(DataType::String { registers: 6 }, WordOrder::Cdab);
         assert_eq!(decode(&p, &abcd).0, Some(Value::Text("DSE 8610".into())));
         let swapped: Vec<u16> = abcd.iter().map(|r| r.swap_bytes()).collect();
         for order in [WordOrder::Badc, WordOrder::Dcba] {
             let p = point(DataType::String { registers: 6 }, order);
-            assert_eq!(decode(&p, &swapped).0, Some(Value::Text("DSE 8610".into())), "{order:?}");
+            assert_eq!(
+                decode(&p, &swapped).0,
+                Some(Value::Text("DSE 8610".into())),
+                "{order:?}"
+            );
         }
         // Garbage after the terminating NUL is ignored.
         let p = point(DataType::String { registers: 2 }, WordOrder::Abcd);
-        assert_eq!(decode(&p, &[0x4100, 0x4242]).0, Some(Value::Text("A".into())));
+        assert_eq!(
+            decode(&p, &[0x4100, 0x4242]).0,
+            Some(Value::Text("A".into()))
+        );
     }
 
     #[test]
     fn string_non_utf8_is_lossy() {
         let p = point(DataType::String { registers: 1 }, WordOrder::Abcd);
-        assert_eq!(decode(&p, &[0x41FF]).0, Some(Value::Text("A\u{FFFD}".into())));
+        assert_eq!(
+            decode(&p, &[0x41FF]).0,
+            Some(Value::Text("A\u{FFFD}".into()))
+        );
     }
 
     #[test]
     fn bits_in_registers_and_bool() {
         let p = point(DataType::Bit(0), WordOrder::Abcd);
-        assert_eq!(decode(&p, &[0x0001]), (Some(Value::Bool(true)), Quality::Good));
+        assert_eq!(
+            decode(&p, &[0x0001]),
+            (Some(Value::Bool(true)), Quality::Good)
+        );
         let p = point(DataType::Bit(15), WordOrder::Abcd);
         assert_eq!(decode(&p, &[0x8000]).0, Some(Value::Bool(true)));
         assert_eq!(decode(&p, &[0x7FFF]).0, Some(Value::Bool(false)));
@@ -386,15 +492,30 @@ mod tests {
     fn bit_tables() {
         let mut p = point(DataType::Bool, WordOrder::Abcd);
         p.source.table = Table::Coil;
-        assert_eq!(decode_bit(&p, true), (Some(Value::Bool(true)), Quality::Good));
-        assert_eq!(decode_bit(&p, false), (Some(Value::Bool(false)), Quality::Good));
+        assert_eq!(
+            decode_bit(&p, true),
+            (Some(Value::Bool(true)), Quality::Good)
+        );
+        assert_eq!(
+            decode_bit(&p, false),
+            (Some(Value::Bool(false)), Quality::Good)
+        );
         let p = point(DataType::U16, WordOrder::Abcd);
-        assert_eq!(decode_bit(&p, true), (Some(Value::Number(1.0)), Quality::Good));
+        assert_eq!(
+            decode_bit(&p, true),
+            (Some(Value::Number(1.0)), Quality::Good)
+        );
     }
 
     #[test]
     fn short_response_is_device_fault_not_panic() {
-        assert_eq!(decode(&point(DataType::F64, WordOrder::Abcd), &[1, 2]), (None, Quality::DeviceFault));
-        assert_eq!(decode(&point(DataType::U16, WordOrder::Abcd), &[]), (None, Quality::DeviceFault));
+        assert_eq!(
+            decode(&point(DataType::F64, WordOrder::Abcd), &[1, 2]),
+            (None, Quality::DeviceFault)
+        );
+        assert_eq!(
+            decode(&point(DataType::U16, WordOrder::Abcd), &[]),
+            (None, Quality::DeviceFault)
+        );
     }
 }

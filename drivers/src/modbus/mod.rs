@@ -15,5 +15,7 @@ pub use client::{ConnectError, RequestError, exception_hint, exception_name};
 pub use decode::{decode, decode_bit};
 pub use plan::{Plan, PlanLimits, ReadRequest, one_read_per_point, plan};
 pub use poller::run_connection;
-pub use probe::{Interpretation, ProbeError, ProbeReport, address_hints, interpretations, read_raw};
+pub use probe::{
+    Interpretation, ProbeError, ProbeReport, address_hints, interpretations, read_raw,
+};
 pub use stats::{ConnectionStats, DeviceStats, StatsSnapshot};

@@ -99,7 +99,11 @@ pub fn plan(points: &[Point], limits: &PlanLimits) -> Plan {
         .map(|p| {
             let s = &p.source;
             // Bit tables hold one bit per address whatever the data type says.
-            let width = if s.table.is_bits() { 1 } else { u32::from(s.data_type.width().max(1)) };
+            let width = if s.table.is_bits() {
+                1
+            } else {
+                u32::from(s.data_type.width().max(1))
+            };
             let first = u32::from(s.address);
             (s.table, first, (first + width - 1).min(u32::from(u16::MAX)))
         })
@@ -134,10 +138,15 @@ fn push_chunks(out: &mut Vec<ReadRequest>, table: Table, s: u32, e: u32, limit: 
     while start <= e {
         let end = e.min(start + limit - 1);
         // Both fit in u16: addresses come from u16 and are clamped above.
-        let (Ok(start16), Ok(count)) = (u16::try_from(start), u16::try_from(end - start + 1)) else {
+        let (Ok(start16), Ok(count)) = (u16::try_from(start), u16::try_from(end - start + 1))
+        else {
             return;
         };
-        out.push(ReadRequest { table, start: start16, count });
+        out.push(ReadRequest {
+            table,
+            start: start16,
+            count,
+        });
         start = end + 1;
     }
 }
@@ -159,7 +168,12 @@ mod tests {
             name: String::new(),
             system: System::Reservkraft,
             unit: String::new(),
-            source: ModbusSource { table, address, data_type, order: WordOrder::Abcd },
+            source: ModbusSource {
+                table,
+                address,
+                data_type,
+                order: WordOrder::Abcd,
+            },
             scale: 1.0,
             offset: 0.0,
             sentinels: Vec::new(),
@@ -185,7 +199,12 @@ mod tests {
     }
 
     fn limits(max_registers: u16, max_gap: u16, single: bool) -> PlanLimits {
-        PlanLimits { max_registers, max_bits: 2000, max_gap, single_register: single }
+        PlanLimits {
+            max_registers,
+            max_bits: 2000,
+            max_gap,
+            single_register: single,
+        }
     }
 
     fn spans(plan: &Plan) -> Vec<(u16, u16)> {
@@ -195,7 +214,11 @@ mod tests {
     fn assert_covers_every_point(points: &[Point], plan: &Plan, single: bool) {
         for p in points {
             let s = p.source;
-            let width = if s.table.is_bits() { 1 } else { s.data_type.width() };
+            let width = if s.table.is_bits() {
+                1
+            } else {
+                s.data_type.width()
+            };
             let holders: Vec<_> = (s.address..s.address + width)
                 .map(|a| plan.requests.iter().position(|r| r.covers(s.table, a)))
                 .collect();
@@ -212,7 +235,14 @@ mod tests {
         let plan = plan(&points, &limits(125, 16, false));
         assert_eq!(
             spans(&plan),
-            vec![(772, 1), (1024, 34), (1408, 1), (1536, 2), (1558, 1), (1798, 12)]
+            vec![
+                (772, 1),
+                (1024, 34),
+                (1408, 1),
+                (1536, 2),
+                (1558, 1),
+                (1798, 12)
+            ]
         );
         assert_covers_every_point(&points, &plan, false);
         assert_eq!(one_read_per_point(&points), 24);
@@ -251,8 +281,15 @@ mod tests {
 
     #[test]
     fn gap_zero_merges_only_adjacent() {
-        let points = vec![hr(0, DataType::U16), hr(1, DataType::U32), hr(4, DataType::U16)];
-        assert_eq!(spans(&plan(&points, &limits(125, 0, false))), vec![(0, 3), (4, 1)]);
+        let points = vec![
+            hr(0, DataType::U16),
+            hr(1, DataType::U32),
+            hr(4, DataType::U16),
+        ];
+        assert_eq!(
+            spans(&plan(&points, &limits(125, 0, false))),
+            vec![(0, 3), (4, 1)]
+        );
         assert_eq!(spans(&plan(&points, &limits(125, 1, false))), vec![(0, 5)]);
     }
 
@@ -280,9 +317,16 @@ mod tests {
             pt(Table::InputRegister, 0, DataType::U16),
             hr(0, DataType::U16),
         ];
-        let limits = PlanLimits { max_gap: 5000, ..PlanLimits::default() };
+        let limits = PlanLimits {
+            max_gap: 5000,
+            ..PlanLimits::default()
+        };
         let plan = plan(&points, &limits);
-        let got: Vec<_> = plan.requests.iter().map(|r| (r.table, r.start, r.count)).collect();
+        let got: Vec<_> = plan
+            .requests
+            .iter()
+            .map(|r| (r.table, r.start, r.count))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -305,7 +349,10 @@ mod tests {
     #[test]
     fn top_of_address_space_does_not_overflow() {
         let points = vec![hr(65535, DataType::U16), hr(65534, DataType::U16)];
-        assert_eq!(spans(&plan(&points, &limits(125, 0, false))), vec![(65534, 2)]);
+        assert_eq!(
+            spans(&plan(&points, &limits(125, 0, false))),
+            vec![(65534, 2)]
+        );
     }
 
     #[test]
@@ -325,9 +372,20 @@ mod tests {
             max_gap_registers: 7,
             max_requests_in_flight: 1,
             address_base: 0,
-            workarounds: Workarounds { single_register_reads: true, close_after_cycle: false },
+            workarounds: Workarounds {
+                single_register_reads: true,
+                close_after_cycle: false,
+            },
         };
         let l = PlanLimits::from(&conn);
-        assert_eq!(l, PlanLimits { max_registers: 125, max_bits: 1, max_gap: 7, single_register: true });
+        assert_eq!(
+            l,
+            PlanLimits {
+                max_registers: 125,
+                max_bits: 1,
+                max_gap: 7,
+                single_register: true
+            }
+        );
     }
 }

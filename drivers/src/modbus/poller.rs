@@ -56,7 +56,14 @@ pub async fn run_connection(
     }
     let conn = Arc::new(conn);
     let mut lanes_iter = per_lane.into_iter().enumerate().map(|(n, devices)| Lane {
-        io: LaneIo::new(conn.clone(), n, &devices, out.clone(), stats.clone(), cancel.clone()),
+        io: LaneIo::new(
+            conn.clone(),
+            n,
+            &devices,
+            out.clone(),
+            stats.clone(),
+            cancel.clone(),
+        ),
         devices,
     });
     if lanes == 1 {
@@ -127,7 +134,11 @@ impl DeviceState {
         let slots = device
             .points
             .into_iter()
-            .map(|point| Slot { id: Arc::from(point.id.as_str()), point, places: Vec::new() })
+            .map(|point| Slot {
+                id: Arc::from(point.id.as_str()),
+                point,
+                places: Vec::new(),
+            })
             .collect();
         let stats = stats.register(&device.id);
         let mut state = Self {
@@ -160,11 +171,19 @@ impl DeviceState {
         self.plan = plan(&points, &self.limits);
         for slot in &mut self.slots {
             let s = slot.point.source;
-            let width = if s.table.is_bits() { 1 } else { s.data_type.width() };
+            let width = if s.table.is_bits() {
+                1
+            } else {
+                s.data_type.width()
+            };
             slot.places = (0..width)
                 .filter_map(|k| {
                     let addr = s.address.checked_add(k)?;
-                    let idx = self.plan.requests.iter().position(|r| r.covers(s.table, addr))?;
+                    let idx = self
+                        .plan
+                        .requests
+                        .iter()
+                        .position(|r| r.covers(s.table, addr))?;
                     Some((idx, usize::from(addr - self.plan.requests[idx].start)))
                 })
                 .collect();
@@ -175,7 +194,11 @@ impl DeviceState {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let used = self.slots.iter().flat_map(|s| &s.places).filter(|p| p.0 == i);
+                let used = self
+                    .slots
+                    .iter()
+                    .flat_map(|s| &s.places)
+                    .filter(|p| p.0 == i);
                 let mut seen = vec![false; usize::from(r.count)];
                 for &(_, off) in used {
                     if let Some(x) = seen.get_mut(off) {
@@ -185,9 +208,10 @@ impl DeviceState {
                 seen.contains(&false)
             })
             .collect();
-        self.stats
-            .planned_requests
-            .store(self.plan.requests.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.stats.planned_requests.store(
+            self.plan.requests.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 }
 
@@ -253,7 +277,8 @@ struct LaneIo {
 impl Lane {
     async fn run(mut self) {
         loop {
-            let Some(idx) = (0..self.devices.len()).min_by_key(|&i| self.devices[i].next_due) else {
+            let Some(idx) = (0..self.devices.len()).min_by_key(|&i| self.devices[i].next_due)
+            else {
                 return;
             };
             let due = self.devices[idx].next_due;
@@ -333,7 +358,10 @@ impl LaneIo {
     async fn send(&mut self, readings: Vec<Reading>, cancelled: bool) -> bool {
         let sent = if cancelled {
             // Shutting down: hand over what was read, but do not wait long for the receiver.
-            matches!(tokio::time::timeout(Duration::from_secs(1), self.out.send(readings)).await, Ok(Ok(())))
+            matches!(
+                tokio::time::timeout(Duration::from_secs(1), self.out.send(readings)).await,
+                Ok(Ok(()))
+            )
         } else {
             tokio::select! {
                 biased;
@@ -436,7 +464,10 @@ impl LaneIo {
             Err(NoLink::Cancelled) => cancelled = true,
             Err(NoLink::Down) => {
                 let time_ms = now_ms();
-                outcomes.fill(Outcome::Failed { quality: Quality::CommFail, time_ms });
+                outcomes.fill(Outcome::Failed {
+                    quality: Quality::CommFail,
+                    time_ms,
+                });
             }
         }
 
@@ -521,7 +552,10 @@ impl LaneIo {
                         }
                         continue;
                     }
-                    if code == exception::ILLEGAL_DATA_ADDRESS && dev.spans_gap.get(i).copied().unwrap_or(false) && !dev.gapless {
+                    if code == exception::ILLEGAL_DATA_ADDRESS
+                        && dev.spans_gap.get(i).copied().unwrap_or(false)
+                        && !dev.gapless
+                    {
                         tracing::info!(
                             connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
                             "device refuses reads across unused registers; reading without gaps from now on"
@@ -533,11 +567,16 @@ impl LaneIo {
                         connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
                         exception = code, exception_name = name, hint, "Modbus exception"
                     );
-                    if code == exception::GATEWAY_PATH_UNAVAILABLE || code == exception::GATEWAY_TARGET_FAILED {
+                    if code == exception::GATEWAY_PATH_UNAVAILABLE
+                        || code == exception::GATEWAY_TARGET_FAILED
+                    {
                         fail_from(outcomes, i, Quality::CommFail);
                         return ExecEnd::UnitFailed;
                     }
-                    outcomes[i] = Outcome::Failed { quality: Quality::DeviceFault, time_ms };
+                    outcomes[i] = Outcome::Failed {
+                        quality: Quality::DeviceFault,
+                        time_ms,
+                    };
                     i += 1;
                     busy_retried = false;
                 }
@@ -546,7 +585,10 @@ impl LaneIo {
                         connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
                         error = %msg, "malformed response"
                     );
-                    outcomes[i] = Outcome::Failed { quality: Quality::DeviceFault, time_ms };
+                    outcomes[i] = Outcome::Failed {
+                        quality: Quality::DeviceFault,
+                        time_ms,
+                    };
                     i += 1;
                     busy_retried = false;
                 }
@@ -605,7 +647,10 @@ fn assemble(dev: &DeviceState, outcomes: &[Outcome]) -> Vec<Reading> {
         }
         for &(idx, offset) in &slot.places {
             match outcomes.get(idx) {
-                Some(Outcome::Read { regs: r, time_ms: t }) => {
+                Some(Outcome::Read {
+                    regs: r,
+                    time_ms: t,
+                }) => {
                     let Some(&v) = r.get(offset) else {
                         readings.push(bad(slot, Quality::DeviceFault, *t));
                         continue 'points;
@@ -613,7 +658,10 @@ fn assemble(dev: &DeviceState, outcomes: &[Outcome]) -> Vec<Reading> {
                     regs.push(v);
                     time_ms = time_ms.max(*t);
                 }
-                Some(Outcome::Failed { quality, time_ms: t }) => {
+                Some(Outcome::Failed {
+                    quality,
+                    time_ms: t,
+                }) => {
                     readings.push(bad(slot, *quality, *t));
                     continue 'points;
                 }
@@ -625,13 +673,23 @@ fn assemble(dev: &DeviceState, outcomes: &[Outcome]) -> Vec<Reading> {
         } else {
             decode(&slot.point, &regs)
         };
-        readings.push(Reading { point: slot.id.clone(), time_ms, value, quality });
+        readings.push(Reading {
+            point: slot.id.clone(),
+            time_ms,
+            value,
+            quality,
+        });
     }
     readings
 }
 
 fn bad(slot: &Slot, quality: Quality, time_ms: i64) -> Reading {
-    Reading { point: slot.id.clone(), time_ms, value: None, quality }
+    Reading {
+        point: slot.id.clone(),
+        time_ms,
+        value: None,
+        quality,
+    }
 }
 
 #[cfg(test)]
@@ -647,7 +705,12 @@ mod tests {
             name: String::new(),
             system: System::Reservkraft,
             unit: String::new(),
-            source: ModbusSource { table: Table::HoldingRegister, address, data_type, order: WordOrder::Abcd },
+            source: ModbusSource {
+                table: Table::HoldingRegister,
+                address,
+                data_type,
+                order: WordOrder::Abcd,
+            },
             scale: 1.0,
             offset: 0.0,
             sentinels: Vec::new(),
@@ -674,36 +737,78 @@ mod tests {
 
     #[tokio::test]
     async fn single_register_reads_assemble_wide_points() {
-        let limits = PlanLimits { single_register: true, ..PlanLimits::default() };
-        let dev = state(vec![pt("g1.f", 10, DataType::F32), pt("g1.u", 12, DataType::U16)], limits);
+        let limits = PlanLimits {
+            single_register: true,
+            ..PlanLimits::default()
+        };
+        let dev = state(
+            vec![pt("g1.f", 10, DataType::F32), pt("g1.u", 12, DataType::U16)],
+            limits,
+        );
         assert_eq!(dev.plan.requests.len(), 3);
         let outcomes = vec![
-            Outcome::Read { regs: vec![0x436F], time_ms: 5 },
-            Outcome::Read { regs: vec![0x8000], time_ms: 7 },
-            Outcome::Failed { quality: Quality::DeviceFault, time_ms: 9 },
+            Outcome::Read {
+                regs: vec![0x436F],
+                time_ms: 5,
+            },
+            Outcome::Read {
+                regs: vec![0x8000],
+                time_ms: 7,
+            },
+            Outcome::Failed {
+                quality: Quality::DeviceFault,
+                time_ms: 9,
+            },
         ];
         let r = assemble(&dev, &outcomes);
         assert_eq!(r.len(), 2);
-        assert_eq!((r[0].value.clone(), r[0].quality, r[0].time_ms), (Some(Value::Number(239.5)), Quality::Good, 7));
-        assert_eq!((r[1].value.clone(), r[1].quality), (None, Quality::DeviceFault));
+        assert_eq!(
+            (r[0].value.clone(), r[0].quality, r[0].time_ms),
+            (Some(Value::Number(239.5)), Quality::Good, 7)
+        );
+        assert_eq!(
+            (r[1].value.clone(), r[1].quality),
+            (None, Quality::DeviceFault)
+        );
     }
 
     #[tokio::test]
     async fn a_failed_half_spoils_the_point_without_a_substitute() {
-        let limits = PlanLimits { single_register: true, ..PlanLimits::default() };
+        let limits = PlanLimits {
+            single_register: true,
+            ..PlanLimits::default()
+        };
         let dev = state(vec![pt("g1.f", 10, DataType::F32)], limits);
         let outcomes = vec![
-            Outcome::Read { regs: vec![0x436F], time_ms: 5 },
-            Outcome::Failed { quality: Quality::CommFail, time_ms: 6 },
+            Outcome::Read {
+                regs: vec![0x436F],
+                time_ms: 5,
+            },
+            Outcome::Failed {
+                quality: Quality::CommFail,
+                time_ms: 6,
+            },
         ];
         let r = assemble(&dev, &outcomes);
-        assert_eq!((r[0].value.clone(), r[0].quality, r[0].time_ms), (None, Quality::CommFail, 6));
+        assert_eq!(
+            (r[0].value.clone(), r[0].quality, r[0].time_ms),
+            (None, Quality::CommFail, 6)
+        );
     }
 
     #[tokio::test]
     async fn pending_points_are_left_out_on_cancel() {
-        let dev = state(vec![pt("g1.a", 0, DataType::U16), pt("g1.b", 500, DataType::U16)], PlanLimits::default());
-        let outcomes = vec![Outcome::Read { regs: vec![42], time_ms: 1 }, Outcome::Pending];
+        let dev = state(
+            vec![pt("g1.a", 0, DataType::U16), pt("g1.b", 500, DataType::U16)],
+            PlanLimits::default(),
+        );
+        let outcomes = vec![
+            Outcome::Read {
+                regs: vec![42],
+                time_ms: 1,
+            },
+            Outcome::Pending,
+        ];
         let r = assemble(&dev, &outcomes);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].value, Some(Value::Number(42.0)));

@@ -57,7 +57,10 @@ impl ProbeError {
     /// The Modbus exception code, if the device answered with one.
     pub fn exception_code(&self) -> Option<u8> {
         match self {
-            ProbeError::Read { source: RequestError::Exception { code }, .. } => Some(*code),
+            ProbeError::Read {
+                source: RequestError::Exception { code },
+                ..
+            } => Some(*code),
             _ => None,
         }
     }
@@ -88,7 +91,11 @@ pub async fn read_raw(
     count: u16,
     timeout: Duration,
 ) -> Result<Vec<u16>, ProbeError> {
-    let max = if table.is_bits() { PROTOCOL_MAX_BITS } else { PROTOCOL_MAX_REGISTERS };
+    let max = if table.is_bits() {
+        PROTOCOL_MAX_BITS
+    } else {
+        PROTOCOL_MAX_REGISTERS
+    };
     if count == 0 || count > max {
         return Err(ProbeError::InvalidCount { table, count, max });
     }
@@ -96,10 +103,20 @@ pub async fn read_raw(
         return Err(ProbeError::AddressOverflow { address, count });
     }
     let mut link = Link::connect(host, port, framing, timeout).await?;
-    let req = ReadRequest { table, start: address, count };
+    let req = ReadRequest {
+        table,
+        start: address,
+        count,
+    };
     let result = link.read(unit, &req, timeout).await;
     link.close().await;
-    result.map_err(|source| ProbeError::Read { unit, table, address, count, source })
+    result.map_err(|source| ProbeError::Read {
+        unit,
+        table,
+        address,
+        count,
+        source,
+    })
 }
 
 /// A decoded value in a probe listing.
@@ -169,7 +186,9 @@ const ORDERS: [(WordOrder, &str); 4] = [
 pub fn interpretations(address: u16, regs: &[u16]) -> Vec<Interpretation> {
     let mut out = Vec::new();
     for (i, &r) in regs.iter().enumerate() {
-        let Some(addr) = offset_address(address, i) else { break };
+        let Some(addr) = offset_address(address, i) else {
+            break;
+        };
         out.push(Interpretation {
             address: addr,
             data_type: "u16",
@@ -186,16 +205,33 @@ pub fn interpretations(address: u16, regs: &[u16]) -> Vec<Interpretation> {
         });
     }
     for (i, pair) in regs.windows(2).enumerate() {
-        let Some(addr) = offset_address(address, i) else { break };
+        let Some(addr) = offset_address(address, i) else {
+            break;
+        };
         for (order, name) in ORDERS {
             let bytes = pair_bytes(pair, order);
             let values = [
-                ("u32", ProbeValue::Integer(i128::from(u32::from_be_bytes(bytes)))),
-                ("i32", ProbeValue::Integer(i128::from(i32::from_be_bytes(bytes)))),
-                ("f32", ProbeValue::Float(f64::from(f32::from_be_bytes(bytes)))),
+                (
+                    "u32",
+                    ProbeValue::Integer(i128::from(u32::from_be_bytes(bytes))),
+                ),
+                (
+                    "i32",
+                    ProbeValue::Integer(i128::from(i32::from_be_bytes(bytes))),
+                ),
+                (
+                    "f32",
+                    ProbeValue::Float(f64::from(f32::from_be_bytes(bytes))),
+                ),
             ];
             for (data_type, value) in values {
-                out.push(Interpretation { address: addr, data_type, order: Some(name), raw: pair.to_vec(), value });
+                out.push(Interpretation {
+                    address: addr,
+                    data_type,
+                    order: Some(name),
+                    raw: pair.to_vec(),
+                    value,
+                });
             }
         }
     }
@@ -224,7 +260,11 @@ fn pair_bytes(pair: &[u16], order: WordOrder) -> [u8; 4] {
         WordOrder::Cdab | WordOrder::Dcba => (pair[1], pair[0]),
     };
     let swap = matches!(order, WordOrder::Badc | WordOrder::Dcba);
-    let (hi, lo) = if swap { (hi.swap_bytes(), lo.swap_bytes()) } else { (hi, lo) };
+    let (hi, lo) = if swap {
+        (hi.swap_bytes(), lo.swap_bytes())
+    } else {
+        (hi, lo)
+    };
     let [a, b] = hi.to_be_bytes();
     let [c, d] = lo.to_be_bytes();
     [a, b, c, d]
@@ -291,14 +331,22 @@ impl ProbeReport {
             Ok(regs) => interpretations(address, regs),
             Err(_) => Vec::new(),
         };
-        Self { address, interpretations, hints: address_hints(address, result) }
+        Self {
+            address,
+            interpretations,
+            hints: address_hints(address, result),
+        }
     }
 }
 
 impl fmt::Display for ProbeReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.interpretations.is_empty() {
-            writeln!(f, "{:>5}  {:<6} {:<4}  {:<11}  value", "addr", "type", "order", "raw (hex)")?;
+            writeln!(
+                f,
+                "{:>5}  {:<6} {:<4}  {:<11}  value",
+                "addr", "type", "order", "raw (hex)"
+            )?;
             for i in &self.interpretations {
                 writeln!(f, "{i}")?;
             }
@@ -314,7 +362,12 @@ impl fmt::Display for ProbeReport {
 mod tests {
     use super::*;
 
-    fn find<'a>(list: &'a [Interpretation], addr: u16, t: &str, order: Option<&str>) -> &'a Interpretation {
+    fn find<'a>(
+        list: &'a [Interpretation],
+        addr: u16,
+        t: &str,
+        order: Option<&str>,
+    ) -> &'a Interpretation {
         list.iter()
             .find(|i| i.address == addr && i.data_type == t && i.order == order)
             .unwrap_or_else(|| panic!("no {t} {order:?} at {addr}"))
@@ -325,21 +378,36 @@ mod tests {
         // 239.5 stored CDAB at 100..101, then a u16 at 102.
         let regs = [0x8000, 0x436F, 0x0005];
         let list = interpretations(100, &regs);
-        assert_eq!(find(&list, 100, "f32", Some("CDAB")).value, ProbeValue::Float(239.5));
-        assert_eq!(find(&list, 101, "u32", Some("ABCD")).value, ProbeValue::Integer(0x436F_0005));
+        assert_eq!(
+            find(&list, 100, "f32", Some("CDAB")).value,
+            ProbeValue::Float(239.5)
+        );
+        assert_eq!(
+            find(&list, 101, "u32", Some("ABCD")).value,
+            ProbeValue::Integer(0x436F_0005)
+        );
         assert_eq!(find(&list, 102, "i16", None).value, ProbeValue::Integer(5));
-        assert_eq!(find(&list, 100, "i16", None).value, ProbeValue::Integer(-32768));
+        assert_eq!(
+            find(&list, 100, "i16", None).value,
+            ProbeValue::Integer(-32768)
+        );
         // 3 registers: 3×2 single + 2 pairs × 4 orders × 3 types + 2 strings.
         assert_eq!(list.len(), 6 + 24 + 2);
         let line = find(&list, 100, "f32", Some("CDAB")).to_string();
-        assert!(line.contains("8000 436F") && line.contains("239.5") && line.contains("CDAB"), "{line}");
+        assert!(
+            line.contains("8000 436F") && line.contains("239.5") && line.contains("CDAB"),
+            "{line}"
+        );
     }
 
     #[test]
     fn hints_for_4xxxx_notation_and_exception_2() {
         let ok: Result<Vec<u16>, ProbeError> = Ok(vec![1]);
         let hints = address_hints(40001, &ok);
-        assert!(hints[0].contains("4xxxx") && hints[0].contains("protocol address 0"), "{hints:?}");
+        assert!(
+            hints[0].contains("4xxxx") && hints[0].contains("protocol address 0"),
+            "{hints:?}"
+        );
         assert!(address_hints(1027, &ok).is_empty());
         let err = Err(ProbeError::Read {
             unit: 1,
@@ -349,7 +417,10 @@ mod tests {
             source: RequestError::Exception { code: 2 },
         });
         let hints = address_hints(1028, &err);
-        assert!(hints[0].contains("1027 or 1029") && hints[0].contains("1-based"), "{hints:?}");
+        assert!(
+            hints[0].contains("1027 or 1029") && hints[0].contains("1-based"),
+            "{hints:?}"
+        );
         let report = ProbeReport::new(1028, &err).to_string();
         assert!(report.starts_with("hint: exception 2"), "{report}");
     }
@@ -371,9 +442,29 @@ mod tests {
 
     #[tokio::test]
     async fn bad_counts_are_refused_before_connecting() {
-        let r = read_raw("127.0.0.1", 1, Framing::Tcp, 1, Table::HoldingRegister, 0, 126, Duration::from_millis(10)).await;
+        let r = read_raw(
+            "127.0.0.1",
+            1,
+            Framing::Tcp,
+            1,
+            Table::HoldingRegister,
+            0,
+            126,
+            Duration::from_millis(10),
+        )
+        .await;
         assert!(matches!(r, Err(ProbeError::InvalidCount { max: 125, .. })));
-        let r = read_raw("127.0.0.1", 1, Framing::Tcp, 1, Table::Coil, 65535, 2, Duration::from_millis(10)).await;
+        let r = read_raw(
+            "127.0.0.1",
+            1,
+            Framing::Tcp,
+            1,
+            Table::Coil,
+            65535,
+            2,
+            Duration::from_millis(10),
+        )
+        .await;
         assert!(matches!(r, Err(ProbeError::AddressOverflow { .. })));
     }
 }

@@ -14,7 +14,10 @@ pub const FIRST_CONNECT_BACKOFF: Duration = Duration::from_millis(250);
 /// 2×, 4×, 8× … its interval, at most 60 s, never less than the interval itself.
 pub fn unit_backoff(interval: Duration, failures: u32) -> Duration {
     let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
-    interval.saturating_mul(factor).min(MAX_UNIT_BACKOFF).max(interval)
+    interval
+        .saturating_mul(factor)
+        .min(MAX_UNIT_BACKOFF)
+        .max(interval)
 }
 
 /// Wait before the next connection attempt after `failures` consecutive failed attempts (≥ 1).
@@ -24,7 +27,9 @@ pub fn unit_backoff(interval: Duration, failures: u32) -> Duration {
 /// time after the first few failures tries again, and polling resumes within two poll intervals
 /// after the server returns (a cap equal to the interval would skip every other due time).
 pub fn connect_backoff(failures: u32, cap: Duration) -> Duration {
-    let factor = 1u32.checked_shl(failures.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1).min(16))
+        .unwrap_or(u32::MAX);
     FIRST_CONNECT_BACKOFF.saturating_mul(factor).min(cap)
 }
 
@@ -53,7 +58,10 @@ mod tests {
         assert_eq!(unit_backoff(i, 6), Duration::from_secs(60));
         assert_eq!(unit_backoff(i, 1000), Duration::from_secs(60));
         // A unit polled every 5 minutes is never polled faster because of the cap.
-        assert_eq!(unit_backoff(Duration::from_secs(300), 3), Duration::from_secs(300));
+        assert_eq!(
+            unit_backoff(Duration::from_secs(300), 3),
+            Duration::from_secs(300)
+        );
     }
 
     #[test]
@@ -64,8 +72,14 @@ mod tests {
         assert_eq!(connect_backoff(2, cap), Duration::from_millis(500));
         assert_eq!(connect_backoff(4, cap), Duration::from_secs(2));
         assert_eq!(connect_backoff(99, cap), Duration::from_secs(2));
-        assert_eq!(connect_backoff_cap([Duration::from_secs(600)]), Duration::from_secs(30));
-        assert_eq!(connect_backoff(1, connect_backoff_cap([Duration::from_millis(100)])), Duration::from_millis(50));
+        assert_eq!(
+            connect_backoff_cap([Duration::from_secs(600)]),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            connect_backoff(1, connect_backoff_cap([Duration::from_millis(100)])),
+            Duration::from_millis(50)
+        );
     }
 
     #[test]

@@ -70,7 +70,11 @@ pub struct StatsSnapshot {
 impl StatsSnapshot {
     /// Average requests per cycle (0 before the first cycle).
     pub fn requests_per_cycle(&self) -> f64 {
-        if self.cycles == 0 { 0.0 } else { self.requests as f64 / self.cycles as f64 }
+        if self.cycles == 0 {
+            0.0
+        } else {
+            self.requests as f64 / self.cycles as f64
+        }
     }
 }
 
@@ -101,12 +105,20 @@ pub(crate) fn bump(a: &AtomicU64) {
 impl ConnectionStats {
     /// Empty counters for a connection.
     pub fn new(connection: impl Into<String>) -> Self {
-        Self { connection: connection.into(), ..Self::default() }
+        Self {
+            connection: connection.into(),
+            ..Self::default()
+        }
     }
 
     /// The counters of a device, once the connection task has registered it.
     pub fn device(&self, id: &str) -> Option<Arc<DeviceStats>> {
-        self.devices.read().ok()?.iter().find(|d| d.device == id).cloned()
+        self.devices
+            .read()
+            .ok()?
+            .iter()
+            .find(|d| d.device == id)
+            .cloned()
     }
 
     /// Every registered device's counters, in configuration order.
@@ -119,7 +131,10 @@ impl ConnectionStats {
         if let Some(d) = self.device(id) {
             return d;
         }
-        let d = Arc::new(DeviceStats { device: id.to_string(), ..DeviceStats::default() });
+        let d = Arc::new(DeviceStats {
+            device: id.to_string(),
+            ..DeviceStats::default()
+        });
         if let Ok(mut list) = self.devices.write() {
             list.push(d.clone());
         }
