@@ -137,7 +137,7 @@ impl fmt::Display for ProbeValue {
             ProbeValue::Float(v) if v.is_finite() && v.abs() >= 1e-4 && v.abs() < 1e9 => {
                 write!(f, "{}", (v * 1e6).round() / 1e6)
             }
-            ProbeValue::Float(v) => write!(f, "{v:e}"),
+            ProbeValue::Float(v) => write!(f, "{v:.4e}"),
             ProbeValue::Text(s) => write!(f, "{s:?}"),
         }
     }
@@ -164,7 +164,7 @@ impl fmt::Display for Interpretation {
         let raw = raw.join(" ");
         write!(
             f,
-            "{:>5}  {:<6} {:<4}  [{:<9}]  {}",
+            "{:>5}  {:<6} {:<5}  [{:<9}]  {}",
             self.address,
             self.data_type,
             self.order.unwrap_or(""),
@@ -344,7 +344,7 @@ impl fmt::Display for ProbeReport {
         if !self.interpretations.is_empty() {
             writeln!(
                 f,
-                "{:>5}  {:<6} {:<4}  {:<11}  value",
+                "{:>5}  {:<6} {:<5}  {:<11}  value",
                 "addr", "type", "order", "raw (hex)"
             )?;
             for i in &self.interpretations {
