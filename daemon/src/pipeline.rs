@@ -92,7 +92,7 @@ impl Pipeline {
             if devices.is_empty() {
                 continue;
             }
-            let st = Arc::new(ConnectionStats::new(&devices));
+            let st = Arc::new(ConnectionStats::new(&conn.id));
             stats.push((conn.id.clone(), st.clone()));
             tracing::info!(connection = %conn.id, host = %conn.host, port = conn.port, devices = devices.len(), "starting connection");
             drivers.push(tokio::spawn(run_connection(conn.clone(), devices, tx.clone(), st, cancel.child_token())));

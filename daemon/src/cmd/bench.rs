@@ -54,8 +54,8 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     let summary = pipeline.shutdown().await;
     let secs = t0.elapsed().as_secs_f64();
     let written = summary.store.readings_written.load(Ordering::Relaxed) as f64;
-    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests()).sum();
-    let errors: u64 = summary.connections.iter().map(|(_, s)| s.request_errors()).sum();
+    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
+    let errors: u64 = summary.connections.iter().map(|(_, s)| s.request_errors.load(Ordering::Relaxed)).sum();
     let offered = points as f64 * 1000.0 / args.interval_ms as f64;
     println!("  points/s stored: {:.0} (offered {:.0}/s)", written / secs, offered);
     println!("  Modbus requests/s: {:.0}, request errors: {errors}", requests as f64 / secs);

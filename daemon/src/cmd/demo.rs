@@ -107,7 +107,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let summary = pipeline.shutdown().await;
     cancel.cancel();
     let written = summary.store.readings_written.load(Ordering::Relaxed);
-    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests()).sum();
+    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
     let writes = sim.function_log.write_codes_seen();
     if sv {
         println!(
