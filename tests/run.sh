@@ -95,5 +95,5 @@ cargo test --no-run "${SELECTION[@]}"
 
 step "cargo test"
 status=0
-cargo test "${SELECTION[@]}" || status=$?
+cargo test --no-fail-fast "${SELECTION[@]}" || status=$?
 exit "$status"
