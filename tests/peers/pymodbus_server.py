@@ -35,7 +35,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 TABLES = ("coil", "discrete_input", "holding", "input")  # SimDevice tuple order
 BIT_TABLES = {"coil", "discrete_input"}
 
-INT_FORMATS = {
+STRUCT_FORMATS = {
     "u16": ">H",
     "i16": ">h",
     "u32": ">I",
@@ -70,10 +70,6 @@ def to_registers(data: bytes) -> list[int]:
     return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
 
 
-def _bad(where: str, raw: object, typ: str) -> list[int]:
-    raise MapError(f"{where}: raw {raw!r} does not fit {typ}")
-
-
 def encode_registers(point: dict) -> list[int]:
     """Registers of one register-table point, from its raw value."""
     typ = point["type"]
@@ -89,12 +85,14 @@ def encode_registers(point: dict) -> list[int]:
             data = b"".join(data[i : i + 2][::-1] for i in range(0, size, 2))
         return to_registers(data)
     if typ in ("bit", "bool"):
-        return [int(raw)] if 0 <= int(raw) <= 0xFFFF else _bad(where, raw, typ)
-    if typ not in INT_FORMATS:
+        if not 0 <= int(raw) <= 0xFFFF:
+            raise MapError(f"{where}: raw {raw!r} is not a 16-bit register")
+        return [int(raw)]
+    if typ not in STRUCT_FORMATS:
         raise MapError(f"{where}: unknown type {typ!r}")
     value = float(raw) if typ.startswith("f") else int(raw)
     try:
-        packed = struct.pack(INT_FORMATS[typ], value)
+        packed = struct.pack(STRUCT_FORMATS[typ], value)
     except struct.error as exc:
         raise MapError(f"{where}: raw {raw!r} does not fit {typ}: {exc}") from exc
     if typ in ("u16", "i16"):
