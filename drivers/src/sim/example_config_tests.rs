@@ -7,13 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 
-use tokio_modbus::client::{tcp, Reader};
 use tokio_modbus::Slave;
+use tokio_modbus::client::{Reader, tcp};
 use tokio_util::sync::CancellationToken;
 
 use crate::sim::registers::HEATING_MODEL_NAME;
 use crate::sim::scenario::Scenario;
-use crate::sim::server::{start, SimOptions};
+use crate::sim::server::{SimOptions, start};
 
 const EXAMPLE: &str = include_str!("../../../config/examples/reference-hospital.toml");
 
@@ -77,14 +77,19 @@ fn example_points() -> (Vec<PointSpec>, Vec<(String, u16)>) {
             (get_str(c, "id", "").to_string(), port)
         })
         .collect();
-    let templates: BTreeMap<&str, &toml::Table> =
-        tables(&doc, "templates").into_iter().map(|t| (get_str(t, "id", ""), t)).collect();
+    let templates: BTreeMap<&str, &toml::Table> = tables(&doc, "templates")
+        .into_iter()
+        .map(|t| (get_str(t, "id", ""), t))
+        .collect();
     let mut points = Vec::new();
     for device in tables(&doc, "devices") {
         let device_id = get_str(device, "id", "");
         let mut specs = Vec::new();
         if let Some(template) = device.get("template").and_then(toml::Value::as_str) {
-            specs.extend(tables(templates.get(template).expect("template exists"), "points"));
+            specs.extend(tables(
+                templates.get(template).expect("template exists"),
+                "points",
+            ));
         }
         specs.extend(tables(device, "points"));
         for p in specs {
@@ -139,7 +144,11 @@ fn decode(spec: &PointSpec, words: &[u16]) -> Decoded {
         "f32" => f64::from(f32::from_be_bytes(bytes[..4].try_into().expect("4"))),
         "f64" => f64::from_be_bytes(bytes[..8].try_into().expect("8")),
         "string" => {
-            let text: String = bytes.iter().take_while(|b| **b != 0).map(|b| char::from(*b)).collect();
+            let text: String = bytes
+                .iter()
+                .take_while(|b| **b != 0)
+                .map(|b| char::from(*b))
+                .collect();
             return Decoded::Text(text.trim_end().to_string());
         }
         other => panic!("unknown type {other} in example config"),
@@ -150,16 +159,30 @@ fn decode(spec: &PointSpec, words: &[u16]) -> Decoded {
 #[test]
 fn example_uses_every_type_order_and_table() {
     let (points, connections) = example_points();
-    assert_eq!(connections, vec![("stallverk".to_string(), 15020), ("fastighet".to_string(), 15021)]);
+    assert_eq!(
+        connections,
+        vec![
+            ("stallverk".to_string(), 15020),
+            ("fastighet".to_string(), 15021)
+        ]
+    );
     let types: BTreeSet<&str> = points.iter().map(|p| p.data_type.as_str()).collect();
-    for t in ["bool", "bit", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "string"] {
+    for t in [
+        "bool", "bit", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "string",
+    ] {
         assert!(types.contains(t), "type {t} not exercised by the example");
     }
-    let orders: BTreeSet<&str> =
-        points.iter().filter(|p| p.width() > 1).map(|p| p.order.as_str()).collect();
+    let orders: BTreeSet<&str> = points
+        .iter()
+        .filter(|p| p.width() > 1)
+        .map(|p| p.order.as_str())
+        .collect();
     assert_eq!(orders, BTreeSet::from(["ABCD", "BADC", "CDAB", "DCBA"]));
     let tables: BTreeSet<&str> = points.iter().map(|p| p.table.as_str()).collect();
-    assert_eq!(tables, BTreeSet::from(["coil", "discrete_input", "holding", "input"]));
+    assert_eq!(
+        tables,
+        BTreeSet::from(["coil", "discrete_input", "holding", "input"])
+    );
     let ids: BTreeSet<&str> = points.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids.len(), points.len(), "point ids are unique");
 }
@@ -169,7 +192,12 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
     let (points, _) = example_points();
     let cancel = CancellationToken::new();
     let sim = start(
-        SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: IpAddr::from([127, 0, 0, 1]), base_port: 0 },
+        SimOptions {
+            scenario: Scenario::Normal,
+            speed: 1.0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            base_port: 0,
+        },
         cancel.clone(),
     )
     .await
@@ -177,8 +205,12 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
 
     let mut values: BTreeMap<String, Decoded> = BTreeMap::new();
     for p in &points {
-        let addr: SocketAddr = sim.addr(&p.connection).unwrap_or_else(|| panic!("{}: unknown connection", p.id));
-        let mut ctx = tcp::connect_slave(addr, Slave(p.unit)).await.expect("connect");
+        let addr: SocketAddr = sim
+            .addr(&p.connection)
+            .unwrap_or_else(|| panic!("{}: unknown connection", p.id));
+        let mut ctx = tcp::connect_slave(addr, Slave(p.unit))
+            .await
+            .expect("connect");
         let words: Vec<u16> = match p.table.as_str() {
             "coil" | "discrete_input" => {
                 let bits = if p.table == "coil" {
@@ -186,7 +218,9 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
                 } else {
                     ctx.read_discrete_inputs(p.address, 1).await
                 };
-                let bits = bits.expect("transport").unwrap_or_else(|e| panic!("{}: exception {e:?}", p.id));
+                let bits = bits
+                    .expect("transport")
+                    .unwrap_or_else(|e| panic!("{}: exception {e:?}", p.id));
                 bits.iter().take(1).map(|b| u16::from(*b)).collect()
             }
             "input" => ctx
@@ -201,7 +235,14 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
                 .unwrap_or_else(|e| panic!("{}: exception {e:?}", p.id)),
             other => panic!("{}: unknown table {other}", p.id),
         };
-        assert_eq!(words.len(), usize::from(if p.table.contains('_') || p.table == "coil" { 1 } else { p.width() }));
+        assert_eq!(
+            words.len(),
+            usize::from(if p.table.contains('_') || p.table == "coil" {
+                1
+            } else {
+                p.width()
+            })
+        );
         values.insert(p.id.clone(), decode(p, &words));
     }
     assert_eq!(sim.function_log.write_codes_seen(), 0);
@@ -212,7 +253,10 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
     };
     let close = |id: &str, truth: f64, tol: f64| {
         let got = num(id);
-        assert!((got - truth).abs() <= tol, "{id}: read {got}, plant has {truth}");
+        assert!(
+            (got - truth).abs() <= tol,
+            "{id}: read {got}, plant has {truth}"
+        );
     };
     let plant = sim.lock_plant().clone();
     close("g1.control_mode", 1.0, 0.0);
@@ -229,7 +273,11 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
     close("ats.status_in_emergency", 0.0, 0.0);
     close("ats.mains_available", 1.0, 0.0);
     close("ats.transfer_count", 146.0, 0.0);
-    close("ats.last_transfer_time", plant.ats.last_transfer_unix_s as f64, 0.0);
+    close(
+        "ats.last_transfer_time",
+        plant.ats.last_transfer_unix_s as f64,
+        0.0,
+    );
     close("ats.mains_voltage", 231.5, 1.5);
     close("ats.mains_frequency", 50.0, 0.1);
     close("ups.on_battery", 0.0, 0.0);
@@ -247,7 +295,10 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
     close("aggregat.supply_air_temp", plant.ahu.supply_air_c, 0.3);
     close("aggregat.duct_pressure", 350.0, 5.0);
     close("aggregat.fan_running", 1.0, 0.0);
-    assert_eq!(values.get("fjarrvarme.model"), Some(&Decoded::Text(HEATING_MODEL_NAME.to_string())));
+    assert_eq!(
+        values.get("fjarrvarme.model"),
+        Some(&Decoded::Text(HEATING_MODEL_NAME.to_string()))
+    );
 
     cancel.cancel();
     sim.stopped().await;

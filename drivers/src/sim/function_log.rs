@@ -30,13 +30,19 @@ impl FunctionLog {
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, BTreeMap<u8, u64>>> {
         // A panic while holding this lock cannot leave the counts inconsistent.
-        self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Count one request with `code` on `gateway`.
     pub fn record(&self, gateway: &str, code: u8) {
         let mut counts = self.lock();
-        *counts.entry(gateway.to_string()).or_default().entry(code).or_insert(0) += 1;
+        *counts
+            .entry(gateway.to_string())
+            .or_default()
+            .entry(code)
+            .or_insert(0) += 1;
     }
 
     /// Requests per function code, summed over all gateways.
@@ -57,7 +63,11 @@ impl FunctionLog {
 
     /// Requests with a write function code, over all gateways.
     pub fn write_codes_seen(&self) -> u64 {
-        self.snapshot().iter().filter(|(code, _)| is_write_code(**code)).map(|(_, n)| n).sum()
+        self.snapshot()
+            .iter()
+            .filter(|(code, _)| is_write_code(**code))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// The log as JSON: `{"gateways":{"stallverk":{"3":120,"4":40}},"total":{...},"write_requests":0}`.
@@ -77,7 +87,12 @@ impl FunctionLog {
 }
 
 fn codes_json(codes: &BTreeMap<u8, u64>) -> serde_json::Value {
-    serde_json::Value::Object(codes.iter().map(|(c, n)| (c.to_string(), serde_json::Value::from(*n))).collect())
+    serde_json::Value::Object(
+        codes
+            .iter()
+            .map(|(c, n)| (c.to_string(), serde_json::Value::from(*n)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

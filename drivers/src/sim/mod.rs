@@ -20,7 +20,7 @@ pub mod server;
 mod example_config_tests;
 
 pub use function_log::FunctionLog;
-pub use model::{fuel_consumption_l_per_h, Plant};
+pub use model::{Plant, fuel_consumption_l_per_h};
 pub use registers::Gateway;
 pub use scenario::Scenario;
-pub use server::{start, SimHandle, SimOptions};
+pub use server::{SimHandle, SimOptions, start};

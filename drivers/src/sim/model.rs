@@ -79,8 +79,18 @@ pub const MAX_SUBSTEP_S: f64 = 0.1;
 /// Linear between 0 % 8 l/h (idle), 25 % 60, 50 % 110, 75 % 160 and 100 % 210 l/h; the load is
 /// clamped to 0..=1 (110 % load burns what 100 % burns: the curve is not extrapolated).
 pub fn fuel_consumption_l_per_h(load_fraction: f64) -> f64 {
-    const CURVE: [(f64, f64); 5] = [(0.0, 8.0), (0.25, 60.0), (0.5, 110.0), (0.75, 160.0), (1.0, 210.0)];
-    let x = if load_fraction.is_finite() { load_fraction.clamp(0.0, 1.0) } else { 0.0 };
+    const CURVE: [(f64, f64); 5] = [
+        (0.0, 8.0),
+        (0.25, 60.0),
+        (0.5, 110.0),
+        (0.75, 160.0),
+        (1.0, 210.0),
+    ];
+    let x = if load_fraction.is_finite() {
+        load_fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     for pair in CURVE.windows(2) {
         let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
         if x <= x1 {
@@ -164,7 +174,13 @@ pub struct Generator {
 }
 
 impl Generator {
-    fn new(name: &'static str, serial_number: u32, run_time_s: f64, starts: u32, energy_kwh: f64) -> Self {
+    fn new(
+        name: &'static str,
+        serial_number: u32,
+        run_time_s: f64,
+        starts: u32,
+        energy_kwh: f64,
+    ) -> Self {
         Self {
             name,
             state: EngineState::Stopped,
@@ -192,7 +208,8 @@ impl Generator {
     /// Whether voltage and frequency are within [`ACCEPT_TOLERANCE`] of nominal.
     pub fn output_acceptable(&self) -> bool {
         (self.voltage_ln_v - NOMINAL_VOLTAGE_LN_V).abs() <= ACCEPT_TOLERANCE * NOMINAL_VOLTAGE_LN_V
-            && (self.frequency_hz - NOMINAL_FREQUENCY_HZ).abs() <= ACCEPT_TOLERANCE * NOMINAL_FREQUENCY_HZ
+            && (self.frequency_hz - NOMINAL_FREQUENCY_HZ).abs()
+                <= ACCEPT_TOLERANCE * NOMINAL_FREQUENCY_HZ
     }
 
     /// Load as a fraction of the rating.
@@ -242,7 +259,11 @@ impl Generator {
                 if !fuel_available {
                     self.set_state(EngineState::Stopped);
                 } else if self.state_time_s >= WARMUP_S {
-                    self.set_state(if run_requested { EngineState::Running } else { EngineState::CoolingDown });
+                    self.set_state(if run_requested {
+                        EngineState::Running
+                    } else {
+                        EngineState::CoolingDown
+                    });
                 }
             }
             EngineState::Running => {
@@ -297,9 +318,17 @@ impl Generator {
         self.fuel_burned_l += self.fuel_rate_l_per_h * dt / 3600.0;
 
         let r = self.rpm / NOMINAL_RPM;
-        self.oil_pressure_kpa = if turning { (420.0 - 0.3 * (self.oil_temp_c - 40.0)) * r } else { 0.0 };
+        self.oil_pressure_kpa = if turning {
+            (420.0 - 0.3 * (self.oil_temp_c - 40.0)) * r
+        } else {
+            0.0
+        };
         let (coolant_target, oil_target, tau) = if turning {
-            (75.0 + 12.0 * self.load_fraction(), 80.0 + 15.0 * self.load_fraction(), 600.0)
+            (
+                75.0 + 12.0 * self.load_fraction(),
+                80.0 + 15.0 * self.load_fraction(),
+                600.0,
+            )
         } else {
             (40.0, 38.0, 1800.0) // jacket heater keeps a stopped engine warm
         };
@@ -307,8 +336,8 @@ impl Generator {
         self.oil_temp_c += (oil_target - self.oil_temp_c) * (dt / tau).min(1.0);
         self.battery_v = match self.state {
             EngineState::WarmingUp if self.state_time_s < 1.5 => 21.8, // cranking dip
-            _ if turning => 27.9,                                       // charge alternator
-            _ => 27.2,                                                  // float charger
+            _ if turning => 27.9,                                      // charge alternator
+            _ => 27.2,                                                 // float charger
         } + 0.05 * noise.next_signed();
     }
 }
@@ -521,7 +550,10 @@ impl Plant {
                 frequency_hz: NOMINAL_FREQUENCY_HZ,
                 stable_s: 86_400.0,
             },
-            generators: [Generator::new("G1", 1_840_561, 1_234_567.0, 412, 185_020.0), g2],
+            generators: [
+                Generator::new("G1", 1_840_561, 1_234_567.0, 412, 185_020.0),
+                g2,
+            ],
             ats: Ats {
                 position: AtsPosition::Normal,
                 transfer_count: 146,
@@ -563,7 +595,7 @@ impl Plant {
                 duct_pressure_pa: AHU_DUCT_PRESSURE_PA,
                 setpoint_c: AHU_SUPPLY_SETPOINT_C,
             },
-            noise: Lcg::new(0x5EED_0F_D21F7_u64),
+            noise: Lcg::new(0x05EE_D0FD_21F7_u64),
         };
         // Settle the measured values (noise, derived quantities) without advancing time.
         plant.substep(0.0);
@@ -603,7 +635,11 @@ impl Plant {
 
         // Mains.
         let available = self.mains_scheduled_at(t);
-        self.mains.stable_s = if available { self.mains.stable_s + dt } else { 0.0 };
+        self.mains.stable_s = if available {
+            self.mains.stable_s + dt
+        } else {
+            0.0
+        };
         self.mains.available = available;
         if available {
             self.mains.voltage_ln_v = NOMINAL_VOLTAGE_LN_V + 1.5 + 0.8 * self.noise.next_signed();
@@ -622,9 +658,15 @@ impl Plant {
 
         // Transfer switch.
         let gen_ok = self.generators.iter().any(Generator::output_acceptable);
-        self.ats.emergency_ok_s = if gen_ok { self.ats.emergency_ok_s + dt } else { 0.0 };
+        self.ats.emergency_ok_s = if gen_ok {
+            self.ats.emergency_ok_s + dt
+        } else {
+            0.0
+        };
         let transfer_to = match self.ats.position {
-            AtsPosition::Normal if !available && self.ats.emergency_ok_s >= ATS_EMERGENCY_ACCEPT_S => {
+            AtsPosition::Normal
+                if !available && self.ats.emergency_ok_s >= ATS_EMERGENCY_ACCEPT_S =>
+            {
                 Some(AtsPosition::Emergency)
             }
             AtsPosition::Emergency if available && self.mains.stable_s >= ATS_RETURN_DELAY_S => {
@@ -649,7 +691,11 @@ impl Plant {
             + 25.0 * (tau * t / 1800.0).sin()
             + 5.0 * self.noise.next_signed();
         let on_gens = self.ats.position == AtsPosition::Emergency && self.essential_powered;
-        let sharing = self.generators.iter().filter(|g| g.output_acceptable()).count();
+        let sharing = self
+            .generators
+            .iter()
+            .filter(|g| g.output_acceptable())
+            .count();
         for g in &mut self.generators {
             g.load_kw = if on_gens && sharing > 0 && g.output_acceptable() {
                 self.essential_load_kw / sharing as f64
@@ -660,13 +706,21 @@ impl Plant {
         }
 
         // Fuel: the generators draw from the day tank, refilled from the main tank.
-        let burned: f64 = self.generators.iter().map(|g| g.fuel_rate_l_per_h).sum::<f64>() * dt / 3600.0;
+        let burned: f64 = self
+            .generators
+            .iter()
+            .map(|g| g.fuel_rate_l_per_h)
+            .sum::<f64>()
+            * dt
+            / 3600.0;
         self.fuel.day_l = (self.fuel.day_l - burned).max(0.0);
         let pump_powered = self.essential_powered;
         if self.fuel.day_l < TRANSFER_START_FRACTION * DAY_TANK_CAPACITY_L {
             self.fuel.transfer_pump_running = true;
         }
-        if self.fuel.day_l >= TRANSFER_STOP_FRACTION * DAY_TANK_CAPACITY_L || self.fuel.main_l <= 0.0 {
+        if self.fuel.day_l >= TRANSFER_STOP_FRACTION * DAY_TANK_CAPACITY_L
+            || self.fuel.main_l <= 0.0
+        {
             self.fuel.transfer_pump_running = false;
         }
         if self.fuel.transfer_pump_running && pump_powered {
@@ -680,12 +734,17 @@ impl Plant {
         let powered = self.essential_powered;
         let supply_v = match self.ats.position {
             AtsPosition::Normal => self.mains.voltage_ln_v,
-            AtsPosition::Emergency => self.generators.iter().map(|g| g.voltage_ln_v).fold(0.0, f64::max),
+            AtsPosition::Emergency => self
+                .generators
+                .iter()
+                .map(|g| g.voltage_ln_v)
+                .fold(0.0, f64::max),
         };
         self.ups.on_battery = !powered;
         self.ups.input_voltage_v = if powered { supply_v } else { 0.0 };
         self.ups.output_voltage_v = NOMINAL_VOLTAGE_LN_V + 0.3 * self.noise.next_signed();
-        self.ups.load_percent = 42.0 + 3.0 * (tau * t / 2400.0).sin() + 0.5 * self.noise.next_signed();
+        self.ups.load_percent =
+            42.0 + 3.0 * (tau * t / 2400.0).sin() + 0.5 * self.noise.next_signed();
         if self.ups.on_battery {
             // Runtime falls faster than wall time when the load is above the rated 42 %.
             let rate = self.ups.load_percent / 42.0;
@@ -697,10 +756,15 @@ impl Plant {
         }
 
         // Reserve water: drains steadily; booster pumps hold pressure only when powered.
-        self.water.volume_m3 = (self.water.volume_m3 - WATER_CONSUMPTION_M3_PER_H * dt / 3600.0).max(0.0);
+        self.water.volume_m3 =
+            (self.water.volume_m3 - WATER_CONSUMPTION_M3_PER_H * dt / 3600.0).max(0.0);
         self.water.pump1_running = powered && self.water.volume_m3 > 0.0;
         self.water.pump2_running = false;
-        let target = if self.water.pump1_running { WATER_PRESSURE_BAR } else { WATER_STATIC_PRESSURE_BAR };
+        let target = if self.water.pump1_running {
+            WATER_PRESSURE_BAR
+        } else {
+            WATER_STATIC_PRESSURE_BAR
+        };
         self.water.pressure_bar += (target - self.water.pressure_bar) * (dt / 3.0).min(1.0);
         let pressure_noise = 0.02 * self.noise.next_signed();
         self.water.pressure_bar = (self.water.pressure_bar + pressure_noise * dt.min(1.0)).max(0.0);
@@ -716,9 +780,17 @@ impl Plant {
         // Air handling: the fan stops without power; the supply air drifts towards the
         // room temperature meanwhile and back to the setpoint when it runs.
         self.ahu.fan_running = powered;
-        let (p_target, p_tau) = if powered { (AHU_DUCT_PRESSURE_PA, 4.0) } else { (0.0, 2.0) };
+        let (p_target, p_tau) = if powered {
+            (AHU_DUCT_PRESSURE_PA, 4.0)
+        } else {
+            (0.0, 2.0)
+        };
         self.ahu.duct_pressure_pa += (p_target - self.ahu.duct_pressure_pa) * (dt / p_tau).min(1.0);
-        let temp_target = if powered { self.ahu.setpoint_c + 0.3 * (tau * t / 900.0).sin() } else { 22.0 };
+        let temp_target = if powered {
+            self.ahu.setpoint_c + 0.3 * (tau * t / 900.0).sin()
+        } else {
+            22.0
+        };
         self.ahu.supply_air_c += (temp_target - self.ahu.supply_air_c) * (dt / 60.0).min(1.0);
     }
 }
@@ -788,8 +860,14 @@ mod tests {
         }
         // The tanks lost exactly what the engines burnt (no leak in this scenario).
         let stock_drop = stock_before - (p.fuel.main_l + p.fuel.day_l);
-        assert!((stock_drop - 2.0 * expected).abs() / (2.0 * expected) < 0.01, "tanks lost {stock_drop}");
-        assert!(p.fuel.day_l > 0.5 * DAY_TANK_CAPACITY_L, "transfer pump keeps the day tank up");
+        assert!(
+            (stock_drop - 2.0 * expected).abs() / (2.0 * expected) < 0.01,
+            "tanks lost {stock_drop}"
+        );
+        assert!(
+            p.fuel.day_l > 0.5 * DAY_TANK_CAPACITY_L,
+            "transfer pump keeps the day tank up"
+        );
     }
 
     #[test]
@@ -805,7 +883,11 @@ mod tests {
         assert!(!p.essential_powered);
         assert!(p.ups.on_battery, "UPS bridges the gap");
         assert!(!p.ahu.fan_running, "AHU fan stops without power");
-        assert_eq!(p.generators[0].state, EngineState::Stopped, "start delay running");
+        assert_eq!(
+            p.generators[0].state,
+            EngineState::Stopped,
+            "start delay running"
+        );
 
         // Pre-start in the last 3 s of the start delay; no crank before the delay.
         run_until(&mut p, lost + START_DELAY_S - 1.0);
@@ -826,29 +908,54 @@ mod tests {
                 assert!(p.essential_powered);
             }
             if transfer_t.is_none() {
-                assert!(p.ups.on_battery, "UPS on battery throughout the gap (t = {})", p.t_s);
+                assert!(
+                    p.ups.on_battery,
+                    "UPS on battery throughout the gap (t = {})",
+                    p.t_s
+                );
             } else {
-                assert!(!p.ups.on_battery, "UPS back on supply after transfer (t = {})", p.t_s);
+                assert!(
+                    !p.ups.on_battery,
+                    "UPS back on supply after transfer (t = {})",
+                    p.t_s
+                );
             }
         }
         let first_ok_t = first_ok_t.expect("generator voltage and frequency came up");
         let transfer_t = transfer_t.expect("ATS transferred");
-        assert!(first_ok_t > lost + START_DELAY_S, "no output before the start delay");
+        assert!(
+            first_ok_t > lost + START_DELAY_S,
+            "no output before the start delay"
+        );
         assert!(transfer_t - first_ok_t >= ATS_EMERGENCY_ACCEPT_S - 0.06);
         assert!(transfer_t - first_ok_t <= ATS_EMERGENCY_ACCEPT_S + 0.2);
-        assert!(transfer_t - lost < 15.0, "essential supply back within 15 s (Class 15)");
+        assert!(
+            transfer_t - lost < 15.0,
+            "essential supply back within 15 s (Class 15)"
+        );
         assert_eq!(p.ats.transfer_count, 147);
-        assert_eq!(p.ats.last_transfer_unix_s, p.epoch_unix_s + transfer_t as u64);
+        assert_eq!(
+            p.ats.last_transfer_unix_s,
+            p.epoch_unix_s + transfer_t as u64
+        );
         for g in &p.generators {
             assert_eq!(g.state, EngineState::Running);
             assert_eq!(g.starts, if g.name == "G1" { 413 } else { 399 });
             assert!((g.rpm - 1500.0).abs() < 5.0);
             assert!((g.frequency_hz - 50.0).abs() < 0.1);
-            assert!((g.load_kw - 450.0).abs() < 30.0, "{} carries half of ~900 kW: {}", g.name, g.load_kw);
+            assert!(
+                (g.load_kw - 450.0).abs() < 30.0,
+                "{} carries half of ~900 kW: {}",
+                g.name,
+                g.load_kw
+            );
         }
         assert!(p.ahu.fan_running);
         let used = p.ups.battery_full_minutes - p.ups.battery_minutes;
-        assert!(used > 0.1 && used < 0.4, "the UPS bridged ~14 s on battery, used {used} min");
+        assert!(
+            used > 0.1 && used < 0.4,
+            "the UPS bridged ~14 s on battery, used {used} min"
+        );
 
         // Mains returns at t = 620 s; the ATS waits 30 s of stable mains.
         run_until(&mut p, BLACKOUT_MAINS_BACK_AT_S + ATS_RETURN_DELAY_S - 1.0);
@@ -857,22 +964,34 @@ mod tests {
         run_until(&mut p, BLACKOUT_MAINS_BACK_AT_S + ATS_RETURN_DELAY_S + 1.0);
         assert_eq!(p.ats.position, AtsPosition::Normal);
         assert_eq!(p.ats.transfer_count, 148);
-        assert!(!p.ups.on_battery, "retransfer is without a gap in this model");
+        assert!(
+            !p.ups.on_battery,
+            "retransfer is without a gap in this model"
+        );
         for g in &p.generators {
             assert_eq!(g.state, EngineState::CoolingDown);
             assert_eq!(g.load_kw, 0.0);
-            assert!(g.fuel_rate_l_per_h > 7.0 && g.fuel_rate_l_per_h < 9.0, "idle burn");
+            assert!(
+                g.fuel_rate_l_per_h > 7.0 && g.fuel_rate_l_per_h < 9.0,
+                "idle burn"
+            );
         }
 
         // Cool-down, then stop and run down.
-        run_until(&mut p, BLACKOUT_MAINS_BACK_AT_S + ATS_RETURN_DELAY_S + COOLDOWN_S + 10.0);
+        run_until(
+            &mut p,
+            BLACKOUT_MAINS_BACK_AT_S + ATS_RETURN_DELAY_S + COOLDOWN_S + 10.0,
+        );
         for g in &p.generators {
             assert_eq!(g.state, EngineState::Stopped);
             assert_eq!(g.rpm, 0.0);
             assert_eq!(g.voltage_ln_v, 0.0);
             assert!(g.run_time_s > 1_000_000.0);
         }
-        assert_eq!(p.ups.battery_minutes, p.ups.battery_full_minutes, "recharged");
+        assert_eq!(
+            p.ups.battery_minutes, p.ups.battery_full_minutes,
+            "recharged"
+        );
     }
 
     const BLACKOUT_LOST: f64 = crate::sim::scenario::BLACKOUT_MAINS_LOST_AT_S;
@@ -894,7 +1013,11 @@ mod tests {
         let mut p = Plant::new(&Scenario::Blackout);
         run_until(&mut p, BLACKOUT_LOST + 6.0);
         assert!(!p.water.pump1_running);
-        assert!(p.water.pressure_bar < 2.0, "pressure {}", p.water.pressure_bar);
+        assert!(
+            p.water.pressure_bar < 2.0,
+            "pressure {}",
+            p.water.pressure_bar
+        );
         run_until(&mut p, BLACKOUT_LOST + 60.0);
         assert!(p.water.pump1_running);
         assert!((p.water.pressure_bar - WATER_PRESSURE_BAR).abs() < 0.1);
@@ -909,7 +1032,10 @@ mod tests {
         assert!((h.power_kw - h.flow_m3_per_h * (h.supply_c - h.return_c) * 1.16).abs() < 1e-9);
         assert!((80.0..100.0).contains(&h.supply_c));
         let used = h.energy_kwh - e0;
-        assert!((600.0..1100.0).contains(&used), "about 800 kWh in an hour, got {used}");
+        assert!(
+            (600.0..1100.0).contains(&used),
+            "about 800 kWh in an hour, got {used}"
+        );
     }
 
     #[test]

@@ -46,6 +46,9 @@ mod tests {
             assert!((-1.0..1.0).contains(&x));
             sum += x;
         }
-        assert!((sum / 10_000.0).abs() < 0.05, "noise should be about zero-mean");
+        assert!(
+            (sum / 10_000.0).abs() < 0.05,
+            "noise should be about zero-mean"
+        );
     }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use driftvakt_config::model::{Table, WordOrder};
 use tokio_modbus::ExceptionCode;
 
-use crate::sim::model::{Generator, Plant, DAY_TANK_CAPACITY_L};
+use crate::sim::model::{DAY_TANK_CAPACITY_L, Generator, Plant};
 
 /// Largest register count of one read (FC3/FC4), by the protocol.
 pub const MAX_READ_REGISTERS: u16 = 125;
@@ -76,7 +76,9 @@ struct TableImage {
 
 impl TableImage {
     fn implemented(&self, address: u16) -> bool {
-        self.ranges.iter().any(|&(start, n)| address >= start && u32::from(address) < u32::from(start) + u32::from(n))
+        self.ranges.iter().any(|&(start, n)| {
+            address >= start && u32::from(address) < u32::from(start) + u32::from(n)
+        })
     }
 
     fn read(&self, address: u16, count: u16) -> Result<Vec<u16>, ExceptionCode> {
@@ -131,7 +133,12 @@ impl UnitImage {
 
     /// Read `count` registers from a register table (exception 3 for a bad count or a bit
     /// table, exception 2 for anything outside the implemented ranges).
-    pub fn read_registers(&self, table: Table, address: u16, count: u16) -> Result<Vec<u16>, ExceptionCode> {
+    pub fn read_registers(
+        &self,
+        table: Table,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<u16>, ExceptionCode> {
         if table.is_bits() || count == 0 || count > MAX_READ_REGISTERS {
             return Err(ExceptionCode::IllegalDataValue);
         }
@@ -139,11 +146,21 @@ impl UnitImage {
     }
 
     /// Read `count` bits from a bit table (coils or discrete inputs).
-    pub fn read_bits(&self, table: Table, address: u16, count: u16) -> Result<Vec<bool>, ExceptionCode> {
+    pub fn read_bits(
+        &self,
+        table: Table,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<bool>, ExceptionCode> {
         if !table.is_bits() || count == 0 || count > MAX_READ_BITS {
             return Err(ExceptionCode::IllegalDataValue);
         }
-        Ok(self.table(table).read(address, count)?.into_iter().map(|v| v != 0).collect())
+        Ok(self
+            .table(table)
+            .read(address, count)?
+            .into_iter()
+            .map(|v| v != 0)
+            .collect())
     }
 
     // ----- builders -----
@@ -176,19 +193,35 @@ impl UnitImage {
     }
 
     fn u32(&mut self, table: Table, address: u16, v: f64, order: WordOrder) -> &mut Self {
-        self.words(table, address, &encode(&(v.round() as u32).to_be_bytes(), order))
+        self.words(
+            table,
+            address,
+            &encode(&(v.round() as u32).to_be_bytes(), order),
+        )
     }
 
     fn i32(&mut self, table: Table, address: u16, v: f64, order: WordOrder) -> &mut Self {
-        self.words(table, address, &encode(&(v.round() as i32).to_be_bytes(), order))
+        self.words(
+            table,
+            address,
+            &encode(&(v.round() as i32).to_be_bytes(), order),
+        )
     }
 
     fn u64(&mut self, table: Table, address: u16, v: f64, order: WordOrder) -> &mut Self {
-        self.words(table, address, &encode(&(v.round() as u64).to_be_bytes(), order))
+        self.words(
+            table,
+            address,
+            &encode(&(v.round() as u64).to_be_bytes(), order),
+        )
     }
 
     fn i64(&mut self, table: Table, address: u16, v: f64, order: WordOrder) -> &mut Self {
-        self.words(table, address, &encode(&(v.round() as i64).to_be_bytes(), order))
+        self.words(
+            table,
+            address,
+            &encode(&(v.round() as i64).to_be_bytes(), order),
+        )
     }
 
     fn f32(&mut self, table: Table, address: u16, v: f64, order: WordOrder) -> &mut Self {
@@ -200,7 +233,11 @@ impl UnitImage {
     }
 
     fn string(&mut self, table: Table, address: u16, registers: u16, text: &str) -> &mut Self {
-        let mut bytes: Vec<u8> = text.bytes().filter(u8::is_ascii).take(2 * usize::from(registers)).collect();
+        let mut bytes: Vec<u8> = text
+            .bytes()
+            .filter(u8::is_ascii)
+            .take(2 * usize::from(registers))
+            .collect();
         bytes.resize(2 * usize::from(registers), 0);
         self.words(table, address, &encode(&bytes, WordOrder::Abcd))
     }
@@ -253,7 +290,8 @@ fn genset(plant: &Plant, g: &Generator) -> UnitImage {
         .u32(H, 770, f64::from(g.serial_number), Abcd)
         .u16(H, 772, f64::from(g.control_mode));
     // Page 4: basic instrumentation. 1028 stays 0xFFFF (unimplemented).
-    img.u16(H, 1024, g.oil_pressure_kpa).i16(H, 1025, g.coolant_temp_c);
+    img.u16(H, 1024, g.oil_pressure_kpa)
+        .i16(H, 1025, g.coolant_temp_c);
     if g.oil_temp_sensor_ok {
         img.i16(H, 1026, g.oil_temp_c);
     } else {
@@ -272,7 +310,8 @@ fn genset(plant: &Plant, g: &Generator) -> UnitImage {
     // Page 5: engine operating state.
     img.u16(H, 1408, f64::from(g.state.code()));
     // Page 6: totals.
-    img.i32(H, 1536, g.load_kw * 1000.0, Abcd).i16(H, 1558, g.load_fraction() * 1000.0);
+    img.i32(H, 1536, g.load_kw * 1000.0, Abcd)
+        .i16(H, 1558, g.load_fraction() * 1000.0);
     // Page 7: counters.
     img.u32(H, 1798, g.run_time_s.floor(), Abcd)
         .u32(H, 1800, (g.energy_kwh * 10.0).floor(), Abcd)
@@ -287,8 +326,16 @@ fn ats(plant: &Plant) -> UnitImage {
     let normal_ok = plant.mains.available;
     let emergency_ok = plant.generators.iter().any(Generator::output_acceptable);
     let in_normal = a.position.code() == 0;
-    let gen_v = plant.generators.iter().map(|g| g.voltage_ln_v).fold(0.0, f64::max);
-    let gen_f = plant.generators.iter().map(|g| g.frequency_hz).fold(0.0, f64::max);
+    let gen_v = plant
+        .generators
+        .iter()
+        .map(|g| g.voltage_ln_v)
+        .fold(0.0, f64::max);
+    let gen_f = plant
+        .generators
+        .iter()
+        .map(|g| g.frequency_hz)
+        .fold(0.0, f64::max);
     let status = u16::from(normal_ok)
         | u16::from(emergency_ok) << 1
         | u16::from(in_normal) << 2
@@ -318,7 +365,9 @@ fn ups(plant: &Plant) -> UnitImage {
     let u = &plant.ups;
     let mut img = UnitImage::default();
     img.range(D, 0, 8, 0).range(I, 0, 10, 0);
-    img.bit(D, 0, u.on_battery).bit(D, 1, u.battery_minutes < 10.0).bit(D, 2, false);
+    img.bit(D, 0, u.on_battery)
+        .bit(D, 1, u.battery_minutes < 10.0)
+        .bit(D, 2, false);
     img.u16(I, 0, u.load_percent)
         .u16(I, 1, u.charge_percent())
         .f32(I, 2, u.battery_minutes, WordOrder::Cdab)
@@ -346,10 +395,14 @@ fn fuel_tanks(plant: &Plant) -> UnitImage {
 fn reserve_water(plant: &Plant) -> UnitImage {
     use Table::HoldingRegister as H;
     let w = &plant.water;
-    let bits = u16::from(w.pump1_running) | u16::from(w.pump2_running) << 1 | u16::from(w.low_level()) << 2;
+    let bits = u16::from(w.pump1_running)
+        | u16::from(w.pump2_running) << 1
+        | u16::from(w.low_level()) << 2;
     let mut img = UnitImage::default();
     img.range(H, 0, 10, 0);
-    img.f32(H, 0, w.volume_m3, WordOrder::Badc).i16(H, 2, w.pressure_bar * 100.0).words(H, 3, &[bits]);
+    img.f32(H, 0, w.volume_m3, WordOrder::Badc)
+        .i16(H, 2, w.pressure_bar * 100.0)
+        .words(H, 3, &[bits]);
     img
 }
 
@@ -395,9 +448,18 @@ mod tests {
         assert_eq!(encode(&be, WordOrder::Badc), vec![0xBBAA, 0xDDCC]);
         assert_eq!(encode(&be, WordOrder::Dcba), vec![0xDDCC, 0xBBAA]);
         let be8 = [1, 2, 3, 4, 5, 6, 7, 8];
-        assert_eq!(encode(&be8, WordOrder::Cdab), vec![0x0708, 0x0506, 0x0304, 0x0102]);
-        assert_eq!(encode(&be8, WordOrder::Dcba), vec![0x0807, 0x0605, 0x0403, 0x0201]);
-        assert_eq!(encode(&be8, WordOrder::Badc), vec![0x0201, 0x0403, 0x0605, 0x0807]);
+        assert_eq!(
+            encode(&be8, WordOrder::Cdab),
+            vec![0x0708, 0x0506, 0x0304, 0x0102]
+        );
+        assert_eq!(
+            encode(&be8, WordOrder::Dcba),
+            vec![0x0807, 0x0605, 0x0403, 0x0201]
+        );
+        assert_eq!(
+            encode(&be8, WordOrder::Badc),
+            vec![0x0201, 0x0403, 0x0605, 0x0807]
+        );
     }
 
     fn plant() -> Plant {
@@ -410,36 +472,69 @@ mod tests {
     fn genset_page_reads_sentinels_and_values() {
         let p = plant();
         let img = unit_image(&p, Gateway::Stallverk, 1).expect("unit 1");
-        let r = img.read_registers(Table::HoldingRegister, 1024, 14).expect("page 4");
+        let r = img
+            .read_registers(Table::HoldingRegister, 1024, 14)
+            .expect("page 4");
         assert_eq!(r[4], 0xFFFF, "1028 is unimplemented");
         assert_eq!(r[3], 90, "day tank 900 of 1000 l");
         assert_eq!(r[6], 0, "stopped engine");
-        assert_eq!(img.read_registers(Table::HoldingRegister, 772, 1), Ok(vec![1]));
-        assert_eq!(img.read_registers(Table::HoldingRegister, 1808, 2), Ok(vec![0, 412]));
+        assert_eq!(
+            img.read_registers(Table::HoldingRegister, 772, 1),
+            Ok(vec![1])
+        );
+        assert_eq!(
+            img.read_registers(Table::HoldingRegister, 1808, 2),
+            Ok(vec![0, 412])
+        );
         let g2 = unit_image(&p, Gateway::Stallverk, 2).expect("unit 2");
-        assert_eq!(g2.read_registers(Table::HoldingRegister, 1026, 1), Ok(vec![0x7FFC]));
-        assert_eq!(img.read_registers(Table::HoldingRegister, 767, 2), Err(ExceptionCode::IllegalDataAddress));
-        assert_eq!(img.read_registers(Table::HoldingRegister, 2047, 1), Ok(vec![0xFFFF]));
-        assert_eq!(img.read_registers(Table::HoldingRegister, 2047, 2), Err(ExceptionCode::IllegalDataAddress));
-        assert_eq!(img.read_registers(Table::InputRegister, 1024, 1), Err(ExceptionCode::IllegalDataAddress));
-        assert_eq!(img.read_registers(Table::HoldingRegister, 1024, 126), Err(ExceptionCode::IllegalDataValue));
+        assert_eq!(
+            g2.read_registers(Table::HoldingRegister, 1026, 1),
+            Ok(vec![0x7FFC])
+        );
+        assert_eq!(
+            img.read_registers(Table::HoldingRegister, 767, 2),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(
+            img.read_registers(Table::HoldingRegister, 2047, 1),
+            Ok(vec![0xFFFF])
+        );
+        assert_eq!(
+            img.read_registers(Table::HoldingRegister, 2047, 2),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(
+            img.read_registers(Table::InputRegister, 1024, 1),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(
+            img.read_registers(Table::HoldingRegister, 1024, 126),
+            Err(ExceptionCode::IllegalDataValue)
+        );
     }
 
     #[test]
     fn odd_orders_decode_to_ground_truth() {
         let p = plant();
         let ups = unit_image(&p, Gateway::Stallverk, 4).expect("ups");
-        let r = ups.read_registers(Table::InputRegister, 2, 2).expect("minutes");
+        let r = ups
+            .read_registers(Table::InputRegister, 2, 2)
+            .expect("minutes");
         let minutes = f32::from_bits(u32::from(r[1]) << 16 | u32::from(r[0]));
         assert!((f64::from(minutes) - p.ups.battery_minutes).abs() < 1e-4);
 
         let water = unit_image(&p, Gateway::Fastighet, 10).expect("water");
-        let r = water.read_registers(Table::HoldingRegister, 0, 2).expect("volume");
-        let volume = f32::from_bits(u32::from(r[0].swap_bytes()) << 16 | u32::from(r[1].swap_bytes()));
+        let r = water
+            .read_registers(Table::HoldingRegister, 0, 2)
+            .expect("volume");
+        let volume =
+            f32::from_bits(u32::from(r[0].swap_bytes()) << 16 | u32::from(r[1].swap_bytes()));
         assert!((f64::from(volume) - p.water.volume_m3).abs() < 1e-3);
 
         let ahu = unit_image(&p, Gateway::Fastighet, 12).expect("ahu");
-        let r = ahu.read_registers(Table::HoldingRegister, 0, 4).expect("supply air");
+        let r = ahu
+            .read_registers(Table::HoldingRegister, 0, 4)
+            .expect("supply air");
         let mut bytes = Vec::new();
         for w in r.iter().rev() {
             bytes.extend(w.swap_bytes().to_be_bytes());
@@ -449,8 +544,14 @@ mod tests {
         assert_eq!(ahu.read_bits(Table::Coil, 0, 1), Ok(vec![true]));
 
         let dh = unit_image(&p, Gateway::Fastighet, 11).expect("heating");
-        let r = dh.read_registers(Table::InputRegister, 10, 8).expect("name");
-        let text: String = r.iter().flat_map(|w| w.to_be_bytes()).map(char::from).collect();
+        let r = dh
+            .read_registers(Table::InputRegister, 10, 8)
+            .expect("name");
+        let text: String = r
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .map(char::from)
+            .collect();
         assert_eq!(text, HEATING_MODEL_NAME);
     }
 

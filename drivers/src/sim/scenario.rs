@@ -45,8 +45,12 @@ pub struct UnknownScenario {
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 4] =
-        [Scenario::Normal, Scenario::Blackout, Scenario::FuelLeak, Scenario::GatewayDown];
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Normal,
+        Scenario::Blackout,
+        Scenario::FuelLeak,
+        Scenario::GatewayDown,
+    ];
     /// Every scenario's name, as accepted by `FromStr`.
     pub const NAMES: [&'static str; 4] = ["normal", "blackout", "fuel_leak", "gateway_down"];
 
@@ -72,7 +76,11 @@ impl Scenario {
 
     /// Extra loss from the main fuel tank (l/h).
     pub fn main_tank_leak_l_per_h(self) -> f64 {
-        if self == Scenario::FuelLeak { FUEL_LEAK_L_PER_H } else { 0.0 }
+        if self == Scenario::FuelLeak {
+            FUEL_LEAK_L_PER_H
+        } else {
+            0.0
+        }
     }
 
     /// Whether the named gateway is down (does not answer) at simulated time `t_s`.
@@ -91,7 +99,9 @@ impl FromStr for Scenario {
         Scenario::ALL
             .into_iter()
             .find(|sc| sc.name() == wanted)
-            .ok_or_else(|| UnknownScenario { given: s.to_string() })
+            .ok_or_else(|| UnknownScenario {
+                given: s.to_string(),
+            })
     }
 }
 
