@@ -1,1 +1,26 @@
 //! The reference-hospital plant simulator (server side).
+//!
+//! - [`model`]: the physics (pure, no I/O): generators, fuel, ATS, UPS, water, heating, AHU.
+//! - [`scenario`]: what happens when (normal, blackout, fuel_leak, gateway_down).
+//! - [`registers`]: the Modbus register images of each simulated device.
+//! - [`server`]: two Modbus TCP gateways (`stallverk`, `fastighet`) serving those images.
+//! - [`function_log`]: every function code received, the evidence that clients only read.
+//!
+//! `drivers/src/sim/README.md` has the register map; `config/examples/reference-hospital.toml`
+//! is the matching configuration.
+
+pub mod function_log;
+pub mod model;
+mod noise;
+pub mod registers;
+pub mod scenario;
+pub mod server;
+
+#[cfg(test)]
+mod example_config_tests;
+
+pub use function_log::FunctionLog;
+pub use model::{Plant, fuel_consumption_l_per_h};
+pub use registers::Gateway;
+pub use scenario::Scenario;
+pub use server::{SimHandle, SimOptions, start};
