@@ -19,10 +19,10 @@ pub fn parse_time(s: &str, tz: &TimeZone) -> Result<i64> {
         return Ok(ts.as_millisecond());
     }
     if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
-        return Ok(dt.to_zoned(tz.clone()).context("local time does not exist in the site's zone")?.timestamp().as_millisecond());
+        return Ok(dt.to_zoned_datetime(tz.clone()).context("local time does not exist in the site's zone")?.timestamp().as_millisecond());
     }
     if let Ok(d) = s.parse::<jiff::civil::Date>() {
-        return Ok(d.to_zoned(tz.clone()).context("date does not exist in the site's zone")?.timestamp().as_millisecond());
+        return Ok(d.to_zoned_datetime(tz.clone()).context("date does not exist in the site's zone")?.timestamp().as_millisecond());
     }
     bail!("cannot read time {s:?}: use RFC 3339 (2026-11-23T14:00:00Z), a local time (2026-11-23 15:00), a date, `now` or `-2h`")
 }
@@ -55,7 +55,7 @@ pub fn rfc3339_utc(ms: i64) -> String {
 /// Local wall-clock time `HH:MM:SS` in the site's zone, for status screens.
 pub fn local_hms(ms: i64, tz: &TimeZone) -> String {
     Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string())
+        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%H:%M:%S").to_string())
         .unwrap_or_default()
 }
 
