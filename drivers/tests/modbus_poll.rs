@@ -212,6 +212,7 @@ fn point(id: &str, table: Table, address: u16, data_type: DataType, order: WordO
         offset: 0.0,
         sentinels: Vec::new(),
         states: BTreeMap::new(),
+        status_label: None,
     }
 }
 

@@ -190,6 +190,7 @@ mod tests {
             offset: 0.0,
             sentinels: Vec::new(),
             states: BTreeMap::new(),
+            status_label: None,
         }
     }
 

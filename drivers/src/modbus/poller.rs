@@ -715,6 +715,7 @@ mod tests {
             offset: 0.0,
             sentinels: Vec::new(),
             states: BTreeMap::new(),
+            status_label: None,
         }
     }
 
