@@ -7,6 +7,8 @@ mod status;
 mod store;
 mod timefmt;
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
 use clap::Parser;
 use cli::{Cli, Command};
@@ -16,8 +18,13 @@ fn main() {
     let cli = Cli::parse();
     let quiet_default = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
     let filter = EnvFilter::try_from_env("DRIFTVAKT_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(if quiet_default { "warn" } else { "info" }));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 
     let code = match run(cli.command) {
         Ok(code) => code,

@@ -36,11 +36,6 @@ impl Live {
         self.lock().get(point).cloned()
     }
 
-    /// Number of points that have had at least one reading.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Reading>> {
         self.latest.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -116,11 +111,6 @@ impl Pipeline {
     /// Latest values, for status screens.
     pub fn live(&self) -> Arc<Live> {
         self.live.clone()
-    }
-
-    /// Counters per connection.
-    pub fn connection_stats(&self) -> &[(String, Arc<ConnectionStats>)] {
-        &self.stats
     }
 
     /// Stop polling and commit every reading already taken.

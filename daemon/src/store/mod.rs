@@ -163,9 +163,4 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
-
-    /// Number of raw readings stored (all points).
-    pub fn reading_count(&self) -> Result<i64, StoreError> {
-        self.conn.query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).map_err(|e| self.err(e))
-    }
 }

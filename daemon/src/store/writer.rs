@@ -84,11 +84,6 @@ impl StoreWriter {
         self.tx.clone()
     }
 
-    /// Live counters.
-    pub fn stats(&self) -> Arc<WriterStats> {
-        self.stats.clone()
-    }
-
     /// Drop this handle's sender and wait until every queued reading is committed.
     /// Other senders must have been dropped already, or this waits for them.
     pub fn finish(self) -> Arc<WriterStats> {
