@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod i18n;
 mod pipeline;
 mod status;
 mod store;

@@ -5,6 +5,7 @@ use driftvakt_config::model::{Config, Point, PointKind, System};
 use driftvakt_drivers::{Quality, Reading, Value};
 
 use crate::cli::Lang;
+use crate::i18n::{Texts, texts};
 use crate::pipeline::Live;
 use crate::timefmt::number_sv;
 
@@ -34,34 +35,23 @@ pub fn lines(config: &Config, live: &Live, now_ms: i64, lang: Lang) -> Vec<Strin
 
 fn show(point: &Point, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, lang: Lang) -> String {
     let sv = lang == Lang::Sv;
+    let t = texts(lang);
     let Some(r) = reading else {
-        return if sv { "väntar…" } else { "waiting…" }.to_string();
+        return t.waiting.to_string();
     };
     let text = match (&r.value, r.quality) {
-        (Some(v), Quality::Good) => value_text(point, v, sv),
+        (Some(v), Quality::Good) => value_text(point, v, sv, t),
         (_, q) => format!("⚠ {}", if sv { q.label_sv() } else { q.key() }),
     };
-    if now_ms - r.time_ms > stale_ms {
-        format!("{text} ({})", if sv { "inaktuell" } else { "stale" })
-    } else {
-        text
-    }
+    if now_ms - r.time_ms > stale_ms { format!("{text} ({})", t.stale) } else { text }
 }
 
-fn value_text(point: &Point, value: &Value, sv: bool) -> String {
+fn value_text(point: &Point, value: &Value, sv: bool, t: &Texts) -> String {
     match value {
         Value::Text(t) => t.clone(),
         Value::Bool(b) => {
             let key = i64::from(*b);
-            point.states.get(&key).cloned().unwrap_or_else(|| {
-                match (b, sv) {
-                    (true, true) => "till",
-                    (false, true) => "från",
-                    (true, false) => "on",
-                    (false, false) => "off",
-                }
-                .to_string()
-            })
+            point.states.get(&key).cloned().unwrap_or_else(|| if *b { t.on } else { t.off }.to_string())
         }
         Value::Number(n) if point.kind() == PointKind::Multistate => {
             point.states.get(&(n.round() as i64)).cloned().unwrap_or_else(|| format!("#{n}"))

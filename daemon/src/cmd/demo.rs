@@ -12,6 +12,7 @@ use driftvakt_drivers::sim::{self, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DemoArgs, Lang};
+use crate::i18n::{fill, texts};
 use crate::pipeline::{Pipeline, shutdown_signal};
 use crate::status;
 use crate::store::writer::now_ms;
@@ -64,17 +65,12 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let pipeline = Pipeline::start(&config, &data_dir)?;
     let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let tty = std::io::stdout().is_terminal();
-    println!(
-        "{} — {} {} (×{})",
-        config.site.name,
-        if sv { "demo, scenario" } else { "demo, scenario" },
-        args.scenario,
-        args.speed
-    );
+    let t = texts(args.lang);
+    println!("{}", fill(t.demo_header, &[("site", &config.site.name), ("scenario", &args.scenario), ("speed", &args.speed)]));
     for (id, addr) in &sim.gateways {
-        println!("  {} {id}: {addr}", if sv { "simulerad gateway" } else { "simulated gateway" });
+        println!("{}", fill(t.demo_gateway, &[("id", id), ("addr", addr)]));
     }
-    println!("  {}: {}", if sv { "data" } else { "data" }, data_dir.display());
+    println!("{}", fill(t.demo_data, &[("dir", &data_dir.display())]));
 
     let started = Instant::now();
     let deadline = run_for.map(|d| started + d);
@@ -109,18 +105,10 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let written = summary.store.readings_written.load(Ordering::Relaxed);
     let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
     let writes = sim.function_log.write_codes_seen();
-    if sv {
-        println!(
-            "Klart: {} avläsningar sparade ({} Modbus-läsningar, {} skrivningar mot anläggningen).",
-            number_sv(written as f64, 0),
-            number_sv(requests as f64, 0),
-            writes
-        );
-    } else {
-        println!("Done: {written} readings stored ({requests} Modbus reads, {writes} writes to the plant).");
-    }
+    let num = |n: u64| if sv { number_sv(n as f64, 0) } else { n.to_string() };
+    println!("{}", fill(t.demo_done, &[("readings", &num(written)), ("requests", &num(requests)), ("writes", &writes)]));
     if args.data.is_none() {
-        println!("{}", if sv { "Tillfällig datakatalog tas bort; välj --data DIR för att behålla den." } else { "Temporary data directory removed; use --data DIR to keep it." });
+        println!("{}", t.demo_temp_removed);
     }
     if writes > 0 {
         bail!("the simulator received {writes} write requests: driftvakt must never write to the plant");
