@@ -37,28 +37,8 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     }
     println!("  total          {:>3} reads per cycle vs {} one-read-per-point ({:.1}× fewer)", planned, naive, naive as f64 / planned.max(1) as f64);
 
-    let cfg = bench_config(&demo, args.devices, Duration::from_millis(args.interval_ms))?;
-    let points: usize = cfg.devices.iter().map(|d| d.points.len()).sum();
-    println!(
-        "== sustained polling: {} generator devices × {} points = {} points every {} ms, {} s",
-        cfg.devices.len(),
-        cfg.devices.first().map_or(0, |d| d.points.len()),
-        points,
-        args.interval_ms,
-        args.seconds
-    );
-    let dir = tempfile::tempdir()?;
-    let pipeline = Pipeline::start(&cfg, dir.path())?;
-    let t0 = Instant::now();
-    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
-    let summary = pipeline.shutdown().await;
-    let secs = t0.elapsed().as_secs_f64();
-    let written = summary.store.readings_written.load(Ordering::Relaxed) as f64;
-    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
-    let errors: u64 = summary.connections.iter().map(|(_, s)| s.request_errors.load(Ordering::Relaxed)).sum();
-    let offered = points as f64 * 1000.0 / args.interval_ms as f64;
-    println!("  points/s stored: {:.0} (offered {:.0}/s)", written / secs, offered);
-    println!("  Modbus requests/s: {:.0}, request errors: {errors}", requests as f64 / secs);
+    polling(&demo, args.devices, args.interval_ms, args.seconds, "sustained polling").await?;
+    polling(&demo, args.devices, 1, args.seconds, "saturated polling (interval 1 ms: wire- and CPU-bound)").await?;
     cancel.cancel();
 
     println!("== store write rate (synthetic, 200 000 readings in batches of 100)");
@@ -82,7 +62,34 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     println!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed));
 
     println!("== memory");
-    println!("  peak RSS: {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
+    println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
+    Ok(())
+}
+
+/// Poll `devices` generator copies at `interval_ms` for `seconds` and print what arrived in the store.
+async fn polling(demo: &Config, devices: usize, interval_ms: u64, seconds: u64, title: &str) -> Result<()> {
+    let cfg = bench_config(demo, devices, Duration::from_millis(interval_ms))?;
+    let points: usize = cfg.devices.iter().map(|d| d.points.len()).sum();
+    println!(
+        "== {title}: {} generator devices × {} points = {} points every {} ms, {} s",
+        cfg.devices.len(),
+        cfg.devices.first().map_or(0, |d| d.points.len()),
+        points,
+        interval_ms,
+        seconds
+    );
+    let dir = tempfile::tempdir()?;
+    let pipeline = Pipeline::start(&cfg, dir.path())?;
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let summary = pipeline.shutdown().await;
+    let secs = t0.elapsed().as_secs_f64();
+    let written = summary.store.readings_written.load(Ordering::Relaxed) as f64;
+    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
+    let errors: u64 = summary.connections.iter().map(|(_, s)| s.request_errors.load(Ordering::Relaxed)).sum();
+    let offered = points as f64 * 1000.0 / interval_ms as f64;
+    println!("  points/s stored: {:.0} (offered {:.0}/s)", written / secs, offered);
+    println!("  Modbus requests/s: {:.0}, request errors: {errors}", requests as f64 / secs);
     Ok(())
 }
 
