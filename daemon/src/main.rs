@@ -4,6 +4,7 @@ mod cli;
 mod cmd;
 mod i18n;
 mod pipeline;
+mod service;
 mod status;
 mod store;
 mod timefmt;

@@ -2,7 +2,8 @@
 //! with the latest value of every point kept for status screens.
 //!
 //! Shutdown follows one cancellation signal: drivers stop and hand over what they read, the
-//! router drains, the store writer commits everything, then [`Pipeline::shutdown`] returns.
+//! router drains (closing the taps), the store writer commits everything, then
+//! [`Pipeline::shutdown`] returns.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -69,7 +70,8 @@ pub struct Summary {
 
 impl Pipeline {
     /// Open the store in `data_dir` and start polling every connection of `config`.
-    pub fn start(config: &Config, data_dir: &Path) -> Result<Pipeline> {
+    /// Every batch is also handed to each of `taps` (alarm engine, …) after the store got it.
+    pub fn start(config: &Config, data_dir: &Path, taps: Vec<mpsc::Sender<Arc<[Reading]>>>) -> Result<Pipeline> {
         let metas: Vec<PointMeta> = config
             .points()
             .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
@@ -99,9 +101,14 @@ impl Pipeline {
         let router = tokio::spawn(async move {
             while let Some(batch) = rx.recv().await {
                 router_live.update(&batch);
+                let shared: Arc<[Reading]> = Arc::from(batch.as_slice());
                 if store_tx.send(batch).await.is_err() {
                     tracing::error!("store writer is gone; readings cannot be stored");
                     break;
+                }
+                for tap in &taps {
+                    // A tap that has stopped is not a reason to stop storing readings.
+                    let _ = tap.send(shared.clone()).await;
                 }
             }
         });

@@ -79,7 +79,7 @@ async fn polling(demo: &Config, devices: usize, interval_ms: u64, seconds: u64, 
         seconds
     );
     let dir = tempfile::tempdir()?;
-    let pipeline = Pipeline::start(&cfg, dir.path())?;
+    let pipeline = Pipeline::start(&cfg, dir.path(), Vec::new())?;
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let summary = pipeline.shutdown().await;

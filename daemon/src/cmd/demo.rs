@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DemoArgs, Lang};
 use crate::i18n::{fill, texts};
-use crate::pipeline::{Pipeline, shutdown_signal};
+use crate::pipeline::shutdown_signal;
+use crate::service::Service;
 use crate::status;
 use crate::store::writer::now_ms;
 use crate::timefmt::{local_hms, number_sv, parse_duration};
@@ -62,7 +63,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             (t.path().to_path_buf(), Some(t))
         }
     };
-    let pipeline = Pipeline::start(&config, &data_dir)?;
+    let service = Service::start(&config, &data_dir).await?;
     let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let tty = std::io::stdout().is_terminal();
     let t = texts(args.lang);
@@ -74,7 +75,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
 
     let started = Instant::now();
     let deadline = run_for.map(|d| started + d);
-    let live = pipeline.live();
+    let live = service.live();
     let mut tick = tokio::time::interval(if tty { Duration::from_secs(1) } else { PLAIN_EVERY });
     let stop = shutdown_signal();
     tokio::pin!(stop);
@@ -100,7 +101,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             break;
         }
     }
-    let summary = pipeline.shutdown().await;
+    let summary = service.shutdown().await;
     cancel.cancel();
     let written = summary.store.readings_written.load(Ordering::Relaxed);
     let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();

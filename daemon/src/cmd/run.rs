@@ -6,16 +6,17 @@ use anyhow::Result;
 
 use crate::cli::RunArgs;
 use crate::cmd::check::load_or_report;
-use crate::pipeline::{Pipeline, shutdown_signal};
+use crate::pipeline::shutdown_signal;
+use crate::service::Service;
 
 /// Run the daemon.
 pub async fn run(args: &RunArgs) -> Result<()> {
     let config = load_or_report(&args.config)?;
-    let pipeline = Pipeline::start(&config, &args.data)?;
+    let service = Service::start(&config, &args.data).await?;
     tracing::info!(site = %config.site.id, points = config.points().count(), data = %args.data.display(), "driftvakt running");
     shutdown_signal().await;
     tracing::info!("stopping: flushing every accepted reading");
-    let summary = pipeline.shutdown().await;
+    let summary = service.shutdown().await;
     tracing::info!(
         readings_written = summary.store.readings_written.load(Ordering::Relaxed),
         readings_lost = summary.store.readings_lost.load(Ordering::Relaxed),
