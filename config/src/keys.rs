@@ -1,7 +1,7 @@
 //! Every key the parser accepts, per table. `README.md` documents each of them (a test checks).
 
 /// Top-level keys (tables and arrays of tables).
-pub const ROOT: &[&str] = &["site", "store", "connections", "templates", "devices"];
+pub const ROOT: &[&str] = &["site", "store", "connections", "templates", "devices", "sinks"];
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
 /// Keys of `[store]`.
@@ -60,6 +60,28 @@ pub const SENTINEL: &[&str] = &["raw", "meaning"];
 /// Keys of a secret `{ env = "VAR" }` / `{ file = "/path" }` (exactly one of them).
 pub const SECRET: &[&str] = &["env", "file"];
 
+/// Keys of `[sinks]`.
+pub const SINKS: &[&str] = &["instance", "influxdb"];
+/// Keys of `[[sinks.influxdb]]`.
+pub const INFLUXDB: &[&str] = &[
+    "id",
+    "api",
+    "url",
+    "org",
+    "bucket",
+    "token",
+    "database",
+    "retention_policy",
+    "username",
+    "password",
+    "batch_size",
+    "flush_interval_ms",
+    "timeout_ms",
+    "retry_max_ms",
+    "max_backlog_readings",
+    "backfill",
+];
+
 /// Every list above, with the name README.md uses for its table.
 pub const ALL: &[(&str, &[&str])] = &[
     ("top level", ROOT),
@@ -72,6 +94,8 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("points", POINT),
     ("sentinels", SENTINEL),
     ("secrets", SECRET),
+    ("[sinks]", SINKS),
+    ("[[sinks.influxdb]]", INFLUXDB),
 ];
 
 /// Values of `table`.
@@ -86,3 +110,5 @@ pub const ORDER_NAMES: &[&str] = &["ABCD", "CDAB", "BADC", "DCBA"];
 pub const FRAMING_NAMES: &[&str] = &["tcp", "rtu_over_tcp"];
 /// Values of a sentinel's `meaning`.
 pub const MEANING_NAMES: &[&str] = &["not_available", "over_range", "under_range", "sensor_fault"];
+/// Values of an InfluxDB sink's `api`.
+pub const INFLUX_API_NAMES: &[&str] = &["v2", "v1"];

@@ -18,6 +18,8 @@ pub struct Config {
     pub connections: Vec<Connection>,
     /// Devices, each behind one connection, templates already expanded.
     pub devices: Vec<Device>,
+    /// External sinks (InfluxDB …) fed from the embedded store.
+    pub sinks: Sinks,
 }
 
 impl Config {
@@ -422,6 +424,76 @@ impl Secret {
             Secret::File(path) => std::fs::read_to_string(path)
                 .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
                 .map_err(|e| format!("cannot read secret file {}: {e}", path.display())),
+        }
+    }
+}
+
+/// `[sinks]`: where readings go besides the embedded store. Every sink reads forward from the
+/// store by position, so a sink that is down never holds up polling.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sinks {
+    /// Tag telling twin daemons of one site apart (`instance`), written on every series.
+    pub instance: Option<String>,
+    /// InfluxDB (v2 or v1 API) and compatible servers such as VictoriaMetrics.
+    pub influxdb: Vec<InfluxSink>,
+}
+
+/// One InfluxDB-compatible server fed with line protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InfluxSink {
+    /// Unique id; names the sink's position in the store and its health counters.
+    pub id: String,
+    /// Base URL, e.g. `http://influx.region.local:8086`.
+    pub url: String,
+    /// Which write API to use, with its settings.
+    pub api: InfluxApi,
+    /// Most readings per write request.
+    pub batch_size: usize,
+    /// Longest time a reading waits for a fuller batch before it is sent.
+    pub flush_interval: Duration,
+    /// Time allowed for one write request.
+    pub timeout: Duration,
+    /// Cap of the retry backoff while the server is unreachable.
+    pub retry_max: Duration,
+    /// Most undelivered readings kept for this sink; older ones are dropped (counted). `None`:
+    /// bounded only by the store's raw retention.
+    pub max_backlog_readings: Option<u64>,
+    /// Whether a new sink (no saved position) starts with the oldest reading in the store
+    /// (`true`) or with the next one stored (`false`).
+    pub backfill: bool,
+}
+
+/// The write API of an InfluxDB sink.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InfluxApi {
+    /// InfluxDB 2.x `/api/v2/write` (also VictoriaMetrics, InfluxDB 3).
+    V2 {
+        /// Organisation.
+        org: String,
+        /// Bucket.
+        bucket: String,
+        /// API token (`Authorization: Token …`); none for servers without authentication.
+        token: Option<Secret>,
+    },
+    /// InfluxDB 1.x `/write`.
+    V1 {
+        /// Database.
+        database: String,
+        /// Retention policy; the database's default when `None`.
+        retention_policy: Option<String>,
+        /// User name for authentication.
+        username: Option<String>,
+        /// Password of `username`.
+        password: Option<Secret>,
+    },
+}
+
+impl InfluxApi {
+    /// `v1` or `v2`, as written in the configuration.
+    pub fn key(&self) -> &'static str {
+        match self {
+            InfluxApi::V2 { .. } => "v2",
+            InfluxApi::V1 { .. } => "v1",
         }
     }
 }

@@ -20,6 +20,7 @@ fn every_accepted_key_and_keyword_is_in_the_readme() {
         keys::ORDER_NAMES,
         keys::FRAMING_NAMES,
         keys::MEANING_NAMES,
+        keys::INFLUX_API_NAMES,
     ];
     for word in keywords.iter().flat_map(|k| k.iter()) {
         if !readme.contains(&format!("`{word}`")) {

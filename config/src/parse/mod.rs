@@ -6,6 +6,7 @@ pub(crate) mod instance;
 pub(crate) mod point;
 pub(crate) mod sentinel;
 pub(crate) mod site;
+pub(crate) mod sink;
 
 use toml::de::DeTable;
 
@@ -41,6 +42,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     let templates = device::templates(&mut w, &root);
     let devices = device::devices(&mut w, &root, &conns, &templates);
     checks::warn(&mut w, &conns, &templates, &devices);
+    let sinks = sink::sinks(&mut w, &root);
 
     let config = match site {
         Some(site) if !w.has_errors() => Some(Config {
@@ -48,6 +50,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             store,
             connections: conns.into_iter().map(|c| c.conn).collect(),
             devices: devices.devices.into_iter().map(|d| d.device).collect(),
+            sinks,
         }),
         _ => None,
     };

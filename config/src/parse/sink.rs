@@ -1,0 +1,259 @@
+//! `[sinks]` and `[[sinks.influxdb]]`: external servers fed from the embedded store.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::keys;
+use crate::model::{InfluxApi, InfluxSink, Secret, Sinks};
+use crate::parse::connection::{duplicate, is_ref_id};
+use crate::parse::point::list;
+use crate::secret::parse_secret;
+use crate::walk::{Section, Span, Walker, key_span, peek_str};
+
+/// Default readings per write request.
+pub(crate) const DEFAULT_BATCH_SIZE: usize = 5000;
+/// Largest accepted `batch_size` (a request body stays in the low megabytes).
+pub(crate) const MAX_BATCH_SIZE: usize = 100_000;
+
+/// Read `[sinks]` (optional).
+pub(crate) fn sinks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Sinks {
+    let Some(s) = w.get_table(root, "sinks", "sinks".to_string()) else {
+        return Sinks::default();
+    };
+    w.expect_keys(&s, keys::SINKS);
+    let instance = w.get_str(&s, "instance").and_then(|i| {
+        if is_ref_id(&i.value) {
+            Some(i.value)
+        } else {
+            w.error(
+                &i.span,
+                "sinks",
+                format!("instance `{}` must be non-empty and may only contain a-z, 0-9, _ and -", i.value),
+            );
+            None
+        }
+    });
+    let sections = w.get_tables(&s, "influxdb", |i, t| match peek_str(t, "id") {
+        Some(id) => format!("sink {id}"),
+        None => format!("sink influxdb #{}", i + 1),
+    });
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut influxdb = Vec::new();
+    for sec in &sections {
+        let Some((sink, id_span)) = influx(w, sec) else { continue };
+        if let Some(first) = seen.get(&sink.id) {
+            let first = first.clone();
+            w.error(&id_span, &sec.context, duplicate("sink", &sink.id, w, &first));
+            continue;
+        }
+        seen.insert(sink.id.clone(), id_span);
+        influxdb.push(sink);
+    }
+    Sinks { instance, influxdb }
+}
+
+/// Keys that belong to one API only.
+const V2_ONLY: &[&str] = &["org", "bucket", "token"];
+const V1_ONLY: &[&str] = &["database", "retention_policy", "username", "password"];
+
+fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)> {
+    w.expect_keys(s, keys::INFLUXDB);
+    let ctx = s.context.as_str();
+    let id = w.req_str(s, "id");
+    if let Some(id) = &id
+        && !is_ref_id(&id.value)
+    {
+        w.error(&id.span, ctx, format!("sink id `{}` may only contain a-z, 0-9, _ and -", id.value));
+    }
+    let is_v1 = match w.get_str(s, "api") {
+        None => Some(false),
+        Some(a) => match a.value.as_str() {
+            "v2" => Some(false),
+            "v1" => Some(true),
+            other => {
+                w.error(
+                    &a.span,
+                    ctx,
+                    format!("unknown api `{other}`; expected one of {}", list(keys::INFLUX_API_NAMES)),
+                );
+                None
+            }
+        },
+    };
+    let url = w.req_str(s, "url").and_then(|u| match check_url(&u.value) {
+        Ok(()) => Some(u.value),
+        Err(why) => {
+            w.error(&u.span, ctx, format!("`url` {why}, e.g. \"http://influx.example.local:8086\""));
+            None
+        }
+    });
+    let api = match is_v1? {
+        false => {
+            forbid(w, s, V1_ONLY, "v2");
+            let org = w.req_str(s, "org");
+            let bucket = w.req_str(s, "bucket");
+            let token = secret(w, s, "token");
+            InfluxApi::V2 { org: org?.value, bucket: bucket?.value, token }
+        }
+        true => {
+            forbid(w, s, V2_ONLY, "v1");
+            let database = w.req_str(s, "database");
+            let retention_policy = w.get_str(s, "retention_policy").map(|r| r.value);
+            let username = w.get_str(s, "username").map(|u| u.value);
+            let password = secret(w, s, "password");
+            if password.is_some()
+                && username.is_none()
+                && let Some(span) = key_span(s.table, "password")
+            {
+                w.error(&span, ctx, "`password` needs a `username`");
+            }
+            InfluxApi::V1 { database: database?.value, retention_policy, username, password }
+        }
+    };
+    let batch_size = w
+        .get_int(s, "batch_size", 1..=MAX_BATCH_SIZE as i128)
+        .and_then(|a| usize::try_from(a.value).ok())
+        .unwrap_or(DEFAULT_BATCH_SIZE);
+    let ms = |w: &mut Walker<'_>, key: &str, default: u64| {
+        w.get_ms(s, key, false).map_or(Duration::from_millis(default), |a| a.value)
+    };
+    let flush_interval = ms(w, "flush_interval_ms", 1000);
+    let timeout = ms(w, "timeout_ms", 10_000);
+    let retry_max = ms(w, "retry_max_ms", 30_000);
+    let max_backlog_readings = w
+        .get_int(s, "max_backlog_readings", 0..=i128::from(i64::MAX))
+        .and_then(|a| u64::try_from(a.value).ok())
+        .filter(|n| *n > 0);
+    let backfill = w.get_bool(s, "backfill").is_none_or(|a| a.value);
+    let id = id?;
+    Some((
+        InfluxSink {
+            id: id.value,
+            url: url?,
+            api,
+            batch_size,
+            flush_interval,
+            timeout,
+            retry_max,
+            max_backlog_readings,
+            backfill,
+        },
+        id.span,
+    ))
+}
+
+/// Report keys of the other API.
+fn forbid(w: &mut Walker<'_>, s: &Section<'_, '_>, keys: &[&str], api: &str) {
+    for key in keys {
+        if let Some(span) = key_span(s.table, key) {
+            w.error(&span, &s.context, format!("`{key}` does not apply to api = \"{api}\""));
+        }
+    }
+}
+
+/// An optional secret; a malformed one is reported.
+fn secret(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Option<Secret> {
+    let v = s.table.get(key)?;
+    match parse_secret(v.get_ref()) {
+        Ok(secret) => Some(secret),
+        Err(e) => {
+            w.error(&v.span(), &s.context, format!("`{key}`: {e}"));
+            None
+        }
+    }
+}
+
+/// `http://` or `https://`, a host, no whitespace.
+fn check_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("must start with http:// or https://")?;
+    if url.chars().any(char::is_whitespace) {
+        return Err("must not contain spaces");
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err("must name a host");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{InfluxApi, Secret};
+    use crate::parse_str;
+
+    const SITE: &str = "[site]\nid = \"s\"\nname = \"S\"\n";
+
+    fn errors(src: &str) -> Vec<String> {
+        let loaded = parse_str(&format!("{SITE}{src}"), "t.toml");
+        loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn v2_and_v1_sinks_with_defaults() {
+        let src = format!(
+            "{SITE}[sinks]\ninstance = \"a\"\n\
+             [[sinks.influxdb]]\nid = \"region\"\nurl = \"http://127.0.0.1:8428\"\norg = \"o\"\nbucket = \"b\"\ntoken = {{ env = \"TOK\" }}\n\
+             [[sinks.influxdb]]\nid = \"old\"\napi = \"v1\"\nurl = \"https://h:8086/\"\ndatabase = \"d\"\nusername = \"u\"\npassword = {{ file = \"/p\" }}\n\
+             batch_size = 100\nflush_interval_ms = 200\nmax_backlog_readings = 1000\nbackfill = false\n"
+        );
+        let loaded = parse_str(&src, "t.toml");
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let sinks = loaded.config.expect("valid").sinks;
+        assert_eq!(sinks.instance.as_deref(), Some("a"));
+        let [v2, v1] = &sinks.influxdb[..] else { panic!("two sinks") };
+        assert_eq!(
+            v2.api,
+            InfluxApi::V2 { org: "o".into(), bucket: "b".into(), token: Some(Secret::Env("TOK".into())) }
+        );
+        assert_eq!((v2.batch_size, v2.max_backlog_readings, v2.backfill), (5000, None, true));
+        assert_eq!(v2.retry_max.as_millis(), 30_000);
+        assert!(matches!(&v1.api, InfluxApi::V1 { database, password: Some(Secret::File(_)), .. } if database == "d"));
+        assert_eq!((v1.batch_size, v1.max_backlog_readings, v1.backfill), (100, Some(1000), false));
+        assert_eq!(v1.flush_interval.as_millis(), 200);
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_place() {
+        let errs = errors(
+            "[[sinks.influxdb]]\nid = \"x\"\nurl = \"influx:8086\"\norg = \"o\"\nbucket = \"b\"\ndatabase = \"d\"\ntoken = \"inline\"\n\
+             [[sinks.influxdb]]\nid = \"x\"\napi = \"v3\"\nurl = \"http://h\"\n\
+             [[sinks.influxdb]]\nid = \"y\"\napi = \"v1\"\nurl = \"http://h\"\npassword = { env = \"P\" }\n",
+        );
+        let all = errors_text(&errs);
+        assert!(all.contains("t.toml:6:7: error: sink x: `url` must start with http:// or https://"), "{all}");
+        assert!(all.contains("`database` does not apply to api = \"v2\""), "{all}");
+        assert!(all.contains("`token`: secrets must not be written inline"), "{all}");
+        assert!(all.contains("unknown api `v3`"), "{all}");
+        assert!(all.contains("missing required key `database`"), "{all}");
+        assert!(all.contains("`password` needs a `username`"), "{all}");
+    }
+
+    #[test]
+    fn duplicate_ids_and_bad_instance() {
+        let errs = errors(
+            "[sinks]\ninstance = \"A b\"\n[[sinks.influxdb]]\nid = \"x\"\nurl = \"http://h\"\norg = \"o\"\nbucket = \"b\"\n\
+             [[sinks.influxdb]]\nid = \"x\"\nurl = \"http://h\"\norg = \"o\"\nbucket = \"b\"\n",
+        );
+        let all = errors_text(&errs);
+        assert!(all.contains("duplicate sink id `x`"), "{all}");
+        assert!(all.contains("instance `A b`"), "{all}");
+    }
+
+    #[test]
+    fn urls() {
+        use super::check_url;
+        assert!(check_url("http://127.0.0.1:8086").is_ok());
+        assert!(check_url("https://influx.example/prefix").is_ok());
+        assert!(check_url("http://").is_err());
+        assert!(check_url("http://:8086").is_err());
+        assert!(check_url("ftp://h").is_err());
+        assert!(check_url("http://h x").is_err());
+    }
+
+    fn errors_text(errs: &[String]) -> String {
+        errs.join("\n")
+    }
+}
