@@ -2,9 +2,11 @@
 
 mod cli;
 mod cmd;
+mod health;
 mod i18n;
 mod pipeline;
 mod service;
+mod sink;
 mod status;
 mod store;
 mod timefmt;

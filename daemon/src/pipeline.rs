@@ -120,6 +120,21 @@ impl Pipeline {
         self.live.clone()
     }
 
+    /// The rowid of the newest committed reading (sinks read the store forward up to it).
+    pub fn committed(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.writer.committed()
+    }
+
+    /// Counters of every connection, while running.
+    pub fn connection_stats(&self) -> &[(String, Arc<ConnectionStats>)] {
+        &self.stats
+    }
+
+    /// Counters of the store writer, while running.
+    pub fn store_stats(&self) -> Arc<WriterStats> {
+        self.writer.stats()
+    }
+
     /// Stop polling and commit every reading already taken.
     pub async fn shutdown(self) -> Summary {
         self.cancel.cancel();

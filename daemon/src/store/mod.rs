@@ -13,6 +13,8 @@ use driftvakt_drivers::{Quality, Value};
 use rusqlite::{Connection, OpenFlags, params};
 
 pub use writer::{StoreWriter, WriterStats};
+/// Value decoding of stored rows, for readers that query `readings` themselves (sinks).
+pub use schema::decode_value;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "driftvakt.db";

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use driftvakt_config::model::StoreSettings;
 use driftvakt_drivers::{Quality, Reading};
 use rusqlite::{Connection, params};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{StoreError, db_path, schema};
 
@@ -51,6 +51,7 @@ pub struct StoreWriter {
     tx: mpsc::Sender<Vec<Reading>>,
     thread: JoinHandle<()>,
     stats: Arc<WriterStats>,
+    committed: watch::Receiver<i64>,
 }
 
 impl StoreWriter {
@@ -63,11 +64,16 @@ impl StoreWriter {
         let conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
         schema::create(&conn).map_err(sql)?;
-        let mut inner = Inner { conn, path: path.clone(), ids: HashMap::new(), settings: settings.clone() };
+        let (committed_tx, committed) = watch::channel(0);
+        let mut inner =
+            Inner { conn, path: path.clone(), ids: HashMap::new(), settings: settings.clone(), committed: committed_tx };
         for p in points {
             inner.register(&p.id, &p.unit, &p.system).map_err(sql)?;
         }
         inner.prune(now_ms()).map_err(sql)?;
+        let last_rowid: i64 =
+            inner.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)).map_err(sql)?;
+        inner.committed.send_replace(last_rowid);
 
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let stats = Arc::new(WriterStats::default());
@@ -76,7 +82,17 @@ impl StoreWriter {
             .name("store-writer".into())
             .spawn(move || inner.run(rx, &thread_stats))
             .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
-        Ok(StoreWriter { tx, thread, stats })
+        Ok(StoreWriter { tx, thread, stats, committed })
+    }
+
+    /// The rowid of the newest committed reading, updated after every commit (sinks wake on it).
+    pub fn committed(&self) -> watch::Receiver<i64> {
+        self.committed.clone()
+    }
+
+    /// The writer's counters, readable while it runs.
+    pub fn stats(&self) -> Arc<WriterStats> {
+        self.stats.clone()
     }
 
     /// A sender for reading batches. The writer stops once every sender is dropped.
@@ -100,6 +116,8 @@ struct Inner {
     path: PathBuf,
     ids: HashMap<Arc<str>, i64>,
     settings: StoreSettings,
+    /// Newest committed rowid of `readings`.
+    committed: watch::Sender<i64>,
 }
 
 /// Accumulated rollup of one point-minute within one transaction.
@@ -164,6 +182,12 @@ impl Inner {
                     stats.readings_written.fetch_add(pending.len() as u64, Ordering::Relaxed);
                     stats.transactions.fetch_add(1, Ordering::Relaxed);
                     pending.clear();
+                    match self.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)) {
+                        Ok(rowid) => {
+                            self.committed.send_replace(rowid);
+                        }
+                        Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot read the newest rowid"),
+                    }
                     return;
                 }
                 Err(e) => {

@@ -1,0 +1,406 @@
+//! Health of the running daemon: per-sink counters ([`SinkHealth`]) and the Prometheus text
+//! rendering of everything the daemon counts ([`render_prometheus`]), for `GET /metrics` and
+//! `driftvakt status`.
+// The HTTP route and the status command (built next) are the main readers of this API.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use driftvakt_drivers::modbus::ConnectionStats;
+
+use crate::store::WriterStats;
+
+/// Counters and state of one sink, updated by the sink task and read by anyone.
+#[derive(Debug, Default)]
+pub struct SinkHealth {
+    /// Sink id from the configuration.
+    pub id: String,
+    /// Kind of sink, e.g. `influxdb_v2`, `influxdb_v1`.
+    pub kind: String,
+    /// Readings the server acknowledged.
+    pub delivered: AtomicU64,
+    /// Readings pruned from the store (raw retention) before they were delivered.
+    pub dropped_pruned: AtomicU64,
+    /// Readings skipped because the backlog exceeded `max_backlog_readings` (oldest first).
+    pub dropped_backlog: AtomicU64,
+    /// Readings in batches the server rejected as malformed (HTTP 400); not retried.
+    pub rejected: AtomicU64,
+    /// Write requests that succeeded.
+    pub requests: AtomicU64,
+    /// Write attempts that failed (each is retried with backoff unless rejected).
+    pub write_errors: AtomicU64,
+    /// Readings stored but not yet delivered (the store-and-forward backlog).
+    pub backlog: AtomicU64,
+    /// Time of the oldest undelivered reading, UTC ms; 0 when nothing is pending.
+    pub oldest_pending_ms: AtomicI64,
+    /// Time of the last successful write, UTC ms; 0 before the first.
+    pub last_success_ms: AtomicI64,
+    /// Time of the last failed write, UTC ms; 0 if none.
+    pub last_error_ms: AtomicI64,
+    /// Whether the last write attempt succeeded.
+    pub up: AtomicBool,
+    /// Text of the last error.
+    last_error: Mutex<Option<String>>,
+}
+
+/// A copy of a sink's health at one moment, for printing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkSnapshot {
+    /// Sink id.
+    pub id: String,
+    /// Kind of sink.
+    pub kind: String,
+    /// Readings delivered.
+    pub delivered: u64,
+    /// Readings dropped for any reason (pruned, backlog bound, rejected).
+    pub dropped: u64,
+    /// Readings waiting in the store.
+    pub backlog: u64,
+    /// Age of the oldest undelivered reading in ms (0 when caught up).
+    pub lag_ms: i64,
+    /// Whether the last write attempt succeeded.
+    pub up: bool,
+    /// Last error text, if any.
+    pub last_error: Option<String>,
+}
+
+impl SinkHealth {
+    /// Fresh counters for sink `id` of `kind`.
+    pub fn new(id: &str, kind: &str) -> SinkHealth {
+        SinkHealth { id: id.to_string(), kind: kind.to_string(), ..SinkHealth::default() }
+    }
+
+    /// Record a failed write attempt.
+    pub fn record_error(&self, message: String, now_ms: i64) {
+        self.write_errors.fetch_add(1, Ordering::Relaxed);
+        self.last_error_ms.store(now_ms, Ordering::Relaxed);
+        self.up.store(false, Ordering::Relaxed);
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
+    }
+
+    /// Record a successful write of `readings`.
+    pub fn record_delivery(&self, readings: u64, now_ms: i64) {
+        self.delivered.fetch_add(readings, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.last_success_ms.store(now_ms, Ordering::Relaxed);
+        self.up.store(true, Ordering::Relaxed);
+    }
+
+    /// The last error's text.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Readings dropped for any reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_pruned.load(Ordering::Relaxed)
+            + self.dropped_backlog.load(Ordering::Relaxed)
+            + self.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Age of the oldest undelivered reading at `now_ms` (0 when caught up).
+    pub fn lag_ms(&self, now_ms: i64) -> i64 {
+        match self.oldest_pending_ms.load(Ordering::Relaxed) {
+            0 => 0,
+            t => (now_ms - t).max(0),
+        }
+    }
+
+    /// A copy for printing.
+    pub fn snapshot(&self, now_ms: i64) -> SinkSnapshot {
+        SinkSnapshot {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            dropped: self.dropped(),
+            backlog: self.backlog.load(Ordering::Relaxed),
+            lag_ms: self.lag_ms(now_ms),
+            up: self.up.load(Ordering::Relaxed),
+            last_error: self.last_error(),
+        }
+    }
+}
+
+/// Everything [`render_prometheus`] reports. New counters (alarms, notifiers) get a field here.
+pub struct HealthSources<'a> {
+    /// Site id (label of `driftvakt_info`).
+    pub site: &'a str,
+    /// Modbus connections with their per-device counters.
+    pub connections: &'a [(String, Arc<ConnectionStats>)],
+    /// The store writer's counters.
+    pub store: &'a WriterStats,
+    /// Every sink.
+    pub sinks: &'a [Arc<SinkHealth>],
+    /// Now, UTC ms (for lag).
+    pub now_ms: i64,
+}
+
+/// One metric family being written: HELP and TYPE once, then samples.
+struct Family<'o> {
+    out: &'o mut String,
+    name: &'static str,
+}
+
+impl Family<'_> {
+    fn sample(&mut self, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+        self.out.push_str(self.name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{k}=\"{}\"", escape_label(v));
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+}
+
+fn family<'o>(out: &'o mut String, name: &'static str, kind: &str, help: &str) -> Family<'o> {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    Family { out, name }
+}
+
+/// Label values: backslash, double quote and line feed escaped.
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn get(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// The daemon's counters in the Prometheus text exposition format (version 0.0.4).
+pub fn render_prometheus(src: &HealthSources<'_>) -> String {
+    let mut out = String::new();
+    family(&mut out, "driftvakt_info", "gauge", "Always 1; labels name the site and version.")
+        .sample(&[("site", src.site), ("version", env!("CARGO_PKG_VERSION"))], 1);
+
+    type DevCounter = fn(&driftvakt_drivers::modbus::DeviceStats) -> &AtomicU64;
+    let device_families: [(&'static str, &str, DevCounter); 4] = [
+        ("driftvakt_modbus_requests_total", "Modbus read requests sent, per device.", |d| &d.requests),
+        ("driftvakt_modbus_request_errors_total", "Modbus read requests that failed (timeouts and exceptions included), per device.", |d| &d.request_errors),
+        ("driftvakt_modbus_cycles_total", "Poll cycles finished, per device.", |d| &d.cycles),
+        ("driftvakt_modbus_failed_cycles_total", "Poll cycles in which some point could not be read, per device.", |d| &d.failed_cycles),
+    ];
+    for (name, help, counter) in device_families {
+        let mut f = family(&mut out, name, "counter", help);
+        for (conn, stats) in src.connections {
+            for d in stats.devices() {
+                f.sample(&[("connection", conn), ("device", &d.device)], get(counter(&d)));
+            }
+        }
+    }
+    type ConnCounter = fn(&ConnectionStats) -> &AtomicU64;
+    let conn_families: [(&'static str, &str, ConnCounter); 4] = [
+        ("driftvakt_modbus_timeouts_total", "Modbus requests without a response in time, per connection.", |c| &c.timeouts),
+        ("driftvakt_modbus_exceptions_total", "Modbus requests answered with an exception, per connection.", |c| &c.exceptions),
+        ("driftvakt_modbus_reconnects_total", "Successful reconnects after the first connect, per connection.", |c| &c.reconnects),
+        ("driftvakt_modbus_connect_failures_total", "Failed connection attempts, per connection.", |c| &c.connect_failures),
+    ];
+    for (name, help, counter) in conn_families {
+        let mut f = family(&mut out, name, "counter", help);
+        for (conn, stats) in src.connections {
+            f.sample(&[("connection", conn)], get(counter(stats)));
+        }
+    }
+
+    let s = src.store;
+    family(&mut out, "driftvakt_store_readings_written_total", "counter", "Readings committed to the embedded store.")
+        .sample(&[], get(&s.readings_written));
+    family(&mut out, "driftvakt_store_transactions_total", "counter", "Store transactions committed.")
+        .sample(&[], get(&s.transactions));
+    family(&mut out, "driftvakt_store_write_errors_total", "counter", "Failed store write attempts.")
+        .sample(&[], get(&s.write_errors));
+    family(&mut out, "driftvakt_store_readings_lost_total", "counter", "Readings that could not be stored even after a retry.")
+        .sample(&[], get(&s.readings_lost));
+
+    let sinks = src.sinks;
+    let label = |h: &SinkHealth| [("sink", h.id.clone()), ("kind", h.kind.clone())];
+    {
+        let mut f = family(&mut out, "driftvakt_sink_delivered_total", "counter", "Readings the sink's server acknowledged.");
+        for h in sinks {
+            let l = label(h);
+            f.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1)], get(&h.delivered));
+        }
+    }
+    {
+        let mut f = family(
+            &mut out,
+            "driftvakt_sink_dropped_total",
+            "counter",
+            "Readings a sink will never deliver, by reason: pruned (raw retention), backlog_limit (max_backlog_readings), rejected (HTTP 400).",
+        );
+        for h in sinks {
+            let l = label(h);
+            for (reason, n) in [
+                ("pruned", &h.dropped_pruned),
+                ("backlog_limit", &h.dropped_backlog),
+                ("rejected", &h.rejected),
+            ] {
+                f.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1), ("reason", reason)], get(n));
+            }
+        }
+    }
+    let gauges: [(&'static str, &str, &str, fn(&SinkHealth, i64) -> f64); 5] = [
+        ("driftvakt_sink_write_errors_total", "counter", "Failed write attempts of the sink.", |h, _| get(&h.write_errors) as f64),
+        ("driftvakt_sink_backlog_readings", "gauge", "Readings stored but not yet delivered by the sink.", |h, _| get(&h.backlog) as f64),
+        ("driftvakt_sink_lag_seconds", "gauge", "Age of the oldest reading the sink has not delivered (0 when caught up).", |h, now| h.lag_ms(now) as f64 / 1000.0),
+        ("driftvakt_sink_up", "gauge", "1 if the sink's last write succeeded, else 0.", |h, _| f64::from(u8::from(h.up.load(Ordering::Relaxed)))),
+        ("driftvakt_sink_last_success_timestamp_seconds", "gauge", "Unix time of the sink's last successful write (0 before the first).", |h, _| h.last_success_ms.load(Ordering::Relaxed) as f64 / 1000.0),
+    ];
+    for (name, kind, help, value) in gauges {
+        let mut f = family(&mut out, name, kind, help);
+        for h in sinks {
+            let l = label(h);
+            f.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1)], value(h, src.now_ms));
+        }
+    }
+    {
+        let mut f = family(&mut out, "driftvakt_sink_last_error_info", "gauge", "1 with the text of the sink's last error, while its last write failed.");
+        for h in sinks {
+            if h.up.load(Ordering::Relaxed) {
+                continue;
+            }
+            if let Some(e) = h.last_error() {
+                let l = label(h);
+                f.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1), ("error", &e)], 1);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    /// A strict reader of the text format: every sample line belongs to a family declared by
+    /// `# TYPE` before it, names and labels are well formed, values are numbers, and no series
+    /// appears twice. Returns series (name + labels) → value.
+    fn parse(text: &str) -> Result<HashMap<String, f64>, String> {
+        let mut types: HashMap<String, String> = HashMap::new();
+        let mut samples = HashMap::new();
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.chars().enumerate().all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit()))
+        };
+        for (no, line) in text.lines().enumerate() {
+            let ctx = |m: &str| format!("line {}: {m}: {line}", no + 1);
+            if let Some(rest) = line.strip_prefix("# ") {
+                let mut parts = rest.splitn(3, ' ');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some("HELP"), Some(n), Some(_)) if name_ok(n) => {}
+                    (Some("TYPE"), Some(n), Some(t)) if name_ok(n) && ["counter", "gauge"].contains(&t) => {
+                        if types.insert(n.to_string(), t.to_string()).is_some() {
+                            return Err(ctx("family declared twice"));
+                        }
+                    }
+                    _ => return Err(ctx("bad comment")),
+                }
+                continue;
+            }
+            let (series, value) = line.rsplit_once(' ').ok_or_else(|| ctx("no value"))?;
+            let value: f64 = value.parse().map_err(|_| ctx("value is not a number"))?;
+            let name = series.split('{').next().unwrap_or("");
+            if !types.contains_key(name) {
+                return Err(ctx("sample before its # TYPE"));
+            }
+            if types[name] == "counter" && !name.ends_with("_total") {
+                return Err(ctx("counter without _total"));
+            }
+            if let Some(labels) = series.strip_prefix(name) {
+                if !labels.is_empty() {
+                    let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).ok_or_else(|| ctx("bad braces"))?;
+                    let mut rest = inner;
+                    let mut keys = HashSet::new();
+                    while !rest.is_empty() {
+                        let (k, after) = rest.split_once("=\"").ok_or_else(|| ctx("bad label"))?;
+                        if !name_ok(k) || !keys.insert(k) {
+                            return Err(ctx("bad or repeated label name"));
+                        }
+                        let mut end = None;
+                        let mut escaped = false;
+                        for (i, c) in after.char_indices() {
+                            match (escaped, c) {
+                                (true, '\\' | '"' | 'n') => escaped = false,
+                                (true, _) => return Err(ctx("bad escape")),
+                                (false, '\\') => escaped = true,
+                                (false, '"') => {
+                                    end = Some(i);
+                                    break;
+                                }
+                                (false, '\n') => return Err(ctx("raw newline")),
+                                _ => {}
+                            }
+                        }
+                        let end = end.ok_or_else(|| ctx("unterminated label value"))?;
+                        rest = &after[end + 1..];
+                        rest = rest.strip_prefix(',').unwrap_or(rest);
+                    }
+                }
+            }
+            if samples.insert(series.to_string(), value).is_some() {
+                return Err(ctx("series repeated"));
+            }
+        }
+        Ok(samples)
+    }
+
+    #[test]
+    fn every_counter_renders_as_valid_prometheus_text() {
+        let conn = Arc::new(ConnectionStats::new("stallverk"));
+        conn.timeouts.store(3, Ordering::Relaxed);
+        let store = WriterStats::default();
+        store.readings_written.store(1234, Ordering::Relaxed);
+        let up = Arc::new(SinkHealth::new("region", "influxdb_v2"));
+        up.record_delivery(500, 1_000_000);
+        up.backlog.store(7, Ordering::Relaxed);
+        up.oldest_pending_ms.store(1_000_000, Ordering::Relaxed);
+        let down = Arc::new(SinkHealth::new("old\"db", "influxdb_v1"));
+        down.record_error("connection refused\nby \\ 127.0.0.1:1 \"x\"".into(), 1_000_500);
+        down.dropped_pruned.store(11, Ordering::Relaxed);
+        down.rejected.store(2, Ordering::Relaxed);
+        let sinks = [up.clone(), down.clone()];
+        let text = render_prometheus(&HealthSources {
+            site: "referenssjukhuset",
+            connections: &[("stallverk".to_string(), conn)],
+            store: &store,
+            sinks: &sinks,
+            now_ms: 1_002_500,
+        });
+        let m = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(m["driftvakt_store_readings_written_total"], 1234.0);
+        assert_eq!(m["driftvakt_modbus_timeouts_total{connection=\"stallverk\"}"], 3.0);
+        assert_eq!(m["driftvakt_sink_delivered_total{sink=\"region\",kind=\"influxdb_v2\"}"], 500.0);
+        assert_eq!(m["driftvakt_sink_lag_seconds{sink=\"region\",kind=\"influxdb_v2\"}"], 2.5);
+        assert_eq!(m["driftvakt_sink_backlog_readings{sink=\"region\",kind=\"influxdb_v2\"}"], 7.0);
+        assert_eq!(m["driftvakt_sink_up{sink=\"region\",kind=\"influxdb_v2\"}"], 1.0);
+        assert_eq!(m["driftvakt_sink_up{sink=\"old\\\"db\",kind=\"influxdb_v1\"}"], 0.0);
+        assert_eq!(
+            m["driftvakt_sink_dropped_total{sink=\"old\\\"db\",kind=\"influxdb_v1\",reason=\"pruned\"}"],
+            11.0
+        );
+        assert_eq!(down.dropped(), 13);
+        let err = m.keys().find(|k| k.starts_with("driftvakt_sink_last_error_info")).expect("error info");
+        assert!(err.contains("connection refused\\nby \\\\ 127.0.0.1:1 \\\"x\\\""), "{err}");
+        assert!(!text.contains("last_error_info{sink=\"region\""));
+        let snap = down.snapshot(1_002_500);
+        assert_eq!((snap.up, snap.dropped, snap.lag_ms), (false, 13, 0));
+    }
+
+    #[test]
+    fn the_parse_check_catches_malformed_text() {
+        assert!(parse("x_total 1\n").is_err(), "sample without TYPE");
+        assert!(parse("# TYPE x counter\nx 1\n").is_err(), "counter without _total");
+        assert!(parse("# TYPE x gauge\nx{a=\"1} 1\n").is_err(), "unterminated label");
+        assert!(parse("# TYPE x gauge\nx 1\nx 2\n").is_err(), "repeated series");
+        assert!(parse("# TYPE x gauge\nx one\n").is_err(), "not a number");
+    }
+}

@@ -1,0 +1,223 @@
+//! A sink's view of the embedded store: its saved position (table `sink_cursors`) and the
+//! readings after it, in rowid (= commit) order, already encoded as line protocol.
+//!
+//! Rowids of `readings` are handed out in commit order by the single writer and rows are only
+//! ever deleted by retention pruning, so a hole in the rowids after a sink's position means
+//! readings were pruned before the sink delivered them: they are counted, never skipped silently.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use driftvakt_drivers::Quality;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::sink::line::{SeriesTags, series_prefix, write_line};
+use crate::store::{StoreError, db_path, decode_value};
+
+/// A batch of readings ready to send.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Line protocol, one line per reading.
+    pub body: String,
+    /// Readings in the batch.
+    pub readings: u64,
+    /// Rowid of the last reading in the batch (the position after delivery).
+    pub last_rowid: i64,
+    /// Readings between the previous position and this batch's last one that were pruned
+    /// from the store before delivery.
+    pub pruned: u64,
+    /// Time of the batch's first reading (UTC ms).
+    pub first_time_ms: i64,
+}
+
+/// Store access of one sink.
+pub struct Backlog {
+    conn: Connection,
+    path: PathBuf,
+    sink: String,
+    site: String,
+    instance: Option<String>,
+    /// Point key → series prefix.
+    prefixes: HashMap<i64, String>,
+}
+
+impl Backlog {
+    /// Open the store in `data_dir` (the writer has created it) for sink `sink`.
+    pub fn open(data_dir: &Path, sink: &str, site: &str, instance: Option<&str>) -> Result<Backlog, StoreError> {
+        let path = db_path(data_dir);
+        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS sink_cursors (
+                 sink       TEXT PRIMARY KEY,
+                 last_rowid INTEGER NOT NULL,
+                 updated_ms INTEGER NOT NULL
+             );",
+        )
+        .map_err(sql)?;
+        Ok(Backlog {
+            conn,
+            path,
+            sink: sink.to_string(),
+            site: site.to_string(),
+            instance: instance.map(str::to_string),
+            prefixes: HashMap::new(),
+        })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// The saved position, if this sink has delivered (or been placed) before.
+    pub fn saved_position(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT last_rowid FROM sink_cursors WHERE sink = ?1", [&self.sink], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Save the position (everything up to `rowid` is delivered or accounted for).
+    pub fn save_position(&self, rowid: i64, now_ms: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sink_cursors(sink, last_rowid, updated_ms) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(sink) DO UPDATE SET last_rowid = excluded.last_rowid, updated_ms = excluded.updated_ms",
+                params![self.sink, rowid, now_ms],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// (smallest, largest) rowid in the store; (0, 0) when it is empty.
+    pub fn bounds(&self) -> Result<(i64, i64), StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(min(rowid), 0), coalesce(max(rowid), 0) FROM readings", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Readings with `after < rowid <= upto`.
+    pub fn count_between(&self, after: i64, upto: i64) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM readings WHERE rowid > ?1 AND rowid <= ?2", [after, upto], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Time of the first reading after `after`, if any.
+    pub fn first_time_after(&self, after: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT ts_ms FROM readings WHERE rowid > ?1 ORDER BY rowid LIMIT 1", [after], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The next at most `limit` readings after position `after`, encoded.
+    pub fn read(&mut self, after: i64, limit: usize) -> Result<Batch, StoreError> {
+        let rows: Vec<(i64, i64, i64, i64, Option<f64>, Option<String>, i64)> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT rowid, point, ts_ms, vtype, value, text, quality FROM readings \
+                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )
+                .map_err(|e| self.err(e))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mapped = stmt
+                .query_map(params![after, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                })
+                .map_err(|e| self.err(e))?;
+            mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        let mut batch = Batch { last_rowid: after, ..Batch::default() };
+        batch.body.reserve(rows.len() * 120);
+        for (rowid, point, ts_ms, vtype, value, text, quality) in rows {
+            if batch.readings == 0 {
+                batch.first_time_ms = ts_ms;
+            }
+            batch.pruned += u64::try_from(rowid - batch.last_rowid - 1).unwrap_or(0);
+            batch.last_rowid = rowid;
+            batch.readings += 1;
+            let quality = u8::try_from(quality).ok().and_then(Quality::from_code).unwrap_or(Quality::DeviceFault);
+            let value = decode_value(vtype, value, text);
+            let prefix = self.prefix(point)?;
+            write_line(&mut batch.body, prefix, value.as_ref(), quality, ts_ms);
+        }
+        Ok(batch)
+    }
+
+    /// Series prefix of a point key, from the `points` table (loaded on first use).
+    fn prefix(&mut self, key: i64) -> Result<&str, StoreError> {
+        if !self.prefixes.contains_key(&key) {
+            let (name, unit, system): (String, String, String) = self
+                .conn
+                .query_row("SELECT name, unit, system FROM points WHERE id = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(|e| self.err(e))?
+                .unwrap_or_else(|| (format!("unknown.point{key}"), String::new(), String::new()));
+            let (device, point) = name.split_once('.').unwrap_or(("", name.as_str()));
+            let tags = SeriesTags {
+                site: &self.site,
+                instance: self.instance.as_deref(),
+                system: &system,
+                device,
+                point,
+                unit: &unit,
+            };
+            self.prefixes.insert(key, series_prefix(&tags));
+        }
+        Ok(self.prefixes.get(&key).map_or("", String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreWriter;
+    use crate::store::writer::{PointMeta, now_ms};
+    use driftvakt_config::model::StoreSettings;
+    use driftvakt_drivers::{Reading, Value};
+    use std::sync::Arc;
+
+    fn reading(point: &str, t: i64, v: f64) -> Reading {
+        Reading { point: Arc::from(point), time_ms: t, value: Some(Value::Number(v)), quality: Quality::Good }
+    }
+
+    #[test]
+    fn reads_forward_in_commit_order_and_counts_pruned_holes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
+        let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
+        let t = now_ms();
+        w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + i, i as f64)).collect()).expect("send");
+        w.finish();
+
+        let mut b = Backlog::open(dir.path(), "s1", "ref", Some("a")).expect("open");
+        assert_eq!(b.saved_position().expect("pos"), None);
+        assert_eq!(b.bounds().expect("bounds"), (1, 10));
+        let first = b.read(0, 4).expect("read");
+        assert_eq!((first.readings, first.last_rowid, first.pruned, first.first_time_ms), (4, 4, 0, t));
+        assert_eq!(
+            first.body.lines().next(),
+            Some(format!("driftvakt,device=g1,instance=a,point=power,site=ref,system=reservkraft,unit=kW value=0,quality=0i {t}").as_str())
+        );
+        b.save_position(first.last_rowid, t).expect("save");
+        assert_eq!(b.saved_position().expect("pos"), Some(4));
+
+        // Pruning removed rows 5..=7 before they were delivered.
+        b.conn.execute("DELETE FROM readings WHERE rowid BETWEEN 5 AND 7", []).expect("delete");
+        let rest = b.read(4, 100).expect("read");
+        assert_eq!((rest.readings, rest.last_rowid, rest.pruned), (3, 10, 3));
+        assert_eq!(b.count_between(4, 10).expect("count"), 3);
+        assert_eq!(b.first_time_after(4).expect("first"), Some(t + 7));
+    }
+}

@@ -1,0 +1,338 @@
+//! One sink's task: read the store forward from the saved position, send in batches, save the
+//! position after each acknowledged batch. Woken by the store writer's commits, never by polling
+//! the database; a failing server is retried with capped backoff while polling goes on.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use driftvakt_config::model::InfluxSink;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::health::SinkHealth;
+use crate::sink::backlog::{Backlog, Batch};
+use crate::sink::http::{WriteError, Writer};
+use crate::sink::SinkError;
+use crate::store::writer::now_ms;
+
+/// First retry delay; doubled per failed attempt up to the sink's `retry_max`.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+
+/// What stops a sink: `Some(deadline)` = deliver what is committed, but stop by the deadline.
+pub type Drain = watch::Receiver<Option<Instant>>;
+
+/// The state of one running sink.
+pub struct Forwarder {
+    sink: InfluxSink,
+    writer: Writer,
+    backlog: Arc<Mutex<Backlog>>,
+    health: Arc<SinkHealth>,
+    committed: watch::Receiver<i64>,
+    drain: Drain,
+    position: i64,
+}
+
+/// Why delivery of a batch ended without success.
+enum Stop {
+    /// The shutdown deadline passed; the rest is delivered on the next start.
+    Deadline,
+}
+
+impl Forwarder {
+    /// A sink that has not started yet.
+    pub fn new(
+        sink: &InfluxSink,
+        backlog: Backlog,
+        health: Arc<SinkHealth>,
+        committed: watch::Receiver<i64>,
+        drain: Drain,
+    ) -> Forwarder {
+        Forwarder {
+            sink: sink.clone(),
+            writer: Writer::new(sink),
+            backlog: Arc::new(Mutex::new(backlog)),
+            health,
+            committed,
+            drain,
+            position: 0,
+        }
+    }
+
+    /// Run a blocking store call off the async threads.
+    async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Backlog) -> Result<T, crate::store::StoreError> + Send + 'static,
+    ) -> Result<T, SinkError> {
+        let backlog = self.backlog.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut b = backlog.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut b)
+        })
+        .await
+        .map_err(|e| SinkError::Task(e.to_string()))?
+        .map_err(SinkError::Store)
+    }
+
+    fn draining(&self) -> Option<Instant> {
+        *self.drain.borrow()
+    }
+
+    /// Run until the drain deadline (or until everything committed is delivered once draining).
+    pub async fn run(mut self) {
+        let id = self.sink.id.clone();
+        if let Err(e) = self.start_position().await {
+            tracing::error!(sink = %id, error = %e, "sink cannot read its position in the store; it stays stopped");
+            self.health.record_error(format!("store: {e}"), now_ms());
+            return;
+        }
+        tracing::info!(sink = %id, url = %self.sink.url, api = self.sink.api.key(), position = self.position, "sink started");
+        loop {
+            match self.step().await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    // A store read error: log, count, wait a little, go on (the data stays there).
+                    tracing::error!(sink = %id, error = %e, "sink cannot read the store");
+                    self.health.record_error(format!("store: {e}"), now_ms());
+                    if !self.pause(Duration::from_secs(1)).await {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::debug!(sink = %id, position = self.position, "sink task ends");
+    }
+
+    async fn start_position(&mut self) -> Result<(), SinkError> {
+        let backfill = self.sink.backfill;
+        let (saved, (min, max)) = self.db(|b| Ok((b.saved_position()?, b.bounds()?))).await?;
+        self.position = match saved {
+            Some(p) => p,
+            None if backfill => (min - 1).max(0),
+            None => max,
+        };
+        if saved.is_none() {
+            let p = self.position;
+            self.db(move |b| b.save_position(p, now_ms())).await?;
+        }
+        Ok(())
+    }
+
+    /// One round: wait for data, deliver one batch. `Ok(false)` = stop.
+    async fn step(&mut self) -> Result<bool, SinkError> {
+        let mut target = *self.committed.borrow_and_update();
+        if target < self.position {
+            tracing::warn!(sink = %self.sink.id, position = self.position, newest = target,
+                "the store holds fewer readings than this sink's position (emptied or replaced); starting from its beginning");
+            self.position = 0;
+            self.db(|b| b.save_position(0, now_ms())).await?;
+        }
+        self.set_backlog(target);
+        if target == self.position {
+            self.health.oldest_pending_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+            if self.draining().is_some() {
+                return Ok(false);
+            }
+            return Ok(self.wait_for_data().await);
+        }
+        if let Some(max) = self.sink.max_backlog_readings {
+            self.enforce_bound(target, max).await?;
+        }
+        if self.draining().is_none() && target - self.position < self.batch_size() {
+            // Wait for a fuller batch, at most the flush interval.
+            let until = Instant::now() + self.sink.flush_interval;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => break,
+                    r = self.committed.changed() => {
+                        if r.is_err() { break; }
+                        target = *self.committed.borrow_and_update();
+                        if target - self.position >= self.batch_size() { break; }
+                    }
+                    r = self.drain.changed() => { if r.is_err() { return Ok(false); } break; }
+                }
+            }
+        }
+        let (after, limit) = (self.position, self.sink.batch_size);
+        let batch = self.db(move |b| b.read(after, limit)).await?;
+        if batch.readings == 0 {
+            // Everything up to the newest commit was pruned before delivery.
+            let lost = u64::try_from(target - self.position).unwrap_or(0);
+            self.count_pruned(lost);
+            self.advance(target).await?;
+            return Ok(true);
+        }
+        self.health.oldest_pending_ms.store(batch.first_time_ms, std::sync::atomic::Ordering::Relaxed);
+        match self.deliver(&batch).await {
+            Ok(()) => Ok(true),
+            Err(Stop::Deadline) => Ok(false),
+        }
+    }
+
+    fn batch_size(&self) -> i64 {
+        i64::try_from(self.sink.batch_size).unwrap_or(i64::MAX)
+    }
+
+    fn set_backlog(&self, target: i64) {
+        let n = u64::try_from(target - self.position).unwrap_or(0);
+        self.health.backlog.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn count_pruned(&self, n: u64) {
+        if n > 0 {
+            self.health.dropped_pruned.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(sink = %self.sink.id, readings = n,
+                "readings were pruned from the store (raw retention) before this sink delivered them; they are lost for this sink");
+        }
+    }
+
+    async fn advance(&mut self, to: i64) -> Result<(), SinkError> {
+        self.db(move |b| b.save_position(to, now_ms())).await?;
+        self.position = to;
+        self.set_backlog(*self.committed.borrow());
+        Ok(())
+    }
+
+    /// Nothing pending: sleep until the writer commits more or a drain starts. `false` = stop.
+    async fn wait_for_data(&mut self) -> bool {
+        tokio::select! {
+            r = self.committed.changed() => {
+                if r.is_err() {
+                    // The writer has stopped; nothing new will come. Wait for the drain.
+                    return self.drain.changed().await.is_ok();
+                }
+                true
+            }
+            r = self.drain.changed() => r.is_ok(),
+        }
+    }
+
+    /// Skip the oldest readings beyond `max` undelivered ones (counted and logged).
+    async fn enforce_bound(&mut self, target: i64, max: u64) -> Result<(), SinkError> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        if target - self.position <= max {
+            return Ok(());
+        }
+        let to = target - max;
+        let from = self.position;
+        let skipped = self.db(move |b| b.count_between(from, to)).await?;
+        let holes = u64::try_from(to - from).unwrap_or(0).saturating_sub(skipped);
+        self.count_pruned(holes);
+        self.health.dropped_backlog.fetch_add(skipped, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(sink = %self.sink.id, readings = skipped, max_backlog_readings = max,
+            "sink backlog over its bound: the oldest undelivered readings are dropped for this sink");
+        self.advance(to).await
+    }
+
+    /// Send one batch until it is acknowledged (or rejected), with capped backoff.
+    async fn deliver(&mut self, batch: &Batch) -> Result<(), Stop> {
+        let mut failures: u32 = 0;
+        loop {
+            let result = send(&mut self.writer, &mut self.drain, batch.body.clone()).await;
+            let now = now_ms();
+            match result {
+                Ok(()) => {
+                    if failures > 0 {
+                        tracing::info!(sink = %self.sink.id, failed_attempts = failures, "sink delivers again");
+                    }
+                    self.health.record_delivery(batch.readings, now);
+                    self.count_pruned(batch.pruned);
+                    return self.after_batch(batch.last_rowid).await;
+                }
+                Err(WriteError::Rejected { status, text }) => {
+                    self.health.rejected.fetch_add(batch.readings, std::sync::atomic::Ordering::Relaxed);
+                    let e = WriteError::Rejected { status, text };
+                    tracing::error!(sink = %self.sink.id, readings = batch.readings, error = %e,
+                        "server rejected a batch as malformed; it is dropped for this sink, not retried");
+                    self.health.record_error(e.to_string(), now);
+                    self.count_pruned(batch.pruned);
+                    return self.after_batch(batch.last_rowid).await;
+                }
+                Err(WriteError::Failed(e)) => {
+                    failures += 1;
+                    self.health.record_error(e.clone(), now);
+                    let backoff = backoff(failures, self.sink.retry_max);
+                    if failures == 1 {
+                        tracing::warn!(sink = %self.sink.id, error = %e, retry_in_ms = backoff.as_millis() as u64,
+                            "sink write failed; readings stay in the store and are retried");
+                    } else {
+                        tracing::debug!(sink = %self.sink.id, error = %e, attempt = failures, "sink write failed again");
+                    }
+                    if !self.pause(backoff).await {
+                        return Err(Stop::Deadline);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn after_batch(&mut self, last_rowid: i64) -> Result<(), Stop> {
+        if let Err(e) = self.advance(last_rowid).await {
+            // The batch is delivered; the position will be saved with the next one. A restart
+            // before that re-sends this batch (same series and times: it overwrites itself).
+            tracing::error!(sink = %self.sink.id, error = %e, "cannot save the sink position");
+            self.position = last_rowid;
+        }
+        Ok(())
+    }
+
+    /// Sleep `d`, cut short by the drain deadline. `false` when the deadline has passed.
+    async fn pause(&mut self, d: Duration) -> bool {
+        let until = Instant::now() + d;
+        loop {
+            if let Some(deadline) = self.draining() {
+                if deadline <= until {
+                    tokio::time::sleep_until(deadline).await;
+                    return false;
+                }
+                tokio::time::sleep_until(until).await;
+                return true;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => return true,
+                r = self.drain.changed() => if r.is_err() { return false; },
+            }
+        }
+    }
+}
+
+/// One write, bounded by the drain deadline once a drain starts.
+async fn send(writer: &mut Writer, drain: &mut Drain, body: String) -> Result<(), WriteError> {
+    let fut = writer.write(body);
+    tokio::pin!(fut);
+    loop {
+        let deadline = *drain.borrow();
+        match deadline {
+            Some(d) => {
+                return tokio::time::timeout_at(d, &mut fut)
+                    .await
+                    .unwrap_or_else(|_| Err(WriteError::Failed("stopped: the shutdown budget ran out".into())));
+            }
+            None => tokio::select! {
+                r = &mut fut => return r,
+                r = drain.changed() => if r.is_err() {
+                    return Err(WriteError::Failed("stopped".into()));
+                },
+            },
+        }
+    }
+}
+
+/// 0.5 s, 1 s, 2 s … capped at `max`.
+fn backoff(failures: u32, max: Duration) -> Duration {
+    let exp = failures.saturating_sub(1).min(16);
+    RETRY_FIRST.saturating_mul(1 << exp).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let cap = Duration::from_secs(5);
+        let seq: Vec<u64> = (1..=6).map(|n| backoff(n, cap).as_millis() as u64).collect();
+        assert_eq!(seq, [500, 1000, 2000, 4000, 5000, 5000]);
+        assert_eq!(backoff(1000, cap), cap);
+    }
+}
