@@ -6,6 +6,7 @@
 #![allow(dead_code)] // every test binary uses its own subset
 
 pub mod gencomm;
+pub mod tsdb;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -319,6 +320,12 @@ impl Daemon {
     /// The data directory passed with `--data`.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Process id of the running daemon (`None` once stopped).
+    pub fn pid(&self) -> Option<u32> {
+        let guard = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(Child::id)
     }
 
     /// The daemon's log so far (stdout and stderr).

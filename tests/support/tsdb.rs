@@ -1,0 +1,311 @@
+//! Real time-series servers for the sink tests: VictoriaMetrics (InfluxDB v2 write API) and
+//! InfluxDB 1.6.7 (v1 write API, InfluxQL), each on a free loopback port with its data in a
+//! temp dir, stopped by PID on drop; plus the reference-hospital simulator as a process.
+//! `tests/run.sh` installs both servers (APT_PACKAGES).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use tempfile::TempDir;
+
+use super::{daemon_bin, free_port, repo_root, tail, wait_for};
+
+/// How long a server may take to answer its health check after spawn.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("HTTP client")
+}
+
+fn spawn(program: &str, args: &[String], log: &Path) -> Child {
+    let out = std::fs::File::create(log).expect("create server log");
+    let err = out.try_clone().expect("clone log handle");
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start `{program}`: {e}; run tests/run.sh (it installs victoria-metrics and influxdb)")
+        })
+}
+
+fn kill(child: &mut Option<Child>) {
+    if let Some(mut c) = child.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+/// A VictoriaMetrics single-node server.
+pub struct VictoriaMetrics {
+    child: Option<Child>,
+    /// HTTP port.
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl VictoriaMetrics {
+    /// Start on a free port with an empty data dir; waits for `/health`.
+    pub fn start() -> VictoriaMetrics {
+        let dir = tempfile::Builder::new().prefix("driftvakt-vm-").tempdir().expect("temp dir");
+        let mut vm = VictoriaMetrics { child: None, port: free_port(), dir };
+        vm.restart();
+        vm
+    }
+
+    /// (Re)start on the same port and data dir (after [`VictoriaMetrics::stop`]).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "VictoriaMetrics is already running");
+        let args = vec![
+            format!("-storageDataPath={}", self.dir.path().join("data").display()),
+            format!("-httpListenAddr=127.0.0.1:{}", self.port),
+            "-search.latencyOffset=0s".to_string(),
+            "-search.disableCache".to_string(),
+            "-loggerLevel=WARN".to_string(),
+        ];
+        self.child = Some(spawn("victoria-metrics", &args, &self.dir.path().join("vm.log")));
+        let url = format!("http://127.0.0.1:{}/health", self.port);
+        wait_for("VictoriaMetrics /health", START_TIMEOUT, || {
+            self.assert_running();
+            http().get(&url).send().map_err(|e| e.to_string()).and_then(|r| {
+                if r.status().is_success() { Ok(()) } else { Err(r.status().to_string()) }
+            })
+        });
+    }
+
+    fn assert_running(&mut self) {
+        if let Some(c) = self.child.as_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            panic!("victoria-metrics exited ({status}):\n{}", tail(&self.dir.path().join("vm.log"), 4000));
+        }
+    }
+
+    /// Kill it (like a crash or a cut link). The data written so far stays in its dir.
+    pub fn stop(&mut self) {
+        kill(&mut self.child);
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every sample of the series matching `selector` (after a forced flush), as
+    /// (labels, timestamps in ms, values).
+    pub fn export(&self, selector: &str) -> Vec<(serde_json::Map<String, Json>, Vec<i64>, Vec<f64>)> {
+        let client = http();
+        client
+            .get(format!("{}/internal/force_flush", self.url()))
+            .send()
+            .expect("VictoriaMetrics force_flush");
+        let body = client
+            .get(format!("{}/api/v1/export", self.url()))
+            .query(&[("match[]", selector)])
+            .send()
+            .and_then(|r| r.text())
+            .expect("VictoriaMetrics export");
+        body.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: Json = serde_json::from_str(l).unwrap_or_else(|e| panic!("export line {l}: {e}"));
+                let labels = v["metric"].as_object().cloned().unwrap_or_default();
+                let ts = v["timestamps"].as_array().map(|a| a.iter().filter_map(Json::as_i64).collect()).unwrap_or_default();
+                let vals = v["values"].as_array().map(|a| a.iter().filter_map(Json::as_f64).collect()).unwrap_or_default();
+                (labels, ts, vals)
+            })
+            .collect()
+    }
+}
+
+impl Drop for VictoriaMetrics {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An InfluxDB 1.x server (`influxd`).
+pub struct Influx1 {
+    child: Option<Child>,
+    /// HTTP port.
+    pub port: u16,
+    dir: TempDir,
+    config: PathBuf,
+}
+
+impl Influx1 {
+    /// Start on a free port with an empty data dir and create `database`; waits for `/ping`.
+    pub fn start(database: &str) -> Influx1 {
+        let dir = tempfile::Builder::new().prefix("driftvakt-influxd-").tempdir().expect("temp dir");
+        let port = free_port();
+        let d = dir.path().display();
+        let config = dir.path().join("influxdb.conf");
+        let text = format!(
+            "reporting-enabled = false\nbind-address = \"127.0.0.1:{rpc}\"\n\
+             [meta]\n  dir = \"{d}/meta\"\n  logging-enabled = false\n\
+             [data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n\
+             [monitor]\n  store-enabled = false\n\
+             [http]\n  bind-address = \"127.0.0.1:{port}\"\n  log-enabled = false\n\
+             [continuous_queries]\n  enabled = false\n",
+            rpc = free_port()
+        );
+        std::fs::write(&config, text).expect("write influxd config");
+        let mut db = Influx1 { child: None, port, dir, config };
+        db.restart();
+        db.query_ok("", &format!("CREATE DATABASE \"{database}\""));
+        db
+    }
+
+    /// (Re)start on the same port and data dir.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "influxd is already running");
+        let args = vec!["-config".to_string(), self.config.display().to_string()];
+        self.child = Some(spawn("influxd", &args, &self.dir.path().join("influxd.log")));
+        let url = format!("{}/ping", self.url());
+        wait_for("influxd /ping", START_TIMEOUT, || {
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!("influxd exited ({status}):\n{}", tail(&self.dir.path().join("influxd.log"), 4000));
+            }
+            http().get(&url).send().map_err(|e| e.to_string()).and_then(|r| {
+                if r.status().as_u16() == 204 { Ok(()) } else { Err(r.status().to_string()) }
+            })
+        });
+    }
+
+    /// Kill it.
+    pub fn stop(&mut self) {
+        kill(&mut self.child);
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Run an InfluxQL query (epoch = ms) and return `results[0]`, or the error text.
+    pub fn query(&self, db: &str, q: &str) -> Result<Json, String> {
+        let resp = http()
+            .post(format!("{}/query", self.url()))
+            .form(&[("db", db), ("q", q), ("epoch", "ms")])
+            .send()
+            .map_err(|e| format!("query {q}: {e}"))?;
+        let status = resp.status();
+        let body: Json = resp.json_text().map_err(|e| format!("query {q}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("query {q}: HTTP {status}: {body}"));
+        }
+        let first = body["results"][0].clone();
+        if let Some(e) = first.get("error") {
+            return Err(format!("query {q}: {e}"));
+        }
+        Ok(first)
+    }
+
+    /// [`Influx1::query`] that panics on error.
+    pub fn query_ok(&self, db: &str, q: &str) -> Json {
+        self.query(db, q).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Drop for Influx1 {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Response body parsed as JSON.
+trait JsonText {
+    fn json_text(self) -> Result<Json, String>;
+}
+
+impl JsonText for reqwest::blocking::Response {
+    fn json_text(self) -> Result<Json, String> {
+        let text = self.text().map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+    }
+}
+
+/// The rows of an InfluxQL result as maps column → value (every series, in order).
+pub fn rows(result: &Json) -> Vec<serde_json::Map<String, Json>> {
+    let mut out = Vec::new();
+    for series in result["series"].as_array().into_iter().flatten() {
+        let cols: Vec<String> =
+            series["columns"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)).collect();
+        let tags = series["tags"].as_object().cloned().unwrap_or_default();
+        for row in series["values"].as_array().into_iter().flatten() {
+            let mut m = tags.clone();
+            for (c, v) in cols.iter().zip(row.as_array().into_iter().flatten()) {
+                m.insert(c.clone(), v.clone());
+            }
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The reference-hospital simulator (`driftvakt sim`) on kernel-chosen ports; killed on drop.
+pub struct Sim {
+    child: Child,
+    /// (gateway, port) as announced.
+    pub ports: Vec<(String, u16)>,
+}
+
+impl Sim {
+    /// Start `scenario` at `speed`.
+    pub fn start(scenario: &str, speed: &str) -> Sim {
+        let mut child = Command::new(daemon_bin())
+            .args(["sim", "--scenario", scenario, "--speed", speed, "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start driftvakt sim");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut ports = Vec::new();
+        let mut lines = BufReader::new(stdout).lines();
+        while ports.len() < 2 {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(rest) = line.strip_prefix("gateway ")
+                && let Some((name, addr)) = rest.split_once(" listening on ")
+                && let Some(port) = addr.rsplit(':').next().and_then(|p| p.parse().ok())
+            {
+                ports.push((name.to_string(), port));
+            }
+        }
+        // Keep draining stdout so the simulator never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        assert_eq!(ports.len(), 2, "the simulator must announce both gateways");
+        Sim { child, ports }
+    }
+
+    /// The reference-hospital configuration pointed at this simulator, with `extra` appended.
+    pub fn config(&self, extra: &str) -> String {
+        let mut config = std::fs::read_to_string(repo_root().join("config/examples/reference-hospital.toml"))
+            .expect("reference config");
+        for (gateway, port) in &self.ports {
+            let default = if gateway == "stallverk" { "port = 15020" } else { "port = 15021" };
+            assert!(config.contains(default), "reference config has no `{default}`");
+            config = config.replacen(default, &format!("port = {port}"), 1);
+        }
+        config.push('\n');
+        config.push_str(extra);
+        config
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
