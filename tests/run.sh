@@ -13,7 +13,9 @@ PIP_PINS=(
     "pymodbus==3.16.1"
 )
 APT_PACKAGES=(
-    # mosquitto victoria-metrics influxdb  (later)
+    # mosquitto  (later)
+    victoria-metrics        # 1.79.5: InfluxDB v2 write API peer (sink_influx, sink_outage)
+    influxdb influxdb-client  # 1.6.7: v1 /write and InfluxQL (sink_influx, sink_outage, dashboards_influxql)
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -37,8 +37,19 @@ fn spawn(program: &str, args: &[String], log: &Path) -> Child {
         })
 }
 
+/// Stop a server like an operator or a service manager does: SIGTERM, so that it flushes what
+/// it acknowledged (VictoriaMetrics keeps the newest samples in memory for a second or two and
+/// loses them on SIGKILL), then SIGKILL if it has not exited within 10 s.
 fn kill(child: &mut Option<Child>) {
     if let Some(mut c) = child.take() {
+        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if !matches!(c.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = c.kill();
         let _ = c.wait();
     }
@@ -89,7 +100,7 @@ impl VictoriaMetrics {
         }
     }
 
-    /// Kill it (like a crash or a cut link). The data written so far stays in its dir.
+    /// Stop it (SIGTERM). The data written so far stays in its dir.
     pub fn stop(&mut self) {
         kill(&mut self.child);
     }
@@ -182,7 +193,7 @@ impl Influx1 {
         });
     }
 
-    /// Kill it.
+    /// Stop it (SIGTERM).
     pub fn stop(&mut self) {
         kill(&mut self.child);
     }
@@ -308,4 +319,189 @@ impl Drop for Sim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One reading as every side can express it: time, numeric value, text, quality code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Obs {
+    /// Reading time, UTC ms.
+    pub time_ms: i64,
+    /// Numeric value (booleans 0/1).
+    pub value: Option<f64>,
+    /// Text value.
+    pub text: Option<String>,
+    /// Quality code (0 good … 5 out_of_range).
+    pub quality: i64,
+}
+
+/// The integer code the sinks write for a quality keyword.
+pub fn quality_code(q: &str) -> i64 {
+    match q {
+        "good" => 0,
+        "stale" => 1,
+        "comm_fail" => 2,
+        "device_fault" => 3,
+        "not_available" => 4,
+        "out_of_range" => 5,
+        other => panic!("unknown quality {other}"),
+    }
+}
+
+/// Every reading in the store, per full point id, via `driftvakt export`.
+pub fn store_readings(daemon: &super::Daemon) -> std::collections::BTreeMap<String, Vec<Obs>> {
+    let out = Command::new(daemon_bin())
+        .args(["export", "--list", "--data"])
+        .arg(daemon.data_dir())
+        .output()
+        .expect("driftvakt export --list");
+    assert!(out.status.success(), "export --list: {}", String::from_utf8_lossy(&out.stderr));
+    let ids: Vec<String> =
+        String::from_utf8_lossy(&out.stdout).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    ids.into_iter().map(|id| (id.clone(), store_point(daemon, &id))).collect()
+}
+
+/// Every reading of one point in the store.
+pub fn store_point(daemon: &super::Daemon, id: &str) -> Vec<Obs> {
+    daemon
+        .export_ok(id)
+        .into_iter()
+        .map(|r| Obs {
+            time_ms: r.time_ms,
+            value: match &r.value {
+                Json::Number(n) => n.as_f64(),
+                Json::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+                _ => None,
+            },
+            text: r.value.as_str().map(str::to_string),
+            quality: quality_code(&r.quality),
+        })
+        .collect()
+}
+
+/// Rows of `SELECT * FROM driftvakt` per `device.point`; `check` sees every row first.
+pub fn influx_readings(
+    influx: &Influx1,
+    db: &str,
+    mut check: impl FnMut(&serde_json::Map<String, Json>),
+) -> std::collections::BTreeMap<String, Vec<Obs>> {
+    let result = influx.query_ok(db, "SELECT * FROM driftvakt");
+    let mut out: std::collections::BTreeMap<String, Vec<Obs>> = std::collections::BTreeMap::new();
+    for row in rows(&result) {
+        check(&row);
+        let tag = |k: &str| row.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+        out.entry(format!("{}.{}", tag("device"), tag("point"))).or_default().push(Obs {
+            time_ms: row.get("time").and_then(Json::as_i64).expect("time"),
+            value: row.get("value").and_then(Json::as_f64),
+            text: row.get("text").and_then(Json::as_str).map(str::to_string),
+            quality: row.get("quality").and_then(Json::as_i64).expect("quality field"),
+        });
+    }
+    out
+}
+
+/// VictoriaMetrics' view: series name (`driftvakt_quality` …) → `device.point` → samples;
+/// `check` sees every series' labels first.
+pub fn vm_readings(
+    vm: &VictoriaMetrics,
+    mut check: impl FnMut(&serde_json::Map<String, Json>),
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>> {
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>> =
+        std::collections::BTreeMap::new();
+    for (labels, ts, vals) in vm.export(r#"{__name__=~"driftvakt_.*"}"#) {
+        check(&labels);
+        let l = |k: &str| labels.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+        let id = format!("{}.{}", l("device"), l("point"));
+        let previous = out.entry(l("__name__")).or_default().insert(id.clone(), ts.into_iter().zip(vals).collect());
+        assert!(previous.is_none(), "two {} series for {id}", l("__name__"));
+    }
+    out
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Asserts InfluxDB holds exactly the store's readings, point by point (same times, values,
+/// texts, qualities; nothing missing, nothing twice, nothing extra).
+pub fn assert_influx_matches(
+    side: &str,
+    store: &std::collections::BTreeMap<String, Vec<Obs>>,
+    got: &std::collections::BTreeMap<String, Vec<Obs>>,
+) {
+    for (id, want) in store {
+        let have = got.get(id).map_or(&[][..], Vec::as_slice);
+        let ok = have.len() == want.len()
+            && have.iter().zip(want).all(|(g, w)| {
+                g.time_ms == w.time_ms
+                    && g.quality == w.quality
+                    && g.text == w.text
+                    && match (g.value, w.value) {
+                        (Some(x), Some(y)) => close(x, y),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            });
+        assert!(ok, "{side}, point {id}: {} readings arrived, the store has {}\n got: {have:?}\nwant: {want:?}", have.len(), want.len());
+    }
+    let extra: Vec<&String> = got.keys().filter(|k| !store.contains_key(*k)).collect();
+    assert!(extra.is_empty(), "{side} has series the store does not: {extra:?}");
+}
+
+/// Asserts VictoriaMetrics holds exactly the store's readings: `driftvakt_quality` for every
+/// reading, `driftvakt_value` for every number, `driftvakt_text` (zeros: it keeps no strings)
+/// at the times of text readings.
+pub fn assert_vm_matches(
+    store: &std::collections::BTreeMap<String, Vec<Obs>>,
+    got: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>>,
+) {
+    let empty = std::collections::BTreeMap::new();
+    let series = |name: &str| got.get(name).unwrap_or(&empty);
+    for (id, want) in store {
+        let q: Vec<(i64, f64)> = want.iter().map(|o| (o.time_ms, o.quality as f64)).collect();
+        assert_eq!(series("driftvakt_quality").get(id), Some(&q), "VictoriaMetrics (v2 write API), quality of {id}");
+        let v: Vec<(i64, f64)> = want.iter().filter_map(|o| o.value.map(|v| (o.time_ms, v))).collect();
+        let have = series("driftvakt_value").get(id).cloned().unwrap_or_default();
+        let ok = have.len() == v.len() && have.iter().zip(&v).all(|(g, w)| g.0 == w.0 && close(g.1, w.1));
+        assert!(ok, "VictoriaMetrics (v2 write API), value of {id}:\n got: {have:?}\nwant: {v:?}");
+        let t: Vec<(i64, f64)> = want.iter().filter(|o| o.text.is_some()).map(|o| (o.time_ms, 0.0)).collect();
+        assert_eq!(series("driftvakt_text").get(id).cloned().unwrap_or_default(), t, "VictoriaMetrics, text readings of {id}");
+    }
+    for name in got.keys() {
+        assert!(["driftvakt_quality", "driftvakt_value", "driftvakt_text"].contains(&name.as_str()), "unexpected series {name}");
+    }
+}
+
+/// `[sinks]` for one VictoriaMetrics (v2) and one InfluxDB 1.x (v1) sink; secrets in files in `dir`.
+pub fn sinks_toml(dir: &Path, vm: &VictoriaMetrics, influx: &Influx1, extra: &str) -> String {
+    let token = dir.join("token");
+    std::fs::write(&token, "not-checked-by-victoria-metrics\n").expect("token file");
+    let password = dir.join("password");
+    std::fs::write(&password, "secret\n").expect("password file");
+    format!(
+        r#"
+[sinks]
+instance = "a"
+
+[[sinks.influxdb]]
+id = "vm"
+url = "{vm}"
+org = "region"
+bucket = "driftvakt"
+token = {{ file = "{token}" }}
+{extra}
+
+[[sinks.influxdb]]
+id = "influx1"
+api = "v1"
+url = "{influx}"
+database = "driftvakt"
+username = "driftvakt"
+password = {{ file = "{password}" }}
+{extra}
+"#,
+        vm = vm.url(),
+        influx = influx.url(),
+        token = token.display(),
+        password = password.display(),
+    )
 }
