@@ -148,3 +148,118 @@ mod tests {
         );
     }
 }
+
+/// The dashboards in `dashboards/` may only name what this module writes.
+#[cfg(test)]
+mod dashboard_names {
+    use super::{FIELDS, MEASUREMENT, TAGS};
+    use driftvakt_config::model::System;
+    use serde_json::Value as Json;
+    use std::path::Path;
+
+    /// Every InfluxQL query of a dashboard: panel targets and template variables.
+    pub(crate) fn queries(dashboard: &Json, out: &mut Vec<String>) {
+        match dashboard {
+            Json::Object(map) => {
+                if let Some(Json::String(q)) = map.get("query")
+                    && (map.get("rawQuery") == Some(&Json::Bool(true)) || map.get("type") == Some(&Json::String("query".into())))
+                {
+                    out.push(q.clone());
+                }
+                map.values().for_each(|v| queries(v, out));
+            }
+            Json::Array(items) => items.iter().for_each(|v| queries(v, out)),
+            _ => {}
+        }
+    }
+
+    /// Quoted strings (`"…"` or `'…'`) of a query, in order.
+    fn quoted(q: &str, quote: char) -> Vec<String> {
+        q.split(quote).skip(1).step_by(2).map(str::to_string).collect()
+    }
+
+    /// Problems of one query against the schema and the points of `points` (system, local id).
+    pub(crate) fn check(q: &str, points: &[(String, String)]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let idents = quoted(q, '"');
+        match q.find("FROM \"") {
+            Some(i) => {
+                let m = q[i + 6..].split('"').next().unwrap_or("");
+                if m != MEASUREMENT {
+                    problems.push(format!("measurement `{m}` is not written (only `{MEASUREMENT}`)"));
+                }
+            }
+            None => problems.push("no FROM \"measurement\"".into()),
+        }
+        for id in &idents {
+            if id != MEASUREMENT && !TAGS.contains(&id.as_str()) && !FIELDS.contains(&id.as_str()) {
+                problems.push(format!("`{id}` is neither a tag nor a field the daemon writes"));
+            }
+        }
+        // `"system" = 'x'` and `"point" = 'y'`: x is a system keyword as written, y a point of it.
+        let literal = |key: &str| {
+            q.split(&format!("\"{key}\" = '")).nth(1).and_then(|r| r.split('\'').next()).map(str::to_string)
+        };
+        let system = literal("system");
+        if let Some(s) = &system
+            && System::from_key(s).map(System::key) != Some(s.as_str())
+        {
+            problems.push(format!("system `{s}` is not a system keyword as the daemon writes it"));
+        }
+        if let Some(p) = literal("point")
+            && !points.iter().any(|(s, l)| *l == p && system.as_ref().is_none_or(|want| want == s))
+        {
+            problems.push(format!("point `{p}` (system {system:?}) is not in the reference hospital"));
+        }
+        problems
+    }
+
+    fn reference_points() -> Vec<(String, String)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let loaded = driftvakt_config::load(&root.join("config/examples/reference-hospital.toml"));
+        let config = loaded.config.expect("the reference hospital loads");
+        config.points().map(|(_, p)| (p.system.key().to_string(), p.local_id().to_string())).collect()
+    }
+
+    #[test]
+    fn every_dashboard_names_only_measurements_fields_and_tags_the_daemon_writes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards");
+        let points = reference_points();
+        let mut boards = 0;
+        let mut total = 0;
+        let mut problems = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("dashboards/ exists") {
+            let path = entry.expect("dir entry").path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable dashboard");
+            let json: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut qs = Vec::new();
+            queries(&json, &mut qs);
+            assert!(!qs.is_empty(), "{} has no queries", path.display());
+            boards += 1;
+            total += qs.len();
+            for q in qs {
+                for p in check(&q, &points) {
+                    problems.push(format!("{}: {p}\n    {q}", path.display()));
+                }
+            }
+        }
+        assert!(boards >= 5, "expected the five dashboards, found {boards}");
+        assert!(total > 30, "only {total} queries");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn the_check_catches_unknown_names() {
+        let points = vec![("reservkraft".to_string(), "frequency".to_string())];
+        let ok = "SELECT mean(\"value\") FROM \"driftvakt\" WHERE \"system\" = 'reservkraft' AND \"point\" = 'frequency' GROUP BY \"device\"";
+        assert!(check(ok, &points).is_empty());
+        assert!(!check(&ok.replace("\"driftvakt\"", "\"reservkraft\""), &points).is_empty());
+        assert!(!check(&ok.replace("\"value\"", "\"val\""), &points).is_empty());
+        assert!(!check(&ok.replace("\"device\"", "\"host\""), &points).is_empty());
+        assert!(!check(&ok.replace("'reservkraft'", "'varme'"), &points).is_empty());
+        assert!(!check(&ok.replace("'frequency'", "'freq'"), &points).is_empty());
+    }
+}
