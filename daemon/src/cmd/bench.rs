@@ -1,5 +1,6 @@
 //! `driftvakt bench`: figures, not adjectives. Sustained points/s against the simulator with many
-//! devices, Modbus reads per poll cycle against one-read-per-point, store write rate, peak RSS.
+//! devices, Modbus reads per poll cycle against one-read-per-point, store write rate, points/s into
+//! each InfluxDB sink and the replay rate after an outage, peak RSS.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::BenchArgs;
 use crate::cmd::demo::demo_config;
 use crate::pipeline::Pipeline;
+use crate::sink::Sinks;
 use crate::store::StoreWriter;
 use crate::store::writer::now_ms;
 
@@ -60,6 +62,8 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     let stats = tokio::task::spawn_blocking(move || w.finish()).await?;
     let n = stats.readings_written.load(Ordering::Relaxed) as f64;
     println!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed));
+
+    sinks(args).await?;
 
     println!("== memory");
     println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
@@ -121,4 +125,233 @@ fn bench_config(demo: &Config, devices: usize, interval: Duration) -> Result<Con
 fn peak_rss() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+}
+
+/// Points/s into each kind of sink while polling, and the replay rate after an outage: the
+/// server runs, is killed (the backlog grows in the store while polling goes on), then returns.
+/// Uses `victoria-metrics` (v2 write API) and `influxd` (1.x, v1 `/write`) if they are on PATH.
+pub async fn sinks(args: &BenchArgs) -> Result<()> {
+    let cancel = CancellationToken::new();
+    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0 };
+    let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
+    let demo = demo_config(&sim.gateways)?;
+    for kind in [tsdb::Kind::VictoriaMetrics, tsdb::Kind::Influx1] {
+        println!("== sink {}: {} s up, {} s down, then replay ({} devices every {} ms)", kind.label(), args.seconds, args.seconds, args.devices, args.interval_ms);
+        if !tsdb::on_path(kind.program()) {
+            println!("  `{}` is not on PATH: this figure needs it (apt-get install {})", kind.program(), kind.package());
+            continue;
+        }
+        if let Err(e) = sink_outage(&demo, args, kind).await {
+            println!("  failed: {e:#}");
+        }
+    }
+    cancel.cancel();
+    Ok(())
+}
+
+async fn sink_outage(demo: &Config, args: &BenchArgs, kind: tsdb::Kind) -> Result<()> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let dir = tempfile::tempdir()?;
+    let mut server = tsdb::Server::start(kind, dir.path()).await?;
+    let mut cfg = bench_config(demo, args.devices, Duration::from_millis(args.interval_ms))?;
+    cfg.sinks.influxdb.push(kind.sink(&server.url()));
+    let data = dir.path().join("data");
+    let pipeline = Pipeline::start(&cfg, &data, Vec::new())?;
+    let sinks = Sinks::start(&cfg, &data, &pipeline.committed())?;
+    let health = sinks.health().into_iter().next().context("no sink")?;
+    let store = pipeline.store_stats();
+    let secs = Duration::from_secs(args.seconds);
+
+    let t0 = Instant::now();
+    tokio::time::sleep(secs).await;
+    let up = t0.elapsed().as_secs_f64();
+    let (stored, delivered) = (store.readings_written.load(Relaxed), health.delivered.load(Relaxed));
+    println!("  live: {:.0} points/s into the sink ({:.0}/s stored), backlog {} readings", delivered as f64 / up, stored as f64 / up, health.backlog.load(Relaxed));
+
+    server.stop();
+    let t1 = Instant::now();
+    tokio::time::sleep(secs).await;
+    let down = t1.elapsed().as_secs_f64();
+    let backlog = health.backlog.load(Relaxed);
+    let stored_down = store.readings_written.load(Relaxed) - stored;
+    println!("  outage {down:.1} s: {stored_down} readings stored meanwhile ({:.0}/s, polling unaffected), backlog {backlog} readings", stored_down as f64 / down);
+
+    server.restart().await?;
+    let t2 = Instant::now();
+    let before = health.delivered.load(Relaxed);
+    let deadline = t2 + Duration::from_secs(120);
+    // Caught up: the backlog is below one poll cycle's worth of readings again.
+    let cycle = cfg.points().count() as u64;
+    while health.backlog.load(Relaxed) > cycle && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let replay = t2.elapsed().as_secs_f64();
+    let replayed = health.delivered.load(Relaxed) - before;
+    println!(
+        "  replay: {replayed} readings in {replay:.2} s = {:.0} points/s while polling went on; backlog now {}, dropped {}",
+        replayed as f64 / replay,
+        health.backlog.load(Relaxed),
+        health.dropped()
+    );
+    let _ = pipeline.shutdown().await;
+    sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(2)).await;
+    server.stop();
+    println!("  peak RSS so far (daemon, simulator and bench in one process): {}", peak_rss().unwrap_or_else(|| "unknown".into()));
+    Ok(())
+}
+
+/// Time-series servers the sink bench starts.
+mod tsdb {
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    use anyhow::{Context, Result, bail};
+    use driftvakt_config::model::{InfluxApi, InfluxSink};
+
+    /// Which server.
+    #[derive(Clone, Copy)]
+    pub enum Kind {
+        /// VictoriaMetrics, written through the InfluxDB v2 API.
+        VictoriaMetrics,
+        /// InfluxDB 1.x, written through `/write`.
+        Influx1,
+    }
+
+    impl Kind {
+        pub fn label(self) -> &'static str {
+            match self {
+                Kind::VictoriaMetrics => "InfluxDB v2 API (VictoriaMetrics)",
+                Kind::Influx1 => "InfluxDB v1 API (influxd 1.x)",
+            }
+        }
+        pub fn program(self) -> &'static str {
+            match self {
+                Kind::VictoriaMetrics => "victoria-metrics",
+                Kind::Influx1 => "influxd",
+            }
+        }
+        pub fn package(self) -> &'static str {
+            match self {
+                Kind::VictoriaMetrics => "victoria-metrics",
+                Kind::Influx1 => "influxdb",
+            }
+        }
+        pub fn sink(self, url: &str) -> InfluxSink {
+            let api = match self {
+                Kind::VictoriaMetrics => InfluxApi::V2 { org: "bench".into(), bucket: "bench".into(), token: None },
+                Kind::Influx1 => InfluxApi::V1 { database: "bench".into(), retention_policy: None, username: None, password: None },
+            };
+            InfluxSink {
+                id: "bench".into(),
+                url: url.to_string(),
+                api,
+                batch_size: 5000,
+                flush_interval: Duration::from_millis(1000),
+                timeout: Duration::from_secs(10),
+                retry_max: Duration::from_millis(200),
+                max_backlog_readings: None,
+                backfill: true,
+            }
+        }
+    }
+
+    /// Whether `program` is an executable in PATH.
+    pub fn on_path(program: &str) -> bool {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    }
+
+    /// A running server in a temp dir.
+    pub struct Server {
+        kind: Kind,
+        dir: PathBuf,
+        port: u16,
+        child: Option<Child>,
+    }
+
+    fn free_port() -> Result<u16> {
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    }
+
+    impl Server {
+        pub async fn start(kind: Kind, dir: &Path) -> Result<Server> {
+            let mut s = Server { kind, dir: dir.join("server"), port: free_port()?, child: None };
+            std::fs::create_dir_all(&s.dir)?;
+            s.restart().await?;
+            if let Kind::Influx1 = kind {
+                let r = reqwest::Client::new()
+                    .post(format!("{}/query", s.url()))
+                    .form(&[("q", "CREATE DATABASE bench")])
+                    .send()
+                    .await?;
+                if !r.status().is_success() {
+                    bail!("CREATE DATABASE: HTTP {}", r.status());
+                }
+            }
+            Ok(s)
+        }
+
+        pub fn url(&self) -> String {
+            format!("http://127.0.0.1:{}", self.port)
+        }
+
+        pub async fn restart(&mut self) -> Result<()> {
+            let d = self.dir.display();
+            let args: Vec<String> = match self.kind {
+                Kind::VictoriaMetrics => vec![
+                    format!("-storageDataPath={d}/vm"),
+                    format!("-httpListenAddr=127.0.0.1:{}", self.port),
+                    "-loggerLevel=ERROR".into(),
+                ],
+                Kind::Influx1 => {
+                    let conf = self.dir.join("influxdb.conf");
+                    let text = format!(
+                        "reporting-enabled = false\nbind-address = \"127.0.0.1:{}\"\n[meta]\n  dir = \"{d}/meta\"\n  logging-enabled = false\n\
+                         [data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n\
+                         [http]\n  bind-address = \"127.0.0.1:{}\"\n  log-enabled = false\n",
+                        free_port()?,
+                        self.port
+                    );
+                    std::fs::write(&conf, text)?;
+                    vec!["-config".into(), conf.display().to_string()]
+                }
+            };
+            let log = std::fs::File::create(self.dir.join("server.log"))?;
+            let child = Command::new(self.kind.program())
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .spawn()
+                .with_context(|| format!("starting {}", self.kind.program()))?;
+            self.child = Some(child);
+            let path = match self.kind {
+                Kind::VictoriaMetrics => "/health",
+                Kind::Influx1 => "/ping",
+            };
+            let client = reqwest::Client::new();
+            for _ in 0..300 {
+                if let Ok(r) = client.get(format!("{}{path}", self.url())).send().await
+                    && r.status().is_success()
+                {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            bail!("{} did not answer {path} within 30 s", self.kind.program())
+        }
+
+        pub fn stop(&mut self) {
+            if let Some(mut c) = self.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.stop();
+        }
+    }
 }

@@ -110,14 +110,6 @@ impl Backlog {
             .map_err(|e| self.err(e))
     }
 
-    /// Time of the first reading after `after`, if any.
-    pub fn first_time_after(&self, after: i64) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row("SELECT ts_ms FROM readings WHERE rowid > ?1 ORDER BY rowid LIMIT 1", [after], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
     /// The next at most `limit` readings after position `after`, encoded.
     pub fn read(&mut self, after: i64, limit: usize) -> Result<Batch, StoreError> {
         let rows: Vec<(i64, i64, i64, i64, Option<f64>, Option<String>, i64)> = {
@@ -218,6 +210,5 @@ mod tests {
         let rest = b.read(4, 100).expect("read");
         assert_eq!((rest.readings, rest.last_rowid, rest.pruned), (3, 10, 3));
         assert_eq!(b.count_between(4, 10).expect("count"), 3);
-        assert_eq!(b.first_time_after(4).expect("first"), Some(t + 7));
     }
 }
