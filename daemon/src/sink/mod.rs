@@ -81,3 +81,180 @@ impl Sinks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The forwarding rules against a minimal HTTP responder (the real servers are in the e2e
+    //! tests): bound, rejection, retry, resume after restart.
+    use super::*;
+    use crate::store::StoreWriter;
+    use crate::store::writer::{PointMeta, now_ms};
+    use driftvakt_config::model::{InfluxApi, InfluxSink};
+    use driftvakt_drivers::{Quality, Reading, Value};
+    use std::sync::Mutex;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    /// Answers every request with the next status of `statuses` (the last one repeats) and
+    /// records each request body.
+    struct Responder {
+        url: String,
+        bodies: Arc<Mutex<Vec<String>>>,
+    }
+
+    async fn responder(statuses: Vec<u16>) -> Responder {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = bodies.clone();
+        let statuses = Arc::new(Mutex::new(statuses));
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (seen, statuses) = (seen.clone(), statuses.clone());
+                tokio::spawn(async move {
+                    let (r, mut w) = sock.into_split();
+                    let mut r = BufReader::new(r);
+                    loop {
+                        let mut len = 0usize;
+                        let mut line = String::new();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            let lower = line.to_ascii_lowercase();
+                            if let Some(v) = lower.strip_prefix("content-length:") {
+                                len = v.trim().parse().unwrap_or(0);
+                            }
+                        }
+                        let mut body = vec![0; len];
+                        if r.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        seen.lock().expect("lock").push(String::from_utf8_lossy(&body).into_owned());
+                        let status = {
+                            let mut s = statuses.lock().expect("lock");
+                            if s.len() > 1 { s.remove(0) } else { s[0] }
+                        };
+                        let resp = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+                        if w.write_all(resp.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Responder { url, bodies }
+    }
+
+    fn config(url: &str, max_backlog: Option<u64>) -> Config {
+        let mut c: Config = driftvakt_config::parse_str("[site]\nid = \"s\"\nname = \"S\"\n", "t.toml")
+            .config
+            .expect("minimal config");
+        c.sinks.influxdb.push(InfluxSink {
+            id: "t".into(),
+            url: url.to_string(),
+            api: InfluxApi::V1 { database: "d".into(), retention_policy: None, username: None, password: None },
+            batch_size: 1000,
+            flush_interval: Duration::from_millis(10),
+            timeout: Duration::from_secs(2),
+            retry_max: Duration::from_millis(50),
+            max_backlog_readings: max_backlog,
+            backfill: true,
+        });
+        c
+    }
+
+    fn store(dir: &Path, n: i64, from: i64) -> StoreWriter {
+        let meta = [PointMeta { id: "g1.p".into(), unit: "kW".into(), system: "reservkraft".into() }];
+        let w = StoreWriter::start(dir, &meta, &Default::default()).expect("store");
+        let t = now_ms();
+        let batch = (from..from + n)
+            .map(|i| Reading { point: Arc::from("g1.p"), time_ms: t + i, value: Some(Value::Number(i as f64)), quality: Quality::Good })
+            .collect();
+        w.sender().blocking_send(batch).expect("send");
+        w
+    }
+
+    async fn until(what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !f() {
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn lines(r: &Responder) -> Vec<String> {
+        r.bodies.lock().expect("lock").iter().flat_map(|b| b.lines().map(str::to_string).collect::<Vec<_>>()).collect()
+    }
+
+    async fn start(cfg: &Config, dir: &Path, w: &StoreWriter) -> Sinks {
+        Sinks::start(cfg, dir, &w.committed()).expect("sinks")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn over_the_bound_the_oldest_are_dropped_and_counted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let srv = responder(vec![204]).await;
+        let w = tokio::task::block_in_place(|| store(dir.path(), 100, 0));
+        let sinks = start(&config(&srv.url, Some(30)), dir.path(), &w).await;
+        let h = sinks.health().remove(0);
+        until("30 delivered", || h.delivered.load(Relaxed) == 30).await;
+        assert_eq!(h.dropped_backlog.load(Relaxed), 70);
+        let got = lines(&srv);
+        assert_eq!(got.len(), 30);
+        assert!(got[0].starts_with("driftvakt,device=g1,point=p,site=s,system=reservkraft,unit=kW value=70,"), "{}", got[0]);
+        sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(1)).await;
+        tokio::task::block_in_place(|| w.finish());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rejected_batch_is_counted_once_and_failures_are_retried() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // 500 twice (retried), then 400 (rejected, not retried), then fine.
+        let srv = responder(vec![500, 500, 400, 204]).await;
+        let w = tokio::task::block_in_place(|| store(dir.path(), 10, 0));
+        let sinks = start(&config(&srv.url, None), dir.path(), &w).await;
+        let h = sinks.health().remove(0);
+        until("the batch rejected", || h.rejected.load(Relaxed) == 10).await;
+        assert_eq!(h.write_errors.load(Relaxed), 3, "two failures and one rejection");
+        assert_eq!(srv.bodies.lock().expect("lock").len(), 3, "the rejected batch is not sent again");
+        assert!(h.last_error().is_some_and(|e| e.contains("400")));
+        w.sender().send(vec![Reading { point: Arc::from("g1.p"), time_ms: now_ms(), value: None, quality: Quality::CommFail }])
+            .await
+            .expect("send");
+        until("the next reading delivered", || h.delivered.load(Relaxed) == 1).await;
+        assert!(lines(&srv).last().is_some_and(|l| l.contains(" quality=2i ")));
+        assert_eq!(h.dropped(), 10);
+        sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(1)).await;
+        tokio::task::block_in_place(|| w.finish());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_restart_resumes_at_the_saved_position() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let srv = responder(vec![204]).await;
+        let cfg = config(&srv.url, None);
+        let w = tokio::task::block_in_place(|| store(dir.path(), 10, 0));
+        let sinks = start(&cfg, dir.path(), &w).await;
+        let h = sinks.health().remove(0);
+        until("10 delivered", || h.delivered.load(Relaxed) == 10).await;
+        sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(1)).await;
+        tokio::task::block_in_place(|| w.finish());
+
+        let w = tokio::task::block_in_place(|| store(dir.path(), 5, 10));
+        let sinks = start(&cfg, dir.path(), &w).await;
+        let h = sinks.health().remove(0);
+        until("5 more delivered", || h.delivered.load(Relaxed) == 5).await;
+        let got = lines(&srv);
+        assert_eq!(got.len(), 15, "nothing twice, nothing lost");
+        assert!(got[10].contains(" value=10,"), "{}", got[10]);
+        assert_eq!((h.dropped(), h.backlog.load(Relaxed)), (0, 0));
+        sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(1)).await;
+        tokio::task::block_in_place(|| w.finish());
+    }
+}
