@@ -247,7 +247,8 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
             }
         }
     }
-    let gauges: [(&'static str, &str, &str, fn(&SinkHealth, i64) -> f64); 5] = [
+    type Gauge = (&'static str, &'static str, &'static str, fn(&SinkHealth, i64) -> f64);
+    let gauges: [Gauge; 5] = [
         ("driftvakt_sink_write_errors_total", "counter", "Failed write attempts of the sink.", |h, _| get(&h.write_errors) as f64),
         ("driftvakt_sink_backlog_readings", "gauge", "Readings stored but not yet delivered by the sink.", |h, _| get(&h.backlog) as f64),
         ("driftvakt_sink_lag_seconds", "gauge", "Age of the oldest reading the sink has not delivered (0 when caught up).", |h, now| h.lag_ms(now) as f64 / 1000.0),
@@ -315,35 +316,35 @@ mod tests {
             if types[name] == "counter" && !name.ends_with("_total") {
                 return Err(ctx("counter without _total"));
             }
-            if let Some(labels) = series.strip_prefix(name) {
-                if !labels.is_empty() {
-                    let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).ok_or_else(|| ctx("bad braces"))?;
-                    let mut rest = inner;
-                    let mut keys = HashSet::new();
-                    while !rest.is_empty() {
-                        let (k, after) = rest.split_once("=\"").ok_or_else(|| ctx("bad label"))?;
-                        if !name_ok(k) || !keys.insert(k) {
-                            return Err(ctx("bad or repeated label name"));
-                        }
-                        let mut end = None;
-                        let mut escaped = false;
-                        for (i, c) in after.char_indices() {
-                            match (escaped, c) {
-                                (true, '\\' | '"' | 'n') => escaped = false,
-                                (true, _) => return Err(ctx("bad escape")),
-                                (false, '\\') => escaped = true,
-                                (false, '"') => {
-                                    end = Some(i);
-                                    break;
-                                }
-                                (false, '\n') => return Err(ctx("raw newline")),
-                                _ => {}
-                            }
-                        }
-                        let end = end.ok_or_else(|| ctx("unterminated label value"))?;
-                        rest = &after[end + 1..];
-                        rest = rest.strip_prefix(',').unwrap_or(rest);
+            if let Some(labels) = series.strip_prefix(name)
+                && !labels.is_empty()
+            {
+                let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).ok_or_else(|| ctx("bad braces"))?;
+                let mut rest = inner;
+                let mut keys = HashSet::new();
+                while !rest.is_empty() {
+                    let (k, after) = rest.split_once("=\"").ok_or_else(|| ctx("bad label"))?;
+                    if !name_ok(k) || !keys.insert(k) {
+                        return Err(ctx("bad or repeated label name"));
                     }
+                    let mut end = None;
+                    let mut escaped = false;
+                    for (i, c) in after.char_indices() {
+                        match (escaped, c) {
+                            (true, '\\' | '"' | 'n') => escaped = false,
+                            (true, _) => return Err(ctx("bad escape")),
+                            (false, '\\') => escaped = true,
+                            (false, '"') => {
+                                end = Some(i);
+                                break;
+                            }
+                            (false, '\n') => return Err(ctx("raw newline")),
+                            _ => {}
+                        }
+                    }
+                    let end = end.ok_or_else(|| ctx("unterminated label value"))?;
+                    rest = &after[end + 1..];
+                    rest = rest.strip_prefix(',').unwrap_or(rest);
                 }
             }
             if samples.insert(series.to_string(), value).is_some() {

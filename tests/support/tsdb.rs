@@ -13,6 +13,11 @@ use tempfile::TempDir;
 
 use super::{daemon_bin, free_port, repo_root, tail, wait_for};
 
+/// One exported VictoriaMetrics series: labels, timestamps (ms), values.
+pub type VmSeries = (serde_json::Map<String, Json>, Vec<i64>, Vec<f64>);
+/// Series name → `device.point` → (time ms, value) samples.
+pub type VmByName = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>>;
+
 /// How long a server may take to answer its health check after spawn.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -112,7 +117,7 @@ impl VictoriaMetrics {
 
     /// Every sample of the series matching `selector` (after a forced flush), as
     /// (labels, timestamps in ms, values).
-    pub fn export(&self, selector: &str) -> Vec<(serde_json::Map<String, Json>, Vec<i64>, Vec<f64>)> {
+    pub fn export(&self, selector: &str) -> Vec<VmSeries> {
         let client = http();
         client
             .get(format!("{}/internal/force_flush", self.url()))
@@ -404,9 +409,8 @@ pub fn influx_readings(
 pub fn vm_readings(
     vm: &VictoriaMetrics,
     mut check: impl FnMut(&serde_json::Map<String, Json>),
-) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>> {
-    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>> =
-        std::collections::BTreeMap::new();
+) -> VmByName {
+    let mut out = VmByName::new();
     for (labels, ts, vals) in vm.export(r#"{__name__=~"driftvakt_.*"}"#) {
         check(&labels);
         let l = |k: &str| labels.get(k).and_then(Json::as_str).unwrap_or("").to_string();
@@ -452,7 +456,7 @@ pub fn assert_influx_matches(
 /// at the times of text readings.
 pub fn assert_vm_matches(
     store: &std::collections::BTreeMap<String, Vec<Obs>>,
-    got: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(i64, f64)>>>,
+    got: &VmByName,
 ) {
     let empty = std::collections::BTreeMap::new();
     let series = |name: &str| got.get(name).unwrap_or(&empty);

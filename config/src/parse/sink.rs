@@ -28,7 +28,10 @@ pub(crate) fn sinks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Sinks {
             w.error(
                 &i.span,
                 "sinks",
-                format!("instance `{}` must be non-empty and may only contain a-z, 0-9, _ and -", i.value),
+                format!(
+                    "instance `{}` must be non-empty and may only contain a-z, 0-9, _ and -",
+                    i.value
+                ),
             );
             None
         }
@@ -40,10 +43,16 @@ pub(crate) fn sinks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Sinks {
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut influxdb = Vec::new();
     for sec in &sections {
-        let Some((sink, id_span)) = influx(w, sec) else { continue };
+        let Some((sink, id_span)) = influx(w, sec) else {
+            continue;
+        };
         if let Some(first) = seen.get(&sink.id) {
             let first = first.clone();
-            w.error(&id_span, &sec.context, duplicate("sink", &sink.id, w, &first));
+            w.error(
+                &id_span,
+                &sec.context,
+                duplicate("sink", &sink.id, w, &first),
+            );
             continue;
         }
         seen.insert(sink.id.clone(), id_span);
@@ -63,7 +72,11 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
     if let Some(id) = &id
         && !is_ref_id(&id.value)
     {
-        w.error(&id.span, ctx, format!("sink id `{}` may only contain a-z, 0-9, _ and -", id.value));
+        w.error(
+            &id.span,
+            ctx,
+            format!("sink id `{}` may only contain a-z, 0-9, _ and -", id.value),
+        );
     }
     let is_v1 = match w.get_str(s, "api") {
         None => Some(false),
@@ -74,7 +87,10 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
                 w.error(
                     &a.span,
                     ctx,
-                    format!("unknown api `{other}`; expected one of {}", list(keys::INFLUX_API_NAMES)),
+                    format!(
+                        "unknown api `{other}`; expected one of {}",
+                        list(keys::INFLUX_API_NAMES)
+                    ),
                 );
                 None
             }
@@ -83,7 +99,11 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
     let url = w.req_str(s, "url").and_then(|u| match check_url(&u.value) {
         Ok(()) => Some(u.value),
         Err(why) => {
-            w.error(&u.span, ctx, format!("`url` {why}, e.g. \"http://influx.example.local:8086\""));
+            w.error(
+                &u.span,
+                ctx,
+                format!("`url` {why}, e.g. \"http://influx.example.local:8086\""),
+            );
             None
         }
     });
@@ -93,7 +113,11 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
             let org = w.req_str(s, "org");
             let bucket = w.req_str(s, "bucket");
             let token = secret(w, s, "token");
-            InfluxApi::V2 { org: org?.value, bucket: bucket?.value, token }
+            InfluxApi::V2 {
+                org: org?.value,
+                bucket: bucket?.value,
+                token,
+            }
         }
         true => {
             forbid(w, s, V2_ONLY, "v1");
@@ -107,7 +131,12 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
             {
                 w.error(&span, ctx, "`password` needs a `username`");
             }
-            InfluxApi::V1 { database: database?.value, retention_policy, username, password }
+            InfluxApi::V1 {
+                database: database?.value,
+                retention_policy,
+                username,
+                password,
+            }
         }
     };
     let batch_size = w
@@ -115,7 +144,8 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
         .and_then(|a| usize::try_from(a.value).ok())
         .unwrap_or(DEFAULT_BATCH_SIZE);
     let ms = |w: &mut Walker<'_>, key: &str, default: u64| {
-        w.get_ms(s, key, false).map_or(Duration::from_millis(default), |a| a.value)
+        w.get_ms(s, key, false)
+            .map_or(Duration::from_millis(default), |a| a.value)
     };
     let flush_interval = ms(w, "flush_interval_ms", 1000);
     let timeout = ms(w, "timeout_ms", 10_000);
@@ -146,7 +176,11 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
 fn forbid(w: &mut Walker<'_>, s: &Section<'_, '_>, keys: &[&str], api: &str) {
     for key in keys {
         if let Some(span) = key_span(s.table, key) {
-            w.error(&span, &s.context, format!("`{key}` does not apply to api = \"{api}\""));
+            w.error(
+                &span,
+                &s.context,
+                format!("`{key}` does not apply to api = \"{api}\""),
+            );
         }
     }
 }
@@ -188,7 +222,12 @@ mod tests {
 
     fn errors(src: &str) -> Vec<String> {
         let loaded = parse_str(&format!("{SITE}{src}"), "t.toml");
-        loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect()
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect()
     }
 
     #[test]
@@ -203,15 +242,29 @@ mod tests {
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         let sinks = loaded.config.expect("valid").sinks;
         assert_eq!(sinks.instance.as_deref(), Some("a"));
-        let [v2, v1] = &sinks.influxdb[..] else { panic!("two sinks") };
+        let [v2, v1] = &sinks.influxdb[..] else {
+            panic!("two sinks")
+        };
         assert_eq!(
             v2.api,
-            InfluxApi::V2 { org: "o".into(), bucket: "b".into(), token: Some(Secret::Env("TOK".into())) }
+            InfluxApi::V2 {
+                org: "o".into(),
+                bucket: "b".into(),
+                token: Some(Secret::Env("TOK".into()))
+            }
         );
-        assert_eq!((v2.batch_size, v2.max_backlog_readings, v2.backfill), (5000, None, true));
+        assert_eq!(
+            (v2.batch_size, v2.max_backlog_readings, v2.backfill),
+            (5000, None, true)
+        );
         assert_eq!(v2.retry_max.as_millis(), 30_000);
-        assert!(matches!(&v1.api, InfluxApi::V1 { database, password: Some(Secret::File(_)), .. } if database == "d"));
-        assert_eq!((v1.batch_size, v1.max_backlog_readings, v1.backfill), (100, Some(1000), false));
+        assert!(
+            matches!(&v1.api, InfluxApi::V1 { database, password: Some(Secret::File(_)), .. } if database == "d")
+        );
+        assert_eq!(
+            (v1.batch_size, v1.max_backlog_readings, v1.backfill),
+            (100, Some(1000), false)
+        );
         assert_eq!(v1.flush_interval.as_millis(), 200);
     }
 
@@ -223,9 +276,18 @@ mod tests {
              [[sinks.influxdb]]\nid = \"y\"\napi = \"v1\"\nurl = \"http://h\"\npassword = { env = \"P\" }\n",
         );
         let all = errors_text(&errs);
-        assert!(all.contains("t.toml:6:7: error: sink x: `url` must start with http:// or https://"), "{all}");
-        assert!(all.contains("`database` does not apply to api = \"v2\""), "{all}");
-        assert!(all.contains("`token`: secrets must not be written inline"), "{all}");
+        assert!(
+            all.contains("t.toml:6:7: error: sink x: `url` must start with http:// or https://"),
+            "{all}"
+        );
+        assert!(
+            all.contains("`database` does not apply to api = \"v2\""),
+            "{all}"
+        );
+        assert!(
+            all.contains("`token`: secrets must not be written inline"),
+            "{all}"
+        );
         assert!(all.contains("unknown api `v3`"), "{all}");
         assert!(all.contains("missing required key `database`"), "{all}");
         assert!(all.contains("`password` needs a `username`"), "{all}");

@@ -31,6 +31,9 @@ pub struct Batch {
     pub first_time_ms: i64,
 }
 
+/// One `readings` row: rowid, point key, time, vtype, value, text, quality.
+type Row = (i64, i64, i64, i64, Option<f64>, Option<String>, i64);
+
 /// Store access of one sink.
 pub struct Backlog {
     conn: Connection,
@@ -112,7 +115,7 @@ impl Backlog {
 
     /// The next at most `limit` readings after position `after`, encoded.
     pub fn read(&mut self, after: i64, limit: usize) -> Result<Batch, StoreError> {
-        let rows: Vec<(i64, i64, i64, i64, Option<f64>, Option<String>, i64)> = {
+        let rows: Vec<Row> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(
