@@ -235,18 +235,22 @@ impl Forwarder {
                     if failures > 0 {
                         tracing::info!(sink = %self.sink.id, failed_attempts = failures, "sink delivers again");
                     }
-                    self.health.record_delivery(batch.readings, now);
+                    // Position and backlog first, so that readers never see the delivery
+                    // counted while the backlog still holds it.
+                    let r = self.after_batch(batch.last_rowid).await;
                     self.count_pruned(batch.pruned);
-                    return self.after_batch(batch.last_rowid).await;
+                    self.health.record_delivery(batch.readings, now);
+                    return r;
                 }
                 Err(WriteError::Rejected { status, text }) => {
-                    self.health.rejected.fetch_add(batch.readings, std::sync::atomic::Ordering::Relaxed);
                     let e = WriteError::Rejected { status, text };
                     tracing::error!(sink = %self.sink.id, readings = batch.readings, error = %e,
                         "server rejected a batch as malformed; it is dropped for this sink, not retried");
                     self.health.record_error(e.to_string(), now);
+                    let r = self.after_batch(batch.last_rowid).await;
                     self.count_pruned(batch.pruned);
-                    return self.after_batch(batch.last_rowid).await;
+                    self.health.rejected.fetch_add(batch.readings, std::sync::atomic::Ordering::Relaxed);
+                    return r;
                 }
                 Err(WriteError::Failed(e)) => {
                     failures += 1;
