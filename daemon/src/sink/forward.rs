@@ -280,17 +280,14 @@ impl Forwarder {
         Ok(())
     }
 
-    /// Sleep `d`, cut short by the drain deadline. `false` when the deadline has passed.
+    /// Sleep `d` before a retry. `false` when the sink is stopping: while draining a failed
+    /// write is not retried (its readings are safe in the store and go after the next start),
+    /// so a server that is down does not hold up the daemon's stop.
     async fn pause(&mut self, d: Duration) -> bool {
         let until = Instant::now() + d;
         loop {
-            if let Some(deadline) = self.draining() {
-                if deadline <= until {
-                    tokio::time::sleep_until(deadline).await;
-                    return false;
-                }
-                tokio::time::sleep_until(until).await;
-                return true;
+            if self.draining().is_some() {
+                return false;
             }
             tokio::select! {
                 () = tokio::time::sleep_until(until) => return true,

@@ -57,28 +57,39 @@ impl Writer {
         let Some(client) = self.client.as_ref() else {
             return Err(WriteError::Failed("no client".into()));
         };
-        match client {
-            Client::V2 { client, org, bucket } => client
-                .write_line_protocol_with_precision(org, bucket, body, TimestampPrecision::Milliseconds)
-                .await
-                .map_err(|e| match e {
-                    influxdb2::RequestError::Http { status, text } => classify(status.as_u16(), text),
-                    influxdb2::RequestError::ReqwestProcessing { source } => WriteError::Failed(describe(&source)),
-                    other => WriteError::Failed(other.to_string()),
-                }),
-            Client::V1 { http, url, query, auth } => {
-                let mut req = http.post(url.as_str()).query(query).body(body);
-                if let Some((user, password)) = auth {
-                    req = req.basic_auth(user, Some(password));
-                }
-                let resp = req.send().await.map_err(|e| WriteError::Failed(describe(&e)))?;
-                let status = resp.status().as_u16();
-                if status == 204 || status == 200 {
-                    return Ok(());
-                }
-                let text = resp.text().await.unwrap_or_default();
-                Err(classify(status, text))
+        let result = send(client, body).await;
+        if let Err(WriteError::Failed(e)) = &result
+            && (e.starts_with("HTTP 401") || e.starts_with("HTTP 403"))
+        {
+            // Read the token or password again before the next attempt (it may have been rotated).
+            self.client = None;
+        }
+        result
+    }
+}
+
+async fn send(client: &Client, body: String) -> Result<(), WriteError> {
+    match client {
+        Client::V2 { client, org, bucket } => client
+            .write_line_protocol_with_precision(org, bucket, body, TimestampPrecision::Milliseconds)
+            .await
+            .map_err(|e| match e {
+                influxdb2::RequestError::Http { status, text } => classify(status.as_u16(), text),
+                influxdb2::RequestError::ReqwestProcessing { source } => WriteError::Failed(describe(&source)),
+                other => WriteError::Failed(other.to_string()),
+            }),
+        Client::V1 { http, url, query, auth } => {
+            let mut req = http.post(url.as_str()).query(query).body(body);
+            if let Some((user, password)) = auth {
+                req = req.basic_auth(user, Some(password));
             }
+            let resp = req.send().await.map_err(|e| WriteError::Failed(describe(&e)))?;
+            let status = resp.status().as_u16();
+            if status == 204 || status == 200 {
+                return Ok(());
+            }
+            let text = resp.text().await.unwrap_or_default();
+            Err(classify(status, text))
         }
     }
 }

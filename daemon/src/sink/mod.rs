@@ -257,4 +257,22 @@ mod tests {
         sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(1)).await;
         tokio::task::block_in_place(|| w.finish());
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sink_whose_server_is_down_stops_at_once_and_keeps_its_backlog() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let mut cfg = config(&format!("http://127.0.0.1:{port}"), None);
+        cfg.sinks.influxdb[0].retry_max = Duration::from_secs(30);
+        let w = tokio::task::block_in_place(|| store(dir.path(), 10, 0));
+        let sinks = start(&cfg, dir.path(), &w).await;
+        let h = sinks.health().remove(0);
+        until("a failed write", || h.write_errors.load(Relaxed) >= 1).await;
+        assert!(h.last_error().is_some_and(|e| e.contains("onnection refused")), "{:?}", h.last_error());
+        let t = tokio::time::Instant::now();
+        sinks.shutdown(t + Duration::from_secs(4)).await;
+        assert!(t.elapsed() < Duration::from_secs(2), "stopping took {:?}", t.elapsed());
+        assert_eq!((h.delivered.load(Relaxed), h.backlog.load(Relaxed), h.dropped()), (0, 10, 0));
+        tokio::task::block_in_place(|| w.finish());
+    }
 }
