@@ -30,6 +30,8 @@ pub struct Forwarder {
     committed: watch::Receiver<i64>,
     drain: Drain,
     position: i64,
+    /// The store writer has stopped (no more commits will come).
+    committed_closed: bool,
 }
 
 /// Why delivery of a batch ended without success.
@@ -55,6 +57,7 @@ impl Forwarder {
             committed,
             drain,
             position: 0,
+            committed_closed: false,
         }
     }
 
@@ -292,6 +295,14 @@ impl Forwarder {
             tokio::select! {
                 () = tokio::time::sleep_until(until) => return true,
                 r = self.drain.changed() => if r.is_err() { return false; },
+                // Keep the backlog gauge current while the server is away.
+                r = self.committed.changed(), if !self.committed_closed => match r {
+                    Ok(()) => {
+                        let target = *self.committed.borrow_and_update();
+                        self.set_backlog(target);
+                    }
+                    Err(_) => self.committed_closed = true,
+                },
             }
         }
     }

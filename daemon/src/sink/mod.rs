@@ -269,10 +269,15 @@ mod tests {
         let h = sinks.health().remove(0);
         until("a failed write", || h.write_errors.load(Relaxed) >= 1).await;
         assert!(h.last_error().is_some_and(|e| e.contains("onnection refused")), "{:?}", h.last_error());
+        let more = (0..5)
+            .map(|i| Reading { point: Arc::from("g1.p"), time_ms: now_ms() + i, value: None, quality: Quality::CommFail })
+            .collect();
+        w.sender().send(more).await.expect("send");
+        until("the backlog gauge to follow new commits", || h.backlog.load(Relaxed) == 15).await;
         let t = tokio::time::Instant::now();
         sinks.shutdown(t + Duration::from_secs(4)).await;
         assert!(t.elapsed() < Duration::from_secs(2), "stopping took {:?}", t.elapsed());
-        assert_eq!((h.delivered.load(Relaxed), h.backlog.load(Relaxed), h.dropped()), (0, 10, 0));
+        assert_eq!((h.delivered.load(Relaxed), h.backlog.load(Relaxed), h.dropped()), (0, 15, 0));
         tokio::task::block_in_place(|| w.finish());
     }
 }
