@@ -85,7 +85,7 @@ impl Pipeline {
         let mut drivers = Vec::new();
         let mut stats = Vec::new();
         for conn in &config.connections {
-            let devices: Vec<_> = config.devices.iter().filter(|d| d.connection == conn.id).cloned().collect();
+            let devices: Vec<_> = config.devices.iter().filter(|d| d.connection() == Some(conn.id.as_str())).cloned().collect();
             if devices.is_empty() {
                 continue;
             }

@@ -106,7 +106,9 @@ fn bench_config(demo: &Config, devices: usize, interval: Duration) -> Result<Con
         conn.id = format!("bench{i}");
         let mut d = src.clone();
         d.id = format!("bench{i}");
-        d.connection = conn.id.clone();
+        if let driftvakt_config::model::DeviceLink::Modbus(m) = &mut d.link {
+            m.connection = conn.id.clone();
+        }
         d.poll_interval = interval;
         for p in &mut d.points {
             p.id = format!("{}.{}", d.id, p.local_id());
