@@ -1,0 +1,1 @@
+//! Discovery (written next).
