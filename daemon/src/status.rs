@@ -41,6 +41,8 @@ fn show(point: &Point, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, la
     };
     let text = match (&r.value, r.quality) {
         (Some(v), Quality::Good) => value_text(point, v, sv, t),
+        // Out of service / overridden (BACnet): the value is real but not live; show both.
+        (Some(v), q) if q.keeps_value() => format!("{} ⚠ {}", value_text(point, v, sv, t), if sv { q.label_sv() } else { q.key() }),
         (_, q) => format!("⚠ {}", if sv { q.label_sv() } else { q.key() }),
     };
     if now_ms - r.time_ms > stale_ms { format!("{text} ({})", t.stale) } else { text }

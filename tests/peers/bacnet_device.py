@@ -8,7 +8,9 @@ once it answers, and with --record appends every service it receives as a JSON l
 
 Strict modes (devices users meet): --max-rpm-properties N aborts every ReadPropertyMultiple
 asking for more than N properties with segmentation-not-supported (like a controller whose
-reply would not fit one APDU); --no-rpm rejects ReadPropertyMultiple as an unrecognized service.
+reply would not fit one APDU); --no-rpm rejects ReadPropertyMultiple as an unrecognized service;
+--no-whole-object-list aborts a ReadProperty of the whole object-list (a large gateway), so it
+must be read element by element.
 """
 
 import argparse
@@ -22,6 +24,7 @@ from bacpypes3.apdu import (
     AbortPDU,
     ConfirmedRequestPDU,
     ReadPropertyMultipleRequest,
+    ReadPropertyRequest,
     RejectPDU,
     SubscribeCOVRequest,
 )
@@ -61,6 +64,7 @@ class TestApplication(Application):
     record_path = None
     max_rpm_properties = None
     no_rpm = False
+    no_whole_object_list = False
 
     def record(self, apdu):
         if not self.record_path:
@@ -86,6 +90,10 @@ class TestApplication(Application):
             if self.max_rpm_properties is not None and count > self.max_rpm_properties:
                 await self.response(AbortPDU(reason="segmentationNotSupported", context=apdu))
                 return
+        if (self.no_whole_object_list and isinstance(apdu, ReadPropertyRequest)
+                and apdu.propertyIdentifier == "objectList" and apdu.propertyArrayIndex is None):
+            await self.response(AbortPDU(reason="segmentationNotSupported", context=apdu))
+            return
         await super().indication(apdu)
 
 
@@ -117,6 +125,7 @@ async def main():
     parser.add_argument("--record", default=None)
     parser.add_argument("--max-rpm-properties", type=int, default=None)
     parser.add_argument("--no-rpm", action="store_true")
+    parser.add_argument("--no-whole-object-list", action="store_true")
     args = parser.parse_args()
 
     spec = json.load(open(args.objects))
@@ -129,6 +138,7 @@ async def main():
     app.record_path = args.record
     app.max_rpm_properties = args.max_rpm_properties
     app.no_rpm = args.no_rpm
+    app.no_whole_object_list = args.no_whole_object_list
     counters = []
     for o in spec["objects"]:
         obj = make_object(o)

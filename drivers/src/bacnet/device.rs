@@ -262,6 +262,9 @@ impl DeviceTask {
                 && let Some(AppValue::Enumerated(u)) = v.first()
             {
                 let text = unit_text(*u).map_or_else(|| format!("units {u}"), str::to_string);
+                if text.is_empty() {
+                    continue;
+                }
                 tracing::info!(point = %id, unit = %text, "unit read from the device (not configured)");
                 self.client.stats().set_unit(&id, &text);
             }
