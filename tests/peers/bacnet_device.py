@@ -30,7 +30,7 @@ from bacpypes3.apdu import (
 )
 from bacpypes3.app import Application
 from bacpypes3.argparse import SimpleArgumentParser
-from bacpypes3.basetypes import EngineeringUnits, Reliability, StatusFlags
+from bacpypes3.basetypes import EngineeringUnits, PropertyIdentifier, Reliability, StatusFlags
 from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
 from bacpypes3.local.binary import BinaryValueObject
 
@@ -91,7 +91,7 @@ class TestApplication(Application):
                 await self.response(AbortPDU(reason="segmentationNotSupported", context=apdu))
                 return
         if (self.no_whole_object_list and isinstance(apdu, ReadPropertyRequest)
-                and apdu.propertyIdentifier == "objectList" and apdu.propertyArrayIndex is None):
+                and apdu.propertyIdentifier == PropertyIdentifier.objectList and apdu.propertyArrayIndex is None):
             await self.response(AbortPDU(reason="segmentationNotSupported", context=apdu))
             return
         await super().indication(apdu)
