@@ -162,6 +162,15 @@ impl Device {
     pub fn unit_id(&self) -> Option<u8> {
         self.modbus().map(|m| m.unit_id)
     }
+
+    /// The longest a healthy device goes without a new reading of a point: the poll interval,
+    /// or for a BACnet device with COV the check interval (an unchanged value is not notified).
+    pub fn reading_interval(&self) -> Duration {
+        match self.bacnet().and_then(|b| b.cov) {
+            Some(cov) => cov.check_interval.max(self.poll_interval),
+            None => self.poll_interval,
+        }
+    }
 }
 
 /// How a device is reached.

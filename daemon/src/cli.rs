@@ -94,6 +94,9 @@ pub struct SimArgs {
     /// Write the tally of received Modbus function codes (JSON) to this file on exit.
     #[arg(long)]
     pub record: Option<PathBuf>,
+    /// UDP port of the BACnet/IP router in front of the simulated AHU and substation (0 = any free).
+    #[arg(long, default_value_t = 47809)]
+    pub bacnet_port: u16,
 }
 
 /// Modbus tables as named on the command line.

@@ -21,7 +21,7 @@ use crate::store::writer::now_ms;
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0 };
+    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let demo = demo_config(&sim.gateways)?;
 

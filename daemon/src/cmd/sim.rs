@@ -11,10 +11,15 @@ use crate::pipeline::shutdown_signal;
 pub async fn run(args: &SimArgs) -> Result<()> {
     let scenario: Scenario = args.scenario.parse().map_err(|e| anyhow!("--scenario: {e}"))?;
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario, speed: args.speed, bind: args.bind, base_port: args.port };
+    let opts = SimOptions { scenario, speed: args.speed, bind: args.bind, base_port: args.port, bacnet_port: Some(args.bacnet_port) };
     let handle = sim::start(opts, cancel.clone()).await.context("starting the simulator")?;
     for (gateway, addr) in &handle.gateways {
         println!("gateway {gateway} listening on {addr}");
+    }
+    if let Some(b) = &handle.bacnet {
+        for d in &b.devices {
+            println!("BACnet device {} (instance {}) at {} network {} MAC {}", d.id, d.instance, b.addr, b.network, d.mac);
+        }
     }
     println!("scenario {} at speed ×{}; Ctrl-C stops", args.scenario, args.speed);
     shutdown_signal().await;
@@ -22,6 +27,11 @@ pub async fn run(args: &SimArgs) -> Result<()> {
     if let Some(path) = &args.record {
         std::fs::write(path, handle.function_log.to_json())
             .with_context(|| format!("writing the function-code record {}", path.display()))?;
+        if let Some(b) = &handle.bacnet {
+            let bpath = path.with_extension("bacnet.json");
+            std::fs::write(&bpath, b.services.to_json())
+                .with_context(|| format!("writing the BACnet service record {}", bpath.display()))?;
+        }
     }
     Ok(())
 }
