@@ -410,3 +410,36 @@ fn route_cov(shared: &Shared, stats: &BacnetStats, data: &[u8], src: SocketAddr)
         Err(e) => tracing::debug!(%src, error = %e, "ignoring a malformed COV notification"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use driftvakt_config::model::Bbmd;
+
+    #[tokio::test]
+    async fn registers_with_the_bbmd_again_before_the_ttl_ends_and_broadcasts_through_it() {
+        let bbmd = UdpSocket::bind("127.0.0.1:0").await.expect("bind fake BBMD");
+        let net = BacnetNetwork {
+            id: "t".into(),
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            bbmd: Some(Bbmd { address: bbmd.local_addr().expect("addr"), ttl: Duration::from_secs(2) }),
+            max_apdu_bytes: 1476,
+            timeout: Duration::from_millis(200),
+            retries: 0,
+        };
+        let client = Client::bind(&net, Arc::new(BacnetStats::new("t"))).await.expect("bind");
+        let mut buf = [0u8; 64];
+        let start = tokio::time::Instant::now();
+        let mut registrations = 0;
+        while registrations < 2 {
+            let (n, _) = tokio::time::timeout(Duration::from_secs(3), bbmd.recv_from(&mut buf)).await.expect("a registration in time").expect("recv");
+            assert_eq!(&buf[..n], &[0x81, 0x05, 0x00, 0x06, 0x00, 0x02], "Register-Foreign-Device, TTL 2 s");
+            registrations += 1;
+        }
+        assert!(start.elapsed() < Duration::from_millis(1800), "renewed at half the TTL, before it ends");
+        let found = client.who_is("255.255.255.255:47808".parse().expect("addr"), true, None, Duration::from_millis(50)).await.expect("send");
+        assert!(found.is_empty());
+        let (n, _) = bbmd.recv_from(&mut buf).await.expect("recv");
+        assert_eq!(buf[1], bvlc::DISTRIBUTE_BROADCAST, "a foreign device broadcasts through its BBMD: {:02x?}", &buf[..n]);
+    }
+}

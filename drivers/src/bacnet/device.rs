@@ -151,12 +151,19 @@ impl DeviceTask {
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = tokio::time::sleep_until(next_poll) => {
-                    let answered = self.poll().await;
+                    // A request in flight must not delay shutdown: every step races `cancel`.
+                    let answered = tokio::select! {
+                        () = cancel.cancelled() => break,
+                        a = self.poll() => a,
+                    };
                     if let (Some(cov), Some(r)) = (self.cov, route.as_ref()) {
                         if !answered {
                             self.lost = true;
                         } else if self.lost || self.dead_subscription() {
-                            self.subscribe(r.process_id, cov).await;
+                            tokio::select! {
+                                () = cancel.cancelled() => break,
+                                () = self.subscribe(r.process_id, cov) => {}
+                            }
                             next_renew = Instant::now() + cov.renew_after();
                         }
                         for o in self.cov_objects.values_mut() {
@@ -168,13 +175,21 @@ impl DeviceTask {
                 () = tokio::time::sleep_until(next_renew) => {
                     if let (Some(cov), Some(r)) = (self.cov, route.as_ref()) {
                         tracing::debug!(device = %self.device.id, "renewing COV subscriptions");
-                        self.subscribe(r.process_id, cov).await;
+                        tokio::select! {
+                            () = cancel.cancelled() => break,
+                            () = self.subscribe(r.process_id, cov) => {}
+                        }
                         next_renew = Instant::now() + cov.renew_after();
                     } else {
                         next_renew = Instant::now() + far;
                     }
                 }
-                Some(n) = notification => self.notified(n).await,
+                Some(n) = notification => {
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = self.notified(n) => {}
+                    }
+                }
             }
         }
         drop(route.take());
