@@ -94,9 +94,10 @@ pub struct SimArgs {
     /// Write the tally of received Modbus function codes (JSON) to this file on exit.
     #[arg(long)]
     pub record: Option<PathBuf>,
-    /// UDP port of the BACnet/IP router in front of the simulated AHU and substation (0 = any free).
-    #[arg(long, default_value_t = 47809)]
-    pub bacnet_port: u16,
+    /// UDP port of the BACnet/IP router in front of the simulated AHU and substation
+    /// (default 47809, or any free port if 47809 is taken; 0 = any free).
+    #[arg(long)]
+    pub bacnet_port: Option<u16>,
 }
 
 /// Modbus tables as named on the command line.
