@@ -74,12 +74,18 @@ impl ObjectType {
         if let Ok(n) = norm.parse::<u16>() {
             return (n < 1024).then_some(ObjectType(n));
         }
-        OBJECT_TYPES.iter().find(|(_, name)| *name == norm).map(|(n, _)| ObjectType(*n))
+        OBJECT_TYPES
+            .iter()
+            .find(|(_, name)| *name == norm)
+            .map(|(n, _)| ObjectType(*n))
     }
 
     /// The standard name, if known.
     pub fn name(self) -> Option<&'static str> {
-        OBJECT_TYPES.iter().find(|(n, _)| *n == self.0).map(|(_, name)| *name)
+        OBJECT_TYPES
+            .iter()
+            .find(|(n, _)| *n == self.0)
+            .map(|(_, name)| *name)
     }
 
     /// Binary objects (present-value is active/inactive).
@@ -99,7 +105,12 @@ impl ObjectType {
 
     /// Objects that carry status flags (and support SubscribeCOV on present-value, Table 13-1).
     pub fn has_status_flags(self) -> bool {
-        self.is_analog() || self.is_binary() || self.is_multistate() || self.0 == 40 || self.0 == 21 || self.0 == 22
+        self.is_analog()
+            || self.is_binary()
+            || self.is_multistate()
+            || self.0 == 40
+            || self.0 == 21
+            || self.0 == 22
     }
 
     /// Every name known, for messages.
@@ -132,12 +143,18 @@ pub const MAX_INSTANCE: u32 = 0x3F_FFFF;
 impl ObjectId {
     /// An object id (the instance is masked to 22 bits).
     pub fn new(object_type: ObjectType, instance: u32) -> Self {
-        Self { object_type, instance: instance & MAX_INSTANCE }
+        Self {
+            object_type,
+            instance: instance & MAX_INSTANCE,
+        }
     }
 
     /// From the 32-bit wire form.
     pub fn from_raw(raw: u32) -> Self {
-        Self { object_type: ObjectType((raw >> 22) as u16), instance: raw & MAX_INSTANCE }
+        Self {
+            object_type: ObjectType((raw >> 22) as u16),
+            instance: raw & MAX_INSTANCE,
+        }
     }
 
     /// The 32-bit wire form.
@@ -147,15 +164,18 @@ impl ObjectId {
 
     /// Parse `analog-input:1` (or `0:1`).
     pub fn parse(s: &str) -> Result<ObjectId, String> {
-        let (t, i) = s
-            .split_once(':')
-            .ok_or_else(|| format!("object `{s}` must be written as TYPE:INSTANCE, e.g. \"analog-input:1\""))?;
+        let (t, i) = s.split_once(':').ok_or_else(|| {
+            format!("object `{s}` must be written as TYPE:INSTANCE, e.g. \"analog-input:1\"")
+        })?;
         let object_type = ObjectType::parse(t).ok_or_else(|| {
             let names: Vec<&str> = ObjectType::known_names().collect();
             let norm = t.trim().to_ascii_lowercase().replace('_', "-");
             match crate::walk::suggest(&norm, &names) {
                 Some(k) => format!("unknown object type `{t}` (did you mean `{k}`?)"),
-                None => format!("unknown object type `{t}`; expected a number below 1024 or one of {}", names.join(", ")),
+                None => format!(
+                    "unknown object type `{t}`; expected a number below 1024 or one of {}",
+                    names.join(", ")
+                ),
             }
         })?;
         let instance: u32 = i
@@ -164,7 +184,10 @@ impl ObjectId {
             .ok()
             .filter(|n| *n < MAX_INSTANCE)
             .ok_or_else(|| format!("object instance `{i}` must be an integer in 0..=4194302"))?;
-        Ok(ObjectId { object_type, instance })
+        Ok(ObjectId {
+            object_type,
+            instance,
+        })
     }
 }
 
@@ -248,12 +271,18 @@ impl PropertyId {
         if let Ok(n) = norm.parse::<u32>() {
             return (n < (1 << 22)).then_some(PropertyId(n));
         }
-        PROPERTIES.iter().find(|(_, name)| *name == norm).map(|(n, _)| PropertyId(*n))
+        PROPERTIES
+            .iter()
+            .find(|(_, name)| *name == norm)
+            .map(|(n, _)| PropertyId(*n))
     }
 
     /// The standard name, if known.
     pub fn name(self) -> Option<&'static str> {
-        PROPERTIES.iter().find(|(n, _)| *n == self.0).map(|(_, name)| *name)
+        PROPERTIES
+            .iter()
+            .find(|(n, _)| *n == self.0)
+            .map(|(_, name)| *name)
     }
 }
 
@@ -275,19 +304,39 @@ mod tests {
         let id = ObjectId::parse("analog-input:1").expect("valid");
         assert_eq!(id, ObjectId::new(ObjectType::ANALOG_INPUT, 1));
         assert_eq!(id.to_string(), "analog-input:1");
-        assert_eq!(ObjectId::parse("Binary_Value:7").expect("valid").object_type, ObjectType::BINARY_VALUE);
-        assert_eq!(ObjectId::parse("130:2").expect("proprietary").to_string(), "130:2");
+        assert_eq!(
+            ObjectId::parse("Binary_Value:7")
+                .expect("valid")
+                .object_type,
+            ObjectType::BINARY_VALUE
+        );
+        assert_eq!(
+            ObjectId::parse("130:2").expect("proprietary").to_string(),
+            "130:2"
+        );
         assert_eq!(ObjectId::from_raw(id.raw()), id);
         assert_eq!(ObjectId::new(ObjectType::DEVICE, 1201).raw(), 0x0200_04B1);
-        for bad in ["analog-input", "analog-inpt:1", "analog-input:x", "analog-input:4194303", "2000:1"] {
+        for bad in [
+            "analog-input",
+            "analog-inpt:1",
+            "analog-input:x",
+            "analog-input:4194303",
+            "2000:1",
+        ] {
             assert!(ObjectId::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn properties_have_names() {
-        assert_eq!(PropertyId::parse("present-value"), Some(PropertyId::PRESENT_VALUE));
-        assert_eq!(PropertyId::parse("Present_Value"), Some(PropertyId::PRESENT_VALUE));
+        assert_eq!(
+            PropertyId::parse("present-value"),
+            Some(PropertyId::PRESENT_VALUE)
+        );
+        assert_eq!(
+            PropertyId::parse("Present_Value"),
+            Some(PropertyId::PRESENT_VALUE)
+        );
         assert_eq!(PropertyId::parse("512"), Some(PropertyId(512)));
         assert_eq!(PropertyId::parse("presentvalue"), None);
     }

@@ -36,7 +36,10 @@ pub struct BacObject {
 impl BacObject {
     /// The value a reading should carry (`null` for bad qualities).
     pub fn expected_value(&self) -> serde_json::Value {
-        if matches!(self.quality.as_str(), "device_fault" | "out_of_range" | "not_available") {
+        if matches!(
+            self.quality.as_str(),
+            "device_fault" | "out_of_range" | "not_available"
+        ) {
             return serde_json::Value::Null;
         }
         self.expected.clone().unwrap_or_else(|| self.value.clone())
@@ -65,13 +68,17 @@ impl BacMap {
     /// Load `tests/peers/bacnet_objects.json`.
     pub fn load() -> BacMap {
         let path = super::peers_dir().join("bacnet_objects.json");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         serde_json::from_str(&text).expect("bacnet_objects.json is valid")
     }
 
     /// The counter object.
     pub fn counter(&self) -> &BacObject {
-        self.objects.iter().find(|o| o.counter).expect("a counter object")
+        self.objects
+            .iter()
+            .find(|o| o.counter)
+            .expect("a counter object")
     }
 }
 
@@ -94,8 +101,13 @@ pub struct ServiceEntry {
 
 /// The services recorded in `path` so far (a missing file is an empty record).
 pub fn record(path: &Path) -> Vec<ServiceEntry> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
-    text.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| serde_json::from_str(l).ok()).collect()
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// Services that change a device: none of these may ever arrive.
@@ -117,8 +129,16 @@ pub const WRITE_SERVICES: &[&str] = &[
 /// Panics if any write service is in the record; returns the distinct service names seen.
 pub fn assert_no_writes(path: &Path) -> Vec<String> {
     let rec = record(path);
-    let writes: Vec<&ServiceEntry> = rec.iter().filter(|e| WRITE_SERVICES.contains(&e.service.as_str()) || e.service.starts_with("service-")).collect();
-    assert!(writes.is_empty(), "the device received services that change it: {writes:?}");
+    let writes: Vec<&ServiceEntry> = rec
+        .iter()
+        .filter(|e| {
+            WRITE_SERVICES.contains(&e.service.as_str()) || e.service.starts_with("service-")
+        })
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "the device received services that change it: {writes:?}"
+    );
     let mut names: Vec<String> = rec.iter().map(|e| e.service.clone()).collect();
     names.sort();
     names.dedup();
@@ -127,7 +147,12 @@ pub fn assert_no_writes(path: &Path) -> Vec<String> {
 
 /// A config with one BACnet network bound to 127.0.0.1 and one device for each `(id, port,
 /// extra device keys)`, each with a point per object of the map.
-pub fn config(map: &BacMap, devices: &[(&str, u16, &str)], poll_ms: u64, timeout_ms: u64) -> String {
+pub fn config(
+    map: &BacMap,
+    devices: &[(&str, u16, &str)],
+    poll_ms: u64,
+    timeout_ms: u64,
+) -> String {
     let mut s = format!(
         "[site]\nid = \"test\"\nname = \"Test\"\n\n[[bacnet_networks]]\nid = \"bas\"\nbind = \"127.0.0.1:0\"\ntimeout_ms = {timeout_ms}\nretries = 0\n"
     );
@@ -137,7 +162,10 @@ pub fn config(map: &BacMap, devices: &[(&str, u16, &str)], poll_ms: u64, timeout
             map.device.instance
         ));
         for o in &map.objects {
-            s.push_str(&format!("\n[[devices.points]]\nid = \"{}\"\nname = \"{}\"\nobject = \"{}\"\n", o.point, o.name, o.object));
+            s.push_str(&format!(
+                "\n[[devices.points]]\nid = \"{}\"\nname = \"{}\"\nobject = \"{}\"\n",
+                o.point, o.name, o.object
+            ));
         }
     }
     s

@@ -26,11 +26,27 @@ pub(crate) const DEFAULT_RENEW_AT: f64 = 0.8;
 pub(crate) const DEFAULT_CHECK_INTERVAL_S: i128 = 60;
 
 /// Keys of a Modbus point that a BACnet point must not have.
-pub(crate) const MODBUS_POINT_KEYS: &[&str] = &["table", "address", "type", "bit", "registers", "order", "sentinels"];
+pub(crate) const MODBUS_POINT_KEYS: &[&str] = &[
+    "table",
+    "address",
+    "type",
+    "bit",
+    "registers",
+    "order",
+    "sentinels",
+];
 /// Keys of a Modbus device that a BACnet device must not have.
 pub(crate) const MODBUS_DEVICE_KEYS: &[&str] = &["connection", "unit_id"];
 /// Keys only a BACnet device may have.
-pub(crate) const BACNET_DEVICE_KEYS: &[&str] = &["network", "instance", "address", "dnet", "dadr", "max_apdu_bytes", "cov"];
+pub(crate) const BACNET_DEVICE_KEYS: &[&str] = &[
+    "network",
+    "instance",
+    "address",
+    "dnet",
+    "dadr",
+    "max_apdu_bytes",
+    "cov",
+];
 
 /// A BACnet network with the place of its id.
 #[derive(Debug, Clone)]
@@ -70,24 +86,50 @@ fn network(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<NetSpec> {
     if let Some(id) = &id
         && !is_ref_id(&id.value)
     {
-        w.error(&id.span, ctx, format!("bacnet network id `{}` may only contain a-z, 0-9, _ and -", id.value));
+        w.error(
+            &id.span,
+            ctx,
+            format!(
+                "bacnet network id `{}` may only contain a-z, 0-9, _ and -",
+                id.value
+            ),
+        );
     }
     let bind = match w.get_str(s, "bind") {
         Some(b) => socket_addr(w, ctx, "bind", &b),
         None => Some(SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT))),
     };
-    let bbmd = w.get_table(s, "bbmd", format!("{ctx}, bbmd")).and_then(|b| {
-        w.expect_keys(&b, keys::BBMD);
-        let address = w.req_str(&b, "address").and_then(|a| socket_addr(w, &b.context, "address", &a));
-        let ttl = w.get_int(&b, "ttl_s", 1..=65_535).map_or(900, |t| t.value);
-        Some(Bbmd { address: address?, ttl: Duration::from_secs(u64::try_from(ttl).ok()?) })
-    });
+    let bbmd = w
+        .get_table(s, "bbmd", format!("{ctx}, bbmd"))
+        .and_then(|b| {
+            w.expect_keys(&b, keys::BBMD);
+            let address = w
+                .req_str(&b, "address")
+                .and_then(|a| socket_addr(w, &b.context, "address", &a));
+            let ttl = w.get_int(&b, "ttl_s", 1..=65_535).map_or(900, |t| t.value);
+            Some(Bbmd {
+                address: address?,
+                ttl: Duration::from_secs(u64::try_from(ttl).ok()?),
+            })
+        });
     let max_apdu_bytes = w.u16_or(s, "max_apdu_bytes", 50..=1476, DEFAULT_MAX_APDU);
-    let timeout = w.get_ms(s, "timeout_ms", false).map_or(DEFAULT_TIMEOUT, |t| t.value);
-    let retries = w.get_int(s, "retries", 0..=5).and_then(|r| u8::try_from(r.value).ok()).unwrap_or(1);
+    let timeout = w
+        .get_ms(s, "timeout_ms", false)
+        .map_or(DEFAULT_TIMEOUT, |t| t.value);
+    let retries = w
+        .get_int(s, "retries", 0..=5)
+        .and_then(|r| u8::try_from(r.value).ok())
+        .unwrap_or(1);
     let id = id?;
     Some(NetSpec {
-        net: BacnetNetwork { id: id.value, bind: bind?, bbmd, max_apdu_bytes, timeout, retries },
+        net: BacnetNetwork {
+            id: id.value,
+            bind: bind?,
+            bbmd,
+            max_apdu_bytes,
+            timeout,
+            retries,
+        },
         id_span: id.span,
     })
 }
@@ -111,11 +153,22 @@ fn socket_addr(w: &mut Walker<'_>, ctx: &str, key: &str, at: &At<String>) -> Opt
 
 /// The BACnet link of a device section (its `network` key is present). `None` if anything is
 /// wrong (reported).
-pub(crate) fn link(w: &mut Walker<'_>, s: &Section<'_, '_>, nets: &[NetSpec], used: &mut std::collections::HashSet<String>) -> Option<BacnetLink> {
+pub(crate) fn link(
+    w: &mut Walker<'_>,
+    s: &Section<'_, '_>,
+    nets: &[NetSpec],
+    used: &mut std::collections::HashSet<String>,
+) -> Option<BacnetLink> {
     let ctx = s.context.as_str();
     for key in MODBUS_DEVICE_KEYS {
         if let Some(span) = key_span(s.table, key) {
-            w.error(&span, ctx, format!("`{key}` is a Modbus key, but this device is on a BACnet network (`network`)"));
+            w.error(
+                &span,
+                ctx,
+                format!(
+                    "`{key}` is a Modbus key, but this device is on a BACnet network (`network`)"
+                ),
+            );
         }
     }
     let network = w.req_str(s, "network");
@@ -124,16 +177,24 @@ pub(crate) fn link(w: &mut Walker<'_>, s: &Section<'_, '_>, nets: &[NetSpec], us
         let found = nets.iter().find(|k| k.net.id == n.value);
         if found.is_none() {
             let ids: Vec<&str> = nets.iter().map(|k| k.net.id.as_str()).collect();
-            w.error(&n.span, ctx, crate::parse::device::unknown("bacnet network", &n.value, &ids));
+            w.error(
+                &n.span,
+                ctx,
+                crate::parse::device::unknown("bacnet network", &n.value, &ids),
+            );
         }
         found.map(|k| &k.net)
     });
     let instance = w
         .req_int(s, "instance", 0..=i128::from(MAX_INSTANCE - 1))
         .and_then(|i| u32::try_from(i.value).ok());
-    let address = w.req_str(s, "address").and_then(|a| socket_addr(w, ctx, "address", &a));
+    let address = w
+        .req_str(s, "address")
+        .and_then(|a| socket_addr(w, ctx, "address", &a));
     let route = route(w, s);
-    let max_apdu = w.get_int(s, "max_apdu_bytes", 50..=1476).and_then(|m| u16::try_from(m.value).ok());
+    let max_apdu = w
+        .get_int(s, "max_apdu_bytes", 50..=1476)
+        .and_then(|m| u16::try_from(m.value).ok());
     let cov = cov(w, s);
     let net = net?;
     Some(BacnetLink {
@@ -154,7 +215,9 @@ fn route(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Result<Option<BacnetRoute>,
         None => None,
         Some(v) => {
             let mac = match v.get_ref() {
-                DeValue::Integer(_) => integer(v.get_ref()).and_then(|n| u8::try_from(n).ok()).map(|b| vec![b]),
+                DeValue::Integer(_) => integer(v.get_ref())
+                    .and_then(|n| u8::try_from(n).ok())
+                    .map(|b| vec![b]),
                 DeValue::String(text) => parse_mac(text),
                 _ => None,
             };
@@ -167,14 +230,25 @@ fn route(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Result<Option<BacnetRoute>,
     };
     match (dnet, dadr) {
         (None, None) => Ok(None),
-        (Some(n), Some(mac)) => Ok(Some(BacnetRoute { network: u16::try_from(n.value).map_err(|_| ())?, mac })),
+        (Some(n), Some(mac)) => Ok(Some(BacnetRoute {
+            network: u16::try_from(n.value).map_err(|_| ())?,
+            mac,
+        })),
         (Some(n), None) => {
-            w.error(&n.span, ctx, "`dnet` needs `dadr` (the device's MAC address on that network)");
+            w.error(
+                &n.span,
+                ctx,
+                "`dnet` needs `dadr` (the device's MAC address on that network)",
+            );
             Err(())
         }
         (None, Some(_)) => {
             let span = key_span(s.table, "dadr").unwrap_or_else(|| s.span.clone());
-            w.error(&span, ctx, "`dadr` needs `dnet` (the remote network number)");
+            w.error(
+                &span,
+                ctx,
+                "`dadr` needs `dnet` (the remote network number)",
+            );
             Err(())
         }
     }
@@ -183,31 +257,53 @@ fn route(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Result<Option<BacnetRoute>,
 /// "0a", "0a:1b", "0A1B" → bytes (1..=6).
 fn parse_mac(text: &str) -> Option<Vec<u8>> {
     let hex: String = text.chars().filter(|c| *c != ':' && *c != '-').collect();
-    if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 12 {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) || hex.len() > 12 {
         return None;
     }
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// `cov = { lifetime_s, renew_at_fraction, check_interval_s }`. `Err` = reported.
 fn cov(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Result<Option<CovSettings>, ()> {
     let Some(c) = w.get_table(s, "cov", format!("{}, cov", s.context)) else {
-        return if s.table.contains_key("cov") { Err(()) } else { Ok(None) };
+        return if s.table.contains_key("cov") {
+            Err(())
+        } else {
+            Ok(None)
+        };
     };
     w.expect_keys(&c, keys::COV);
     // Lifetime 0 would be an unlimited subscription, which can die unnoticed: never allowed.
-    let lifetime = w.get_int(&c, "lifetime_s", 1..=86_400).map_or(DEFAULT_COV_LIFETIME_S, |l| l.value);
+    let lifetime = w
+        .get_int(&c, "lifetime_s", 1..=86_400)
+        .map_or(DEFAULT_COV_LIFETIME_S, |l| l.value);
     let fraction = match w.get_f64(&c, "renew_at_fraction") {
         Some(f) if !(0.1..=0.95).contains(&f.value) => {
-            w.error(&f.span, &c.context, format!("`renew_at_fraction` must be in 0.1..=0.95, found {}", f.value));
+            w.error(
+                &f.span,
+                &c.context,
+                format!(
+                    "`renew_at_fraction` must be in 0.1..=0.95, found {}",
+                    f.value
+                ),
+            );
             return Err(());
         }
         Some(f) => f.value,
         None => DEFAULT_RENEW_AT,
     };
-    let check = w.get_int(&c, "check_interval_s", 1..=86_400).map_or(DEFAULT_CHECK_INTERVAL_S, |l| l.value);
+    let check = w
+        .get_int(&c, "check_interval_s", 1..=86_400)
+        .map_or(DEFAULT_CHECK_INTERVAL_S, |l| l.value);
     let secs = |n: i128| Duration::from_secs(u64::try_from(n).unwrap_or(1));
-    Ok(Some(CovSettings { lifetime: secs(lifetime), renew_at_fraction: fraction, check_interval: secs(check) }))
+    Ok(Some(CovSettings {
+        lifetime: secs(lifetime),
+        renew_at_fraction: fraction,
+        check_interval: secs(check),
+    }))
 }
 
 /// The BACnet part of a point (`object` is present): object and property; Modbus keys are
@@ -237,7 +333,13 @@ pub(crate) fn point_source(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<At
             return None;
         }
     };
-    Some(At { value: BacnetSource { object: id, property: property? }, span: object.span })
+    Some(At {
+        value: BacnetSource {
+            object: id,
+            property: property?,
+        },
+        span: object.span,
+    })
 }
 
 #[cfg(test)]
@@ -255,7 +357,10 @@ mod tests {
     }
 
     fn errors(src: &str) -> Vec<String> {
-        parse_str(src, "t.toml").errors().map(ToString::to_string).collect()
+        parse_str(src, "t.toml")
+            .errors()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -269,17 +374,34 @@ mod tests {
         );
         let c = ok(&src);
         let d = &c.devices[0];
-        let DeviceLink::Bacnet(link) = &d.link else { panic!("a BACnet device") };
+        let DeviceLink::Bacnet(link) = &d.link else {
+            panic!("a BACnet device")
+        };
         assert_eq!(link.instance, 1201);
         assert_eq!(link.address.to_string(), "10.0.0.21:47808");
-        assert_eq!(link.route.as_ref().map(|r| (r.network, r.mac.clone())), Some((100, vec![0x0a])));
+        assert_eq!(
+            link.route.as_ref().map(|r| (r.network, r.mac.clone())),
+            Some((100, vec![0x0a]))
+        );
         assert_eq!(link.max_apdu_bytes, 1476);
         let cov = link.cov.expect("cov");
-        assert_eq!((cov.lifetime.as_secs(), cov.check_interval.as_secs(), cov.renew_at_fraction), (120, 30, 0.8));
+        assert_eq!(
+            (
+                cov.lifetime.as_secs(),
+                cov.check_interval.as_secs(),
+                cov.renew_at_fraction
+            ),
+            (120, 30, 0.8)
+        );
         assert_eq!(cov.renew_after().as_secs(), 96);
         let kinds: Vec<PointKind> = d.points.iter().map(|p| p.kind()).collect();
-        assert_eq!(kinds, [PointKind::Analog, PointKind::Binary, PointKind::Multistate]);
-        let PointSource::Bacnet(b) = d.points[0].source else { panic!("a BACnet point") };
+        assert_eq!(
+            kinds,
+            [PointKind::Analog, PointKind::Binary, PointKind::Multistate]
+        );
+        let PointSource::Bacnet(b) = d.points[0].source else {
+            panic!("a BACnet point")
+        };
         assert_eq!(b.object.to_string(), "analog-input:1");
         assert_eq!(c.bacnet_networks[0].bind.to_string(), "127.0.0.1:0");
         assert!(d.connection().is_none() && d.points[0].modbus().is_none());
@@ -309,7 +431,11 @@ mod tests {
             "t.toml:27:12: error: device d, point p: unknown property `presnt-value`",
         ];
         for e in expect {
-            assert!(errs.iter().any(|x| x.starts_with(e)), "missing {e:?} in\n{}", errs.join("\n"));
+            assert!(
+                errs.iter().any(|x| x.starts_with(e)),
+                "missing {e:?} in\n{}",
+                errs.join("\n")
+            );
         }
     }
 
@@ -323,8 +449,22 @@ mod tests {
              [[devices.points]]\nid = \"r\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"V\"\n"
         );
         let errs = errors(&src);
-        assert!(errs.iter().any(|e| e.contains("device m: `instance` is a BACnet key")), "{errs:?}");
-        assert!(errs.iter().any(|e| e.contains("point b: a BACnet point (`object`) cannot be read from Modbus device `m`")), "{errs:?}");
-        assert!(errs.iter().any(|e| e.contains("point r: a Modbus point cannot be read from BACnet device `n`")), "{errs:?}");
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("device m: `instance` is a BACnet key")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains(
+                "point b: a BACnet point (`object`) cannot be read from Modbus device `m`"
+            )),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(
+                |e| e.contains("point r: a Modbus point cannot be read from BACnet device `n`")
+            ),
+            "{errs:?}"
+        );
     }
 }

@@ -20,7 +20,9 @@ use tokio::task::JoinHandle;
 
 use crate::bacnet::encoding::DecodeError;
 use crate::bacnet::frame::{self, Apdu, Npdu, Route, bvlc, confirmed, unconfirmed};
-use crate::bacnet::services::{CovNotification, IAm, ReadRequest, decode_cov_notification, decode_i_am, encode_who_is};
+use crate::bacnet::services::{
+    CovNotification, IAm, ReadRequest, decode_cov_notification, decode_i_am, encode_who_is,
+};
 use crate::bacnet::stats::BacnetStats;
 use crate::bacnet::types::{abort_name, reject, reject_name};
 
@@ -41,7 +43,14 @@ pub struct Target {
 impl Target {
     /// From a configured route.
     pub fn new(addr: SocketAddr, route: Option<&BacnetRoute>, max_apdu: u16) -> Self {
-        Self { addr, route: route.map(|r| Route { net: r.network, mac: r.mac.clone() }), max_apdu }
+        Self {
+            addr,
+            route: route.map(|r| Route {
+                net: r.network,
+                mac: r.mac.clone(),
+            }),
+            max_apdu,
+        }
     }
 }
 
@@ -88,7 +97,10 @@ pub enum RequestError {
 impl RequestError {
     /// Whether the device answered at all (errors, rejects, aborts) rather than staying silent.
     pub fn device_answered(&self) -> bool {
-        !matches!(self, RequestError::Timeout(_) | RequestError::Io(_) | RequestError::Closed)
+        !matches!(
+            self,
+            RequestError::Timeout(_) | RequestError::Io(_) | RequestError::Closed
+        )
     }
 
     /// Whether the request was refused for its size: worth trying smaller.
@@ -97,9 +109,16 @@ impl RequestError {
         match self {
             RequestError::Abort { reason } => matches!(
                 *reason,
-                abort::SEGMENTATION_NOT_SUPPORTED | abort::BUFFER_OVERFLOW | abort::APDU_TOO_LONG | abort::OUT_OF_RESOURCES | abort::OTHER
+                abort::SEGMENTATION_NOT_SUPPORTED
+                    | abort::BUFFER_OVERFLOW
+                    | abort::APDU_TOO_LONG
+                    | abort::OUT_OF_RESOURCES
+                    | abort::OTHER
             ),
-            RequestError::Reject { reason } => matches!(*reason, reject::BUFFER_OVERFLOW | reject::TOO_MANY_ARGUMENTS | reject::OTHER),
+            RequestError::Reject { reason } => matches!(
+                *reason,
+                reject::BUFFER_OVERFLOW | reject::TOO_MANY_ARGUMENTS | reject::OTHER
+            ),
             RequestError::Segmented => true,
             _ => false,
         }
@@ -183,21 +202,36 @@ impl Drop for CovRoute {
 impl Client {
     /// Bind the network's socket, start receiving and (with a BBMD) register as a foreign device.
     pub async fn bind(net: &BacnetNetwork, stats: Arc<BacnetStats>) -> io::Result<Client> {
-        let socket = UdpSocket::bind(net.bind)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("bacnet network {} cannot bind {}: {e}", net.id, net.bind)))?;
+        let socket = UdpSocket::bind(net.bind).await.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("bacnet network {} cannot bind {}: {e}", net.id, net.bind),
+            )
+        })?;
         socket.set_broadcast(true)?;
         let socket = Arc::new(socket);
         let shared = Arc::new(Shared::default());
         let (i_am, _) = broadcast::channel(256);
-        let mut tasks = vec![tokio::spawn(receive(socket.clone(), shared.clone(), i_am.clone(), stats.clone()))];
+        let mut tasks = vec![tokio::spawn(receive(
+            socket.clone(),
+            shared.clone(),
+            i_am.clone(),
+            stats.clone(),
+        ))];
         let bbmd = net.bbmd.map(|b| b.address);
         if let Some(b) = net.bbmd {
-            tasks.push(tokio::spawn(register_foreign(socket.clone(), b.address, b.ttl)));
+            tasks.push(tokio::spawn(register_foreign(
+                socket.clone(),
+                b.address,
+                b.ttl,
+            )));
         }
         // Process ids start at a time-based value so a restarted daemon does not collide with
         // subscriptions its previous run left in devices.
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_micros()).unwrap_or(0);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_micros())
+            .unwrap_or(0);
         Ok(Client {
             socket,
             shared,
@@ -226,7 +260,11 @@ impl Client {
         let process_id = self.next_process.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(1024);
         lock(&self.shared.cov).insert(process_id, tx);
-        CovRoute { process_id, rx, shared: self.shared.clone() }
+        CovRoute {
+            process_id,
+            rx,
+            shared: self.shared.clone(),
+        }
     }
 
     fn invoke_id(&self, addr: SocketAddr) -> Option<u8> {
@@ -246,10 +284,16 @@ impl Client {
     /// Send a read request and wait for its reply (retrying on timeout).
     pub async fn request(&self, target: &Target, req: &ReadRequest) -> Result<Reply, RequestError> {
         let data = req.encode();
-        let npdu = Npdu { dest: target.route.clone(), expecting_reply: true, ..Npdu::default() };
+        let npdu = Npdu {
+            dest: target.route.clone(),
+            expecting_reply: true,
+            ..Npdu::default()
+        };
         for _attempt in 0..=self.retries {
             let Some(invoke_id) = self.invoke_id(target.addr) else {
-                return Err(RequestError::Io("256 requests outstanding to one address".into()));
+                return Err(RequestError::Io(
+                    "256 requests outstanding to one address".into(),
+                ));
             };
             let apdu = Apdu::ConfirmedRequest {
                 segmented_response_accepted: false,
@@ -286,23 +330,41 @@ impl Client {
 
     /// Send Who-Is to `dest` (a device, a router, or a broadcast address when `broadcast`) and
     /// collect the I-Ams that arrive within `wait`. With a BBMD, a broadcast goes through it.
-    pub async fn who_is(&self, dest: SocketAddr, broadcast: bool, range: Option<(u32, u32)>, wait: Duration) -> io::Result<Vec<Discovered>> {
+    pub async fn who_is(
+        &self,
+        dest: SocketAddr,
+        broadcast: bool,
+        range: Option<(u32, u32)>,
+        wait: Duration,
+    ) -> io::Result<Vec<Discovered>> {
         let mut rx = self.i_am.subscribe();
         // DNET 0xFFFF: routers pass it on, so devices behind them answer too.
-        let npdu = Npdu { dest: Some(Route { net: 0xFFFF, mac: Vec::new() }), ..Npdu::default() };
-        let apdu = Apdu::Unconfirmed { service: unconfirmed::WHO_IS, data: encode_who_is(range) };
+        let npdu = Npdu {
+            dest: Some(Route {
+                net: 0xFFFF,
+                mac: Vec::new(),
+            }),
+            ..Npdu::default()
+        };
+        let apdu = Apdu::Unconfirmed {
+            service: unconfirmed::WHO_IS,
+            data: encode_who_is(range),
+        };
         let (function, to) = match (broadcast, self.bbmd) {
             (true, Some(b)) => (bvlc::DISTRIBUTE_BROADCAST, b),
             (true, None) => (bvlc::BROADCAST, dest),
             (false, _) => (bvlc::UNICAST, dest),
         };
-        self.socket.send_to(&frame::encode_datagram(function, &npdu, &apdu), to).await?;
+        self.socket
+            .send_to(&frame::encode_datagram(function, &npdu, &apdu), to)
+            .await?;
         let mut found: Vec<Discovered> = Vec::new();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Ok(d)) => {
-                    let in_range = range.is_none_or(|(lo, hi)| (lo..=hi).contains(&d.i_am.device.instance));
+                    let in_range =
+                        range.is_none_or(|(lo, hi)| (lo..=hi).contains(&d.i_am.device.instance));
                     if in_range && (broadcast || d.addr == dest) && !found.contains(&d) {
                         found.push(d);
                     }
@@ -321,7 +383,10 @@ async fn register_foreign(socket: Arc<UdpSocket>, bbmd: SocketAddr, ttl: Duratio
     let ttl_s = u16::try_from(ttl.as_secs()).unwrap_or(u16::MAX).max(1);
     let every = (ttl / 2).max(Duration::from_secs(1));
     loop {
-        match socket.send_to(&frame::register_foreign_device(ttl_s), bbmd).await {
+        match socket
+            .send_to(&frame::register_foreign_device(ttl_s), bbmd)
+            .await
+        {
             Ok(_) => tracing::debug!(%bbmd, ttl_s, "foreign-device registration sent"),
             Err(e) => tracing::warn!(%bbmd, error = %e, "cannot send foreign-device registration"),
         }
@@ -330,7 +395,12 @@ async fn register_foreign(socket: Arc<UdpSocket>, bbmd: SocketAddr, ttl: Duratio
 }
 
 /// The receive loop: replies to waiting requests, notifications to device tasks.
-async fn receive(socket: Arc<UdpSocket>, shared: Arc<Shared>, i_am: broadcast::Sender<Discovered>, stats: Arc<BacnetStats>) {
+async fn receive(
+    socket: Arc<UdpSocket>,
+    shared: Arc<Shared>,
+    i_am: broadcast::Sender<Discovered>,
+    stats: Arc<BacnetStats>,
+) {
     let mut buf = vec![0u8; 2048];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
@@ -363,30 +433,68 @@ async fn receive(socket: Arc<UdpSocket>, shared: Arc<Shared>, i_am: broadcast::S
         };
         match apdu {
             Apdu::SimpleAck { invoke_id, .. } => complete(invoke_id, Ok(Reply::SimpleAck)),
-            Apdu::ComplexAck { invoke_id, segmented: true, .. } => complete(invoke_id, Err(RequestError::Segmented)),
-            Apdu::ComplexAck { invoke_id, data, .. } => complete(invoke_id, Ok(Reply::ComplexAck(data))),
-            Apdu::Error { invoke_id, class, code, .. } => complete(invoke_id, Err(RequestError::Error { class, code })),
-            Apdu::Reject { invoke_id, reason } => complete(invoke_id, Err(RequestError::Reject { reason })),
-            Apdu::Abort { invoke_id, reason, .. } => complete(invoke_id, Err(RequestError::Abort { reason })),
-            Apdu::Unconfirmed { service: unconfirmed::COV_NOTIFICATION, data } => route_cov(&shared, &stats, &data, src),
-            Apdu::Unconfirmed { service: unconfirmed::I_AM, data } => match decode_i_am(&data) {
+            Apdu::ComplexAck {
+                invoke_id,
+                segmented: true,
+                ..
+            } => complete(invoke_id, Err(RequestError::Segmented)),
+            Apdu::ComplexAck {
+                invoke_id, data, ..
+            } => complete(invoke_id, Ok(Reply::ComplexAck(data))),
+            Apdu::Error {
+                invoke_id,
+                class,
+                code,
+                ..
+            } => complete(invoke_id, Err(RequestError::Error { class, code })),
+            Apdu::Reject { invoke_id, reason } => {
+                complete(invoke_id, Err(RequestError::Reject { reason }))
+            }
+            Apdu::Abort {
+                invoke_id, reason, ..
+            } => complete(invoke_id, Err(RequestError::Abort { reason })),
+            Apdu::Unconfirmed {
+                service: unconfirmed::COV_NOTIFICATION,
+                data,
+            } => route_cov(&shared, &stats, &data, src),
+            Apdu::Unconfirmed {
+                service: unconfirmed::I_AM,
+                data,
+            } => match decode_i_am(&data) {
                 Ok(i) => {
                     let route = f.npdu.source.clone();
-                    let _ = i_am.send(Discovered { addr: src, route, i_am: i });
+                    let _ = i_am.send(Discovered {
+                        addr: src,
+                        route,
+                        i_am: i,
+                    });
                 }
                 Err(e) => tracing::debug!(%src, error = %e, "ignoring a malformed I-Am"),
             },
-            Apdu::ConfirmedRequest { invoke_id, service, data, .. } => {
+            Apdu::ConfirmedRequest {
+                invoke_id,
+                service,
+                data,
+                ..
+            } => {
                 // Answer so the sender does not wait: a SimpleAck for a COV notification, a
                 // Reject for anything else (driftvakt serves nothing).
                 let reply = if service == confirmed::COV_NOTIFICATION {
                     route_cov(&shared, &stats, &data, src);
                     Apdu::SimpleAck { invoke_id, service }
                 } else {
-                    Apdu::Reject { invoke_id, reason: reject::UNRECOGNIZED_SERVICE }
+                    Apdu::Reject {
+                        invoke_id,
+                        reason: reject::UNRECOGNIZED_SERVICE,
+                    }
                 };
-                let npdu = Npdu { dest: f.npdu.source.clone(), ..Npdu::default() };
-                let _ = socket.send_to(&frame::encode_datagram(bvlc::UNICAST, &npdu, &reply), src).await;
+                let npdu = Npdu {
+                    dest: f.npdu.source.clone(),
+                    ..Npdu::default()
+                };
+                let _ = socket
+                    .send_to(&frame::encode_datagram(bvlc::UNICAST, &npdu, &reply), src)
+                    .await;
             }
             _ => {}
         }
@@ -404,7 +512,9 @@ fn route_cov(shared: &Shared, stats: &BacnetStats, data: &[u8], src: SocketAddr)
                         tracing::warn!(%src, "COV notification dropped: the device task is behind");
                     }
                 }
-                None => tracing::debug!(%src, process_id = n.process_id, "COV notification for an unknown subscription"),
+                None => {
+                    tracing::debug!(%src, process_id = n.process_id, "COV notification for an unknown subscription")
+                }
             }
         }
         Err(e) => tracing::debug!(%src, error = %e, "ignoring a malformed COV notification"),
@@ -418,28 +528,58 @@ mod tests {
 
     #[tokio::test]
     async fn registers_with_the_bbmd_again_before_the_ttl_ends_and_broadcasts_through_it() {
-        let bbmd = UdpSocket::bind("127.0.0.1:0").await.expect("bind fake BBMD");
+        let bbmd = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake BBMD");
         let net = BacnetNetwork {
             id: "t".into(),
             bind: "127.0.0.1:0".parse().expect("addr"),
-            bbmd: Some(Bbmd { address: bbmd.local_addr().expect("addr"), ttl: Duration::from_secs(2) }),
+            bbmd: Some(Bbmd {
+                address: bbmd.local_addr().expect("addr"),
+                ttl: Duration::from_secs(2),
+            }),
             max_apdu_bytes: 1476,
             timeout: Duration::from_millis(200),
             retries: 0,
         };
-        let client = Client::bind(&net, Arc::new(BacnetStats::new("t"))).await.expect("bind");
+        let client = Client::bind(&net, Arc::new(BacnetStats::new("t")))
+            .await
+            .expect("bind");
         let mut buf = [0u8; 64];
         let start = tokio::time::Instant::now();
         let mut registrations = 0;
         while registrations < 2 {
-            let (n, _) = tokio::time::timeout(Duration::from_secs(3), bbmd.recv_from(&mut buf)).await.expect("a registration in time").expect("recv");
-            assert_eq!(&buf[..n], &[0x81, 0x05, 0x00, 0x06, 0x00, 0x02], "Register-Foreign-Device, TTL 2 s");
+            let (n, _) = tokio::time::timeout(Duration::from_secs(3), bbmd.recv_from(&mut buf))
+                .await
+                .expect("a registration in time")
+                .expect("recv");
+            assert_eq!(
+                &buf[..n],
+                &[0x81, 0x05, 0x00, 0x06, 0x00, 0x02],
+                "Register-Foreign-Device, TTL 2 s"
+            );
             registrations += 1;
         }
-        assert!(start.elapsed() < Duration::from_millis(1800), "renewed at half the TTL, before it ends");
-        let found = client.who_is("255.255.255.255:47808".parse().expect("addr"), true, None, Duration::from_millis(50)).await.expect("send");
+        assert!(
+            start.elapsed() < Duration::from_millis(1800),
+            "renewed at half the TTL, before it ends"
+        );
+        let found = client
+            .who_is(
+                "255.255.255.255:47808".parse().expect("addr"),
+                true,
+                None,
+                Duration::from_millis(50),
+            )
+            .await
+            .expect("send");
         assert!(found.is_empty());
         let (n, _) = bbmd.recv_from(&mut buf).await.expect("recv");
-        assert_eq!(buf[1], bvlc::DISTRIBUTE_BROADCAST, "a foreign device broadcasts through its BBMD: {:02x?}", &buf[..n]);
+        assert_eq!(
+            buf[1],
+            bvlc::DISTRIBUTE_BROADCAST,
+            "a foreign device broadcasts through its BBMD: {:02x?}",
+            &buf[..n]
+        );
     }
 }

@@ -55,7 +55,11 @@ pub fn reliability_of(values: &[AppValue]) -> Option<u32> {
 }
 
 /// Convert the property value of `point` into a value and quality.
-pub fn value_of(point: &Point, source: &BacnetSource, values: &[AppValue]) -> (Option<Value>, Quality) {
+pub fn value_of(
+    point: &Point,
+    source: &BacnetSource,
+    values: &[AppValue],
+) -> (Option<Value>, Quality) {
     let Some(first) = values.first() else {
         return (None, Quality::DeviceFault);
     };
@@ -70,7 +74,11 @@ pub fn value_of(point: &Point, source: &BacnetSource, values: &[AppValue]) -> (O
         if binary {
             return (Some(Value::Bool(v != 0.0)), Quality::Good);
         }
-        let scaled = if point.kind() == PointKind::Analog { v * point.scale + point.offset } else { v };
+        let scaled = if point.kind() == PointKind::Analog {
+            v * point.scale + point.offset
+        } else {
+            v
+        };
         (Some(Value::Number(scaled)), Quality::Good)
     };
     let _ = source;
@@ -109,7 +117,12 @@ pub fn reading(
             }
         }
     };
-    Reading { point: id.clone(), time_ms, value, quality }
+    Reading {
+        point: id.clone(),
+        time_ms,
+        value,
+        quality,
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +131,10 @@ mod tests {
     use driftvakt_config::model::{ObjectId, ObjectType, PointSource, PropertyId, System};
 
     fn point(t: ObjectType) -> (Point, BacnetSource) {
-        let source = BacnetSource { object: ObjectId::new(t, 1), property: PropertyId::PRESENT_VALUE };
+        let source = BacnetSource {
+            object: ObjectId::new(t, 1),
+            property: PropertyId::PRESENT_VALUE,
+        };
         let p = Point {
             id: "d.p".into(),
             name: "p".into(),
@@ -135,19 +151,55 @@ mod tests {
     }
 
     fn flags(fault: bool, overridden: bool, oos: bool) -> Option<StatusFlags> {
-        Some(StatusFlags { in_alarm: false, fault, overridden, out_of_service: oos })
+        Some(StatusFlags {
+            in_alarm: false,
+            fault,
+            overridden,
+            out_of_service: oos,
+        })
     }
 
     #[test]
     fn status_flags_and_reliability_become_quality() {
-        assert_eq!(status_quality(flags(false, false, false), None), Quality::Good);
-        assert_eq!(status_quality(Some(StatusFlags { in_alarm: true, ..StatusFlags::default() }), None), Quality::Good);
-        assert_eq!(status_quality(flags(true, false, false), None), Quality::DeviceFault);
-        assert_eq!(status_quality(flags(true, false, false), Some(reliability::OVER_RANGE)), Quality::OutOfRange);
-        assert_eq!(status_quality(flags(false, false, false), Some(reliability::NO_SENSOR)), Quality::DeviceFault);
-        assert_eq!(status_quality(flags(false, false, true), None), Quality::OutOfService);
-        assert_eq!(status_quality(flags(false, true, false), None), Quality::Overridden);
-        assert_eq!(status_quality(flags(true, true, true), None), Quality::DeviceFault, "fault wins");
+        assert_eq!(
+            status_quality(flags(false, false, false), None),
+            Quality::Good
+        );
+        assert_eq!(
+            status_quality(
+                Some(StatusFlags {
+                    in_alarm: true,
+                    ..StatusFlags::default()
+                }),
+                None
+            ),
+            Quality::Good
+        );
+        assert_eq!(
+            status_quality(flags(true, false, false), None),
+            Quality::DeviceFault
+        );
+        assert_eq!(
+            status_quality(flags(true, false, false), Some(reliability::OVER_RANGE)),
+            Quality::OutOfRange
+        );
+        assert_eq!(
+            status_quality(flags(false, false, false), Some(reliability::NO_SENSOR)),
+            Quality::DeviceFault
+        );
+        assert_eq!(
+            status_quality(flags(false, false, true), None),
+            Quality::OutOfService
+        );
+        assert_eq!(
+            status_quality(flags(false, true, false), None),
+            Quality::Overridden
+        );
+        assert_eq!(
+            status_quality(flags(true, true, true), None),
+            Quality::DeviceFault,
+            "fault wins"
+        );
     }
 
     #[test]
@@ -156,11 +208,22 @@ mod tests {
         let id: Arc<str> = Arc::from("d.p");
         let ok = Ok(vec![AppValue::Real(10.0)]);
         let r = reading(&p, &id, &s, Some(&ok), flags(false, false, false), None, 0);
-        assert_eq!((r.value, r.quality), (Some(Value::Number(21.0)), Quality::Good), "scale and offset apply");
+        assert_eq!(
+            (r.value, r.quality),
+            (Some(Value::Number(21.0)), Quality::Good),
+            "scale and offset apply"
+        );
         let r = reading(&p, &id, &s, Some(&ok), flags(false, false, true), None, 0);
-        assert_eq!((r.value, r.quality), (Some(Value::Number(21.0)), Quality::OutOfService));
+        assert_eq!(
+            (r.value, r.quality),
+            (Some(Value::Number(21.0)), Quality::OutOfService)
+        );
         let r = reading(&p, &id, &s, Some(&ok), flags(true, false, false), None, 0);
-        assert_eq!((r.value, r.quality), (None, Quality::DeviceFault), "no substitute value");
+        assert_eq!(
+            (r.value, r.quality),
+            (None, Quality::DeviceFault),
+            "no substitute value"
+        );
         let r = reading(&p, &id, &s, Some(&Err((1, 31))), None, None, 0);
         assert_eq!(r.quality, Quality::DeviceFault);
         let r = reading(&p, &id, &s, Some(&Ok(vec![AppValue::Null])), None, None, 0);
@@ -170,9 +233,19 @@ mod tests {
     #[test]
     fn binary_and_multistate_values() {
         let (p, s) = point(ObjectType::BINARY_VALUE);
-        assert_eq!(value_of(&p, &s, &[AppValue::Enumerated(1)]), (Some(Value::Bool(true)), Quality::Good));
-        assert_eq!(value_of(&p, &s, &[AppValue::Enumerated(0)]), (Some(Value::Bool(false)), Quality::Good));
+        assert_eq!(
+            value_of(&p, &s, &[AppValue::Enumerated(1)]),
+            (Some(Value::Bool(true)), Quality::Good)
+        );
+        assert_eq!(
+            value_of(&p, &s, &[AppValue::Enumerated(0)]),
+            (Some(Value::Bool(false)), Quality::Good)
+        );
         let (p, s) = point(ObjectType::MULTI_STATE_VALUE);
-        assert_eq!(value_of(&p, &s, &[AppValue::Unsigned(3)]), (Some(Value::Number(3.0)), Quality::Good), "no scaling of states");
+        assert_eq!(
+            value_of(&p, &s, &[AppValue::Unsigned(3)]),
+            (Some(Value::Number(3.0)), Quality::Good),
+            "no scaling of states"
+        );
     }
 }

@@ -31,7 +31,9 @@ use crate::reading::{Quality, Reading};
 
 /// Now as UTC milliseconds.
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A point with its shared id.
@@ -71,7 +73,12 @@ struct DeviceTask {
 }
 
 /// Poll (or subscribe to) one BACnet device until `cancel`; readings go to `tx`.
-pub async fn run_device(client: Arc<Client>, device: Device, tx: mpsc::Sender<Vec<Reading>>, cancel: CancellationToken) {
+pub async fn run_device(
+    client: Arc<Client>,
+    device: Device,
+    tx: mpsc::Sender<Vec<Reading>>,
+    cancel: CancellationToken,
+) {
     let Some(link) = device.bacnet().cloned() else {
         tracing::error!(device = %device.id, "not a BACnet device");
         return;
@@ -80,7 +87,13 @@ pub async fn run_device(client: Arc<Client>, device: Device, tx: mpsc::Sender<Ve
     let slots: Vec<Slot> = device
         .points
         .iter()
-        .filter_map(|p| Some(Slot { source: *p.bacnet()?, id: Arc::from(p.id.as_str()), point: p.clone() }))
+        .filter_map(|p| {
+            Some(Slot {
+                source: *p.bacnet()?,
+                id: Arc::from(p.id.as_str()),
+                point: p.clone(),
+            })
+        })
         .collect();
     // Group by object: the points' properties plus status-flags where the object has them.
     let mut by_object: BTreeMap<ObjectId, Vec<PropertyRef>> = BTreeMap::new();
@@ -96,11 +109,17 @@ pub async fn run_device(client: Arc<Client>, device: Device, tx: mpsc::Sender<Ve
         }
     }
     let max_props = by_object.values().map(Vec::len).max().unwrap_or(1);
-    let specs: Vec<ReadAccessSpec> = by_object.into_iter().map(|(object, properties)| ReadAccessSpec { object, properties }).collect();
+    let specs: Vec<ReadAccessSpec> = by_object
+        .into_iter()
+        .map(|(object, properties)| ReadAccessSpec { object, properties })
+        .collect();
     let cov_objects: BTreeMap<ObjectId, CovObject> = if link.cov.is_some() {
         slots
             .iter()
-            .filter(|s| s.source.property == PropertyId::PRESENT_VALUE && s.source.object.object_type.has_status_flags())
+            .filter(|s| {
+                s.source.property == PropertyId::PRESENT_VALUE
+                    && s.source.object.object_type.has_status_flags()
+            })
             .map(|s| (s.source.object, CovObject::default()))
             .collect()
     } else {
@@ -131,9 +150,17 @@ impl DeviceTask {
         let Some(cov) = self.cov else { return interval };
         let all_covered = !self.lost
             && self.slots.iter().all(|s| {
-                s.source.property == PropertyId::PRESENT_VALUE && self.cov_objects.get(&s.source.object).is_some_and(|o| o.subscribed)
+                s.source.property == PropertyId::PRESENT_VALUE
+                    && self
+                        .cov_objects
+                        .get(&s.source.object)
+                        .is_some_and(|o| o.subscribed)
             });
-        if all_covered { cov.check_interval } else { interval.min(cov.check_interval) }
+        if all_covered {
+            cov.check_interval
+        } else {
+            interval.min(cov.check_interval)
+        }
     }
 
     async fn run(&mut self, cancel: CancellationToken) {
@@ -203,11 +230,23 @@ impl DeviceTask {
         let readings = match result {
             Ok(mut results) => {
                 self.read_reliability(&mut results).await;
-                let readings: Vec<Reading> = self.slots.iter().map(|s| self.reading_from(s, &results, t)).collect();
+                let readings: Vec<Reading> = self
+                    .slots
+                    .iter()
+                    .map(|s| self.reading_from(s, &results, t))
+                    .collect();
                 // The check poll's values are the reference the next check compares with.
                 for (object, o) in &mut self.cov_objects {
-                    let pv = results.get(&whole(*object, PropertyId::PRESENT_VALUE)).and_then(|r| r.as_ref().ok()).and_then(|v| v.first().cloned());
-                    if o.subscribed && !o.notified && o.last_value.is_some() && pv.is_some() && o.last_value != pv {
+                    let pv = results
+                        .get(&whole(*object, PropertyId::PRESENT_VALUE))
+                        .and_then(|r| r.as_ref().ok())
+                        .and_then(|v| v.first().cloned());
+                    if o.subscribed
+                        && !o.notified
+                        && o.last_value.is_some()
+                        && pv.is_some()
+                        && o.last_value != pv
+                    {
                         tracing::info!(device = %self.device.id, %object, "value changed without a COV notification");
                         o.subscribed = false;
                     }
@@ -221,17 +260,28 @@ impl DeviceTask {
             }
             Err(e) => {
                 tracing::warn!(device = %self.device.id, address = %self.target.addr, error = %e, "BACnet device does not answer");
-                self.slots.iter().map(|s| Reading { point: s.id.clone(), time_ms: t, value: None, quality: Quality::CommFail }).collect()
+                self.slots
+                    .iter()
+                    .map(|s| Reading {
+                        point: s.id.clone(),
+                        time_ms: t,
+                        value: None,
+                        quality: Quality::CommFail,
+                    })
+                    .collect()
             }
         };
-        let answered = readings.iter().any(|r| r.quality != Quality::CommFail) || self.slots.is_empty();
+        let answered =
+            readings.iter().any(|r| r.quality != Quality::CommFail) || self.slots.is_empty();
         self.send(readings).await;
         answered
     }
 
     /// Whether the last check found a COV object whose subscription died.
     fn dead_subscription(&self) -> bool {
-        self.cov_objects.values().any(|o| !o.subscribed && !o.refused)
+        self.cov_objects
+            .values()
+            .any(|o| !o.subscribed && !o.refused)
     }
 
     /// Objects with the fault flag: read their reliability to tell out-of-range from faults.
@@ -251,8 +301,13 @@ impl DeviceTask {
         if faulted.is_empty() {
             return;
         }
-        let specs: Vec<ReadAccessSpec> =
-            faulted.iter().map(|o| ReadAccessSpec { object: *o, properties: vec![PropertyRef::whole(PropertyId::RELIABILITY)] }).collect();
+        let specs: Vec<ReadAccessSpec> = faulted
+            .iter()
+            .map(|o| ReadAccessSpec {
+                object: *o,
+                properties: vec![PropertyRef::whole(PropertyId::RELIABILITY)],
+            })
+            .collect();
         if let Ok(more) = self.reader.read(&self.client, &self.target, &specs).await {
             results.extend(more);
         }
@@ -263,15 +318,26 @@ impl DeviceTask {
         let missing: Vec<(Arc<str>, ObjectId)> = self
             .slots
             .iter()
-            .filter(|s| s.point.unit.is_empty() && s.source.property == PropertyId::PRESENT_VALUE && s.source.object.object_type.is_analog())
+            .filter(|s| {
+                s.point.unit.is_empty()
+                    && s.source.property == PropertyId::PRESENT_VALUE
+                    && s.source.object.object_type.is_analog()
+            })
             .map(|s| (s.id.clone(), s.source.object))
             .collect();
         if missing.is_empty() {
             return;
         }
-        let specs: Vec<ReadAccessSpec> =
-            missing.iter().map(|(_, o)| ReadAccessSpec { object: *o, properties: vec![PropertyRef::whole(PropertyId::UNITS)] }).collect();
-        let Ok(results) = self.reader.read(&self.client, &self.target, &specs).await else { return };
+        let specs: Vec<ReadAccessSpec> = missing
+            .iter()
+            .map(|(_, o)| ReadAccessSpec {
+                object: *o,
+                properties: vec![PropertyRef::whole(PropertyId::UNITS)],
+            })
+            .collect();
+        let Ok(results) = self.reader.read(&self.client, &self.target, &specs).await else {
+            return;
+        };
         for (id, object) in missing {
             if let Some(Ok(v)) = results.get(&whole(object, PropertyId::UNITS))
                 && let Some(AppValue::Enumerated(u)) = v.first()
@@ -288,8 +354,14 @@ impl DeviceTask {
 
     fn reading_from(&self, s: &Slot, results: &Results, t: i64) -> Reading {
         let object = s.source.object;
-        let flags = results.get(&whole(object, PropertyId::STATUS_FLAGS)).and_then(|r| r.as_ref().ok()).and_then(|v| flags_of(v));
-        let rel = results.get(&whole(object, PropertyId::RELIABILITY)).and_then(|r| r.as_ref().ok()).and_then(|v| reliability_of(v));
+        let flags = results
+            .get(&whole(object, PropertyId::STATUS_FLAGS))
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|v| flags_of(v));
+        let rel = results
+            .get(&whole(object, PropertyId::RELIABILITY))
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|v| reliability_of(v));
         let value = results.get(&whole(object, s.source.property));
         if let Some(Err((class, code))) = value {
             tracing::debug!(point = %s.id, class, code, "device refused the property");
@@ -299,14 +371,27 @@ impl DeviceTask {
 
     /// SubscribeCOV every COV object (first subscription or renewal).
     async fn subscribe(&mut self, process_id: u32, cov: CovSettings) {
-        let lifetime_s = u32::try_from(cov.lifetime.as_secs()).unwrap_or(u32::MAX).max(1);
+        let lifetime_s = u32::try_from(cov.lifetime.as_secs())
+            .unwrap_or(u32::MAX)
+            .max(1);
         let was_lost = self.lost || self.dead_subscription();
-        let objects: Vec<ObjectId> = self.cov_objects.iter().filter(|(_, o)| !o.refused).map(|(id, _)| *id).collect();
+        let objects: Vec<ObjectId> = self
+            .cov_objects
+            .iter()
+            .filter(|(_, o)| !o.refused)
+            .map(|(id, _)| *id)
+            .collect();
         let mut any_answer = false;
         for object in objects {
-            let req = ReadRequest::SubscribeCov { process_id, object, lifetime_s };
+            let req = ReadRequest::SubscribeCov {
+                process_id,
+                object,
+                lifetime_s,
+            };
             let result = self.client.request(&self.target, &req).await;
-            let Some(o) = self.cov_objects.get_mut(&object) else { continue };
+            let Some(o) = self.cov_objects.get_mut(&object) else {
+                continue;
+            };
             match result {
                 Ok(Reply::SimpleAck) | Ok(Reply::ComplexAck(_)) => {
                     any_answer = true;
@@ -337,7 +422,9 @@ impl DeviceTask {
 
     /// A COV notification: readings for the points of its object.
     async fn notified(&mut self, n: CovNotification) {
-        let Some(link) = self.device.bacnet() else { return };
+        let Some(link) = self.device.bacnet() else {
+            return;
+        };
         if n.device.instance != link.instance {
             tracing::debug!(device = %self.device.id, from = n.device.instance, "COV notification from another device");
             return;
@@ -346,13 +433,21 @@ impl DeviceTask {
         let flags = n.get(PropertyId::STATUS_FLAGS).and_then(flags_of);
         let mut rel = None;
         if flags.is_some_and(|f| f.fault)
-            && let Ok(Ok(v)) = read_property(&self.client, &self.target, n.object, PropertyRef::whole(PropertyId::RELIABILITY)).await
+            && let Ok(Ok(v)) = read_property(
+                &self.client,
+                &self.target,
+                n.object,
+                PropertyRef::whole(PropertyId::RELIABILITY),
+            )
+            .await
         {
             rel = reliability_of(&v);
         }
         if let Some(o) = self.cov_objects.get_mut(&n.object) {
             o.notified = true;
-            o.last_value = n.get(PropertyId::PRESENT_VALUE).and_then(|v| v.first().cloned());
+            o.last_value = n
+                .get(PropertyId::PRESENT_VALUE)
+                .and_then(|v| v.first().cloned());
         }
         let mut results: Results = HashMap::new();
         for (p, v) in &n.values {
@@ -361,7 +456,10 @@ impl DeviceTask {
         let readings: Vec<Reading> = self
             .slots
             .iter()
-            .filter(|s| s.source.object == n.object && results.contains_key(&whole(n.object, s.source.property)))
+            .filter(|s| {
+                s.source.object == n.object
+                    && results.contains_key(&whole(n.object, s.source.property))
+            })
             .map(|s| {
                 let value = results.get(&whole(n.object, s.source.property));
                 convert::reading(&s.point, &s.id, &s.source, value, flags, rel, t)
@@ -376,7 +474,10 @@ impl DeviceTask {
         }
         let n = readings.len() as u64;
         if self.tx.send(readings).await.is_ok() {
-            self.client.stats().readings.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            self.client
+                .stats()
+                .readings
+                .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -387,6 +488,11 @@ pub(crate) fn comm_fail_all(devices: &[Device]) -> Vec<Reading> {
     devices
         .iter()
         .flat_map(|d| d.points.iter())
-        .map(|p| Reading { point: Arc::from(p.id.as_str()), time_ms: t, value: None, quality: Quality::CommFail })
+        .map(|p| Reading {
+            point: Arc::from(p.id.as_str()),
+            time_ms: t,
+            value: None,
+            quality: Quality::CommFail,
+        })
         .collect()
 }

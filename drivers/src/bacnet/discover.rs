@@ -51,21 +51,60 @@ fn text(v: Option<&Result<Vec<AppValue>, (u32, u32)>>) -> Option<String> {
 }
 
 /// Read a device's object list: whole if it can, else the count (`[0]`) and each element.
-pub async fn object_list(client: &Client, target: &Target, device: ObjectId) -> Result<(Vec<ObjectId>, bool), RequestError> {
-    let whole_list = client.request(target, &ReadRequest::ReadProperty { object: device, property: PropertyRef::whole(PropertyId::OBJECT_LIST) }).await;
+pub async fn object_list(
+    client: &Client,
+    target: &Target,
+    device: ObjectId,
+) -> Result<(Vec<ObjectId>, bool), RequestError> {
+    let whole_list = client
+        .request(
+            target,
+            &ReadRequest::ReadProperty {
+                object: device,
+                property: PropertyRef::whole(PropertyId::OBJECT_LIST),
+            },
+        )
+        .await;
     match whole_list {
         Ok(Reply::ComplexAck(data)) => {
             let ack = decode_read_property_ack(&data)?;
-            let ids = ack.value.map_err(|(class, code)| RequestError::Error { class, code })?;
-            return Ok((ids.into_iter().filter_map(|v| if let AppValue::ObjectId(id) = v { Some(id) } else { None }).collect(), false));
+            let ids = ack
+                .value
+                .map_err(|(class, code)| RequestError::Error { class, code })?;
+            return Ok((
+                ids.into_iter()
+                    .filter_map(|v| {
+                        if let AppValue::ObjectId(id) = v {
+                            Some(id)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+                false,
+            ));
         }
-        Ok(Reply::SimpleAck) => return Err(RequestError::Decode(crate::bacnet::encoding::DecodeError::new("SimpleAck to ReadProperty"))),
+        Ok(Reply::SimpleAck) => {
+            return Err(RequestError::Decode(
+                crate::bacnet::encoding::DecodeError::new("SimpleAck to ReadProperty"),
+            ));
+        }
         Err(e) if e.device_answered() => {
             tracing::info!(device = %device, error = %e, "object list not readable whole; reading it element by element");
         }
         Err(e) => return Err(e),
     }
-    let count = match read_property(client, target, device, PropertyRef { property: PropertyId::OBJECT_LIST, index: Some(0) }).await? {
+    let count = match read_property(
+        client,
+        target,
+        device,
+        PropertyRef {
+            property: PropertyId::OBJECT_LIST,
+            index: Some(0),
+        },
+    )
+    .await?
+    {
         Ok(v) => match v.first() {
             Some(AppValue::Unsigned(n)) => *n,
             _ => 0,
@@ -75,7 +114,16 @@ pub async fn object_list(client: &Client, target: &Target, device: ObjectId) -> 
     let mut ids = Vec::new();
     for i in 1..=count.min(100_000) {
         let idx = u32::try_from(i).unwrap_or(u32::MAX);
-        if let Ok(v) = read_property(client, target, device, PropertyRef { property: PropertyId::OBJECT_LIST, index: Some(idx) }).await?
+        if let Ok(v) = read_property(
+            client,
+            target,
+            device,
+            PropertyRef {
+                property: PropertyId::OBJECT_LIST,
+                index: Some(idx),
+            },
+        )
+        .await?
             && let Some(AppValue::ObjectId(id)) = v.first()
         {
             ids.push(*id);
@@ -90,12 +138,27 @@ pub fn is_point_object(t: ObjectType) -> bool {
 }
 
 /// Describe a device: its names, and with `objects` its point objects.
-pub async fn describe(client: &Client, found: &Discovered, objects: bool) -> Result<DeviceInfo, RequestError> {
-    let target = Target { addr: found.addr, route: found.route.clone(), max_apdu: u16::try_from(found.i_am.max_apdu.min(1476)).unwrap_or(1476) };
+pub async fn describe(
+    client: &Client,
+    found: &Discovered,
+    objects: bool,
+) -> Result<DeviceInfo, RequestError> {
+    let target = Target {
+        addr: found.addr,
+        route: found.route.clone(),
+        max_apdu: u16::try_from(found.i_am.max_apdu.min(1476)).unwrap_or(1476),
+    };
     let device = found.i_am.device;
     let mut reader = BatchReader::new(target.max_apdu, 3);
-    let props = [PropertyId::OBJECT_NAME, PropertyId::VENDOR_NAME, PropertyId::MODEL_NAME];
-    let spec = ReadAccessSpec { object: device, properties: props.iter().map(|p| PropertyRef::whole(*p)).collect() };
+    let props = [
+        PropertyId::OBJECT_NAME,
+        PropertyId::VENDOR_NAME,
+        PropertyId::MODEL_NAME,
+    ];
+    let spec = ReadAccessSpec {
+        object: device,
+        properties: props.iter().map(|p| PropertyRef::whole(*p)).collect(),
+    };
     let r = reader.read(client, &target, &[spec]).await?;
     let mut info = DeviceInfo {
         found: found.clone(),
@@ -110,7 +173,10 @@ pub async fn describe(client: &Client, found: &Discovered, objects: bool) -> Res
     }
     let (ids, by_element) = object_list(client, &target, device).await?;
     info.list_read_by_element = by_element;
-    let ids: Vec<ObjectId> = ids.into_iter().filter(|o| is_point_object(o.object_type)).collect();
+    let ids: Vec<ObjectId> = ids
+        .into_iter()
+        .filter(|o| is_point_object(o.object_type))
+        .collect();
     let specs: Vec<ReadAccessSpec> = ids
         .iter()
         .map(|o| {
@@ -123,16 +189,22 @@ pub async fn describe(client: &Client, found: &Discovered, objects: bool) -> Res
             } else if t.is_multistate() {
                 p.push(PropertyId::STATE_TEXT);
             }
-            ReadAccessSpec { object: *o, properties: p.into_iter().map(PropertyRef::whole).collect() }
+            ReadAccessSpec {
+                object: *o,
+                properties: p.into_iter().map(PropertyRef::whole).collect(),
+            }
         })
         .collect();
     let mut reader = BatchReader::new(target.max_apdu, 3);
     let r = reader.read(client, &target, &specs).await?;
     for o in ids {
-        let units_code = r.get(&whole(o, PropertyId::UNITS)).and_then(|v| v.as_ref().ok()).and_then(|v| match v.first() {
-            Some(AppValue::Enumerated(u)) => Some(*u),
-            _ => None,
-        });
+        let units_code = r
+            .get(&whole(o, PropertyId::UNITS))
+            .and_then(|v| v.as_ref().ok())
+            .and_then(|v| match v.first() {
+                Some(AppValue::Enumerated(u)) => Some(*u),
+                _ => None,
+            });
         let mut states = Vec::new();
         if o.object_type.is_binary() {
             for (k, p) in [(0, PropertyId::INACTIVE_TEXT), (1, PropertyId::ACTIVE_TEXT)] {
@@ -202,11 +274,19 @@ fn q(s: &str) -> String {
 /// The configuration block for `devices` on network `network` (bound to `bind`).
 pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "[[bacnet_networks]]\nid = {}\nbind = {}\n", q(network), q(bind));
+    let _ = writeln!(
+        out,
+        "[[bacnet_networks]]\nid = {}\nbind = {}\n",
+        q(network),
+        q(bind)
+    );
     let mut used_devices = HashSet::new();
     for d in devices {
         let i = &d.found.i_am;
-        let base = d.name.as_deref().map_or_else(|| format!("dev{}", i.device.instance), slug);
+        let base = d
+            .name
+            .as_deref()
+            .map_or_else(|| format!("dev{}", i.device.instance), slug);
         let mut id = base.clone();
         let mut k = 2;
         while !used_devices.insert(id.clone()) {
@@ -219,7 +299,11 @@ pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String
             i.device.instance,
             d.name.as_deref().map(q).unwrap_or_default(),
             d.found.addr,
-            d.found.route.as_ref().map(|r| format!(" network {} MAC {:02x?}", r.net, r.mac)).unwrap_or_default(),
+            d.found
+                .route
+                .as_ref()
+                .map(|r| format!(" network {} MAC {:02x?}", r.net, r.mac))
+                .unwrap_or_default(),
             i.vendor,
             d.vendor_name.as_deref().unwrap_or(""),
             i.max_apdu,
@@ -234,7 +318,13 @@ pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String
         if let Some(n) = &d.name {
             let _ = writeln!(out, "name = {}", q(n));
         }
-        let _ = writeln!(out, "network = {}\ninstance = {}\naddress = {}", q(network), i.device.instance, q(&d.found.addr.to_string()));
+        let _ = writeln!(
+            out,
+            "network = {}\ninstance = {}\naddress = {}",
+            q(network),
+            i.device.instance,
+            q(&d.found.addr.to_string())
+        );
         if let Some(r) = &d.found.route {
             let mac: Vec<String> = r.mac.iter().map(|b| format!("{b:02x}")).collect();
             let _ = writeln!(out, "dnet = {}\ndadr = {}", r.net, q(&mac.join(":")));
@@ -243,13 +333,22 @@ pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String
         if max != 1476 {
             let _ = writeln!(out, "max_apdu_bytes = {}", max.max(50));
         }
-        let _ = writeln!(out, "poll_interval_ms = 5000\nsystem = \"övrigt\"  # set the right system: reservkraft, vatten, värme, ventilation, ...");
+        let _ = writeln!(
+            out,
+            "poll_interval_ms = 5000\nsystem = \"övrigt\"  # set the right system: reservkraft, vatten, värme, ventilation, ..."
+        );
         if d.list_read_by_element {
-            let _ = writeln!(out, "# (object list read element by element: the device cannot return it whole)");
+            let _ = writeln!(
+                out,
+                "# (object list read element by element: the device cannot return it whole)"
+            );
         }
         let mut used_points = HashSet::new();
         for o in &d.objects {
-            let base = o.name.as_deref().map_or_else(|| slug(&o.object.to_string()), slug);
+            let base = o
+                .name
+                .as_deref()
+                .map_or_else(|| slug(&o.object.to_string()), slug);
             let mut pid = base.clone();
             let mut k = 2;
             while !used_points.insert(pid.clone()) {
@@ -267,7 +366,10 @@ pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String
                         let _ = writeln!(out, "unit = {}", q(u));
                     }
                     (None, Some(code)) => {
-                        let _ = writeln!(out, "unit = \"\"  # the device says units {code}, which driftvakt does not name");
+                        let _ = writeln!(
+                            out,
+                            "unit = \"\"  # the device says units {code}, which driftvakt does not name"
+                        );
                     }
                     (None, None) => {
                         let _ = writeln!(out, "unit = \"\"");
@@ -275,7 +377,11 @@ pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String
                 }
             }
             if !o.states.is_empty() {
-                let parts: Vec<String> = o.states.iter().map(|(k, t)| format!("{} = {}", q(&k.to_string()), q(t))).collect();
+                let parts: Vec<String> = o
+                    .states
+                    .iter()
+                    .map(|(k, t)| format!("{} = {}", q(&k.to_string()), q(t)))
+                    .collect();
                 let _ = writeln!(out, "states = {{ {} }}", parts.join(", "));
             }
         }
@@ -302,22 +408,41 @@ mod tests {
         let found = Discovered {
             addr: "127.0.0.1:47809".parse().expect("addr"),
             route: None,
-            i_am: IAm { device: ObjectId::new(ObjectType::DEVICE, 7), max_apdu: 480, segmentation: 3, vendor: 5 },
+            i_am: IAm {
+                device: ObjectId::new(ObjectType::DEVICE, 7),
+                max_apdu: 480,
+                segmentation: 3,
+                vendor: 5,
+            },
         };
-        let obj = |t, i, name: &str| ObjectInfo { object: ObjectId::new(t, i), name: Some(name.into()), unit: Some("°C".into()), units_code: Some(62), states: vec![] };
+        let obj = |t, i, name: &str| ObjectInfo {
+            object: ObjectId::new(t, i),
+            name: Some(name.into()),
+            unit: Some("°C".into()),
+            units_code: Some(62),
+            states: vec![],
+        };
         let d = DeviceInfo {
             found,
             name: Some("Styr \"1\"".into()),
             vendor_name: None,
             model_name: None,
-            objects: vec![obj(ObjectType::ANALOG_INPUT, 1, "Temp"), obj(ObjectType::ANALOG_INPUT, 2, "Temp")],
+            objects: vec![
+                obj(ObjectType::ANALOG_INPUT, 1, "Temp"),
+                obj(ObjectType::ANALOG_INPUT, 2, "Temp"),
+            ],
             list_read_by_element: false,
         };
         let block = config_block("bas", "0.0.0.0:47808", &[d]);
-        assert!(block.contains("id = \"temp\"") && block.contains("id = \"temp_2\""), "{block}");
+        assert!(
+            block.contains("id = \"temp\"") && block.contains("id = \"temp_2\""),
+            "{block}"
+        );
         assert!(block.contains("name = \"Styr \\\"1\\\"\""), "{block}");
         assert!(block.contains("max_apdu_bytes = 480"), "{block}");
-        let doc: toml::Table = format!("[site]\nid = \"s\"\nname = \"S\"\n{block}").parse().expect("valid TOML");
+        let doc: toml::Table = format!("[site]\nid = \"s\"\nname = \"S\"\n{block}")
+            .parse()
+            .expect("valid TOML");
         assert!(doc.contains_key("devices"));
     }
 }

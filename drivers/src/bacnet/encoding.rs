@@ -120,7 +120,11 @@ impl Writer {
 
     fn tag(&mut self, number: u8, context: bool, len: u32) {
         let class = if context { 0x08 } else { 0x00 };
-        let (first_num, ext_num) = if number <= 14 { (number << 4, None) } else { (0xF0, Some(number)) };
+        let (first_num, ext_num) = if number <= 14 {
+            (number << 4, None)
+        } else {
+            (0xF0, Some(number))
+        };
         if len <= 4 {
             self.buf.push(first_num | class | len as u8);
             if let Some(n) = ext_num {
@@ -312,7 +316,9 @@ impl<'a> Reader<'a> {
             .pos
             .checked_add(n)
             .filter(|e| *e <= self.buf.len())
-            .ok_or_else(|| DecodeError::new(format!("frame ends inside {what} ({n} bytes expected)")))?;
+            .ok_or_else(|| {
+                DecodeError::new(format!("frame ends inside {what} ({n} bytes expected)"))
+            })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -362,7 +368,11 @@ impl<'a> Reader<'a> {
         } else {
             u32::from(lvt)
         };
-        Ok(if context { Tag::Context { number, len } } else { Tag::App { number, len } })
+        Ok(if context {
+            Tag::Context { number, len }
+        } else {
+            Tag::App { number, len }
+        })
     }
 
     fn unsigned_content(&mut self, len: u32, what: &str) -> Result<u64, DecodeError> {
@@ -376,7 +386,11 @@ impl<'a> Reader<'a> {
     fn signed_content(&mut self, len: u32, what: &str) -> Result<i64, DecodeError> {
         let raw = self.unsigned_content(len, what)?;
         let bits = len * 8;
-        Ok(if bits < 64 && raw & (1 << (bits - 1)) != 0 { (raw as i64) - (1i64 << bits) } else { raw as i64 })
+        Ok(if bits < 64 && raw & (1 << (bits - 1)) != 0 {
+            (raw as i64) - (1i64 << bits)
+        } else {
+            raw as i64
+        })
     }
 
     /// Expect context tag `number` and read an unsigned integer.
@@ -388,7 +402,9 @@ impl<'a> Reader<'a> {
     /// Optional context-tagged unsigned: read only if the next tag is context `number`.
     pub fn opt_ctx_unsigned(&mut self, number: u8, what: &str) -> Result<Option<u64>, DecodeError> {
         match self.peek_tag()? {
-            Some(Tag::Context { number: n, .. }) if n == number => self.ctx_unsigned(number, what).map(Some),
+            Some(Tag::Context { number: n, .. }) if n == number => {
+                self.ctx_unsigned(number, what).map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -412,16 +428,22 @@ impl<'a> Reader<'a> {
     pub fn ctx_object_id(&mut self, number: u8, what: &str) -> Result<ObjectId, DecodeError> {
         let len = self.expect_ctx(number, what)?;
         if len != 4 {
-            return Err(DecodeError::new(format!("{what}: object identifier of {len} bytes")));
+            return Err(DecodeError::new(format!(
+                "{what}: object identifier of {len} bytes"
+            )));
         }
         let b = self.take(4, what)?;
-        Ok(ObjectId::from_raw(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+        Ok(ObjectId::from_raw(u32::from_be_bytes([
+            b[0], b[1], b[2], b[3],
+        ])))
     }
 
     fn expect_ctx(&mut self, number: u8, what: &str) -> Result<u32, DecodeError> {
         match self.tag()? {
             Tag::Context { number: n, len } if n == number => Ok(len),
-            other => Err(DecodeError::new(format!("{what}: expected context tag {number}, found {other:?}"))),
+            other => Err(DecodeError::new(format!(
+                "{what}: expected context tag {number}, found {other:?}"
+            ))),
         }
     }
 
@@ -429,7 +451,9 @@ impl<'a> Reader<'a> {
     pub fn open(&mut self, number: u8, what: &str) -> Result<(), DecodeError> {
         match self.tag()? {
             Tag::Open(n) if n == number => Ok(()),
-            other => Err(DecodeError::new(format!("{what}: expected opening tag {number}, found {other:?}"))),
+            other => Err(DecodeError::new(format!(
+                "{what}: expected opening tag {number}, found {other:?}"
+            ))),
         }
     }
 
@@ -437,7 +461,9 @@ impl<'a> Reader<'a> {
     pub fn close(&mut self, number: u8, what: &str) -> Result<(), DecodeError> {
         match self.tag()? {
             Tag::Close(n) if n == number => Ok(()),
-            other => Err(DecodeError::new(format!("{what}: expected closing tag {number}, found {other:?}"))),
+            other => Err(DecodeError::new(format!(
+                "{what}: expected closing tag {number}, found {other:?}"
+            ))),
         }
     }
 
@@ -457,7 +483,11 @@ impl<'a> Reader<'a> {
         let mut out = Vec::new();
         loop {
             match self.peek_tag()? {
-                None => return Err(DecodeError::new(format!("value list without closing tag {number}"))),
+                None => {
+                    return Err(DecodeError::new(format!(
+                        "value list without closing tag {number}"
+                    )));
+                }
                 Some(Tag::Close(n)) if n == number => return Ok(out),
                 Some(Tag::App { .. }) => out.push(self.app()?),
                 Some(_) => self.skip()?,
@@ -468,12 +498,19 @@ impl<'a> Reader<'a> {
     /// Skip one element: a primitive tag with its content, or a whole constructed value.
     pub fn skip(&mut self) -> Result<(), DecodeError> {
         match self.tag()? {
-            Tag::App { number: app::BOOLEAN, .. } => Ok(()),
-            Tag::App { len, .. } | Tag::Context { len, .. } => self.take(len as usize, "a skipped value").map(|_| ()),
+            Tag::App {
+                number: app::BOOLEAN,
+                ..
+            } => Ok(()),
+            Tag::App { len, .. } | Tag::Context { len, .. } => {
+                self.take(len as usize, "a skipped value").map(|_| ())
+            }
             Tag::Open(n) => {
                 while !self.at_close(n) {
                     if self.is_empty() {
-                        return Err(DecodeError::new(format!("constructed value without closing tag {n}")));
+                        return Err(DecodeError::new(format!(
+                            "constructed value without closing tag {n}"
+                        )));
                     }
                     self.skip()?;
                 }
@@ -487,7 +524,11 @@ impl<'a> Reader<'a> {
     pub fn app(&mut self) -> Result<AppValue, DecodeError> {
         let (number, len) = match self.tag()? {
             Tag::App { number, len } => (number, len),
-            other => return Err(DecodeError::new(format!("expected an application tag, found {other:?}"))),
+            other => {
+                return Err(DecodeError::new(format!(
+                    "expected an application tag, found {other:?}"
+                )));
+            }
         };
         Ok(match number {
             app::NULL => AppValue::Null,
@@ -510,7 +551,9 @@ impl<'a> Reader<'a> {
                 a.copy_from_slice(b);
                 AppValue::Double(f64::from_be_bytes(a))
             }
-            app::OCTET_STRING => AppValue::Octets(self.take(len as usize, "an octet string")?.to_vec()),
+            app::OCTET_STRING => {
+                AppValue::Octets(self.take(len as usize, "an octet string")?.to_vec())
+            }
             app::CHAR_STRING => {
                 let b = self.take(len as usize, "a character string")?;
                 AppValue::Text(char_string(b))
@@ -521,15 +564,23 @@ impl<'a> Reader<'a> {
                     return Err(DecodeError::new("empty bit string"));
                 };
                 let total = (bytes.len() * 8).saturating_sub(usize::from(unused.min(7)));
-                AppValue::Bits((0..total).map(|i| bytes[i / 8] & (0x80 >> (i % 8)) != 0).collect())
+                AppValue::Bits(
+                    (0..total)
+                        .map(|i| bytes[i / 8] & (0x80 >> (i % 8)) != 0)
+                        .collect(),
+                )
             }
             app::ENUMERATED => {
                 let v = self.unsigned_content(len, "an enumerated value")?;
-                AppValue::Enumerated(u32::try_from(v).map_err(|_| DecodeError::new("enumeration too large"))?)
+                AppValue::Enumerated(
+                    u32::try_from(v).map_err(|_| DecodeError::new("enumeration too large"))?,
+                )
             }
             app::DATE | app::TIME | app::OBJECT_ID => {
                 if len != 4 {
-                    return Err(DecodeError::new(format!("application tag {number} of {len} bytes")));
+                    return Err(DecodeError::new(format!(
+                        "application tag {number} of {len} bytes"
+                    )));
                 }
                 let b = self.take(4, "a date, time or object id")?;
                 let a = [b[0], b[1], b[2], b[3]];
@@ -541,7 +592,9 @@ impl<'a> Reader<'a> {
             }
             other => {
                 self.take(len as usize, "a reserved application tag")?;
-                return Err(DecodeError::new(format!("reserved application tag {other}")));
+                return Err(DecodeError::new(format!(
+                    "reserved application tag {other}"
+                )));
             }
         })
     }
@@ -556,9 +609,12 @@ fn char_string(b: &[u8]) -> String {
         // ISO 8859-1: every byte is the code point.
         5 => text.iter().map(|&c| char::from(c)).collect(),
         // UCS-2 big-endian.
-        4 => char::decode_utf16(text.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
-            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
+        4 => char::decode_utf16(
+            text.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect(),
         _ => String::from_utf8_lossy(text).into_owned(),
     }
 }
@@ -614,16 +670,29 @@ mod tests {
         w.close(3);
         assert_eq!(
             w.into_bytes(),
-            [0x21, 0x48, 0x44, 0x42, 0x90, 0x00, 0x00, 0x0C, 0x00, 0x00, 0x00, 0x05, 0x3E, 0x3F]
+            [
+                0x21, 0x48, 0x44, 0x42, 0x90, 0x00, 0x00, 0x0C, 0x00, 0x00, 0x00, 0x05, 0x3E, 0x3F
+            ]
         );
         // Status flags {fault}: bit string, 4 unused bits, 0b0100_0000.
         let mut r = Reader::new(&[0x82, 0x04, 0x40]);
-        assert_eq!(r.app().expect("bits"), AppValue::Bits(vec![false, true, false, false]));
+        assert_eq!(
+            r.app().expect("bits"),
+            AppValue::Bits(vec![false, true, false, false])
+        );
     }
 
     #[test]
     fn truncated_and_bad_input_is_an_error_not_a_panic() {
-        for bytes in [&[0x44u8, 0x42][..], &[0x25], &[0x75, 0xFF], &[0x82], &[0xC4, 1, 2], &[0x0C, 0, 0], &[]] {
+        for bytes in [
+            &[0x44u8, 0x42][..],
+            &[0x25],
+            &[0x75, 0xFF],
+            &[0x82],
+            &[0xC4, 1, 2],
+            &[0x0C, 0, 0],
+            &[],
+        ] {
             let mut r = Reader::new(bytes);
             assert!(r.app().is_err() || r.is_empty(), "{bytes:02x?}");
         }

@@ -218,8 +218,19 @@ impl Apdu {
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::new();
         match self {
-            Apdu::ConfirmedRequest { segmented_response_accepted, max_apdu, invoke_id, service, data, .. } => {
-                b.push(if *segmented_response_accepted { 0x02 } else { 0x00 });
+            Apdu::ConfirmedRequest {
+                segmented_response_accepted,
+                max_apdu,
+                invoke_id,
+                service,
+                data,
+                ..
+            } => {
+                b.push(if *segmented_response_accepted {
+                    0x02
+                } else {
+                    0x00
+                });
                 b.push(encode_max_apdu(*max_apdu));
                 b.push(*invoke_id);
                 b.push(*service);
@@ -229,13 +240,25 @@ impl Apdu {
                 b.extend_from_slice(&[0x10, *service]);
                 b.extend_from_slice(data);
             }
-            Apdu::SimpleAck { invoke_id, service } => b.extend_from_slice(&[0x20, *invoke_id, *service]),
-            Apdu::ComplexAck { invoke_id, service, data, .. } => {
+            Apdu::SimpleAck { invoke_id, service } => {
+                b.extend_from_slice(&[0x20, *invoke_id, *service])
+            }
+            Apdu::ComplexAck {
+                invoke_id,
+                service,
+                data,
+                ..
+            } => {
                 b.extend_from_slice(&[0x30, *invoke_id, *service]);
                 b.extend_from_slice(data);
             }
             Apdu::SegmentAck { invoke_id } => b.extend_from_slice(&[0x40, *invoke_id, 0, 1]),
-            Apdu::Error { invoke_id, service, class, code } => {
+            Apdu::Error {
+                invoke_id,
+                service,
+                class,
+                code,
+            } => {
                 b.extend_from_slice(&[0x50, *invoke_id, *service]);
                 let mut w = Writer::new();
                 w.app(&AppValue::Enumerated(*class));
@@ -243,7 +266,11 @@ impl Apdu {
                 b.extend_from_slice(&w.into_bytes());
             }
             Apdu::Reject { invoke_id, reason } => b.extend_from_slice(&[0x60, *invoke_id, *reason]),
-            Apdu::Abort { invoke_id, reason, server } => {
+            Apdu::Abort {
+                invoke_id,
+                reason,
+                server,
+            } => {
                 b.extend_from_slice(&[0x70 | u8::from(*server), *invoke_id, *reason]);
             }
         }
@@ -274,9 +301,15 @@ impl Apdu {
             }
             1 => {
                 let service = r.u8("the service choice")?;
-                Apdu::Unconfirmed { service, data: r.rest().to_vec() }
+                Apdu::Unconfirmed {
+                    service,
+                    data: r.rest().to_vec(),
+                }
             }
-            2 => Apdu::SimpleAck { invoke_id: r.u8("the invoke id")?, service: r.u8("the service choice")? },
+            2 => Apdu::SimpleAck {
+                invoke_id: r.u8("the invoke id")?,
+                service: r.u8("the service choice")?,
+            },
             3 => {
                 let segmented = first & 0x08 != 0;
                 let invoke_id = r.u8("the invoke id")?;
@@ -284,9 +317,16 @@ impl Apdu {
                     r.take(2, "sequence number and window")?;
                 }
                 let service = r.u8("the service choice")?;
-                Apdu::ComplexAck { invoke_id, service, segmented, data: r.rest().to_vec() }
+                Apdu::ComplexAck {
+                    invoke_id,
+                    service,
+                    segmented,
+                    data: r.rest().to_vec(),
+                }
             }
-            4 => Apdu::SegmentAck { invoke_id: r.u8("the invoke id")? },
+            4 => Apdu::SegmentAck {
+                invoke_id: r.u8("the invoke id")?,
+            },
             5 => {
                 let invoke_id = r.u8("the invoke id")?;
                 let service = r.u8("the service choice")?;
@@ -305,10 +345,22 @@ impl Apdu {
                     class = c;
                     code = k;
                 }
-                Apdu::Error { invoke_id, service, class, code }
+                Apdu::Error {
+                    invoke_id,
+                    service,
+                    class,
+                    code,
+                }
             }
-            6 => Apdu::Reject { invoke_id: r.u8("the invoke id")?, reason: r.u8("the reject reason")? },
-            7 => Apdu::Abort { invoke_id: r.u8("the invoke id")?, reason: r.u8("the abort reason")?, server: first & 0x01 != 0 },
+            6 => Apdu::Reject {
+                invoke_id: r.u8("the invoke id")?,
+                reason: r.u8("the reject reason")?,
+            },
+            7 => Apdu::Abort {
+                invoke_id: r.u8("the invoke id")?,
+                reason: r.u8("the abort reason")?,
+                server: first & 0x01 != 0,
+            },
             t => return Err(DecodeError::new(format!("unknown APDU type {t}"))),
         };
         Ok(apdu)
@@ -397,9 +449,18 @@ pub fn decode_datagram(bytes: &[u8]) -> Result<Frame, DecodeError> {
     let function = r.u8("the BVLC function")?;
     let len = r.u16("the BVLC length")?;
     if usize::from(len) != bytes.len() {
-        return Err(DecodeError::new(format!("BVLC length {len} but datagram of {} bytes", bytes.len())));
+        return Err(DecodeError::new(format!(
+            "BVLC length {len} but datagram of {} bytes",
+            bytes.len()
+        )));
     }
-    let mut frame = Frame { function, forwarded_from: None, result: None, npdu: Npdu::default(), apdu: None };
+    let mut frame = Frame {
+        function,
+        forwarded_from: None,
+        result: None,
+        npdu: Npdu::default(),
+        apdu: None,
+    };
     match function {
         bvlc::RESULT => {
             frame.result = Some(r.u16("the BVLC result code")?);
@@ -408,7 +469,10 @@ pub fn decode_datagram(bytes: &[u8]) -> Result<Frame, DecodeError> {
         bvlc::FORWARDED_NPDU => {
             let a = r.take(6, "the forwarded source address")?;
             let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
-            frame.forwarded_from = Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be_bytes([a[4], a[5]]))));
+            frame.forwarded_from = Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be_bytes([a[4], a[5]]),
+            )));
         }
         bvlc::UNICAST | bvlc::BROADCAST | bvlc::DISTRIBUTE_BROADCAST => {}
         _ => return Ok(frame),
@@ -417,7 +481,11 @@ pub fn decode_datagram(bytes: &[u8]) -> Result<Frame, DecodeError> {
         return Err(DecodeError::new("NPDU version is not 1"));
     }
     let control = r.u8("the NPDU control octet")?;
-    let mut npdu = Npdu { network_message: control & 0x80 != 0, expecting_reply: control & 0x04 != 0, ..Npdu::default() };
+    let mut npdu = Npdu {
+        network_message: control & 0x80 != 0,
+        expecting_reply: control & 0x04 != 0,
+        ..Npdu::default()
+    };
     if control & 0x20 != 0 {
         npdu.dest = Some(route(&mut r, "DNET/DADR")?);
     }
@@ -448,8 +516,18 @@ mod tests {
             segmented: false,
             data: vec![0x0C, 0, 0, 0, 1, 0x19, 0x55],
         };
-        for dest in [None, Some(Route { net: 100, mac: vec![1] })] {
-            let npdu = Npdu { dest, expecting_reply: true, ..Npdu::default() };
+        for dest in [
+            None,
+            Some(Route {
+                net: 100,
+                mac: vec![1],
+            }),
+        ] {
+            let npdu = Npdu {
+                dest,
+                expecting_reply: true,
+                ..Npdu::default()
+            };
             let bytes = encode_datagram(bvlc::UNICAST, &npdu, &apdu);
             let f = decode_datagram(&bytes).expect("decodes");
             assert_eq!(f.npdu, npdu);
@@ -461,17 +539,43 @@ mod tests {
     fn a_known_read_property_request_decodes() {
         // Who-Is as sent by common tools: 81 0b 00 08 01 00 10 08
         let f = decode_datagram(&[0x81, 0x0b, 0x00, 0x08, 0x01, 0x00, 0x10, 0x08]).expect("who-is");
-        assert_eq!(f.apdu, Some(Apdu::Unconfirmed { service: unconfirmed::WHO_IS, data: vec![] }));
+        assert_eq!(
+            f.apdu,
+            Some(Apdu::Unconfirmed {
+                service: unconfirmed::WHO_IS,
+                data: vec![]
+            })
+        );
     }
 
     #[test]
     fn every_reply_kind_roundtrips() {
         for apdu in [
-            Apdu::SimpleAck { invoke_id: 1, service: 5 },
-            Apdu::ComplexAck { invoke_id: 2, service: 12, segmented: false, data: vec![1, 2] },
-            Apdu::Error { invoke_id: 3, service: 12, class: 2, code: 32 },
-            Apdu::Reject { invoke_id: 4, reason: 9 },
-            Apdu::Abort { invoke_id: 5, reason: 4, server: true },
+            Apdu::SimpleAck {
+                invoke_id: 1,
+                service: 5,
+            },
+            Apdu::ComplexAck {
+                invoke_id: 2,
+                service: 12,
+                segmented: false,
+                data: vec![1, 2],
+            },
+            Apdu::Error {
+                invoke_id: 3,
+                service: 12,
+                class: 2,
+                code: 32,
+            },
+            Apdu::Reject {
+                invoke_id: 4,
+                reason: 9,
+            },
+            Apdu::Abort {
+                invoke_id: 5,
+                reason: 4,
+                server: true,
+            },
         ] {
             assert_eq!(Apdu::decode(&apdu.encode()).expect("decodes"), apdu);
         }
@@ -479,7 +583,14 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        for bytes in [&[][..], &[0x81], &[0x82, 0x0a, 0, 4], &[0x81, 0x0a, 0, 9, 1], &[0x81, 0x0a, 0, 6, 1, 0x20], &[0x81, 0x0a, 0, 7, 2, 0, 0x10]] {
+        for bytes in [
+            &[][..],
+            &[0x81],
+            &[0x82, 0x0a, 0, 4],
+            &[0x81, 0x0a, 0, 9, 1],
+            &[0x81, 0x0a, 0, 6, 1, 0x20],
+            &[0x81, 0x0a, 0, 7, 2, 0, 0x10],
+        ] {
             assert!(decode_datagram(bytes).is_err(), "{bytes:02x?}");
         }
     }
@@ -488,7 +599,10 @@ mod tests {
     fn no_write_service_is_classified_as_read() {
         assert!(is_write_confirmed(confirmed::WRITE_PROPERTY));
         assert!(is_write_confirmed(confirmed::WRITE_PROPERTY_MULTIPLE));
-        assert!(is_write_confirmed(20), "reinitialize-device changes the device");
+        assert!(
+            is_write_confirmed(20),
+            "reinitialize-device changes the device"
+        );
         assert!(!is_write_confirmed(confirmed::READ_PROPERTY_MULTIPLE));
         assert!(is_write_unconfirmed(unconfirmed::WRITE_GROUP));
         assert!(!is_write_unconfirmed(unconfirmed::WHO_IS));

@@ -16,7 +16,13 @@ use crate::reading::Reading;
 
 /// Poll every device of `network` until `cancel`. If the socket cannot be bound (port taken),
 /// every point is reported as comm-fail and binding is retried every few seconds.
-pub async fn run_network(network: BacnetNetwork, devices: Vec<Device>, tx: mpsc::Sender<Vec<Reading>>, stats: Arc<BacnetStats>, cancel: CancellationToken) {
+pub async fn run_network(
+    network: BacnetNetwork,
+    devices: Vec<Device>,
+    tx: mpsc::Sender<Vec<Reading>>,
+    stats: Arc<BacnetStats>,
+    cancel: CancellationToken,
+) {
     let mut delay = Duration::from_secs(1);
     let client = loop {
         match Client::bind(&network, stats.clone()).await {
@@ -35,7 +41,12 @@ pub async fn run_network(network: BacnetNetwork, devices: Vec<Device>, tx: mpsc:
     tracing::info!(network = %network.id, local = %client.local_addr().map_or_else(|_| "?".into(), |a| a.to_string()), devices = devices.len(), "BACnet network started");
     let mut tasks = JoinSet::new();
     for d in devices {
-        tasks.spawn(run_device(client.clone(), d, tx.clone(), cancel.child_token()));
+        tasks.spawn(run_device(
+            client.clone(),
+            d,
+            tx.clone(),
+            cancel.child_token(),
+        ));
     }
     drop(tx);
     while tasks.join_next().await.is_some() {}

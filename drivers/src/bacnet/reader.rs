@@ -7,7 +7,9 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::bacnet::client::{Client, Reply, RequestError, Target};
 use crate::bacnet::encoding::AppValue;
-use crate::bacnet::services::{PropertyRef, ReadAccessSpec, ReadRequest, decode_read_property_ack, decode_rpm_ack};
+use crate::bacnet::services::{
+    PropertyRef, ReadAccessSpec, ReadRequest, decode_read_property_ack, decode_rpm_ack,
+};
 use crate::bacnet::stats::BacnetStats;
 use crate::bacnet::types::{ObjectId, PropertyId};
 
@@ -39,20 +41,32 @@ pub struct BatchReader {
 impl BatchReader {
     /// Sized for a device of `max_apdu` bytes reading `props` properties per object.
     pub fn new(max_apdu: u16, props: usize) -> Self {
-        Self { limit: objects_per_request(max_apdu, props), rpm: true }
+        Self {
+            limit: objects_per_request(max_apdu, props),
+            rpm: true,
+        }
     }
 
     /// Read every property of `specs`. `Err` only when the device does not answer (a timeout
     /// or a network error): errors it answers with are per-property results.
-    pub async fn read(&mut self, client: &Client, target: &Target, specs: &[ReadAccessSpec]) -> Result<Results, RequestError> {
+    pub async fn read(
+        &mut self,
+        client: &Client,
+        target: &Target,
+        specs: &[ReadAccessSpec],
+    ) -> Result<Results, RequestError> {
         let mut out = Results::new();
-        let mut queue: VecDeque<Vec<ReadAccessSpec>> = specs.chunks(self.limit.max(1)).map(<[_]>::to_vec).collect();
+        let mut queue: VecDeque<Vec<ReadAccessSpec>> =
+            specs.chunks(self.limit.max(1)).map(<[_]>::to_vec).collect();
         while let Some(chunk) = queue.pop_front() {
             if !self.rpm {
                 self.read_singly(client, target, &chunk, &mut out).await?;
                 continue;
             }
-            match client.request(target, &ReadRequest::ReadPropertyMultiple(chunk.clone())).await {
+            match client
+                .request(target, &ReadRequest::ReadPropertyMultiple(chunk.clone()))
+                .await
+            {
                 Ok(Reply::ComplexAck(data)) => match decode_rpm_ack(&data) {
                     Ok(results) => {
                         for r in results {
@@ -64,7 +78,13 @@ impl BatchReader {
                         self.read_singly(client, target, &chunk, &mut out).await?;
                     }
                 },
-                Ok(Reply::SimpleAck) => return Err(RequestError::Decode(crate::bacnet::encoding::DecodeError::new("SimpleAck to ReadPropertyMultiple"))),
+                Ok(Reply::SimpleAck) => {
+                    return Err(RequestError::Decode(
+                        crate::bacnet::encoding::DecodeError::new(
+                            "SimpleAck to ReadPropertyMultiple",
+                        ),
+                    ));
+                }
                 Err(e) if e.is_too_big() && chunk.len() > 1 => {
                     let half = chunk.len() / 2;
                     self.limit = half.max(1);
@@ -94,7 +114,13 @@ impl BatchReader {
         Ok(out)
     }
 
-    async fn read_singly(&self, client: &Client, target: &Target, chunk: &[ReadAccessSpec], out: &mut Results) -> Result<(), RequestError> {
+    async fn read_singly(
+        &self,
+        client: &Client,
+        target: &Target,
+        chunk: &[ReadAccessSpec],
+        out: &mut Results,
+    ) -> Result<(), RequestError> {
         for spec in chunk {
             for p in &spec.properties {
                 BacnetStats::bump(&client.stats().read_property_fallbacks);
@@ -107,9 +133,19 @@ impl BatchReader {
 }
 
 /// One ReadProperty: the values, or the device's error. `Err` when it does not answer.
-pub async fn read_property(client: &Client, target: &Target, object: ObjectId, property: PropertyRef) -> Result<Result<Vec<AppValue>, (u32, u32)>, RequestError> {
-    match client.request(target, &ReadRequest::ReadProperty { object, property }).await {
-        Ok(Reply::ComplexAck(data)) => Ok(decode_read_property_ack(&data).map(|r| r.value).unwrap_or(Err((0, 0)))),
+pub async fn read_property(
+    client: &Client,
+    target: &Target,
+    object: ObjectId,
+    property: PropertyRef,
+) -> Result<Result<Vec<AppValue>, (u32, u32)>, RequestError> {
+    match client
+        .request(target, &ReadRequest::ReadProperty { object, property })
+        .await
+    {
+        Ok(Reply::ComplexAck(data)) => Ok(decode_read_property_ack(&data)
+            .map(|r| r.value)
+            .unwrap_or(Err((0, 0)))),
         Ok(Reply::SimpleAck) => Ok(Err((0, 0))),
         Err(RequestError::Error { class, code }) => Ok(Err((class, code))),
         Err(e) if e.device_answered() => Ok(Err((0, 0))),
@@ -137,11 +173,26 @@ mod tests {
     #[test]
     fn size_refusals_shrink_and_others_do_not() {
         use crate::bacnet::types::{abort, reject};
-        assert!(RequestError::Abort { reason: abort::SEGMENTATION_NOT_SUPPORTED }.is_too_big());
-        assert!(RequestError::Reject { reason: reject::BUFFER_OVERFLOW }.is_too_big());
+        assert!(
+            RequestError::Abort {
+                reason: abort::SEGMENTATION_NOT_SUPPORTED
+            }
+            .is_too_big()
+        );
+        assert!(
+            RequestError::Reject {
+                reason: reject::BUFFER_OVERFLOW
+            }
+            .is_too_big()
+        );
         assert!(RequestError::Segmented.is_too_big());
         assert!(!RequestError::Error { class: 1, code: 31 }.is_too_big());
         assert!(!RequestError::Timeout(std::time::Duration::from_secs(1)).is_too_big());
-        assert!(RequestError::Reject { reason: reject::UNRECOGNIZED_SERVICE }.is_unrecognized_service());
+        assert!(
+            RequestError::Reject {
+                reason: reject::UNRECOGNIZED_SERVICE
+            }
+            .is_unrecognized_service()
+        );
     }
 }

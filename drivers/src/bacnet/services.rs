@@ -21,7 +21,10 @@ pub struct PropertyRef {
 impl PropertyRef {
     /// The whole property.
     pub fn whole(property: PropertyId) -> Self {
-        Self { property, index: None }
+        Self {
+            property,
+            index: None,
+        }
     }
 }
 
@@ -91,7 +94,11 @@ impl ReadRequest {
                     w.close(1);
                 }
             }
-            ReadRequest::SubscribeCov { process_id, object, lifetime_s } => {
+            ReadRequest::SubscribeCov {
+                process_id,
+                object,
+                lifetime_s,
+            } => {
                 w.ctx_unsigned(0, u64::from(*process_id));
                 w.ctx_object_id(1, *object);
                 w.ctx_bool(2, false);
@@ -122,15 +129,26 @@ pub fn decode_read_property_ack(data: &[u8]) -> Result<PropertyResult, DecodeErr
     let mut r = Reader::new(data);
     let object = r.ctx_object_id(0, "the object identifier")?;
     let property = PropertyId(r.ctx_enumerated(1, "the property identifier")?);
-    let index = r.opt_ctx_unsigned(2, "the array index")?.map(|i| u32_of(i, "array index")).transpose()?;
+    let index = r
+        .opt_ctx_unsigned(2, "the array index")?
+        .map(|i| u32_of(i, "array index"))
+        .transpose()?;
     r.open(3, "the property value")?;
     let values = r.values_until_close(3)?;
     r.close(3, "the property value")?;
-    Ok(PropertyResult { object, property: PropertyRef { property, index }, value: Ok(values) })
+    Ok(PropertyResult {
+        object,
+        property: PropertyRef { property, index },
+        value: Ok(values),
+    })
 }
 
 /// Encode a ReadProperty-ACK (simulator).
-pub fn encode_read_property_ack(object: ObjectId, property: PropertyRef, values: &[AppValue]) -> Vec<u8> {
+pub fn encode_read_property_ack(
+    object: ObjectId,
+    property: PropertyRef,
+    values: &[AppValue],
+) -> Vec<u8> {
     let mut w = Writer::new();
     w.ctx_object_id(0, object);
     w.ctx_enumerated(1, property.property.0);
@@ -154,7 +172,10 @@ pub fn decode_rpm_ack(data: &[u8]) -> Result<Vec<PropertyResult>, DecodeError> {
         r.open(1, "the list of results")?;
         while !r.at_close(1) {
             let property = PropertyId(r.ctx_enumerated(2, "the property identifier")?);
-            let index = r.opt_ctx_unsigned(3, "the array index")?.map(|i| u32_of(i, "array index")).transpose()?;
+            let index = r
+                .opt_ctx_unsigned(3, "the array index")?
+                .map(|i| u32_of(i, "array index"))
+                .transpose()?;
             let value = match r.tag()? {
                 Tag::Open(4) => {
                     let v = r.values_until_close(4)?;
@@ -167,9 +188,17 @@ pub fn decode_rpm_ack(data: &[u8]) -> Result<Vec<PropertyResult>, DecodeError> {
                     r.close(5, "the property access error")?;
                     Err((class, code))
                 }
-                other => return Err(DecodeError::new(format!("expected a value or an error, found {other:?}"))),
+                other => {
+                    return Err(DecodeError::new(format!(
+                        "expected a value or an error, found {other:?}"
+                    )));
+                }
             };
-            out.push(PropertyResult { object, property: PropertyRef { property, index }, value });
+            out.push(PropertyResult {
+                object,
+                property: PropertyRef { property, index },
+                value,
+            });
         }
         r.close(1, "the list of results")?;
     }
@@ -224,7 +253,10 @@ pub fn decode_read_property_request(data: &[u8]) -> Result<(ObjectId, PropertyRe
     let mut r = Reader::new(data);
     let object = r.ctx_object_id(0, "the object identifier")?;
     let property = PropertyId(r.ctx_enumerated(1, "the property identifier")?);
-    let index = r.opt_ctx_unsigned(2, "the array index")?.map(|i| u32_of(i, "array index")).transpose()?;
+    let index = r
+        .opt_ctx_unsigned(2, "the array index")?
+        .map(|i| u32_of(i, "array index"))
+        .transpose()?;
     Ok((object, PropertyRef { property, index }))
 }
 
@@ -238,7 +270,10 @@ pub fn decode_rpm_request(data: &[u8]) -> Result<Vec<ReadAccessSpec>, DecodeErro
         let mut properties = Vec::new();
         while !r.at_close(1) {
             let property = PropertyId(r.ctx_enumerated(0, "the property identifier")?);
-            let index = r.opt_ctx_unsigned(1, "the array index")?.map(|i| u32_of(i, "array index")).transpose()?;
+            let index = r
+                .opt_ctx_unsigned(1, "the array index")?
+                .map(|i| u32_of(i, "array index"))
+                .transpose()?;
             properties.push(PropertyRef { property, index });
         }
         r.close(1, "the property references")?;
@@ -263,14 +298,27 @@ pub struct SubscribeCov {
 /// Decode SubscribeCOV parameters (simulator).
 pub fn decode_subscribe_cov(data: &[u8]) -> Result<SubscribeCov, DecodeError> {
     let mut r = Reader::new(data);
-    let process_id = u32_of(r.ctx_unsigned(0, "the subscriber process identifier")?, "process id")?;
+    let process_id = u32_of(
+        r.ctx_unsigned(0, "the subscriber process identifier")?,
+        "process id",
+    )?;
     let object = r.ctx_object_id(1, "the monitored object")?;
     let confirmed = match r.peek_tag()? {
-        Some(Tag::Context { number: 2, .. }) => Some(r.ctx_bool(2, "issue-confirmed-notifications")?),
+        Some(Tag::Context { number: 2, .. }) => {
+            Some(r.ctx_bool(2, "issue-confirmed-notifications")?)
+        }
         _ => None,
     };
-    let lifetime_s = r.opt_ctx_unsigned(3, "the lifetime")?.map(|l| u32_of(l, "lifetime")).transpose()?;
-    Ok(SubscribeCov { process_id, object, confirmed, lifetime_s })
+    let lifetime_s = r
+        .opt_ctx_unsigned(3, "the lifetime")?
+        .map(|l| u32_of(l, "lifetime"))
+        .transpose()?;
+    Ok(SubscribeCov {
+        process_id,
+        object,
+        confirmed,
+        lifetime_s,
+    })
 }
 
 /// A COV notification (confirmed or unconfirmed; same parameters).
@@ -291,7 +339,10 @@ pub struct CovNotification {
 impl CovNotification {
     /// The values of one property, if present.
     pub fn get(&self, property: PropertyId) -> Option<&[AppValue]> {
-        self.values.iter().find(|(p, _)| *p == property).map(|(_, v)| v.as_slice())
+        self.values
+            .iter()
+            .find(|(p, _)| *p == property)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -318,7 +369,10 @@ pub fn encode_cov_notification(n: &CovNotification) -> Vec<u8> {
 /// Decode COV notification parameters.
 pub fn decode_cov_notification(data: &[u8]) -> Result<CovNotification, DecodeError> {
     let mut r = Reader::new(data);
-    let process_id = u32_of(r.ctx_unsigned(0, "the subscriber process identifier")?, "process id")?;
+    let process_id = u32_of(
+        r.ctx_unsigned(0, "the subscriber process identifier")?,
+        "process id",
+    )?;
     let device = r.ctx_object_id(1, "the initiating device")?;
     let object = r.ctx_object_id(2, "the monitored object")?;
     let time_remaining_s = u32_of(r.ctx_unsigned(3, "the time remaining")?, "time remaining")?;
@@ -334,7 +388,13 @@ pub fn decode_cov_notification(data: &[u8]) -> Result<CovNotification, DecodeErr
         values.push((p, v));
     }
     r.close(4, "the list of values")?;
-    Ok(CovNotification { process_id, device, object, time_remaining_s, values })
+    Ok(CovNotification {
+        process_id,
+        device,
+        object,
+        time_remaining_s,
+        values,
+    })
 }
 
 /// Who-Is parameters: an optional instance range.
@@ -385,11 +445,24 @@ pub fn encode_i_am(i: &IAm) -> Vec<u8> {
 pub fn decode_i_am(data: &[u8]) -> Result<IAm, DecodeError> {
     let mut r = Reader::new(data);
     let bad = |what: &str| DecodeError::new(format!("I-Am: {what} has the wrong type"));
-    let AppValue::ObjectId(device) = r.app()? else { return Err(bad("the device identifier")) };
-    let AppValue::Unsigned(max_apdu) = r.app()? else { return Err(bad("max APDU")) };
-    let AppValue::Enumerated(segmentation) = r.app()? else { return Err(bad("segmentation")) };
-    let AppValue::Unsigned(vendor) = r.app()? else { return Err(bad("the vendor id")) };
-    Ok(IAm { device, max_apdu: u32_of(max_apdu, "max APDU")?, segmentation, vendor: u32_of(vendor, "vendor id")? })
+    let AppValue::ObjectId(device) = r.app()? else {
+        return Err(bad("the device identifier"));
+    };
+    let AppValue::Unsigned(max_apdu) = r.app()? else {
+        return Err(bad("max APDU"));
+    };
+    let AppValue::Enumerated(segmentation) = r.app()? else {
+        return Err(bad("segmentation"));
+    };
+    let AppValue::Unsigned(vendor) = r.app()? else {
+        return Err(bad("the vendor id"));
+    };
+    Ok(IAm {
+        device,
+        max_apdu: u32_of(max_apdu, "max APDU")?,
+        segmentation,
+        vendor: u32_of(vendor, "vendor id")?,
+    })
 }
 
 #[cfg(test)]
@@ -404,33 +477,84 @@ mod tests {
     #[test]
     fn rpm_request_and_ack_roundtrip() {
         let specs = vec![
-            ReadAccessSpec { object: ai(1), properties: vec![PropertyRef::whole(PropertyId::PRESENT_VALUE), PropertyRef::whole(PropertyId::STATUS_FLAGS)] },
-            ReadAccessSpec { object: ai(2), properties: vec![PropertyRef { property: PropertyId::OBJECT_LIST, index: Some(3) }] },
+            ReadAccessSpec {
+                object: ai(1),
+                properties: vec![
+                    PropertyRef::whole(PropertyId::PRESENT_VALUE),
+                    PropertyRef::whole(PropertyId::STATUS_FLAGS),
+                ],
+            },
+            ReadAccessSpec {
+                object: ai(2),
+                properties: vec![PropertyRef {
+                    property: PropertyId::OBJECT_LIST,
+                    index: Some(3),
+                }],
+            },
         ];
         let req = ReadRequest::ReadPropertyMultiple(specs.clone());
         assert_eq!(decode_rpm_request(&req.encode()).expect("decodes"), specs);
         let results = vec![
-            PropertyResult { object: ai(1), property: PropertyRef::whole(PropertyId::PRESENT_VALUE), value: Ok(vec![AppValue::Real(19.5)]) },
-            PropertyResult { object: ai(1), property: PropertyRef::whole(PropertyId::STATUS_FLAGS), value: Ok(vec![AppValue::Bits(vec![false; 4])]) },
-            PropertyResult { object: ai(2), property: PropertyRef::whole(PropertyId::RELIABILITY), value: Err((2, 32)) },
+            PropertyResult {
+                object: ai(1),
+                property: PropertyRef::whole(PropertyId::PRESENT_VALUE),
+                value: Ok(vec![AppValue::Real(19.5)]),
+            },
+            PropertyResult {
+                object: ai(1),
+                property: PropertyRef::whole(PropertyId::STATUS_FLAGS),
+                value: Ok(vec![AppValue::Bits(vec![false; 4])]),
+            },
+            PropertyResult {
+                object: ai(2),
+                property: PropertyRef::whole(PropertyId::RELIABILITY),
+                value: Err((2, 32)),
+            },
         ];
-        assert_eq!(decode_rpm_ack(&encode_rpm_ack(&results)).expect("decodes"), results);
+        assert_eq!(
+            decode_rpm_ack(&encode_rpm_ack(&results)).expect("decodes"),
+            results
+        );
     }
 
     #[test]
     fn read_property_roundtrip() {
-        let p = PropertyRef { property: PropertyId::OBJECT_LIST, index: Some(0) };
-        let req = ReadRequest::ReadProperty { object: ai(9), property: p };
-        assert_eq!(decode_read_property_request(&req.encode()).expect("decodes"), (ai(9), p));
+        let p = PropertyRef {
+            property: PropertyId::OBJECT_LIST,
+            index: Some(0),
+        };
+        let req = ReadRequest::ReadProperty {
+            object: ai(9),
+            property: p,
+        };
+        assert_eq!(
+            decode_read_property_request(&req.encode()).expect("decodes"),
+            (ai(9), p)
+        );
         let ack = encode_read_property_ack(ai(9), p, &[AppValue::Unsigned(12)]);
-        assert_eq!(decode_read_property_ack(&ack).expect("decodes").value, Ok(vec![AppValue::Unsigned(12)]));
+        assert_eq!(
+            decode_read_property_ack(&ack).expect("decodes").value,
+            Ok(vec![AppValue::Unsigned(12)])
+        );
     }
 
     #[test]
     fn subscribe_cov_always_has_a_finite_lifetime() {
-        let req = ReadRequest::SubscribeCov { process_id: 3, object: ai(1), lifetime_s: 0 };
+        let req = ReadRequest::SubscribeCov {
+            process_id: 3,
+            object: ai(1),
+            lifetime_s: 0,
+        };
         let s = decode_subscribe_cov(&req.encode()).expect("decodes");
-        assert_eq!(s, SubscribeCov { process_id: 3, object: ai(1), confirmed: Some(false), lifetime_s: Some(1) });
+        assert_eq!(
+            s,
+            SubscribeCov {
+                process_id: 3,
+                object: ai(1),
+                confirmed: Some(false),
+                lifetime_s: Some(1)
+            }
+        );
     }
 
     #[test]
@@ -440,18 +564,39 @@ mod tests {
             device: ObjectId::new(ObjectType::DEVICE, 1201),
             object: ai(1),
             time_remaining_s: 240,
-            values: vec![(PropertyId::PRESENT_VALUE, vec![AppValue::Real(21.0)]), (PropertyId::STATUS_FLAGS, vec![AppValue::Bits(vec![false, false, true, false])])],
+            values: vec![
+                (PropertyId::PRESENT_VALUE, vec![AppValue::Real(21.0)]),
+                (
+                    PropertyId::STATUS_FLAGS,
+                    vec![AppValue::Bits(vec![false, false, true, false])],
+                ),
+            ],
         };
-        assert_eq!(decode_cov_notification(&encode_cov_notification(&n)).expect("decodes"), n);
-        let i = IAm { device: ObjectId::new(ObjectType::DEVICE, 1201), max_apdu: 1476, segmentation: 3, vendor: 999 };
+        assert_eq!(
+            decode_cov_notification(&encode_cov_notification(&n)).expect("decodes"),
+            n
+        );
+        let i = IAm {
+            device: ObjectId::new(ObjectType::DEVICE, 1201),
+            max_apdu: 1476,
+            segmentation: 3,
+            vendor: 999,
+        };
         assert_eq!(decode_i_am(&encode_i_am(&i)).expect("decodes"), i);
-        assert_eq!(decode_who_is(&encode_who_is(Some((1, 5)))).expect("decodes"), Some((1, 5)));
+        assert_eq!(
+            decode_who_is(&encode_who_is(Some((1, 5)))).expect("decodes"),
+            Some((1, 5))
+        );
         assert_eq!(decode_who_is(&encode_who_is(None)).expect("decodes"), None);
     }
 
     #[test]
     fn truncated_acks_are_errors() {
-        let results = vec![PropertyResult { object: ai(1), property: PropertyRef::whole(PropertyId::PRESENT_VALUE), value: Ok(vec![AppValue::Real(1.0)]) }];
+        let results = vec![PropertyResult {
+            object: ai(1),
+            property: PropertyRef::whole(PropertyId::PRESENT_VALUE),
+            value: Ok(vec![AppValue::Real(1.0)]),
+        }];
         let bytes = encode_rpm_ack(&results);
         for n in 1..bytes.len() {
             assert!(decode_rpm_ack(&bytes[..n]).is_err(), "cut at {n}");

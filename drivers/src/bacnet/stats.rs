@@ -35,7 +35,10 @@ pub struct BacnetStats {
 impl BacnetStats {
     /// Counters for network `id`.
     pub fn new(id: impl Into<String>) -> Self {
-        Self { network: id.into(), ..Self::default() }
+        Self {
+            network: id.into(),
+            ..Self::default()
+        }
     }
 
     /// Add one to a counter.
@@ -50,7 +53,10 @@ impl BacnetStats {
 
     /// Record the unit a device reported for a point.
     pub fn set_unit(&self, point: &str, unit: &str) {
-        self.units.lock().unwrap_or_else(|p| p.into_inner()).insert(point.to_string(), unit.to_string());
+        self.units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(point.to_string(), unit.to_string());
     }
 
     /// Units read from devices (point id → unit).

@@ -79,12 +79,22 @@ impl StatusFlags {
     /// From a decoded bit string (missing bits count as false).
     pub fn from_bits(bits: &[bool]) -> Self {
         let b = |i: usize| bits.get(i).copied().unwrap_or(false);
-        Self { in_alarm: b(0), fault: b(1), overridden: b(2), out_of_service: b(3) }
+        Self {
+            in_alarm: b(0),
+            fault: b(1),
+            overridden: b(2),
+            out_of_service: b(3),
+        }
     }
 
     /// As a bit string.
     pub fn to_bits(self) -> Vec<bool> {
-        vec![self.in_alarm, self.fault, self.overridden, self.out_of_service]
+        vec![
+            self.in_alarm,
+            self.fault,
+            self.overridden,
+            self.out_of_service,
+        ]
     }
 }
 
@@ -119,7 +129,10 @@ pub mod reliability {
 
 /// The name of a reliability value.
 pub fn reliability_name(v: u32) -> String {
-    RELIABILITY.iter().find(|(n, _)| *n == v).map_or_else(|| format!("reliability {v}"), |(_, s)| (*s).to_string())
+    RELIABILITY
+        .iter()
+        .find(|(n, _)| *n == v)
+        .map_or_else(|| format!("reliability {v}"), |(_, s)| (*s).to_string())
 }
 
 /// Abort reasons.

@@ -46,10 +46,20 @@ impl SimObject {
             PropertyId::OUT_OF_SERVICE => vec![AppValue::Bool(self.flags.out_of_service)],
             PropertyId::UNITS if t.is_analog() => vec![AppValue::Enumerated(self.units?)],
             PropertyId(22) if t.is_analog() => vec![AppValue::Real(self.cov_increment)],
-            PropertyId::INACTIVE_TEXT if t.is_binary() => vec![AppValue::Text((*self.states.first()?).to_string())],
-            PropertyId::ACTIVE_TEXT if t.is_binary() => vec![AppValue::Text((*self.states.get(1)?).to_string())],
-            PropertyId::STATE_TEXT if t.is_multistate() => self.states.iter().map(|s| AppValue::Text((*s).to_string())).collect(),
-            PropertyId(74) if t.is_multistate() => vec![AppValue::Unsigned(self.states.len() as u64)],
+            PropertyId::INACTIVE_TEXT if t.is_binary() => {
+                vec![AppValue::Text((*self.states.first()?).to_string())]
+            }
+            PropertyId::ACTIVE_TEXT if t.is_binary() => {
+                vec![AppValue::Text((*self.states.get(1)?).to_string())]
+            }
+            PropertyId::STATE_TEXT if t.is_multistate() => self
+                .states
+                .iter()
+                .map(|s| AppValue::Text((*s).to_string()))
+                .collect(),
+            PropertyId(74) if t.is_multistate() => {
+                vec![AppValue::Unsigned(self.states.len() as u64)]
+            }
             _ => return None,
         })
     }
@@ -78,7 +88,10 @@ impl SimDevice {
 
     /// A property of the device object.
     pub fn device_property(&self, p: PropertyId, index: Option<u32>) -> Option<Vec<AppValue>> {
-        let list: Vec<AppValue> = std::iter::once(self.device_id()).chain(self.objects.iter().map(|o| o.id)).map(AppValue::ObjectId).collect();
+        let list: Vec<AppValue> = std::iter::once(self.device_id())
+            .chain(self.objects.iter().map(|o| o.id))
+            .map(AppValue::ObjectId)
+            .collect();
         Some(match p {
             PropertyId(75) => vec![AppValue::ObjectId(self.device_id())],
             PropertyId::OBJECT_NAME => vec![AppValue::Text(self.name.to_string())],
@@ -99,13 +112,29 @@ impl SimDevice {
     }
 
     /// A property of any object of the device.
-    pub fn property(&self, object: ObjectId, p: PropertyId, index: Option<u32>) -> Result<Vec<AppValue>, (u32, u32)> {
+    pub fn property(
+        &self,
+        object: ObjectId,
+        p: PropertyId,
+        index: Option<u32>,
+    ) -> Result<Vec<AppValue>, (u32, u32)> {
         use crate::bacnet::types::error;
-        if object == self.device_id() || (object.object_type == ObjectType::DEVICE && object.instance == crate::bacnet::types::MAX_INSTANCE) {
-            return self.device_property(p, index).ok_or((error::CLASS_PROPERTY, error::UNKNOWN_PROPERTY));
+        if object == self.device_id()
+            || (object.object_type == ObjectType::DEVICE
+                && object.instance == crate::bacnet::types::MAX_INSTANCE)
+        {
+            return self
+                .device_property(p, index)
+                .ok_or((error::CLASS_PROPERTY, error::UNKNOWN_PROPERTY));
         }
-        let o = self.objects.iter().find(|o| o.id == object).ok_or((error::CLASS_OBJECT, error::UNKNOWN_OBJECT))?;
-        let v = o.property(p).ok_or((error::CLASS_PROPERTY, error::UNKNOWN_PROPERTY))?;
+        let o = self
+            .objects
+            .iter()
+            .find(|o| o.id == object)
+            .ok_or((error::CLASS_OBJECT, error::UNKNOWN_OBJECT))?;
+        let v = o
+            .property(p)
+            .ok_or((error::CLASS_PROPERTY, error::UNKNOWN_PROPERTY))?;
         match index {
             None => Ok(v),
             Some(_) => Err((error::CLASS_PROPERTY, error::INVALID_ARRAY_INDEX)),
@@ -152,10 +181,33 @@ pub fn devices(plant: &Plant) -> Vec<SimDevice> {
             mac: 1,
             name: "LB01 Luftbehandling",
             objects: vec![
-                analog(ObjectType::ANALOG_INPUT, 1, "LB01 Tilluftstemperatur", ahu.supply_air_c, 62),
-                analog(ObjectType::ANALOG_INPUT, 2, "LB01 Kanaltryck", ahu.duct_pressure_pa, 53),
-                analog(ObjectType::ANALOG_VALUE, 1, "LB01 Börvärde tilluft", ahu.setpoint_c, 62),
-                binary(1, "LB01 Tilluftsfläkt", ahu.fan_running, &["stopp", "i drift"]),
+                analog(
+                    ObjectType::ANALOG_INPUT,
+                    1,
+                    "LB01 Tilluftstemperatur",
+                    ahu.supply_air_c,
+                    62,
+                ),
+                analog(
+                    ObjectType::ANALOG_INPUT,
+                    2,
+                    "LB01 Kanaltryck",
+                    ahu.duct_pressure_pa,
+                    53,
+                ),
+                analog(
+                    ObjectType::ANALOG_VALUE,
+                    1,
+                    "LB01 Börvärde tilluft",
+                    ahu.setpoint_c,
+                    62,
+                ),
+                binary(
+                    1,
+                    "LB01 Tilluftsfläkt",
+                    ahu.fan_running,
+                    &["stopp", "i drift"],
+                ),
                 damper,
                 filter,
             ],
@@ -166,10 +218,28 @@ pub fn devices(plant: &Plant) -> Vec<SimDevice> {
             mac: 2,
             name: "VS01 Undercentral fjärrvärme",
             objects: vec![
-                analog(ObjectType::ANALOG_INPUT, 1, "VS01 Framledning", dh.supply_c, 62),
-                analog(ObjectType::ANALOG_INPUT, 2, "VS01 Returledning", dh.return_c, 62),
+                analog(
+                    ObjectType::ANALOG_INPUT,
+                    1,
+                    "VS01 Framledning",
+                    dh.supply_c,
+                    62,
+                ),
+                analog(
+                    ObjectType::ANALOG_INPUT,
+                    2,
+                    "VS01 Returledning",
+                    dh.return_c,
+                    62,
+                ),
                 analog(ObjectType::ANALOG_INPUT, 3, "VS01 Effekt", dh.power_kw, 48),
-                analog(ObjectType::ANALOG_INPUT, 4, "VS01 Flöde", dh.flow_m3_per_h, 135),
+                analog(
+                    ObjectType::ANALOG_INPUT,
+                    4,
+                    "VS01 Flöde",
+                    dh.flow_m3_per_h,
+                    135,
+                ),
                 SimObject {
                     id: ObjectId::new(ObjectType::MULTI_STATE_VALUE, 1),
                     name: "VS01 Driftläge",
@@ -194,11 +264,26 @@ mod tests {
         let plant = Plant::with_epoch(&Scenario::Normal, 0);
         let devs = devices(&plant);
         let lb01 = &devs[0];
-        let supply = lb01.property(ObjectId::new(ObjectType::ANALOG_INPUT, 1), PropertyId::PRESENT_VALUE, None).expect("exists");
+        let supply = lb01
+            .property(
+                ObjectId::new(ObjectType::ANALOG_INPUT, 1),
+                PropertyId::PRESENT_VALUE,
+                None,
+            )
+            .expect("exists");
         assert_eq!(supply, vec![AppValue::Real(plant.ahu.supply_air_c as f32)]);
-        let list = lb01.property(lb01.device_id(), PropertyId::OBJECT_LIST, Some(0)).expect("count");
+        let list = lb01
+            .property(lb01.device_id(), PropertyId::OBJECT_LIST, Some(0))
+            .expect("count");
         assert_eq!(list, vec![AppValue::Unsigned(7)]);
-        assert!(lb01.property(ObjectId::new(ObjectType::ANALOG_INPUT, 99), PropertyId::PRESENT_VALUE, None).is_err());
+        assert!(
+            lb01.property(
+                ObjectId::new(ObjectType::ANALOG_INPUT, 99),
+                PropertyId::PRESENT_VALUE,
+                None
+            )
+            .is_err()
+        );
         assert!(lb01.objects[4].flags.overridden && lb01.objects[5].flags.out_of_service);
     }
 }
