@@ -11,6 +11,7 @@ set -euo pipefail
 # --- pinned peers -----------------------------------------------------------------------------
 PIP_PINS=(
     "pymodbus==3.16.1"
+    "bacpypes3==0.0.110"
 )
 APT_PACKAGES=(
     # mosquitto  (later)

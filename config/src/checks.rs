@@ -1,6 +1,7 @@
 //! Warnings that need the whole configuration: things that work but are probably mistakes.
 
-use crate::model::{DataType, Point};
+use crate::model::{DataType, ModbusSource};
+use crate::parse::bacnet::NetSpec;
 use crate::parse::connection::ConnSpec;
 use crate::parse::device::{DeviceSpec, Devices, TemplateSpec};
 use crate::walk::Walker;
@@ -37,7 +38,7 @@ pub(crate) fn warn(
 }
 
 fn poll_versus_timeout(w: &mut Walker<'_>, conns: &[ConnSpec], d: &DeviceSpec) {
-    let Some(c) = conns.iter().find(|c| c.conn.id == d.device.connection) else {
+    let Some(c) = conns.iter().find(|c| Some(c.conn.id.as_str()) == d.device.connection()) else {
         return;
     };
     if d.device.poll_interval < c.conn.timeout {
@@ -73,25 +74,28 @@ fn type_label(dt: DataType) -> String {
 
 /// Two points of one device reading overlapping registers as different types.
 fn overlaps(w: &mut Walker<'_>, d: &DeviceSpec, conns: &[ConnSpec]) {
+    let Some(conn_id) = d.device.connection() else { return };
     let base = conns
         .iter()
-        .find(|c| c.conn.id == d.device.connection)
+        .find(|c| c.conn.id == conn_id)
         .map_or(0, |c| u32::from(c.conn.address_base));
     let pts = &d.device.points;
-    let range = |p: &Point| {
+    let range = |m: &ModbusSource| {
         (
-            u32::from(p.source.address),
-            u32::from(p.source.address) + u32::from(p.source.data_type.width()).saturating_sub(1),
+            u32::from(m.address),
+            u32::from(m.address) + u32::from(m.data_type.width()).saturating_sub(1),
         )
     };
-    for (j, later) in pts.iter().enumerate() {
-        if later.source.table.is_bits() {
+    for (j, later_point) in pts.iter().enumerate() {
+        let Some(later) = later_point.modbus() else { continue };
+        if later.table.is_bits() {
             continue;
         }
         let (ls, le) = range(later);
-        for earlier in &pts[..j] {
-            if earlier.source.table != later.source.table
-                || type_class(earlier.source.data_type) == type_class(later.source.data_type)
+        for earlier_point in &pts[..j] {
+            let Some(earlier) = earlier_point.modbus() else { continue };
+            if earlier.table != later.table
+                || type_class(earlier.data_type) == type_class(later.data_type)
             {
                 continue;
             }
@@ -105,13 +109,53 @@ fn overlaps(w: &mut Walker<'_>, d: &DeviceSpec, conns: &[ConnSpec]) {
                         "registers {}..={} overlap `{}` (read as {} at {}); this point reads them as {}",
                         ls + base,
                         le + base,
-                        earlier.id,
-                        type_label(earlier.source.data_type),
+                        earlier_point.id,
+                        type_label(earlier.data_type),
                         es + base,
-                        type_label(later.source.data_type)
+                        type_label(later.data_type)
                     ),
                 );
             }
+        }
+    }
+}
+
+/// BACnet warnings: a network without devices; a poll interval shorter than the network's
+/// timeout; a COV check interval longer than the subscription lifetime.
+pub(crate) fn warn_bacnet(w: &mut Walker<'_>, nets: &[NetSpec], devices: &Devices) {
+    for n in nets {
+        if !devices.used_networks.contains(&n.net.id) {
+            w.warning(&n.id_span, &format!("bacnet network {}", n.net.id), "bacnet network has no devices");
+        }
+    }
+    for d in &devices.devices {
+        let Some(link) = d.device.bacnet() else { continue };
+        let Some(n) = nets.iter().find(|n| n.net.id == link.network) else { continue };
+        if d.device.poll_interval < n.net.timeout {
+            let span = d.poll_span.as_ref().unwrap_or(&d.id_span);
+            w.warning(
+                span,
+                &d.context,
+                format!(
+                    "poll interval {} ms is shorter than the timeout {} ms of bacnet network `{}`; polls will overrun while the device does not answer",
+                    d.device.poll_interval.as_millis(),
+                    n.net.timeout.as_millis(),
+                    n.net.id
+                ),
+            );
+        }
+        if let Some(cov) = link.cov
+            && cov.check_interval > cov.lifetime
+        {
+            w.warning(
+                &d.id_span,
+                &d.context,
+                format!(
+                    "COV check interval {} s is longer than the subscription lifetime {} s; a lost subscription is then only noticed by its renewal",
+                    cov.check_interval.as_secs(),
+                    cov.lifetime.as_secs()
+                ),
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Every key the parser accepts, per table. `README.md` documents each of them (a test checks).
 
 /// Top-level keys (tables and arrays of tables).
-pub const ROOT: &[&str] = &["site", "store", "connections", "templates", "devices", "sinks"];
+pub const ROOT: &[&str] = &["site", "store", "connections", "templates", "devices", "sinks", "bacnet_networks"];
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
 /// Keys of `[store]`.
@@ -36,6 +36,13 @@ pub const DEVICE: &[&str] = &[
     "template",
     "system",
     "points",
+    "network",
+    "instance",
+    "address",
+    "dnet",
+    "dadr",
+    "max_apdu_bytes",
+    "cov",
 ];
 /// Keys of `[[templates.points]]` and `[[devices.points]]`.
 pub const POINT: &[&str] = &[
@@ -54,7 +61,15 @@ pub const POINT: &[&str] = &[
     "sentinels",
     "states",
     "status",
+    "object",
+    "property",
 ];
+/// Keys of `[[bacnet_networks]]`.
+pub const BACNET_NETWORK: &[&str] = &["id", "bind", "bbmd", "max_apdu_bytes", "timeout_ms", "retries"];
+/// Keys of a network's `bbmd = { ... }`.
+pub const BBMD: &[&str] = &["address", "ttl_s"];
+/// Keys of a BACnet device's `cov = { ... }`.
+pub const COV: &[&str] = &["lifetime_s", "renew_at_fraction", "check_interval_s"];
 /// Keys of one explicit sentinel `{ raw = 65535, meaning = "not_available" }`.
 pub const SENTINEL: &[&str] = &["raw", "meaning"];
 /// Keys of a secret `{ env = "VAR" }` / `{ file = "/path" }` (exactly one of them).
@@ -96,6 +111,9 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("secrets", SECRET),
     ("[sinks]", SINKS),
     ("[[sinks.influxdb]]", INFLUXDB),
+    ("[[bacnet_networks]]", BACNET_NETWORK),
+    ("bbmd", BBMD),
+    ("cov", COV),
 ];
 
 /// Values of `table`.

@@ -5,7 +5,10 @@
 //! point's registers fit the Modbus address space.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
+
+pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +23,8 @@ pub struct Config {
     pub devices: Vec<Device>,
     /// External sinks (InfluxDB …) fed from the embedded store.
     pub sinks: Sinks,
+    /// BACnet/IP networks (a local UDP endpoint each; BACnet devices name one).
+    pub bacnet_networks: Vec<BacnetNetwork>,
 }
 
 impl Config {
@@ -28,9 +33,16 @@ impl Config {
         self.devices.iter().flat_map(|d| d.points.iter().map(move |p| (d, p)))
     }
 
-    /// The connection a device sits behind.
+    /// The connection a device sits behind (Modbus devices only).
     pub fn connection_of(&self, device: &Device) -> Option<&Connection> {
-        self.connections.iter().find(|c| c.id == device.connection)
+        let id = device.connection()?;
+        self.connections.iter().find(|c| c.id == id)
+    }
+
+    /// The BACnet network a device is on (BACnet devices only).
+    pub fn bacnet_network_of(&self, device: &Device) -> Option<&BacnetNetwork> {
+        let link = device.bacnet()?;
+        self.bacnet_networks.iter().find(|n| n.id == link.network)
     }
 }
 
@@ -109,23 +121,146 @@ pub struct Workarounds {
     pub close_after_cycle: bool,
 }
 
-/// A device behind a connection.
+/// A device: behind a Modbus connection or on a BACnet network.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Device {
     /// Unique id, e.g. `g1`; prefixes its point ids.
     pub id: String,
     /// Human name, e.g. "Reservkraftaggregat 1".
     pub name: String,
-    /// Id of the connection it sits behind.
-    pub connection: String,
-    /// Modbus unit id (slave address).
-    pub unit_id: u8,
+    /// How it is reached: a Modbus connection and unit id, or a BACnet network and address.
+    pub link: DeviceLink,
     /// Time between poll cycles.
     pub poll_interval: Duration,
     /// Template it was instantiated from, if any.
     pub template: Option<String>,
     /// Its points (template points first, then the device's own).
     pub points: Vec<Point>,
+}
+
+impl Device {
+    /// The Modbus link, if this is a Modbus device.
+    pub fn modbus(&self) -> Option<&ModbusLink> {
+        match &self.link {
+            DeviceLink::Modbus(m) => Some(m),
+            DeviceLink::Bacnet(_) => None,
+        }
+    }
+
+    /// The BACnet link, if this is a BACnet device.
+    pub fn bacnet(&self) -> Option<&BacnetLink> {
+        match &self.link {
+            DeviceLink::Bacnet(b) => Some(b),
+            DeviceLink::Modbus(_) => None,
+        }
+    }
+
+    /// Id of the Modbus connection it sits behind (`None` for BACnet devices).
+    pub fn connection(&self) -> Option<&str> {
+        self.modbus().map(|m| m.connection.as_str())
+    }
+
+    /// Modbus unit id (`None` for BACnet devices).
+    pub fn unit_id(&self) -> Option<u8> {
+        self.modbus().map(|m| m.unit_id)
+    }
+
+    /// The longest a healthy device goes without a new reading of a point: the poll interval,
+    /// or for a BACnet device with COV the check interval (an unchanged value is not notified).
+    pub fn reading_interval(&self) -> Duration {
+        match self.bacnet().and_then(|b| b.cov) {
+            Some(cov) => cov.check_interval.max(self.poll_interval),
+            None => self.poll_interval,
+        }
+    }
+}
+
+/// How a device is reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceLink {
+    /// Behind a Modbus connection.
+    Modbus(ModbusLink),
+    /// On a BACnet/IP network.
+    Bacnet(BacnetLink),
+}
+
+/// A Modbus device's place: connection and unit id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModbusLink {
+    /// Id of the connection it sits behind.
+    pub connection: String,
+    /// Modbus unit id (slave address).
+    pub unit_id: u8,
+}
+
+/// A BACnet device's place: network, instance and static address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacnetLink {
+    /// Id of the BACnet network it is reached through.
+    pub network: String,
+    /// Device object instance number (0..=4194302).
+    pub instance: u32,
+    /// Static BACnet/IP address (the device itself, or the router in front of it).
+    pub address: SocketAddr,
+    /// Remote network and MAC address when the device sits behind a BACnet router.
+    pub route: Option<BacnetRoute>,
+    /// Largest APDU the device accepts (sizes ReadPropertyMultiple batches).
+    pub max_apdu_bytes: u16,
+    /// COV subscription settings; `None` = polling only.
+    pub cov: Option<CovSettings>,
+}
+
+/// DNET/DADR of a device behind a BACnet router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BacnetRoute {
+    /// Remote network number (1..=65534).
+    pub network: u16,
+    /// MAC address on that network (1..=6 octets; an MS/TP MAC is one).
+    pub mac: Vec<u8>,
+}
+
+/// SubscribeCOV settings of a device (always a finite lifetime).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CovSettings {
+    /// Lifetime requested for each subscription.
+    pub lifetime: Duration,
+    /// Renew when this fraction of the lifetime has passed (e.g. 0.8).
+    pub renew_at_fraction: f64,
+    /// Interval of the check poll that refreshes values and notices a dead subscription.
+    pub check_interval: Duration,
+}
+
+impl CovSettings {
+    /// Time after (re)subscribing at which the subscription is renewed.
+    pub fn renew_after(&self) -> Duration {
+        self.lifetime.mul_f64(self.renew_at_fraction)
+    }
+}
+
+/// A BACnet/IP network: the local UDP endpoint driftvakt reads devices through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacnetNetwork {
+    /// Unique id, referenced by devices' `network`.
+    pub id: String,
+    /// Local address and UDP port to bind (a specific interface, or 0.0.0.0).
+    pub bind: SocketAddr,
+    /// Foreign-device registration with a BBMD, renewed before its time-to-live ends.
+    pub bbmd: Option<Bbmd>,
+    /// Default max APDU for its devices (1476 for BACnet/IP).
+    pub max_apdu_bytes: u16,
+    /// Time allowed for each confirmed request.
+    pub timeout: Duration,
+    /// Times a timed-out request is sent again.
+    pub retries: u8,
+}
+
+/// A BBMD to register with as a foreign device.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbmd {
+    /// The BBMD's address.
+    pub address: SocketAddr,
+    /// Time-to-live of the registration; re-registered at half of it.
+    pub ttl: Duration,
 }
 
 /// A named value read from a device.
@@ -140,7 +275,7 @@ pub struct Point {
     /// Engineering unit after scaling, e.g. `l`, `kW`, `°C` (empty for unitless).
     pub unit: String,
     /// Where and how it is read.
-    pub source: ModbusSource,
+    pub source: PointSource,
     /// Multiplier applied to the raw value (after sentinel check).
     pub scale: f64,
     /// Added after scaling: `value = raw * scale + offset`.
@@ -155,13 +290,32 @@ pub struct Point {
 }
 
 impl Point {
-    /// The point's kind, derived from its type and states.
+    /// The point's kind, derived from its type (or BACnet object type) and states.
     pub fn kind(&self) -> PointKind {
-        match self.source.data_type {
-            DataType::Bool | DataType::Bit(_) => PointKind::Binary,
-            DataType::String { .. } => PointKind::Text,
-            _ if !self.states.is_empty() => PointKind::Multistate,
-            _ => PointKind::Analog,
+        match &self.source {
+            PointSource::Modbus(m) => match m.data_type {
+                DataType::Bool | DataType::Bit(_) => PointKind::Binary,
+                DataType::String { .. } => PointKind::Text,
+                _ if !self.states.is_empty() => PointKind::Multistate,
+                _ => PointKind::Analog,
+            },
+            PointSource::Bacnet(b) => b.kind(!self.states.is_empty()),
+        }
+    }
+
+    /// The Modbus source, if this is a Modbus point.
+    pub fn modbus(&self) -> Option<&ModbusSource> {
+        match &self.source {
+            PointSource::Modbus(m) => Some(m),
+            PointSource::Bacnet(_) => None,
+        }
+    }
+
+    /// The BACnet source, if this is a BACnet point.
+    pub fn bacnet(&self) -> Option<&BacnetSource> {
+        match &self.source {
+            PointSource::Bacnet(b) => Some(b),
+            PointSource::Modbus(_) => None,
         }
     }
 
@@ -364,6 +518,43 @@ pub enum WordOrder {
 }
 
 /// Where a point is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PointSource {
+    /// Registers or bits of a Modbus device.
+    Modbus(ModbusSource),
+    /// A property of a BACnet object.
+    Bacnet(BacnetSource),
+}
+
+/// A BACnet point: one property of one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacnetSource {
+    /// Object, e.g. analog-input:1.
+    pub object: ObjectId,
+    /// Property, present-value by default.
+    pub property: PropertyId,
+}
+
+impl BacnetSource {
+    /// The kind of value it carries; `has_states` = the point gives state texts.
+    pub fn kind(&self, has_states: bool) -> PointKind {
+        let t = self.object.object_type;
+        if self.property != PropertyId::PRESENT_VALUE {
+            return if has_states { PointKind::Multistate } else { PointKind::Analog };
+        }
+        if t.is_binary() {
+            PointKind::Binary
+        } else if t.is_multistate() || has_states {
+            PointKind::Multistate
+        } else if t == ObjectType::CHARACTERSTRING_VALUE {
+            PointKind::Text
+        } else {
+            PointKind::Analog
+        }
+    }
+}
+
+/// Where a Modbus point is read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModbusSource {
     /// Table (function code).

@@ -61,7 +61,7 @@ fn gencomm_example_instantiates_the_template_twice() {
     let units: Vec<(&str, u8)> = config
         .devices
         .iter()
-        .map(|d| (d.id.as_str(), d.unit_id))
+        .map(|d| (d.id.as_str(), d.unit_id().expect("modbus")))
         .collect();
     assert_eq!(units, [("g1", 1), ("g2", 2)]);
     let g1 = &config.devices[0];
@@ -73,8 +73,8 @@ fn gencomm_example_instantiates_the_template_twice() {
         .iter()
         .find(|p| p.id == "g2.fuel_level")
         .expect("fuel level point");
-    assert_eq!(fuel.source.address, 1027);
-    assert_eq!(fuel.source.table, Table::HoldingRegister);
+    assert_eq!(fuel.modbus().expect("modbus").address, 1027);
+    assert_eq!(fuel.modbus().expect("modbus").table, Table::HoldingRegister);
     assert_eq!(fuel.system, System::Reservkraft);
     assert_eq!(fuel.unit, "%");
     assert_eq!(fuel.sentinels[0].raw, 65535);
@@ -83,5 +83,5 @@ fn gencomm_example_instantiates_the_template_twice() {
         .iter()
         .find(|p| p.id == "g1.l1_voltage")
         .expect("L1 voltage point");
-    assert_eq!(l1.source.data_type, DataType::U32);
+    assert_eq!(l1.modbus().expect("modbus").data_type, DataType::U32);
 }

@@ -30,6 +30,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Measure throughput, reads per cycle and memory against the simulator.
     Bench(BenchArgs),
+    /// Find devices (BACnet Who-Is/I-Am) and print a configuration block for them.
+    Discover(DiscoverArgs),
 }
 
 /// `driftvakt check`.
@@ -92,6 +94,10 @@ pub struct SimArgs {
     /// Write the tally of received Modbus function codes (JSON) to this file on exit.
     #[arg(long)]
     pub record: Option<PathBuf>,
+    /// UDP port of the BACnet/IP router in front of the simulated AHU and substation
+    /// (default 47809, or any free port if 47809 is taken; 0 = any free).
+    #[arg(long)]
+    pub bacnet_port: Option<u16>,
 }
 
 /// Modbus tables as named on the command line.
@@ -186,6 +192,38 @@ pub struct BenchArgs {
     /// Poll interval of every bench device, in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub interval_ms: u64,
+}
+
+/// `driftvakt discover`.
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Discover BACnet/IP devices (the only protocol discover knows so far).
+    #[arg(long, required = true)]
+    pub bacnet: bool,
+    /// Send a directed Who-Is to this device or router (IP:PORT) instead of broadcasting.
+    #[arg(long)]
+    pub target: Option<std::net::SocketAddr>,
+    /// Broadcast address for Who-Is when no --target is given.
+    #[arg(long, default_value = "255.255.255.255:47808")]
+    pub broadcast: std::net::SocketAddr,
+    /// Also read each device's object list with names, units and state texts.
+    #[arg(long)]
+    pub objects: bool,
+    /// Local address and UDP port to use (and to write into the printed network block).
+    #[arg(long, default_value = "0.0.0.0:47808")]
+    pub bind: std::net::SocketAddr,
+    /// Only devices with instance numbers in this range, e.g. 1000-1999.
+    #[arg(long)]
+    pub range: Option<String>,
+    /// How long to collect I-Am answers, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub wait_ms: u64,
+    /// Time allowed for each read request, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
+    /// Id of the BACnet network in the printed block.
+    #[arg(long, default_value = "bas")]
+    pub network_id: String,
 }
 
 /// Operator-facing language.

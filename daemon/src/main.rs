@@ -50,5 +50,6 @@ fn run(command: Command) -> Result<i32> {
         Command::Sim(args) => runtime()?.block_on(cmd::sim::run(&args)).map(|()| 0),
         Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),
         Command::Bench(args) => runtime()?.block_on(cmd::bench::run(&args)).map(|()| 0),
+        Command::Discover(args) => runtime()?.block_on(cmd::discover::run(&args)),
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
 use driftvakt_drivers::Reading;
+use driftvakt_drivers::bacnet::{BacnetStats, run_network};
 use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -57,6 +58,7 @@ pub struct Pipeline {
     writer: StoreWriter,
     live: Arc<Live>,
     stats: Vec<(String, Arc<ConnectionStats>)>,
+    bacnet: Vec<(String, Arc<BacnetStats>)>,
 }
 
 /// What a stopped pipeline did.
@@ -66,6 +68,8 @@ pub struct Summary {
     pub store: Arc<WriterStats>,
     /// Counters per connection.
     pub connections: Vec<(String, Arc<ConnectionStats>)>,
+    /// Counters per BACnet network.
+    pub bacnet: Vec<(String, Arc<BacnetStats>)>,
 }
 
 impl Pipeline {
@@ -85,7 +89,7 @@ impl Pipeline {
         let mut drivers = Vec::new();
         let mut stats = Vec::new();
         for conn in &config.connections {
-            let devices: Vec<_> = config.devices.iter().filter(|d| d.connection == conn.id).cloned().collect();
+            let devices: Vec<_> = config.devices.iter().filter(|d| d.connection() == Some(conn.id.as_str())).cloned().collect();
             if devices.is_empty() {
                 continue;
             }
@@ -93,6 +97,18 @@ impl Pipeline {
             stats.push((conn.id.clone(), st.clone()));
             tracing::info!(connection = %conn.id, host = %conn.host, port = conn.port, devices = devices.len(), "starting connection");
             drivers.push(tokio::spawn(run_connection(conn.clone(), devices, tx.clone(), st, cancel.child_token())));
+        }
+        // One task per BACnet network, which runs one task per device.
+        let mut bacnet = Vec::new();
+        for net in &config.bacnet_networks {
+            let devices: Vec<_> = config.devices.iter().filter(|d| d.bacnet().is_some_and(|b| b.network == net.id)).cloned().collect();
+            if devices.is_empty() {
+                continue;
+            }
+            let st = Arc::new(BacnetStats::new(&net.id));
+            bacnet.push((net.id.clone(), st.clone()));
+            tracing::info!(network = %net.id, bind = %net.bind, devices = devices.len(), "starting BACnet network");
+            drivers.push(tokio::spawn(run_network(net.clone(), devices, tx.clone(), st, cancel.child_token())));
         }
         drop(tx);
 
@@ -112,7 +128,7 @@ impl Pipeline {
                 }
             }
         });
-        Ok(Pipeline { cancel, drivers, router, writer, live, stats })
+        Ok(Pipeline { cancel, drivers, router, writer, live, stats, bacnet })
     }
 
     /// Latest values, for status screens.
@@ -135,6 +151,11 @@ impl Pipeline {
         self.writer.stats()
     }
 
+    /// Counters per BACnet network.
+    pub fn bacnet_stats(&self) -> Vec<(String, Arc<BacnetStats>)> {
+        self.bacnet.clone()
+    }
+
     /// Stop polling and commit every reading already taken.
     pub async fn shutdown(self) -> Summary {
         self.cancel.cancel();
@@ -151,7 +172,7 @@ impl Pipeline {
         let store = tokio::task::spawn_blocking(move || writer.finish())
             .await
             .unwrap_or_else(|_| Arc::new(WriterStats::default()));
-        Summary { store, connections: self.stats }
+        Summary { store, connections: self.stats, bacnet: self.bacnet }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Drivers turn a device's configured points into [`Reading`]s; they know nothing of sinks,
 //! rules or reports. The simulator is the only server side of any protocol in driftvakt.
 
+pub mod bacnet;
 pub mod modbus;
 pub mod reading;
 pub mod sim;

@@ -17,9 +17,21 @@ pub enum Quality {
     NotAvailable = 4,
     /// The device says the value is outside its measuring range (over/under-range sentinel).
     OutOfRange = 5,
+    /// The object is out of service (BACnet): the value is the one set by hand, not measured.
+    /// The reading keeps that value so the operator sees what the controller works with.
+    OutOfService = 6,
+    /// The value is overridden by a local mechanism (BACnet status flag: hand switch, HOA).
+    /// The reading keeps the overridden value.
+    Overridden = 7,
 }
 
 impl Quality {
+    /// Whether a reading of this quality carries a value worth showing although it is not
+    /// `Good` (out of service, overridden: the value is real but not a live measurement).
+    pub fn keeps_value(self) -> bool {
+        matches!(self, Quality::OutOfService | Quality::Overridden)
+    }
+
     /// Stable integer code used in the store.
     pub fn code(self) -> u8 {
         self as u8
@@ -34,6 +46,8 @@ impl Quality {
             3 => Quality::DeviceFault,
             4 => Quality::NotAvailable,
             5 => Quality::OutOfRange,
+            6 => Quality::OutOfService,
+            7 => Quality::Overridden,
             _ => return None,
         })
     }
@@ -47,6 +61,8 @@ impl Quality {
             Quality::DeviceFault => "device_fault",
             Quality::NotAvailable => "not_available",
             Quality::OutOfRange => "out_of_range",
+            Quality::OutOfService => "out_of_service",
+            Quality::Overridden => "overridden",
         }
     }
 
@@ -59,6 +75,8 @@ impl Quality {
             Quality::DeviceFault => "enhetsfel",
             Quality::NotAvailable => "ej tillgänglig",
             Quality::OutOfRange => "utanför mätområde",
+            Quality::OutOfService => "ur drift (manuellt värde)",
+            Quality::Overridden => "överstyrd",
         }
     }
 }

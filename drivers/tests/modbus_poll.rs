@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use driftvakt_config::model::{
-    Connection, DataType, Device, Framing, ModbusSource, Point, Sentinel, SentinelMeaning, System,
+    Connection, DataType, Device, DeviceLink, Framing, ModbusLink, ModbusSource, PointSource, Point, Sentinel, SentinelMeaning, System,
     Table, WordOrder, Workarounds,
 };
 use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
@@ -202,12 +202,12 @@ fn point(id: &str, table: Table, address: u16, data_type: DataType, order: WordO
         name: id.into(),
         system: System::Reservkraft,
         unit: String::new(),
-        source: ModbusSource {
+        source: PointSource::Modbus(ModbusSource {
             table,
             address,
             data_type,
             order,
-        },
+        }),
         scale: 1.0,
         offset: 0.0,
         sentinels: Vec::new(),
@@ -253,8 +253,7 @@ fn device(id: &str, unit: u8, interval_ms: u64, points: Vec<Point>) -> Device {
     Device {
         id: id.into(),
         name: id.into(),
-        connection: "gw".into(),
-        unit_id: unit,
+        link: DeviceLink::Modbus(ModbusLink { connection: "gw".into(), unit_id: unit }),
         poll_interval: Duration::from_millis(interval_ms),
         template: None,
         points,

@@ -4,11 +4,12 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::keys;
-use crate::model::{Device, System};
+use crate::model::{Device, DeviceLink, ModbusLink, System};
 use crate::parse::connection::{ConnSpec, duplicate, is_ref_id};
-use crate::parse::instance::instantiate;
+use crate::parse::bacnet::{BACNET_DEVICE_KEYS, NetSpec};
+use crate::parse::instance::{LinkOf, instantiate};
 use crate::parse::point::{self, PointSpec, is_plain_id, list};
-use crate::walk::{At, Section, Span, Walker, peek_str, suggest};
+use crate::walk::{At, Section, Span, Walker, key_span, peek_str, suggest};
 
 /// Poll interval when neither the device nor its template gives one.
 pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(1000);
@@ -50,6 +51,8 @@ pub(crate) struct Devices {
     pub used_templates: HashSet<String>,
     /// Connection ids named by some device.
     pub used_connections: HashSet<String>,
+    /// BACnet network ids named by some device.
+    pub used_networks: HashSet<String>,
 }
 
 /// Read the `points` array of `s`, reporting duplicate ids; `owner` is e.g. `template x`.
@@ -122,6 +125,7 @@ pub(crate) fn devices(
     w: &mut Walker<'_>,
     root: &Section<'_, '_>,
     conns: &[ConnSpec],
+    nets: &[NetSpec],
     templates: &[TemplateSpec],
 ) -> Devices {
     let sections = w.get_tables(root, "devices", |i, t| match peek_str(t, "id") {
@@ -144,29 +148,46 @@ pub(crate) fn devices(
             );
         }
         let name = w.get_str(s, "name");
-        let connection = w.req_str(s, "connection");
-        let conn = connection.as_ref().and_then(|c| {
-            result.used_connections.insert(c.value.clone());
-            let found = conns.iter().find(|k| k.conn.id == c.value);
-            if found.is_none() {
-                let ids: Vec<&str> = conns.iter().map(|k| k.conn.id.as_str()).collect();
-                w.error(&c.span, ctx, unknown("connection", &c.value, &ids));
-            }
-            found.map(|k| &k.conn)
-        });
-        let unit_id = w
-            .req_int(s, "unit_id", i128::MIN..=i128::MAX)
-            .and_then(|u| {
-                let ok = (1..=247).contains(&u.value) || u.value == 255;
-                if !ok {
-                    w.error(
-                        &u.span,
-                        ctx,
-                        format!("`unit_id` must be in 1..=247 or 255, found {}", u.value),
-                    );
+        // A device with `network` is on BACnet; otherwise it sits behind a Modbus connection.
+        let is_bacnet = s.table.contains_key("network");
+        let mut conn = None;
+        let mut link: Option<DeviceLink> = None;
+        if is_bacnet {
+            link = crate::parse::bacnet::link(w, s, nets, &mut result.used_networks).map(DeviceLink::Bacnet);
+        } else {
+            for key in BACNET_DEVICE_KEYS {
+                if let Some(span) = key_span(s.table, key) {
+                    w.error(&span, ctx, format!("`{key}` is a BACnet key: set `network` to put the device on a BACnet network"));
                 }
-                u8::try_from(u.value).ok().filter(|_| ok)
+            }
+            let connection = w.req_str(s, "connection");
+            let conn_found = connection.as_ref().and_then(|c| {
+                result.used_connections.insert(c.value.clone());
+                let found = conns.iter().find(|k| k.conn.id == c.value);
+                if found.is_none() {
+                    let ids: Vec<&str> = conns.iter().map(|k| k.conn.id.as_str()).collect();
+                    w.error(&c.span, ctx, unknown("connection", &c.value, &ids));
+                }
+                found.map(|k| &k.conn)
             });
+            let unit_id = w
+                .req_int(s, "unit_id", i128::MIN..=i128::MAX)
+                .and_then(|u| {
+                    let ok = (1..=247).contains(&u.value) || u.value == 255;
+                    if !ok {
+                        w.error(
+                            &u.span,
+                            ctx,
+                            format!("`unit_id` must be in 1..=247 or 255, found {}", u.value),
+                        );
+                    }
+                    u8::try_from(u.value).ok().filter(|_| ok)
+                });
+            conn = conn_found;
+            if let (Some(c), Some(u)) = (connection, unit_id) {
+                link = Some(DeviceLink::Modbus(ModbusLink { connection: c.value, unit_id: u }));
+            }
+        }
         let template = w.get_str(s, "template").and_then(|t| {
             result.used_templates.insert(t.value.clone());
             let found = templates.iter().find(|k| k.id.value == t.value);
@@ -213,8 +234,13 @@ pub(crate) fn devices(
                 continue;
             }
             ids.insert(&spec.id.value, spec.id.span.clone());
+            let of = match &link {
+                Some(DeviceLink::Bacnet(_)) => LinkOf::Bacnet,
+                _ if is_bacnet => LinkOf::Unknown,
+                _ => conn.map_or(LinkOf::Unknown, LinkOf::Modbus),
+            };
             if let Some(p) =
-                instantiate(w, spec, &pctx, &id.value, conn, system.or(template_system))
+                instantiate(w, spec, &pctx, &id.value, of, system.or(template_system))
             {
                 device_points.push(p);
                 point_places.push((spec.id.span.clone(), pctx));
@@ -229,8 +255,7 @@ pub(crate) fn devices(
             device: Device {
                 name: name.map_or_else(|| id.value.clone(), |n| n.value),
                 id: id.value,
-                connection: connection.map(|c| c.value).unwrap_or_default(),
-                unit_id: unit_id.unwrap_or(1),
+                link: link.unwrap_or_else(|| DeviceLink::Modbus(ModbusLink { connection: String::new(), unit_id: 1 })),
                 poll_interval,
                 template: template.map(|t| t.id.value.clone()),
                 points: device_points,
@@ -245,7 +270,7 @@ pub(crate) fn devices(
 }
 
 /// "unknown template `x` (did you mean `y`?); defined: `a`, `b`".
-fn unknown(kind: &str, name: &str, defined: &[&str]) -> String {
+pub(crate) fn unknown(kind: &str, name: &str, defined: &[&str]) -> String {
     let hint = suggest(name, defined)
         .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default();

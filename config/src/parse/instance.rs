@@ -1,18 +1,29 @@
 //! Turning a [`PointSpec`] into a model [`Point`] of one device: address base, system
 //! fallback and read limits depend on the device and its connection.
 
-use crate::model::{Connection, ModbusSource, Point, System};
+use crate::model::{Connection, ModbusSource, Point, PointSource, System};
 use crate::parse::point::PointSpec;
 use crate::walk::Walker;
 
-/// Build the point `spec` for device `device_id` behind `conn` (if known). `fallback` is the
+/// What the device a point is instantiated in is reached through.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LinkOf<'a> {
+    /// A Modbus device behind this connection.
+    Modbus(&'a Connection),
+    /// A BACnet device.
+    Bacnet,
+    /// Not known (the device's link has an error, already reported).
+    Unknown,
+}
+
+/// Build the point `spec` for device `device_id` reached through `link`. `fallback` is the
 /// device's system, else the template's. `None` if anything is missing (reported).
 pub(crate) fn instantiate(
     w: &mut Walker<'_>,
     spec: &PointSpec,
     ctx: &str,
     device_id: &str,
-    conn: Option<&Connection>,
+    link: LinkOf<'_>,
     fallback: Option<System>,
 ) -> Option<Point> {
     let system = spec.system.or(fallback);
@@ -23,7 +34,41 @@ pub(crate) fn instantiate(
             "no `system` given: set it on the point, on its device or on its template",
         );
     }
-    let conn = conn?;
+    let status_label = spec.status.as_ref().map(|l| l.replace("{DEVICE}", &device_id.to_uppercase()));
+    let conn = match (link, &spec.bacnet) {
+        (LinkOf::Unknown, _) => return None,
+        (LinkOf::Bacnet, Some(b)) => {
+            return Some(Point {
+                id: format!("{device_id}.{}", spec.id.value),
+                name: spec.name.clone(),
+                system: system?,
+                unit: spec.unit.clone(),
+                source: PointSource::Bacnet(b.value),
+                scale: spec.scale,
+                offset: spec.offset,
+                sentinels: Vec::new(),
+                states: spec.states.clone(),
+                status_label,
+            });
+        }
+        (LinkOf::Bacnet, None) => {
+            w.error(
+                &spec.id.span,
+                ctx,
+                format!("a Modbus point cannot be read from BACnet device `{device_id}`: give it `object` (and `property`) instead of `table`/`address`/`type`"),
+            );
+            return None;
+        }
+        (LinkOf::Modbus(_), Some(_)) => {
+            w.error(
+                &spec.id.span,
+                ctx,
+                format!("a BACnet point (`object`) cannot be read from Modbus device `{device_id}`"),
+            );
+            return None;
+        }
+        (LinkOf::Modbus(c), None) => c,
+    };
     let address = spec.address.as_ref()?;
     let data_type = spec.data_type.as_ref()?;
     let table = spec.table?;
@@ -75,17 +120,17 @@ pub(crate) fn instantiate(
         name: spec.name.clone(),
         system: system?,
         unit: spec.unit.clone(),
-        source: ModbusSource {
+        source: PointSource::Modbus(ModbusSource {
             table,
             address: u16::try_from(protocol).ok()?,
             data_type: data_type.value,
             order: spec.order,
-        },
+        }),
         scale: spec.scale,
         offset: spec.offset,
         sentinels: spec.sentinels.clone(),
         states: spec.states.clone(),
-        status_label: spec.status.as_ref().map(|l| l.replace("{DEVICE}", &device_id.to_uppercase())),
+        status_label,
     })
 }
 
@@ -121,16 +166,16 @@ mod tests {
             + &point("holding", 40, "u32")
             + &point("holding", 65535, "u32");
         let config = ok(config_with(1, &pts));
-        let addrs: Vec<u16> = config.points().map(|(_, p)| p.source.address).collect();
+        let addrs: Vec<u16> = config.points().filter_map(|(_, p)| p.modbus()).map(|m| m.address).collect();
         assert_eq!(addrs, [0, 39, 65534]);
         // 65535 in base 1 is protocol 65534; a u32 there ends exactly at 65535.
-        assert_eq!(config.devices[0].points[2].source.last_address(), 65535);
+        assert_eq!(config.devices[0].points[2].modbus().expect("modbus").last_address(), 65535);
     }
 
     #[test]
     fn base_0_addresses_are_kept() {
         let config = ok(config_with(0, &point("input", 0, "i16")));
-        assert_eq!(config.devices[0].points[0].source.address, 0);
+        assert_eq!(config.devices[0].points[0].modbus().expect("modbus").address, 0);
         assert_eq!(config.devices[0].points[0].id, "d.p0");
     }
 
@@ -184,7 +229,7 @@ mod tests {
         let pts = "\n[[devices.points]]\nid = \"name\"\ntable = \"holding\"\naddress = 0\ntype = \"string\"\nregisters = 125\n";
         let config = ok(config_with(0, pts));
         assert_eq!(
-            config.devices[0].points[0].source.data_type,
+            config.devices[0].points[0].modbus().expect("modbus").data_type,
             DataType::String { registers: 125 }
         );
     }

@@ -1,5 +1,6 @@
 //! From TOML text to [`Loaded`]: the walk over the spanned tree.
 
+pub(crate) mod bacnet;
 pub(crate) mod connection;
 pub(crate) mod device;
 pub(crate) mod instance;
@@ -39,10 +40,12 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     let site = site::site(&mut w, &root);
     let store = site::store(&mut w, &root);
     let conns = connection::connections(&mut w, &root);
+    let nets = bacnet::networks(&mut w, &root);
     let templates = device::templates(&mut w, &root);
-    let devices = device::devices(&mut w, &root, &conns, &templates);
+    let devices = device::devices(&mut w, &root, &conns, &nets, &templates);
     checks::warn(&mut w, &conns, &templates, &devices);
     let sinks = sink::sinks(&mut w, &root);
+    checks::warn_bacnet(&mut w, &nets, &devices);
 
     let config = match site {
         Some(site) if !w.has_errors() => Some(Config {
@@ -51,6 +54,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             connections: conns.into_iter().map(|c| c.conn).collect(),
             devices: devices.devices.into_iter().map(|d| d.device).collect(),
             sinks,
+            bacnet_networks: nets.into_iter().map(|n| n.net).collect(),
         }),
         _ => None,
     };

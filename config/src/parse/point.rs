@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use toml::de::DeValue;
 
 use crate::keys;
-use crate::model::{DataType, PointKind, Sentinel, System, Table, WordOrder};
+use crate::model::{BacnetSource, DataType, PointKind, Sentinel, System, Table, WordOrder};
 use crate::parse::sentinel;
 use crate::walk::{At, Section, Walker, key_span};
 
@@ -42,6 +42,9 @@ pub(crate) struct PointSpec {
     pub states: BTreeMap<i64, String>,
     /// Label on the operator's status line (`{DEVICE}` = the device id in capitals).
     pub status: Option<String>,
+    /// BACnet object and property, for a BACnet point (`object` given); then the Modbus
+    /// fields above are `None`.
+    pub bacnet: Option<At<BacnetSource>>,
 }
 
 /// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
@@ -67,25 +70,35 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
         );
     }
     let name = w.get_str(s, "name").map(|a| a.value);
-    let table = w.req_str(s, "table").and_then(|t| parse_table(w, ctx, &t));
-    // Base 1 allows 65536; the exact check needs the connection's base (instance.rs).
-    let address = w.req_int(s, "address", 0..=65_536);
-    let data_type = data_type(w, s, table);
-    let order = match w.get_str(s, "order") {
-        None => WordOrder::Abcd,
-        Some(o) => parse_order(&o.value).unwrap_or_else(|| {
-            w.error(
-                &o.span,
-                ctx,
-                format!(
-                    "unknown word order `{}`; expected one of {}",
-                    o.value,
-                    list(keys::ORDER_NAMES)
-                ),
-            );
-            WordOrder::Abcd
-        }),
-    };
+    let is_bacnet = s.table.contains_key("object");
+    let mut bacnet = None;
+    let (mut table, mut address, mut data_type, mut order) = (None, None, None, WordOrder::Abcd);
+    if is_bacnet {
+        bacnet = crate::parse::bacnet::point_source(w, s);
+    } else {
+        if let Some(span) = key_span(s.table, "property") {
+            w.error(&span, ctx, "`property` belongs to a BACnet point: give `object` too (e.g. \"analog-input:1\")");
+        }
+        table = w.req_str(s, "table").and_then(|t| parse_table(w, ctx, &t));
+        // Base 1 allows 65536; the exact check needs the connection's base (instance.rs).
+        address = w.req_int(s, "address", 0..=65_536);
+        data_type = self::data_type(w, s, table);
+        order = match w.get_str(s, "order") {
+            None => WordOrder::Abcd,
+            Some(o) => parse_order(&o.value).unwrap_or_else(|| {
+                w.error(
+                    &o.span,
+                    ctx,
+                    format!(
+                        "unknown word order `{}`; expected one of {}",
+                        o.value,
+                        list(keys::ORDER_NAMES)
+                    ),
+                );
+                WordOrder::Abcd
+            }),
+        };
+    }
     let scale = match w.get_f64(s, "scale") {
         Some(a) if a.value == 0.0 => {
             w.error(
@@ -103,7 +116,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     let unit_given = unit.is_some();
     let unit = unit.unwrap_or_default();
     let system = system(w, s);
-    let sentinels = sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value));
+    let sentinels = if is_bacnet { Vec::new() } else { sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value)) };
     let states = states(w, s, data_type.as_ref().map(|d| d.value));
     let status = w.get_str(s, "status").map(|a| a.value);
 
@@ -123,9 +136,10 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
         sentinels,
         states,
         status,
+        bacnet,
     };
     // `unit = ""` written out says "dimensionless on purpose" (codes, serial numbers).
-    if spec.kind() == Some(PointKind::Analog) && !unit_given {
+    if spec.kind() == Some(PointKind::Analog) && !unit_given && spec.bacnet.is_none() {
         w.warning(
             &spec.id.span,
             ctx,
@@ -138,6 +152,9 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
 impl PointSpec {
     /// The point kind, if the type is known.
     pub(crate) fn kind(&self) -> Option<PointKind> {
+        if let Some(b) = &self.bacnet {
+            return Some(b.value.kind(!self.states.is_empty()));
+        }
         Some(match self.data_type.as_ref()?.value {
             DataType::Bool | DataType::Bit(_) => PointKind::Binary,
             DataType::String { .. } => PointKind::Text,

@@ -45,6 +45,21 @@ pub fn demo_config(gateways: &[(String, std::net::SocketAddr)]) -> Result<Config
     Ok(config)
 }
 
+/// Point the BACnet devices of `config` at the simulator's BACnet router (matched by instance)
+/// and bind every BACnet network to an ephemeral loopback port.
+pub fn point_bacnet_at(config: &mut Config, sim: &driftvakt_drivers::sim::SimBacnet) {
+    for net in &mut config.bacnet_networks {
+        net.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    }
+    for d in &mut config.devices {
+        if let driftvakt_config::model::DeviceLink::Bacnet(b) = &mut d.link
+            && sim.devices.iter().any(|s| s.instance == b.instance)
+        {
+            b.address = sim.addr;
+        }
+    }
+}
+
 /// Run the demo.
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let scenario: Scenario = args.scenario.parse().map_err(|e| anyhow!("--scenario: {e}"))?;
@@ -52,9 +67,12 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let sv = args.lang == Lang::Sv;
 
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario, speed: args.speed, bind: [127, 0, 0, 1].into(), base_port: 0 };
+    let opts = SimOptions { scenario, speed: args.speed, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
-    let config = demo_config(&sim.gateways)?;
+    let mut config = demo_config(&sim.gateways)?;
+    if let Some(b) = &sim.bacnet {
+        point_bacnet_at(&mut config, b);
+    }
 
     let (data_dir, _temp): (PathBuf, Option<tempfile::TempDir>) = match &args.data {
         Some(d) => (d.clone(), None),
@@ -70,6 +88,9 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     println!("{}", fill(t.demo_header, &[("site", &config.site.name), ("scenario", &args.scenario), ("speed", &args.speed)]));
     for (id, addr) in &sim.gateways {
         println!("{}", fill(t.demo_gateway, &[("id", id), ("addr", addr)]));
+    }
+    if let Some(b) = &sim.bacnet {
+        println!("{}", fill(t.demo_gateway, &[("id", &"BACnet/IP"), ("addr", &b.addr)]));
     }
     println!("{}", fill(t.demo_data, &[("dir", &data_dir.display())]));
 
@@ -105,7 +126,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     cancel.cancel();
     let written = summary.store.readings_written.load(Ordering::Relaxed);
     let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
-    let writes = sim.function_log.write_codes_seen();
+    let writes = sim.function_log.write_codes_seen() + sim.bacnet.as_ref().map_or(0, |b| b.services.write_services_seen());
     let num = |n: u64| if sv { number_sv(n as f64, 0) } else { n.to_string() };
     println!("{}", fill(t.demo_done, &[("readings", &num(written)), ("requests", &num(requests)), ("writes", &writes)]));
     if args.data.is_none() {

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod check;
 pub mod demo;
+pub mod discover;
 pub mod export;
 pub mod probe;
 pub mod run;

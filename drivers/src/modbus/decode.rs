@@ -13,12 +13,15 @@ use crate::reading::{Quality, Value};
 /// Registers beyond the point's width are ignored; too few registers (a short response) give
 /// `DeviceFault` without a value.
 pub fn decode(point: &Point, regs: &[u16]) -> (Option<Value>, Quality) {
-    let data_type = point.source.data_type;
+    let Some(source) = point.modbus() else {
+        return (None, Quality::DeviceFault);
+    };
+    let data_type = source.data_type;
     let width = usize::from(data_type.width());
     let Some(regs) = regs.get(..width) else {
         return (None, Quality::DeviceFault);
     };
-    let order = point.source.order;
+    let order = source.order;
     match data_type {
         DataType::Bool => {
             let raw = regs[0];
@@ -68,7 +71,10 @@ pub fn decode_bit(point: &Point, bit: bool) -> (Option<Value>, Quality) {
     if let Some(q) = sentinel_quality(&point.sentinels, raw) {
         return (None, q);
     }
-    match point.source.data_type {
+    let Some(source) = point.modbus() else {
+        return (None, Quality::DeviceFault);
+    };
+    match source.data_type {
         DataType::Bool | DataType::Bit(_) => (Some(Value::Bool(bit)), Quality::Good),
         DataType::String { .. } => (None, Quality::DeviceFault),
         _ => scaled(point, raw as f64),
@@ -171,7 +177,7 @@ pub(crate) fn text(regs: &[u16], order: WordOrder) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use driftvakt_config::model::{ModbusSource, System, Table};
+    use driftvakt_config::model::{ModbusSource, PointSource, System, Table};
     use std::collections::BTreeMap;
 
     fn point(data_type: DataType, order: WordOrder) -> Point {
@@ -180,12 +186,12 @@ mod tests {
             name: "Test".into(),
             system: System::Reservkraft,
             unit: String::new(),
-            source: ModbusSource {
+            source: PointSource::Modbus(ModbusSource {
                 table: Table::HoldingRegister,
                 address: 0,
                 data_type,
                 order,
-            },
+            }),
             scale: 1.0,
             offset: 0.0,
             sentinels: Vec::new(),
@@ -492,7 +498,9 @@ mod tests {
     #[test]
     fn bit_tables() {
         let mut p = point(DataType::Bool, WordOrder::Abcd);
-        p.source.table = Table::Coil;
+        if let PointSource::Modbus(m) = &mut p.source {
+            m.table = Table::Coil;
+        }
         assert_eq!(
             decode_bit(&p, true),
             (Some(Value::Bool(true)), Quality::Good)

@@ -96,8 +96,8 @@ impl From<&Connection> for PlanLimits {
 pub fn plan(points: &[Point], limits: &PlanLimits) -> Plan {
     let mut spans: Vec<(Table, u32, u32)> = points
         .iter()
-        .map(|p| {
-            let s = &p.source;
+        .filter_map(|p| {
+            let s = p.modbus()?;
             // Bit tables hold one bit per address whatever the data type says.
             let width = if s.table.is_bits() {
                 1
@@ -105,7 +105,7 @@ pub fn plan(points: &[Point], limits: &PlanLimits) -> Plan {
                 u32::from(s.data_type.width().max(1))
             };
             let first = u32::from(s.address);
-            (s.table, first, (first + width - 1).min(u32::from(u16::MAX)))
+            Some((s.table, first, (first + width - 1).min(u32::from(u16::MAX))))
         })
         .collect();
     spans.sort_unstable();
@@ -159,7 +159,7 @@ pub fn one_read_per_point(points: &[Point]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use driftvakt_config::model::{DataType, ModbusSource, System, WordOrder};
+    use driftvakt_config::model::{DataType, ModbusSource, PointSource, System, WordOrder};
     use std::collections::BTreeMap;
 
     fn pt(table: Table, address: u16, data_type: DataType) -> Point {
@@ -168,12 +168,12 @@ mod tests {
             name: String::new(),
             system: System::Reservkraft,
             unit: String::new(),
-            source: ModbusSource {
+            source: PointSource::Modbus(ModbusSource {
                 table,
                 address,
                 data_type,
                 order: WordOrder::Abcd,
-            },
+            }),
             scale: 1.0,
             offset: 0.0,
             sentinels: Vec::new(),
@@ -214,7 +214,7 @@ mod tests {
 
     fn assert_covers_every_point(points: &[Point], plan: &Plan, single: bool) {
         for p in points {
-            let s = p.source;
+            let s = *p.modbus().expect("modbus point");
             let width = if s.table.is_bits() {
                 1
             } else {

@@ -131,6 +131,7 @@ struct DeviceState {
 
 impl DeviceState {
     fn new(device: Device, limits: &PlanLimits, stats: &ConnectionStats, start: Instant) -> Self {
+        let unit = device.unit_id().unwrap_or(1);
         let slots = device
             .points
             .into_iter()
@@ -143,7 +144,7 @@ impl DeviceState {
         let stats = stats.register(&device.id);
         let mut state = Self {
             id: device.id,
-            unit: device.unit_id,
+            unit,
             interval: device.poll_interval.max(Duration::from_millis(1)),
             slots,
             plan: Plan::default(),
@@ -170,7 +171,9 @@ impl DeviceState {
         let points: Vec<Point> = self.slots.iter().map(|s| s.point.clone()).collect();
         self.plan = plan(&points, &self.limits);
         for slot in &mut self.slots {
-            let s = slot.point.source;
+            let Some(s) = slot.point.modbus().copied() else {
+                continue;
+            };
             let width = if s.table.is_bits() {
                 1
             } else {
@@ -668,7 +671,7 @@ fn assemble(dev: &DeviceState, outcomes: &[Outcome]) -> Vec<Reading> {
                 Some(Outcome::Pending) | None => continue 'points,
             }
         }
-        let (value, quality) = if slot.point.source.table.is_bits() {
+        let (value, quality) = if slot.point.modbus().is_some_and(|m| m.table.is_bits()) {
             decode_bit(&slot.point, regs.first().is_some_and(|&b| b != 0))
         } else {
             decode(&slot.point, &regs)
@@ -696,7 +699,7 @@ fn bad(slot: &Slot, quality: Quality, time_ms: i64) -> Reading {
 mod tests {
     use super::*;
     use crate::reading::Value;
-    use driftvakt_config::model::{DataType, ModbusSource, System, Table, WordOrder};
+    use driftvakt_config::model::{DataType, DeviceLink, ModbusLink, ModbusSource, PointSource, System, Table, WordOrder};
     use std::collections::BTreeMap;
 
     fn pt(id: &str, address: u16, data_type: DataType) -> Point {
@@ -705,12 +708,12 @@ mod tests {
             name: String::new(),
             system: System::Reservkraft,
             unit: String::new(),
-            source: ModbusSource {
+            source: PointSource::Modbus(ModbusSource {
                 table: Table::HoldingRegister,
                 address,
                 data_type,
                 order: WordOrder::Abcd,
-            },
+            }),
             scale: 1.0,
             offset: 0.0,
             sentinels: Vec::new(),
@@ -723,8 +726,7 @@ mod tests {
         Device {
             id: "g1".into(),
             name: String::new(),
-            connection: "c".into(),
-            unit_id: 1,
+            link: DeviceLink::Modbus(ModbusLink { connection: "c".into(), unit_id: 1 }),
             poll_interval: Duration::from_secs(1),
             template: None,
             points,

@@ -5,10 +5,14 @@
 //! - [`registers`]: the Modbus register images of each simulated device.
 //! - [`server`]: two Modbus TCP gateways (`stallverk`, `fastighet`) serving those images.
 //! - [`function_log`]: every function code received, the evidence that clients only read.
+//! - [`bacnet_objects`], [`bacnet_server`]: the AHU and the district-heating substation also
+//!   as BACnet/IP devices behind a simulated router (network 100), with a service log.
 //!
 //! `drivers/src/sim/README.md` has the register map; `config/examples/reference-hospital.toml`
 //! is the matching configuration.
 
+pub mod bacnet_objects;
+pub mod bacnet_server;
 pub mod function_log;
 pub mod model;
 mod noise;
@@ -23,4 +27,5 @@ pub use function_log::FunctionLog;
 pub use model::{Plant, fuel_consumption_l_per_h};
 pub use registers::Gateway;
 pub use scenario::Scenario;
+pub use bacnet_server::{BacnetServiceLog, SimBacnet};
 pub use server::{SimHandle, SimOptions, start};

@@ -44,6 +44,9 @@ pub struct SimOptions {
     pub bind: IpAddr,
     /// Port of `stallverk`; `fastighet` listens on `base_port + 1`; 0 = two ephemeral ports.
     pub base_port: u16,
+    /// UDP port of the BACnet/IP router in front of the simulated BACnet devices
+    /// (`Some(0)` = ephemeral, `None` = no BACnet side).
+    pub bacnet_port: Option<u16>,
 }
 
 impl Default for SimOptions {
@@ -53,6 +56,7 @@ impl Default for SimOptions {
             speed: 1.0,
             bind: IpAddr::from([127, 0, 0, 1]),
             base_port: 15020,
+            bacnet_port: Some(47809),
         }
     }
 }
@@ -66,6 +70,8 @@ pub struct SimHandle {
     pub function_log: FunctionLog,
     /// The plant, shared with the physics task (ground truth for tests and reports).
     pub plant: Arc<Mutex<Plant>>,
+    /// The BACnet/IP side (router address, devices, services received), if started.
+    pub bacnet: Option<crate::sim::bacnet_server::SimBacnet>,
     /// The physics and listener tasks.
     tasks: TaskTracker,
 }
@@ -149,6 +155,11 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
         listeners.push((gateway, listener, addr));
     }
 
+    let bacnet_socket = match opts.bacnet_port {
+        Some(port) => Some(crate::sim::bacnet_server::bind(opts.bind, port).await?),
+        None => None,
+    };
+
     let mut up_senders = Vec::new();
     let mut gateways = Vec::new();
     for (gateway, listener, addr) in listeners {
@@ -169,6 +180,10 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
         ));
         tracing::info!(gateway = gateway.name(), %addr, scenario = %opts.scenario, "simulator gateway listening");
     }
+    let bacnet = match bacnet_socket {
+        Some(s) => Some(crate::sim::bacnet_server::start(s, Arc::clone(&plant), &tasks, cancel.clone())?),
+        None => None,
+    };
     tasks.spawn(physics(Arc::clone(&plant), opts.speed, up_senders, cancel));
     tasks.close();
 
@@ -176,6 +191,7 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
         gateways,
         function_log,
         plant,
+        bacnet,
         tasks,
     })
 }
@@ -341,6 +357,7 @@ mod tests {
             speed,
             bind: IpAddr::from([127, 0, 0, 1]),
             base_port: 0,
+            bacnet_port: Some(0),
         }
     }
 

@@ -1,0 +1,53 @@
+//! One task per BACnet network: binds its socket, then one task per device, so a slow or dead
+//! device never delays another.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use driftvakt_config::model::{BacnetNetwork, Device};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::bacnet::client::Client;
+use crate::bacnet::device::{comm_fail_all, run_device};
+use crate::bacnet::stats::BacnetStats;
+use crate::reading::Reading;
+
+/// Poll every device of `network` until `cancel`. If the socket cannot be bound (port taken),
+/// every point is reported as comm-fail and binding is retried every few seconds.
+pub async fn run_network(
+    network: BacnetNetwork,
+    devices: Vec<Device>,
+    tx: mpsc::Sender<Vec<Reading>>,
+    stats: Arc<BacnetStats>,
+    cancel: CancellationToken,
+) {
+    let mut delay = Duration::from_secs(1);
+    let client = loop {
+        match Client::bind(&network, stats.clone()).await {
+            Ok(c) => break Arc::new(c),
+            Err(e) => {
+                tracing::error!(network = %network.id, error = %e, "cannot start BACnet network; retrying");
+                let _ = tx.send(comm_fail_all(&devices)).await;
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    };
+    tracing::info!(network = %network.id, local = %client.local_addr().map_or_else(|_| "?".into(), |a| a.to_string()), devices = devices.len(), "BACnet network started");
+    let mut tasks = JoinSet::new();
+    for d in devices {
+        tasks.spawn(run_device(
+            client.clone(),
+            d,
+            tx.clone(),
+            cancel.child_token(),
+        ));
+    }
+    drop(tx);
+    while tasks.join_next().await.is_some() {}
+}

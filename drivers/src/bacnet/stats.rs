@@ -1,0 +1,66 @@
+//! Counters of one BACnet network (all its devices): what the bench and the tests read.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of one BACnet network.
+#[derive(Debug, Default)]
+pub struct BacnetStats {
+    /// Network id.
+    pub network: String,
+    /// Confirmed requests sent (each retry counts).
+    pub requests: AtomicU64,
+    /// Requests that got no answer in time (after retries).
+    pub timeouts: AtomicU64,
+    /// Requests answered with Error, Reject or Abort.
+    pub device_errors: AtomicU64,
+    /// ReadPropertyMultiple batches split because the device refused their size.
+    pub batch_shrinks: AtomicU64,
+    /// Requests done as single ReadProperty because the device cannot do RPM at that size.
+    pub read_property_fallbacks: AtomicU64,
+    /// COV notifications received for a live subscription.
+    pub cov_notifications: AtomicU64,
+    /// Successful SubscribeCOV requests (first subscriptions and renewals).
+    pub subscriptions: AtomicU64,
+    /// Times a device's subscriptions were re-established after the check found them dead
+    /// (device unreachable, or a value changed without a notification).
+    pub resubscriptions: AtomicU64,
+    /// Readings handed to the pipeline.
+    pub readings: AtomicU64,
+    /// Units read from devices for points configured without `unit` (point id → unit).
+    units: Mutex<BTreeMap<String, String>>,
+}
+
+impl BacnetStats {
+    /// Counters for network `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            network: id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Add one to a counter.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A counter's value.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// Record the unit a device reported for a point.
+    pub fn set_unit(&self, point: &str, unit: &str) {
+        self.units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(point.to_string(), unit.to_string());
+    }
+
+    /// Units read from devices (point id → unit).
+    pub fn units(&self) -> BTreeMap<String, String> {
+        self.units.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
