@@ -6,55 +6,15 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{Daemon, ExportRow, assert_config_valid, daemon_bin, now_ms, repo_root, wait_for};
+use support::sim::Sim;
+use support::{Daemon, ExportRow, assert_config_valid, now_ms, wait_for};
 
 /// Simulated seconds per real second: mains fail 1 s in (20 simulated s) and return 31 s in; with
 /// retransfer and cool-down the whole scenario takes ~40 s. Slower than the sim allows, so that a
 /// loaded CI machine still sees every step at a 1 s poll interval.
 const SPEED: &str = "20";
-
-struct Sim {
-    child: Child,
-    ports: Vec<(String, u16)>,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sim(record: &std::path::Path) -> Sim {
-    let mut child = Command::new(daemon_bin())
-        .args(["sim", "--scenario", "blackout", "--speed", SPEED, "--port", "0", "--record"])
-        .arg(record)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start driftvakt sim");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut ports = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("sim stdout");
-        // "gateway stallverk listening on 127.0.0.1:41234"
-        if let Some(rest) = line.strip_prefix("gateway ") {
-            let (name, addr) = rest.split_once(" listening on ").expect("gateway line");
-            let port = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-            ports.push((name.to_string(), port));
-        }
-        if ports.len() == 2 {
-            break;
-        }
-    }
-    assert_eq!(ports.len(), 2, "the simulator must announce both gateways");
-    Sim { child, ports }
-}
 
 /// Good readings of a point; `Err` while the store is not there yet (the daemon is starting).
 fn values(daemon: &Daemon, point: &str) -> Result<Vec<ExportRow>, String> {
@@ -65,15 +25,8 @@ fn values(daemon: &Daemon, point: &str) -> Result<Vec<ExportRow>, String> {
 fn blackout_scenario_is_followed_end_to_end_and_no_write_reaches_the_plant() {
     let dir = tempfile::tempdir().expect("tempdir");
     let record = dir.path().join("function-codes.json");
-    let mut sim = start_sim(&record);
-
-    let reference = std::fs::read_to_string(repo_root().join("config/examples/reference-hospital.toml")).expect("reference config");
-    let mut config = reference.clone();
-    for (gateway, port) in &sim.ports {
-        let default = if gateway == "stallverk" { "port = 15020" } else { "port = 15021" };
-        assert!(config.contains(default), "reference config has no `{default}`");
-        config = config.replacen(default, &format!("port = {port}"), 1);
-    }
+    let mut sim = Sim::start_recording("blackout", SPEED, Some(&record));
+    let config = sim.config("");
     let config_path = dir.path().join("hospital.toml");
     std::fs::write(&config_path, config).expect("write config");
     assert_config_valid(&config_path);
@@ -115,9 +68,7 @@ fn blackout_scenario_is_followed_end_to_end_and_no_write_reaches_the_plant() {
     assert!(stop_at - last < 2_000, "newest stored reading is {} ms older than the stop", stop_at - last);
 
     // The simulator writes its record on SIGTERM.
-    let _ = Command::new("kill").args(["-TERM", &sim.child.id().to_string()]).status();
-    let status = sim.child.wait().expect("sim exit");
-    assert!(status.success(), "simulator exited with {status}");
+    assert!(sim.terminate(), "the simulator did not exit cleanly on SIGTERM");
     let text = std::fs::read_to_string(&record).expect("function-code record");
     let rec: serde_json::Value = serde_json::from_str(&text).expect("record is JSON");
     let total = rec["total"].as_object().expect("total tally");

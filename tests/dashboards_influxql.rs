@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value as Json;
-use support::tsdb::{Influx1, Sim, rows};
+use support::sim::Sim;
+use support::tsdb::{Influx1, rows};
 use support::{Daemon, assert_config_valid, repo_root, wait_for};
 
 /// (dashboard file, panel or variable title, query) for every query in `dashboards/*.json`.

@@ -9,8 +9,9 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value as Json;
+use support::sim::Sim;
 use support::tsdb::{
-    Influx1, Sim, VictoriaMetrics, assert_influx_matches, assert_vm_matches, influx_readings, sinks_toml,
+    Influx1, VictoriaMetrics, assert_influx_matches, assert_vm_matches, influx_readings, sinks_toml,
     store_readings, vm_readings,
 };
 use support::{Daemon, assert_config_valid, wait_for};

@@ -12,8 +12,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
+use support::sim::Sim;
 use support::tsdb::{
-    Influx1, Sim, VictoriaMetrics, assert_influx_matches, assert_vm_matches, influx_readings, rows, sinks_toml,
+    Influx1, VictoriaMetrics, assert_influx_matches, assert_vm_matches, influx_readings, rows, sinks_toml,
     store_point, store_readings, vm_readings,
 };
 use support::{Daemon, assert_config_valid, now_ms, wait_for};
@@ -49,7 +50,12 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     let config_path = dir.path().join("hospital.toml");
     // Small batches so the replay takes many requests (and order is observable); quick retries.
     let sinks = sinks_toml(dir.path(), &vm, &influx, "batch_size = 500\nflush_interval_ms = 200\nretry_max_ms = 500");
-    let config = sim.config(&sinks).replace("poll_interval_ms = 1000", "poll_interval_ms = 100");
+    // Every device polled every 100 ms (BACnet too: without COV, so no point waits for a change).
+    let config = sim
+        .config(&sinks)
+        .replace("poll_interval_ms = 1000", "poll_interval_ms = 100")
+        .replace("poll_interval_ms = 5000", "poll_interval_ms = 100")
+        .replace("cov = { lifetime_s = 300, renew_at_fraction = 0.8, check_interval_s = 60 }\n", "");
     std::fs::write(&config_path, config).expect("write config");
     assert_config_valid(&config_path);
     let daemon = Daemon::run(&config_path);

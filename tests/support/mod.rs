@@ -7,6 +7,7 @@
 
 pub mod bacnet;
 pub mod gencomm;
+pub mod sim;
 pub mod tsdb;
 
 use std::fs::File;

@@ -1,9 +1,8 @@
 //! Real time-series servers for the sink tests: VictoriaMetrics (InfluxDB v2 write API) and
 //! InfluxDB 1.6.7 (v1 write API, InfluxQL), each on a free loopback port with its data in a
-//! temp dir, stopped by PID on drop; plus the reference-hospital simulator as a process.
+//! temp dir, stopped by PID on drop; the simulator process is `super::sim::Sim`.
 //! `tests/run.sh` installs both servers (APT_PACKAGES).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -11,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tempfile::TempDir;
 
-use super::{daemon_bin, free_port, repo_root, tail, wait_for};
+use super::{daemon_bin, free_port, tail, wait_for};
 
 /// One exported VictoriaMetrics series: labels, timestamps (ms), values.
 pub type VmSeries = (serde_json::Map<String, Json>, Vec<i64>, Vec<f64>);
@@ -269,63 +268,6 @@ pub fn rows(result: &Json) -> Vec<serde_json::Map<String, Json>> {
     out
 }
 
-/// The reference-hospital simulator (`driftvakt sim`) on kernel-chosen ports; killed on drop.
-pub struct Sim {
-    child: Child,
-    /// (gateway, port) as announced.
-    pub ports: Vec<(String, u16)>,
-}
-
-impl Sim {
-    /// Start `scenario` at `speed`.
-    pub fn start(scenario: &str, speed: &str) -> Sim {
-        let mut child = Command::new(daemon_bin())
-            .args(["sim", "--scenario", scenario, "--speed", speed, "--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start driftvakt sim");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut ports = Vec::new();
-        let mut lines = BufReader::new(stdout).lines();
-        while ports.len() < 2 {
-            let Some(Ok(line)) = lines.next() else { break };
-            if let Some(rest) = line.strip_prefix("gateway ")
-                && let Some((name, addr)) = rest.split_once(" listening on ")
-                && let Some(port) = addr.rsplit(':').next().and_then(|p| p.parse().ok())
-            {
-                ports.push((name.to_string(), port));
-            }
-        }
-        // Keep draining stdout so the simulator never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        assert_eq!(ports.len(), 2, "the simulator must announce both gateways");
-        Sim { child, ports }
-    }
-
-    /// The reference-hospital configuration pointed at this simulator, with `extra` appended.
-    pub fn config(&self, extra: &str) -> String {
-        let mut config = std::fs::read_to_string(repo_root().join("config/examples/reference-hospital.toml"))
-            .expect("reference config");
-        for (gateway, port) in &self.ports {
-            let default = if gateway == "stallverk" { "port = 15020" } else { "port = 15021" };
-            assert!(config.contains(default), "reference config has no `{default}`");
-            config = config.replacen(default, &format!("port = {port}"), 1);
-        }
-        config.push('\n');
-        config.push_str(extra);
-        config
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One reading as every side can express it: time, numeric value, text, quality code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Obs {
@@ -335,7 +277,7 @@ pub struct Obs {
     pub value: Option<f64>,
     /// Text value.
     pub text: Option<String>,
-    /// Quality code (0 good … 5 out_of_range).
+    /// Quality code (0 good … 7 overridden).
     pub quality: i64,
 }
 
@@ -348,6 +290,8 @@ pub fn quality_code(q: &str) -> i64 {
         "device_fault" => 3,
         "not_available" => 4,
         "out_of_range" => 5,
+        "out_of_service" => 6,
+        "overridden" => 7,
         other => panic!("unknown quality {other}"),
     }
 }
