@@ -4,6 +4,7 @@
 //! and *every* problem found, each with `file:line:column` and the device/point it concerns.
 //! The syntax is described in `SYNTAX.md`, every key in `README.md`.
 
+mod alarm_model;
 mod checks;
 mod diagnostic;
 pub mod keys;

@@ -7,6 +7,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub use crate::alarm_model::{
+    AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
+    EmailSettings, Language, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
+    RuleKind, SmtpSecurity,
+};
+
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -18,12 +24,25 @@ pub struct Config {
     pub connections: Vec<Connection>,
     /// Devices, each behind one connection, templates already expanded.
     pub devices: Vec<Device>,
+    /// Alarm engine settings and every alarm rule (`[alarms]` and points' `alarms`).
+    pub alarms: AlarmSettings,
+    /// Notification: e-mail, recipient groups, routes (`[notify]`).
+    pub notify: NotifySettings,
+    /// The operator HTTP API (`[api]`).
+    pub api: ApiSettings,
+    /// The MQTT broker connection (`[mqtt]`), if configured.
+    pub mqtt: Option<MqttSettings>,
 }
 
 impl Config {
     /// Every point of every device, in configuration order.
     pub fn points(&self) -> impl Iterator<Item = (&Device, &Point)> {
         self.devices.iter().flat_map(|d| d.points.iter().map(move |p| (d, p)))
+    }
+
+    /// A point by its full id, with its device.
+    pub fn point(&self, id: &str) -> Option<(&Device, &Point)> {
+        self.points().find(|(_, p)| p.id == id)
     }
 
     /// The connection a device sits behind.

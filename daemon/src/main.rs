@@ -1,5 +1,6 @@
 //! The `driftvakt` binary.
 
+mod alarm;
 mod cli;
 mod cmd;
 mod i18n;

@@ -42,6 +42,8 @@ pub(crate) struct PointSpec {
     pub states: BTreeMap<i64, String>,
     /// Label on the operator's status line (`{DEVICE}` = the device id in capitals).
     pub status: Option<String>,
+    /// Alarm rules on this point (bound once every point is known).
+    pub alarms: Vec<crate::parse::alarm::RuleSpec>,
 }
 
 /// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
@@ -106,6 +108,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     let sentinels = sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value));
     let states = states(w, s, data_type.as_ref().map(|d| d.value));
     let status = w.get_str(s, "status").map(|a| a.value);
+    let alarms = crate::parse::alarm::point_rules(w, s);
 
     let id = id?;
     let spec = PointSpec {
@@ -123,6 +126,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
         sentinels,
         states,
         status,
+        alarms,
     };
     // `unit = ""` written out says "dimensionless on purpose" (codes, serial numbers).
     if spec.kind() == Some(PointKind::Analog) && !unit_given {
