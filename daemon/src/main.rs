@@ -4,6 +4,8 @@ mod alarm;
 mod cli;
 mod cmd;
 mod i18n;
+mod mqtt;
+mod notify;
 mod pipeline;
 mod service;
 mod status;

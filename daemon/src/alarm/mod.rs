@@ -9,6 +9,8 @@ pub mod engine;
 pub mod incident;
 pub mod model;
 pub mod rate;
+pub mod service;
+pub mod store;
 pub mod text;
 
 pub use engine::{AlarmError, Engine};
