@@ -11,9 +11,12 @@ set -euo pipefail
 # --- pinned peers -----------------------------------------------------------------------------
 PIP_PINS=(
     "pymodbus==3.16.1"
+    "aiosmtpd==1.4.6"
 )
 APT_PACKAGES=(
-    # mosquitto victoria-metrics influxdb  (later)
+    mosquitto           # MQTT broker 2.0.11 (Debian 12): alarm notification tests
+    mosquitto-clients   # mosquitto_sub/pub, for looking at a broker by hand
+    # victoria-metrics influxdb  (later)
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

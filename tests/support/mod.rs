@@ -5,6 +5,7 @@
 //! pinned packages) and exports `DRIFTVAKT_TEST_PYTHON`. A missing peer is a failure, never a skip.
 #![allow(dead_code)] // every test binary uses its own subset
 
+pub mod alarm;
 pub mod gencomm;
 
 use std::fs::File;

@@ -63,6 +63,8 @@ struct Slot {
     off_delay_ms: i64,
     /// Device and connection of the watched point (for inhibition).
     device: Option<(String, String)>,
+    /// Per `while` condition: since when it has held continuously, UTC ms.
+    cond_since: Vec<Option<i64>>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -127,6 +129,7 @@ impl Engine {
                 on_delay_ms: ms(r.on_delay),
                 off_delay_ms: ms(r.off_delay),
                 device: Some((dev, conn)),
+                cond_since: vec![None; r.conditions.len()],
             });
         }
         let mut per_conn: HashMap<&str, usize> = HashMap::new();
@@ -148,6 +151,7 @@ impl Engine {
                     on_delay_ms: 0,
                     off_delay_ms: 0,
                     device: None,
+                    cond_since: Vec::new(),
                 });
             };
             auto(
@@ -187,6 +191,7 @@ impl Engine {
                 on_delay_ms: 0,
                 off_delay_ms: 0,
                 device: None,
+                cond_since: Vec::new(),
             });
         }
         let mut index = HashMap::new();
@@ -348,22 +353,29 @@ impl Engine {
                         }
                     }
                 };
-                if !base {
-                    return Some(false);
-                }
-                for c in &rule.conditions {
+                // Track every condition, whatever the base, so "held for" counts from when it
+                // began to hold (not from the last change of the point's value).
+                let mut all = Some(true);
+                for (k, c) in rule.conditions.iter().enumerate() {
                     let dev = c.point.split_once('.').map_or("", |(d, _)| d);
                     let conn = self.health.connection_of(dev).unwrap_or_default();
                     if self.verdict.inhibits(dev, conn) {
-                        return None;
+                        all = None;
+                        continue;
                     }
                     let l = self.latest.get(&c.point).copied().unwrap_or_default();
-                    let holds = l.value.is_some_and(|v| ((v - c.value).abs() < 1e-9) == c.equal) && now_ms - l.since_ms >= ms(c.hold);
-                    if !holds {
-                        return Some(false);
+                    let now_holds = l.value.is_some_and(|v| ((v - c.value).abs() < 1e-9) == c.equal);
+                    let since = &mut self.slots[i].cond_since[k];
+                    *since = if now_holds { Some(since.unwrap_or(l.since_ms.min(now_ms))) } else { None };
+                    let held = since.is_some_and(|t| now_ms - t >= ms(c.hold));
+                    if !held && all.is_some() {
+                        all = Some(false);
                     }
                 }
-                Some(true)
+                if !base {
+                    return Some(false);
+                }
+                all
             }
         }
     }

@@ -1,5 +1,6 @@
 //! One module per sub-command.
 
+pub mod alarms;
 pub mod bench;
 pub mod check;
 pub mod demo;
