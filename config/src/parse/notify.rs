@@ -20,21 +20,35 @@ use crate::secret::parse_secret;
 use crate::walk::{Section, Span, Val, Walker, describe, peek_str};
 
 /// Bind every point rule and top-level rule; duplicates reported.
-pub(crate) fn bind_rules(w: &mut Walker<'_>, devices: &Devices, top: &[RuleSpec]) -> Vec<AlarmRule> {
+pub(crate) fn bind_rules(
+    w: &mut Walker<'_>,
+    devices: &Devices,
+    top: &[RuleSpec],
+) -> Vec<AlarmRule> {
     let mut all: HashMap<String, (System, PointKind, Vec<i64>)> = HashMap::new();
     for d in &devices.devices {
         for p in &d.device.points {
-            all.insert(p.id.clone(), (p.system, p.kind(), p.states.keys().copied().collect()));
+            all.insert(
+                p.id.clone(),
+                (p.system, p.kind(), p.states.keys().copied().collect()),
+            );
         }
     }
     let mut bound: Vec<(AlarmRule, Span, String)> = Vec::new();
     for d in &devices.devices {
         for (i, p) in d.device.points.iter().enumerate() {
-            let (Some(specs), Some((_, pctx))) = (d.point_rules.get(i), d.point_places.get(i)) else {
+            let (Some(specs), Some((_, pctx))) = (d.point_rules.get(i), d.point_places.get(i))
+            else {
                 continue;
             };
             for spec in specs {
-                let ctx = format!("{pctx}, alarm {}", spec.id.as_ref().map_or_else(|| spec.kind.as_ref().map_or("?", |k| k.key()).to_string(), |i| i.value.clone()));
+                let ctx = format!(
+                    "{pctx}, alarm {}",
+                    spec.id.as_ref().map_or_else(
+                        || spec.kind.as_ref().map_or("?", |k| k.key()).to_string(),
+                        |i| i.value.clone()
+                    )
+                );
                 if let Some(r) = bind_point_rule(w, spec, &d.device, p, &ctx, &all) {
                     bound.push((r, spec.span.clone(), ctx));
                 }
@@ -67,14 +81,22 @@ fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Vec<String> {
     let one = |w: &mut Walker<'_>, item: &Val<'_>| match item.get_ref() {
         DeValue::String(t) if !t.trim().is_empty() => Some(t.to_string()),
         other => {
-            w.error(&item.span(), &s.context, format!("`{key}` lists non-empty strings, found {}", describe(other)));
+            w.error(
+                &item.span(),
+                &s.context,
+                format!("`{key}` lists non-empty strings, found {}", describe(other)),
+            );
             None
         }
     };
     match v.get_ref() {
         DeValue::Array(items) => items.iter().filter_map(|i| one(w, i)).collect(),
         _ => {
-            w.error(&v.span(), &s.context, format!("`{key}` must be a list of strings, e.g. [\"a\", \"b\"]"));
+            w.error(
+                &v.span(),
+                &s.context,
+                format!("`{key}` must be a list of strings, e.g. [\"a\", \"b\"]"),
+            );
             Vec::new()
         }
     }
@@ -108,7 +130,9 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
     if out.retry_max < out.retry_initial {
         out.retry_max = out.retry_initial;
     }
-    out.email = w.get_table(&s, "email", "notify.email".to_string()).and_then(|e| email(w, &e));
+    out.email = w
+        .get_table(&s, "email", "notify.email".to_string())
+        .and_then(|e| email(w, &e));
 
     let groups = w.get_tables(&s, "groups", |i, t| match peek_str(t, "id") {
         Some(id) => format!("recipient group {id}"),
@@ -121,10 +145,14 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
         let name = w.get_str(g, "name").map(|a| a.value);
         let email = strings(w, g, "email");
         for addr in &email {
-            if !addr.contains('@') {
-                if let Some(v) = g.table.get("email") {
-                    w.error(&v.span(), &g.context, format!("`{addr}` is not an e-mail address"));
-                }
+            if !addr.contains('@')
+                && let Some(v) = g.table.get("email")
+            {
+                w.error(
+                    &v.span(),
+                    &g.context,
+                    format!("`{addr}` is not an e-mail address"),
+                );
             }
         }
         let language = match w.get_str(g, "language") {
@@ -132,19 +160,36 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
             Some(l) if l.value == "sv" => Language::Sv,
             Some(l) if l.value == "en" => Language::En,
             Some(l) => {
-                w.error(&l.span, &g.context, format!("`language` must be \"sv\" or \"en\", found \"{}\"", l.value));
+                w.error(
+                    &l.span,
+                    &g.context,
+                    format!("`language` must be \"sv\" or \"en\", found \"{}\"", l.value),
+                );
                 Language::Sv
             }
         };
         let Some(id) = id else { continue };
         if !is_plain_id(&id.value) {
-            w.error(&id.span, &g.context, format!("group id `{}` may only contain a-z, 0-9 and _", id.value));
+            w.error(
+                &id.span,
+                &g.context,
+                format!("group id `{}` may only contain a-z, 0-9 and _", id.value),
+            );
         }
         if !seen.insert(id.value.clone()) {
-            w.error(&id.span, &g.context, format!("duplicate recipient group `{}`", id.value));
+            w.error(
+                &id.span,
+                &g.context,
+                format!("duplicate recipient group `{}`", id.value),
+            );
             continue;
         }
-        out.groups.push(RecipientGroup { name: name.unwrap_or_else(|| id.value.clone()), id: id.value, email, language });
+        out.groups.push(RecipientGroup {
+            name: name.unwrap_or_else(|| id.value.clone()),
+            id: id.value,
+            email,
+            language,
+        });
     }
 
     let routes = w.get_tables(&s, "routes", |i, _| format!("route #{}", i + 1));
@@ -152,7 +197,10 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
     let mut parsed = Vec::new();
     for r in &routes {
         w.expect_keys(r, keys::ROUTE);
-        let classes = r.table.get("classes").map_or_else(Vec::new, |v| alarm::classes(w, &r.context, "classes", v));
+        let classes = r
+            .table
+            .get("classes")
+            .map_or_else(Vec::new, |v| alarm::classes(w, &r.context, "classes", v));
         let mut systems = Vec::new();
         for name in strings(w, r, "systems") {
             match System::from_key(&name) {
@@ -160,7 +208,11 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
                 None => {
                     let all: Vec<&str> = System::ALL.iter().map(|s| s.key()).collect();
                     if let Some(v) = r.table.get("systems") {
-                        w.error(&v.span(), &r.context, format!("unknown system `{name}`; expected one of {}", list(&all)));
+                        w.error(
+                            &v.span(),
+                            &r.context,
+                            format!("unknown system `{name}`; expected one of {}", list(&all)),
+                        );
                     }
                 }
             }
@@ -172,7 +224,14 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
                 if !ids.contains(&n.as_str())
                     && let Some(v) = r.table.get(key)
                 {
-                    w.error(&v.span(), &r.context, format!("unknown recipient group `{n}`; defined groups: {}", list(&ids)));
+                    w.error(
+                        &v.span(),
+                        &r.context,
+                        format!(
+                            "unknown recipient group `{n}`; defined groups: {}",
+                            list(&ids)
+                        ),
+                    );
                 }
             }
         }
@@ -181,11 +240,23 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
         }
         let repeat_every = w.get_ms(r, "repeat_every_ms", false).map(|a| a.value);
         let escalate_after = w.get_ms(r, "escalate_after_ms", false).map(|a| a.value);
-        if escalate_after.is_some() != !escalate_to.is_empty() {
-            w.error(&r.span, &r.context, "`escalate_after_ms` and `escalate_to` go together");
+        if escalate_after.is_some() == escalate_to.is_empty() {
+            w.error(
+                &r.span,
+                &r.context,
+                "`escalate_after_ms` and `escalate_to` go together",
+            );
         }
         let notify_clear = w.get_bool(r, "notify_clear").is_none_or(|b| b.value);
-        parsed.push(Route { classes, systems, to, repeat_every, escalate_after, escalate_to, notify_clear });
+        parsed.push(Route {
+            classes,
+            systems,
+            to,
+            repeat_every,
+            escalate_after,
+            escalate_to,
+            notify_clear,
+        });
     }
     out.routes = parsed;
     out
@@ -202,7 +273,14 @@ fn email(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EmailSettings> {
             "starttls" => SmtpSecurity::StartTls,
             "tls" => SmtpSecurity::Tls,
             other => {
-                w.error(&a.span, &s.context, format!("unknown `security` `{other}`; expected one of {}", list(keys::SECURITY_NAMES)));
+                w.error(
+                    &a.span,
+                    &s.context,
+                    format!(
+                        "unknown `security` `{other}`; expected one of {}",
+                        list(keys::SECURITY_NAMES)
+                    ),
+                );
                 SmtpSecurity::StartTls
             }
         },
@@ -222,11 +300,27 @@ fn email(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EmailSettings> {
     if let Some(f) = &from
         && !f.value.contains('@')
     {
-        w.error(&f.span, &s.context, format!("`from` must be an e-mail address, found \"{}\"", f.value));
+        w.error(
+            &f.span,
+            &s.context,
+            format!("`from` must be an e-mail address, found \"{}\"", f.value),
+        );
     }
-    let timeout = w.get_ms(s, "timeout_ms", false).map_or(Duration::from_secs(10), |a| a.value);
+    let timeout = w
+        .get_ms(s, "timeout_ms", false)
+        .map_or(Duration::from_secs(10), |a| a.value);
     let ca_file = path(w, s, "ca_file");
-    Some(EmailSettings { enabled, host: host?.value, port, security, username, password, from: from?.value, timeout, ca_file })
+    Some(EmailSettings {
+        enabled,
+        host: host?.value,
+        port,
+        security,
+        username,
+        password,
+        from: from?.value,
+        timeout,
+        ca_file,
+    })
 }
 
 /// `[api]`.
@@ -247,7 +341,14 @@ pub(crate) fn api(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ApiSettings {
                 }
                 out.listen = addr;
             }
-            Err(_) => w.error(&l.span, "api", format!("`listen` must be an address with port, e.g. \"127.0.0.1:8750\", found \"{}\"", l.value)),
+            Err(_) => w.error(
+                &l.span,
+                "api",
+                format!(
+                    "`listen` must be an address with port, e.g. \"127.0.0.1:8750\", found \"{}\"",
+                    l.value
+                ),
+            ),
         }
     }
     out.token = secret(w, &s, "token");
@@ -255,22 +356,39 @@ pub(crate) fn api(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ApiSettings {
 }
 
 /// `[mqtt]`; `site_id` gives the defaults of `client_id` and `topic_prefix`.
-pub(crate) fn mqtt(w: &mut Walker<'_>, root: &Section<'_, '_>, site_id: Option<&str>) -> Option<MqttSettings> {
+pub(crate) fn mqtt(
+    w: &mut Walker<'_>,
+    root: &Section<'_, '_>,
+    site_id: Option<&str>,
+) -> Option<MqttSettings> {
     let s = w.get_table(root, "mqtt", "mqtt".to_string())?;
     w.expect_keys(&s, keys::MQTT);
     let site = site_id.unwrap_or("site");
     let enabled = w.get_bool(&s, "enabled").is_none_or(|b| b.value);
     let host = w.req_str(&s, "host");
-    let tls_ca_file = w.get_table(&s, "tls", "mqtt.tls".to_string()).and_then(|t| {
-        w.expect_keys(&t, keys::MQTT_TLS);
-        let ca = path(w, &t, "ca_file");
-        if ca.is_none() && t.table.get("ca_file").is_none() {
-            w.error(&t.span, &t.context, "missing required key `ca_file` (the broker's CA certificate, PEM)");
-        }
-        ca
-    });
-    let port = w.u16_or(&s, "port", 1..=65535, if tls_ca_file.is_some() { 8883 } else { 1883 });
-    let client_id = w.get_str(&s, "client_id").map_or_else(|| format!("driftvakt-{site}"), |a| a.value);
+    let tls_ca_file = w
+        .get_table(&s, "tls", "mqtt.tls".to_string())
+        .and_then(|t| {
+            w.expect_keys(&t, keys::MQTT_TLS);
+            let ca = path(w, &t, "ca_file");
+            if ca.is_none() && t.table.get("ca_file").is_none() {
+                w.error(
+                    &t.span,
+                    &t.context,
+                    "missing required key `ca_file` (the broker's CA certificate, PEM)",
+                );
+            }
+            ca
+        });
+    let port = w.u16_or(
+        &s,
+        "port",
+        1..=65535,
+        if tls_ca_file.is_some() { 8883 } else { 1883 },
+    );
+    let client_id = w
+        .get_str(&s, "client_id")
+        .map_or_else(|| format!("driftvakt-{site}"), |a| a.value);
     let username = w.get_str(&s, "username").map(|a| a.value);
     let password = secret(w, &s, "password");
     if password.is_some() && username.is_none() {
@@ -278,7 +396,11 @@ pub(crate) fn mqtt(w: &mut Walker<'_>, root: &Section<'_, '_>, site_id: Option<&
     }
     let topic_prefix = match w.get_str(&s, "topic_prefix") {
         Some(p) if p.value.is_empty() || p.value.ends_with('/') || p.value.contains(['+', '#']) => {
-            w.error(&p.span, "mqtt", "`topic_prefix` must be non-empty, without `+`, `#` or a trailing `/`");
+            w.error(
+                &p.span,
+                "mqtt",
+                "`topic_prefix` must be non-empty, without `+`, `#` or a trailing `/`",
+            );
             format!("driftvakt/{site}")
         }
         Some(p) => p.value,

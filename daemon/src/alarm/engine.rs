@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use driftvakt_config::model::{AlarmClass, AlarmRule, Config, Language, PointKind, RuleKind, System};
+use driftvakt_config::model::{AlarmClass, AlarmRule, Config, Language, RuleKind, System};
 use driftvakt_drivers::{Quality, Reading};
 
 use super::comm::{Health, Verdict};
@@ -499,10 +499,6 @@ impl Engine {
         Ok(self.change(i, ChangeKind::Unshelved, from, now_ms, Some(by.to_string()), None, false))
     }
 
-    /// The kind of point a rule alarm watches, if it is a rule.
-    pub fn point_kind(&self, id: &str) -> Option<PointKind> {
-        self.index.get(id).and_then(|&i| self.slots[i].look.kind)
-    }
 }
 
 #[cfg(test)]

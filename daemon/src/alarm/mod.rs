@@ -13,5 +13,5 @@ pub mod service;
 pub mod store;
 pub mod text;
 
-pub use engine::{AlarmError, Engine};
+pub use engine::AlarmError;
 pub use model::{AlarmRecord, AlarmState, Change, ChangeKind};

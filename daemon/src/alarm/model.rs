@@ -28,16 +28,6 @@ impl AlarmState {
         }
     }
 
-    /// Inverse of [`AlarmState::key`].
-    pub fn from_key(s: &str) -> Option<AlarmState> {
-        Some(match s {
-            "normal" => AlarmState::Normal,
-            "active_unacked" => AlarmState::ActiveUnacked,
-            "active_acked" => AlarmState::ActiveAcked,
-            "cleared_unacked" => AlarmState::ClearedUnacked,
-            _ => return None,
-        })
-    }
 
     /// Swedish label for operator screens.
     pub fn label_sv(self) -> &'static str {

@@ -272,6 +272,7 @@ impl AlarmDb {
     }
 
     /// Undelivered notifications of `channel`.
+    #[cfg(test)]
     pub fn pending(&self, channel: &str) -> anyhow::Result<i64> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM alarm_outbox WHERE channel = ?1 AND delivered_ms IS NULL", [channel], |r| r.get(0))?)
     }

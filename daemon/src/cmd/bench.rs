@@ -61,6 +61,8 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     let n = stats.readings_written.load(Ordering::Relaxed) as f64;
     println!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed));
 
+    crate::cmd::bench_alarm::run(100).await?;
+
     println!("== memory");
     println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
     Ok(())

@@ -2,6 +2,7 @@
 
 pub mod alarms;
 pub mod bench;
+pub mod bench_alarm;
 pub mod check;
 pub mod demo;
 pub mod export;

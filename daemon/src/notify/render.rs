@@ -34,6 +34,7 @@ fn state_label(a: &AlarmRecord, lang: Language, now_ms: i64) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// The e-mail about incident `incident` (its alarms in joining order; the first is the cause).
 pub fn email(kind: EmailKind, incident: i64, opened_ms: i64, alarms: &[&AlarmRecord], site: &str, tz: &TimeZone, lang: Language, now_ms: i64) -> Email {
     let sv = lang == Language::Sv;
