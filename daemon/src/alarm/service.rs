@@ -25,6 +25,9 @@ use crate::store::writer::now_ms;
 
 /// How often the engine is ticked.
 const TICK: Duration = Duration::from_millis(250);
+/// How often delivered notifications are pruned from the outbox, and how old they must be.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+const KEEP_DELIVERED_MS: i64 = 30 * 86_400_000;
 /// Readings batches that may wait in the tap.
 const TAP_CAPACITY: usize = 1024;
 
@@ -236,6 +239,7 @@ struct Actor {
 impl Actor {
     fn run(&mut self, rx: &std_mpsc::Receiver<Cmd>) {
         let mut next_tick = std::time::Instant::now() + TICK;
+        let mut next_prune = std::time::Instant::now();
         loop {
             let wait = next_tick.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(wait) {
@@ -246,6 +250,14 @@ impl Actor {
             if std::time::Instant::now() >= next_tick {
                 next_tick = std::time::Instant::now() + TICK;
                 self.tick(now_ms());
+            }
+            if std::time::Instant::now() >= next_prune {
+                next_prune = std::time::Instant::now() + PRUNE_EVERY;
+                match self.db.prune_delivered(now_ms() - KEEP_DELIVERED_MS) {
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "pruned delivered notifications"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot prune the notification outbox"),
+                }
             }
         }
         tracing::info!("alarm service stopped");

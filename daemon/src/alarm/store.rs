@@ -259,6 +259,11 @@ impl AlarmDb {
         Ok(())
     }
 
+    /// Forget delivered notifications older than `before_ms` (the journal keeps their record).
+    pub fn prune_delivered(&self, before_ms: i64) -> anyhow::Result<usize> {
+        Ok(self.conn.execute("DELETE FROM alarm_outbox WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1", [before_ms])?)
+    }
+
     /// Every e-mail row (incident, group, kind, delivered), for rebuilding the planner.
     pub fn email_rows(&self) -> anyhow::Result<Vec<(i64, String, String, bool)>> {
         let mut stmt = self.conn.prepare("SELECT incident, target, kind, delivered_ms IS NOT NULL FROM alarm_outbox WHERE channel = 'email' AND incident IS NOT NULL")?;
