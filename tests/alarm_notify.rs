@@ -112,11 +112,12 @@ fn a_blackout_is_one_incident_email_and_a_retained_state_per_alarm() {
     });
 
     // Mains return: the incident's clear is notified by e-mail and on MQTT.
-    sim.mains_back();
+    let back_at = sim.mains_back();
     let cleared = wait_for("the clear e-mail", Duration::from_secs(15), || {
         smtp.mails().into_iter().find(|m| m.subject.starts_with("Återställt: ")).ok_or_else(|| "not yet".to_string())
     });
-    assert!(cleared.subject.contains("Nät bortfall"), "{}", cleared.subject);
+    assert!(cleared.subject.ends_with(" — Referenssjukhuset") && cleared.body.contains("Nät bortfall"), "{}\n{}", cleared.subject, cleared.body);
+    assert!(cleared.received * 1000.0 >= back_at as f64, "the clear e-mail came before mains returned");
     wait_until("MQTT event: mains alarm cleared", Duration::from_secs(5), || {
         events.all().iter().any(|m| m.topic == format!("{PREFIX}/events") && m.json()["event"] == "cleared" && m.json()["id"] == "ats.mains_available.state")
     });

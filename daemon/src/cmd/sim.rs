@@ -13,10 +13,18 @@ pub async fn run(args: &SimArgs) -> Result<()> {
     let cancel = CancellationToken::new();
     let opts = SimOptions { scenario, speed: args.speed, bind: args.bind, base_port: args.port };
     let handle = sim::start(opts, cancel.clone()).await.context("starting the simulator")?;
+    // One write, errors ignored: a reader that stops listening after the gateway lines (a test,
+    // a supervisor) must not kill the simulator with EPIPE.
+    let mut text = String::new();
     for (gateway, addr) in &handle.gateways {
-        println!("gateway {gateway} listening on {addr}");
+        text.push_str(&format!("gateway {gateway} listening on {addr}\n"));
     }
-    println!("scenario {} at speed ×{}; Ctrl-C stops", args.scenario, args.speed);
+    text.push_str(&format!("scenario {} at speed ×{}; Ctrl-C stops\n", args.scenario, args.speed));
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
     shutdown_signal().await;
     cancel.cancel();
     if let Some(path) = &args.record {

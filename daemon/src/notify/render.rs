@@ -40,7 +40,8 @@ pub fn email(kind: EmailKind, incident: i64, opened_ms: i64, alarms: &[&AlarmRec
     let sv = lang == Language::Sv;
     let class = Planner::incident_class(alarms);
     let cls = class.key();
-    let cause = alarms.first().map_or(String::new(), |a| if sv { a.text.clone() } else { a.text_en.clone() });
+    // The title is the incident's first alarm of its most urgent class (join order).
+    let cause = alarms.iter().find(|a| a.class == class).or(alarms.first()).map_or(String::new(), |a| if sv { a.text.clone() } else { a.text_en.clone() });
     let subject = match (kind, sv) {
         (EmailKind::Incident, true) => format!("{cls}-larm: {cause} — {site}"),
         (EmailKind::Update, true) => format!("{cls}-larm, fler larm: {cause} — {site}"),
@@ -151,7 +152,7 @@ mod tests {
         let mut b = AlarmRecord::normal("aggregat.fan_running.state", AlarmClass::B, System::Ventilation, "Tilluftsfläkt stopp", "Fan stopped");
         b.state = AlarmState::ActiveUnacked;
         b.active_since_ms = Some(1_767_258_004_000);
-        let e = email(EmailKind::Incident, 7, 1_767_258_003_000, &[&a, &b], "Referenssjukhuset", &tz, Language::Sv, 0);
+        let e = email(EmailKind::Incident, 7, 1_767_258_003_000, &[&b, &a], "Referenssjukhuset", &tz, Language::Sv, 0);
         assert_eq!(e.subject, "A-larm: Nät bortfall — Referenssjukhuset");
         assert!(e.body.contains("Händelse 7 på Referenssjukhuset, startade 2026-01-01 10:00:03 (Europe/Stockholm)"), "{}", e.body);
         assert!(e.body.contains("Larm i händelsen (2)"), "{}", e.body);
