@@ -12,9 +12,11 @@ set -euo pipefail
 PIP_PINS=(
     "pymodbus==3.16.1"
     "bacpypes3==0.0.110"
+    "aiosmtpd==1.4.6"
 )
 APT_PACKAGES=(
-    # mosquitto  (later)
+    mosquitto           # MQTT broker 2.0.11 (Debian 12): alarm notification tests
+    mosquitto-clients   # mosquitto_sub/pub, for looking at a broker by hand
     victoria-metrics        # 1.79.5: InfluxDB v2 write API peer (sink_influx, sink_outage)
     influxdb influxdb-client  # 1.6.7: v1 /write and InfluxQL (sink_influx, sink_outage, dashboards_influxql)
 )

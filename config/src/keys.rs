@@ -1,7 +1,10 @@
 //! Every key the parser accepts, per table. `README.md` documents each of them (a test checks).
 
 /// Top-level keys (tables and arrays of tables).
-pub const ROOT: &[&str] = &["site", "store", "connections", "templates", "devices", "sinks", "bacnet_networks"];
+pub const ROOT: &[&str] = &[
+    "site", "store", "connections", "templates", "devices", "sinks", "bacnet_networks", "alarms", "notify", "api",
+    "mqtt",
+];
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
 /// Keys of `[store]`.
@@ -63,6 +66,7 @@ pub const POINT: &[&str] = &[
     "status",
     "object",
     "property",
+    "alarms",
 ];
 /// Keys of `[[bacnet_networks]]`.
 pub const BACNET_NETWORK: &[&str] = &["id", "bind", "bbmd", "max_apdu_bytes", "timeout_ms", "retries"];
@@ -96,6 +100,74 @@ pub const INFLUXDB: &[&str] = &[
     "max_backlog_readings",
     "backfill",
 ];
+/// Keys of `[alarms]`.
+pub const ALARMS: &[&str] = &[
+    "incident_window_ms",
+    "comm_lost_after_ms",
+    "stale_after_ms",
+    "comm_lost_class",
+    "stale_class",
+    "ack_required",
+    "rules",
+];
+/// Keys of an alarm rule: a point's `alarms` entries and `[[alarms.rules]]` (which add `id`
+/// as required and `point`).
+pub const ALARM_RULE: &[&str] = &[
+    "id",
+    "point",
+    "kind",
+    "class",
+    "system",
+    "text",
+    "text_en",
+    "on_delay_ms",
+    "off_delay_ms",
+    "limit",
+    "deadband",
+    "equals",
+    "not_equals",
+    "falling_per_h",
+    "rising_per_h",
+    "window_ms",
+    "after_ms",
+    "while",
+];
+/// Keys of a rule's `while` condition.
+pub const ALARM_WHILE: &[&str] = &["point", "equals", "not_equals", "for_ms"];
+/// Keys of `[notify]`.
+pub const NOTIFY: &[&str] = &["gather_ms", "retry_initial_ms", "retry_max_ms", "email", "groups", "routes"];
+/// Keys of `[notify.email]`.
+pub const EMAIL: &[&str] = &[
+    "enabled", "host", "port", "security", "username", "password", "from", "timeout_ms", "ca_file",
+];
+/// Keys of `[[notify.groups]]`.
+pub const GROUP: &[&str] = &["id", "name", "email", "language"];
+/// Keys of `[[notify.routes]]`.
+pub const ROUTE: &[&str] = &[
+    "classes",
+    "systems",
+    "to",
+    "repeat_every_ms",
+    "escalate_after_ms",
+    "escalate_to",
+    "notify_clear",
+];
+/// Keys of `[api]`.
+pub const API: &[&str] = &["enabled", "listen", "token"];
+/// Keys of `[mqtt]`.
+pub const MQTT: &[&str] = &[
+    "enabled",
+    "host",
+    "port",
+    "client_id",
+    "username",
+    "password",
+    "tls",
+    "topic_prefix",
+    "keep_alive_s",
+];
+/// Keys of `[mqtt.tls]`.
+pub const MQTT_TLS: &[&str] = &["ca_file"];
 
 /// Every list above, with the name README.md uses for its table.
 pub const ALL: &[(&str, &[&str])] = &[
@@ -114,6 +186,16 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[[bacnet_networks]]", BACNET_NETWORK),
     ("bbmd", BBMD),
     ("cov", COV),
+    ("[alarms]", ALARMS),
+    ("alarm rules", ALARM_RULE),
+    ("alarm rule `while`", ALARM_WHILE),
+    ("[notify]", NOTIFY),
+    ("[notify.email]", EMAIL),
+    ("[[notify.groups]]", GROUP),
+    ("[[notify.routes]]", ROUTE),
+    ("[api]", API),
+    ("[mqtt]", MQTT),
+    ("[mqtt.tls]", MQTT_TLS),
 ];
 
 /// Values of `table`.
@@ -130,3 +212,7 @@ pub const FRAMING_NAMES: &[&str] = &["tcp", "rtu_over_tcp"];
 pub const MEANING_NAMES: &[&str] = &["not_available", "over_range", "under_range", "sensor_fault"];
 /// Values of an InfluxDB sink's `api`.
 pub const INFLUX_API_NAMES: &[&str] = &["v2", "v1"];
+/// Values of an alarm rule's `kind`.
+pub const RULE_KIND_NAMES: &[&str] = &["hh", "h", "l", "ll", "state", "rate", "stale"];
+/// Values of `[notify.email] security`.
+pub const SECURITY_NAMES: &[&str] = &["none", "starttls", "tls"];

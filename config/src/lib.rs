@@ -5,6 +5,7 @@
 //! The syntax is described in `SYNTAX.md`, every key in `README.md`.
 
 pub mod bacnet;
+mod alarm_model;
 mod checks;
 mod diagnostic;
 pub mod keys;

@@ -9,6 +9,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
+pub use crate::alarm_model::{
+    AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
+    EmailSettings, Language, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
+    RuleKind, SmtpSecurity,
+};
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,12 +30,25 @@ pub struct Config {
     pub sinks: Sinks,
     /// BACnet/IP networks (a local UDP endpoint each; BACnet devices name one).
     pub bacnet_networks: Vec<BacnetNetwork>,
+    /// Alarm engine settings and every alarm rule (`[alarms]` and points' `alarms`).
+    pub alarms: AlarmSettings,
+    /// Notification: e-mail, recipient groups, routes (`[notify]`).
+    pub notify: NotifySettings,
+    /// The operator HTTP API (`[api]`).
+    pub api: ApiSettings,
+    /// The MQTT broker connection (`[mqtt]`), if configured.
+    pub mqtt: Option<MqttSettings>,
 }
 
 impl Config {
     /// Every point of every device, in configuration order.
     pub fn points(&self) -> impl Iterator<Item = (&Device, &Point)> {
         self.devices.iter().flat_map(|d| d.points.iter().map(move |p| (d, p)))
+    }
+
+    /// A point by its full id, with its device.
+    pub fn point(&self, id: &str) -> Option<(&Device, &Point)> {
+        self.points().find(|(_, p)| p.id == id)
     }
 
     /// The connection a device sits behind (Modbus devices only).

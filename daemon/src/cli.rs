@@ -32,6 +32,109 @@ pub enum Command {
     Bench(BenchArgs),
     /// Find devices (BACnet Who-Is/I-Am) and print a configuration block for them.
     Discover(DiscoverArgs),
+    /// List the active alarms of the running daemon (Swedish columns).
+    Alarms(AlarmsArgs),
+    /// Acknowledge an alarm.
+    Ack(AckArgs),
+    /// Shelve (silence) an alarm for a time, with a reason.
+    Shelve(ShelveArgs),
+    /// Lift the shelving of an alarm.
+    Unshelve(UnshelveArgs),
+    /// Show the alarm journal: transitions, acknowledgements, notification attempts.
+    Journal(JournalArgs),
+}
+
+/// How to reach the running daemon's API.
+#[derive(Debug, Args, Clone)]
+pub struct ApiArgs {
+    /// API address, e.g. http://127.0.0.1:8750 (default: $DRIFTVAKT_API, else `[api] listen` of --config, else 127.0.0.1:8750).
+    #[arg(long)]
+    pub api: Option<String>,
+    /// File holding the API token (default: $DRIFTVAKT_API_TOKEN, else `[api] token` of --config).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// The daemon's configuration file, for the API address and token.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `driftvakt alarms`.
+#[derive(Debug, Args)]
+pub struct AlarmsArgs {
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `driftvakt ack`.
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// Alarm id (see `driftvakt alarms`).
+    pub id: String,
+    /// Who acknowledges.
+    #[arg(long)]
+    pub by: String,
+    /// Comment for the journal.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `driftvakt shelve`.
+#[derive(Debug, Args)]
+pub struct ShelveArgs {
+    /// Alarm id.
+    pub id: String,
+    /// How long, e.g. 30m, 2h, 1d.
+    #[arg(long = "for")]
+    pub duration: String,
+    /// Why (goes to the journal).
+    #[arg(long)]
+    pub reason: String,
+    /// Who shelves it (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `driftvakt unshelve`.
+#[derive(Debug, Args)]
+pub struct UnshelveArgs {
+    /// Alarm id.
+    pub id: String,
+    /// Who lifts the shelving (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `driftvakt journal`.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// Start: RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-2h` (default: -24h).
+    #[arg(long, allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// End (default: now).
+    #[arg(long, allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// Only this alarm.
+    #[arg(long)]
+    pub alarm: Option<String>,
+    /// Print JSON instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// `driftvakt check`.

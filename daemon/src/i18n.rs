@@ -15,6 +15,10 @@ pub struct Texts {
     pub demo_done: &'static str,
     /// Said when the temporary data directory is removed.
     pub demo_temp_removed: &'static str,
+    /// The operator API line: `{url}`.
+    pub demo_api: &'static str,
+    /// Active alarms on the status screen: `{n}`, `{list}`.
+    pub demo_alarms: &'static str,
     /// A point that has had no reading yet.
     pub waiting: &'static str,
     /// Suffix of a value older than a few poll intervals.
@@ -32,6 +36,8 @@ pub const SV: Texts = Texts {
     demo_data: "  datakatalog: {dir}",
     demo_done: "Klart: {readings} avläsningar sparade ({requests} Modbus-läsningar, {writes} skrivningar mot anläggningen).",
     demo_temp_removed: "Tillfällig datakatalog tas bort; välj --data DIR för att behålla den.",
+    demo_api: "  larm-API: {url} (driftvakt alarms --api {url})",
+    demo_alarms: "Larm ({n}): {list}",
     waiting: "väntar…",
     stale: "inaktuell",
     on: "till",
@@ -45,6 +51,8 @@ pub const EN: Texts = Texts {
     demo_data: "  data directory: {dir}",
     demo_done: "Done: {readings} readings stored ({requests} Modbus reads, {writes} writes to the plant).",
     demo_temp_removed: "Temporary data directory removed; use --data DIR to keep it.",
+    demo_api: "  alarm API: {url} (driftvakt alarms --api {url})",
+    demo_alarms: "Alarms ({n}): {list}",
     waiting: "waiting…",
     stale: "stale",
     on: "on",
@@ -79,6 +87,8 @@ mod tests {
             (SV.demo_gateway, EN.demo_gateway),
             (SV.demo_data, EN.demo_data),
             (SV.demo_done, EN.demo_done),
+            (SV.demo_api, EN.demo_api),
+            (SV.demo_alarms, EN.demo_alarms),
         ];
         for (sv, en) in pairs {
             let holes = |s: &str| s.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(h, _)| h.to_string())).collect::<Vec<_>>();

@@ -1,9 +1,13 @@
 //! The `driftvakt` binary.
 
+mod alarm;
+mod api;
 mod cli;
 mod cmd;
 mod health;
 mod i18n;
+mod mqtt;
+mod notify;
 mod pipeline;
 mod service;
 mod sink;
@@ -20,7 +24,10 @@ use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse();
-    let quiet_default = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
+    let quiet_default = matches!(
+        cli.command,
+        Command::Demo(_) | Command::Bench(_) | Command::Alarms(_) | Command::Ack(_) | Command::Shelve(_) | Command::Unshelve(_) | Command::Journal(_)
+    );
     let filter = EnvFilter::try_from_env("DRIFTVAKT_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(if quiet_default { "warn" } else { "info" }));
@@ -51,5 +58,10 @@ fn run(command: Command) -> Result<i32> {
         Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),
         Command::Bench(args) => runtime()?.block_on(cmd::bench::run(&args)).map(|()| 0),
         Command::Discover(args) => runtime()?.block_on(cmd::discover::run(&args)),
+        Command::Alarms(args) => cmd::alarms::list(&args).map(|()| 0),
+        Command::Ack(args) => cmd::alarms::ack(&args).map(|()| 0),
+        Command::Shelve(args) => cmd::alarms::shelve(&args).map(|()| 0),
+        Command::Unshelve(args) => cmd::alarms::unshelve(&args).map(|()| 0),
+        Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
     }
 }

@@ -2,33 +2,97 @@
 //! readings. `run`, `demo` and the tests all start the daemon through [`Service::start`], so a new
 //! component is wired in exactly one place.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use driftvakt_config::model::Config;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
+use crate::alarm::service::{AlarmHandle, AlarmService};
+use crate::api::{self, ApiState};
 use crate::health::{HealthSources, SinkHealth, render_prometheus};
+use crate::notify;
 use crate::pipeline::{Live, Pipeline, Summary};
 use crate::sink::Sinks;
 
+/// How long notifiers and the API get to finish when the daemon stops.
+const COMPONENT_STOP_GRACE: Duration = Duration::from_millis(1500);
 /// Time from the stop signal by which sinks must have stopped (the whole stop stays within 5 s).
-const SINK_STOP_BUDGET: std::time::Duration = std::time::Duration::from_secs(4);
+const SINK_STOP_BUDGET: Duration = Duration::from_secs(4);
 
 /// A running daemon.
 pub struct Service {
     pipeline: Pipeline,
     sinks: Sinks,
     site: String,
+    alarms: AlarmService,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    api_addr: Option<SocketAddr>,
 }
 
 impl Service {
     /// Start everything `config` asks for, storing in `data_dir`.
     pub async fn start(config: &Config, data_dir: &Path) -> Result<Service> {
-        let taps = Vec::new();
+        let (alarms, alarm_tap) = AlarmService::start(config, data_dir)?;
+        let taps = vec![alarm_tap];
         let pipeline = Pipeline::start(config, data_dir, taps)?;
         let sinks = Sinks::start(config, data_dir, &pipeline.committed())?;
-        Ok(Service { pipeline, sinks, site: config.site.id.clone() })
+        let cancel = CancellationToken::new();
+        let mut tasks = Vec::new();
+        let handle = alarms.handle();
+        if let Some(email) = config.notify.email.clone().filter(|e| e.enabled) {
+            tracing::info!(host = %email.host, port = email.port, "e-mail notification on");
+            tasks.push(tokio::spawn(notify::email::run(handle.clone(), notify::email::EmailSender::new(email), cancel.child_token())));
+        }
+        if let Some(mqtt) = config.mqtt.clone().filter(|m| m.enabled) {
+            tracing::info!(host = %mqtt.host, port = mqtt.port, prefix = %mqtt.topic_prefix, "MQTT notification on");
+            tasks.push(tokio::spawn(notify::mqtt_out::run(handle.clone(), mqtt, cancel.child_token())));
+        }
+        let mut api_addr = None;
+        if config.api.enabled {
+            let token = match &config.api.token {
+                Some(secret) => match secret.resolve() {
+                    Ok(t) if !t.trim().is_empty() => Some(Arc::from(t.trim())),
+                    Ok(_) => None,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "API token not available: acknowledge and shelve are refused");
+                        None
+                    }
+                },
+                None => None,
+            };
+            let router = api::router(ApiState { alarms: handle.clone(), token });
+            match api::serve(config.api.listen, router, cancel.child_token()).await {
+                Ok((addr, task)) => {
+                    tracing::info!(%addr, "operator API listening");
+                    api_addr = Some(addr);
+                    tasks.push(task);
+                }
+                // Monitoring goes on without the API: polling and alarms matter more.
+                Err(e) => tracing::error!(listen = %config.api.listen, error = %e, "operator API cannot listen; running without it"),
+            }
+        }
+        Ok(Service { pipeline, sinks, site: config.site.id.clone(), alarms, cancel, tasks, api_addr })
+    }
+
+    /// Latest values, for status screens.
+    pub fn live(&self) -> Arc<Live> {
+        self.pipeline.live()
+    }
+
+    /// The alarm actor.
+    pub fn alarms(&self) -> AlarmHandle {
+        self.alarms.handle()
+    }
+
+    /// Where the operator API listens, if it does.
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api_addr
     }
 
     /// Health of every sink (lag, backlog, last error, delivered/dropped counters).
@@ -51,17 +115,22 @@ impl Service {
         })
     }
 
-    /// Latest values, for status screens.
-    pub fn live(&self) -> Arc<Live> {
-        self.pipeline.live()
-    }
-
-    /// Stop everything; every reading already taken is committed first.
-    /// Sinks then deliver what they can within the stop budget; the rest waits in the store.
+    /// Stop everything; every reading already taken is committed first, then alarm decisions
+    /// and notification attempts. Sinks deliver what they can within the stop budget; the rest
+    /// waits in the store for the next start.
     pub async fn shutdown(self) -> Summary {
         let sinks_deadline = tokio::time::Instant::now() + SINK_STOP_BUDGET;
         let summary = self.pipeline.shutdown().await;
-        self.sinks.shutdown(sinks_deadline).await;
+        self.cancel.cancel();
+        let components = async {
+            for mut t in self.tasks {
+                if tokio::time::timeout(COMPONENT_STOP_GRACE, &mut t).await.is_err() {
+                    t.abort();
+                }
+            }
+            self.alarms.shutdown().await;
+        };
+        tokio::join!(self.sinks.shutdown(sinks_deadline), components);
         summary
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct DeviceSpec {
     pub poll_span: Option<Span>,
     /// For each of `device.points`: where its id is written and its message context.
     pub point_places: Vec<(Span, String)>,
+    /// For each of `device.points`: its alarm rules as written (bound later).
+    pub point_rules: Vec<Vec<crate::parse::alarm::RuleSpec>>,
 }
 
 /// Every device, and which templates and connections they name.
@@ -227,6 +229,7 @@ pub(crate) fn devices(
         let mut ids: HashMap<&str, Span> = HashMap::new();
         let mut device_points = Vec::new();
         let mut point_places = Vec::new();
+        let mut point_rules = Vec::new();
         for (spec, pctx) in specs {
             if let Some(first) = ids.get(spec.id.value.as_str()) {
                 let msg = duplicate("point", &spec.id.value, w, first);
@@ -244,6 +247,7 @@ pub(crate) fn devices(
             {
                 device_points.push(p);
                 point_places.push((spec.id.span.clone(), pctx));
+                point_rules.push(spec.alarms.clone());
             }
         }
         let poll_interval = poll
@@ -264,6 +268,7 @@ pub(crate) fn devices(
             context: s.context.clone(),
             poll_span: poll.map(|p| p.span),
             point_places,
+            point_rules,
         });
     }
     result

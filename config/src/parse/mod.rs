@@ -1,9 +1,11 @@
 //! From TOML text to [`Loaded`]: the walk over the spanned tree.
 
 pub(crate) mod bacnet;
+pub(crate) mod alarm;
 pub(crate) mod connection;
 pub(crate) mod device;
 pub(crate) mod instance;
+pub(crate) mod notify;
 pub(crate) mod point;
 pub(crate) mod sentinel;
 pub(crate) mod site;
@@ -46,6 +48,11 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     checks::warn(&mut w, &conns, &templates, &devices);
     let sinks = sink::sinks(&mut w, &root);
     checks::warn_bacnet(&mut w, &nets, &devices);
+    let (mut alarms, top_rules) = alarm::settings(&mut w, &root);
+    alarms.rules = notify::bind_rules(&mut w, &devices, &top_rules);
+    let notify_settings = notify::notify(&mut w, &root);
+    let api = notify::api(&mut w, &root);
+    let mqtt = notify::mqtt(&mut w, &root, site.as_ref().map(|s| s.id.as_str()));
 
     let config = match site {
         Some(site) if !w.has_errors() => Some(Config {
@@ -55,6 +62,10 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             devices: devices.devices.into_iter().map(|d| d.device).collect(),
             sinks,
             bacnet_networks: nets.into_iter().map(|n| n.net).collect(),
+            alarms,
+            notify: notify_settings,
+            api,
+            mqtt,
         }),
         _ => None,
     };

@@ -45,6 +45,8 @@ pub(crate) struct PointSpec {
     /// BACnet object and property, for a BACnet point (`object` given); then the Modbus
     /// fields above are `None`.
     pub bacnet: Option<At<BacnetSource>>,
+    /// Alarm rules on this point (bound once every point is known).
+    pub alarms: Vec<crate::parse::alarm::RuleSpec>,
 }
 
 /// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
@@ -119,6 +121,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     let sentinels = if is_bacnet { Vec::new() } else { sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value)) };
     let states = states(w, s, data_type.as_ref().map(|d| d.value));
     let status = w.get_str(s, "status").map(|a| a.value);
+    let alarms = crate::parse::alarm::point_rules(w, s);
 
     let id = id?;
     let spec = PointSpec {
@@ -137,6 +140,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
         states,
         status,
         bacnet,
+        alarms,
     };
     // `unit = ""` written out says "dimensionless on purpose" (codes, serial numbers).
     if spec.kind() == Some(PointKind::Analog) && !unit_given && spec.bacnet.is_none() {

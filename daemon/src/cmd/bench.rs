@@ -68,6 +68,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     println!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed));
 
     sinks(args).await?;
+    crate::cmd::bench_alarm::run(100).await?;
 
     println!("== memory");
     println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));

@@ -42,6 +42,8 @@ pub fn demo_config(gateways: &[(String, std::net::SocketAddr)]) -> Result<Config
         conn.host = addr.ip().to_string();
         conn.port = addr.port();
     }
+    // The demo never competes with a running daemon for the API port.
+    config.api.listen.set_port(0);
     Ok(config)
 }
 
@@ -93,6 +95,10 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         println!("{}", fill(t.demo_gateway, &[("id", &"BACnet/IP"), ("addr", &b.addr)]));
     }
     println!("{}", fill(t.demo_data, &[("dir", &data_dir.display())]));
+    if let Some(addr) = service.api_addr() {
+        println!("{}", fill(t.demo_api, &[("url", &format!("http://{addr}"))]));
+    }
+    let alarms = service.alarms();
 
     let started = Instant::now();
     let deadline = run_for.map(|d| started + d);
@@ -106,7 +112,19 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             _ = &mut stop => break,
         }
         let now = now_ms();
-        let lines = status::lines(&config, &live, now, args.lang);
+        let mut lines = status::lines(&config, &live, now, args.lang);
+        let active = alarms.list().await.unwrap_or_default();
+        if !active.is_empty() {
+            let shown: Vec<String> = active
+                .iter()
+                .map(|a| {
+                    let text = if sv { &a.text } else { &a.text_en };
+                    let state = if a.state.is_active() { String::new() } else { format!(" ({})", if sv { a.state.label_sv() } else { a.state.label_en() }) };
+                    format!("{} {text}{state}", a.class.key())
+                })
+                .collect();
+            lines.push(fill(t.demo_alarms, &[("n", &active.len()), ("list", &shown.join(" · "))]));
+        }
         let mut out = std::io::stdout().lock();
         if tty {
             write!(out, "\x1b[2J\x1b[H")?;

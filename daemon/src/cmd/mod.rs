@@ -1,6 +1,8 @@
 //! One module per sub-command.
 
+pub mod alarms;
 pub mod bench;
+pub mod bench_alarm;
 pub mod check;
 pub mod demo;
 pub mod discover;

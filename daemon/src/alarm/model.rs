@@ -1,0 +1,211 @@
+//! What the engine tells the world: alarm records, their life-cycle states, and changes.
+
+use driftvakt_config::model::{AlarmClass, System};
+use serde::{Deserialize, Serialize};
+
+/// Life-cycle state of one alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmState {
+    /// Not in alarm, nothing to acknowledge.
+    Normal,
+    /// In alarm, not acknowledged yet.
+    ActiveUnacked,
+    /// In alarm, acknowledged.
+    ActiveAcked,
+    /// Back to normal, but the class requires an acknowledgement first.
+    ClearedUnacked,
+}
+
+impl AlarmState {
+    /// Stable keyword (store, API, MQTT).
+    pub fn key(self) -> &'static str {
+        match self {
+            AlarmState::Normal => "normal",
+            AlarmState::ActiveUnacked => "active_unacked",
+            AlarmState::ActiveAcked => "active_acked",
+            AlarmState::ClearedUnacked => "cleared_unacked",
+        }
+    }
+
+
+    /// Swedish label for operator screens.
+    pub fn label_sv(self) -> &'static str {
+        match self {
+            AlarmState::Normal => "normal",
+            AlarmState::ActiveUnacked => "aktivt, okvitterat",
+            AlarmState::ActiveAcked => "aktivt, kvitterat",
+            AlarmState::ClearedUnacked => "återställt, okvitterat",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            AlarmState::Normal => "normal",
+            AlarmState::ActiveUnacked => "active, unacknowledged",
+            AlarmState::ActiveAcked => "active, acknowledged",
+            AlarmState::ClearedUnacked => "cleared, unacknowledged",
+        }
+    }
+
+    /// Whether the condition is present.
+    pub fn is_active(self) -> bool {
+        matches!(self, AlarmState::ActiveUnacked | AlarmState::ActiveAcked)
+    }
+
+    /// Whether an acknowledgement is outstanding.
+    pub fn is_unacked(self) -> bool {
+        matches!(self, AlarmState::ActiveUnacked | AlarmState::ClearedUnacked)
+    }
+}
+
+/// Who acknowledged, when, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Operator name.
+    pub by: String,
+    /// When, UTC ms.
+    pub at_ms: i64,
+    /// Optional comment.
+    pub comment: Option<String>,
+}
+
+/// A shelved alarm: silenced until a time, with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shelve {
+    /// Silenced until, UTC ms.
+    pub until_ms: i64,
+    /// Why.
+    pub reason: String,
+    /// Who shelved it.
+    pub by: String,
+}
+
+/// The current record of one alarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmRecord {
+    /// Alarm id, e.g. `ats.mains_available.state`.
+    pub id: String,
+    /// Life-cycle state.
+    pub state: AlarmState,
+    /// A or B.
+    #[serde(with = "class_serde")]
+    pub class: AlarmClass,
+    /// System key (`reservkraft`, …).
+    pub system: String,
+    /// Swedish text with the value filled in (at activation).
+    pub text: String,
+    /// English text with the value filled in.
+    pub text_en: String,
+    /// The value at activation, formatted with unit (Swedish), if any.
+    pub value: Option<String>,
+    /// When it last became active, UTC ms.
+    pub active_since_ms: Option<i64>,
+    /// When it last cleared, UTC ms.
+    pub cleared_ms: Option<i64>,
+    /// The acknowledgement of the current activation, if any.
+    pub ack: Option<Ack>,
+    /// Shelving in force, if any.
+    pub shelved: Option<Shelve>,
+    /// Incident of the current activation.
+    pub incident: Option<i64>,
+    /// Last change, UTC ms.
+    pub changed_ms: i64,
+}
+
+impl AlarmRecord {
+    /// A fresh record in the normal state.
+    pub fn normal(id: &str, class: AlarmClass, system: System, text: &str, text_en: &str) -> AlarmRecord {
+        AlarmRecord {
+            id: id.to_string(),
+            state: AlarmState::Normal,
+            class,
+            system: system.key().to_string(),
+            text: text.to_string(),
+            text_en: text_en.to_string(),
+            value: None,
+            active_since_ms: None,
+            cleared_ms: None,
+            ack: None,
+            shelved: None,
+            incident: None,
+            changed_ms: 0,
+        }
+    }
+
+    /// Whether it is shelved at `now_ms`.
+    pub fn is_shelved(&self, now_ms: i64) -> bool {
+        self.shelved.as_ref().is_some_and(|s| s.until_ms > now_ms)
+    }
+
+    /// Swedish label of the system.
+    pub fn system_label_sv(&self) -> &str {
+        System::ALL.iter().find(|s| s.key() == self.system).map_or(self.system.as_str(), |s| s.label_sv())
+    }
+}
+
+/// What happened to an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// The condition appeared (after its on-delay).
+    Activated,
+    /// The condition went away (after its off-delay).
+    Cleared,
+    /// An operator acknowledged it.
+    Acked,
+    /// An operator shelved it.
+    Shelved,
+    /// Shelving ended (expired or lifted).
+    Unshelved,
+}
+
+impl ChangeKind {
+    /// Stable keyword (journal, MQTT events).
+    pub fn key(self) -> &'static str {
+        match self {
+            ChangeKind::Activated => "activated",
+            ChangeKind::Cleared => "cleared",
+            ChangeKind::Acked => "acked",
+            ChangeKind::Shelved => "shelved",
+            ChangeKind::Unshelved => "unshelved",
+        }
+    }
+}
+
+/// One change of one alarm, with its record afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// What happened.
+    pub kind: ChangeKind,
+    /// State before.
+    pub from: AlarmState,
+    /// The record after the change.
+    pub record: AlarmRecord,
+    /// When, UTC ms.
+    pub at_ms: i64,
+    /// Operator, for acknowledgements and shelving.
+    pub by: Option<String>,
+    /// Comment or reason.
+    pub comment: Option<String>,
+    /// Whether this activation opened its incident.
+    pub opened_incident: bool,
+}
+
+/// Serialize an [`AlarmClass`] as `"A"` / `"B"`.
+pub mod class_serde {
+    use driftvakt_config::model::AlarmClass;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialize.
+    pub fn serialize<S: Serializer>(c: &AlarmClass, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(c.key())
+    }
+
+    /// Deserialize.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AlarmClass, D::Error> {
+        let s = String::deserialize(d)?;
+        AlarmClass::from_key(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown alarm class {s:?}")))
+    }
+}

@@ -1,0 +1,349 @@
+//! Alarm tables in the embedded store (`driftvakt.db`, next to the readings): current state of
+//! every alarm, incidents, the journal, and the notification outbox. The alarm actor owns the
+//! one connection that writes them (WAL mode, so the readings writer and readers go on);
+//! every change is committed before anything is sent, so a SIGKILL loses nothing that
+//! was decided, and a delivery is marked before the next one starts.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::incident::Incident;
+use super::model::{AlarmRecord, Change};
+use crate::store::db_path;
+use crate::timefmt::rfc3339_utc;
+
+/// Create the alarm tables if missing. Idempotent.
+pub fn create(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         CREATE TABLE IF NOT EXISTS alarm_state (
+             id         TEXT PRIMARY KEY,
+             state      TEXT NOT NULL,
+             record     TEXT NOT NULL,   -- JSON of AlarmRecord
+             changed_ms INTEGER NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS alarm_incidents (
+             id        INTEGER PRIMARY KEY,
+             opened_ms INTEGER NOT NULL,
+             alarms    TEXT NOT NULL     -- JSON array of alarm ids, the cause first
+         );
+         CREATE TABLE IF NOT EXISTS alarm_journal (
+             seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+             ts_ms    INTEGER NOT NULL,
+             alarm    TEXT,
+             incident INTEGER,
+             event    TEXT NOT NULL,
+             state    TEXT,
+             by       TEXT,
+             comment  TEXT,
+             detail   TEXT
+         );
+         CREATE INDEX IF NOT EXISTS alarm_journal_ts ON alarm_journal(ts_ms);
+         CREATE TABLE IF NOT EXISTS alarm_outbox (
+             id           INTEGER PRIMARY KEY AUTOINCREMENT,
+             created_ms   INTEGER NOT NULL,
+             channel      TEXT NOT NULL,   -- email | mqtt
+             target       TEXT NOT NULL,   -- recipient group, or MQTT topic
+             incident     INTEGER,
+             kind         TEXT NOT NULL,   -- email kind, or state | event | status
+             alarm        TEXT,
+             payload      TEXT,            -- MQTT payload; e-mail text once rendered
+             retain       INTEGER NOT NULL DEFAULT 0,
+             due_ms       INTEGER NOT NULL,
+             attempts     INTEGER NOT NULL DEFAULT 0,
+             last_error   TEXT,
+             delivered_ms INTEGER
+         );
+         CREATE INDEX IF NOT EXISTS alarm_outbox_pending ON alarm_outbox(channel, delivered_ms, due_ms);",
+    )
+}
+
+/// A notification to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    /// `email` or `mqtt`.
+    pub channel: &'static str,
+    /// Recipient group (e-mail) or topic (MQTT).
+    pub target: String,
+    /// Incident it belongs to.
+    pub incident: Option<i64>,
+    /// E-mail kind, or `state` / `event` for MQTT.
+    pub kind: String,
+    /// Alarm it concerns (MQTT).
+    pub alarm: Option<String>,
+    /// Payload (MQTT), rendered at send time for e-mail.
+    pub payload: Option<String>,
+    /// Retained (MQTT state).
+    pub retain: bool,
+    /// When it may be sent, UTC ms.
+    pub due_ms: i64,
+}
+
+/// A queued notification, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    /// Row id.
+    pub id: i64,
+    /// `email` or `mqtt`.
+    pub channel: String,
+    /// Recipient group or topic.
+    pub target: String,
+    /// Incident.
+    pub incident: Option<i64>,
+    /// Kind.
+    pub kind: String,
+    /// Alarm.
+    pub alarm: Option<String>,
+    /// Payload.
+    pub payload: Option<String>,
+    /// Retained.
+    pub retain: bool,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When it was delivered.
+    pub delivered_ms: Option<i64>,
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct JournalEntry {
+    /// Sequence number.
+    pub seq: i64,
+    /// When, UTC ms.
+    pub time_ms: i64,
+    /// When, RFC 3339 UTC.
+    pub time: String,
+    /// Alarm id, if it concerns one.
+    pub alarm: Option<String>,
+    /// Incident, if any.
+    pub incident: Option<i64>,
+    /// `activated`, `cleared`, `acked`, `shelved`, `unshelved`, `notify_sent`, `notify_failed`.
+    pub event: String,
+    /// State after the event.
+    pub state: Option<String>,
+    /// Operator.
+    pub by: Option<String>,
+    /// Comment, reason.
+    pub comment: Option<String>,
+    /// Text, recipients, error.
+    pub detail: Option<String>,
+}
+
+/// The alarm tables, through the alarm actor's own connection.
+pub struct AlarmDb {
+    conn: Connection,
+}
+
+const OUTBOX_COLS: &str = "id, channel, target, incident, kind, alarm, payload, retain, attempts, delivered_ms";
+
+fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        channel: r.get(1)?,
+        target: r.get(2)?,
+        incident: r.get(3)?,
+        kind: r.get(4)?,
+        alarm: r.get(5)?,
+        payload: r.get(6)?,
+        retain: r.get::<_, i64>(7)? != 0,
+        attempts: r.get(8)?,
+        delivered_ms: r.get(9)?,
+    })
+}
+
+impl AlarmDb {
+    /// Open (or create) the alarm tables in the store of `data_dir`.
+    pub fn open(data_dir: &Path) -> anyhow::Result<AlarmDb> {
+        std::fs::create_dir_all(data_dir)?;
+        let conn = Connection::open(db_path(data_dir))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        create(&conn)?;
+        Ok(AlarmDb { conn })
+    }
+
+    /// Every persisted alarm record and the last incidents (oldest first).
+    pub fn load(&self) -> anyhow::Result<(Vec<AlarmRecord>, Vec<Incident>)> {
+        let mut stmt = self.conn.prepare("SELECT id, record FROM alarm_state")?;
+        let mut records = Vec::new();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, json) = row?;
+            match serde_json::from_str::<AlarmRecord>(&json) {
+                Ok(rec) => records.push(rec),
+                Err(e) => tracing::warn!(alarm = %id, error = %e, "unreadable persisted alarm state; starting it as normal"),
+            }
+        }
+        let mut stmt = self.conn.prepare("SELECT id, opened_ms, alarms FROM (SELECT * FROM alarm_incidents ORDER BY id DESC LIMIT 200) ORDER BY id")?;
+        let incidents = stmt
+            .query_map([], |r| {
+                let alarms: String = r.get(2)?;
+                Ok(Incident { id: r.get(0)?, opened_ms: r.get(1)?, alarms: serde_json::from_str(&alarms).unwrap_or_default() })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((records, incidents))
+    }
+
+    /// Commit changes, the incidents they touched, their journal entries and notifications, at once.
+    pub fn commit(&mut self, changes: &[Change], incidents: &[&Incident], outbox: &[NewOutbox], now_ms: i64) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        for c in changes {
+            let r = &c.record;
+            tx.execute(
+                "INSERT INTO alarm_state(id, state, record, changed_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record, changed_ms = excluded.changed_ms",
+                params![r.id, r.state.key(), serde_json::to_string(r)?, r.changed_ms],
+            )?;
+            let detail = match c.kind {
+                super::ChangeKind::Activated | super::ChangeKind::Cleared => Some(r.text.clone()),
+                super::ChangeKind::Shelved => r.shelved.as_ref().map(|s| format!("till {}", rfc3339_utc(s.until_ms))),
+                _ => None,
+            };
+            tx.execute(
+                "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![c.at_ms, r.id, r.incident, c.kind.key(), r.state.key(), c.by, c.comment, detail],
+            )?;
+        }
+        for i in incidents {
+            tx.execute(
+                "INSERT INTO alarm_incidents(id, opened_ms, alarms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET alarms = excluded.alarms",
+                params![i.id, i.opened_ms, serde_json::to_string(&i.alarms)?],
+            )?;
+        }
+        for o in outbox {
+            tx.execute(
+                "INSERT INTO alarm_outbox(created_ms, channel, target, incident, kind, alarm, payload, retain, due_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![now_ms, o.channel, o.target, o.incident, o.kind, o.alarm, o.payload, i64::from(o.retain), o.due_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The oldest undelivered notification of `channel` that is due at `now_ms`.
+    pub fn next_due(&self, channel: &str, now_ms: i64) -> anyhow::Result<Option<OutboxRow>> {
+        let sql = format!("SELECT {OUTBOX_COLS} FROM alarm_outbox WHERE channel = ?1 AND delivered_ms IS NULL AND due_ms <= ?2 ORDER BY due_ms, id LIMIT 1");
+        Ok(self.conn.query_row(&sql, params![channel, now_ms], outbox_row).optional()?)
+    }
+
+    /// Store the rendered text of an e-mail (what was attempted is what the journal shows).
+    pub fn set_payload(&self, id: i64, payload: &str) -> anyhow::Result<()> {
+        self.conn.execute("UPDATE alarm_outbox SET payload = ?2 WHERE id = ?1", params![id, payload])?;
+        Ok(())
+    }
+
+    /// Record one delivery attempt and journal it: delivered, or failed and due again at `retry_ms`.
+    pub fn attempt(&mut self, row: &OutboxRow, result: &Result<(), String>, detail: &str, now_ms: i64, retry_ms: i64) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        match result {
+            Ok(()) => {
+                tx.execute("UPDATE alarm_outbox SET attempts = attempts + 1, delivered_ms = ?2, last_error = NULL WHERE id = ?1", params![row.id, now_ms])?;
+            }
+            Err(e) => {
+                tx.execute("UPDATE alarm_outbox SET attempts = attempts + 1, due_ms = ?2, last_error = ?3 WHERE id = ?1", params![row.id, retry_ms, e])?;
+            }
+        }
+        let (event, comment) = match result {
+            Ok(()) => ("notify_sent", None),
+            Err(e) => ("notify_failed", Some(e.clone())),
+        };
+        tx.execute(
+            "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6)",
+            params![now_ms, row.alarm, row.incident, event, comment, format!("{detail} (försök {})", row.attempts + 1)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forget delivered notifications older than `before_ms` (the journal keeps their record).
+    pub fn prune_delivered(&self, before_ms: i64) -> anyhow::Result<usize> {
+        Ok(self.conn.execute("DELETE FROM alarm_outbox WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1", [before_ms])?)
+    }
+
+    /// Every e-mail row (incident, group, kind, delivered), for rebuilding the planner.
+    pub fn email_rows(&self) -> anyhow::Result<Vec<(i64, String, String, bool)>> {
+        let mut stmt = self.conn.prepare("SELECT incident, target, kind, delivered_ms IS NOT NULL FROM alarm_outbox WHERE channel = 'email' AND incident IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Journal entries in `[from_ms, to_ms)`, optionally of one alarm, oldest first, at most `limit`.
+    pub fn journal(&self, from_ms: i64, to_ms: i64, alarm: Option<&str>, limit: i64) -> anyhow::Result<Vec<JournalEntry>> {
+        journal(&self.conn, from_ms, to_ms, alarm, limit)
+    }
+
+    /// Undelivered notifications of `channel`.
+    #[cfg(test)]
+    pub fn pending(&self, channel: &str) -> anyhow::Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM alarm_outbox WHERE channel = ?1 AND delivered_ms IS NULL", [channel], |r| r.get(0))?)
+    }
+}
+
+/// Journal query on any connection (the daemon's, or a read-only one).
+pub fn journal(conn: &Connection, from_ms: i64, to_ms: i64, alarm: Option<&str>, limit: i64) -> anyhow::Result<Vec<JournalEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, ts_ms, alarm, incident, event, state, by, comment, detail FROM alarm_journal
+         WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR alarm = ?3) ORDER BY seq LIMIT ?4",
+    )?;
+    let rows = stmt
+        .query_map(params![from_ms, to_ms, alarm, limit], |r| {
+            let ts: i64 = r.get(1)?;
+            Ok(JournalEntry {
+                seq: r.get(0)?,
+                time_ms: ts,
+                time: rfc3339_utc(ts),
+                alarm: r.get(2)?,
+                incident: r.get(3)?,
+                event: r.get(4)?,
+                state: r.get(5)?,
+                by: r.get(6)?,
+                comment: r.get(7)?,
+                detail: r.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use driftvakt_config::model::{AlarmClass, System};
+
+    use super::*;
+    use crate::alarm::{AlarmState, ChangeKind};
+
+    #[test]
+    fn state_journal_and_outbox_survive_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut db = AlarmDb::open(dir.path()).expect("open");
+        let mut rec = AlarmRecord::normal("a.b.state", AlarmClass::A, System::Reservkraft, "Nät bortfall", "Mains lost");
+        rec.state = AlarmState::ActiveUnacked;
+        rec.incident = Some(1);
+        let change = Change { kind: ChangeKind::Activated, from: AlarmState::Normal, record: rec.clone(), at_ms: 10, by: None, comment: None, opened_incident: true };
+        let inc = Incident { id: 1, opened_ms: 10, alarms: vec!["a.b.state".into()] };
+        let mail = NewOutbox { channel: "email", target: "jour".into(), incident: Some(1), kind: "incident".into(), alarm: None, payload: None, retain: false, due_ms: 1010 };
+        db.commit(&[change], &[&inc], &[mail], 10).expect("commit");
+        assert!(db.next_due("email", 1000).expect("due").is_none(), "not due yet");
+        let row = db.next_due("email", 1010).expect("due").expect("a row");
+        db.attempt(&row, &Err("connection refused".into()), "e-post till jour", 1010, 2010).expect("attempt");
+        assert!(db.next_due("email", 1500).expect("due").is_none(), "backing off");
+        drop(db);
+
+        let mut db = AlarmDb::open(dir.path()).expect("reopen");
+        let (records, incidents) = db.load().expect("load");
+        assert_eq!(records, [rec]);
+        assert_eq!(incidents, [inc]);
+        let row = db.next_due("email", 2010).expect("due").expect("still pending");
+        assert_eq!(row.attempts, 1);
+        db.attempt(&row, &Ok(()), "e-post till jour", 2010, 0).expect("attempt");
+        assert_eq!(db.pending("email").expect("pending"), 0);
+        let j = db.journal(0, i64::MAX, None, 100).expect("journal");
+        let events: Vec<&str> = j.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(events, ["activated", "notify_failed", "notify_sent"]);
+        assert_eq!(j[1].comment.as_deref(), Some("connection refused"));
+    }
+}

@@ -1,0 +1,100 @@
+//! The operator HTTP API of the running daemon (axum), on loopback unless configured otherwise.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `GET /api/health` | `{"status":"ok"}` |
+//! | `GET /api/alarms` | alarms that are not normal, or shelved (most urgent first) |
+//! | `GET /api/alarms/{id}` | one alarm (any state) |
+//! | `POST /api/alarms/{id}/ack` | `{"by": "Eva", "comment": "..."}` — acknowledge |
+//! | `POST /api/alarms/{id}/shelve` | `{"by": "Eva", "for_s": 7200, "reason": "..."}` — shelve |
+//! | `POST /api/alarms/{id}/unshelve` | `{"by": "Eva"}` — lift a shelving |
+//! | `GET /api/journal?from_ms=&to_ms=&alarm=&limit=` | journal entries, oldest first |
+//!
+//! GET is open to loopback clients; everything else (and GET from beyond loopback) needs
+//! `Authorization: Bearer <token>` with the `[api] token`. Without a configured token,
+//! state-changing calls are refused. Errors are `{"error": "..."}` with a fitting status.
+//! [`router`] returns a plain `axum::Router`, so other components can merge routes into it.
+
+pub mod client;
+mod handlers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+
+use crate::alarm::service::AlarmHandle;
+
+/// What the handlers need.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The alarm actor.
+    pub alarms: AlarmHandle,
+    /// Bearer token for state-changing calls; `None` refuses them.
+    pub token: Option<Arc<str>>,
+}
+
+/// The API's routes (serve with [`serve`], or merge into a larger router).
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/health", get(handlers::health))
+        .route("/api/alarms", get(handlers::list))
+        .route("/api/alarms/{id}", get(handlers::one))
+        .route("/api/alarms/{id}/ack", post(handlers::ack))
+        .route("/api/alarms/{id}/shelve", post(handlers::shelve))
+        .route("/api/alarms/{id}/unshelve", post(handlers::unshelve))
+        .route("/api/journal", get(handlers::journal))
+        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .with_state(state)
+}
+
+/// A JSON error response.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// Compare without leaking the position of the first difference.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn auth(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    let loopback = req.extensions().get::<ConnectInfo<SocketAddr>>().is_some_and(|c| c.0.ip().is_loopback());
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    if read && loopback {
+        return next.run(req).await;
+    }
+    let Some(token) = &state.token else {
+        return error(StatusCode::FORBIDDEN, "ingen API-token är konfigurerad ([api] token); ändringar via API:t är avstängda");
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(g) if same(g.as_bytes(), token.as_bytes()) => next.run(req).await,
+        Some(_) => error(StatusCode::UNAUTHORIZED, "fel API-token"),
+        None => error(StatusCode::UNAUTHORIZED, "API-token krävs (Authorization: Bearer …; --token-file eller DRIFTVAKT_API_TOKEN)"),
+    }
+}
+
+/// Bind `listen` and serve `router` until `cancel`; returns the bound address (port 0 = any).
+pub async fn serve(listen: SocketAddr, router: Router, cancel: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(cancel.cancelled_owned()).await {
+            tracing::error!(error = %e, "operator API stopped");
+        }
+    });
+    Ok((addr, task))
+}

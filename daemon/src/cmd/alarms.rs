@@ -1,0 +1,200 @@
+//! Operator commands against the running daemon's API: `alarms`, `ack`, `shelve`, `unshelve`,
+//! `journal`.
+
+use anyhow::{Context, Result, anyhow, bail};
+use driftvakt_config::model::DEFAULT_API_LISTEN;
+use jiff::tz::TimeZone;
+
+use crate::alarm::model::AlarmRecord;
+use crate::alarm::store::JournalEntry;
+use crate::api::client::{ApiClient, ApiResponse};
+use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
+use crate::timefmt::{parse_duration, parse_time};
+
+/// Time zone of the operator's screens.
+fn tz(api: &ApiArgs) -> TimeZone {
+    let name = api
+        .config
+        .as_ref()
+        .and_then(|p| driftvakt_config::load(p).config)
+        .map_or_else(|| "Europe/Stockholm".to_string(), |c| c.site.timezone);
+    TimeZone::get(&name).unwrap_or(TimeZone::UTC)
+}
+
+/// The client for `api`: address and token from the flags, the environment, or the config.
+fn client(api: &ApiArgs) -> Result<ApiClient> {
+    let config = match &api.config {
+        Some(p) => {
+            let loaded = driftvakt_config::load(p);
+            Some(loaded.config.ok_or_else(|| anyhow!("{} is not a valid configuration (see `driftvakt check {}`)", p.display(), p.display()))?)
+        }
+        None => None,
+    };
+    let base = api
+        .api
+        .clone()
+        .or_else(|| std::env::var("DRIFTVAKT_API").ok().filter(|s| !s.trim().is_empty()))
+        .or_else(|| config.as_ref().map(|c| c.api.listen.to_string()))
+        .unwrap_or_else(|| DEFAULT_API_LISTEN.to_string());
+    let token = match &api.token_file {
+        Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("reading token file {}", f.display()))?.trim().to_string()),
+        None => std::env::var("DRIFTVAKT_API_TOKEN")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| config.as_ref().and_then(|c| c.api.token.as_ref()).and_then(|s| s.resolve().ok())),
+    };
+    ApiClient::new(&base, token.map(|t| t.trim().to_string()))
+}
+
+fn check(r: ApiResponse) -> Result<serde_json::Value> {
+    if (200..300).contains(&r.status) {
+        return Ok(r.body);
+    }
+    let msg = r.body.get("error").and_then(|e| e.as_str()).map_or_else(|| format!("HTTP {}", r.status), str::to_string);
+    bail!("{msg}")
+}
+
+fn local(ms: i64, tz: &TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+}
+
+fn status(r: &AlarmRecord, tz: &TimeZone) -> String {
+    let mut s = r.state.label_sv().to_string();
+    if let Some(a) = &r.ack {
+        s.push_str(&format!(" ({})", a.by));
+    }
+    if let Some(sh) = &r.shelved {
+        s.push_str(&format!(", bortkopplat till {} ({})", local(sh.until_ms, tz), sh.reason));
+    }
+    s
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count()))).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `driftvakt alarms`.
+pub fn list(args: &AlarmsArgs) -> Result<()> {
+    let c = client(&args.api)?;
+    let body = check(c.request("GET", "/api/alarms", None)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(());
+    }
+    let list: Vec<AlarmRecord> = serde_json::from_value(body).context("unexpected answer from the API")?;
+    if list.is_empty() {
+        println!("Inga aktiva larm.");
+        return Ok(());
+    }
+    let tz = tz(&args.api);
+    let mut rows = vec![["Klass", "System", "Larm", "Värde", "Sedan", "Status", "Id"].map(String::from).to_vec()];
+    for r in &list {
+        rows.push(vec![
+            r.class.key().to_string(),
+            r.system_label_sv().to_string(),
+            r.text.clone(),
+            r.value.clone().unwrap_or_else(|| "–".into()),
+            r.active_since_ms.map_or_else(String::new, |t| local(t, &tz)),
+            status(r, &tz),
+            r.id.clone(),
+        ]);
+    }
+    print!("{}", table(&rows));
+    Ok(())
+}
+
+/// `driftvakt ack`.
+pub fn ack(args: &AckArgs) -> Result<()> {
+    let c = client(&args.api)?;
+    let body = serde_json::json!({ "by": args.by, "comment": args.comment });
+    let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/ack", args.id), Some(&body))?)?)?;
+    println!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    Ok(())
+}
+
+fn user(by: &Option<String>) -> String {
+    by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "okänd".into())
+}
+
+/// `driftvakt shelve`.
+pub fn shelve(args: &ShelveArgs) -> Result<()> {
+    let d = parse_duration(&args.duration).context("--for")?;
+    let c = client(&args.api)?;
+    let body = serde_json::json!({ "by": user(&args.by), "for_s": d.as_secs().max(1), "reason": args.reason });
+    let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/shelve", args.id), Some(&body))?)?)?;
+    let until = rec.shelved.as_ref().map(|s| local(s.until_ms, &tz(&args.api))).unwrap_or_default();
+    println!("Bortkopplat till {until}: {} — {}", rec.id, rec.text);
+    Ok(())
+}
+
+/// `driftvakt unshelve`.
+pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
+    let c = client(&args.api)?;
+    let body = serde_json::json!({ "by": user(&args.by) });
+    let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/unshelve", args.id), Some(&body))?)?)?;
+    println!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    Ok(())
+}
+
+/// Swedish word for a journal event.
+fn event_sv(e: &str) -> &str {
+    match e {
+        "activated" => "larm",
+        "cleared" => "återställt",
+        "acked" => "kvitterat",
+        "shelved" => "bortkopplat",
+        "unshelved" => "inkopplat",
+        "notify_sent" => "skickat",
+        "notify_failed" => "misslyckat",
+        other => other,
+    }
+}
+
+/// `driftvakt journal`.
+pub fn journal(args: &JournalArgs) -> Result<()> {
+    let tz = tz(&args.api);
+    let from = parse_time(args.from.as_deref().unwrap_or("-24h"), &tz).context("--from")?;
+    let to = match &args.to {
+        Some(t) => parse_time(t, &tz).context("--to")?,
+        None => i64::MAX,
+    };
+    let c = client(&args.api)?;
+    let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");
+    if let Some(a) = &args.alarm {
+        path.push_str(&format!("&alarm={}", a.replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '.' && ch != '_' && ch != '-', "")));
+    }
+    let body = check(c.request("GET", &path, None)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(());
+    }
+    let entries: Vec<JournalEntry> = serde_json::from_value(body).context("unexpected answer from the API")?;
+    for e in entries {
+        let mut line = format!("{}  {:<12}", local(e.time_ms, &tz), event_sv(&e.event));
+        if let Some(i) = e.incident {
+            line.push_str(&format!("  händelse {i}"));
+        }
+        if let Some(a) = &e.alarm {
+            line.push_str(&format!("  {a}"));
+        }
+        if let Some(d) = &e.detail {
+            line.push_str(&format!("  {d}"));
+        }
+        if let Some(b) = &e.by {
+            line.push_str(&format!("  av {b}"));
+        }
+        if let Some(cm) = &e.comment {
+            line.push_str(&format!("  «{cm}»"));
+        }
+        println!("{line}");
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! MQTT notifier: publishes the alarm outbox with QoS 1 — retained state per alarm on
+//! `<prefix>/alarm/<id>`, transitions on `<prefix>/events` — one message at a time, marked
+//! delivered only when the broker's PUBACK arrives. `<prefix>/status` is `online` (retained)
+//! while connected; the last will makes the broker publish `offline` when the daemon is gone.
+
+use std::time::Duration;
+
+use driftvakt_config::model::MqttSettings;
+use rumqttc::{AsyncClient, Event, Packet, QoS};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::alarm::service::{AlarmHandle, Channel};
+use crate::mqtt::{options, status_topic};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    Nothing,
+    Status,
+    Row(i64),
+}
+
+/// Reconnect delay after `failures` failed connection attempts in a row.
+fn reconnect_delay(failures: u32) -> Duration {
+    Duration::from_millis((250u64 << failures.min(6)).min(10_000))
+}
+
+/// Deliver due MQTT notifications from the alarm outbox until `cancel`.
+pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: CancellationToken) {
+    let opts = match options(&settings, "", true) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "MQTT is configured but cannot be set up; alarm states are not published");
+            return;
+        }
+    };
+    let (client, mut eventloop) = AsyncClient::new(opts, 64);
+    let (ev_tx, mut events) = mpsc::channel::<Result<Event, String>>(64);
+    let loop_cancel = cancel.child_token();
+    let poller = {
+        let loop_cancel = loop_cancel.clone();
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let ev = tokio::select! {
+                    _ = loop_cancel.cancelled() => break,
+                    ev = eventloop.poll() => ev,
+                };
+                match ev {
+                    Ok(ev) => {
+                        if matches!(ev, Event::Incoming(Packet::ConnAck(_))) {
+                            failures = 0;
+                        }
+                        if ev_tx.send(Ok(ev)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        if ev_tx.send(Err(e.to_string())).await.is_err() {
+                            break;
+                        }
+                        tokio::select! {
+                            _ = loop_cancel.cancelled() => break,
+                            _ = tokio::time::sleep(reconnect_delay(failures)) => {}
+                        }
+                    }
+                }
+            }
+        })
+    };
+
+    let status = status_topic(&settings);
+    let wake = handle.wake(Channel::Mqtt);
+    let mut connected = false;
+    let mut awaiting = Awaiting::Nothing;
+    let mut last_error = String::new();
+    loop {
+        if connected && awaiting == Awaiting::Nothing {
+            match handle.next_due(Channel::Mqtt).await {
+                Ok(Some(out)) => {
+                    let payload = out.row.payload.clone().unwrap_or_default();
+                    match client.try_publish(out.row.target.clone(), QoS::AtLeastOnce, out.row.retain, payload) {
+                        Ok(()) => awaiting = Awaiting::Row(out.row.id),
+                        Err(e) => handle.attempt(out.row.id, Err(format!("MQTT client: {e}"))),
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => break,
+            }
+        }
+        let idle = connected && awaiting == Awaiting::Nothing;
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            ev = events.recv() => match ev {
+                None => break,
+                Some(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
+                    tracing::info!(host = %settings.host, port = settings.port, "MQTT connected");
+                    connected = true;
+                    awaiting = match client.try_publish(status.clone(), QoS::AtLeastOnce, true, "online") {
+                        Ok(()) => Awaiting::Status,
+                        Err(_) => Awaiting::Nothing,
+                    };
+                }
+                Some(Ok(Event::Incoming(Packet::PubAck(_)))) => {
+                    if let Awaiting::Row(id) = awaiting {
+                        handle.attempt(id, Ok(()));
+                    }
+                    awaiting = Awaiting::Nothing;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    if connected || e != last_error {
+                        tracing::warn!(host = %settings.host, port = settings.port, error = %e, "MQTT connection failed; retrying");
+                    }
+                    connected = false;
+                    let msg = format!("MQTT {}:{}: {e}", settings.host, settings.port);
+                    if let Awaiting::Row(id) = awaiting {
+                        handle.attempt(id, Err(msg.clone()));
+                    } else if let Ok(Some(out)) = handle.next_due(Channel::Mqtt).await {
+                        // Not connected: the due notification's attempt fails visibly (and backs off).
+                        handle.attempt(out.row.id, Err(msg));
+                    }
+                    awaiting = Awaiting::Nothing;
+                    last_error = e;
+                }
+            },
+            _ = wake.notified(), if idle => {}
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+    if let Awaiting::Row(id) = awaiting {
+        handle.attempt(id, Err("daemon stopping before the broker acknowledged".into()));
+    }
+    if connected {
+        // A clean goodbye: `offline` retained, then disconnect (the will is not sent then).
+        let _ = client.try_publish(status, QoS::AtLeastOnce, true, "offline");
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while let Some(ev) = events.recv().await {
+                if matches!(ev, Ok(Event::Incoming(Packet::PubAck(_))) | Err(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+        let _ = client.try_disconnect();
+        let _ = tokio::time::timeout(Duration::from_millis(500), events.recv()).await;
+    }
+    loop_cancel.cancel();
+    let _ = poller.await;
+}

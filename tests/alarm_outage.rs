@@ -1,0 +1,142 @@
+//! Notifications are never silently lost. The SMTP server is down when mains fail: every
+//! delivery attempt fails, backs off and is journalled; when the server returns (on the same
+//! port) the incident e-mail arrives. Then the daemon is killed with SIGKILL while alarms are
+//! active and unacknowledged and an e-mail is pending: after a restart on the same data the
+//! same alarms are active, no "new alarm" is notified again (MQTT or e-mail), and the pending
+//! e-mail is delivered.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use support::alarm::{DaemonProc, Mosquitto, MqttWatch, Setup, Sim, Smtp, cli_ok, hospital_config, journal, wait_ready};
+use support::{free_port, wait_for, wait_until};
+
+const PREFIX: &str = "driftvakt/referenssjukhuset";
+
+struct Site {
+    sim: Sim,
+    smtp: Smtp,
+    broker: Mosquitto,
+    dir: tempfile::TempDir,
+    api: String,
+    token: String,
+}
+
+fn site(smtp: Smtp) -> Site {
+    let broker = Mosquitto::start();
+    let sim = Sim::start(10.0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "t0ken").expect("token");
+    let api_port = free_port();
+    let setup = Setup {
+        stallverk: sim.port("stallverk"),
+        fastighet: sim.port("fastighet"),
+        smtp: Some(smtp.port),
+        mqtt: Some(broker.port),
+        api: api_port,
+        token_file: token.clone(),
+        poll_ms: 200,
+    };
+    std::fs::write(dir.path().join("hospital.toml"), hospital_config(&setup)).expect("config");
+    Site { sim, smtp, broker, dir, api: format!("http://127.0.0.1:{api_port}"), token: token.to_string_lossy().into_owned() }
+}
+
+impl Site {
+    fn daemon(&self) -> DaemonProc {
+        let d = DaemonProc::start(&self.dir.path().join("hospital.toml"), &self.dir.path().join("data"), &self.dir.path().join("daemon.log"));
+        wait_ready(&self.api, &d, "the daemon's API");
+        d
+    }
+}
+
+fn failed_email_attempts(api: &str) -> usize {
+    journal(api).unwrap_or_default().iter().filter(|e| e["event"] == "notify_failed" && e["detail"].as_str().is_some_and(|d| d.starts_with("e-post"))).count()
+}
+
+#[test]
+fn an_smtp_outage_delays_the_email_and_the_journal_shows_the_failed_attempts() {
+    let mut s = site(Smtp::stopped());
+    let daemon = s.daemon();
+    wait_until("first readings evaluated", Duration::from_secs(10), || cli_ok(&["alarms", "--api", &s.api]).contains("Inga aktiva larm"));
+    s.sim.mains_lost();
+    // While the server is down: attempts fail, back off, and each one is journalled.
+    wait_until("two failed e-mail attempts in the journal", Duration::from_secs(15), || failed_email_attempts(&s.api) >= 2);
+    assert!(s.smtp.mails().is_empty());
+    let text = cli_ok(&["journal", "--api", &s.api]);
+    assert!(text.contains("misslyckat") && text.contains("e-post (incident)"), "{text}");
+
+    s.smtp.restart();
+    let back = support::now_ms();
+    let mail = wait_for("the incident e-mail after the server returned", Duration::from_secs(10), || {
+        s.smtp.mails().into_iter().find(|m| m.subject.starts_with("A-larm: ")).ok_or_else(|| "not yet".to_string())
+    });
+    // Retries back off to at most retry_max_ms (2 s in this configuration).
+    let waited = (mail.received * 1000.0) as i64 - back;
+    assert!(waited <= 3000, "delivered {waited} ms after the server returned");
+    assert!(mail.body.contains("Nät bortfall"), "{}", mail.body);
+    let j = journal(&s.api).expect("journal");
+    let email_events: Vec<&str> = j
+        .iter()
+        .filter(|e| e["detail"].as_str().is_some_and(|d| d.starts_with("e-post (incident)")))
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert!(email_events.len() >= 3 && email_events.last() == Some(&"notify_sent"), "{email_events:?}");
+    assert!(email_events[..email_events.len() - 1].iter().all(|e| *e == "notify_failed"), "{email_events:?}");
+    drop(daemon);
+}
+
+#[test]
+fn after_sigkill_the_same_alarms_are_active_nothing_is_resent_and_pending_is_delivered() {
+    let mut s = site(Smtp::stopped());
+    let events = MqttWatch::start(s.broker.port, &format!("{PREFIX}/events"));
+    let mut first = s.daemon();
+    wait_until("first readings evaluated", Duration::from_secs(10), || cli_ok(&["alarms", "--api", &s.api]).contains("Inga aktiva larm"));
+    s.sim.mains_lost();
+    // Alarms active and published; the incident e-mail is pending (the SMTP server is down).
+    wait_until("activations published on MQTT", Duration::from_secs(10), || {
+        events.all().iter().filter(|m| m.json()["event"] == "activated").count() >= 3
+    });
+    wait_until("a failed e-mail attempt", Duration::from_secs(10), || failed_email_attempts(&s.api) >= 1);
+    // Generators have taken over: only the mains alarm is still active, the rest wait for an
+    // acknowledgement.
+    let before = wait_for("the plant on reserve power", Duration::from_secs(15), || {
+        let a = active(&s.api);
+        let settled = a.get("ats.mains_available.state").is_some_and(|st| st == "active_unacked")
+            && ["ups.on_battery.state", "aggregat.fan_running.state"].iter().all(|id| a.get(*id).is_some_and(|st| st == "cleared_unacked"))
+            && a.values().filter(|st| *st == "active_unacked").count() == 1;
+        if settled { Ok(a) } else { Err(format!("{a:?}")) }
+    });
+
+    first.kill9();
+    s.smtp.restart();
+    let second = s.daemon();
+
+    // The same alarms, in the same states (mains are still lost, nothing was acknowledged).
+    assert_eq!(active(&s.api), before, "alarm states changed across the restart");
+    // The pending e-mail is delivered, once.
+    wait_until("the pending incident e-mail", Duration::from_secs(10), || s.smtp.mails().iter().any(|m| m.subject.starts_with("A-larm: ")));
+    // Mark the end of the check: an acknowledgement is published after anything the restarted
+    // daemon could have (wrongly) re-announced, since the outbox is delivered in order.
+    cli_ok(&["ack", "ats.mains_available.state", "--by", "Eva", "--api", &s.api, "--token-file", &s.token]);
+    wait_until("the acknowledgement on MQTT", Duration::from_secs(10), || events.all().iter().any(|m| m.json()["event"] == "acked"));
+    let mut activations: BTreeMap<String, usize> = BTreeMap::new();
+    for m in events.all() {
+        if m.json()["event"] == "activated" {
+            *activations.entry(m.json()["id"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+        }
+    }
+    assert!(activations.values().all(|n| *n == 1), "an activation was announced twice: {activations:?}");
+    let incident_mails = s.smtp.mails().iter().filter(|m| m.subject.starts_with("A-larm")).count();
+    assert_eq!(incident_mails, 1, "{:?}", s.smtp.mails().iter().map(|m| m.subject.clone()).collect::<Vec<_>>());
+    drop(second);
+}
+
+/// Alarm id → state of the alarms `driftvakt alarms --json` lists.
+fn active(api: &str) -> BTreeMap<String, String> {
+    let out = cli_ok(&["alarms", "--api", api, "--json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).expect("alarms JSON");
+    list.iter().map(|a| (a["id"].as_str().unwrap_or_default().to_string(), a["state"].as_str().unwrap_or_default().to_string())).collect()
+}

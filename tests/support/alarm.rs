@@ -1,0 +1,403 @@
+//! Helpers for the alarm tests: a real Mosquitto broker, a real SMTP server (aiosmtpd), an MQTT
+//! watcher, the simulator in-process (so a test decides when mains fail), and the daemon as a
+//! process that can be SIGKILLed and restarted on the same data directory.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use driftvakt_drivers::sim::{self, SimHandle, SimOptions};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+use super::{PyPeer, daemon_bin, free_port, now_ms, repo_root, tail, wait_for, wait_until};
+
+/// The Mosquitto binary: on PATH, or Debian's /usr/sbin.
+fn mosquitto_bin() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("mosquitto")).find(|p| p.is_file()))
+        .unwrap_or_default();
+    on_path.or_else(|| Some(PathBuf::from("/usr/sbin/mosquitto")).filter(|p| p.is_file())).unwrap_or_else(|| {
+        panic!("mosquitto is not installed; run tests/run.sh (it installs the apt package `mosquitto`)")
+    })
+}
+
+/// A Mosquitto broker on 127.0.0.1 and a free port; killed on drop.
+pub struct Mosquitto {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl Mosquitto {
+    /// Start a broker (anonymous, no persistence) and wait until it accepts connections.
+    pub fn start() -> Mosquitto {
+        let dir = tempfile::Builder::new().prefix("driftvakt-mosquitto-").tempdir().expect("temp dir");
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")).expect("write mosquitto.conf");
+        let log = File::create(dir.path().join("mosquitto.log")).expect("mosquitto log");
+        let child = Command::new(mosquitto_bin())
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start mosquitto");
+        let m = Mosquitto { child, port, dir };
+        wait_until("mosquitto accepting connections", Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        m
+    }
+
+    /// The broker's log (for failure messages).
+    pub fn log(&self) -> String {
+        tail(&self.dir.path().join("mosquitto.log"), 4000)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One received MQTT message.
+#[derive(Debug, Clone)]
+pub struct MqttMsg {
+    /// Topic.
+    pub topic: String,
+    /// Payload as text.
+    pub payload: String,
+    /// Whether the broker flagged it as a retained message (sent because of the subscription).
+    pub retain: bool,
+    /// When it arrived, UTC ms.
+    pub at_ms: i64,
+}
+
+impl MqttMsg {
+    /// Payload as JSON (`null` if it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A subscriber that records everything it receives on `filter`.
+pub struct MqttWatch {
+    msgs: Arc<Mutex<Vec<MqttMsg>>>,
+    client: rumqttc::Client,
+}
+
+impl MqttWatch {
+    /// Subscribe to `filter` on the broker at `port` (QoS 1).
+    pub fn start(port: u16, filter: &str) -> MqttWatch {
+        let id = format!("test-watch-{}-{}", std::process::id(), free_port());
+        let mut opts = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
+        opts.set_keep_alive(Duration::from_secs(5));
+        let (client, mut connection) = rumqttc::Client::new(opts, 100);
+        client.subscribe(filter, rumqttc::QoS::AtLeastOnce).expect("subscribe");
+        let msgs = Arc::new(Mutex::new(Vec::new()));
+        let sink = msgs.clone();
+        std::thread::spawn(move || {
+            for ev in connection.iter() {
+                match ev {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let m = MqttMsg { topic: p.topic.clone(), payload: String::from_utf8_lossy(&p.payload).into_owned(), retain: p.retain, at_ms: now_ms() };
+                        sink.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        MqttWatch { msgs, client }
+    }
+
+    /// Everything received so far.
+    pub fn all(&self) -> Vec<MqttMsg> {
+        self.msgs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The latest message per topic.
+    pub fn latest(&self) -> HashMap<String, MqttMsg> {
+        let mut out = HashMap::new();
+        for m in self.all() {
+            out.insert(m.topic.clone(), m);
+        }
+        out
+    }
+}
+
+impl Drop for MqttWatch {
+    fn drop(&mut self) {
+        let _ = self.client.disconnect();
+    }
+}
+
+/// One e-mail as the SMTP peer saved it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Mail {
+    /// Envelope sender.
+    pub mail_from: String,
+    /// Envelope recipients.
+    pub rcpt_tos: Vec<String>,
+    /// Decoded subject.
+    pub subject: String,
+    /// Decoded plain-text body.
+    pub body: String,
+    /// When it was received (Unix seconds).
+    pub received: f64,
+}
+
+/// A real SMTP server (aiosmtpd) writing each message to a folder.
+pub struct Smtp {
+    peer: Option<PyPeer>,
+    /// Its port (stays the same across [`Smtp::stop`] / [`Smtp::restart`]).
+    pub port: u16,
+    maildir: TempDir,
+}
+
+impl Smtp {
+    /// Start on a free port.
+    pub fn start() -> Smtp {
+        let maildir = tempfile::Builder::new().prefix("driftvakt-mail-").tempdir().expect("maildir");
+        let mut s = Smtp { peer: None, port: free_port(), maildir };
+        s.restart();
+        s
+    }
+
+    /// A stopped server: its port is reserved in the config, nothing listens yet.
+    pub fn stopped() -> Smtp {
+        let maildir = tempfile::Builder::new().prefix("driftvakt-mail-").tempdir().expect("maildir");
+        Smtp { peer: None, port: free_port(), maildir }
+    }
+
+    /// Kill it (SIGKILL: the server is simply gone).
+    pub fn stop(&mut self) {
+        self.peer = None;
+    }
+
+    /// (Re)start on the same port.
+    pub fn restart(&mut self) {
+        let port = self.port.to_string();
+        let dir = self.maildir.path().to_string_lossy().into_owned();
+        self.peer = Some(PyPeer::start("smtp_server.py", &["--port", &port, "--maildir", &dir]));
+    }
+
+    /// Every message received so far, oldest first.
+    pub fn mails(&self) -> Vec<Mail> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.maildir.path())
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+            .unwrap_or_default();
+        names.sort();
+        names.iter().filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()).collect()
+    }
+}
+
+/// The reference-hospital simulator in this process, so the test decides when mains fail.
+pub struct Sim {
+    rt: tokio::runtime::Runtime,
+    handle: SimHandle,
+    cancel: CancellationToken,
+}
+
+impl Sim {
+    /// Start with the `normal` scenario at `speed` on ephemeral ports.
+    pub fn start(speed: f64) -> Sim {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let cancel = CancellationToken::new();
+        let opts = SimOptions { speed, bind: [127, 0, 0, 1].into(), base_port: 0, ..SimOptions::default() };
+        let handle = rt.block_on(sim::start(opts, cancel.clone())).expect("start the simulator");
+        Sim { rt, handle, cancel }
+    }
+
+    /// Port of a gateway (`stallverk`, `fastighet`).
+    pub fn port(&self, gateway: &str) -> u16 {
+        self.handle.addr(gateway).expect("gateway").port()
+    }
+
+    /// Mains fail now; returns the wall time (UTC ms).
+    pub fn mains_lost(&self) -> i64 {
+        let mut p = self.handle.lock_plant();
+        let t = p.t_s;
+        p.mains_lost_at_s = Some(t);
+        p.mains_back_at_s = None;
+        now_ms()
+    }
+
+    /// Mains return now; returns the wall time (UTC ms).
+    pub fn mains_back(&self) -> i64 {
+        let mut p = self.handle.lock_plant();
+        let t = p.t_s;
+        p.mains_back_at_s = Some(t);
+        now_ms()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        let h = self.handle.clone();
+        let _ = self.rt.block_on(async move { tokio::time::timeout(Duration::from_secs(3), h.stopped()).await });
+    }
+}
+
+/// Ports and options for [`hospital_config`].
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// `stallverk` gateway port.
+    pub stallverk: u16,
+    /// `fastighet` gateway port.
+    pub fastighet: u16,
+    /// SMTP port (e-mail enabled), if any.
+    pub smtp: Option<u16>,
+    /// MQTT port (MQTT enabled), if any.
+    pub mqtt: Option<u16>,
+    /// API port.
+    pub api: u16,
+    /// File with the API token.
+    pub token_file: PathBuf,
+    /// Poll interval of every device (ms).
+    pub poll_ms: u32,
+}
+
+/// The bundled reference-hospital configuration with its alarm rules, pointed at the test's
+/// simulator, SMTP server, broker and API port.
+pub fn hospital_config(s: &Setup) -> String {
+    let mut c = std::fs::read_to_string(repo_root().join("config/examples/reference-hospital.toml")).expect("reference config");
+    let mut swap = |from: &str, to: &str| {
+        assert!(c.contains(from), "reference config has no `{from}`");
+        c = c.replacen(from, to, 1);
+    };
+    swap("port = 15020", &format!("port = {}", s.stallverk));
+    swap("port = 15021", &format!("port = {}", s.fastighet));
+    swap("retry_max_ms = 60000", "retry_max_ms = 2000");
+    swap("retry_initial_ms = 1000 ", "retry_initial_ms = 500 ");
+    if let Some(p) = s.smtp {
+        swap("enabled = false                 # the demo has no mail server", "enabled = true  #");
+        swap("port = 25\n", &format!("port = {p}\n"));
+    }
+    if let Some(p) = s.mqtt {
+        swap("enabled = false                 # the demo has no broker", "enabled = true  #");
+        swap("port = 1883\n", &format!("port = {p}\n"));
+    }
+    swap("listen = \"127.0.0.1:8750\"", &format!("listen = \"127.0.0.1:{}\"", s.api));
+    swap("token = { env = \"DRIFTVAKT_API_TOKEN\" }", &format!("token = {{ file = \"{}\" }}", s.token_file.display()));
+    c.replace("poll_interval_ms = 1000", &format!("poll_interval_ms = {}", s.poll_ms))
+}
+
+/// The daemon as a process on a data directory it does not own (so it can be restarted on it).
+pub struct DaemonProc {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl DaemonProc {
+    /// `driftvakt run --config CONFIG --data DATA`, output appended to `log`.
+    pub fn start(config: &Path, data: &Path, log: &Path) -> DaemonProc {
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("daemon log");
+        let child = Command::new(daemon_bin())
+            .args(["run", "--config"])
+            .arg(config)
+            .arg("--data")
+            .arg(data)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env_remove("DRIFTVAKT_API")
+            .env_remove("DRIFTVAKT_API_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .expect("start driftvakt run");
+        DaemonProc { child: Some(child), log: log.to_path_buf() }
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        tail(&self.log, 30_000)
+    }
+
+    /// SIGKILL, like a power cut of the server.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait (at most 5 s); returns whether it exited 0.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else { return false };
+        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        let start = std::time::Instant::now();
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return st.success();
+            }
+            if start.elapsed() > Duration::from_secs(5) {
+                let _ = c.kill();
+                let _ = c.wait();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for DaemonProc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Run `driftvakt ARGS` (an operator command) and return its output.
+pub fn cli(args: &[&str]) -> Output {
+    Command::new(daemon_bin())
+        .args(args)
+        .env_remove("DRIFTVAKT_API")
+        .env_remove("DRIFTVAKT_API_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run driftvakt")
+}
+
+/// Like [`cli`], but panics (with output) unless it succeeds; returns stdout.
+pub fn cli_ok(args: &[&str]) -> String {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "driftvakt {} failed ({}):\n{}\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The journal as JSON entries via `driftvakt journal --json`.
+pub fn journal(api: &str) -> Result<Vec<serde_json::Value>, String> {
+    let out = cli(&["journal", "--api", api, "--from", "-1h", "--json"]);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+}
+
+/// Waits until the daemon's API answers and its store has readings of `point`.
+pub fn wait_ready(api: &str, daemon: &DaemonProc, what: &str) {
+    wait_for(what, Duration::from_secs(20), || {
+        let out = cli(&["alarms", "--api", api]);
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{}\nlog:\n{}", String::from_utf8_lossy(&out.stderr), tail(&daemon.log, 2000)))
+        }
+    });
+}
