@@ -28,6 +28,7 @@ fn a_blackout_is_one_incident_email_and_a_retained_state_per_alarm() {
     let setup = Setup {
         stallverk: sim.port("stallverk"),
         fastighet: sim.port("fastighet"),
+        bacnet: sim.bacnet_port(),
         smtp: Some(smtp.port),
         mqtt: Some(broker.port),
         api: api_port,

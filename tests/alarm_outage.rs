@@ -34,6 +34,7 @@ fn site(smtp: Smtp) -> Site {
     let setup = Setup {
         stallverk: sim.port("stallverk"),
         fastighet: sim.port("fastighet"),
+        bacnet: sim.bacnet_port(),
         smtp: Some(smtp.port),
         mqtt: Some(broker.port),
         api: api_port,

@@ -212,7 +212,7 @@ impl Sim {
     pub fn start(speed: f64) -> Sim {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         let cancel = CancellationToken::new();
-        let opts = SimOptions { speed, bind: [127, 0, 0, 1].into(), base_port: 0, ..SimOptions::default() };
+        let opts = SimOptions { speed, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0), ..SimOptions::default() };
         let handle = rt.block_on(sim::start(opts, cancel.clone())).expect("start the simulator");
         Sim { rt, handle, cancel }
     }
@@ -220,6 +220,11 @@ impl Sim {
     /// Port of a gateway (`stallverk`, `fastighet`).
     pub fn port(&self, gateway: &str) -> u16 {
         self.handle.addr(gateway).expect("gateway").port()
+    }
+
+    /// UDP port of the simulator's BACnet router.
+    pub fn bacnet_port(&self) -> u16 {
+        self.handle.bacnet.as_ref().expect("BACnet side").addr.port()
     }
 
     /// Mains fail now; returns the wall time (UTC ms).
@@ -255,6 +260,8 @@ pub struct Setup {
     pub stallverk: u16,
     /// `fastighet` gateway port.
     pub fastighet: u16,
+    /// UDP port of the simulator's BACnet router.
+    pub bacnet: u16,
     /// SMTP port (e-mail enabled), if any.
     pub smtp: Option<u16>,
     /// MQTT port (MQTT enabled), if any.
@@ -277,6 +284,9 @@ pub fn hospital_config(s: &Setup) -> String {
     };
     swap("port = 15020", &format!("port = {}", s.stallverk));
     swap("port = 15021", &format!("port = {}", s.fastighet));
+    for _ in ["lb01", "vs01"] {
+        swap("address = \"127.0.0.1:47809\"", &format!("address = \"127.0.0.1:{}\"", s.bacnet));
+    }
     swap("retry_max_ms = 60000", "retry_max_ms = 2000");
     swap("retry_initial_ms = 1000 ", "retry_initial_ms = 500 ");
     if let Some(p) = s.smtp {
