@@ -308,6 +308,29 @@ pub struct Point {
 }
 
 impl Point {
+    /// A point with no scaling, sentinels, states or status label (name = id, no unit):
+    /// what code that builds points by hand (tests, benches) starts from.
+    pub fn plain(id: impl Into<String>, system: System, source: PointSource) -> Point {
+        let id = id.into();
+        Point {
+            name: id.clone(),
+            id,
+            system,
+            unit: String::new(),
+            source,
+            scale: 1.0,
+            offset: 0.0,
+            sentinels: Vec::new(),
+            states: BTreeMap::new(),
+            status_label: None,
+        }
+    }
+
+    /// A plain Modbus point (see [`Point::plain`]).
+    pub fn plain_modbus(id: impl Into<String>, table: Table, address: u16, data_type: DataType, order: WordOrder) -> Point {
+        Point::plain(id, System::Reservkraft, PointSource::Modbus(ModbusSource { table, address, data_type, order }))
+    }
+
     /// The point's kind, derived from its type (or BACnet object type) and states.
     pub fn kind(&self) -> PointKind {
         match &self.source {

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::future::{Ready, ready};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use driftvakt_config::model::{
-    Connection, DataType, Device, DeviceLink, Framing, ModbusLink, ModbusSource, PointSource, Point, Sentinel, SentinelMeaning, System,
+    Connection, DataType, Device, DeviceLink, Framing, ModbusLink, Point, Sentinel, SentinelMeaning,
     Table, WordOrder, Workarounds,
 };
 use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
@@ -197,23 +197,7 @@ fn free_addr() -> SocketAddr {
 // Model values built by hand (the config parser is not used here).
 
 fn point(id: &str, table: Table, address: u16, data_type: DataType, order: WordOrder) -> Point {
-    Point {
-        id: id.into(),
-        name: id.into(),
-        system: System::Reservkraft,
-        unit: String::new(),
-        source: PointSource::Modbus(ModbusSource {
-            table,
-            address,
-            data_type,
-            order,
-        }),
-        scale: 1.0,
-        offset: 0.0,
-        sentinels: Vec::new(),
-        states: BTreeMap::new(),
-        status_label: None,
-    }
+    Point::plain_modbus(id, table, address, data_type, order)
 }
 
 fn hr(id: &str, address: u16, data_type: DataType) -> Point {

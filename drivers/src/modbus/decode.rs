@@ -177,27 +177,11 @@ pub(crate) fn text(regs: &[u16], order: WordOrder) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use driftvakt_config::model::{ModbusSource, PointSource, System, Table};
-    use std::collections::BTreeMap;
+    use driftvakt_config::model::{PointSource, Table};
+    
 
     fn point(data_type: DataType, order: WordOrder) -> Point {
-        Point {
-            id: "g1.test".into(),
-            name: "Test".into(),
-            system: System::Reservkraft,
-            unit: String::new(),
-            source: PointSource::Modbus(ModbusSource {
-                table: Table::HoldingRegister,
-                address: 0,
-                data_type,
-                order,
-            }),
-            scale: 1.0,
-            offset: 0.0,
-            sentinels: Vec::new(),
-            states: BTreeMap::new(),
-            status_label: None,
-        }
+        Point::plain_modbus("g1.test", Table::HoldingRegister, 0, data_type, order)
     }
 
     fn with_sentinel(mut p: Point, raw: i128, meaning: SentinelMeaning) -> Point {

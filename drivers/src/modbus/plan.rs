@@ -159,27 +159,11 @@ pub fn one_read_per_point(points: &[Point]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use driftvakt_config::model::{DataType, ModbusSource, PointSource, System, WordOrder};
-    use std::collections::BTreeMap;
+    use driftvakt_config::model::{DataType, WordOrder};
+    
 
     fn pt(table: Table, address: u16, data_type: DataType) -> Point {
-        Point {
-            id: format!("g1.p{address}"),
-            name: String::new(),
-            system: System::Reservkraft,
-            unit: String::new(),
-            source: PointSource::Modbus(ModbusSource {
-                table,
-                address,
-                data_type,
-                order: WordOrder::Abcd,
-            }),
-            scale: 1.0,
-            offset: 0.0,
-            sentinels: Vec::new(),
-            states: BTreeMap::new(),
-            status_label: None,
-        }
+        Point::plain_modbus(format!("g1.p{address}"), table, address, data_type, WordOrder::Abcd)
     }
 
     fn hr(address: u16, data_type: DataType) -> Point {

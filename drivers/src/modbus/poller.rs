@@ -699,27 +699,11 @@ fn bad(slot: &Slot, quality: Quality, time_ms: i64) -> Reading {
 mod tests {
     use super::*;
     use crate::reading::Value;
-    use driftvakt_config::model::{DataType, DeviceLink, ModbusLink, ModbusSource, PointSource, System, Table, WordOrder};
-    use std::collections::BTreeMap;
+    use driftvakt_config::model::{DataType, DeviceLink, ModbusLink, Table, WordOrder};
+    
 
     fn pt(id: &str, address: u16, data_type: DataType) -> Point {
-        Point {
-            id: id.into(),
-            name: String::new(),
-            system: System::Reservkraft,
-            unit: String::new(),
-            source: PointSource::Modbus(ModbusSource {
-                table: Table::HoldingRegister,
-                address,
-                data_type,
-                order: WordOrder::Abcd,
-            }),
-            scale: 1.0,
-            offset: 0.0,
-            sentinels: Vec::new(),
-            states: BTreeMap::new(),
-            status_label: None,
-        }
+        Point::plain_modbus(id, Table::HoldingRegister, address, data_type, WordOrder::Abcd)
     }
 
     fn device(points: Vec<Point>) -> Device {
