@@ -57,9 +57,12 @@ pub async fn run(poll_ms: u64) -> Result<()> {
     }
 
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: None };
+    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let mut config = demo_config(&sim.gateways)?;
+    if let Some(b) = &sim.bacnet {
+        crate::cmd::demo::point_bacnet_at(&mut config, b);
+    }
     for d in &mut config.devices {
         d.poll_interval = Duration::from_millis(poll_ms);
     }
