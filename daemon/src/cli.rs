@@ -42,6 +42,8 @@ pub enum Command {
     Unshelve(UnshelveArgs),
     /// Show the alarm journal: transitions, acknowledgements, notification attempts.
     Journal(JournalArgs),
+    /// Health of the running daemon: devices, sinks (lag, backlog, errors), store, alarms.
+    Status(StatusArgs),
 }
 
 /// How to reach the running daemon's API.
@@ -67,6 +69,20 @@ pub struct AlarmsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `driftvakt status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Print the daemon's JSON status instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the tables.
+    #[arg(long, value_enum, default_value_t = Lang::Sv)]
+    pub lang: Lang,
 }
 
 /// `driftvakt ack`.
