@@ -68,6 +68,11 @@ impl Mosquitto {
         let conf = dir.path().join("mosquitto.conf");
         let store = dir.path().join("store");
         std::fs::create_dir_all(&store).expect("mosquitto store dir");
+        // Started as root, mosquitto drops to its own user: it must be able to write its state.
+        use std::os::unix::fs::PermissionsExt;
+        for d in [dir.path(), store.as_path()] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).expect("chmod mosquitto dirs");
+        }
         std::fs::write(
             &conf,
             format!(

@@ -94,19 +94,20 @@ impl Backlog {
             .map_err(|e| self.err(e))
     }
 
-    /// The next at most `limit` readings after position `after`, in commit order.
-    pub fn read(&mut self, after: i64, limit: usize) -> Result<Vec<Row>, StoreError> {
+    /// The next at most `limit` readings after position `after` up to rowid `upto` (the newest
+    /// commit the sink was told of), in commit order.
+    pub fn read(&mut self, after: i64, upto: i64, limit: usize) -> Result<Vec<Row>, StoreError> {
         let raw: Vec<RawRow> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(
                     "SELECT rowid, point, ts_ms, vtype, value, text, quality FROM readings \
-                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                     WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid LIMIT ?3",
                 )
                 .map_err(|e| self.err(e))?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let mapped = stmt
-                .query_map(params![after, limit], |r| {
+                .query_map(params![after, upto, limit], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
                 })
                 .map_err(|e| self.err(e))?;
@@ -163,7 +164,8 @@ mod tests {
         let mut b = Backlog::open(dir.path(), "s1").expect("open");
         assert_eq!(b.saved_position().expect("pos"), None);
         assert_eq!(b.bounds().expect("bounds"), (1, 10));
-        let first = b.read(0, 4).expect("read");
+        assert_eq!(b.read(0, 3, 100).expect("read").len(), 3, "nothing beyond the newest commit the sink knows of");
+        let first = b.read(0, 10, 4).expect("read");
         assert_eq!(first.iter().map(|r| r.rowid).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!((first[0].time_ms, first[0].value.as_ref(), first[0].quality), (t, Some(&Value::Number(0.0)), Quality::Good));
         let p = &first[0].point;
@@ -174,7 +176,7 @@ mod tests {
 
         // Pruning removed rows 5..=7 before they were delivered: the next rows start at 8.
         b.conn.execute("DELETE FROM readings WHERE rowid BETWEEN 5 AND 7", []).expect("delete");
-        let rest = b.read(4, 100).expect("read");
+        let rest = b.read(4, 10, 100).expect("read");
         assert_eq!(rest.iter().map(|r| r.rowid).collect::<Vec<_>>(), [8, 9, 10]);
         assert_eq!(b.count_between(4, 10).expect("count"), 3);
     }

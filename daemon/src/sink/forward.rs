@@ -216,8 +216,10 @@ impl<T: Transport> Forwarder<T> {
                 }
             }
         }
+        // Only up to `target`: a row committed a moment ago may be visible before the writer
+        // announces it, and the position must never pass the announced newest commit.
         let (after, limit) = (self.position, self.sink.batch_size);
-        let rows = self.db(move |b| b.read(after, limit)).await?;
+        let rows = self.db(move |b| b.read(after, target, limit)).await?;
         if rows.is_empty() {
             // Everything up to the newest commit was pruned before delivery.
             let lost = u64::try_from(target - self.position).unwrap_or(0);
