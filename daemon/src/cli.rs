@@ -311,6 +311,22 @@ pub struct BenchArgs {
     /// Poll interval of every bench device, in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub interval_ms: u64,
+    /// Run only this part of the bench.
+    #[arg(long, value_enum)]
+    pub only: Option<BenchPart>,
+}
+
+/// Parts of `driftvakt bench`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPart {
+    /// Reads per cycle, sustained and saturated Modbus polling, BACnet.
+    Polling,
+    /// SQLite write rate.
+    Store,
+    /// Points/s into each sink and the replay rate after an outage.
+    Sinks,
+    /// Alarm latency to MQTT.
+    Alarms,
 }
 
 /// `driftvakt discover`.
