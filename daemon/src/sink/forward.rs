@@ -349,7 +349,8 @@ impl<T: Transport> Forwarder<T> {
     async fn after_batch(&mut self, last_rowid: i64) -> Result<(), Stop> {
         if let Err(e) = self.advance(last_rowid).await {
             // The batch is delivered; the position will be saved with the next one. A restart
-            // before that re-sends this batch (same series and times: it overwrites itself).
+            // before that re-sends this batch (InfluxDB: same series and times, it overwrites
+            // itself; MQTT: at least once).
             tracing::error!(sink = %self.sink.id, error = %e, "cannot save the sink position");
             self.position = last_rowid;
         }
