@@ -13,6 +13,7 @@ PIP_PINS=(
     "pymodbus==3.16.1"
     "bacpypes3==0.0.110"
     "aiosmtpd==1.4.6"
+    "prometheus_client==0.21.1"   # the official text-format parser: GET /metrics (sink_mqtt)
 )
 APT_PACKAGES=(
     mosquitto           # MQTT broker 2.0.11 (Debian 12): alarm notification tests

@@ -1,10 +1,14 @@
 //! End to end: store-and-forward through an outage. The daemon polls all 88 points of the
-//! reference hospital every 100 ms (~880 readings/s) into VictoriaMetrics (v2) and InfluxDB 1.6.7
-//! (v1). Both servers are stopped for ~20 s and restarted on the same ports and data. Then:
+//! reference hospital every 100 ms (~880 readings/s) into VictoriaMetrics (v2), InfluxDB 1.6.7
+//! (v1) and MQTT telemetry per device on Mosquitto 2.0 (read by a subscriber with a persistent
+//! session). All three servers are stopped for ~20 s and restarted on the same ports and data.
+//! Then:
 //! - polling never stalled: no point has a gap of more than a second in the store meanwhile;
 //! - the backlog is replayed in order: every snapshot of InfluxDB taken during the replay holds,
 //!   for the watched points, exactly a prefix of the store's readings (nothing newer first);
-//! - every reading of the run arrives, exactly once, in both servers;
+//! - every reading of the run arrives, exactly once, in both time-series servers; on MQTT every
+//!   reading arrives, the first arrivals exactly in the store's order (QoS 1 may deliver a
+//!   message again after the broker restart: counted and printed);
 //! - memory stayed bounded: the daemon's peak RSS (VmHWM) is printed with the backlog size.
 
 mod support;
@@ -12,12 +16,14 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
+use support::alarm::{Mosquitto, MqttWatch};
 use support::sim::Sim;
+use support::telemetry::{PREFIX, Sent, assert_telemetry_matches, broker_and_api, telemetry_readings};
 use support::tsdb::{
     Influx1, VictoriaMetrics, assert_influx_matches, assert_vm_matches, influx_readings, rows, sinks_toml,
     store_point, store_readings, vm_readings,
 };
-use support::{Daemon, assert_config_valid, now_ms, wait_for};
+use support::{Daemon, assert_config_valid, free_port, now_ms, wait_for};
 
 /// Readings of `g1.frequency` (10 per second) the store must gain while the servers are down.
 const OUTAGE_READINGS: usize = 200;
@@ -35,6 +41,15 @@ fn influx_times(influx: &Influx1, device: &str, point: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
+/// Distinct readings of `id` (`device.point`) received on MQTT so far.
+fn mqtt_count(watch: &MqttWatch, id: &str) -> usize {
+    first_arrivals(telemetry_readings(&watch.all()).get(id))
+}
+
+fn first_arrivals(sent: Option<&Vec<Sent>>) -> usize {
+    sent.map_or(0, |s| s.iter().map(|x| x.obs.time_ms).collect::<std::collections::BTreeSet<_>>().len())
+}
+
 fn vm_hwm_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -45,14 +60,19 @@ fn vm_hwm_kb(pid: u32) -> Option<u64> {
 fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return() {
     let mut vm = VictoriaMetrics::start();
     let mut influx = Influx1::start("driftvakt");
+    let mut broker = Mosquitto::start_persistent();
+    let watch = MqttWatch::start_persistent(broker.port, &format!("{PREFIX}/telemetry/#"));
     let sim = Sim::start("normal", "1");
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = dir.path().join("hospital.toml");
     // Small batches so the replay takes many requests (and order is observable); quick retries.
-    let sinks = sinks_toml(dir.path(), &vm, &influx, "batch_size = 500\nflush_interval_ms = 200\nretry_max_ms = 500");
+    let knobs = "batch_size = 500\nflush_interval_ms = 200\nretry_max_ms = 500";
+    let sinks = format!(
+        "{}\n[sinks.mqtt]\nper = \"device\"\nbackfill = true\n{knobs}\n",
+        sinks_toml(dir.path(), &vm, &influx, knobs)
+    );
     // Every device polled every 100 ms (BACnet too: without COV, so no point waits for a change).
-    let config = sim
-        .config(&sinks)
+    let config = broker_and_api(&sim.config(&sinks), broker.port, free_port())
         .replace("poll_interval_ms = 1000", "poll_interval_ms = 100")
         .replace("poll_interval_ms = 5000", "poll_interval_ms = 100")
         .replace("cov = { lifetime_s = 300, renew_at_fraction = 0.8, check_interval_s = 60 }\n", "");
@@ -61,15 +81,17 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     let daemon = Daemon::run(&config_path);
     let pid = daemon.pid().expect("daemon pid");
 
-    wait_for("g1.frequency in InfluxDB", Duration::from_secs(30), || {
+    wait_for("g1.frequency in InfluxDB and on MQTT", Duration::from_secs(30), || {
         daemon.assert_running();
         let n = influx_times(&influx, "g1", "frequency").len();
-        if n >= 10 { Ok(()) } else { Err(format!("{n} readings")) }
+        let m = mqtt_count(&watch, "g1.frequency");
+        if n >= 10 && m >= 10 { Ok(()) } else { Err(format!("{n} readings in InfluxDB, {m} on MQTT")) }
     });
 
     // Outage.
     vm.stop();
     influx.stop();
+    broker.stop();
     let down_at = now_ms();
     let down = Instant::now();
     wait_for("readings stored during the outage", Duration::from_secs(60), || {
@@ -81,6 +103,7 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     let up_at = now_ms();
     vm.restart();
     influx.restart();
+    broker.restart();
     let replay_start = Instant::now();
 
     // Replay: snapshot the watched points until they hold everything stored before the restart.
@@ -97,11 +120,24 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
         if done { Ok(()) } else { Err("still replaying".into()) }
     });
     let replay = replay_start.elapsed();
+    let backlog_g1 = backlog_times[0].len();
+    wait_for("the backlog replayed on MQTT", Duration::from_secs(60), || {
+        daemon.assert_running();
+        let m = mqtt_count(&watch, "g1.frequency");
+        if m >= backlog_g1 { Ok(()) } else { Err(format!("{m} of {backlog_g1} readings of g1.frequency; broker log:\n{}", broker.log())) }
+    });
+    let mqtt_replay = replay_start.elapsed();
     let peak_kb = vm_hwm_kb(pid);
     daemon.stop_cleanly();
 
     let store = store_readings(&daemon);
     let total: usize = store.values().map(Vec::len).sum();
+    // What the daemon published before it stopped reaches the subscriber shortly after.
+    wait_for("every stored reading on MQTT", Duration::from_secs(20), || {
+        let got = telemetry_readings(&watch.all());
+        let missing: Vec<&String> = store.iter().filter(|(id, want)| first_arrivals(got.get(*id)) < want.len()).map(|(id, _)| id).collect();
+        if missing.is_empty() { Ok(()) } else { Err(format!("{} points incomplete, e.g. {}", missing.len(), missing[0])) }
+    });
     let backlog: usize = store.values().flatten().filter(|o| o.time_ms > down_at && o.time_ms <= up_at).count();
 
     // Polling never stalled.
@@ -123,16 +159,19 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     // Everything arrived, exactly once.
     assert_influx_matches("InfluxDB 1.6.7 (v1 /write)", &store, &influx_readings(&influx, "driftvakt", |_| {}));
     assert_vm_matches(&store, &vm_readings(&vm, |_| {}));
+    let again = assert_telemetry_matches(&store, &telemetry_readings(&watch.all()), true);
 
     println!(
         "outage {:.1} s at ~{:.0} readings/s: backlog {backlog} readings, replayed into InfluxDB in {:.2} s \
-         ({} InfluxDB snapshots, {} distinct prefixes); {total} readings in all arrived exactly once; \
-         daemon peak RSS (VmHWM) {} kB",
+         ({} InfluxDB snapshots, {} distinct prefixes), on MQTT within {:.2} s; {total} readings in all arrived \
+         exactly once in both time-series servers and in order on MQTT ({again} delivered again after the \
+         broker restart); daemon peak RSS (VmHWM) {} kB",
         outage.as_secs_f64(),
         backlog as f64 / outage.as_secs_f64().max(0.001),
         replay.as_secs_f64(),
         snapshots.len(),
         distinct.len(),
+        mqtt_replay.as_secs_f64(),
         peak_kb.map_or("unknown".into(), |k| k.to_string()),
     );
     if let Some(kb) = peak_kb {

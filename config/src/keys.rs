@@ -80,7 +80,7 @@ pub const SENTINEL: &[&str] = &["raw", "meaning"];
 pub const SECRET: &[&str] = &["env", "file"];
 
 /// Keys of `[sinks]`.
-pub const SINKS: &[&str] = &["instance", "influxdb"];
+pub const SINKS: &[&str] = &["instance", "influxdb", "mqtt"];
 /// Keys of `[[sinks.influxdb]]`.
 pub const INFLUXDB: &[&str] = &[
     "id",
@@ -93,6 +93,20 @@ pub const INFLUXDB: &[&str] = &[
     "retention_policy",
     "username",
     "password",
+    "batch_size",
+    "flush_interval_ms",
+    "timeout_ms",
+    "retry_max_ms",
+    "max_backlog_readings",
+    "backfill",
+];
+/// Keys of `[sinks.mqtt]`.
+pub const SINK_MQTT: &[&str] = &[
+    "enabled",
+    "id",
+    "per",
+    "retain",
+    "qos",
     "batch_size",
     "flush_interval_ms",
     "timeout_ms",
@@ -183,6 +197,7 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("secrets", SECRET),
     ("[sinks]", SINKS),
     ("[[sinks.influxdb]]", INFLUXDB),
+    ("[sinks.mqtt]", SINK_MQTT),
     ("[[bacnet_networks]]", BACNET_NETWORK),
     ("bbmd", BBMD),
     ("cov", COV),
@@ -212,6 +227,8 @@ pub const FRAMING_NAMES: &[&str] = &["tcp", "rtu_over_tcp"];
 pub const MEANING_NAMES: &[&str] = &["not_available", "over_range", "under_range", "sensor_fault"];
 /// Values of an InfluxDB sink's `api`.
 pub const INFLUX_API_NAMES: &[&str] = &["v2", "v1"];
+/// Values of `[sinks.mqtt] per`.
+pub const TELEMETRY_PER_NAMES: &[&str] = &["point", "device"];
 /// Values of an alarm rule's `kind`.
 pub const RULE_KIND_NAMES: &[&str] = &["hh", "h", "l", "ll", "state", "rate", "stale"];
 /// Values of `[notify.email] security`.

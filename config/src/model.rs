@@ -668,6 +668,46 @@ pub struct Sinks {
     pub instance: Option<String>,
     /// InfluxDB (v2 or v1 API) and compatible servers such as VictoriaMetrics.
     pub influxdb: Vec<InfluxSink>,
+    /// MQTT telemetry through the `[mqtt]` broker, if configured.
+    pub mqtt: Option<MqttSink>,
+}
+
+/// `[sinks.mqtt]`: every reading published as JSON on the `[mqtt]` broker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MqttSink {
+    /// Whether the sink runs.
+    pub enabled: bool,
+    /// Unique sink id (default `mqtt`); names its saved position and health counters.
+    pub id: String,
+    /// One message per reading (topic per point) or per device poll cycle.
+    pub per: TelemetryGrouping,
+    /// Whether messages are retained (a late subscriber gets the last values at once).
+    pub retain: bool,
+    /// MQTT QoS 0, 1 or 2; with 1 and 2 a reading counts as delivered on the broker's
+    /// acknowledgement.
+    pub qos: u8,
+    /// Most readings per batch.
+    pub batch_size: usize,
+    /// Longest time a reading waits for a fuller batch before it is sent.
+    pub flush_interval: Duration,
+    /// Time the broker may take to acknowledge (or to accept the connection).
+    pub timeout: Duration,
+    /// Cap of the retry backoff while the broker is unreachable.
+    pub retry_max: Duration,
+    /// Most undelivered readings kept for this sink; older ones are dropped (counted). `None`:
+    /// bounded only by the store's raw retention.
+    pub max_backlog_readings: Option<u64>,
+    /// Whether a new sink (no saved position) starts with the oldest reading in the store.
+    pub backfill: bool,
+}
+
+/// How MQTT telemetry groups readings into messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelemetryGrouping {
+    /// `<prefix>/telemetry/<device>/<point>`, one message per reading.
+    Point,
+    /// `<prefix>/telemetry/<device>`, one message per device poll cycle with every point read.
+    Device,
 }
 
 /// One InfluxDB-compatible server fed with line protocol.

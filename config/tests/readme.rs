@@ -21,6 +21,7 @@ fn every_accepted_key_and_keyword_is_in_the_readme() {
         keys::FRAMING_NAMES,
         keys::MEANING_NAMES,
         keys::INFLUX_API_NAMES,
+        keys::TELEMETRY_PER_NAMES,
     ];
     for word in keywords.iter().flat_map(|k| k.iter()) {
         if !readme.contains(&format!("`{word}`")) {

@@ -42,6 +42,8 @@ pub enum Command {
     Unshelve(UnshelveArgs),
     /// Show the alarm journal: transitions, acknowledgements, notification attempts.
     Journal(JournalArgs),
+    /// Health of the running daemon: devices, sinks (lag, backlog, errors), store, alarms.
+    Status(StatusArgs),
 }
 
 /// How to reach the running daemon's API.
@@ -67,6 +69,20 @@ pub struct AlarmsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `driftvakt status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Print the daemon's JSON status instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the tables.
+    #[arg(long, value_enum, default_value_t = Lang::Sv)]
+    pub lang: Lang,
 }
 
 /// `driftvakt ack`.
@@ -295,6 +311,22 @@ pub struct BenchArgs {
     /// Poll interval of every bench device, in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub interval_ms: u64,
+    /// Run only this part of the bench.
+    #[arg(long, value_enum)]
+    pub only: Option<BenchPart>,
+}
+
+/// Parts of `driftvakt bench`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPart {
+    /// Reads per cycle, sustained and saturated Modbus polling, BACnet.
+    Polling,
+    /// SQLite write rate.
+    Store,
+    /// Points/s into each sink and the replay rate after an outage.
+    Sinks,
+    /// Alarm latency to MQTT.
+    Alarms,
 }
 
 /// `driftvakt discover`.

@@ -1,16 +1,89 @@
-//! Health of the running daemon: per-sink counters ([`SinkHealth`]) and the Prometheus text
-//! rendering of everything the daemon counts ([`render_prometheus`]), for `GET /metrics` and
-//! `driftvakt status`.
-// The HTTP route and the status command (built next) are the main readers of this API.
-#![cfg_attr(not(test), allow(dead_code))]
+//! Health of the running daemon: per-sink counters ([`SinkHealth`]), readings per device
+//! ([`DeviceReadings`]) and the Prometheus text rendering of everything the daemon counts
+//! ([`render_prometheus`]), for `GET /metrics` and `driftvakt status`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use driftvakt_config::model::Config;
+use driftvakt_drivers::bacnet::BacnetStats;
 use driftvakt_drivers::modbus::ConnectionStats;
+use driftvakt_drivers::{Quality, Reading};
 
+use crate::alarm::service::NotifyStats;
 use crate::store::WriterStats;
+
+/// Readings of one device as the pipeline saw them (any protocol).
+#[derive(Debug, Default)]
+pub struct DeviceCounts {
+    /// Device id.
+    pub device: String,
+    /// Connection (Modbus) or network (BACnet) id.
+    pub link: String,
+    /// `modbus` or `bacnet`.
+    pub protocol: &'static str,
+    /// Readings handed to the store.
+    pub readings: AtomicU64,
+    /// Readings whose quality was not `good` (comm failure, device fault, stale …).
+    pub not_good: AtomicU64,
+    /// Time of the newest reading, UTC ms; 0 before the first.
+    pub last_reading_ms: AtomicI64,
+}
+
+/// Reading counters of every configured device, updated by the pipeline's router.
+#[derive(Debug, Default)]
+pub struct DeviceReadings {
+    devices: Vec<Arc<DeviceCounts>>,
+    by_id: HashMap<String, Arc<DeviceCounts>>,
+}
+
+impl DeviceReadings {
+    /// Counters for every device of `config`, in configuration order.
+    pub fn new(config: &Config) -> DeviceReadings {
+        let mut out = DeviceReadings::default();
+        for d in &config.devices {
+            let (link, protocol) = match (d.connection(), d.bacnet()) {
+                (Some(c), _) => (c.to_string(), "modbus"),
+                (None, Some(b)) => (b.network.clone(), "bacnet"),
+                (None, None) => (String::new(), "other"),
+            };
+            let c = Arc::new(DeviceCounts { device: d.id.clone(), link, protocol, ..DeviceCounts::default() });
+            out.by_id.insert(d.id.clone(), c.clone());
+            out.devices.push(c);
+        }
+        out
+    }
+
+    /// Count a batch of readings (point ids are `device.point`).
+    pub fn count(&self, batch: &[Reading]) {
+        let mut last: Option<(&str, &Arc<DeviceCounts>)> = None;
+        for r in batch {
+            let device = r.point.split_once('.').map_or(&*r.point, |(d, _)| d);
+            let counts = match last {
+                Some((d, c)) if d == device => c,
+                _ => match self.by_id.get(device) {
+                    Some(c) => {
+                        last = Some((device, c));
+                        c
+                    }
+                    None => continue,
+                },
+            };
+            counts.readings.fetch_add(1, Ordering::Relaxed);
+            if r.quality != Quality::Good {
+                counts.not_good.fetch_add(1, Ordering::Relaxed);
+            }
+            counts.last_reading_ms.fetch_max(r.time_ms, Ordering::Relaxed);
+        }
+    }
+
+    /// Every device, in configuration order.
+    pub fn all(&self) -> &[Arc<DeviceCounts>] {
+        &self.devices
+    }
+}
 
 /// Counters and state of one sink, updated by the sink task and read by anyone.
 #[derive(Debug, Default)]
@@ -123,18 +196,37 @@ impl SinkHealth {
     }
 }
 
-/// Everything [`render_prometheus`] reports. New counters (alarms, notifiers) get a field here.
+/// Everything [`render_prometheus`] reports. New counters get a field here.
 pub struct HealthSources<'a> {
     /// Site id (label of `driftvakt_info`).
     pub site: &'a str,
     /// Modbus connections with their per-device counters.
     pub connections: &'a [(String, Arc<ConnectionStats>)],
+    /// BACnet networks with their counters.
+    pub bacnet: &'a [(String, Arc<BacnetStats>)],
+    /// Readings per device (every protocol).
+    pub devices: &'a [Arc<DeviceCounts>],
     /// The store writer's counters.
     pub store: &'a WriterStats,
     /// Every sink.
     pub sinks: &'a [Arc<SinkHealth>],
+    /// Notification attempts, if the alarm service runs.
+    pub notify: Option<&'a NotifyStats>,
+    /// Alarms in alarm (acknowledged or not) and alarms waiting for an acknowledgement, if known.
+    pub alarms: Option<AlarmCounts>,
     /// Now, UTC ms (for lag).
     pub now_ms: i64,
+}
+
+/// Alarm counts at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AlarmCounts {
+    /// Alarms in alarm (acknowledged or not), shelved ones excluded.
+    pub active: u64,
+    /// Alarms (active or cleared) waiting for an acknowledgement.
+    pub unacknowledged: u64,
+    /// Shelved alarms.
+    pub shelved: u64,
 }
 
 /// One metric family being written: HELP and TYPE once, then samples.
@@ -210,6 +302,40 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         }
     }
 
+    type BacnetCounter = fn(&BacnetStats) -> &AtomicU64;
+    let bacnet_families: [(&'static str, &str, BacnetCounter); 6] = [
+        ("driftvakt_bacnet_requests_total", "BACnet confirmed requests sent (each retry counts), per network.", |b| &b.requests),
+        ("driftvakt_bacnet_timeouts_total", "BACnet requests without an answer in time, per network.", |b| &b.timeouts),
+        ("driftvakt_bacnet_device_errors_total", "BACnet requests answered with Error, Reject or Abort, per network.", |b| &b.device_errors),
+        ("driftvakt_bacnet_cov_notifications_total", "BACnet COV notifications received, per network.", |b| &b.cov_notifications),
+        ("driftvakt_bacnet_resubscriptions_total", "BACnet devices whose COV subscriptions were re-established, per network.", |b| &b.resubscriptions),
+        ("driftvakt_bacnet_readings_total", "Readings the BACnet driver handed to the pipeline, per network.", |b| &b.readings),
+    ];
+    for (name, help, counter) in bacnet_families {
+        let mut f = family(&mut out, name, "counter", help);
+        for (net, stats) in src.bacnet {
+            f.sample(&[("network", net)], get(counter(stats)));
+        }
+    }
+
+    type DeviceReadingCounter = fn(&DeviceCounts) -> &AtomicU64;
+    let reading_families: [(&'static str, &str, DeviceReadingCounter); 2] = [
+        ("driftvakt_device_readings_total", "Readings stored, per device (every protocol).", |d| &d.readings),
+        ("driftvakt_device_readings_not_good_total", "Readings stored with a quality other than good (comm failure, device fault, stale …), per device.", |d| &d.not_good),
+    ];
+    for (name, help, counter) in reading_families {
+        let mut f = family(&mut out, name, "counter", help);
+        for d in src.devices {
+            f.sample(&[("device", &d.device), ("link", &d.link), ("protocol", d.protocol)], get(counter(d)));
+        }
+    }
+    {
+        let mut f = family(&mut out, "driftvakt_device_last_reading_timestamp_seconds", "gauge", "Unix time of the device's newest reading (0 before the first).");
+        for d in src.devices {
+            f.sample(&[("device", &d.device), ("link", &d.link), ("protocol", d.protocol)], d.last_reading_ms.load(Ordering::Relaxed) as f64 / 1000.0);
+        }
+    }
+
     let s = src.store;
     family(&mut out, "driftvakt_store_readings_written_total", "counter", "Readings committed to the embedded store.")
         .sample(&[], get(&s.readings_written));
@@ -273,6 +399,25 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
                 f.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1), ("error", &e)], 1);
             }
         }
+    }
+    if let Some(n) = src.notify {
+        let mut f = family(&mut out, "driftvakt_notify_attempts_total", "counter", "Alarm notification attempts since the start, per channel and result (failed attempts are retried with backoff).");
+        for (channel, result, c) in [
+            ("email", "sent", &n.email_sent),
+            ("email", "failed", &n.email_failed),
+            ("mqtt", "sent", &n.mqtt_sent),
+            ("mqtt", "failed", &n.mqtt_failed),
+        ] {
+            f.sample(&[("channel", channel), ("result", result)], get(c));
+        }
+        let mut f = family(&mut out, "driftvakt_notify_failures_total", "counter", "Failed alarm notification attempts since the start, per channel.");
+        f.sample(&[("channel", "email")], get(&n.email_failed));
+        f.sample(&[("channel", "mqtt")], get(&n.mqtt_failed));
+    }
+    if let Some(a) = src.alarms {
+        family(&mut out, "driftvakt_alarms_active", "gauge", "Alarms in alarm (acknowledged or not), shelved ones excluded.").sample(&[], a.active);
+        family(&mut out, "driftvakt_alarms_unacknowledged", "gauge", "Alarms (active or cleared) waiting for an acknowledgement.").sample(&[], a.unacknowledged);
+        family(&mut out, "driftvakt_alarms_shelved", "gauge", "Shelved alarms.").sample(&[], a.shelved);
     }
     out
 }
@@ -369,11 +514,22 @@ mod tests {
         down.dropped_pruned.store(11, Ordering::Relaxed);
         down.rejected.store(2, Ordering::Relaxed);
         let sinks = [up.clone(), down.clone()];
+        let bac = Arc::new(BacnetStats::new("fastighet_bacnet"));
+        bac.cov_notifications.store(9, Ordering::Relaxed);
+        let lb01 = Arc::new(DeviceCounts { device: "lb01".into(), link: "fastighet_bacnet".into(), protocol: "bacnet", ..DeviceCounts::default() });
+        lb01.readings.store(40, Ordering::Relaxed);
+        lb01.last_reading_ms.store(1_001_000, Ordering::Relaxed);
+        let notify = NotifyStats::default();
+        notify.email_failed.store(2, Ordering::Relaxed);
         let text = render_prometheus(&HealthSources {
             site: "referenssjukhuset",
             connections: &[("stallverk".to_string(), conn)],
+            bacnet: &[("fastighet_bacnet".to_string(), bac)],
+            devices: &[lb01],
             store: &store,
             sinks: &sinks,
+            notify: Some(&notify),
+            alarms: Some(AlarmCounts { active: 3, unacknowledged: 1, shelved: 0 }),
             now_ms: 1_002_500,
         });
         let m = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -392,8 +548,32 @@ mod tests {
         let err = m.keys().find(|k| k.starts_with("driftvakt_sink_last_error_info")).expect("error info");
         assert!(err.contains("connection refused\\nby \\\\ 127.0.0.1:1 \\\"x\\\""), "{err}");
         assert!(!text.contains("last_error_info{sink=\"region\""));
+        assert_eq!(m["driftvakt_bacnet_cov_notifications_total{network=\"fastighet_bacnet\"}"], 9.0);
+        assert_eq!(m["driftvakt_device_readings_total{device=\"lb01\",link=\"fastighet_bacnet\",protocol=\"bacnet\"}"], 40.0);
+        assert_eq!(m["driftvakt_device_last_reading_timestamp_seconds{device=\"lb01\",link=\"fastighet_bacnet\",protocol=\"bacnet\"}"], 1001.0);
+        assert_eq!(m["driftvakt_notify_failures_total{channel=\"email\"}"], 2.0);
+        assert_eq!(m["driftvakt_notify_attempts_total{channel=\"email\",result=\"failed\"}"], 2.0);
+        assert_eq!(m["driftvakt_alarms_active"], 3.0);
         let snap = down.snapshot(1_002_500);
         assert_eq!((snap.up, snap.dropped, snap.lag_ms), (false, 13, 0));
+    }
+
+    #[test]
+    fn device_readings_are_counted_per_device_with_bad_qualities() {
+        let cfg: Config = driftvakt_config::parse_str(
+            "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"gw\"\nhost = \"127.0.0.1\"\n\
+             [[devices]]\nid = \"g1\"\nconnection = \"gw\"\nunit_id = 1\nsystem = \"reservkraft\"\n\
+             [[devices.points]]\nid = \"p\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"\"\n",
+            "t.toml",
+        )
+        .config
+        .expect("config");
+        let d = DeviceReadings::new(&cfg);
+        let r = |p: &str, t: i64, q: Quality| Reading { point: Arc::from(p), time_ms: t, value: None, quality: q };
+        d.count(&[r("g1.p", 5, Quality::Good), r("g1.p", 7, Quality::CommFail), r("other.p", 9, Quality::Good)]);
+        let g1 = &d.all()[0];
+        assert_eq!((g1.device.as_str(), g1.link.as_str(), g1.protocol), ("g1", "gw", "modbus"));
+        assert_eq!((g1.readings.load(Ordering::Relaxed), g1.not_good.load(Ordering::Relaxed), g1.last_reading_ms.load(Ordering::Relaxed)), (2, 1, 7));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod health;
 mod i18n;
+mod monitor;
 mod mqtt;
 mod notify;
 mod pipeline;
@@ -26,7 +27,7 @@ fn main() {
     let cli = Cli::parse();
     let quiet_default = matches!(
         cli.command,
-        Command::Demo(_) | Command::Bench(_) | Command::Alarms(_) | Command::Ack(_) | Command::Shelve(_) | Command::Unshelve(_) | Command::Journal(_)
+        Command::Demo(_) | Command::Bench(_) | Command::Alarms(_) | Command::Ack(_) | Command::Shelve(_) | Command::Unshelve(_) | Command::Journal(_) | Command::Status(_)
     );
     let filter = EnvFilter::try_from_env("DRIFTVAKT_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
@@ -63,5 +64,6 @@ fn run(command: Command) -> Result<i32> {
         Command::Shelve(args) => cmd::alarms::shelve(&args).map(|()| 0),
         Command::Unshelve(args) => cmd::alarms::unshelve(&args).map(|()| 0),
         Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
+        Command::Status(args) => cmd::status::run(&args).map(|()| 0),
     }
 }

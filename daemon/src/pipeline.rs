@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::health::DeviceReadings;
 use crate::store::writer::PointMeta;
 use crate::store::{StoreWriter, WriterStats};
 
@@ -59,6 +60,7 @@ pub struct Pipeline {
     live: Arc<Live>,
     stats: Vec<(String, Arc<ConnectionStats>)>,
     bacnet: Vec<(String, Arc<BacnetStats>)>,
+    devices: Arc<DeviceReadings>,
 }
 
 /// What a stopped pipeline did.
@@ -114,9 +116,12 @@ impl Pipeline {
 
         let store_tx = writer.sender();
         let router_live = live.clone();
+        let devices = Arc::new(DeviceReadings::new(config));
+        let router_devices = devices.clone();
         let router = tokio::spawn(async move {
             while let Some(batch) = rx.recv().await {
                 router_live.update(&batch);
+                router_devices.count(&batch);
                 let shared: Arc<[Reading]> = Arc::from(batch.as_slice());
                 if store_tx.send(batch).await.is_err() {
                     tracing::error!("store writer is gone; readings cannot be stored");
@@ -128,7 +133,7 @@ impl Pipeline {
                 }
             }
         });
-        Ok(Pipeline { cancel, drivers, router, writer, live, stats, bacnet })
+        Ok(Pipeline { cancel, drivers, router, writer, live, stats, bacnet, devices })
     }
 
     /// Latest values, for status screens.
@@ -149,6 +154,11 @@ impl Pipeline {
     /// Counters of the store writer, while running.
     pub fn store_stats(&self) -> Arc<WriterStats> {
         self.writer.stats()
+    }
+
+    /// Readings per device (every protocol), while running.
+    pub fn device_readings(&self) -> Arc<DeviceReadings> {
+        self.devices.clone()
     }
 
     /// Counters per BACnet network.

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alarm::service::{AlarmHandle, AlarmService};
 use crate::api::{self, ApiState};
-use crate::health::{HealthSources, SinkHealth, render_prometheus};
+use crate::monitor::Monitor;
 use crate::notify;
 use crate::pipeline::{Live, Pipeline, Summary};
 use crate::sink::Sinks;
@@ -28,7 +28,7 @@ const SINK_STOP_BUDGET: Duration = Duration::from_secs(4);
 pub struct Service {
     pipeline: Pipeline,
     sinks: Sinks,
-    site: String,
+    monitor: Monitor,
     alarms: AlarmService,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -45,6 +45,15 @@ impl Service {
         let cancel = CancellationToken::new();
         let mut tasks = Vec::new();
         let handle = alarms.handle();
+        let monitor = Monitor {
+            site: Arc::from(config.site.id.as_str()),
+            connections: Arc::from(pipeline.connection_stats().to_vec()),
+            bacnet: Arc::from(pipeline.bacnet_stats()),
+            devices: pipeline.device_readings(),
+            store: pipeline.store_stats(),
+            sinks: Arc::from(sinks.health()),
+            notify: Some(handle.notify_stats()),
+        };
         if let Some(email) = config.notify.email.clone().filter(|e| e.enabled) {
             tracing::info!(host = %email.host, port = email.port, "e-mail notification on");
             tasks.push(tokio::spawn(notify::email::run(handle.clone(), notify::email::EmailSender::new(email), cancel.child_token())));
@@ -66,7 +75,8 @@ impl Service {
                 },
                 None => None,
             };
-            let router = api::router(ApiState { alarms: handle.clone(), token });
+            let router = api::router(ApiState { alarms: handle.clone(), token: token.clone() })
+                .merge(api::monitor::routes(monitor.clone(), handle.clone(), token));
             match api::serve(config.api.listen, router, cancel.child_token()).await {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "operator API listening");
@@ -77,7 +87,7 @@ impl Service {
                 Err(e) => tracing::error!(listen = %config.api.listen, error = %e, "operator API cannot listen; running without it"),
             }
         }
-        Ok(Service { pipeline, sinks, site: config.site.id.clone(), alarms, cancel, tasks, api_addr })
+        Ok(Service { pipeline, sinks, monitor, alarms, cancel, tasks, api_addr })
     }
 
     /// Latest values, for status screens.
@@ -95,24 +105,11 @@ impl Service {
         self.api_addr
     }
 
-    /// Health of every sink (lag, backlog, last error, delivered/dropped counters).
-    #[allow(dead_code)] // for `driftvakt status` and GET /metrics (next)
-    pub fn sink_health(&self) -> Vec<Arc<SinkHealth>> {
-        self.sinks.health()
-    }
-
-    /// Every counter of the daemon (Modbus per device, store, sinks) in Prometheus text format.
-    #[allow(dead_code)] // for GET /metrics (next)
-    pub fn render_metrics(&self) -> String {
-        let store = self.pipeline.store_stats();
-        let sinks = self.sinks.health();
-        render_prometheus(&HealthSources {
-            site: &self.site,
-            connections: self.pipeline.connection_stats(),
-            store: &store,
-            sinks: &sinks,
-            now_ms: crate::store::writer::now_ms(),
-        })
+    /// Every counter of the daemon (connections, BACnet, devices, store, sinks, notifications):
+    /// what `GET /metrics` and `GET /api/status` show.
+    #[allow(dead_code)] // the binary reads the counters through the API; tests and the bench call this
+    pub fn monitor(&self) -> Monitor {
+        self.monitor.clone()
     }
 
     /// Stop everything; every reading already taken is committed first, then alarm decisions

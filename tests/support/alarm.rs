@@ -59,6 +59,60 @@ impl Mosquitto {
     pub fn log(&self) -> String {
         tail(&self.dir.path().join("mosquitto.log"), 4000)
     }
+
+    /// A broker that keeps retained messages, persistent sessions and their queued messages
+    /// (without a limit) across [`Mosquitto::stop`] and [`Mosquitto::restart`].
+    pub fn start_persistent() -> Mosquitto {
+        let dir = tempfile::Builder::new().prefix("driftvakt-mosquitto-").tempdir().expect("temp dir");
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        let store = dir.path().join("store");
+        std::fs::create_dir_all(&store).expect("mosquitto store dir");
+        // Started as root, mosquitto drops to its own user: it must be able to write its state.
+        use std::os::unix::fs::PermissionsExt;
+        for d in [dir.path(), store.as_path()] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).expect("chmod mosquitto dirs");
+        }
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                 max_queued_messages 0\nmax_inflight_messages 100\n",
+                store.display()
+            ),
+        )
+        .expect("write mosquitto.conf");
+        let child = Self::spawn(dir.path());
+        let m = Mosquitto { child, port, dir };
+        wait_until("mosquitto accepting connections", Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        m
+    }
+
+    fn spawn(dir: &Path) -> Child {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("mosquitto.log")).expect("mosquitto log");
+        Command::new(mosquitto_bin())
+            .arg("-c")
+            .arg(dir.join("mosquitto.conf"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start mosquitto")
+    }
+
+    /// Stop the broker the way a service manager does (SIGTERM: it saves its state and closes
+    /// every connection) and wait until it is gone.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        wait_until("mosquitto stopped", Duration::from_secs(10), || matches!(self.child.try_wait(), Ok(Some(_))));
+    }
+
+    /// Start it again on the same port and state.
+    pub fn restart(&mut self) {
+        self.child = Self::spawn(self.dir.path());
+        let port = self.port;
+        wait_until("mosquitto accepting connections again", Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    }
 }
 
 impl Drop for Mosquitto {
@@ -113,6 +167,35 @@ impl MqttWatch {
                     }
                     Ok(_) => {}
                     Err(_) => break,
+                }
+            }
+        });
+        MqttWatch { msgs, client }
+    }
+
+    /// A subscriber with a persistent session (fixed client id, clean session off, QoS 1):
+    /// it reconnects after the broker went away and gets what was queued for it meanwhile.
+    pub fn start_persistent(port: u16, filter: &str) -> MqttWatch {
+        let id = format!("test-durable-{}-{}", std::process::id(), free_port());
+        let mut opts = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
+        opts.set_keep_alive(Duration::from_secs(5));
+        opts.set_clean_session(false);
+        opts.set_max_packet_size(1 << 20, 1 << 20);
+        let (client, mut connection) = rumqttc::Client::new(opts, 100);
+        client.subscribe(filter, rumqttc::QoS::AtLeastOnce).expect("subscribe");
+        let msgs = Arc::new(Mutex::new(Vec::new()));
+        let sink = msgs.clone();
+        std::thread::spawn(move || {
+            for ev in connection.iter() {
+                match ev {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let m = MqttMsg { topic: p.topic.clone(), payload: String::from_utf8_lossy(&p.payload).into_owned(), retain: p.retain, at_ms: now_ms() };
+                        sink.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+                    }
+                    Ok(_) => {}
+                    // The broker is away: the next iteration reconnects (pacing the attempts).
+                    Err(rumqttc::ConnectionError::RequestsDone) => break,
+                    Err(_) => std::thread::sleep(Duration::from_millis(200)),
                 }
             }
         });

@@ -9,6 +9,7 @@ pub mod bacnet;
 pub mod alarm;
 pub mod gencomm;
 pub mod sim;
+pub mod telemetry;
 pub mod tsdb;
 
 use std::fs::File;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::keys;
-use crate::model::{InfluxApi, InfluxSink, Secret, Sinks};
+use crate::model::{InfluxApi, InfluxSink, MqttSink, Secret, Sinks, TelemetryGrouping};
 use crate::parse::connection::{duplicate, is_ref_id};
 use crate::parse::point::list;
 use crate::secret::parse_secret;
@@ -58,7 +58,119 @@ pub(crate) fn sinks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Sinks {
         seen.insert(sink.id.clone(), id_span);
         influxdb.push(sink);
     }
-    Sinks { instance, influxdb }
+    let mqtt = w
+        .get_table(&s, "mqtt", "sinks.mqtt".to_string())
+        .and_then(|m| mqtt_sink(w, &m, root.table.get("mqtt").is_some(), &seen));
+    Sinks {
+        instance,
+        influxdb,
+        mqtt,
+    }
+}
+
+/// Default readings per MQTT batch (each reading or device cycle is one message).
+const DEFAULT_MQTT_BATCH_SIZE: usize = 1000;
+
+/// `[sinks.mqtt]`: telemetry on the `[mqtt]` broker (`has_broker`: the `[mqtt]` table exists).
+fn mqtt_sink(
+    w: &mut Walker<'_>,
+    s: &Section<'_, '_>,
+    has_broker: bool,
+    influx_ids: &HashMap<String, Span>,
+) -> Option<MqttSink> {
+    w.expect_keys(s, keys::SINK_MQTT);
+    let ctx = s.context.as_str();
+    if !has_broker {
+        w.error(
+            &s.span,
+            ctx,
+            "MQTT telemetry needs the broker settings of `[mqtt]` (host, port, topic_prefix …)",
+        );
+    }
+    let enabled = w.get_bool(s, "enabled").is_none_or(|a| a.value);
+    let id = match w.get_str(s, "id") {
+        None => "mqtt".to_string(),
+        Some(id) if !is_ref_id(&id.value) => {
+            w.error(
+                &id.span,
+                ctx,
+                format!("sink id `{}` may only contain a-z, 0-9, _ and -", id.value),
+            );
+            id.value
+        }
+        Some(id) => {
+            if let Some(first) = influx_ids.get(&id.value) {
+                let first = first.clone();
+                w.error(&id.span, ctx, duplicate("sink", &id.value, w, &first));
+            }
+            id.value
+        }
+    };
+    if id == "mqtt"
+        && let Some(first) = influx_ids.get("mqtt")
+    {
+        let first = first.clone();
+        w.error(
+            &s.span,
+            ctx,
+            format!(
+                "{} (the MQTT sink's default id; give it another `id`)",
+                duplicate("sink", "mqtt", w, &first)
+            ),
+        );
+    }
+    let per = match w.get_str(s, "per") {
+        None => TelemetryGrouping::Point,
+        Some(p) => match p.value.as_str() {
+            "point" => TelemetryGrouping::Point,
+            "device" => TelemetryGrouping::Device,
+            other => {
+                w.error(
+                    &p.span,
+                    ctx,
+                    format!(
+                        "unknown `per` value `{other}`; expected one of {}",
+                        list(keys::TELEMETRY_PER_NAMES)
+                    ),
+                );
+                TelemetryGrouping::Point
+            }
+        },
+    };
+    let retain = w.get_bool(s, "retain").is_none_or(|a| a.value);
+    let qos = w
+        .get_int(s, "qos", 0..=2)
+        .and_then(|a| u8::try_from(a.value).ok())
+        .unwrap_or(1);
+    let batch_size = w
+        .get_int(s, "batch_size", 1..=MAX_BATCH_SIZE as i128)
+        .and_then(|a| usize::try_from(a.value).ok())
+        .unwrap_or(DEFAULT_MQTT_BATCH_SIZE);
+    let ms = |w: &mut Walker<'_>, key: &str, default: u64| {
+        w.get_ms(s, key, false)
+            .map_or(Duration::from_millis(default), |a| a.value)
+    };
+    let flush_interval = ms(w, "flush_interval_ms", 200);
+    let timeout = ms(w, "timeout_ms", 10_000);
+    let retry_max = ms(w, "retry_max_ms", 30_000);
+    let max_backlog_readings = w
+        .get_int(s, "max_backlog_readings", 0..=i128::from(i64::MAX))
+        .and_then(|a| u64::try_from(a.value).ok())
+        .filter(|n| *n > 0);
+    let backfill = w.get_bool(s, "backfill").is_some_and(|a| a.value);
+    Some(MqttSink {
+        enabled,
+        id,
+        per,
+        retain,
+        qos,
+        batch_size,
+        flush_interval,
+        timeout,
+        retry_max,
+        max_backlog_readings,
+        backfill,
+    })
 }
 
 /// Keys that belong to one API only.
@@ -313,6 +425,37 @@ mod tests {
         assert!(check_url("http://:8086").is_err());
         assert!(check_url("ftp://h").is_err());
         assert!(check_url("http://h x").is_err());
+    }
+
+    #[test]
+    fn mqtt_telemetry_with_defaults_and_mistakes() {
+        use crate::model::TelemetryGrouping;
+        let broker = "[mqtt]\nhost = \"127.0.0.1\"\n";
+        let src = format!("{SITE}{broker}[sinks.mqtt]\n");
+        let loaded = parse_str(&src, "t.toml");
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let m = loaded.config.expect("valid").sinks.mqtt.expect("mqtt sink");
+        assert_eq!(
+            (m.enabled, m.id.as_str(), m.per, m.retain, m.qos, m.batch_size, m.backfill),
+            (true, "mqtt", TelemetryGrouping::Point, true, 1, 1000, false)
+        );
+        assert_eq!(m.flush_interval.as_millis(), 200);
+
+        let src = format!(
+            "{SITE}{broker}[sinks.mqtt]\nper = \"device\"\nretain = false\nqos = 0\nbatch_size = 50\nbackfill = true\n"
+        );
+        let m = parse_str(&src, "t.toml").config.expect("valid").sinks.mqtt.expect("mqtt sink");
+        assert_eq!((m.per, m.retain, m.qos, m.batch_size, m.backfill), (TelemetryGrouping::Device, false, 0, 50, true));
+
+        let all = errors_text(&errors(
+            "[sinks.mqtt]\nper = \"site\"\nqos = 3\ntopic = \"x\"\n\
+             [[sinks.influxdb]]\nid = \"mqtt\"\nurl = \"http://h\"\norg = \"o\"\nbucket = \"b\"\n",
+        ));
+        assert!(all.contains("t.toml:4:1: error: sinks.mqtt: MQTT telemetry needs the broker settings of `[mqtt]`"), "{all}");
+        assert!(all.contains("unknown `per` value `site`"), "{all}");
+        assert!(all.contains("`qos`"), "{all}");
+        assert!(all.contains("topic"), "{all}");
+        assert!(all.contains("duplicate sink id `mqtt`"), "{all}");
     }
 
     fn errors_text(errs: &[String]) -> String {

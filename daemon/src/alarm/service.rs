@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
@@ -50,6 +51,31 @@ impl Channel {
     }
 }
 
+/// Notification attempts since the daemon started, per channel (for `GET /metrics`).
+#[derive(Debug, Default)]
+pub struct NotifyStats {
+    /// E-mails the server accepted.
+    pub email_sent: AtomicU64,
+    /// E-mail attempts that failed (each is retried with backoff).
+    pub email_failed: AtomicU64,
+    /// MQTT notifications the broker acknowledged.
+    pub mqtt_sent: AtomicU64,
+    /// MQTT notification attempts that failed.
+    pub mqtt_failed: AtomicU64,
+}
+
+impl NotifyStats {
+    fn count(&self, channel: Channel, ok: bool) {
+        let c = match (channel, ok) {
+            (Channel::Email, true) => &self.email_sent,
+            (Channel::Email, false) => &self.email_failed,
+            (Channel::Mqtt, true) => &self.mqtt_sent,
+            (Channel::Mqtt, false) => &self.mqtt_failed,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// A notification handed to a notifier.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -77,6 +103,7 @@ enum Cmd {
 pub struct AlarmHandle {
     tx: std_mpsc::Sender<Cmd>,
     wake: Arc<HashMap<Channel, Arc<Notify>>>,
+    stats: Arc<NotifyStats>,
 }
 
 /// The actor is gone (daemon stopping).
@@ -139,6 +166,11 @@ impl AlarmHandle {
     pub fn wake(&self, channel: Channel) -> Arc<Notify> {
         self.wake.get(&channel).cloned().unwrap_or_default()
     }
+
+    /// Notification attempts so far, per channel.
+    pub fn notify_stats(&self) -> Arc<NotifyStats> {
+        self.stats.clone()
+    }
 }
 
 /// The running alarm actor.
@@ -170,7 +202,8 @@ impl AlarmService {
         let wake: HashMap<Channel, Arc<Notify>> = [(Channel::Email, Arc::default()), (Channel::Mqtt, Arc::default())].into_iter().collect();
         let wake = Arc::new(wake);
         let (tx, rx) = std_mpsc::channel();
-        let handle = AlarmHandle { tx: tx.clone(), wake: wake.clone() };
+        let stats = Arc::new(NotifyStats::default());
+        let handle = AlarmHandle { tx: tx.clone(), wake: wake.clone(), stats: stats.clone() };
         let email_on = config.notify.email.as_ref().is_some_and(|e| e.enabled);
         let mqtt_prefix = config.mqtt.as_ref().filter(|m| m.enabled).map(|m| m.topic_prefix.clone());
         let mut actor = Actor {
@@ -187,6 +220,7 @@ impl AlarmService {
             retry_max_ms: ms(config.notify.retry_max),
             wake,
             in_flight: HashMap::new(),
+            stats,
         };
         let thread = std::thread::Builder::new().name("alarms".into()).spawn(move || actor.run(&rx))?;
 
@@ -234,6 +268,7 @@ struct Actor {
     retry_max_ms: i64,
     wake: Arc<HashMap<Channel, Arc<Notify>>>,
     in_flight: HashMap<i64, (Channel, OutboxRow)>,
+    stats: Arc<NotifyStats>,
 }
 
 impl Actor {
@@ -427,6 +462,7 @@ impl Actor {
 
     fn attempt(&mut self, id: i64, result: Result<(), String>, now: i64) {
         let Some((channel, row)) = self.in_flight.remove(&id) else { return };
+        self.stats.count(channel, result.is_ok());
         let attempts = row.attempts.clamp(0, 20) as u32;
         let backoff = self.retry_initial_ms.saturating_mul(1i64 << attempts.min(20)).min(self.retry_max_ms);
         let detail = match channel {

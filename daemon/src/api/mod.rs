@@ -9,14 +9,18 @@
 //! | `POST /api/alarms/{id}/shelve` | `{"by": "Eva", "for_s": 7200, "reason": "..."}` — shelve |
 //! | `POST /api/alarms/{id}/unshelve` | `{"by": "Eva"}` — lift a shelving |
 //! | `GET /api/journal?from_ms=&to_ms=&alarm=&limit=` | journal entries, oldest first |
+//! | `GET /api/status` | counters of connections, devices, sinks, store, alarms ([`crate::monitor::StatusReport`]) |
+//! | `GET /metrics` | the same and more in the Prometheus text format |
 //!
 //! GET is open to loopback clients; everything else (and GET from beyond loopback) needs
 //! `Authorization: Bearer <token>` with the `[api] token`. Without a configured token,
 //! state-changing calls are refused. Errors are `{"error": "..."}` with a fitting status.
-//! [`router`] returns a plain `axum::Router`, so other components can merge routes into it.
+//! [`router`] returns a plain `axum::Router`, so other components can merge routes into it;
+//! [`guard`] puts such routes behind the same rules.
 
 pub mod client;
 mod handlers;
+pub mod monitor;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,7 +46,8 @@ pub struct ApiState {
 
 /// The API's routes (serve with [`serve`], or merge into a larger router).
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    let token = state.token.clone();
+    let routes = Router::new()
         .route("/api/health", get(handlers::health))
         .route("/api/alarms", get(handlers::list))
         .route("/api/alarms/{id}", get(handlers::one))
@@ -50,8 +55,20 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/alarms/{id}/shelve", post(handlers::shelve))
         .route("/api/alarms/{id}/unshelve", post(handlers::unshelve))
         .route("/api/journal", get(handlers::journal))
-        .layer(middleware::from_fn_with_state(state.clone(), auth))
-        .with_state(state)
+        .with_state(state);
+    guard(routes, token)
+}
+
+/// Who may call the API: GET from loopback freely, everything else with `token`.
+#[derive(Clone)]
+struct Guard {
+    token: Option<Arc<str>>,
+}
+
+/// `routes` behind the API's rules: GET and HEAD open to loopback clients, everything else
+/// (and GET from beyond loopback) only with `Authorization: Bearer <token>`.
+pub fn guard(routes: Router, token: Option<Arc<str>>) -> Router {
+    routes.layer(middleware::from_fn_with_state(Guard { token }, auth))
 }
 
 /// A JSON error response.
@@ -64,7 +81,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn auth(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+async fn auth(State(state): State<Guard>, req: Request, next: Next) -> Response {
     let loopback = req.extensions().get::<ConnectInfo<SocketAddr>>().is_some_and(|c| c.0.ip().is_loopback());
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     if read && loopback {

@@ -12,7 +12,7 @@ use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, Unshelve
 use crate::timefmt::{parse_duration, parse_time};
 
 /// Time zone of the operator's screens.
-fn tz(api: &ApiArgs) -> TimeZone {
+pub(crate) fn tz(api: &ApiArgs) -> TimeZone {
     let name = api
         .config
         .as_ref()
@@ -22,7 +22,7 @@ fn tz(api: &ApiArgs) -> TimeZone {
 }
 
 /// The client for `api`: address and token from the flags, the environment, or the config.
-fn client(api: &ApiArgs) -> Result<ApiClient> {
+pub(crate) fn client(api: &ApiArgs) -> Result<ApiClient> {
     let config = match &api.config {
         Some(p) => {
             let loaded = driftvakt_config::load(p);
@@ -46,7 +46,7 @@ fn client(api: &ApiArgs) -> Result<ApiClient> {
     ApiClient::new(&base, token.map(|t| t.trim().to_string()))
 }
 
-fn check(r: ApiResponse) -> Result<serde_json::Value> {
+pub(crate) fn check(r: ApiResponse) -> Result<serde_json::Value> {
     if (200..300).contains(&r.status) {
         return Ok(r.body);
     }
@@ -54,7 +54,7 @@ fn check(r: ApiResponse) -> Result<serde_json::Value> {
     bail!("{msg}")
 }
 
-fn local(ms: i64, tz: &TimeZone) -> String {
+pub(crate) fn local(ms: i64, tz: &TimeZone) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
 }
 
@@ -69,7 +69,7 @@ fn status(r: &AlarmRecord, tz: &TimeZone) -> String {
     s
 }
 
-fn table(rows: &[Vec<String>]) -> String {
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..cols).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();

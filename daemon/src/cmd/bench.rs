@@ -1,7 +1,7 @@
 //! `driftvakt bench`: figures, not adjectives. Sustained points/s against the simulator with many
 //! devices, Modbus reads per poll cycle against one-read-per-point, BACnet reads/s and COV
-//! notification latency, store write rate, points/s into each InfluxDB sink and the replay
-//! rate after an outage, peak RSS.
+//! notification latency, store write rate, points/s into each InfluxDB sink and into MQTT
+//! telemetry (per point and per device) and the replay rate after an outage, peak RSS.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,7 +14,7 @@ use driftvakt_drivers::sim::{self, Scenario, SimOptions};
 use driftvakt_drivers::{Quality, Reading, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchPart};
 use crate::cmd::demo::demo_config;
 use crate::pipeline::Pipeline;
 use crate::sink::Sinks;
@@ -23,6 +23,25 @@ use crate::store::writer::now_ms;
 
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
+    let part = |p: BenchPart| args.only.is_none_or(|o| o == p);
+    if part(BenchPart::Polling) {
+        polling_part(args).await?;
+    }
+    if part(BenchPart::Store) {
+        store_rate().await?;
+    }
+    if part(BenchPart::Sinks) {
+        sinks(args).await?;
+    }
+    if part(BenchPart::Alarms) {
+        crate::cmd::bench_alarm::run(100).await?;
+    }
+    println!("== memory");
+    println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
+    Ok(())
+}
+
+async fn polling_part(args: &BenchArgs) -> Result<()> {
     let cancel = CancellationToken::new();
     let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
@@ -46,7 +65,10 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         bacnet(&demo, b, args.seconds).await?;
     }
     cancel.cancel();
+    Ok(())
+}
 
+async fn store_rate() -> Result<()> {
     println!("== store write rate (synthetic, 200 000 readings in batches of 100)");
     let dir = tempfile::tempdir()?;
     let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default())?;
@@ -66,12 +88,6 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     let stats = tokio::task::spawn_blocking(move || w.finish()).await?;
     let n = stats.readings_written.load(Ordering::Relaxed) as f64;
     println!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed));
-
-    sinks(args).await?;
-    crate::cmd::bench_alarm::run(100).await?;
-
-    println!("== memory");
-    println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
     Ok(())
 }
 
@@ -142,9 +158,9 @@ pub async fn sinks(args: &BenchArgs) -> Result<()> {
     let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: None };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let demo = demo_config(&sim.gateways)?;
-    for kind in [tsdb::Kind::VictoriaMetrics, tsdb::Kind::Influx1] {
+    for kind in [tsdb::Kind::VictoriaMetrics, tsdb::Kind::Influx1, tsdb::Kind::MqttPoint, tsdb::Kind::MqttDevice] {
         println!("== sink {}: {} s up, {} s down, then replay ({} devices every {} ms)", kind.label(), args.seconds, args.seconds, args.devices, args.interval_ms);
-        if !tsdb::on_path(kind.program()) {
+        if tsdb::binary(kind.program()).is_none() {
             println!("  `{}` is not on PATH: this figure needs it (apt-get install {})", kind.program(), kind.package());
             continue;
         }
@@ -161,7 +177,7 @@ async fn sink_outage(demo: &Config, args: &BenchArgs, kind: tsdb::Kind) -> Resul
     let dir = tempfile::tempdir()?;
     let mut server = tsdb::Server::start(kind, dir.path()).await?;
     let mut cfg = bench_config(demo, args.devices, Duration::from_millis(args.interval_ms))?;
-    cfg.sinks.influxdb.push(kind.sink(&server.url()));
+    kind.add_sink(&mut cfg, &server.url(), server.port());
     let data = dir.path().join("data");
     let pipeline = Pipeline::start(&cfg, &data, Vec::new())?;
     let sinks = Sinks::start(&cfg, &data, &pipeline.committed())?;
@@ -214,7 +230,7 @@ mod tsdb {
     use std::time::Duration;
 
     use anyhow::{Context, Result, bail};
-    use driftvakt_config::model::{InfluxApi, InfluxSink};
+    use driftvakt_config::model::{Config, InfluxApi, InfluxSink, MqttSettings, MqttSink, TelemetryGrouping};
 
     /// Which server.
     #[derive(Clone, Copy)]
@@ -223,6 +239,10 @@ mod tsdb {
         VictoriaMetrics,
         /// InfluxDB 1.x, written through `/write`.
         Influx1,
+        /// Mosquitto, MQTT telemetry one message per reading (QoS 1, retained).
+        MqttPoint,
+        /// Mosquitto, MQTT telemetry one message per device cycle (QoS 1, retained).
+        MqttDevice,
     }
 
     impl Kind {
@@ -230,24 +250,66 @@ mod tsdb {
             match self {
                 Kind::VictoriaMetrics => "InfluxDB v2 API (VictoriaMetrics)",
                 Kind::Influx1 => "InfluxDB v1 API (influxd 1.x)",
+                Kind::MqttPoint => "MQTT telemetry per point (Mosquitto, QoS 1, retained, no subscriber)",
+                Kind::MqttDevice => "MQTT telemetry per device (Mosquitto, QoS 1, retained, no subscriber)",
             }
         }
         pub fn program(self) -> &'static str {
             match self {
                 Kind::VictoriaMetrics => "victoria-metrics",
                 Kind::Influx1 => "influxd",
+                Kind::MqttPoint | Kind::MqttDevice => "mosquitto",
             }
         }
         pub fn package(self) -> &'static str {
             match self {
                 Kind::VictoriaMetrics => "victoria-metrics",
                 Kind::Influx1 => "influxdb",
+                Kind::MqttPoint | Kind::MqttDevice => "mosquitto",
             }
         }
-        pub fn sink(self, url: &str) -> InfluxSink {
+        fn is_mqtt(self) -> bool {
+            matches!(self, Kind::MqttPoint | Kind::MqttDevice)
+        }
+        /// Add this kind's sink (and broker) to `cfg`.
+        pub fn add_sink(self, cfg: &mut Config, url: &str, port: u16) {
+            let per = match self {
+                Kind::VictoriaMetrics | Kind::Influx1 => {
+                    cfg.sinks.influxdb.push(self.sink(url));
+                    return;
+                }
+                Kind::MqttPoint => TelemetryGrouping::Point,
+                Kind::MqttDevice => TelemetryGrouping::Device,
+            };
+            cfg.mqtt = Some(MqttSettings {
+                enabled: true,
+                host: "127.0.0.1".into(),
+                port,
+                client_id: "driftvakt-bench".into(),
+                username: None,
+                password: None,
+                tls_ca_file: None,
+                topic_prefix: "driftvakt/bench".into(),
+                keep_alive: Duration::from_secs(30),
+            });
+            cfg.sinks.mqtt = Some(MqttSink {
+                enabled: true,
+                id: "bench".into(),
+                per,
+                retain: true,
+                qos: 1,
+                batch_size: 1000,
+                flush_interval: Duration::from_millis(200),
+                timeout: Duration::from_secs(10),
+                retry_max: Duration::from_millis(200),
+                max_backlog_readings: None,
+                backfill: true,
+            });
+        }
+        fn sink(self, url: &str) -> InfluxSink {
             let api = match self {
-                Kind::VictoriaMetrics => InfluxApi::V2 { org: "bench".into(), bucket: "bench".into(), token: None },
                 Kind::Influx1 => InfluxApi::V1 { database: "bench".into(), retention_policy: None, username: None, password: None },
+                _ => InfluxApi::V2 { org: "bench".into(), bucket: "bench".into(), token: None },
             };
             InfluxSink {
                 id: "bench".into(),
@@ -263,9 +325,10 @@ mod tsdb {
         }
     }
 
-    /// Whether `program` is an executable in PATH.
-    pub fn on_path(program: &str) -> bool {
-        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    /// `program` on PATH, or in /usr/sbin (Debian's mosquitto).
+    pub fn binary(program: &str) -> Option<PathBuf> {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path).chain([PathBuf::from("/usr/sbin")]).map(|d| d.join(program)).find(|p| p.is_file())
     }
 
     /// A running server in a temp dir.
@@ -302,6 +365,10 @@ mod tsdb {
             format!("http://127.0.0.1:{}", self.port)
         }
 
+        pub fn port(&self) -> u16 {
+            self.port
+        }
+
         pub async fn restart(&mut self) -> Result<()> {
             let d = self.dir.display();
             let args: Vec<String> = match self.kind {
@@ -322,9 +389,15 @@ mod tsdb {
                     std::fs::write(&conf, text)?;
                     vec!["-config".into(), conf.display().to_string()]
                 }
+                Kind::MqttPoint | Kind::MqttDevice => {
+                    let conf = self.dir.join("mosquitto.conf");
+                    std::fs::write(&conf, format!("listener {} 127.0.0.1\nallow_anonymous true\npersistence false\n", self.port))?;
+                    vec!["-c".into(), conf.display().to_string()]
+                }
             };
             let log = std::fs::File::create(self.dir.join("server.log"))?;
-            let child = Command::new(self.kind.program())
+            let program = binary(self.kind.program()).with_context(|| format!("{} is not installed", self.kind.program()))?;
+            let child = Command::new(program)
                 .args(&args)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone()?)
@@ -332,9 +405,18 @@ mod tsdb {
                 .spawn()
                 .with_context(|| format!("starting {}", self.kind.program()))?;
             self.child = Some(child);
+            if self.kind.is_mqtt() {
+                for _ in 0..300 {
+                    if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                bail!("mosquitto did not accept connections within 30 s");
+            }
             let path = match self.kind {
                 Kind::VictoriaMetrics => "/health",
-                Kind::Influx1 => "/ping",
+                _ => "/ping",
             };
             let client = reqwest::Client::new();
             for _ in 0..300 {

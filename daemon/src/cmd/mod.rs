@@ -10,3 +10,4 @@ pub mod export;
 pub mod probe;
 pub mod run;
 pub mod sim;
+pub mod status;

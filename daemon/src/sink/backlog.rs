@@ -1,5 +1,5 @@
 //! A sink's view of the embedded store: its saved position (table `sink_cursors`) and the
-//! readings after it, in rowid (= commit) order, already encoded as line protocol.
+//! readings after it, in rowid (= commit) order, as [`Row`]s for the sink's transport to encode.
 //!
 //! Rowids of `readings` are handed out in commit order by the single writer and rows are only
 //! ever deleted by retention pruning, so a hole in the rowids after a sink's position means
@@ -7,47 +7,30 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use driftvakt_drivers::Quality;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::sink::line::{SeriesTags, series_prefix, write_line};
+use crate::sink::transport::{PointInfo, Row};
 use crate::store::{StoreError, db_path, decode_value};
 
-/// A batch of readings ready to send.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// Line protocol, one line per reading.
-    pub body: String,
-    /// Readings in the batch.
-    pub readings: u64,
-    /// Rowid of the last reading in the batch (the position after delivery).
-    pub last_rowid: i64,
-    /// Readings between the previous position and this batch's last one that were pruned
-    /// from the store before delivery.
-    pub pruned: u64,
-    /// Time of the batch's first reading (UTC ms).
-    pub first_time_ms: i64,
-}
-
 /// One `readings` row: rowid, point key, time, vtype, value, text, quality.
-type Row = (i64, i64, i64, i64, Option<f64>, Option<String>, i64);
+type RawRow = (i64, i64, i64, i64, Option<f64>, Option<String>, i64);
 
 /// Store access of one sink.
 pub struct Backlog {
     conn: Connection,
     path: PathBuf,
     sink: String,
-    site: String,
-    instance: Option<String>,
-    /// Point key → series prefix.
-    prefixes: HashMap<i64, String>,
+    /// Point key → the point's names, loaded on first use.
+    points: HashMap<i64, Arc<PointInfo>>,
 }
 
 impl Backlog {
     /// Open the store in `data_dir` (the writer has created it) for sink `sink`.
-    pub fn open(data_dir: &Path, sink: &str, site: &str, instance: Option<&str>) -> Result<Backlog, StoreError> {
+    pub fn open(data_dir: &Path, sink: &str) -> Result<Backlog, StoreError> {
         let path = db_path(data_dir);
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
         let conn = Connection::open(&path).map_err(sql)?;
@@ -64,9 +47,7 @@ impl Backlog {
             conn,
             path,
             sink: sink.to_string(),
-            site: site.to_string(),
-            instance: instance.map(str::to_string),
-            prefixes: HashMap::new(),
+            points: HashMap::new(),
         })
     }
 
@@ -113,64 +94,48 @@ impl Backlog {
             .map_err(|e| self.err(e))
     }
 
-    /// The next at most `limit` readings after position `after`, encoded.
-    pub fn read(&mut self, after: i64, limit: usize) -> Result<Batch, StoreError> {
-        let rows: Vec<Row> = {
+    /// The next at most `limit` readings after position `after` up to rowid `upto` (the newest
+    /// commit the sink was told of), in commit order.
+    pub fn read(&mut self, after: i64, upto: i64, limit: usize) -> Result<Vec<Row>, StoreError> {
+        let raw: Vec<RawRow> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(
                     "SELECT rowid, point, ts_ms, vtype, value, text, quality FROM readings \
-                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                     WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid LIMIT ?3",
                 )
                 .map_err(|e| self.err(e))?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let mapped = stmt
-                .query_map(params![after, limit], |r| {
+                .query_map(params![after, upto, limit], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
                 })
                 .map_err(|e| self.err(e))?;
             mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
         };
-        let mut batch = Batch { last_rowid: after, ..Batch::default() };
-        batch.body.reserve(rows.len() * 120);
-        for (rowid, point, ts_ms, vtype, value, text, quality) in rows {
-            if batch.readings == 0 {
-                batch.first_time_ms = ts_ms;
-            }
-            batch.pruned += u64::try_from(rowid - batch.last_rowid - 1).unwrap_or(0);
-            batch.last_rowid = rowid;
-            batch.readings += 1;
+        let mut rows = Vec::with_capacity(raw.len());
+        for (rowid, point, ts_ms, vtype, value, text, quality) in raw {
             let quality = u8::try_from(quality).ok().and_then(Quality::from_code).unwrap_or(Quality::DeviceFault);
-            let value = decode_value(vtype, value, text);
-            let prefix = self.prefix(point)?;
-            write_line(&mut batch.body, prefix, value.as_ref(), quality, ts_ms);
+            rows.push(Row { rowid, point: self.point(point)?, time_ms: ts_ms, value: decode_value(vtype, value, text), quality });
         }
-        Ok(batch)
+        Ok(rows)
     }
 
-    /// Series prefix of a point key, from the `points` table (loaded on first use).
-    fn prefix(&mut self, key: i64) -> Result<&str, StoreError> {
-        if !self.prefixes.contains_key(&key) {
-            let (name, unit, system): (String, String, String) = self
-                .conn
-                .query_row("SELECT name, unit, system FROM points WHERE id = ?1", [key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()
-                .map_err(|e| self.err(e))?
-                .unwrap_or_else(|| (format!("unknown.point{key}"), String::new(), String::new()));
-            let (device, point) = name.split_once('.').unwrap_or(("", name.as_str()));
-            let tags = SeriesTags {
-                site: &self.site,
-                instance: self.instance.as_deref(),
-                system: &system,
-                device,
-                point,
-                unit: &unit,
-            };
-            self.prefixes.insert(key, series_prefix(&tags));
+    /// Names of a point key, from the `points` table (loaded on first use).
+    fn point(&mut self, key: i64) -> Result<Arc<PointInfo>, StoreError> {
+        if let Some(p) = self.points.get(&key) {
+            return Ok(p.clone());
         }
-        Ok(self.prefixes.get(&key).map_or("", String::as_str))
+        let (name, unit, system): (String, String, String) = self
+            .conn
+            .query_row("SELECT name, unit, system FROM points WHERE id = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(|e| self.err(e))?
+            .unwrap_or_else(|| (format!("unknown.point{key}"), String::new(), String::new()));
+        let (device, point) = name.split_once('.').unwrap_or(("", name.as_str()));
+        let info = Arc::new(PointInfo { key, device: device.to_string(), point: point.to_string(), unit, system });
+        self.points.insert(key, info.clone());
+        Ok(info)
     }
 }
 
@@ -188,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_forward_in_commit_order_and_counts_pruned_holes() {
+    fn reads_forward_in_commit_order_with_holes_where_rows_were_pruned() {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
         let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
@@ -196,22 +161,23 @@ mod tests {
         w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + i, i as f64)).collect()).expect("send");
         w.finish();
 
-        let mut b = Backlog::open(dir.path(), "s1", "ref", Some("a")).expect("open");
+        let mut b = Backlog::open(dir.path(), "s1").expect("open");
         assert_eq!(b.saved_position().expect("pos"), None);
         assert_eq!(b.bounds().expect("bounds"), (1, 10));
-        let first = b.read(0, 4).expect("read");
-        assert_eq!((first.readings, first.last_rowid, first.pruned, first.first_time_ms), (4, 4, 0, t));
-        assert_eq!(
-            first.body.lines().next(),
-            Some(format!("driftvakt,device=g1,instance=a,point=power,site=ref,system=reservkraft,unit=kW value=0,quality=0i {t}").as_str())
-        );
-        b.save_position(first.last_rowid, t).expect("save");
+        assert_eq!(b.read(0, 3, 100).expect("read").len(), 3, "nothing beyond the newest commit the sink knows of");
+        let first = b.read(0, 10, 4).expect("read");
+        assert_eq!(first.iter().map(|r| r.rowid).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!((first[0].time_ms, first[0].value.as_ref(), first[0].quality), (t, Some(&Value::Number(0.0)), Quality::Good));
+        let p = &first[0].point;
+        assert_eq!((p.device.as_str(), p.point.as_str(), p.unit.as_str(), p.system.as_str()), ("g1", "power", "kW", "reservkraft"));
+        assert!(Arc::ptr_eq(&first[0].point, &first[3].point), "point names are loaded once");
+        b.save_position(4, t).expect("save");
         assert_eq!(b.saved_position().expect("pos"), Some(4));
 
-        // Pruning removed rows 5..=7 before they were delivered.
+        // Pruning removed rows 5..=7 before they were delivered: the next rows start at 8.
         b.conn.execute("DELETE FROM readings WHERE rowid BETWEEN 5 AND 7", []).expect("delete");
-        let rest = b.read(4, 100).expect("read");
-        assert_eq!((rest.readings, rest.last_rowid, rest.pruned), (3, 10, 3));
+        let rest = b.read(4, 10, 100).expect("read");
+        assert_eq!(rest.iter().map(|r| r.rowid).collect::<Vec<_>>(), [8, 9, 10]);
         assert_eq!(b.count_between(4, 10).expect("count"), 3);
     }
 }

@@ -1,18 +1,19 @@
-//! One sink's task: read the store forward from the saved position, send in batches, save the
-//! position after each acknowledged batch. Woken by the store writer's commits, never by polling
-//! the database; a failing server is retried with capped backoff while polling goes on.
+//! One sink's task, for every kind of sink: read the store forward from the saved position,
+//! encode and send in batches through the sink's [`Transport`], save the position after each
+//! acknowledged batch. Woken by the store writer's commits, never by polling the database; a
+//! failing server is retried with capped backoff while polling goes on.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use driftvakt_config::model::InfluxSink;
+use driftvakt_config::model::{InfluxSink, MqttSink};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::health::SinkHealth;
-use crate::sink::backlog::{Backlog, Batch};
-use crate::sink::http::{WriteError, Writer};
 use crate::sink::SinkError;
+use crate::sink::backlog::Backlog;
+use crate::sink::transport::{Transport, WriteError};
 use crate::store::writer::now_ms;
 
 /// First retry delay; doubled per failed attempt up to the sink's `retry_max`.
@@ -21,10 +22,65 @@ const RETRY_FIRST: Duration = Duration::from_millis(500);
 /// What stops a sink: `Some(deadline)` = deliver what is committed, but stop by the deadline.
 pub type Drain = watch::Receiver<Option<Instant>>;
 
+/// What every sink kind configures the same way.
+#[derive(Debug, Clone)]
+pub struct ForwardSettings {
+    /// Sink id (position and health).
+    pub id: String,
+    /// Most readings per batch.
+    pub batch_size: usize,
+    /// Longest wait for a fuller batch.
+    pub flush_interval: Duration,
+    /// Cap of the retry backoff.
+    pub retry_max: Duration,
+    /// Most undelivered readings kept; `None` = bounded by retention only.
+    pub max_backlog_readings: Option<u64>,
+    /// A new sink starts at the oldest stored reading (`true`) or the next one (`false`).
+    pub backfill: bool,
+}
+
+impl From<&InfluxSink> for ForwardSettings {
+    fn from(s: &InfluxSink) -> Self {
+        ForwardSettings {
+            id: s.id.clone(),
+            batch_size: s.batch_size,
+            flush_interval: s.flush_interval,
+            retry_max: s.retry_max,
+            max_backlog_readings: s.max_backlog_readings,
+            backfill: s.backfill,
+        }
+    }
+}
+
+impl From<&MqttSink> for ForwardSettings {
+    fn from(s: &MqttSink) -> Self {
+        ForwardSettings {
+            id: s.id.clone(),
+            batch_size: s.batch_size,
+            flush_interval: s.flush_interval,
+            retry_max: s.retry_max,
+            max_backlog_readings: s.max_backlog_readings,
+            backfill: s.backfill,
+        }
+    }
+}
+
+/// A batch read from the store and encoded, waiting to be delivered.
+struct Batch<P> {
+    /// The encoded readings.
+    payload: P,
+    /// Readings in it.
+    readings: u64,
+    /// Rowid of its last reading (the position after delivery).
+    last_rowid: i64,
+    /// Readings between the previous position and `last_rowid` pruned before delivery.
+    pruned: u64,
+}
+
 /// The state of one running sink.
-pub struct Forwarder {
-    sink: InfluxSink,
-    writer: Writer,
+pub struct Forwarder<T: Transport> {
+    sink: ForwardSettings,
+    writer: T,
     backlog: Arc<Mutex<Backlog>>,
     health: Arc<SinkHealth>,
     committed: watch::Receiver<i64>,
@@ -40,18 +96,19 @@ enum Stop {
     Deadline,
 }
 
-impl Forwarder {
+impl<T: Transport> Forwarder<T> {
     /// A sink that has not started yet.
     pub fn new(
-        sink: &InfluxSink,
+        sink: ForwardSettings,
+        writer: T,
         backlog: Backlog,
         health: Arc<SinkHealth>,
         committed: watch::Receiver<i64>,
         drain: Drain,
-    ) -> Forwarder {
+    ) -> Forwarder<T> {
         Forwarder {
-            sink: sink.clone(),
-            writer: Writer::new(sink),
+            sink,
+            writer,
             backlog: Arc::new(Mutex::new(backlog)),
             health,
             committed,
@@ -61,19 +118,22 @@ impl Forwarder {
         }
     }
 
-    /// Run a blocking store call off the async threads.
-    async fn db<T: Send + 'static>(
+    /// Run a blocking store call off the async threads (the future holds no borrow of `self`,
+    /// so transports need not be `Sync`).
+    fn db<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Backlog) -> Result<T, crate::store::StoreError> + Send + 'static,
-    ) -> Result<T, SinkError> {
+        f: impl FnOnce(&mut Backlog) -> Result<R, crate::store::StoreError> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<R, SinkError>> + Send + 'static {
         let backlog = self.backlog.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut b = backlog.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut b)
-        })
-        .await
-        .map_err(|e| SinkError::Task(e.to_string()))?
-        .map_err(SinkError::Store)
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut b = backlog.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut b)
+            })
+            .await
+            .map_err(|e| SinkError::Task(e.to_string()))?
+            .map_err(SinkError::Store)
+        }
     }
 
     fn draining(&self) -> Option<Instant> {
@@ -88,7 +148,7 @@ impl Forwarder {
             self.health.record_error(format!("store: {e}"), now_ms());
             return;
         }
-        tracing::info!(sink = %id, url = %self.sink.url, api = self.sink.api.key(), position = self.position, "sink started");
+        tracing::info!(sink = %id, kind = self.writer.kind(), target = %self.writer.target(), position = self.position, "sink started");
         loop {
             match self.step().await {
                 Ok(true) => {}
@@ -156,17 +216,30 @@ impl Forwarder {
                 }
             }
         }
+        // Only up to `target`: a row committed a moment ago may be visible before the writer
+        // announces it, and the position must never pass the announced newest commit.
         let (after, limit) = (self.position, self.sink.batch_size);
-        let batch = self.db(move |b| b.read(after, limit)).await?;
-        if batch.readings == 0 {
+        let rows = self.db(move |b| b.read(after, target, limit)).await?;
+        if rows.is_empty() {
             // Everything up to the newest commit was pruned before delivery.
             let lost = u64::try_from(target - self.position).unwrap_or(0);
             self.count_pruned(lost);
             self.advance(target).await?;
             return Ok(true);
         }
-        self.health.oldest_pending_ms.store(batch.first_time_ms, std::sync::atomic::Ordering::Relaxed);
-        match self.deliver(&batch).await {
+        let (payload, used) = self.writer.encode(&rows, rows.len() == limit);
+        let used = used.clamp(1, rows.len());
+        let last_rowid = rows[used - 1].rowid;
+        let readings = used as u64;
+        let mut batch = Batch {
+            payload,
+            readings,
+            last_rowid,
+            pruned: u64::try_from(last_rowid - self.position).unwrap_or(0).saturating_sub(readings),
+        };
+        self.health.oldest_pending_ms.store(rows[0].time_ms, std::sync::atomic::Ordering::Relaxed);
+        drop(rows);
+        match self.deliver(&mut batch).await {
             Ok(()) => Ok(true),
             Err(Stop::Deadline) => Ok(false),
         }
@@ -228,10 +301,10 @@ impl Forwarder {
     }
 
     /// Send one batch until it is acknowledged (or rejected), with capped backoff.
-    async fn deliver(&mut self, batch: &Batch) -> Result<(), Stop> {
+    async fn deliver(&mut self, batch: &mut Batch<T::Payload>) -> Result<(), Stop> {
         let mut failures: u32 = 0;
         loop {
-            let result = send(&mut self.writer, &mut self.drain, batch.body.clone()).await;
+            let result = send(&mut self.writer, &mut self.drain, &mut batch.payload).await;
             let now = now_ms();
             match result {
                 Ok(()) => {
@@ -276,7 +349,8 @@ impl Forwarder {
     async fn after_batch(&mut self, last_rowid: i64) -> Result<(), Stop> {
         if let Err(e) = self.advance(last_rowid).await {
             // The batch is delivered; the position will be saved with the next one. A restart
-            // before that re-sends this batch (same series and times: it overwrites itself).
+            // before that re-sends this batch (InfluxDB: same series and times, it overwrites
+            // itself; MQTT: at least once).
             tracing::error!(sink = %self.sink.id, error = %e, "cannot save the sink position");
             self.position = last_rowid;
         }
@@ -309,8 +383,8 @@ impl Forwarder {
 }
 
 /// One write, bounded by the drain deadline once a drain starts.
-async fn send(writer: &mut Writer, drain: &mut Drain, body: String) -> Result<(), WriteError> {
-    let fut = writer.write(body);
+async fn send<T: Transport>(writer: &mut T, drain: &mut Drain, payload: &mut T::Payload) -> Result<(), WriteError> {
+    let fut = writer.send(payload);
     tokio::pin!(fut);
     loop {
         let deadline = *drain.borrow();

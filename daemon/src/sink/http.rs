@@ -2,32 +2,24 @@
 //! InfluxDB 1.x `/write` through the same reqwest (one HTTP stack, rustls). Both send the
 //! line protocol of [`super::line`] with millisecond timestamps.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use driftvakt_config::model::{InfluxApi, InfluxSink, Secret};
 use influxdb2::api::write::TimestampPrecision;
 
-/// Why a write failed.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// The server refused the data itself (HTTP 400): retrying cannot help.
-    #[error("server rejected the batch (HTTP {status}): {text}")]
-    Rejected {
-        /// HTTP status.
-        status: u16,
-        /// Response body.
-        text: String,
-    },
-    /// Anything else (unreachable, timeout, authentication, 5xx): retried.
-    #[error("{0}")]
-    Failed(String),
-}
+use crate::sink::line::{SeriesTags, series_prefix, write_line};
+use crate::sink::transport::{Row, Transport, WriteError};
 
 /// A write API client; built lazily so that a missing secret or a bad URL is an error to retry
 /// (and to show in the sink's health), not a reason to stop the daemon.
 pub struct Writer {
     sink: InfluxSink,
     client: Option<Client>,
+    site: String,
+    instance: Option<String>,
+    /// Point key → series prefix (tags), computed once per point.
+    prefixes: HashMap<i64, String>,
 }
 
 enum Client {
@@ -36,9 +28,16 @@ enum Client {
 }
 
 impl Writer {
-    /// A writer for `sink` (nothing is connected yet).
-    pub fn new(sink: &InfluxSink) -> Writer {
-        Writer { sink: sink.clone(), client: None }
+    /// A writer for `sink` tagging every series with `site` (and `instance`); nothing is
+    /// connected yet.
+    pub fn new(sink: &InfluxSink, site: &str, instance: Option<&str>) -> Writer {
+        Writer {
+            sink: sink.clone(),
+            client: None,
+            site: site.to_string(),
+            instance: instance.map(str::to_string),
+            prefixes: HashMap::new(),
+        }
     }
 
     /// `influxdb_v2` or `influxdb_v1`.
@@ -65,6 +64,41 @@ impl Writer {
             self.client = None;
         }
         result
+    }
+}
+
+impl Transport for Writer {
+    type Payload = String;
+
+    fn kind(&self) -> &'static str {
+        Writer::kind(&self.sink)
+    }
+
+    fn target(&self) -> String {
+        self.sink.url.clone()
+    }
+
+    /// Line protocol, one line per reading; every row fits.
+    fn encode(&mut self, rows: &[Row], _more: bool) -> (String, usize) {
+        let mut body = String::with_capacity(rows.len() * 120);
+        for r in rows {
+            let prefix = self.prefixes.entry(r.point.key).or_insert_with(|| {
+                series_prefix(&SeriesTags {
+                    site: &self.site,
+                    instance: self.instance.as_deref(),
+                    system: &r.point.system,
+                    device: &r.point.device,
+                    point: &r.point.point,
+                    unit: &r.point.unit,
+                })
+            });
+            write_line(&mut body, prefix, r.value.as_ref(), r.quality, r.time_ms);
+        }
+        (body, rows.len())
+    }
+
+    async fn send(&mut self, payload: &mut String) -> Result<(), WriteError> {
+        self.write(payload.clone()).await
     }
 }
 
@@ -153,5 +187,42 @@ fn build(sink: &InfluxSink) -> Result<Client, WriteError> {
             let url = format!("{}/write", url.as_str().trim_end_matches('/'));
             Ok(Client::V1 { http, url, query, auth })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::transport::PointInfo;
+    use driftvakt_drivers::{Quality, Value};
+    use std::sync::Arc;
+
+    #[test]
+    fn rows_become_line_protocol_with_the_series_tags() {
+        let sink = InfluxSink {
+            id: "t".into(),
+            url: "http://127.0.0.1:1".into(),
+            api: InfluxApi::V1 { database: "d".into(), retention_policy: None, username: None, password: None },
+            batch_size: 10,
+            flush_interval: Duration::from_millis(10),
+            timeout: Duration::from_secs(1),
+            retry_max: Duration::from_secs(1),
+            max_backlog_readings: None,
+            backfill: true,
+        };
+        let mut w = Writer::new(&sink, "ref", Some("a"));
+        let p = Arc::new(PointInfo { key: 1, device: "g1".into(), point: "power".into(), unit: "kW".into(), system: "reservkraft".into() });
+        let rows = [
+            Row { rowid: 1, point: p.clone(), time_ms: 5, value: Some(Value::Number(1.5)), quality: Quality::Good },
+            Row { rowid: 2, point: p, time_ms: 6, value: None, quality: Quality::CommFail },
+        ];
+        let (body, used) = w.encode(&rows, true);
+        assert_eq!(used, 2);
+        assert_eq!(
+            body,
+            "driftvakt,device=g1,instance=a,point=power,site=ref,system=reservkraft,unit=kW value=1.5,quality=0i 5\n\
+             driftvakt,device=g1,instance=a,point=power,site=ref,system=reservkraft,unit=kW quality=2i 6\n"
+        );
+        assert_eq!(Transport::kind(&w), "influxdb_v1");
     }
 }

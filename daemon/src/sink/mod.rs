@@ -1,5 +1,5 @@
-//! External sinks: InfluxDB (v2 and v1 write APIs, and VictoriaMetrics through v2), fed from
-//! the embedded store by position — store-and-forward without a second queue.
+//! External sinks: InfluxDB (v2 and v1 write APIs, and VictoriaMetrics through v2) and MQTT
+//! telemetry, fed from the embedded store by position — store-and-forward without a second queue.
 //!
 //! Every reading is already durable in the store (`readings`, in rowid = commit order). Each
 //! sink keeps its position (last delivered rowid, table `sink_cursors`) and reads forward in
@@ -12,6 +12,9 @@ pub mod backlog;
 pub mod forward;
 pub mod http;
 pub mod line;
+pub mod mqtt;
+pub mod telemetry;
+pub mod transport;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,8 +27,10 @@ use tokio::time::Instant;
 
 use crate::health::SinkHealth;
 use backlog::Backlog;
-use forward::Forwarder;
+use forward::{Drain, ForwardSettings, Forwarder};
 use http::Writer;
+use mqtt::MqttTransport;
+use transport::Transport;
 
 /// Errors of a sink's store access.
 #[derive(Debug, thiserror::Error)]
@@ -49,15 +54,36 @@ impl Sinks {
     /// created it) and woken by `committed` (the newest committed rowid).
     pub fn start(config: &Config, data_dir: &Path, committed: &watch::Receiver<i64>) -> Result<Sinks> {
         let (drain, drain_rx) = watch::channel(None);
-        let mut tasks = Vec::new();
+        let mut sinks = Sinks { tasks: Vec::new(), drain };
         for sink in &config.sinks.influxdb {
-            let backlog = Backlog::open(data_dir, &sink.id, &config.site.id, config.sinks.instance.as_deref())
-                .with_context(|| format!("sink {}: opening the store", sink.id))?;
-            let health = Arc::new(SinkHealth::new(&sink.id, Writer::kind(sink)));
-            let fwd = Forwarder::new(sink, backlog, health.clone(), committed.clone(), drain_rx.clone());
-            tasks.push((health, tokio::spawn(fwd.run())));
+            let writer = Writer::new(sink, &config.site.id, config.sinks.instance.as_deref());
+            sinks.spawn(ForwardSettings::from(sink), writer, data_dir, committed, &drain_rx)?;
         }
-        Ok(Sinks { tasks, drain })
+        if let Some(sink) = config.sinks.mqtt.as_ref().filter(|s| s.enabled) {
+            match config.mqtt.as_ref() {
+                Some(broker) if broker.enabled => {
+                    let transport = MqttTransport::new(sink, broker);
+                    sinks.spawn(ForwardSettings::from(sink), transport, data_dir, committed, &drain_rx)?;
+                }
+                _ => tracing::warn!(sink = %sink.id, "[sinks.mqtt] is on but [mqtt] is disabled: no MQTT telemetry"),
+            }
+        }
+        Ok(sinks)
+    }
+
+    fn spawn<T: Transport>(
+        &mut self,
+        settings: ForwardSettings,
+        transport: T,
+        data_dir: &Path,
+        committed: &watch::Receiver<i64>,
+        drain: &Drain,
+    ) -> Result<()> {
+        let backlog = Backlog::open(data_dir, &settings.id).with_context(|| format!("sink {}: opening the store", settings.id))?;
+        let health = Arc::new(SinkHealth::new(&settings.id, transport.kind()));
+        let fwd = Forwarder::new(settings, transport, backlog, health.clone(), committed.clone(), drain.clone());
+        self.tasks.push((health, tokio::spawn(fwd.run())));
+        Ok(())
     }
 
     /// Health of every sink, in configuration order.
