@@ -7,6 +7,8 @@ pub mod check;
 pub mod demo;
 pub mod discover;
 pub mod export;
+pub mod fastforward;
 pub mod probe;
+pub mod report;
 pub mod run;
 pub mod sim;
