@@ -392,6 +392,9 @@ pub struct BenchArgs {
     /// Poll interval of every bench device, in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub interval_ms: u64,
+    /// Only the endurance report bench (a year of 1-minute rollups), nothing against the simulator.
+    #[arg(long)]
+    pub endurance_only: bool,
 }
 
 /// `driftvakt discover`.

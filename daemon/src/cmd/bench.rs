@@ -23,6 +23,12 @@ use crate::store::writer::now_ms;
 
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
+    let endurance_config = driftvakt_config::parse_str(crate::cmd::demo::DEMO_CONFIG, "reference-hospital.toml")
+        .config
+        .context("the demo configuration is valid")?;
+    if args.endurance_only {
+        return tokio::task::block_in_place(|| super::bench_endurance::run(&endurance_config));
+    }
     let cancel = CancellationToken::new();
     let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
@@ -69,6 +75,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
 
     sinks(args).await?;
     crate::cmd::bench_alarm::run(100).await?;
+    tokio::task::block_in_place(|| super::bench_endurance::run(&endurance_config))?;
 
     println!("== memory");
     println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));

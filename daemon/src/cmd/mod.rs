@@ -3,6 +3,7 @@
 pub mod alarms;
 pub mod bench;
 pub mod bench_alarm;
+pub mod bench_endurance;
 pub mod check;
 pub mod demo;
 pub mod discover;

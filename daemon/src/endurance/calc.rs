@@ -348,7 +348,7 @@ mod tests {
         let r = refills(&s, 100.0);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].time_ms, 60 * 60_000);
-        assert!((r[0].amount - (5000.0 - 200.0 / 60.0 - 6.0)).abs() < 1e-6);
+        assert!((r[0].amount - (5000.0 - 200.0 / 60.0 + 6.0)).abs() < 1e-6);
         // Just after the refill too little is left to fit: no figure rather than a wrong one.
         assert_eq!(trend_per_h(&s[..65], 3_600_000, 100.0), None);
     }
