@@ -375,3 +375,85 @@ pub(crate) fn report(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ReportSettin
     }
     ReportSettings { title, signatures, columns, assessment }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{AlarmClass, RuleKind};
+    use crate::parse_str;
+
+    const BASE: &str = r#"
+[site]
+id = "s"
+name = "S"
+
+[[connections]]
+id = "c"
+host = "127.0.0.1"
+port = 502
+
+[[devices]]
+id = "t"
+name = "Tankar"
+connection = "c"
+unit_id = 1
+system = "reservkraft"
+
+[[devices.points]]
+id = "main"
+name = "Huvudtank"
+table = "input"
+address = 0
+type = "f32"
+unit = "l"
+
+[[devices.points]]
+id = "load"
+name = "Last"
+table = "input"
+address = 2
+type = "f32"
+unit = "kW"
+"#;
+
+    fn errors(extra: &str) -> Vec<String> {
+        let loaded = parse_str(&format!("{BASE}{extra}"), "t.toml");
+        loaded.diagnostics.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_reserve_with_its_alarm_becomes_a_rule_on_the_endurance_series() {
+        let src = format!(
+            "{BASE}\n[[reserves]]\nid = \"diesel\"\nname = \"Diesel\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 1000.0\ntarget_h = 72\nalarm = {{ class = \"A\" }}\nload = {{ points = [\"t.load\"], unit = \"kW\", rated = 100.0, curve = [[0, 1], [100, 20]], design_load = 50.0 }}\n"
+        );
+        let loaded = parse_str(&src, "t.toml");
+        let c = loaded.config.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+        assert_eq!(c.reserves.len(), 1);
+        let rule = c.alarms.rules.iter().find(|r| r.point == "endurance.diesel").expect("rule");
+        assert_eq!(rule.class, AlarmClass::A);
+        assert_eq!(rule.kind, RuleKind::EnduranceBelow { target_h: 72.0, deadband_h: 1.0 });
+        assert_eq!(c.reserves[0].consumption.load.as_ref().map(|l| l.worst_load), Some(100.0));
+    }
+
+    #[test]
+    fn a_unit_mismatch_is_a_config_error() {
+        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"m³\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nmeasured = { window_min = 30 }\n");
+        assert!(e.iter().any(|m| m.contains("`t.main` is in `l` but the reserve is in `m³`")), "{e:?}");
+        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nload = { points = [\"t.load\"], unit = \"%\", rated = 100.0, curve = [[0, 1], [100, 2]], design_load = 50.0 }\n");
+        assert!(e.iter().any(|m| m.contains("`t.load` is in `kW` but the load model is in `%`")), "{e:?}");
+        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nplanning = { per_day = 1.0, count = 2, unit = \"kWh\" }\n");
+        assert!(e.iter().any(|m| m.contains("cannot be converted")), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_dependencies_and_cycles_are_errors() {
+        let e = errors("\n[[functions]]\nid = \"a\"\nname = \"A\"\ndepends_on = [\"b\"]\ntarget_h = 1\n\n[[functions]]\nid = \"b\"\nname = \"B\"\ndepends_on = [\"a\", \"nope\"]\ntarget_h = 1\n");
+        assert!(e.iter().any(|m| m.contains("unknown reserve or function `nope`")), "{e:?}");
+        assert!(e.iter().any(|m| m.contains("depends on itself")), "{e:?}");
+    }
+
+    #[test]
+    fn a_reserve_without_a_consumption_model_is_an_error() {
+        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\n");
+        assert!(e.iter().any(|m| m.contains("needs a consumption model")), "{e:?}");
+    }
+}

@@ -137,6 +137,45 @@ impl LiveEndurance {
     }
 }
 
+/// The operator's status line: endurance now of every reserve and function against its
+/// målbild (`!` marks one below it), from the latest values in `live`.
+pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> Option<String> {
+    let items: Vec<(&str, &str, f64)> = config
+        .reserves
+        .iter()
+        .map(|r| (r.id.as_str(), r.name.as_str(), r.target_h))
+        .chain(config.functions.iter().map(|f| (f.id.as_str(), f.name.as_str(), f.target_h)))
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let hours = |h: f64| {
+        if h >= ENDURANCE_CAP_H {
+            if sv { "ingen förbrukning".to_string() } else { "nothing drawn".to_string() }
+        } else if h < 2.0 {
+            format!("{} min", crate::timefmt::number_sv(h * 60.0, 0))
+        } else if sv {
+            format!("{} h", crate::timefmt::number_sv(h, 1))
+        } else {
+            format!("{h:.1} h")
+        }
+    };
+    let parts: Vec<String> = items
+        .iter()
+        .map(|(id, name, target)| {
+            let v = live.get(&point_id(id)).and_then(|r| r.value.as_ref().and_then(Value::as_f64));
+            match v {
+                Some(h) => {
+                    let mark = if h < *target { "!" } else { "" };
+                    format!("{mark}{name} {} ({} {})", hours(h), if sv { "mål" } else { "target" }, hours(*target))
+                }
+                None => format!("{name} –"),
+            }
+        })
+        .collect();
+    Some(format!("{}: {}", if sv { "Uthållighet" } else { "Endurance" }, parts.join(" · ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -214,20 +214,26 @@ fn reduce(series: &[(i64, f64)], min: bool) -> Vec<(i64, f64)> {
         .collect()
 }
 
-/// Sum of several per-minute series, only at minutes where every one has a value.
+/// Sum of several per-minute series (each sorted by time), only at minutes where every one
+/// has a value.
 fn sum_series(parts: &[Vec<(i64, f64)>]) -> Vec<(i64, f64)> {
     let Some((first, rest)) = parts.split_first() else { return Vec::new() };
-    let maps: Vec<HashMap<i64, f64>> = rest.iter().map(|p| p.iter().copied().collect()).collect();
-    first
-        .iter()
-        .filter_map(|&(t, v)| {
-            let mut s = v;
-            for m in &maps {
-                s += m.get(&t)?;
+    let mut pos = vec![0_usize; rest.len()];
+    let mut out = Vec::with_capacity(first.len());
+    'outer: for &(t, v) in first {
+        let mut s = v;
+        for (k, p) in rest.iter().enumerate() {
+            while pos[k] < p.len() && p[pos[k]].0 < t {
+                pos[k] += 1;
             }
-            Some((t, s))
-        })
-        .collect()
+            match p.get(pos[k]) {
+                Some(&(tk, vk)) if tk == t => s += vk,
+                _ => continue 'outer,
+            }
+        }
+        out.push((t, s));
+    }
+    out
 }
 
 fn row(f: &Figure, target_h: f64, limiting: Vec<String>) -> ScenarioRow {
@@ -244,13 +250,13 @@ fn row(f: &Figure, target_h: f64, limiting: Vec<String>) -> ScenarioRow {
 }
 
 fn endurance_evidence(store: &Store, id: &str, from: i64, to: i64, tz: &jiff::tz::TimeZone) -> Result<Evidence> {
-    let series = store.minute_values(&point_id(id), from, to, true)?;
-    let min = series.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+    let bucket = ((to - from) / MAX_CHART_POINTS as i64).max(60_000) / 60_000 * 60_000;
+    let min = store.min_value(&point_id(id), from, to)?;
     Ok(Evidence {
         min_endurance_h: min.map(|m| m.1),
         min_endurance_ms: min.map(|m| m.0),
         min_endurance_local: min.map(|m| local(m.0, tz)),
-        endurance: reduce(&series, true),
+        endurance: store.bucket_min(&point_id(id), from, to, bucket)?,
         ..Evidence::default()
     })
 }
