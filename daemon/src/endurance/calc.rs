@@ -218,7 +218,7 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
 fn planning_text(p: &PlanningModel, worst: bool) -> String {
     let per_day = if worst { p.per_day_worst } else { p.per_day };
     let src = if p.source.is_empty() { String::new() } else { format!(" ({})", p.source) };
-    format!("{} {}/{} och dygn × {} {}{src}", n1(per_day), p.unit, p.per, n1(p.count), p.per)
+    format!("{} {}/{} och dygn × {} st{src}", n1(per_day), p.unit, p.per, crate::timefmt::number_sv(p.count, 0))
 }
 
 /// A function's endurance in one scenario: the smallest along its dependency chain.

@@ -210,4 +210,26 @@ mod tests {
         let d = out.iter().find(|r| &*r.point == "endurance.diesel").expect("diesel");
         assert_eq!(d.value.as_ref().and_then(Value::as_f64), Some(ENDURANCE_CAP_H));
     }
+
+    #[test]
+    fn endurance_below_target_fires_with_the_text_and_clears_past_the_deadband() {
+        use crate::alarm::ChangeKind;
+        use crate::alarm::engine::Engine;
+        let src = include_str!("../../../config/examples/reference-hospital.toml");
+        let config = driftvakt_config::parse_str(src, "r.toml").config.expect("valid");
+        let mut engine = Engine::new(&config, 0);
+        let id = "endurance.diesel.below_target";
+        let kinds = |changes: &[crate::alarm::Change]| -> Vec<ChangeKind> {
+            changes.iter().filter(|c| c.record.id == id).map(|c| c.kind).collect()
+        };
+        assert!(kinds(&engine.on_readings(&[num("endurance.diesel", 1000, 8760.0)], 1000)).is_empty());
+        let on = engine.on_readings(&[num("endurance.diesel", 2000, 41.0)], 2000);
+        assert_eq!(kinds(&on), vec![ChangeKind::Activated]);
+        let rec = engine.record(id).expect("record");
+        assert_eq!(rec.text, "Diesel räcker 41,0 h vid aktuell last, målbild 96,0 h");
+        // Target 96 h, deadband 2 h: 97 h is not yet enough to clear, 98,5 h is.
+        assert!(kinds(&engine.on_readings(&[num("endurance.diesel", 3000, 97.0)], 3000)).is_empty());
+        let off = engine.on_readings(&[num("endurance.diesel", 4000, 98.5)], 4000);
+        assert_eq!(kinds(&off), vec![ChangeKind::Cleared]);
+    }
 }

@@ -66,7 +66,7 @@ fn scenario_table(t: &T, out: &mut String, section: &str, id: &str, unit: &str, 
         out.push_str(&format!("<tr><td>{}</td>", scenario_name(t, sc)));
         out.push_str(&cell(&k("endurance_h"), r.endurance_h, &t.hours(r.endurance_h, cap)));
         if !chain {
-            let shown = r.consumption_per_h.map_or_else(|| "–".to_string(), |c| format!("{} {unit}/h", t.num(c, 1)));
+            let shown = r.consumption_per_h.map_or_else(|| "–".to_string(), |c| format!("{} {unit}/h", t.num(c, if c.abs() < 10.0 { 2 } else { 1 })));
             out.push_str(&cell(&k("consumption_per_h"), r.consumption_per_h, &shown));
         }
         out.push_str(&format!("<td class=\"num\">{}</td>", t.hours(Some(target_h), cap)));
