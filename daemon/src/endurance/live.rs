@@ -35,6 +35,8 @@ pub struct LiveEndurance {
     last_emit_ms: i64,
     every_ms: i64,
     ids: HashMap<String, Arc<str>>,
+    /// Ids that have had a figure emitted (others are emitted as soon as they have one).
+    known: std::collections::HashSet<String>,
 }
 
 impl LiveEndurance {
@@ -48,7 +50,7 @@ impl LiveEndurance {
             .chain(config.functions.iter().map(|f| &f.id))
             .map(|id| (id.clone(), Arc::from(point_id(id).as_str())))
             .collect();
-        LiveEndurance { config, latest: HashMap::new(), history, last_emit_ms: i64::MIN, every_ms, ids }
+        LiveEndurance { config, latest: HashMap::new(), history, last_emit_ms: i64::MIN, every_ms, ids, known: Default::default() }
     }
 
     fn inputs(&self, i: usize) -> Inputs {
@@ -100,11 +102,23 @@ impl LiveEndurance {
                 h.pop_front();
             }
         }
-        if self.last_emit_ms != i64::MIN && t - self.last_emit_ms < self.every_ms {
+        let due = self.last_emit_ms == i64::MIN || t - self.last_emit_ms >= self.every_ms;
+        if !due && self.known.len() == self.ids.len() {
             return Vec::new();
         }
-        self.last_emit_ms = t;
-        let figures = self.now();
+        let mut figures = self.now();
+        if due {
+            self.last_emit_ms = t;
+        } else {
+            // Between emissions only figures that just became known (the first batches of a
+            // start come device by device).
+            figures.retain(|(id, e)| e.is_some() && !self.known.contains(id));
+        }
+        for (id, e) in &figures {
+            if e.is_some() {
+                self.known.insert(id.clone());
+            }
+        }
         figures
             .into_iter()
             .filter_map(|(id, e)| {
@@ -203,8 +217,11 @@ mod tests {
         // The water trend needs an hour of samples: the chain through water is unknown, so is
         // the operating theatre's endurance (no figure rather than a wrong one).
         assert!(!out.iter().any(|r| &*r.point == "endurance.operationssal"));
-        // Within 10 s nothing new is emitted.
-        assert!(live.on_batch(&[num("g1.total_power", t + 5_000, 0.0)]).is_empty());
+        // Within 10 s only figures that just became known are emitted: the UPS's.
+        let early = live.on_batch(&[num("g1.total_power", t + 5_000, 0.0), num("ups.battery_runtime", t + 5_000, 30.0)]);
+        let ids: Vec<&str> = early.iter().map(|r| &*r.point).collect();
+        assert_eq!(ids, ["endurance.ups"]);
+        assert!(live.on_batch(&[num("g1.total_power", t + 6_000, 0.0)]).is_empty());
         // Generators stopped: nothing drawn.
         let out = live.on_batch(&[num("g1.total_power", t + 10_000, 0.0), num("g2.total_power", t + 10_000, 0.0)]);
         let d = out.iter().find(|r| &*r.point == "endurance.diesel").expect("diesel");
