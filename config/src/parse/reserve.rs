@@ -30,7 +30,10 @@ pub(crate) fn reserves(
     let mut out = Vec::new();
     let mut rules = Vec::new();
     for s in w.get_tables(root, "reserves", |i, t| {
-        format!("reserve {}", peek_str(t, "id").unwrap_or(&format!("#{}", i + 1)))
+        format!(
+            "reserve {}",
+            peek_str(t, "id").unwrap_or(&format!("#{}", i + 1))
+        )
     }) {
         w.expect_keys(&s, keys::RESERVE);
         if let Some(r) = reserve(w, &s, points, &mut seen) {
@@ -44,7 +47,10 @@ pub(crate) fn reserves(
     let mut funcs = Vec::new();
     let mut spans = Vec::new();
     for s in w.get_tables(root, "functions", |i, t| {
-        format!("function {}", peek_str(t, "id").unwrap_or(&format!("#{}", i + 1)))
+        format!(
+            "function {}",
+            peek_str(t, "id").unwrap_or(&format!("#{}", i + 1))
+        )
     }) {
         w.expect_keys(&s, keys::FUNCTION);
         let id = w.req_str(&s, "id");
@@ -52,38 +58,68 @@ pub(crate) fn reserves(
         let sys = system(w, &s).unwrap_or(System::Ovrigt);
         let deps = strings(w, &s, "depends_on");
         if deps.is_empty() {
-            w.error(&s.span, &s.context, "`depends_on` must name at least one reserve or function");
+            w.error(
+                &s.span,
+                &s.context,
+                "`depends_on` must name at least one reserve or function",
+            );
         }
         let target = target(w, &s);
         let alarm = alarm(w, &s);
-        let (Some(id), Some(name), Some(target_h)) = (id, name, target) else { continue };
+        let (Some(id), Some(name), Some(target_h)) = (id, name, target) else {
+            continue;
+        };
         if !seen.insert(id.value.clone()) {
-            w.error(&id.span, &s.context, format!("duplicate reserve/function id `{}`", id.value));
+            w.error(
+                &id.span,
+                &s.context,
+                format!("duplicate reserve/function id `{}`", id.value),
+            );
             continue;
         }
         if let Some(a) = &alarm {
             rules.push(rule(&id.value, &name.value, sys, target_h, a));
         }
         spans.push((s.span.clone(), s.context.clone()));
-        funcs.push(Function { id: id.value, name: name.value, system: sys, depends_on: deps, target_h, alarm });
+        funcs.push(Function {
+            id: id.value,
+            name: name.value,
+            system: sys,
+            depends_on: deps,
+            target_h,
+            alarm,
+        });
     }
     // Dependencies must exist and must not form a cycle.
     let func_ids: HashSet<String> = funcs.iter().map(|f| f.id.clone()).collect();
     for (f, (span, ctx)) in funcs.iter().zip(&spans) {
         for d in &f.depends_on {
             if !reserve_ids.contains(d) && !func_ids.contains(d) {
-                w.error(span, ctx, format!("`depends_on`: unknown reserve or function `{d}`"));
+                w.error(
+                    span,
+                    ctx,
+                    format!("`depends_on`: unknown reserve or function `{d}`"),
+                );
             }
         }
         if reaches(&funcs, &f.id, &f.id, &mut HashSet::new()) {
-            w.error(span, ctx, format!("`depends_on`: function `{}` depends on itself (a cycle)", f.id));
+            w.error(
+                span,
+                ctx,
+                format!(
+                    "`depends_on`: function `{}` depends on itself (a cycle)",
+                    f.id
+                ),
+            );
         }
     }
     (out, funcs, rules)
 }
 
 fn reaches(funcs: &[Function], from: &str, goal: &str, visited: &mut HashSet<String>) -> bool {
-    let Some(f) = funcs.iter().find(|f| f.id == from) else { return false };
+    let Some(f) = funcs.iter().find(|f| f.id == from) else {
+        return false;
+    };
     for d in &f.depends_on {
         if d == goal {
             return true;
@@ -99,7 +135,10 @@ fn rule(id: &str, name: &str, system: System, target_h: f64, a: &EnduranceAlarm)
     AlarmRule {
         id: format!("endurance.{id}.below_target"),
         point: format!("endurance.{id}"),
-        kind: RuleKind::EnduranceBelow { target_h, deadband_h: a.deadband_h },
+        kind: RuleKind::EnduranceBelow {
+            target_h,
+            deadband_h: a.deadband_h,
+        },
         class: a.class,
         system,
         text: a.text.replace("{name}", name),
@@ -112,7 +151,11 @@ fn rule(id: &str, name: &str, system: System, target_h: f64, a: &EnduranceAlarm)
 
 fn target(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<f64> {
     if !s.table.contains_key("target_h") {
-        w.error(&s.span, &s.context, "missing required key `target_h` (målbild in hours)");
+        w.error(
+            &s.span,
+            &s.context,
+            "missing required key `target_h` (målbild in hours)",
+        );
         return None;
     }
     let t = w.get_f64(s, "target_h")?;
@@ -130,7 +173,11 @@ fn alarm(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EnduranceAlarm> {
         Some(c) => match AlarmClass::from_key(&c.value) {
             Some(k) => k,
             None => {
-                w.error(&c.span, &a.context, format!("`class` must be \"A\" or \"B\", found \"{}\"", c.value));
+                w.error(
+                    &c.span,
+                    &a.context,
+                    format!("`class` must be \"A\" or \"B\", found \"{}\"", c.value),
+                );
                 AlarmClass::B
             }
         },
@@ -144,13 +191,20 @@ fn alarm(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EnduranceAlarm> {
         Some(d) => d.value,
         None => 1.0,
     };
-    let text = w
-        .get_str(&a, "text")
-        .map_or_else(|| "{name} räcker {value} vid aktuell förbrukning, målbild {limit}".to_string(), |t| t.value);
-    let text_en = w
-        .get_str(&a, "text_en")
-        .map_or_else(|| "{name} lasts {value} at the present consumption, target {limit}".to_string(), |t| t.value);
-    Some(EnduranceAlarm { class, deadband_h, text, text_en })
+    let text = w.get_str(&a, "text").map_or_else(
+        || "{name} räcker {value} vid aktuell förbrukning, målbild {limit}".to_string(),
+        |t| t.value,
+    );
+    let text_en = w.get_str(&a, "text_en").map_or_else(
+        || "{name} lasts {value} at the present consumption, target {limit}".to_string(),
+        |t| t.value,
+    );
+    Some(EnduranceAlarm {
+        class,
+        deadband_h,
+        text,
+        text_en,
+    })
 }
 
 fn positive(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str, required: bool) -> Option<f64> {
@@ -179,7 +233,11 @@ fn reserve(
     let unit = w.req_str(s, "unit");
     let stock = strings(w, s, "stock");
     if stock.is_empty() {
-        w.error(&s.span, &ctx, "`stock` must name at least one point (e.g. [\"tankar.main_tank\"])");
+        w.error(
+            &s.span,
+            &ctx,
+            "`stock` must name at least one point (e.g. [\"tankar.main_tank\"])",
+        );
     }
     let capacity = positive(w, s, "capacity", true);
     let unusable = positive(w, s, "unusable", false).unwrap_or(0.0);
@@ -210,42 +268,67 @@ fn reserve(
     let refill_threshold =
         positive(w, s, "refill_threshold", false).unwrap_or_else(|| capacity.unwrap_or(0.0) * 0.02);
 
-    let measured = w.get_table(s, "measured", format!("{ctx}, measured")).map(|m| {
-        w.expect_keys(&m, keys::MEASURED);
-        let min = w.get_int(&m, "window_min", 1..=10_080).map_or(60, |a| a.value);
-        MeasuredModel { window: Duration::from_secs(u64::try_from(min).unwrap_or(60) * 60) }
-    });
-    let load = w.get_table(s, "load", format!("{ctx}, load")).and_then(|l| load_model(w, &l, points));
-    let planning = w.get_table(s, "planning", format!("{ctx}, planning")).and_then(|p| {
-        w.expect_keys(&p, keys::PLANNING);
-        let per_day = positive(w, &p, "per_day", true);
-        let per_day_worst = positive(w, &p, "per_day_worst", false);
-        let count = positive(w, &p, "count", true);
-        let per = w.get_str(&p, "per").map_or_else(|| "vårdplats".to_string(), |a| a.value);
-        let punit = w.req_str(&p, "unit");
-        let source = w.get_str(&p, "source").map_or_else(String::new, |a| a.value);
-        let punit = punit?;
-        if unit.is_some() && unit_factor(&punit.value, &unit_v).is_none() {
-            w.error(
-                &punit.span,
-                &p.context,
-                format!("`unit` `{}` cannot be converted to the reserve's unit `{unit_v}`", punit.value),
-            );
-            return None;
-        }
-        let per_day = per_day?;
-        Some(PlanningModel {
-            per_day,
-            per_day_worst: per_day_worst.unwrap_or(per_day),
-            count: count?,
-            per,
-            unit: punit.value,
-            source,
-        })
-    });
-    let consumption = Consumption { measured, load, planning };
+    let measured = w
+        .get_table(s, "measured", format!("{ctx}, measured"))
+        .map(|m| {
+            w.expect_keys(&m, keys::MEASURED);
+            let min = w
+                .get_int(&m, "window_min", 1..=10_080)
+                .map_or(60, |a| a.value);
+            MeasuredModel {
+                window: Duration::from_secs(u64::try_from(min).unwrap_or(60) * 60),
+            }
+        });
+    let load = w
+        .get_table(s, "load", format!("{ctx}, load"))
+        .and_then(|l| load_model(w, &l, points));
+    let planning = w
+        .get_table(s, "planning", format!("{ctx}, planning"))
+        .and_then(|p| {
+            w.expect_keys(&p, keys::PLANNING);
+            let per_day = positive(w, &p, "per_day", true);
+            let per_day_worst = positive(w, &p, "per_day_worst", false);
+            let count = positive(w, &p, "count", true);
+            let per = w
+                .get_str(&p, "per")
+                .map_or_else(|| "vårdplats".to_string(), |a| a.value);
+            let punit = w.req_str(&p, "unit");
+            let source = w
+                .get_str(&p, "source")
+                .map_or_else(String::new, |a| a.value);
+            let punit = punit?;
+            if unit.is_some() && unit_factor(&punit.value, &unit_v).is_none() {
+                w.error(
+                    &punit.span,
+                    &p.context,
+                    format!(
+                        "`unit` `{}` cannot be converted to the reserve's unit `{unit_v}`",
+                        punit.value
+                    ),
+                );
+                return None;
+            }
+            let per_day = per_day?;
+            Some(PlanningModel {
+                per_day,
+                per_day_worst: per_day_worst.unwrap_or(per_day),
+                count: count?,
+                per,
+                unit: punit.value,
+                source,
+            })
+        });
+    let consumption = Consumption {
+        measured,
+        load,
+        planning,
+    };
     let runtime = crate::model::time_unit_hours(&unit_v).is_some();
-    if !runtime && consumption.measured.is_none() && consumption.load.is_none() && consumption.planning.is_none() {
+    if !runtime
+        && consumption.measured.is_none()
+        && consumption.load.is_none()
+        && consumption.planning.is_none()
+    {
         w.error(
             &s.span,
             &ctx,
@@ -254,7 +337,11 @@ fn reserve(
     }
     let id = id?;
     if !seen.insert(id.value.clone()) {
-        w.error(&id.span, &ctx, format!("duplicate reserve/function id `{}`", id.value));
+        w.error(
+            &id.span,
+            &ctx,
+            format!("duplicate reserve/function id `{}`", id.value),
+        );
         return None;
     }
     Some(Reserve {
@@ -276,7 +363,11 @@ fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> O
     w.expect_keys(l, keys::LOAD);
     let pts = strings(w, l, "points");
     if pts.is_empty() {
-        w.error(&l.span, &l.context, "`points` must name the load point of every consuming unit");
+        w.error(
+            &l.span,
+            &l.context,
+            "`points` must name the load point of every consuming unit",
+        );
     }
     let load_unit = w.req_str(l, "unit");
     let rated = positive(w, l, "rated", true);
@@ -295,13 +386,20 @@ fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> O
     }
     let mut curve = Vec::new();
     match l.table.get("curve") {
-        None => w.error(&l.span, &l.context, "missing required key `curve` ([[load %, consumption per h], …])"),
+        None => w.error(
+            &l.span,
+            &l.context,
+            "missing required key `curve` ([[load %, consumption per h], …])",
+        ),
         Some(v) => {
             let bad = |w: &mut Walker<'_>, what: &DeValue<'_>| {
                 w.error(
                     &v.span(),
                     &l.context,
-                    format!("`curve` must be a list of [load %, consumption per hour] pairs, found {}", describe(what)),
+                    format!(
+                        "`curve` must be a list of [load %, consumption per hour] pairs, found {}",
+                        describe(what)
+                    ),
                 );
             };
             if let DeValue::Array(items) = v.get_ref() {
@@ -328,7 +426,11 @@ fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> O
         }
     }
     if curve.len() < 2 || curve.windows(2).any(|p| p[1].0 <= p[0].0) {
-        w.error(&l.span, &l.context, "`curve` needs at least two points with rising load");
+        w.error(
+            &l.span,
+            &l.context,
+            "`curve` needs at least two points with rising load",
+        );
     }
     let running_above = positive(w, l, "running_above", false).unwrap_or(0.0);
     let design_load = positive(w, l, "design_load", true);
@@ -355,7 +457,9 @@ pub(crate) fn report(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ReportSettin
     let signatures = strings(w, &s, "signatures");
     let columns = strings(w, &s, "columns");
     let mut assessment = Vec::new();
-    for a in w.get_tables(&s, "assessment", |i, _| format!("report, assessment #{}", i + 1)) {
+    for a in w.get_tables(&s, "assessment", |i, _| {
+        format!("report, assessment #{}", i + 1)
+    }) {
         w.expect_keys(&a, keys::ASSESSMENT);
         let sys = system(w, &a);
         if !a.table.contains_key("system") {
@@ -366,14 +470,23 @@ pub(crate) fn report(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ReportSettin
             w.error(
                 &a.span,
                 &a.context,
-                format!("`cells` has {} entries but `columns` has {}", cells.len(), columns.len()),
+                format!(
+                    "`cells` has {} entries but `columns` has {}",
+                    cells.len(),
+                    columns.len()
+                ),
             );
         }
         if let Some(system) = sys {
             assessment.push(AssessmentRow { system, cells });
         }
     }
-    ReportSettings { title, signatures, columns, assessment }
+    ReportSettings {
+        title,
+        signatures,
+        columns,
+        assessment,
+    }
 }
 
 #[cfg(test)]
@@ -426,34 +539,79 @@ unit = "kW"
             "{BASE}\n[[reserves]]\nid = \"diesel\"\nname = \"Diesel\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 1000.0\ntarget_h = 72\nalarm = {{ class = \"A\" }}\nload = {{ points = [\"t.load\"], unit = \"kW\", rated = 100.0, curve = [[0, 1], [100, 20]], design_load = 50.0 }}\n"
         );
         let loaded = parse_str(&src, "t.toml");
-        let c = loaded.config.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+        let c = loaded
+            .config
+            .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
         assert_eq!(c.reserves.len(), 1);
-        let rule = c.alarms.rules.iter().find(|r| r.point == "endurance.diesel").expect("rule");
+        let rule = c
+            .alarms
+            .rules
+            .iter()
+            .find(|r| r.point == "endurance.diesel")
+            .expect("rule");
         assert_eq!(rule.class, AlarmClass::A);
-        assert_eq!(rule.kind, RuleKind::EnduranceBelow { target_h: 72.0, deadband_h: 1.0 });
-        assert_eq!(c.reserves[0].consumption.load.as_ref().map(|l| l.worst_load), Some(100.0));
+        assert_eq!(
+            rule.kind,
+            RuleKind::EnduranceBelow {
+                target_h: 72.0,
+                deadband_h: 1.0
+            }
+        );
+        assert_eq!(
+            c.reserves[0]
+                .consumption
+                .load
+                .as_ref()
+                .map(|l| l.worst_load),
+            Some(100.0)
+        );
     }
 
     #[test]
     fn a_unit_mismatch_is_a_config_error() {
-        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"m³\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nmeasured = { window_min = 30 }\n");
-        assert!(e.iter().any(|m| m.contains("`t.main` is in `l` but the reserve is in `m³`")), "{e:?}");
-        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nload = { points = [\"t.load\"], unit = \"%\", rated = 100.0, curve = [[0, 1], [100, 2]], design_load = 50.0 }\n");
-        assert!(e.iter().any(|m| m.contains("`t.load` is in `kW` but the load model is in `%`")), "{e:?}");
-        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nplanning = { per_day = 1.0, count = 2, unit = \"kWh\" }\n");
+        let e = errors(
+            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"m³\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nmeasured = { window_min = 30 }\n",
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("`t.main` is in `l` but the reserve is in `m³`")),
+            "{e:?}"
+        );
+        let e = errors(
+            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nload = { points = [\"t.load\"], unit = \"%\", rated = 100.0, curve = [[0, 1], [100, 2]], design_load = 50.0 }\n",
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("`t.load` is in `kW` but the load model is in `%`")),
+            "{e:?}"
+        );
+        let e = errors(
+            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nplanning = { per_day = 1.0, count = 2, unit = \"kWh\" }\n",
+        );
         assert!(e.iter().any(|m| m.contains("cannot be converted")), "{e:?}");
     }
 
     #[test]
     fn unknown_dependencies_and_cycles_are_errors() {
-        let e = errors("\n[[functions]]\nid = \"a\"\nname = \"A\"\ndepends_on = [\"b\"]\ntarget_h = 1\n\n[[functions]]\nid = \"b\"\nname = \"B\"\ndepends_on = [\"a\", \"nope\"]\ntarget_h = 1\n");
-        assert!(e.iter().any(|m| m.contains("unknown reserve or function `nope`")), "{e:?}");
+        let e = errors(
+            "\n[[functions]]\nid = \"a\"\nname = \"A\"\ndepends_on = [\"b\"]\ntarget_h = 1\n\n[[functions]]\nid = \"b\"\nname = \"B\"\ndepends_on = [\"a\", \"nope\"]\ntarget_h = 1\n",
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("unknown reserve or function `nope`")),
+            "{e:?}"
+        );
         assert!(e.iter().any(|m| m.contains("depends on itself")), "{e:?}");
     }
 
     #[test]
     fn a_reserve_without_a_consumption_model_is_an_error() {
-        let e = errors("\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\n");
-        assert!(e.iter().any(|m| m.contains("needs a consumption model")), "{e:?}");
+        let e = errors(
+            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\n",
+        );
+        assert!(
+            e.iter().any(|m| m.contains("needs a consumption model")),
+            "{e:?}"
+        );
     }
 }

@@ -23,7 +23,11 @@ pub fn run(config: &Config) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let mut metas: Vec<PointMeta> = config
         .points()
-        .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
+        .map(|(_, p)| PointMeta {
+            id: p.id.clone(),
+            unit: p.unit.clone(),
+            system: p.system.key().to_string(),
+        })
         .collect();
     metas.extend(point_metas(config));
     StoreWriter::start(dir.path(), &metas, &config.store)?.finish();
@@ -48,17 +52,33 @@ pub fn run(config: &Config) -> Result<()> {
     {
         let mut ins = tx.prepare("INSERT INTO rollup_1m(point, minute_ms, min, max, sum, good_count, count) VALUES (?1, ?2, ?3, ?3, ?4, 6, 6)")?;
         for name in &series {
-            let key: i64 = tx.query_row("SELECT id FROM points WHERE name = ?1", [name], |r| r.get(0)).context("bench point")?;
+            let key: i64 = tx
+                .query_row("SELECT id FROM points WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .context("bench point")?;
             for m in 0..MINUTES_PER_YEAR {
                 let h = m as f64 / 60.0;
                 let test_run = (m % (30 * 1440)) < 60; // one hour's test run a month
                 let v = match name.as_str() {
                     "tankar.main_tank" => 18_000.0 - (m % (30 * 1440)) as f64 * 0.002,
                     "tankar.day_tank" => 900.0,
-                    "g1.total_power" | "g2.total_power" => if test_run { 450.0 } else { 0.0 },
+                    "g1.total_power" | "g2.total_power" => {
+                        if test_run {
+                            450.0
+                        } else {
+                            0.0
+                        }
+                    }
                     "reservvatten.volume" => 380.0 - (h % 24.0) * 2.0,
                     "ups.battery_runtime" => 38.0,
-                    n if n.starts_with("endurance.") => if test_run { 75.0 } else { 8760.0 },
+                    n if n.starts_with("endurance.") => {
+                        if test_run {
+                            75.0
+                        } else {
+                            8760.0
+                        }
+                    }
                     _ => 1.0,
                 };
                 ins.execute(params![key, from + m * 60_000, v, v * 6.0])?;
@@ -68,13 +88,31 @@ pub fn run(config: &Config) -> Result<()> {
     }
     tx.commit()?;
     drop(conn);
-    println!("  {rows} rollup rows ({} series × {MINUTES_PER_YEAR} minutes) generated in {:.1} s", series.len(), t_gen.elapsed().as_secs_f64());
+    println!(
+        "  {rows} rollup rows ({} series × {MINUTES_PER_YEAR} minutes) generated in {:.1} s",
+        series.len(),
+        t_gen.elapsed().as_secs_f64()
+    );
 
-    for (name, format) in [("HTML", Format::Html), ("JSON", Format::Json), ("CSV", Format::Csv)] {
+    for (name, format) in [
+        ("HTML", Format::Html),
+        ("JSON", Format::Json),
+        ("CSV", Format::Csv),
+    ] {
         let t = Instant::now();
-        let data = gather(config, dir.path(), from, from + MINUTES_PER_YEAR * 60_000, Language::Sv)?;
+        let data = gather(
+            config,
+            dir.path(),
+            from,
+            from + MINUTES_PER_YEAR * 60_000,
+            Language::Sv,
+        )?;
         let text = render(&data, format)?;
-        println!("  report {name:<4} over one year: {:>6.0} ms ({} bytes)", t.elapsed().as_secs_f64() * 1000.0, text.len());
+        println!(
+            "  report {name:<4} over one year: {:>6.0} ms ({} bytes)",
+            t.elapsed().as_secs_f64() * 1000.0,
+            text.len()
+        );
     }
     Ok(())
 }

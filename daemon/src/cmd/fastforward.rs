@@ -21,7 +21,10 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
         }
         bail!("{} is not a valid configuration", args.config.display());
     };
-    let scenario = args.scenario.parse().map_err(|e| anyhow::anyhow!("--scenario: {e}"))?;
+    let scenario = args
+        .scenario
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--scenario: {e}"))?;
     let duration_ms = ms(&args.duration, "--duration")?;
     let sample_ms = ms(&args.sample, "--sample")?.max(1000);
     let tz = TimeZone::get(&config.site.timezone).context("site time zone")?;
@@ -34,9 +37,17 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
         duration_ms,
         sample_ms,
         start_ms,
-        blackout_at_ms: args.blackout_at.as_deref().map(|s| ms(s, "--blackout-at")).transpose()?,
+        blackout_at_ms: args
+            .blackout_at
+            .as_deref()
+            .map(|s| ms(s, "--blackout-at"))
+            .transpose()?,
         blackout_for_ms: ms(&args.blackout_for, "--blackout-for")?,
-        refill_at_ms: args.refill_at.as_deref().map(|s| ms(s, "--refill-at")).transpose()?,
+        refill_at_ms: args
+            .refill_at
+            .as_deref()
+            .map(|s| ms(s, "--refill-at"))
+            .transpose()?,
         refill_l: args.refill_l,
     };
     let started = std::time::Instant::now();

@@ -94,7 +94,9 @@ pub fn usable(reserve: &Reserve, stock: f64) -> f64 {
 
 /// Linear interpolation in a datasheet curve of (load %, consumption per hour); clamped at its ends.
 pub fn curve_at(curve: &[(f64, f64)], load_pct: f64) -> f64 {
-    let Some(&(x0, y0)) = curve.first() else { return 0.0 };
+    let Some(&(x0, y0)) = curve.first() else {
+        return 0.0;
+    };
     let x = if load_pct.is_finite() { load_pct } else { 0.0 };
     if x <= x0 {
         return y0;
@@ -138,7 +140,13 @@ pub fn endurance(usable: f64, consumption_per_h: f64) -> f64 {
     }
 }
 
-fn figure(scenario: Scenario, usable: Option<f64>, c: Option<f64>, model: Model, assumption: String) -> Figure {
+fn figure(
+    scenario: Scenario,
+    usable: Option<f64>,
+    c: Option<f64>,
+    model: Model,
+    assumption: String,
+) -> Figure {
     Figure {
         scenario,
         consumption_per_h: c,
@@ -177,48 +185,112 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
                         usable,
                         Some(load_consumption(m, &loads) + 0.0),
                         Model::Load,
-                        format!("uppmätt last {} {} ({running} av {} enheter i drift), förbrukning enligt datablad", n1(total), m.load_unit, m.points.len()),
+                        format!(
+                            "uppmätt last {} {} ({running} av {} enheter i drift), förbrukning enligt datablad",
+                            n1(total),
+                            m.load_unit,
+                            m.points.len()
+                        ),
                     );
                 }
             }
             if c.measured.is_some()
                 && let Some(t) = input.trend_per_h
             {
-                return figure(scenario, usable, Some(t.max(0.0)), Model::Measured, format!("uppmätt förbrukning {} {}/h (trend)", n1(t), r.unit));
+                return figure(
+                    scenario,
+                    usable,
+                    Some(t.max(0.0)),
+                    Model::Measured,
+                    format!("uppmätt förbrukning {} {}/h (trend)", n1(t), r.unit),
+                );
             }
             if let Some(p) = &c.planning {
-                return figure(scenario, usable, planning_per_h(p, &r.unit, false), Model::Planning, planning_text(p, false));
+                return figure(
+                    scenario,
+                    usable,
+                    planning_per_h(p, &r.unit, false),
+                    Model::Planning,
+                    planning_text(p, false),
+                );
             }
-            Figure { scenario, consumption_per_h: None, endurance_h: None, model: None, assumption: "ingen mätning".into() }
+            Figure {
+                scenario,
+                consumption_per_h: None,
+                endurance_h: None,
+                model: None,
+                assumption: "ingen mätning".into(),
+            }
         }
         Scenario::Design | Scenario::Worst => {
             let worst = scenario == Scenario::Worst;
             if let Some(m) = &c.load {
                 let total = if worst { m.worst_load } else { m.design_load };
-                let what = if worst { "värsta fall" } else { "planerad last vid höjd beredskap" };
+                let what = if worst {
+                    "värsta fall"
+                } else {
+                    "planerad last vid höjd beredskap"
+                };
                 return figure(
                     scenario,
                     usable,
                     Some(shared_consumption(m, total)),
                     Model::Load,
-                    format!("{what} {} {} fördelad på {} enheter, förbrukning enligt datablad", n1(total), m.load_unit, m.points.len()),
+                    format!(
+                        "{what} {} {} fördelad på {} enheter, förbrukning enligt datablad",
+                        n1(total),
+                        m.load_unit,
+                        m.points.len()
+                    ),
                 );
             }
             if let Some(p) = &c.planning {
-                return figure(scenario, usable, planning_per_h(p, &r.unit, worst), Model::Planning, planning_text(p, worst));
+                return figure(
+                    scenario,
+                    usable,
+                    planning_per_h(p, &r.unit, worst),
+                    Model::Planning,
+                    planning_text(p, worst),
+                );
             }
             if let Some(t) = input.trend_per_h {
-                return figure(scenario, usable, Some(t.max(0.0)), Model::Measured, format!("uppmätt förbrukning {} {}/h (trend) antas gälla", n1(t), r.unit));
+                return figure(
+                    scenario,
+                    usable,
+                    Some(t.max(0.0)),
+                    Model::Measured,
+                    format!(
+                        "uppmätt förbrukning {} {}/h (trend) antas gälla",
+                        n1(t),
+                        r.unit
+                    ),
+                );
             }
-            Figure { scenario, consumption_per_h: None, endurance_h: None, model: None, assumption: "ingen modell för scenariot".into() }
+            Figure {
+                scenario,
+                consumption_per_h: None,
+                endurance_h: None,
+                model: None,
+                assumption: "ingen modell för scenariot".into(),
+            }
         }
     }
 }
 
 fn planning_text(p: &PlanningModel, worst: bool) -> String {
     let per_day = if worst { p.per_day_worst } else { p.per_day };
-    let src = if p.source.is_empty() { String::new() } else { format!(" ({})", p.source) };
-    format!("{} {}/{} och dygn × {} st{src}", n1(per_day), p.unit, p.per, crate::timefmt::number_sv(p.count, 0))
+    let src = if p.source.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", p.source)
+    };
+    format!(
+        "{} {}/{} och dygn × {} st{src}",
+        n1(per_day),
+        p.unit,
+        p.per,
+        crate::timefmt::number_sv(p.count, 0)
+    )
 }
 
 /// A function's endurance in one scenario: the smallest along its dependency chain.
@@ -266,7 +338,10 @@ pub fn function_figure(
         (e, path)
     }
     let (e, limiting) = walk(config, &f.id, reserve_endurance, 0);
-    ChainFigure { endurance_h: e, limiting }
+    ChainFigure {
+        endurance_h: e,
+        limiting,
+    }
 }
 
 /// A refill: the stock rose by more than the threshold between two samples.
@@ -283,7 +358,10 @@ pub fn refills(samples: &[(i64, f64)], threshold: f64) -> Vec<Refill> {
     samples
         .windows(2)
         .filter(|p| p[1].1 - p[0].1 > threshold)
-        .map(|p| Refill { time_ms: p[1].0, amount: p[1].1 - p[0].1 })
+        .map(|p| Refill {
+            time_ms: p[1].0,
+            amount: p[1].1 - p[0].1,
+        })
         .collect()
 }
 
@@ -294,7 +372,10 @@ pub fn trend_per_h(samples: &[(i64, f64)], window_ms: i64, refill_threshold: f64
     let &(last_t, _) = samples.last()?;
     let start = samples.partition_point(|s| s.0 < last_t - window_ms);
     let mut w = &samples[start..];
-    if let Some(k) = w.windows(2).rposition(|p| p[1].1 - p[0].1 > refill_threshold) {
+    if let Some(k) = w
+        .windows(2)
+        .rposition(|p| p[1].1 - p[0].1 > refill_threshold)
+    {
         w = &w[k + 1..];
     }
     if w.len() < 3 || w[w.len() - 1].0 - w[0].0 < window_ms / 4 {
@@ -323,7 +404,9 @@ mod tests {
 
     fn config() -> Config {
         let src = include_str!("../../../config/examples/reference-hospital.toml");
-        driftvakt_config::parse_str(src, "reference-hospital.toml").config.expect("example is valid")
+        driftvakt_config::parse_str(src, "reference-hospital.toml")
+            .config
+            .expect("example is valid")
     }
 
     fn reserve<'a>(c: &'a Config, id: &str) -> &'a Reserve {
@@ -356,7 +439,11 @@ mod tests {
     #[test]
     fn load_curve_interpolates_per_generator() {
         let c = config();
-        let m = reserve(&c, "diesel").consumption.load.clone().expect("load model");
+        let m = reserve(&c, "diesel")
+            .consumption
+            .load
+            .clone()
+            .expect("load model");
         // 400 kW of 800 kW = 50 % → 110 l/h; 300 kW = 37.5 % → 60 + 0.5 × 50 = 85 l/h.
         assert!((load_consumption(&m, &[400.0, 300.0]) - 195.0).abs() < 1e-9);
         // A stopped generator uses nothing.
@@ -366,15 +453,25 @@ mod tests {
         // Design 900 kW on two: 450 kW = 56.25 % → 110 + 0.25 × 50 = 122.5 l/h each.
         assert!((shared_consumption(&m, 900.0) - 245.0).abs() < 1e-9);
         let r = reserve(&c, "diesel");
-        let input = Inputs { stock: Some(19_300.0), loads: vec![Some(450.0), Some(450.0)], trend_per_h: None };
+        let input = Inputs {
+            stock: Some(19_300.0),
+            loads: vec![Some(450.0), Some(450.0)],
+            trend_per_h: None,
+        };
         let f = reserve_figure(r, &input, Scenario::Now);
         let usable = 19_300.0 - r.unusable;
         assert!((f.endurance_h.unwrap_or(0.0) - usable / 245.0).abs() < 1e-9);
         let worst = reserve_figure(r, &input, Scenario::Worst);
         assert!((worst.endurance_h.unwrap_or(0.0) - usable / 420.0).abs() < 1e-9);
         // Nothing running: nothing drawn, endurance capped.
-        let idle = Inputs { loads: vec![Some(0.0), Some(0.0)], ..input };
-        assert_eq!(reserve_figure(r, &idle, Scenario::Now).endurance_h, Some(ENDURANCE_CAP_H));
+        let idle = Inputs {
+            loads: vec![Some(0.0), Some(0.0)],
+            ..input
+        };
+        assert_eq!(
+            reserve_figure(r, &idle, Scenario::Now).endurance_h,
+            Some(ENDURANCE_CAP_H)
+        );
     }
 
     #[test]
@@ -384,11 +481,19 @@ mod tests {
         let p = r.consumption.planning.clone().expect("planning");
         // 120 l/bed/day × 250 beds = 30 000 l/day = 1.25 m³/h; worst 160 l → 1.6667 m³/h.
         assert!((planning_per_h(&p, "m³", false).unwrap_or(0.0) - 1.25).abs() < 1e-9);
-        let input = Inputs { stock: Some(380.0), loads: vec![], trend_per_h: Some(2.0) };
+        let input = Inputs {
+            stock: Some(380.0),
+            loads: vec![],
+            trend_per_h: Some(2.0),
+        };
         let d = reserve_figure(r, &input, Scenario::Design);
         assert!((d.endurance_h.unwrap_or(0.0) - (380.0 - r.unusable) / 1.25).abs() < 1e-9);
         let w = reserve_figure(r, &input, Scenario::Worst);
-        assert!((w.endurance_h.unwrap_or(0.0) - (380.0 - r.unusable) / (160.0 * 250.0 / 24.0 / 1000.0)).abs() < 1e-9);
+        assert!(
+            (w.endurance_h.unwrap_or(0.0) - (380.0 - r.unusable) / (160.0 * 250.0 / 24.0 / 1000.0))
+                .abs()
+                < 1e-9
+        );
         // Now: the measured trend.
         let n = reserve_figure(r, &input, Scenario::Now);
         assert_eq!(n.model, Some(Model::Measured));
@@ -399,14 +504,25 @@ mod tests {
     fn runtime_reserve_is_its_own_endurance() {
         let c = config();
         let r = reserve(&c, "ups");
-        let f = reserve_figure(r, &Inputs { stock: Some(30.0), ..Inputs::default() }, Scenario::Now);
+        let f = reserve_figure(
+            r,
+            &Inputs {
+                stock: Some(30.0),
+                ..Inputs::default()
+            },
+            Scenario::Now,
+        );
         assert!((f.endurance_h.unwrap_or(0.0) - 0.5).abs() < 1e-9);
     }
 
     #[test]
     fn dependency_chain_names_the_limiting_link() {
         let c = config();
-        let f = c.functions.iter().find(|f| f.id == "operationssal").expect("function");
+        let f = c
+            .functions
+            .iter()
+            .find(|f| f.id == "operationssal")
+            .expect("function");
         // diesel 40 h, water 150 h: the operating theatre lasts 40 h, limited through diesel.
         let get = |id: &str| match id {
             "diesel" => Some(40.0),
@@ -416,7 +532,10 @@ mod tests {
         };
         let ch = function_figure(&c, f, &get);
         assert_eq!(ch.endurance_h, Some(40.0));
-        assert_eq!(ch.limiting.first().map(String::as_str), Some("operationssal"));
+        assert_eq!(
+            ch.limiting.first().map(String::as_str),
+            Some("operationssal")
+        );
         assert_eq!(ch.limiting.last().map(String::as_str), Some("diesel"));
         // Water the shorter: the chain goes through vattenförsörjning.
         let get2 = |id: &str| match id {
@@ -426,6 +545,9 @@ mod tests {
         };
         let ch = function_figure(&c, f, &get2);
         assert_eq!(ch.endurance_h, Some(50.0));
-        assert_eq!(ch.limiting, vec!["operationssal", "vattenforsorjning", "reservvatten"]);
+        assert_eq!(
+            ch.limiting,
+            vec!["operationssal", "vattenforsorjning", "reservvatten"]
+        );
     }
 }

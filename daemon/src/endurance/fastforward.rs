@@ -17,11 +17,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Table};
+use driftvakt_drivers::Reading;
 use driftvakt_drivers::modbus::{decode, decode_bit};
 use driftvakt_drivers::sim::model::Plant;
 use driftvakt_drivers::sim::registers::{Gateway, unit_image};
 use driftvakt_drivers::sim::scenario::Scenario;
-use driftvakt_drivers::Reading;
 
 use super::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
 use crate::alarm::engine::Engine;
@@ -75,7 +75,10 @@ struct Truth {
     mains: bool,
 }
 
-fn read_point(img: &driftvakt_drivers::sim::registers::UnitImage, p: &driftvakt_config::model::Point) -> Option<(Option<driftvakt_drivers::Value>, driftvakt_drivers::Quality)> {
+fn read_point(
+    img: &driftvakt_drivers::sim::registers::UnitImage,
+    p: &driftvakt_config::model::Point,
+) -> Option<(Option<driftvakt_drivers::Value>, driftvakt_drivers::Quality)> {
     let m = p.modbus()?;
     Some(match m.table {
         Table::Coil | Table::DiscreteInput => match img.read_bits(m.table, m.address, 1) {
@@ -91,22 +94,42 @@ fn read_point(img: &driftvakt_drivers::sim::registers::UnitImage, p: &driftvakt_
 
 /// Run the simulator fast-forwarded into the store of `data_dir`; with `truth`, write the
 /// simulator's own figures once a simulated minute as JSON lines.
-pub fn run(config: &Config, data_dir: &Path, opts: &Options, truth: Option<&Path>) -> Result<Summary> {
-    let mut plant = Plant::with_epoch(&opts.scenario, u64::try_from(opts.start_ms / 1000).unwrap_or(0));
+pub fn run(
+    config: &Config,
+    data_dir: &Path,
+    opts: &Options,
+    truth: Option<&Path>,
+) -> Result<Summary> {
+    let mut plant = Plant::with_epoch(
+        &opts.scenario,
+        u64::try_from(opts.start_ms / 1000).unwrap_or(0),
+    );
     if let Some(at) = opts.blackout_at_ms {
         plant.mains_lost_at_s = Some(at as f64 / 1000.0);
         plant.mains_back_at_s = Some((at + opts.blackout_for_ms) as f64 / 1000.0);
     }
     // Only Modbus devices behind the simulator's gateways are simulated here.
     let mut sim_config = config.clone();
-    sim_config.devices.retain(|d| d.connection().is_some_and(|c| Gateway::ALL.iter().any(|g| g.name() == c)));
+    sim_config.devices.retain(|d| {
+        d.connection()
+            .is_some_and(|c| Gateway::ALL.iter().any(|g| g.name() == c))
+    });
     let kept: HashSet<&str> = sim_config.devices.iter().map(|d| d.id.as_str()).collect();
-    sim_config.alarms.rules.retain(|r| r.point.starts_with("endurance.") || r.point.split_once('.').is_some_and(|(d, _)| kept.contains(d)));
+    sim_config.alarms.rules.retain(|r| {
+        r.point.starts_with("endurance.")
+            || r.point
+                .split_once('.')
+                .is_some_and(|(d, _)| kept.contains(d))
+    });
     let sim_config = Arc::new(sim_config);
 
     let mut metas: Vec<PointMeta> = config
         .points()
-        .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
+        .map(|(_, p)| PointMeta {
+            id: p.id.clone(),
+            unit: p.unit.clone(),
+            system: p.system.key().to_string(),
+        })
         .collect();
     metas.extend(point_metas(config));
     let writer = StoreWriter::start(data_dir, &metas, &config.store)?;
@@ -115,10 +138,16 @@ pub fn run(config: &Config, data_dir: &Path, opts: &Options, truth: Option<&Path
     let mut engine = Engine::new(&sim_config, opts.start_ms);
     let mut live = LiveEndurance::new(sim_config.clone(), EMIT_EVERY_MS);
     let mut truth_out = match truth {
-        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)),
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
         None => None,
     };
-    let ids: Vec<Vec<Arc<str>>> = sim_config.devices.iter().map(|d| d.points.iter().map(|p| Arc::from(p.id.as_str())).collect()).collect();
+    let ids: Vec<Vec<Arc<str>>> = sim_config
+        .devices
+        .iter()
+        .map(|d| d.points.iter().map(|p| Arc::from(p.id.as_str())).collect())
+        .collect();
 
     let mut readings = 0_u64;
     let mut alarm_changes = 0;
@@ -133,17 +162,29 @@ pub fn run(config: &Config, data_dir: &Path, opts: &Options, truth: Option<&Path
             && offset >= at
         {
             refilled = true;
-            plant.fuel.main_l = (plant.fuel.main_l + opts.refill_l).min(driftvakt_drivers::sim::model::MAIN_TANK_CAPACITY_L);
+            plant.fuel.main_l = (plant.fuel.main_l + opts.refill_l)
+                .min(driftvakt_drivers::sim::model::MAIN_TANK_CAPACITY_L);
         }
         let now = opts.start_ms + offset;
         let mut batch: Vec<Reading> = Vec::new();
         for (di, d) in sim_config.devices.iter().enumerate() {
-            let (Some(conn), Some(unit)) = (d.connection(), d.unit_id()) else { continue };
-            let Some(gw) = Gateway::ALL.into_iter().find(|g| g.name() == conn) else { continue };
-            let Some(img) = unit_image(&plant, gw, unit) else { continue };
+            let (Some(conn), Some(unit)) = (d.connection(), d.unit_id()) else {
+                continue;
+            };
+            let Some(gw) = Gateway::ALL.into_iter().find(|g| g.name() == conn) else {
+                continue;
+            };
+            let Some(img) = unit_image(&plant, gw, unit) else {
+                continue;
+            };
             for (pi, p) in d.points.iter().enumerate() {
                 if let Some((value, quality)) = read_point(&img, p) {
-                    batch.push(Reading { point: ids[di][pi].clone(), time_ms: now, value, quality });
+                    batch.push(Reading {
+                        point: ids[di][pi].clone(),
+                        time_ms: now,
+                        value,
+                        quality,
+                    });
                 }
             }
         }
@@ -152,7 +193,10 @@ pub fn run(config: &Config, data_dir: &Path, opts: &Options, truth: Option<&Path
         changes.extend(engine.tick(now));
         if !changes.is_empty() {
             let touched: HashSet<i64> = changes.iter().filter_map(|c| c.record.incident).collect();
-            let incidents: Vec<_> = touched.iter().filter_map(|i| engine.incidents().get(*i)).collect();
+            let incidents: Vec<_> = touched
+                .iter()
+                .filter_map(|i| engine.incidents().get(*i))
+                .collect();
             alarm_db.commit(&changes, &incidents, &[], now)?;
             alarm_changes += changes.len();
         }
@@ -181,9 +225,16 @@ pub fn run(config: &Config, data_dir: &Path, opts: &Options, truth: Option<&Path
     if let Some(mut out) = truth_out {
         out.flush()?;
     }
-    let lost = stats.readings_lost.load(std::sync::atomic::Ordering::Relaxed);
+    let lost = stats
+        .readings_lost
+        .load(std::sync::atomic::Ordering::Relaxed);
     if lost > 0 {
         anyhow::bail!("{lost} readings could not be stored");
     }
-    Ok(Summary { readings, alarm_changes, from_ms: opts.start_ms, to_ms: opts.start_ms + opts.duration_ms })
+    Ok(Summary {
+        readings,
+        alarm_changes,
+        from_ms: opts.start_ms,
+        to_ms: opts.start_ms + opts.duration_ms,
+    })
 }

@@ -23,7 +23,11 @@ pub fn point_metas(config: &Config) -> Vec<crate::store::writer::PointMeta> {
     let r = config.reserves.iter().map(|r| (&r.id, r.system));
     let f = config.functions.iter().map(|f| (&f.id, f.system));
     r.chain(f)
-        .map(|(id, s)| crate::store::writer::PointMeta { id: point_id(id), unit: "h".into(), system: s.key().to_string() })
+        .map(|(id, s)| crate::store::writer::PointMeta {
+            id: point_id(id),
+            unit: "h".into(),
+            system: s.key().to_string(),
+        })
         .collect()
 }
 
@@ -50,7 +54,15 @@ impl LiveEndurance {
             .chain(config.functions.iter().map(|f| &f.id))
             .map(|id| (id.clone(), Arc::from(point_id(id).as_str())))
             .collect();
-        LiveEndurance { config, latest: HashMap::new(), history, last_emit_ms: i64::MIN, every_ms, ids, known: Default::default() }
+        LiveEndurance {
+            config,
+            latest: HashMap::new(),
+            history,
+            last_emit_ms: i64::MIN,
+            every_ms,
+            ids,
+            known: Default::default(),
+        }
     }
 
     fn inputs(&self, i: usize) -> Inputs {
@@ -60,18 +72,33 @@ impl LiveEndurance {
             .consumption
             .load
             .as_ref()
-            .map(|m| m.points.iter().map(|p| self.latest.get(p).copied()).collect())
+            .map(|m| {
+                m.points
+                    .iter()
+                    .map(|p| self.latest.get(p).copied())
+                    .collect()
+            })
             .unwrap_or_default();
         let trend = r.consumption.measured.as_ref().and_then(|m| {
             let h: Vec<(i64, f64)> = self.history[i].iter().copied().collect();
-            trend_per_h(&h, i64::try_from(m.window.as_millis()).unwrap_or(i64::MAX), r.refill_threshold)
+            trend_per_h(
+                &h,
+                i64::try_from(m.window.as_millis()).unwrap_or(i64::MAX),
+                r.refill_threshold,
+            )
         });
-        Inputs { stock, loads, trend_per_h: trend }
+        Inputs {
+            stock,
+            loads,
+            trend_per_h: trend,
+        }
     }
 
     /// Account for a batch; returns the endurance readings due (possibly none).
     pub fn on_batch(&mut self, batch: &[Reading]) -> Vec<Reading> {
-        let Some(t) = batch.iter().map(|r| r.time_ms).max() else { return Vec::new() };
+        let Some(t) = batch.iter().map(|r| r.time_ms).max() else {
+            return Vec::new();
+        };
         let mut touched = false;
         for r in batch {
             if r.point.starts_with("endurance.") {
@@ -94,8 +121,19 @@ impl LiveEndurance {
             if !batch.iter().any(|b| r.stock.iter().any(|p| *p == *b.point)) {
                 continue;
             }
-            let Some(stock) = r.stock.iter().map(|p| self.latest.get(p).copied()).sum::<Option<f64>>() else { continue };
-            let keep = r.consumption.measured.as_ref().map_or(0, |m| i64::try_from(m.window.as_millis()).unwrap_or(0));
+            let Some(stock) = r
+                .stock
+                .iter()
+                .map(|p| self.latest.get(p).copied())
+                .sum::<Option<f64>>()
+            else {
+                continue;
+            };
+            let keep = r
+                .consumption
+                .measured
+                .as_ref()
+                .map_or(0, |m| i64::try_from(m.window.as_millis()).unwrap_or(0));
             let h = &mut self.history[i];
             h.push_back((t, stock));
             while h.front().is_some_and(|f| f.0 < t - keep) {
@@ -139,7 +177,12 @@ impl LiveEndurance {
             .reserves
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.id.clone(), reserve_figure(r, &self.inputs(i), Scenario::Now).endurance_h))
+            .map(|(i, r)| {
+                (
+                    r.id.clone(),
+                    reserve_figure(r, &self.inputs(i), Scenario::Now).endurance_h,
+                )
+            })
             .collect();
         let by_id: HashMap<String, Option<f64>> = out.iter().cloned().collect();
         let get = |id: &str| by_id.get(id).copied().flatten();
@@ -158,14 +201,23 @@ pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> O
         .reserves
         .iter()
         .map(|r| (r.id.as_str(), r.name.as_str(), r.target_h))
-        .chain(config.functions.iter().map(|f| (f.id.as_str(), f.name.as_str(), f.target_h)))
+        .chain(
+            config
+                .functions
+                .iter()
+                .map(|f| (f.id.as_str(), f.name.as_str(), f.target_h)),
+        )
         .collect();
     if items.is_empty() {
         return None;
     }
     let hours = |h: f64| {
         if h >= ENDURANCE_CAP_H {
-            if sv { "ingen förbrukning".to_string() } else { "nothing drawn".to_string() }
+            if sv {
+                "ingen förbrukning".to_string()
+            } else {
+                "nothing drawn".to_string()
+            }
         } else if h < 2.0 {
             format!("{} min", crate::timefmt::number_sv(h * 60.0, 0))
         } else if sv {
@@ -177,17 +229,28 @@ pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> O
     let parts: Vec<String> = items
         .iter()
         .map(|(id, name, target)| {
-            let v = live.get(&point_id(id)).and_then(|r| r.value.as_ref().and_then(Value::as_f64));
+            let v = live
+                .get(&point_id(id))
+                .and_then(|r| r.value.as_ref().and_then(Value::as_f64));
             match v {
                 Some(h) => {
                     let mark = if h < *target { "!" } else { "" };
-                    format!("{mark}{name} {} ({} {})", hours(h), if sv { "mål" } else { "target" }, hours(*target))
+                    format!(
+                        "{mark}{name} {} ({} {})",
+                        hours(h),
+                        if sv { "mål" } else { "target" },
+                        hours(*target)
+                    )
                 }
                 None => format!("{name} –"),
             }
         })
         .collect();
-    Some(format!("{}: {}", if sv { "Uthållighet" } else { "Endurance" }, parts.join(" · ")))
+    Some(format!(
+        "{}: {}",
+        if sv { "Uthållighet" } else { "Endurance" },
+        parts.join(" · ")
+    ))
 }
 
 #[cfg(test)]
@@ -195,13 +258,22 @@ mod tests {
     use super::*;
 
     fn num(p: &str, t: i64, v: f64) -> Reading {
-        Reading { point: Arc::from(p), time_ms: t, value: Some(Value::Number(v)), quality: Quality::Good }
+        Reading {
+            point: Arc::from(p),
+            time_ms: t,
+            value: Some(Value::Number(v)),
+            quality: Quality::Good,
+        }
     }
 
     #[test]
     fn endurance_readings_follow_the_generators_load() {
         let src = include_str!("../../../config/examples/reference-hospital.toml");
-        let config = Arc::new(driftvakt_config::parse_str(src, "r.toml").config.expect("valid"));
+        let config = Arc::new(
+            driftvakt_config::parse_str(src, "r.toml")
+                .config
+                .expect("valid"),
+        );
         let unusable = config.reserves[0].unusable;
         let mut live = LiveEndurance::new(config, 10_000);
         let t = 1_000_000;
@@ -211,21 +283,39 @@ mod tests {
             num("g1.total_power", t, 450.0),
             num("g2.total_power", t, 450.0),
         ]);
-        let diesel = out.iter().find(|r| &*r.point == "endurance.diesel").expect("diesel endurance");
+        let diesel = out
+            .iter()
+            .find(|r| &*r.point == "endurance.diesel")
+            .expect("diesel endurance");
         let h = diesel.value.as_ref().and_then(Value::as_f64).unwrap_or(0.0);
         assert!((h - (18_900.0 - unusable) / 245.0).abs() < 1e-9, "{h}");
         // The water trend needs an hour of samples: the chain through water is unknown, so is
         // the operating theatre's endurance (no figure rather than a wrong one).
         assert!(!out.iter().any(|r| &*r.point == "endurance.operationssal"));
         // Within 10 s only figures that just became known are emitted: the UPS's.
-        let early = live.on_batch(&[num("g1.total_power", t + 5_000, 0.0), num("ups.battery_runtime", t + 5_000, 30.0)]);
+        let early = live.on_batch(&[
+            num("g1.total_power", t + 5_000, 0.0),
+            num("ups.battery_runtime", t + 5_000, 30.0),
+        ]);
         let ids: Vec<&str> = early.iter().map(|r| &*r.point).collect();
         assert_eq!(ids, ["endurance.ups"]);
-        assert!(live.on_batch(&[num("g1.total_power", t + 6_000, 0.0)]).is_empty());
+        assert!(
+            live.on_batch(&[num("g1.total_power", t + 6_000, 0.0)])
+                .is_empty()
+        );
         // Generators stopped: nothing drawn.
-        let out = live.on_batch(&[num("g1.total_power", t + 10_000, 0.0), num("g2.total_power", t + 10_000, 0.0)]);
-        let d = out.iter().find(|r| &*r.point == "endurance.diesel").expect("diesel");
-        assert_eq!(d.value.as_ref().and_then(Value::as_f64), Some(ENDURANCE_CAP_H));
+        let out = live.on_batch(&[
+            num("g1.total_power", t + 10_000, 0.0),
+            num("g2.total_power", t + 10_000, 0.0),
+        ]);
+        let d = out
+            .iter()
+            .find(|r| &*r.point == "endurance.diesel")
+            .expect("diesel");
+        assert_eq!(
+            d.value.as_ref().and_then(Value::as_f64),
+            Some(ENDURANCE_CAP_H)
+        );
     }
 
     #[test]
@@ -233,19 +323,32 @@ mod tests {
         use crate::alarm::ChangeKind;
         use crate::alarm::engine::Engine;
         let src = include_str!("../../../config/examples/reference-hospital.toml");
-        let config = driftvakt_config::parse_str(src, "r.toml").config.expect("valid");
+        let config = driftvakt_config::parse_str(src, "r.toml")
+            .config
+            .expect("valid");
         let mut engine = Engine::new(&config, 0);
         let id = "endurance.diesel.below_target";
         let kinds = |changes: &[crate::alarm::Change]| -> Vec<ChangeKind> {
-            changes.iter().filter(|c| c.record.id == id).map(|c| c.kind).collect()
+            changes
+                .iter()
+                .filter(|c| c.record.id == id)
+                .map(|c| c.kind)
+                .collect()
         };
-        assert!(kinds(&engine.on_readings(&[num("endurance.diesel", 1000, 8760.0)], 1000)).is_empty());
+        assert!(
+            kinds(&engine.on_readings(&[num("endurance.diesel", 1000, 8760.0)], 1000)).is_empty()
+        );
         let on = engine.on_readings(&[num("endurance.diesel", 2000, 41.0)], 2000);
         assert_eq!(kinds(&on), vec![ChangeKind::Activated]);
         let rec = engine.record(id).expect("record");
-        assert_eq!(rec.text, "Diesel räcker 41,0 h vid aktuell last, målbild 96,0 h");
+        assert_eq!(
+            rec.text,
+            "Diesel räcker 41,0 h vid aktuell last, målbild 96,0 h"
+        );
         // Target 96 h, deadband 2 h: 97 h is not yet enough to clear, 98,5 h is.
-        assert!(kinds(&engine.on_readings(&[num("endurance.diesel", 3000, 97.0)], 3000)).is_empty());
+        assert!(
+            kinds(&engine.on_readings(&[num("endurance.diesel", 3000, 97.0)], 3000)).is_empty()
+        );
         let off = engine.on_readings(&[num("endurance.diesel", 4000, 98.5)], 4000);
         assert_eq!(kinds(&off), vec![ChangeKind::Cleared]);
     }

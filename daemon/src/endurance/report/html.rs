@@ -7,7 +7,10 @@ use super::{Evidence, ReportData, ScenarioRow};
 use crate::timefmt::number_sv;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 struct T {
@@ -20,7 +23,11 @@ impl T {
     }
 
     fn num(&self, v: f64, decimals: usize) -> String {
-        if self.sv { number_sv(v, decimals) } else { format!("{v:.decimals$}") }
+        if self.sv {
+            number_sv(v, decimals)
+        } else {
+            format!("{v:.decimals$}")
+        }
     }
 
     fn hours(&self, v: Option<f64>, cap: f64) -> String {
@@ -35,7 +42,11 @@ impl T {
 
 fn cell(key: &str, value: Option<f64>, shown: &str) -> String {
     let v = value.map_or_else(String::new, |v| v.to_string());
-    format!("<td class=\"num\" data-key=\"{}\" data-value=\"{v}\">{}</td>", esc(key), esc(shown))
+    format!(
+        "<td class=\"num\" data-key=\"{}\" data-value=\"{v}\">{}</td>",
+        esc(key),
+        esc(shown)
+    )
 }
 
 fn scenario_name(t: &T, key: &str) -> &'static str {
@@ -49,7 +60,18 @@ fn scenario_name(t: &T, key: &str) -> &'static str {
     }
 }
 
-fn scenario_table(t: &T, out: &mut String, section: &str, id: &str, unit: &str, target_h: f64, rows: &[ScenarioRow], cap: f64, chain: bool) {
+#[allow(clippy::too_many_arguments)]
+fn scenario_table(
+    t: &T,
+    out: &mut String,
+    section: &str,
+    id: &str,
+    unit: &str,
+    target_h: f64,
+    rows: &[ScenarioRow],
+    cap: f64,
+    chain: bool,
+) {
     out.push_str(&format!(
         "<table class=\"scen\"><thead><tr><th>{}</th><th>{}</th>{}<th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t.t("Scenario", "Scenario"),
@@ -64,13 +86,32 @@ fn scenario_table(t: &T, out: &mut String, section: &str, id: &str, unit: &str, 
         let sc = r.scenario.key();
         let k = |name: &str| format!("{section}.{id}.{sc}.{name}");
         out.push_str(&format!("<tr><td>{}</td>", scenario_name(t, sc)));
-        out.push_str(&cell(&k("endurance_h"), r.endurance_h, &t.hours(r.endurance_h, cap)));
+        out.push_str(&cell(
+            &k("endurance_h"),
+            r.endurance_h,
+            &t.hours(r.endurance_h, cap),
+        ));
         if !chain {
-            let shown = r.consumption_per_h.map_or_else(|| "–".to_string(), |c| format!("{} {unit}/h", t.num(c, if c.abs() < 10.0 { 2 } else { 1 })));
+            let shown = r.consumption_per_h.map_or_else(
+                || "–".to_string(),
+                |c| format!("{} {unit}/h", t.num(c, if c.abs() < 10.0 { 2 } else { 1 })),
+            );
             out.push_str(&cell(&k("consumption_per_h"), r.consumption_per_h, &shown));
         }
-        out.push_str(&format!("<td class=\"num\">{}</td>", t.hours(Some(target_h), cap)));
-        let gap_shown = r.gap_h.map_or_else(|| "–".to_string(), |g| if g <= 0.0 { "0".into() } else { t.hours(Some(g), cap) });
+        out.push_str(&format!(
+            "<td class=\"num\">{}</td>",
+            t.hours(Some(target_h), cap)
+        ));
+        let gap_shown = r.gap_h.map_or_else(
+            || "–".to_string(),
+            |g| {
+                if g <= 0.0 {
+                    "0".into()
+                } else {
+                    t.hours(Some(g), cap)
+                }
+            },
+        );
         out.push_str(&cell(&k("gap_h"), r.gap_h, &gap_shown));
         let (cls, verdict) = match r.meets {
             Some(true) => ("meets", t.t("uppfyller", "meets")),
@@ -87,13 +128,24 @@ fn scenario_table(t: &T, out: &mut String, section: &str, id: &str, unit: &str, 
             out.push_str(&format!("<td>{}</td></tr>", esc(&r.limiting.join(" → "))));
         } else {
             let model = r.model.map_or("–", |m| m.key());
-            out.push_str(&format!("<td>{} <span class=\"model\">[{model}]</span></td></tr>", esc(&r.assumption)));
+            out.push_str(&format!(
+                "<td>{} <span class=\"model\">[{model}]</span></td></tr>",
+                esc(&r.assumption)
+            ));
         }
     }
     out.push_str("</tbody></table>");
 }
 
-fn evidence(t: &T, out: &mut String, d: &ReportData, id: &str, unit: &str, target_h: f64, e: &Evidence) {
+fn evidence(
+    t: &T,
+    out: &mut String,
+    d: &ReportData,
+    id: &str,
+    unit: &str,
+    target_h: f64,
+    e: &Evidence,
+) {
     let cap = d.endurance_cap_h;
     out.push_str("<div class=\"evidence\">");
     let when = e.min_endurance_local.clone().unwrap_or_else(|| "–".into());
@@ -104,29 +156,76 @@ fn evidence(t: &T, out: &mut String, d: &ReportData, id: &str, unit: &str, targe
         t.hours(e.min_endurance_h, cap),
         esc(&when)
     ));
-    let en: Vec<(i64, f64)> = e.endurance.iter().map(|&(t0, v)| (t0, v.min(target_h * 3.0))).collect();
-    out.push_str(&chart::line(&en, d.from_ms, d.to_ms, Some(target_h), t.t("uthållighet h (streckat: målbild)", "endurance h (dashed: target)"), &|v| t.num(v, 0)));
+    let en: Vec<(i64, f64)> = e
+        .endurance
+        .iter()
+        .map(|&(t0, v)| (t0, v.min(target_h * 3.0)))
+        .collect();
+    out.push_str(&chart::line(
+        &en,
+        d.from_ms,
+        d.to_ms,
+        Some(target_h),
+        t.t(
+            "uthållighet h (streckat: målbild)",
+            "endurance h (dashed: target)",
+        ),
+        &|v| t.num(v, 0),
+    ));
     if !e.stock.is_empty() {
         out.push_str(&format!(
             "<p>{}: {} → {} {unit}</p>",
-            t.t("Lager vid periodens början och slut", "Stock at the start and end of the period"),
+            t.t(
+                "Lager vid periodens början och slut",
+                "Stock at the start and end of the period"
+            ),
             e.stock_first.map_or_else(|| "–".into(), |v| t.num(v, 1)),
             e.stock_last.map_or_else(|| "–".into(), |v| t.num(v, 1)),
         ));
-        out.push_str(&chart::line(&e.stock, d.from_ms, d.to_ms, None, &format!("{} {unit}", t.t("lager", "stock")), &|v| t.num(v, 0)));
+        out.push_str(&chart::line(
+            &e.stock,
+            d.from_ms,
+            d.to_ms,
+            None,
+            &format!("{} {unit}", t.t("lager", "stock")),
+            &|v| t.num(v, 0),
+        ));
     }
     if !e.consumption.is_empty() {
-        out.push_str(&chart::line(&e.consumption, d.from_ms, d.to_ms, None, &format!("{} {unit}/h", t.t("uppmätt förbrukning", "measured consumption")), &|v| t.num(v, 1)));
+        out.push_str(&chart::line(
+            &e.consumption,
+            d.from_ms,
+            d.to_ms,
+            None,
+            &format!(
+                "{} {unit}/h",
+                t.t("uppmätt förbrukning", "measured consumption")
+            ),
+            &|v| t.num(v, 1),
+        ));
     }
     if e.refills.is_empty() {
         if !e.stock.is_empty() {
-            out.push_str(&format!("<p>{}</p>", t.t("Inga påfyllningar under perioden.", "No refills in the period.")));
+            out.push_str(&format!(
+                "<p>{}</p>",
+                t.t(
+                    "Inga påfyllningar under perioden.",
+                    "No refills in the period."
+                )
+            ));
         }
     } else {
-        out.push_str(&format!("<p>{}:</p><ul class=\"refills\">", t.t("Påfyllningar", "Refills")));
+        out.push_str(&format!(
+            "<p>{}:</p><ul class=\"refills\">",
+            t.t("Påfyllningar", "Refills")
+        ));
         let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         for r in &e.refills {
-            out.push_str(&format!("<li>{}: +{} {unit}</li>", esc(&super::local(r.time_ms, &tz)), t.num(r.amount, 0)));
+            out.push_str(&format!(
+                "<li>{}: +{} {unit}</li>",
+                esc(&super::local(r.time_ms, &tz)),
+                t.num(r.amount, 0)
+            ));
         }
         out.push_str("</ul>");
     }
@@ -169,7 +268,13 @@ pub fn render(d: &ReportData) -> String {
         esc(&d.generated_local)
     ));
     // Endurance per reserve and function.
-    o.push_str(&format!("<section id=\"endurance\"><h2>{}</h2>", t.t("Uthållighet per reserv och funktion", "Endurance per reserve and function")));
+    o.push_str(&format!(
+        "<section id=\"endurance\"><h2>{}</h2>",
+        t.t(
+            "Uthållighet per reserv och funktion",
+            "Endurance per reserve and function"
+        )
+    ));
     o.push_str(&format!(
         "<p>{}</p>",
         t.t(
@@ -178,7 +283,13 @@ pub fn render(d: &ReportData) -> String {
         )
     ));
     for r in &d.reserves {
-        o.push_str(&format!("<div class=\"reserve\" id=\"reserve-{}\"><h3>{} <small>({}, {})</small></h3>", esc(&r.id), esc(&r.name), esc(&r.system), esc(&r.id)));
+        o.push_str(&format!(
+            "<div class=\"reserve\" id=\"reserve-{}\"><h3>{} <small>({}, {})</small></h3>",
+            esc(&r.id),
+            esc(&r.name),
+            esc(&r.system),
+            esc(&r.id)
+        ));
         o.push_str(&format!(
             "<p>{}: {} {u}, {}: {} {u}, {}: {}. {}: {}</p>",
             t.t("Kapacitet", "Capacity"),
@@ -191,8 +302,22 @@ pub fn render(d: &ReportData) -> String {
             esc(&r.stock_points.join(", ")),
             u = esc(&r.unit)
         ));
-        scenario_table(&t, &mut o, "reserve", &r.id, &r.unit, r.target_h, &r.scenarios, cap, false);
-        o.push_str(&format!("<p class=\"model\">{}: {}</p></div>", t.t("Förbrukningsmodeller", "Consumption models"), esc(&r.models.join(" · "))));
+        scenario_table(
+            &t,
+            &mut o,
+            "reserve",
+            &r.id,
+            &r.unit,
+            r.target_h,
+            &r.scenarios,
+            cap,
+            false,
+        );
+        o.push_str(&format!(
+            "<p class=\"model\">{}: {}</p></div>",
+            t.t("Förbrukningsmodeller", "Consumption models"),
+            esc(&r.models.join(" · "))
+        ));
     }
     for f in &d.functions {
         o.push_str(&format!(
@@ -202,7 +327,17 @@ pub fn render(d: &ReportData) -> String {
             t.t("beror av", "depends on"),
             esc(&f.depends_on.join(", "))
         ));
-        scenario_table(&t, &mut o, "function", &f.id, "", f.target_h, &f.scenarios, cap, true);
+        scenario_table(
+            &t,
+            &mut o,
+            "function",
+            &f.id,
+            "",
+            f.target_h,
+            &f.scenarios,
+            cap,
+            true,
+        );
         o.push_str("</div>");
     }
     o.push_str("</section>");
@@ -216,7 +351,10 @@ pub fn render(d: &ReportData) -> String {
         t.t("En funktion räcker så länge som den kortaste länken i sin beroendekedja.", "A function lasts as long as the shortest link in its dependency chain."),
     ));
     // Measured evidence.
-    o.push_str(&format!("<section id=\"evidence\"><h2>{}</h2>", t.t("Uppmätt underlag", "Measured evidence")));
+    o.push_str(&format!(
+        "<section id=\"evidence\"><h2>{}</h2>",
+        t.t("Uppmätt underlag", "Measured evidence")
+    ));
     for r in &d.reserves {
         o.push_str(&format!("<h3>{}</h3>", esc(&r.name)));
         evidence(&t, &mut o, d, &r.id, &r.unit, r.target_h, &r.evidence);
@@ -236,13 +374,24 @@ pub fn render(d: &ReportData) -> String {
         t.t("Täckning", "Coverage")
     ));
     for c in &d.coverage {
-        o.push_str(&format!("<tr><td>{}</td><td>{}</td>", esc(&c.point), esc(&c.name)));
-        o.push_str(&cell(&format!("coverage.{}.share", c.point), Some(c.share), &format!("{} %", t.num(c.share * 100.0, 1))));
+        o.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td>",
+            esc(&c.point),
+            esc(&c.name)
+        ));
+        o.push_str(&cell(
+            &format!("coverage.{}.share", c.point),
+            Some(c.share),
+            &format!("{} %", t.num(c.share * 100.0, 1)),
+        ));
         o.push_str("</tr>");
     }
     o.push_str("</tbody></table></section>");
     // Alarms.
-    o.push_str(&format!("<section id=\"alarms\"><h2>{}</h2>", t.t("Larm under perioden", "Alarms in the period")));
+    o.push_str(&format!(
+        "<section id=\"alarms\"><h2>{}</h2>",
+        t.t("Larm under perioden", "Alarms in the period")
+    ));
     if d.alarms.is_empty() {
         o.push_str(&format!("<p>{}</p>", t.t("Inga larm.", "No alarms.")));
     } else {
@@ -266,11 +415,26 @@ pub fn render(d: &ReportData) -> String {
     }
     o.push_str("</section>");
     // Nulägesanalys / målbild / gapanalys.
-    o.push_str(&format!("<section id=\"assessment\"><h2>{}</h2>", t.t("Nulägesanalys, målbild och gapanalys", "Current state, target and gap analysis")));
+    o.push_str(&format!(
+        "<section id=\"assessment\"><h2>{}</h2>",
+        t.t(
+            "Nulägesanalys, målbild och gapanalys",
+            "Current state, target and gap analysis"
+        )
+    ));
     if d.assessment_columns.is_empty() {
-        o.push_str(&format!("<p>{}</p>", t.t("Inga kolumner konfigurerade ([report] columns).", "No columns configured ([report] columns).")));
+        o.push_str(&format!(
+            "<p>{}</p>",
+            t.t(
+                "Inga kolumner konfigurerade ([report] columns).",
+                "No columns configured ([report] columns)."
+            )
+        ));
     } else {
-        o.push_str(&format!("<table><thead><tr><th>{}</th>", t.t("Försörjningssystem", "Supply system")));
+        o.push_str(&format!(
+            "<table><thead><tr><th>{}</th>",
+            t.t("Försörjningssystem", "Supply system")
+        ));
         for c in &d.assessment_columns {
             o.push_str(&format!("<th>{}</th>", esc(c)));
         }
@@ -286,9 +450,16 @@ pub fn render(d: &ReportData) -> String {
     }
     o.push_str("</section>");
     // Signatures.
-    o.push_str(&format!("<section id=\"signatures\"><h2>{}</h2>", t.t("Underskrifter", "Signatures")));
+    o.push_str(&format!(
+        "<section id=\"signatures\"><h2>{}</h2>",
+        t.t("Underskrifter", "Signatures")
+    ));
     for s in &d.signatures {
-        o.push_str(&format!("<div class=\"sig\">{}<br>{}</div>", esc(s), t.t("Namn, datum", "Name, date")));
+        o.push_str(&format!(
+            "<div class=\"sig\">{}<br>{}</div>",
+            esc(s),
+            t.t("Namn, datum", "Name, date")
+        ));
     }
     o.push_str("</section></body></html>\n");
     o

@@ -190,7 +190,11 @@ pub struct AssessmentRow {
 /// Local time text of a UTC ms instant.
 pub fn local(ms: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string())
+        .map(|t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
         .unwrap_or_else(|_| ms.to_string())
 }
 
@@ -217,7 +221,9 @@ fn reduce(series: &[(i64, f64)], min: bool) -> Vec<(i64, f64)> {
 /// Sum of several per-minute series (each sorted by time), only at minutes where every one
 /// has a value.
 fn sum_series(parts: &[Vec<(i64, f64)>]) -> Vec<(i64, f64)> {
-    let Some((first, rest)) = parts.split_first() else { return Vec::new() };
+    let Some((first, rest)) = parts.split_first() else {
+        return Vec::new();
+    };
     let mut pos = vec![0_usize; rest.len()];
     let mut out = Vec::with_capacity(first.len());
     'outer: for &(t, v) in first {
@@ -249,7 +255,13 @@ fn row(f: &Figure, target_h: f64, limiting: Vec<String>) -> ScenarioRow {
     }
 }
 
-fn endurance_evidence(store: &Store, id: &str, from: i64, to: i64, tz: &jiff::tz::TimeZone) -> Result<Evidence> {
+fn endurance_evidence(
+    store: &Store,
+    id: &str,
+    from: i64,
+    to: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Evidence> {
     let bucket = ((to - from) / MAX_CHART_POINTS as i64).max(60_000) / 60_000 * 60_000;
     let min = store.min_value(&point_id(id), from, to)?;
     Ok(Evidence {
@@ -262,7 +274,13 @@ fn endurance_evidence(store: &Store, id: &str, from: i64, to: i64, tz: &jiff::tz
 }
 
 /// Compute the report of `[from_ms, to_ms)` from the store in `data_dir`.
-pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: Language) -> Result<ReportData> {
+pub fn gather(
+    config: &Config,
+    data_dir: &Path,
+    from_ms: i64,
+    to_ms: i64,
+    lang: Language,
+) -> Result<ReportData> {
     let store = Store::open_read_only(data_dir)?;
     let tz = jiff::tz::TimeZone::get(&config.site.timezone)
         .with_context(|| format!("unknown time zone {}", config.site.timezone))?;
@@ -278,8 +296,14 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
             .map(|p| store.minute_values(p, from_ms, to_ms, false))
             .collect::<Result<Vec<_>, _>>()?;
         let stock = sum_series(&parts);
-        let window_ms = r.consumption.measured.as_ref().map_or(3_600_000, |m| i64::try_from(m.window.as_millis()).unwrap_or(3_600_000));
-        let trend = r.consumption.measured.as_ref().and_then(|_| trend_per_h(&stock, window_ms, r.refill_threshold));
+        let window_ms = r.consumption.measured.as_ref().map_or(3_600_000, |m| {
+            i64::try_from(m.window.as_millis()).unwrap_or(3_600_000)
+        });
+        let trend = r
+            .consumption
+            .measured
+            .as_ref()
+            .and_then(|_| trend_per_h(&stock, window_ms, r.refill_threshold));
         let loads = r
             .consumption
             .load
@@ -287,12 +311,21 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
             .map(|m| {
                 m.points
                     .iter()
-                    .map(|p| Ok(store.minute_values(p, (to_ms - 600_000).max(from_ms), to_ms, false)?.last().map(|v| v.1)))
+                    .map(|p| {
+                        Ok(store
+                            .minute_values(p, (to_ms - 600_000).max(from_ms), to_ms, false)?
+                            .last()
+                            .map(|v| v.1))
+                    })
                     .collect::<Result<Vec<_>>>()
             })
             .transpose()?
             .unwrap_or_default();
-        let inputs = Inputs { stock: stock.last().map(|s| s.1), loads, trend_per_h: trend };
+        let inputs = Inputs {
+            stock: stock.last().map(|s| s.1),
+            loads,
+            trend_per_h: trend,
+        };
         let mut scenarios = Vec::new();
         for sc in Scenario::ALL {
             let f = reserve_figure(r, &inputs, sc);
@@ -320,10 +353,18 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
         ev.consumption = consumption;
         let mut models = Vec::new();
         if r.is_runtime() {
-            models.push(if sv { "Återstående tid enligt enheten".into() } else { "Remaining time reported by the device".into() });
+            models.push(if sv {
+                "Återstående tid enligt enheten".into()
+            } else {
+                "Remaining time reported by the device".into()
+            });
         }
         if let Some(m) = &r.consumption.load {
-            let curve: Vec<String> = m.curve.iter().map(|(x, y)| format!("{x} %: {y} {}/h", r.unit)).collect();
+            let curve: Vec<String> = m
+                .curve
+                .iter()
+                .map(|(x, y)| format!("{x} %: {y} {}/h", r.unit))
+                .collect();
             models.push(format!(
                 "{}: {} ({} {} {}), {}",
                 if sv { "Från last" } else { "From load" },
@@ -335,12 +376,24 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
             ));
         }
         if let Some(m) = &r.consumption.measured {
-            models.push(format!("{}: {} min", if sv { "Uppmätt trend, fönster" } else { "Measured trend, window" }, m.window.as_secs() / 60));
+            models.push(format!(
+                "{}: {} min",
+                if sv {
+                    "Uppmätt trend, fönster"
+                } else {
+                    "Measured trend, window"
+                },
+                m.window.as_secs() / 60
+            ));
         }
         if let Some(p) = &r.consumption.planning {
             models.push(format!(
                 "{}: {} ({} {}) {}/{} {} × {} {}",
-                if sv { "Planeringsvärde" } else { "Planning figure" },
+                if sv {
+                    "Planeringsvärde"
+                } else {
+                    "Planning figure"
+                },
                 p.per_day,
                 if sv { "värsta fall" } else { "worst case" },
                 p.per_day_worst,
@@ -354,7 +407,12 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
         reserves.push(ReserveReport {
             id: r.id.clone(),
             name: r.name.clone(),
-            system: if sv { r.system.label_sv() } else { r.system.label_en() }.to_string(),
+            system: if sv {
+                r.system.label_sv()
+            } else {
+                r.system.label_en()
+            }
+            .to_string(),
             unit: r.unit.clone(),
             capacity: r.capacity,
             unusable: r.unusable,
@@ -370,8 +428,16 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
     for f in &config.functions {
         let mut scenarios = Vec::new();
         for sc in Scenario::ALL {
-            let get = |id: &str| by_scenario.get(&(id.to_string(), sc.key())).copied().flatten();
-            let ChainFigure { endurance_h, limiting } = function_figure(config, f, &get);
+            let get = |id: &str| {
+                by_scenario
+                    .get(&(id.to_string(), sc.key()))
+                    .copied()
+                    .flatten()
+            };
+            let ChainFigure {
+                endurance_h,
+                limiting,
+            } = function_figure(config, f, &get);
             let fig = Figure {
                 scenario: sc,
                 consumption_per_h: None,
@@ -394,16 +460,35 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
     let mut coverage = Vec::new();
     for (_, p) in config.points() {
         let good = store.good_minutes(&p.id, from_ms, to_ms)?;
-        coverage.push(Coverage { point: p.id.clone(), name: p.name.clone(), share: good as f64 / minutes as f64 });
+        coverage.push(Coverage {
+            point: p.id.clone(),
+            name: p.name.clone(),
+            share: good as f64 / minutes as f64,
+        });
     }
-    for id in config.reserves.iter().map(|r| (&r.id, &r.name)).chain(config.functions.iter().map(|f| (&f.id, &f.name))) {
+    for id in config
+        .reserves
+        .iter()
+        .map(|r| (&r.id, &r.name))
+        .chain(config.functions.iter().map(|f| (&f.id, &f.name)))
+    {
         let good = store.good_minutes(&point_id(id.0), from_ms, to_ms)?;
         let name = format!("{} {}", if sv { "Uthållighet" } else { "Endurance" }, id.1);
-        coverage.push(Coverage { point: point_id(id.0), name, share: good as f64 / minutes as f64 });
+        coverage.push(Coverage {
+            point: point_id(id.0),
+            name,
+            share: good as f64 / minutes as f64,
+        });
     }
 
     let alarms = alarm_entries(data_dir, from_ms, to_ms, &tz, sv);
-    let title = config.report.title.clone().unwrap_or_else(|| if sv { "Uthållighet".into() } else { "Endurance".into() });
+    let title = config.report.title.clone().unwrap_or_else(|| {
+        if sv {
+            "Uthållighet".into()
+        } else {
+            "Endurance".into()
+        }
+    });
     Ok(ReportData {
         title,
         lang: if sv { "sv" } else { "en" }.into(),
@@ -426,7 +511,12 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
             .assessment
             .iter()
             .map(|a| AssessmentRow {
-                system: if sv { a.system.label_sv() } else { a.system.label_en() }.to_string(),
+                system: if sv {
+                    a.system.label_sv()
+                } else {
+                    a.system.label_en()
+                }
+                .to_string(),
                 cells: a.cells.clone(),
             })
             .collect(),
@@ -434,13 +524,23 @@ pub fn gather(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: 
     })
 }
 
-fn alarm_entries(data_dir: &Path, from_ms: i64, to_ms: i64, tz: &jiff::tz::TimeZone, sv: bool) -> Vec<AlarmEntry> {
+fn alarm_entries(
+    data_dir: &Path,
+    from_ms: i64,
+    to_ms: i64,
+    tz: &jiff::tz::TimeZone,
+    sv: bool,
+) -> Vec<AlarmEntry> {
     let path = crate::store::db_path(data_dir);
-    let Ok(conn) = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
         return Vec::new();
     };
     // A store without alarm tables (alarms never ran) simply has no alarms to show.
-    let Ok(entries) = crate::alarm::store::journal(&conn, from_ms, to_ms, None, 100_000) else { return Vec::new() };
+    let Ok(entries) = crate::alarm::store::journal(&conn, from_ms, to_ms, None, 100_000) else {
+        return Vec::new();
+    };
     entries
         .into_iter()
         .filter(|e| matches!(e.event.as_str(), "activated" | "cleared" | "acked"))
