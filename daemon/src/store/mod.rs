@@ -201,44 +201,4 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
-
-    /// The smallest good value of `point` in `[from_ms, to_ms)` and the minute it fell in.
-    pub fn min_value(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<Option<(i64, f64)>, StoreError> {
-        let key = match self.point_key(point) {
-            Ok(k) => k,
-            Err(StoreError::UnknownPoint(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let r = self.conn.query_row(
-            "SELECT minute_ms, min FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 \
-             AND good_count > 0 ORDER BY min, minute_ms LIMIT 1",
-            params![key, from_ms, to_ms],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
-        );
-        match r {
-            Ok(v) => Ok(Some(v)),
-            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-            Err(e) => Err(self.err(e)),
-        }
-    }
-
-    /// Per bucket of `bucket_ms` from `from_ms`: its first minute and the smallest good value.
-    pub fn bucket_min(&self, point: &str, from_ms: i64, to_ms: i64, bucket_ms: i64) -> Result<Vec<(i64, f64)>, StoreError> {
-        let key = match self.point_key(point) {
-            Ok(k) => k,
-            Err(StoreError::UnknownPoint(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT min(minute_ms), min(min) FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 \
-                 AND good_count > 0 GROUP BY (minute_ms - ?2) / ?4 ORDER BY 1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![key, from_ms, to_ms, bucket_ms.max(60_000)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
-    }
 }

@@ -262,15 +262,19 @@ fn endurance_evidence(
     to: i64,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Evidence> {
-    let bucket = ((to - from) / MAX_CHART_POINTS as i64).max(60_000) / 60_000 * 60_000;
-    let min = store.min_value(&point_id(id), from, to)?;
+    let series = store.minute_values(&point_id(id), from, to, true)?;
+    let min = series.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
     Ok(Evidence {
         min_endurance_h: min.map(|m| m.1),
         min_endurance_ms: min.map(|m| m.0),
         min_endurance_local: min.map(|m| local(m.0, tz)),
-        endurance: store.bucket_min(&point_id(id), from, to, bucket)?,
+        endurance: reduce(&series, true),
         ..Evidence::default()
     })
+}
+
+fn join<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
+    r.unwrap_or_else(|_| Err(anyhow::anyhow!("a report thread panicked")))
 }
 
 /// Compute the report of `[from_ms, to_ms)` from the store in `data_dir`.
@@ -281,15 +285,15 @@ pub fn gather(
     to_ms: i64,
     lang: Language,
 ) -> Result<ReportData> {
-    let store = Store::open_read_only(data_dir)?;
     let tz = jiff::tz::TimeZone::get(&config.site.timezone)
         .with_context(|| format!("unknown time zone {}", config.site.timezone))?;
     let sv = lang == Language::Sv;
     let minutes = ((to_ms - from_ms) / 60_000).max(1);
 
-    let mut reserves = Vec::new();
-    let mut by_scenario: HashMap<(String, &'static str), Option<f64>> = HashMap::new();
-    for r in &config.reserves {
+    let reserve_one = |store: &Store,
+                       r: &driftvakt_config::model::Reserve|
+     -> Result<(ReserveReport, Vec<(&'static str, Option<f64>)>)> {
+        let mut by_scenario = Vec::new();
         let parts = r
             .stock
             .iter()
@@ -329,7 +333,7 @@ pub fn gather(
         let mut scenarios = Vec::new();
         for sc in Scenario::ALL {
             let f = reserve_figure(r, &inputs, sc);
-            by_scenario.insert((r.id.clone(), sc.key()), f.endurance_h);
+            by_scenario.push((sc.key(), f.endurance_h));
             scenarios.push(row(&f, r.target_h, Vec::new()));
         }
         // Consumption per bucket from the stock's trend (refill-aware).
@@ -404,7 +408,7 @@ pub fn gather(
                 p.source
             ));
         }
-        reserves.push(ReserveReport {
+        let report = ReserveReport {
             id: r.id.clone(),
             name: r.name.clone(),
             system: if sv {
@@ -421,8 +425,72 @@ pub fn gather(
             models,
             scenarios,
             evidence: ev,
-        });
+        };
+        Ok((report, by_scenario))
+    };
+    let coverage_of = |store: &Store| -> Result<Vec<Coverage>> {
+        let mut coverage = Vec::new();
+        for (_, p) in config.points() {
+            let good = store.good_minutes(&p.id, from_ms, to_ms)?;
+            coverage.push(Coverage {
+                point: p.id.clone(),
+                name: p.name.clone(),
+                share: good as f64 / minutes as f64,
+            });
+        }
+        for id in config
+            .reserves
+            .iter()
+            .map(|r| (&r.id, &r.name))
+            .chain(config.functions.iter().map(|f| (&f.id, &f.name)))
+        {
+            let good = store.good_minutes(&point_id(id.0), from_ms, to_ms)?;
+            let name = format!("{} {}", if sv { "Uthållighet" } else { "Endurance" }, id.1);
+            coverage.push(Coverage {
+                point: point_id(id.0),
+                name,
+                share: good as f64 / minutes as f64,
+            });
+        }
+        Ok(coverage)
+    };
+    // Reserves, functions' evidence and coverage read the store in parallel, each thread on its
+    // own read-only connection (WAL readers do not block each other).
+    let open = || Store::open_read_only(data_dir);
+    let (results, fevidence, coverage) = std::thread::scope(|sc| {
+        let handles: Vec<_> = config
+            .reserves
+            .iter()
+            .map(|r| {
+                let reserve_one = &reserve_one;
+                sc.spawn(move || reserve_one(&open()?, r))
+            })
+            .collect();
+        let fh: Vec<_> = config
+            .functions
+            .iter()
+            .map(|f| {
+                let tz = &tz;
+                sc.spawn(move || endurance_evidence(&open()?, &f.id, from_ms, to_ms, tz))
+            })
+            .collect();
+        let ch = sc.spawn(|| coverage_of(&open()?));
+        let results: Vec<Result<(ReserveReport, Vec<(&'static str, Option<f64>)>)>> =
+            handles.into_iter().map(|h| join(h.join())).collect();
+        let fevidence: Vec<Result<Evidence>> = fh.into_iter().map(|h| join(h.join())).collect();
+        (results, fevidence, join(ch.join()))
+    });
+    let mut reserves = Vec::new();
+    let mut by_scenario: HashMap<(String, &'static str), Option<f64>> = HashMap::new();
+    for r in results {
+        let (report, figures) = r?;
+        for (k, v) in figures {
+            by_scenario.insert((report.id.clone(), k), v);
+        }
+        reserves.push(report);
     }
+    let coverage = coverage?;
+    let mut fevidence = fevidence.into_iter();
 
     let mut functions = Vec::new();
     for f in &config.functions {
@@ -453,31 +521,7 @@ pub fn gather(
             depends_on: f.depends_on.clone(),
             target_h: f.target_h,
             scenarios,
-            evidence: endurance_evidence(&store, &f.id, from_ms, to_ms, &tz)?,
-        });
-    }
-
-    let mut coverage = Vec::new();
-    for (_, p) in config.points() {
-        let good = store.good_minutes(&p.id, from_ms, to_ms)?;
-        coverage.push(Coverage {
-            point: p.id.clone(),
-            name: p.name.clone(),
-            share: good as f64 / minutes as f64,
-        });
-    }
-    for id in config
-        .reserves
-        .iter()
-        .map(|r| (&r.id, &r.name))
-        .chain(config.functions.iter().map(|f| (&f.id, &f.name)))
-    {
-        let good = store.good_minutes(&point_id(id.0), from_ms, to_ms)?;
-        let name = format!("{} {}", if sv { "Uthållighet" } else { "Endurance" }, id.1);
-        coverage.push(Coverage {
-            point: point_id(id.0),
-            name,
-            share: good as f64 / minutes as f64,
+            evidence: fevidence.next().context("function evidence")??,
         });
     }
 
