@@ -273,6 +273,9 @@ fn endurance_evidence(
     })
 }
 
+/// Endurance per scenario key of one reserve.
+type ScenarioFigures = Vec<(&'static str, Option<f64>)>;
+
 fn join<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
     r.unwrap_or_else(|_| Err(anyhow::anyhow!("a report thread panicked")))
 }
@@ -292,7 +295,7 @@ pub fn gather(
 
     let reserve_one = |store: &Store,
                        r: &driftvakt_config::model::Reserve|
-     -> Result<(ReserveReport, Vec<(&'static str, Option<f64>)>)> {
+     -> Result<(ReserveReport, ScenarioFigures)> {
         let mut by_scenario = Vec::new();
         let parts = r
             .stock
@@ -349,7 +352,7 @@ pub fn gather(
             start = end;
             t0 += bucket;
         }
-        let mut ev = endurance_evidence(&store, &r.id, from_ms, to_ms, &tz)?;
+        let mut ev = endurance_evidence(store, &r.id, from_ms, to_ms, &tz)?;
         ev.refills = refills(&stock, r.refill_threshold);
         ev.stock_first = stock.first().map(|s| s.1);
         ev.stock_last = stock.last().map(|s| s.1);
@@ -475,7 +478,7 @@ pub fn gather(
             })
             .collect();
         let ch = sc.spawn(|| coverage_of(&open()?));
-        let results: Vec<Result<(ReserveReport, Vec<(&'static str, Option<f64>)>)>> =
+        let results: Vec<Result<(ReserveReport, ScenarioFigures)>> =
             handles.into_iter().map(|h| join(h.join())).collect();
         let fevidence: Vec<Result<Evidence>> = fh.into_iter().map(|h| join(h.join())).collect();
         (results, fevidence, join(ch.join()))
