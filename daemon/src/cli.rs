@@ -87,10 +87,10 @@ pub struct EnduranceReportArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Start (inclusive): RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-7d`. Default: 7 days ago.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
     /// End (exclusive), same forms. Default: now.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Output file (default: stdout).
     #[arg(long)]

@@ -357,7 +357,9 @@ pub fn gather(
         ev.stock_first = stock.first().map(|s| s.1);
         ev.stock_last = stock.last().map(|s| s.1);
         ev.stock = reduce(&stock, false);
-        ev.consumption = consumption;
+        if !r.is_runtime() {
+            ev.consumption = consumption;
+        }
         let mut models = Vec::new();
         if r.is_runtime() {
             models.push(if sv {
