@@ -20,6 +20,7 @@ APT_PACKAGES=(
     mosquitto-clients   # mosquitto_sub/pub, for looking at a broker by hand
     victoria-metrics        # 1.79.5: InfluxDB v2 write API peer (sink_influx, sink_outage)
     influxdb influxdb-client  # 1.6.7: v1 /write and InfluxQL (sink_influx, sink_outage, dashboards_influxql)
+    chromium            # headless: renders the endurance report to PNG/PDF (endurance_report)
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

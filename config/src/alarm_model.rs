@@ -98,6 +98,13 @@ pub enum RuleKind {
         /// Age after which the point counts as stale.
         after: Duration,
     },
+    /// Endurance (hours, a synthetic `endurance.<id>` point) below the målbild.
+    EnduranceBelow {
+        /// Målbild in hours.
+        target_h: f64,
+        /// Clears above `target_h + deadband_h`.
+        deadband_h: f64,
+    },
 }
 
 impl RuleKind {
@@ -108,6 +115,7 @@ impl RuleKind {
             RuleKind::State { .. } => "state",
             RuleKind::Rate { .. } => "rate",
             RuleKind::Stale { .. } => "stale",
+            RuleKind::EnduranceBelow { .. } => "endurance_below_target",
         }
     }
 }

@@ -3,7 +3,7 @@
 /// Top-level keys (tables and arrays of tables).
 pub const ROOT: &[&str] = &[
     "site", "store", "connections", "templates", "devices", "sinks", "bacnet_networks", "alarms", "notify", "api",
-    "mqtt",
+    "mqtt", "reserves", "functions", "report",
 ];
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
@@ -183,6 +183,37 @@ pub const MQTT: &[&str] = &[
 /// Keys of `[mqtt.tls]`.
 pub const MQTT_TLS: &[&str] = &["ca_file"];
 
+/// Keys of `[[reserves]]`.
+pub const RESERVE: &[&str] = &[
+    "id",
+    "name",
+    "system",
+    "unit",
+    "stock",
+    "capacity",
+    "unusable",
+    "refill_threshold",
+    "target_h",
+    "alarm",
+    "measured",
+    "load",
+    "planning",
+];
+/// Keys of a reserve's or function's `alarm = { ... }` (endurance below target).
+pub const ENDURANCE_ALARM: &[&str] = &["class", "deadband_h", "text", "text_en"];
+/// Keys of a reserve's `measured = { ... }`.
+pub const MEASURED: &[&str] = &["window_min"];
+/// Keys of a reserve's `load = { ... }`.
+pub const LOAD: &[&str] = &["points", "unit", "rated", "curve", "running_above", "design_load", "worst_load"];
+/// Keys of a reserve's `planning = { ... }`.
+pub const PLANNING: &[&str] = &["per_day", "per_day_worst", "count", "per", "unit", "source"];
+/// Keys of `[[functions]]`.
+pub const FUNCTION: &[&str] = &["id", "name", "system", "depends_on", "target_h", "alarm"];
+/// Keys of `[report]`.
+pub const REPORT: &[&str] = &["title", "signatures", "columns", "assessment"];
+/// Keys of `[[report.assessment]]`.
+pub const ASSESSMENT: &[&str] = &["system", "cells"];
+
 /// Every list above, with the name README.md uses for its table.
 pub const ALL: &[(&str, &[&str])] = &[
     ("top level", ROOT),
@@ -211,6 +242,14 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[api]", API),
     ("[mqtt]", MQTT),
     ("[mqtt.tls]", MQTT_TLS),
+    ("[[reserves]]", RESERVE),
+    ("endurance alarm", ENDURANCE_ALARM),
+    ("measured", MEASURED),
+    ("load", LOAD),
+    ("planning", PLANNING),
+    ("[[functions]]", FUNCTION),
+    ("[report]", REPORT),
+    ("[[report.assessment]]", ASSESSMENT),
 ];
 
 /// Values of `table`.

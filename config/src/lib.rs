@@ -13,6 +13,7 @@ mod load;
 pub mod model;
 mod parse;
 mod position;
+mod reserve_model;
 mod secret;
 mod walk;
 

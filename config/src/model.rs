@@ -14,6 +14,10 @@ pub use crate::alarm_model::{
     EmailSettings, Language, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
     RuleKind, SmtpSecurity,
 };
+pub use crate::reserve_model::{
+    AssessmentRow, Consumption, ENDURANCE_CAP_H, EnduranceAlarm, Function, LoadModel,
+    MeasuredModel, PlanningModel, ReportSettings, Reserve, time_unit_hours, unit_factor,
+};
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +42,12 @@ pub struct Config {
     pub api: ApiSettings,
     /// The MQTT broker connection (`[mqtt]`), if configured.
     pub mqtt: Option<MqttSettings>,
+    /// Reserves (`[[reserves]]`): stocks the site can run on, with consumption models.
+    pub reserves: Vec<Reserve>,
+    /// Functions (`[[functions]]`) that depend on reserves.
+    pub functions: Vec<Function>,
+    /// The endurance report's texts and assessment table (`[report]`).
+    pub report: ReportSettings,
 }
 
 impl Config {

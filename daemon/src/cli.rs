@@ -44,6 +44,103 @@ pub enum Command {
     Journal(JournalArgs),
     /// Health of the running daemon: devices, sinks (lag, backlog, errors), store, alarms.
     Status(StatusArgs),
+    /// Write a report from the store (`report endurance`: the SSIK endurance evidence).
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Run the simulator fast-forwarded in simulated time into a data directory (a day or a
+    /// week with a blackout in seconds), for reports and demos.
+    Fastforward(FastforwardArgs),
+}
+
+/// `driftvakt report ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Endurance (uthållighet) per reserve and function against the målbild, with evidence.
+    Endurance(EnduranceReportArgs),
+}
+
+/// Report output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Self-contained HTML (prints on A4).
+    Html,
+    /// JSON with every figure.
+    Json,
+    /// CSV, one figure per row.
+    Csv,
+}
+
+/// Report language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportLang {
+    /// Svenska (default).
+    Sv,
+    /// English.
+    En,
+}
+
+/// `driftvakt report endurance`.
+#[derive(Debug, Args)]
+pub struct EnduranceReportArgs {
+    /// Configuration file (reserves, functions, målbild).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Data directory.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Start (inclusive): RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-7d`. Default: 7 days ago.
+    #[arg(long, allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// End (exclusive), same forms. Default: now.
+    #[arg(long, allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// Output file (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Language.
+    #[arg(long, value_enum, default_value_t = ReportLang::Sv)]
+    pub lang: ReportLang,
+}
+
+/// `driftvakt fastforward`.
+#[derive(Debug, Args)]
+pub struct FastforwardArgs {
+    /// Configuration file (the reference-hospital example or one like it).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Data directory to fill.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Scenario of the plant (normal, blackout, fuel_leak, gateway_down).
+    #[arg(long, default_value = "normal")]
+    pub scenario: String,
+    /// Simulated time to run, e.g. `24h`, `7d`.
+    #[arg(long, default_value = "24h")]
+    pub duration: String,
+    /// Simulated time between samples, e.g. `10s`.
+    #[arg(long, default_value = "10s")]
+    pub sample: String,
+    /// Start of simulated time (default: `duration` before now, so the period ends now).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Mains lost at this offset from the start, e.g. `2h` (overrides the scenario's blackout).
+    #[arg(long)]
+    pub blackout_at: Option<String>,
+    /// How long mains stays away, e.g. `12h`.
+    #[arg(long, default_value = "12h")]
+    pub blackout_for: String,
+    /// A diesel delivery into the main tank at this offset, e.g. `16h`.
+    #[arg(long)]
+    pub refill_at: Option<String>,
+    /// Litres delivered.
+    #[arg(long, default_value_t = 4000.0)]
+    pub refill_l: f64,
+    /// Write the simulator's own figures (ground truth) once a simulated minute as JSON lines.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
 }
 
 /// How to reach the running daemon's API.
@@ -327,6 +424,8 @@ pub enum BenchPart {
     Sinks,
     /// Alarm latency to MQTT.
     Alarms,
+    /// The endurance report over a year of 1-minute rollups (nothing against the simulator).
+    Endurance,
 }
 
 /// `driftvakt discover`.

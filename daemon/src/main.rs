@@ -4,6 +4,7 @@ mod alarm;
 mod api;
 mod cli;
 mod cmd;
+mod endurance;
 mod health;
 mod i18n;
 mod monitor;
@@ -65,5 +66,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Unshelve(args) => cmd::alarms::unshelve(&args).map(|()| 0),
         Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
         Command::Status(args) => cmd::status::run(&args).map(|()| 0),
+        Command::Report(cli::ReportCommand::Endurance(args)) => cmd::report::endurance(&args).map(|()| 0),
+        Command::Fastforward(args) => cmd::fastforward::run(&args).map(|()| 0),
     }
 }

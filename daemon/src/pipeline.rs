@@ -78,10 +78,15 @@ impl Pipeline {
     /// Open the store in `data_dir` and start polling every connection of `config`.
     /// Every batch is also handed to each of `taps` (alarm engine, …) after the store got it.
     pub fn start(config: &Config, data_dir: &Path, taps: Vec<mpsc::Sender<Arc<[Reading]>>>) -> Result<Pipeline> {
-        let metas: Vec<PointMeta> = config
+        let mut metas: Vec<PointMeta> = config
             .points()
             .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
             .collect();
+        metas.extend(crate::endurance::live::point_metas(config));
+        // Live endurance: derived readings join each batch before the store and the taps see it.
+        let mut endurance = (!config.reserves.is_empty()).then(|| {
+            crate::endurance::live::LiveEndurance::new(Arc::new(config.clone()), crate::endurance::live::EMIT_EVERY_MS)
+        });
         let writer = StoreWriter::start(data_dir, &metas, &config.store)
             .with_context(|| format!("opening the store in {}", data_dir.display()))?;
         let cancel = CancellationToken::new();
@@ -119,7 +124,11 @@ impl Pipeline {
         let devices = Arc::new(DeviceReadings::new(config));
         let router_devices = devices.clone();
         let router = tokio::spawn(async move {
-            while let Some(batch) = rx.recv().await {
+            while let Some(mut batch) = rx.recv().await {
+                if let Some(e) = endurance.as_mut() {
+                    let derived = e.on_batch(&batch);
+                    batch.extend(derived);
+                }
                 router_live.update(&batch);
                 router_devices.count(&batch);
                 let shared: Arc<[Reading]> = Arc::from(batch.as_slice());

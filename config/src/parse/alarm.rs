@@ -523,6 +523,7 @@ fn bind(
         RuleKind::Limit { .. } | RuleKind::Rate { .. } => point_kind == PointKind::Analog,
         RuleKind::State { .. } => matches!(point_kind, PointKind::Binary | PointKind::Multistate),
         RuleKind::Stale { .. } => true,
+        RuleKind::EnduranceBelow { .. } => false,
     };
     if !fits {
         let need = if matches!(kind, RuleKind::State { .. }) {

@@ -7,6 +7,7 @@ pub(crate) mod device;
 pub(crate) mod instance;
 pub(crate) mod notify;
 pub(crate) mod point;
+pub(crate) mod reserve;
 pub(crate) mod sentinel;
 pub(crate) mod site;
 pub(crate) mod sink;
@@ -50,6 +51,15 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     checks::warn_bacnet(&mut w, &nets, &devices);
     let (mut alarms, top_rules) = alarm::settings(&mut w, &root);
     alarms.rules = notify::bind_rules(&mut w, &devices, &top_rules);
+    let units: reserve::PointUnits = devices
+        .devices
+        .iter()
+        .flat_map(|d| d.device.points.iter())
+        .map(|p| (p.id.clone(), (p.unit.clone(), p.system)))
+        .collect();
+    let (reserves, functions, endurance_rules) = reserve::reserves(&mut w, &root, &units);
+    alarms.rules.extend(endurance_rules);
+    let report = reserve::report(&mut w, &root);
     let notify_settings = notify::notify(&mut w, &root);
     let api = notify::api(&mut w, &root);
     let mqtt = notify::mqtt(&mut w, &root, site.as_ref().map(|s| s.id.as_str()));
@@ -66,6 +76,9 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             notify: notify_settings,
             api,
             mqtt,
+            reserves,
+            functions,
+            report,
         }),
         _ => None,
     };

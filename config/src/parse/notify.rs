@@ -74,7 +74,7 @@ fn secret(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Option<Secret> 
     }
 }
 
-fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Vec<String> {
+pub(crate) fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Vec<String> {
     let Some(v) = s.table.get(key) else {
         return Vec::new();
     };

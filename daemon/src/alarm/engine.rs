@@ -110,6 +110,10 @@ impl Engine {
             };
             looks.insert(p.id.clone(), (look, d.id.clone(), link_of(d)));
         }
+        for (id, name) in config.reserves.iter().map(|r| (&r.id, &r.name)).chain(config.functions.iter().map(|f| (&f.id, &f.name))) {
+            let look = PointLook { name: name.clone(), unit: "h".into(), kind: Some(driftvakt_config::model::PointKind::Analog), ..PointLook::default() };
+            looks.insert(format!("endurance.{id}"), (look, String::new(), String::new()));
+        }
         let mut slots = Vec::new();
         for (i, r) in a.rules.iter().enumerate() {
             let (look, dev, conn) = looks.get(&r.point).cloned().unwrap_or_default();
@@ -343,6 +347,10 @@ impl Engine {
                         }
                     }
                     RuleKind::State { value, equal } => ((latest.value? - value).abs() < 1e-9) == *equal,
+                    RuleKind::EnduranceBelow { target_h, deadband_h } => {
+                        let v = latest.value?;
+                        if cur { v < target_h + deadband_h } else { v < *target_h }
+                    }
                     RuleKind::Rate { per_hour, deadband, .. } => {
                         let s = self.slots[i].rate.as_mut()?.slope_per_hour(now_ms)?;
                         match (*per_hour < 0.0, cur) {
@@ -395,6 +403,7 @@ impl Engine {
                 let limit = match rule.kind {
                     RuleKind::Limit { limit, .. } => Some(limit),
                     RuleKind::Rate { per_hour, .. } => Some(per_hour.abs()),
+                    RuleKind::EnduranceBelow { target_h, .. } => Some(target_h),
                     _ => None,
                 };
                 (v, limit)

@@ -36,6 +36,12 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     if part(BenchPart::Alarms) {
         crate::cmd::bench_alarm::run(100).await?;
     }
+    if part(BenchPart::Endurance) {
+        let config = driftvakt_config::parse_str(crate::cmd::demo::DEMO_CONFIG, "reference-hospital.toml")
+            .config
+            .context("the demo configuration is valid")?;
+        tokio::task::block_in_place(|| super::bench_endurance::run(&config))?;
+    }
     println!("== memory");
     println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
     Ok(())

@@ -113,6 +113,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         }
         let now = now_ms();
         let mut lines = status::lines(&config, &live, now, args.lang);
+        lines.extend(crate::endurance::live::status_line(&config, &live, sv));
         let active = alarms.list().await.unwrap_or_default();
         if !active.is_empty() {
             let shown: Vec<String> = active

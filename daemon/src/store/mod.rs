@@ -165,4 +165,40 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
+
+    /// Minutes in `[from_ms, to_ms)` with at least one good sample of `point` (0 if unknown).
+    pub fn good_minutes(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<i64, StoreError> {
+        let key = match self.point_key(point) {
+            Ok(k) => k,
+            Err(StoreError::UnknownPoint(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 AND good_count > 0",
+                params![key, from_ms, to_ms],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Mean (or minimum, with `min`) of the good samples per minute of `point` in
+    /// `[from_ms, to_ms)`, minutes without good data left out; empty if the point is unknown.
+    pub fn minute_values(&self, point: &str, from_ms: i64, to_ms: i64, min: bool) -> Result<Vec<(i64, f64)>, StoreError> {
+        let key = match self.point_key(point) {
+            Ok(k) => k,
+            Err(StoreError::UnknownPoint(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let sql = if min {
+            "SELECT minute_ms, min FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 AND good_count > 0 ORDER BY minute_ms"
+        } else {
+            "SELECT minute_ms, sum / good_count FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 AND good_count > 0 ORDER BY minute_ms"
+        };
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![key, from_ms, to_ms], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
 }

@@ -1,0 +1,633 @@
+//! The SSIK evidence report: endurance per reserve and function, målbild and gap, measured
+//! evidence, data coverage and the period's alarms, from the store. [`gather`] computes every
+//! figure once; [`html`], [`csv`] and JSON (serde) only lay the same figures out.
+
+pub mod chart;
+pub mod csv;
+pub mod html;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language};
+use serde::Serialize;
+
+use super::calc::{
+    ChainFigure, Figure, Inputs, Model, Refill, Scenario, function_figure, refills, reserve_figure,
+    trend_per_h,
+};
+use super::live::point_id;
+use crate::store::Store;
+
+/// Most points a chart series keeps (longer series are reduced to bucket minima/means).
+const MAX_CHART_POINTS: usize = 600;
+
+/// Everything the report shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportData {
+    /// Title.
+    pub title: String,
+    /// Language of the texts (`sv` or `en`).
+    pub lang: String,
+    /// Site id.
+    pub site_id: String,
+    /// Site name.
+    pub site_name: String,
+    /// IANA time zone the times are shown in.
+    pub timezone: String,
+    /// Period start, UTC ms (inclusive).
+    pub from_ms: i64,
+    /// Period end, UTC ms (exclusive).
+    pub to_ms: i64,
+    /// Period start, local time.
+    pub from_local: String,
+    /// Period end, local time.
+    pub to_local: String,
+    /// When the report was made, local time.
+    pub generated_local: String,
+    /// Endurance values at or above this mean "nothing drawn".
+    pub endurance_cap_h: f64,
+    /// Per reserve.
+    pub reserves: Vec<ReserveReport>,
+    /// Per function.
+    pub functions: Vec<FunctionReport>,
+    /// Data coverage per point.
+    pub coverage: Vec<Coverage>,
+    /// Alarm journal entries of the period (activations, clears, acknowledgements).
+    pub alarms: Vec<AlarmEntry>,
+    /// Columns of the nulägesanalys/målbild/gapanalys table.
+    pub assessment_columns: Vec<String>,
+    /// Rows of that table.
+    pub assessment: Vec<AssessmentRow>,
+    /// Signature lines.
+    pub signatures: Vec<String>,
+}
+
+/// One scenario of a reserve or function against its målbild.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRow {
+    /// `now`, `design`, `worst`.
+    pub scenario: Scenario,
+    /// Endurance in hours (capped), if known.
+    pub endurance_h: Option<f64>,
+    /// Consumption per hour in the reserve's unit, if a model gave one.
+    pub consumption_per_h: Option<f64>,
+    /// Model used.
+    pub model: Option<Model>,
+    /// Assumption.
+    pub assumption: String,
+    /// Whether the endurance meets the målbild.
+    pub meets: Option<bool>,
+    /// Shortfall in hours (målbild − endurance), 0 when met.
+    pub gap_h: Option<f64>,
+    /// For functions: the chain to the limiting reserve.
+    pub limiting: Vec<String>,
+}
+
+/// Measured evidence of a reserve or function over the period.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Evidence {
+    /// Stock over the period (time ms, reserve unit), reduced for the chart.
+    pub stock: Vec<(i64, f64)>,
+    /// Consumption per hour from the stock's trend, per bucket.
+    pub consumption: Vec<(i64, f64)>,
+    /// Refills detected.
+    pub refills: Vec<Refill>,
+    /// Stock at the start of the period.
+    pub stock_first: Option<f64>,
+    /// Stock at the end of the period.
+    pub stock_last: Option<f64>,
+    /// Lowest live endurance (now scenario) reached, hours.
+    pub min_endurance_h: Option<f64>,
+    /// When it was reached, UTC ms.
+    pub min_endurance_ms: Option<i64>,
+    /// When it was reached, local time.
+    pub min_endurance_local: Option<String>,
+    /// Live endurance over the period (minute minima, reduced for the chart).
+    pub endurance: Vec<(i64, f64)>,
+}
+
+/// One reserve.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReserveReport {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Supply system label.
+    pub system: String,
+    /// Stock unit.
+    pub unit: String,
+    /// Capacity.
+    pub capacity: f64,
+    /// Unusable part.
+    pub unusable: f64,
+    /// Målbild, hours.
+    pub target_h: f64,
+    /// Stock points.
+    pub stock_points: Vec<String>,
+    /// The consumption models configured, described.
+    pub models: Vec<String>,
+    /// Figures per scenario at the end of the period.
+    pub scenarios: Vec<ScenarioRow>,
+    /// Evidence.
+    pub evidence: Evidence,
+}
+
+/// One function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionReport {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Reserves and functions it depends on.
+    pub depends_on: Vec<String>,
+    /// Målbild, hours.
+    pub target_h: f64,
+    /// Figures per scenario.
+    pub scenarios: Vec<ScenarioRow>,
+    /// Evidence (live endurance only).
+    pub evidence: Evidence,
+}
+
+/// Share of the period with good data for one point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Point id.
+    pub point: String,
+    /// Point name.
+    pub name: String,
+    /// Share 0..=1 of the period's minutes with at least one good sample.
+    pub share: f64,
+}
+
+/// One alarm journal entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmEntry {
+    /// UTC ms.
+    pub time_ms: i64,
+    /// Local time.
+    pub time_local: String,
+    /// Alarm id.
+    pub alarm: String,
+    /// `activated`, `cleared`, `acked`.
+    pub event: String,
+    /// Text.
+    pub text: String,
+}
+
+/// One assessment row.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessmentRow {
+    /// Supply system label.
+    pub system: String,
+    /// Cells.
+    pub cells: Vec<String>,
+}
+
+/// Local time text of a UTC ms instant.
+pub fn local(ms: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// Reduce a series to at most [`MAX_CHART_POINTS`] by bucket minimum (`min`) or mean.
+fn reduce(series: &[(i64, f64)], min: bool) -> Vec<(i64, f64)> {
+    if series.len() <= MAX_CHART_POINTS {
+        return series.to_vec();
+    }
+    let per = series.len().div_ceil(MAX_CHART_POINTS);
+    series
+        .chunks(per)
+        .map(|c| {
+            let t = c[0].0;
+            let v = if min {
+                c.iter().map(|p| p.1).fold(f64::INFINITY, f64::min)
+            } else {
+                c.iter().map(|p| p.1).sum::<f64>() / c.len() as f64
+            };
+            (t, v)
+        })
+        .collect()
+}
+
+/// Sum of several per-minute series (each sorted by time), only at minutes where every one
+/// has a value.
+fn sum_series(parts: &[Vec<(i64, f64)>]) -> Vec<(i64, f64)> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Vec::new();
+    };
+    let mut pos = vec![0_usize; rest.len()];
+    let mut out = Vec::with_capacity(first.len());
+    'outer: for &(t, v) in first {
+        let mut s = v;
+        for (k, p) in rest.iter().enumerate() {
+            while pos[k] < p.len() && p[pos[k]].0 < t {
+                pos[k] += 1;
+            }
+            match p.get(pos[k]) {
+                Some(&(tk, vk)) if tk == t => s += vk,
+                _ => continue 'outer,
+            }
+        }
+        out.push((t, s));
+    }
+    out
+}
+
+fn row(f: &Figure, target_h: f64, limiting: Vec<String>) -> ScenarioRow {
+    ScenarioRow {
+        scenario: f.scenario,
+        endurance_h: f.endurance_h,
+        consumption_per_h: f.consumption_per_h,
+        model: f.model,
+        assumption: f.assumption.clone(),
+        meets: f.endurance_h.map(|e| e >= target_h),
+        gap_h: f.endurance_h.map(|e| (target_h - e).max(0.0)),
+        limiting,
+    }
+}
+
+fn endurance_evidence(
+    store: &Store,
+    id: &str,
+    from: i64,
+    to: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Evidence> {
+    let series = store.minute_values(&point_id(id), from, to, true)?;
+    let min = series.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+    Ok(Evidence {
+        min_endurance_h: min.map(|m| m.1),
+        min_endurance_ms: min.map(|m| m.0),
+        min_endurance_local: min.map(|m| local(m.0, tz)),
+        endurance: reduce(&series, true),
+        ..Evidence::default()
+    })
+}
+
+/// Endurance per scenario key of one reserve.
+type ScenarioFigures = Vec<(&'static str, Option<f64>)>;
+
+fn join<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
+    r.unwrap_or_else(|_| Err(anyhow::anyhow!("a report thread panicked")))
+}
+
+/// Compute the report of `[from_ms, to_ms)` from the store in `data_dir`.
+pub fn gather(
+    config: &Config,
+    data_dir: &Path,
+    from_ms: i64,
+    to_ms: i64,
+    lang: Language,
+) -> Result<ReportData> {
+    let tz = jiff::tz::TimeZone::get(&config.site.timezone)
+        .with_context(|| format!("unknown time zone {}", config.site.timezone))?;
+    let sv = lang == Language::Sv;
+    let minutes = ((to_ms - from_ms) / 60_000).max(1);
+
+    let reserve_one = |store: &Store,
+                       r: &driftvakt_config::model::Reserve|
+     -> Result<(ReserveReport, ScenarioFigures)> {
+        let mut by_scenario = Vec::new();
+        let parts = r
+            .stock
+            .iter()
+            .map(|p| store.minute_values(p, from_ms, to_ms, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        let stock = sum_series(&parts);
+        let window_ms = r.consumption.measured.as_ref().map_or(3_600_000, |m| {
+            i64::try_from(m.window.as_millis()).unwrap_or(3_600_000)
+        });
+        let trend = r
+            .consumption
+            .measured
+            .as_ref()
+            .and_then(|_| trend_per_h(&stock, window_ms, r.refill_threshold));
+        let loads = r
+            .consumption
+            .load
+            .as_ref()
+            .map(|m| {
+                m.points
+                    .iter()
+                    .map(|p| {
+                        Ok(store
+                            .minute_values(p, (to_ms - 600_000).max(from_ms), to_ms, false)?
+                            .last()
+                            .map(|v| v.1))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let inputs = Inputs {
+            stock: stock.last().map(|s| s.1),
+            loads,
+            trend_per_h: trend,
+        };
+        let mut scenarios = Vec::new();
+        for sc in Scenario::ALL {
+            let f = reserve_figure(r, &inputs, sc);
+            by_scenario.push((sc.key(), f.endurance_h));
+            scenarios.push(row(&f, r.target_h, Vec::new()));
+        }
+        // Consumption per bucket from the stock's trend (refill-aware).
+        let bucket = ((to_ms - from_ms) / 96).max(3_600_000);
+        let mut consumption = Vec::new();
+        let mut start = 0;
+        let mut t0 = from_ms;
+        while t0 < to_ms {
+            let end = stock[start..].partition_point(|s| s.0 < t0 + bucket) + start;
+            if let Some(c) = trend_per_h(&stock[start..end], bucket, r.refill_threshold) {
+                consumption.push((t0 + bucket / 2, c));
+            }
+            start = end;
+            t0 += bucket;
+        }
+        let mut ev = endurance_evidence(store, &r.id, from_ms, to_ms, &tz)?;
+        ev.refills = refills(&stock, r.refill_threshold);
+        ev.stock_first = stock.first().map(|s| s.1);
+        ev.stock_last = stock.last().map(|s| s.1);
+        ev.stock = reduce(&stock, false);
+        if !r.is_runtime() {
+            ev.consumption = consumption;
+        }
+        let mut models = Vec::new();
+        if r.is_runtime() {
+            models.push(if sv {
+                "Återstående tid enligt enheten".into()
+            } else {
+                "Remaining time reported by the device".into()
+            });
+        }
+        if let Some(m) = &r.consumption.load {
+            let curve: Vec<String> = m
+                .curve
+                .iter()
+                .map(|(x, y)| format!("{x} %: {y} {}/h", r.unit))
+                .collect();
+            models.push(format!(
+                "{}: {} ({} {} {}), {}",
+                if sv { "Från last" } else { "From load" },
+                m.points.join(", "),
+                if sv { "märklast" } else { "rated" },
+                m.rated,
+                m.load_unit,
+                curve.join("; ")
+            ));
+        }
+        if let Some(m) = &r.consumption.measured {
+            models.push(format!(
+                "{}: {} min",
+                if sv {
+                    "Uppmätt trend, fönster"
+                } else {
+                    "Measured trend, window"
+                },
+                m.window.as_secs() / 60
+            ));
+        }
+        if let Some(p) = &r.consumption.planning {
+            models.push(format!(
+                "{}: {} ({} {}) {}/{} {} × {} {}",
+                if sv {
+                    "Planeringsvärde"
+                } else {
+                    "Planning figure"
+                },
+                p.per_day,
+                if sv { "värsta fall" } else { "worst case" },
+                p.per_day_worst,
+                p.unit,
+                p.per,
+                if sv { "och dygn" } else { "per day" },
+                p.count,
+                p.source
+            ));
+        }
+        let report = ReserveReport {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            system: if sv {
+                r.system.label_sv()
+            } else {
+                r.system.label_en()
+            }
+            .to_string(),
+            unit: r.unit.clone(),
+            capacity: r.capacity,
+            unusable: r.unusable,
+            target_h: r.target_h,
+            stock_points: r.stock.clone(),
+            models,
+            scenarios,
+            evidence: ev,
+        };
+        Ok((report, by_scenario))
+    };
+    let coverage_of = |store: &Store| -> Result<Vec<Coverage>> {
+        let mut coverage = Vec::new();
+        for (_, p) in config.points() {
+            let good = store.good_minutes(&p.id, from_ms, to_ms)?;
+            coverage.push(Coverage {
+                point: p.id.clone(),
+                name: p.name.clone(),
+                share: good as f64 / minutes as f64,
+            });
+        }
+        for id in config
+            .reserves
+            .iter()
+            .map(|r| (&r.id, &r.name))
+            .chain(config.functions.iter().map(|f| (&f.id, &f.name)))
+        {
+            let good = store.good_minutes(&point_id(id.0), from_ms, to_ms)?;
+            let name = format!("{} {}", if sv { "Uthållighet" } else { "Endurance" }, id.1);
+            coverage.push(Coverage {
+                point: point_id(id.0),
+                name,
+                share: good as f64 / minutes as f64,
+            });
+        }
+        Ok(coverage)
+    };
+    // Reserves, functions' evidence and coverage read the store in parallel, each thread on its
+    // own read-only connection (WAL readers do not block each other).
+    let open = || Store::open_read_only(data_dir);
+    let (results, fevidence, coverage) = std::thread::scope(|sc| {
+        let handles: Vec<_> = config
+            .reserves
+            .iter()
+            .map(|r| {
+                let reserve_one = &reserve_one;
+                sc.spawn(move || reserve_one(&open()?, r))
+            })
+            .collect();
+        let fh: Vec<_> = config
+            .functions
+            .iter()
+            .map(|f| {
+                let tz = &tz;
+                sc.spawn(move || endurance_evidence(&open()?, &f.id, from_ms, to_ms, tz))
+            })
+            .collect();
+        let ch = sc.spawn(|| coverage_of(&open()?));
+        let results: Vec<Result<(ReserveReport, ScenarioFigures)>> =
+            handles.into_iter().map(|h| join(h.join())).collect();
+        let fevidence: Vec<Result<Evidence>> = fh.into_iter().map(|h| join(h.join())).collect();
+        (results, fevidence, join(ch.join()))
+    });
+    let mut reserves = Vec::new();
+    let mut by_scenario: HashMap<(String, &'static str), Option<f64>> = HashMap::new();
+    for r in results {
+        let (report, figures) = r?;
+        for (k, v) in figures {
+            by_scenario.insert((report.id.clone(), k), v);
+        }
+        reserves.push(report);
+    }
+    let coverage = coverage?;
+    let mut fevidence = fevidence.into_iter();
+
+    let mut functions = Vec::new();
+    for f in &config.functions {
+        let mut scenarios = Vec::new();
+        for sc in Scenario::ALL {
+            let get = |id: &str| {
+                by_scenario
+                    .get(&(id.to_string(), sc.key()))
+                    .copied()
+                    .flatten()
+            };
+            let ChainFigure {
+                endurance_h,
+                limiting,
+            } = function_figure(config, f, &get);
+            let fig = Figure {
+                scenario: sc,
+                consumption_per_h: None,
+                endurance_h: endurance_h.map(|e| e.min(ENDURANCE_CAP_H)),
+                model: None,
+                assumption: String::new(),
+            };
+            scenarios.push(row(&fig, f.target_h, limiting));
+        }
+        functions.push(FunctionReport {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            depends_on: f.depends_on.clone(),
+            target_h: f.target_h,
+            scenarios,
+            evidence: fevidence.next().context("function evidence")??,
+        });
+    }
+
+    let alarms = alarm_entries(data_dir, from_ms, to_ms, &tz, sv);
+    let title = config.report.title.clone().unwrap_or_else(|| {
+        if sv {
+            "Uthållighet".into()
+        } else {
+            "Endurance".into()
+        }
+    });
+    Ok(ReportData {
+        title,
+        lang: if sv { "sv" } else { "en" }.into(),
+        site_id: config.site.id.clone(),
+        site_name: config.site.name.clone(),
+        timezone: config.site.timezone.clone(),
+        from_ms,
+        to_ms,
+        from_local: local(from_ms, &tz),
+        to_local: local(to_ms, &tz),
+        generated_local: local(jiff::Timestamp::now().as_millisecond(), &tz),
+        endurance_cap_h: ENDURANCE_CAP_H,
+        reserves,
+        functions,
+        coverage,
+        alarms,
+        assessment_columns: config.report.columns.clone(),
+        assessment: config
+            .report
+            .assessment
+            .iter()
+            .map(|a| AssessmentRow {
+                system: if sv {
+                    a.system.label_sv()
+                } else {
+                    a.system.label_en()
+                }
+                .to_string(),
+                cells: a.cells.clone(),
+            })
+            .collect(),
+        signatures: config.report.signatures.clone(),
+    })
+}
+
+fn alarm_entries(
+    data_dir: &Path,
+    from_ms: i64,
+    to_ms: i64,
+    tz: &jiff::tz::TimeZone,
+    sv: bool,
+) -> Vec<AlarmEntry> {
+    let path = crate::store::db_path(data_dir);
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return Vec::new();
+    };
+    // A store without alarm tables (alarms never ran) simply has no alarms to show.
+    let Ok(entries) = crate::alarm::store::journal(&conn, from_ms, to_ms, None, 100_000) else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .filter(|e| matches!(e.event.as_str(), "activated" | "cleared" | "acked"))
+        .map(|e| {
+            let text = e.detail.clone().unwrap_or_default();
+            let event = match (sv, e.event.as_str()) {
+                (true, "activated") => "aktiverat",
+                (true, "cleared") => "återställt",
+                (true, "acked") => "kvitterat",
+                (_, other) => other,
+            };
+            AlarmEntry {
+                time_ms: e.time_ms,
+                time_local: local(e.time_ms, tz),
+                alarm: e.alarm.unwrap_or_default(),
+                event: event.to_string(),
+                text,
+            }
+        })
+        .collect()
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Self-contained HTML.
+    Html,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+/// Render `data` in `format`.
+pub fn render(data: &ReportData, format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Html => html::render(data),
+        Format::Json => serde_json::to_string_pretty(data)?,
+        Format::Csv => csv::render(data),
+    })
+}
