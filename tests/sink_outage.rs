@@ -1,7 +1,7 @@
 //! End to end: store-and-forward through an outage. The daemon polls all 88 points of the
 //! reference hospital every 100 ms (~880 readings/s) into VictoriaMetrics (v2), InfluxDB 1.6.7
 //! (v1) and MQTT telemetry per device on Mosquitto 2.0 (read by a subscriber with a persistent
-//! session). All three servers are stopped for ~20 s and restarted on the same ports and data.
+//! session). All three servers are stopped for two minutes and restarted on the same ports and data.
 //! Then:
 //! - polling never stalled: no point has a gap of more than a second in the store meanwhile;
 //! - the backlog is replayed in order: every snapshot of InfluxDB taken during the replay holds,
@@ -26,7 +26,7 @@ use support::tsdb::{
 use support::{Daemon, assert_config_valid, free_port, now_ms, wait_for};
 
 /// Readings of `g1.frequency` (10 per second) the store must gain while the servers are down.
-const OUTAGE_READINGS: usize = 200;
+const OUTAGE_READINGS: usize = 1200;
 /// Largest gap between two readings of any point while the servers are down.
 const MAX_GAP_MS: i64 = 1000;
 /// Points whose arrival order is watched during the replay (one per gateway).
@@ -94,7 +94,7 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     broker.stop();
     let down_at = now_ms();
     let down = Instant::now();
-    wait_for("readings stored during the outage", Duration::from_secs(60), || {
+    wait_for("readings stored during the outage", Duration::from_secs(240), || {
         daemon.assert_running();
         let n = daemon.export("g1.frequency")?.iter().filter(|r| r.time_ms > down_at).count();
         if n >= OUTAGE_READINGS { Ok(()) } else { Err(format!("{n} of {OUTAGE_READINGS}")) }
@@ -112,7 +112,7 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
         .map(|(d, p)| store_point(&daemon, &format!("{d}.{p}")).iter().map(|o| o.time_ms).filter(|t| *t <= up_at).collect())
         .collect();
     let mut snapshots: Vec<Vec<Vec<i64>>> = Vec::new();
-    wait_for("the backlog replayed into InfluxDB", Duration::from_secs(60), || {
+    wait_for("the backlog replayed into InfluxDB", Duration::from_secs(180), || {
         daemon.assert_running();
         let snap: Vec<Vec<i64>> = WATCHED.iter().map(|(d, p)| influx_times(&influx, d, p)).collect();
         let done = snap.iter().zip(&backlog_times).all(|(got, want)| got.len() >= want.len());
@@ -121,7 +121,7 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     });
     let replay = replay_start.elapsed();
     let backlog_g1 = backlog_times[0].len();
-    wait_for("the backlog replayed on MQTT", Duration::from_secs(60), || {
+    wait_for("the backlog replayed on MQTT", Duration::from_secs(180), || {
         daemon.assert_running();
         let m = mqtt_count(&watch, "g1.frequency");
         if m >= backlog_g1 { Ok(()) } else { Err(format!("{m} of {backlog_g1} readings of g1.frequency; broker log:\n{}", broker.log())) }
