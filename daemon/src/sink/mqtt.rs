@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use driftvakt_config::model::{MqttSettings, MqttSink};
-use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, Event, NetworkOptions, Outgoing, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -102,6 +102,11 @@ impl MqttTransport {
         let mut opts = options(&self.broker, CLIENT_SUFFIX, false).map_err(WriteError::Failed)?;
         opts.set_inflight(INFLIGHT);
         let (client, mut eventloop) = AsyncClient::new(opts, usize::from(INFLIGHT) * 2);
+        // Without TCP_NODELAY the tail of every batch waits for the peer's delayed ACK (Nagle).
+        let mut net = NetworkOptions::new();
+        net.set_tcp_nodelay(true);
+        net.set_connection_timeout(self.sink.timeout.as_secs().max(1));
+        eventloop.set_network_options(net);
         let (tx, mut reports) = mpsc::unbounded_channel();
         let poller = tokio::spawn(async move {
             loop {
