@@ -181,7 +181,11 @@ impl Monitor {
 
     /// The status report, with `alarms` if known.
     pub fn report(&self, alarms: Option<AlarmCounts>, now_ms: i64) -> StatusReport {
-        let modbus_devices: Vec<_> = self.connections.iter().flat_map(|(_, c)| c.devices()).collect();
+        let modbus_devices: Vec<_> = self
+            .connections
+            .iter()
+            .flat_map(|(_, c)| c.devices())
+            .collect();
         let devices = self
             .devices
             .all()
@@ -275,17 +279,34 @@ mod tests {
         sink.oldest_pending_ms.store(1500, Ordering::Relaxed);
         let m = Monitor {
             site: Arc::from("s"),
-            connections: Arc::from(vec![("gw".to_string(), Arc::new(ConnectionStats::new("gw")))]),
+            connections: Arc::from(vec![(
+                "gw".to_string(),
+                Arc::new(ConnectionStats::new("gw")),
+            )]),
             bacnet: Arc::from(Vec::new()),
             devices: Arc::new(DeviceReadings::default()),
             store: Arc::new(WriterStats::default()),
             sinks: Arc::from(vec![sink]),
             notify: Some(Arc::new(NotifyStats::default())),
         };
-        let r = m.report(Some(AlarmCounts { active: 2, unacknowledged: 1, shelved: 0 }), 2000);
-        assert_eq!((r.sinks[0].backlog, r.sinks[0].lag_ms, r.sinks[0].delivered), (4, 500, 10));
-        let back: StatusReport = serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
+        let r = m.report(
+            Some(AlarmCounts {
+                active: 2,
+                unacknowledged: 1,
+                shelved: 0,
+            }),
+            2000,
+        );
+        assert_eq!(
+            (r.sinks[0].backlog, r.sinks[0].lag_ms, r.sinks[0].delivered),
+            (4, 500, 10)
+        );
+        let back: StatusReport =
+            serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
         assert_eq!(back, r);
-        assert!(m.render(None, 2000).contains("driftvakt_sink_backlog_readings{sink=\"region\",kind=\"mqtt\"} 4"));
+        assert!(
+            m.render(None, 2000)
+                .contains("driftvakt_sink_backlog_readings{sink=\"region\",kind=\"mqtt\"} 4")
+        );
     }
 }

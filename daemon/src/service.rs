@@ -28,7 +28,6 @@ const SINK_STOP_BUDGET: Duration = Duration::from_secs(4);
 pub struct Service {
     pipeline: Pipeline,
     sinks: Sinks,
-    monitor: Monitor,
     alarms: AlarmService,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -76,7 +75,7 @@ impl Service {
                 None => None,
             };
             let router = api::router(ApiState { alarms: handle.clone(), token: token.clone() })
-                .merge(api::monitor::routes(monitor.clone(), handle.clone(), token));
+                .merge(api::monitor::routes(monitor, handle.clone(), token));
             match api::serve(config.api.listen, router, cancel.child_token()).await {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "operator API listening");
@@ -87,7 +86,7 @@ impl Service {
                 Err(e) => tracing::error!(listen = %config.api.listen, error = %e, "operator API cannot listen; running without it"),
             }
         }
-        Ok(Service { pipeline, sinks, monitor, alarms, cancel, tasks, api_addr })
+        Ok(Service { pipeline, sinks, alarms, cancel, tasks, api_addr })
     }
 
     /// Latest values, for status screens.
@@ -103,13 +102,6 @@ impl Service {
     /// Where the operator API listens, if it does.
     pub fn api_addr(&self) -> Option<SocketAddr> {
         self.api_addr
-    }
-
-    /// Every counter of the daemon (connections, BACnet, devices, store, sinks, notifications):
-    /// what `GET /metrics` and `GET /api/status` show.
-    #[allow(dead_code)] // the binary reads the counters through the API; tests and the bench call this
-    pub fn monitor(&self) -> Monitor {
-        self.monitor.clone()
     }
 
     /// Stop everything; every reading already taken is committed first, then alarm decisions

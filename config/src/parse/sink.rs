@@ -69,7 +69,7 @@ pub(crate) fn sinks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Sinks {
 }
 
 /// Default readings per MQTT batch (each reading or device cycle is one message).
-const DEFAULT_MQTT_BATCH_SIZE: usize = 1000;
+const DEFAULT_MQTT_BATCH_SIZE: usize = 10_000;
 
 /// `[sinks.mqtt]`: telemetry on the `[mqtt]` broker (`has_broker`: the `[mqtt]` table exists).
 fn mqtt_sink(
@@ -437,7 +437,7 @@ mod tests {
         let m = loaded.config.expect("valid").sinks.mqtt.expect("mqtt sink");
         assert_eq!(
             (m.enabled, m.id.as_str(), m.per, m.retain, m.qos, m.batch_size, m.backfill),
-            (true, "mqtt", TelemetryGrouping::Point, true, 1, 1000, false)
+            (true, "mqtt", TelemetryGrouping::Point, true, 1, 10_000, false)
         );
         assert_eq!(m.flush_interval.as_millis(), 200);
 

@@ -54,7 +54,14 @@ async fn alarm_counts(alarms: &AlarmHandle) -> Option<AlarmCounts> {
 async fn metrics(State(s): State<MonitorState>) -> Response {
     let alarms = alarm_counts(&s.alarms).await;
     let text = s.monitor.render(alarms, now_ms());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn status(State(s): State<MonitorState>) -> Response {

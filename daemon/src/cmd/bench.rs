@@ -304,7 +304,7 @@ mod tsdb {
                 per,
                 retain: true,
                 qos: 1,
-                batch_size: 1000,
+                batch_size: 10_000,
                 flush_interval: Duration::from_millis(200),
                 timeout: Duration::from_secs(10),
                 retry_max: Duration::from_millis(200),

@@ -30,10 +30,42 @@ const SV: Words = Words {
     alarms: "Larm: {active} aktiva, {unacked} okvitterade, {shelved} bortkopplade",
     alarms_unknown: "Larm: larmtjänsten svarar inte",
     store: "Lagring: {written} avläsningar sparade, {errors} skrivfel, {lost} förlorade",
-    connections: ["Anslutning", "Förfrågningar", "Fel", "Tidsgränser", "Återanslutningar", "Misslyckade anslutningar"],
-    networks: ["BACnet-nät", "Förfrågningar", "Tidsgränser", "Enhetsfel", "COV-meddelanden"],
-    devices: ["Enhet", "Via", "Protokoll", "Avläsningar", "Ej goda", "Senaste", "Förfrågningar", "Fel"],
-    sinks: ["Utgång", "Typ", "Läge", "Levererat", "Kö", "Eftersläpning", "Tappat", "Skrivfel", "Senaste fel"],
+    connections: [
+        "Anslutning",
+        "Förfrågningar",
+        "Fel",
+        "Tidsgränser",
+        "Återanslutningar",
+        "Misslyckade anslutningar",
+    ],
+    networks: [
+        "BACnet-nät",
+        "Förfrågningar",
+        "Tidsgränser",
+        "Enhetsfel",
+        "COV-meddelanden",
+    ],
+    devices: [
+        "Enhet",
+        "Via",
+        "Protokoll",
+        "Avläsningar",
+        "Ej goda",
+        "Senaste",
+        "Förfrågningar",
+        "Fel",
+    ],
+    sinks: [
+        "Utgång",
+        "Typ",
+        "Läge",
+        "Levererat",
+        "Kö",
+        "Eftersläpning",
+        "Tappat",
+        "Skrivfel",
+        "Senaste fel",
+    ],
     up: "uppe",
     down: "NERE",
     never: "aldrig",
@@ -45,10 +77,35 @@ const EN: Words = Words {
     alarms: "Alarms: {active} active, {unacked} unacknowledged, {shelved} shelved",
     alarms_unknown: "Alarms: the alarm service does not answer",
     store: "Store: {written} readings stored, {errors} write errors, {lost} lost",
-    connections: ["Connection", "Requests", "Errors", "Timeouts", "Reconnects", "Failed connects"],
-    networks: ["BACnet network", "Requests", "Timeouts", "Device errors", "COV notifications"],
-    devices: ["Device", "Via", "Protocol", "Readings", "Not good", "Latest", "Requests", "Errors"],
-    sinks: ["Sink", "Kind", "State", "Delivered", "Backlog", "Lag", "Dropped", "Write errors", "Last error"],
+    connections: [
+        "Connection",
+        "Requests",
+        "Errors",
+        "Timeouts",
+        "Reconnects",
+        "Failed connects",
+    ],
+    networks: [
+        "BACnet network",
+        "Requests",
+        "Timeouts",
+        "Device errors",
+        "COV notifications",
+    ],
+    devices: [
+        "Device", "Via", "Protocol", "Readings", "Not good", "Latest", "Requests", "Errors",
+    ],
+    sinks: [
+        "Sink",
+        "Kind",
+        "State",
+        "Delivered",
+        "Backlog",
+        "Lag",
+        "Dropped",
+        "Write errors",
+        "Last error",
+    ],
     up: "up",
     down: "DOWN",
     never: "never",
@@ -63,7 +120,8 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(());
     }
-    let report: StatusReport = serde_json::from_value(body).context("unexpected answer from the API")?;
+    let report: StatusReport =
+        serde_json::from_value(body).context("unexpected answer from the API")?;
     print!("{}", render(&report, args.lang, &tz(&args.api)));
     Ok(())
 }
@@ -90,21 +148,53 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         Lang::Sv => format!("{} s", number_sv(ms as f64 / 1000.0, 1)),
         Lang::En => format!("{:.1} s", ms as f64 / 1000.0),
     };
-    let when = |ms: i64| if ms > 0 { local(ms, tz) } else { w.never.to_string() };
-    let mut out = fill(w.header, &[("site", r.site.clone()), ("version", r.version.clone()), ("time", local(r.time_ms, tz))]);
+    let when = |ms: i64| {
+        if ms > 0 {
+            local(ms, tz)
+        } else {
+            w.never.to_string()
+        }
+    };
+    let mut out = fill(
+        w.header,
+        &[
+            ("site", r.site.clone()),
+            ("version", r.version.clone()),
+            ("time", local(r.time_ms, tz)),
+        ],
+    );
     out.push('\n');
     out.push_str(&match r.alarms {
-        Some(a) => fill(w.alarms, &[("active", n(a.active)), ("unacked", n(a.unacknowledged)), ("shelved", n(a.shelved))]),
+        Some(a) => fill(
+            w.alarms,
+            &[
+                ("active", n(a.active)),
+                ("unacked", n(a.unacknowledged)),
+                ("shelved", n(a.shelved)),
+            ],
+        ),
         None => w.alarms_unknown.to_string(),
     });
     out.push('\n');
     out.push_str(&fill(
         w.store,
-        &[("written", n(r.store.readings_written)), ("errors", n(r.store.write_errors)), ("lost", n(r.store.readings_lost))],
+        &[
+            ("written", n(r.store.readings_written)),
+            ("errors", n(r.store.write_errors)),
+            ("lost", n(r.store.readings_lost)),
+        ],
     ));
     out.push('\n');
     if let Some(no) = &r.notify {
-        out.push_str(&fill(w.notify, &[("es", n(no.email_sent)), ("ef", n(no.email_failed)), ("ms", n(no.mqtt_sent)), ("mf", n(no.mqtt_failed))]));
+        out.push_str(&fill(
+            w.notify,
+            &[
+                ("es", n(no.email_sent)),
+                ("ef", n(no.email_failed)),
+                ("ms", n(no.mqtt_sent)),
+                ("mf", n(no.mqtt_failed)),
+            ],
+        ));
         out.push('\n');
     }
 
@@ -113,13 +203,20 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         sinks.push(vec![
             s.id.clone(),
             s.kind.clone(),
-            if s.up { w.up.to_string() } else { w.down.to_string() },
+            if s.up {
+                w.up.to_string()
+            } else {
+                w.down.to_string()
+            },
             n(s.delivered),
             n(s.backlog),
             secs(s.lag_ms),
             n(s.dropped),
             n(s.write_errors),
-            s.last_error.clone().filter(|_| !s.up).unwrap_or_else(|| "–".into()),
+            s.last_error
+                .clone()
+                .filter(|_| !s.up)
+                .unwrap_or_else(|| "–".into()),
         ]);
     }
     if !r.sinks.is_empty() {
@@ -129,7 +226,14 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
     if !r.connections.is_empty() {
         let mut rows = vec![w.connections.map(String::from).to_vec()];
         for c in &r.connections {
-            rows.push(vec![c.id.clone(), n(c.requests), n(c.errors), n(c.timeouts), n(c.reconnects), n(c.connect_failures)]);
+            rows.push(vec![
+                c.id.clone(),
+                n(c.requests),
+                n(c.errors),
+                n(c.timeouts),
+                n(c.reconnects),
+                n(c.connect_failures),
+            ]);
         }
         out.push('\n');
         out.push_str(&table(&rows));
@@ -137,7 +241,13 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
     if !r.bacnet_networks.is_empty() {
         let mut rows = vec![w.networks.map(String::from).to_vec()];
         for b in &r.bacnet_networks {
-            rows.push(vec![b.id.clone(), n(b.requests), n(b.timeouts), n(b.device_errors), n(b.cov_notifications)]);
+            rows.push(vec![
+                b.id.clone(),
+                n(b.requests),
+                n(b.timeouts),
+                n(b.device_errors),
+                n(b.cov_notifications),
+            ]);
         }
         out.push('\n');
         out.push_str(&table(&rows));
@@ -211,31 +321,83 @@ mod tests {
                     last_error: Some("MQTT 127.0.0.1:1883: connection refused".into()),
                 },
             ],
-            store: StoreStatus { readings_written: 1_234_567, write_errors: 0, readings_lost: 0 },
-            alarms: Some(AlarmCounts { active: 2, unacknowledged: 1, shelved: 0 }),
+            store: StoreStatus {
+                readings_written: 1_234_567,
+                write_errors: 0,
+                readings_lost: 0,
+            },
+            alarms: Some(AlarmCounts {
+                active: 2,
+                unacknowledged: 1,
+                shelved: 0,
+            }),
             notify: None,
         }
     }
 
     #[test]
     fn swedish_tables_show_every_sink_with_lag_and_backlog() {
-        let text = render(&report(), Lang::Sv, &TimeZone::get("Europe/Stockholm").expect("tz"));
-        assert!(text.contains("Larm: 2 aktiva, 1 okvitterade, 0 bortkopplade"), "{text}");
-        assert!(text.contains("Lagring: 1\u{202f}234\u{202f}567 avläsningar sparade"), "{text}");
-        let sink_header = text.lines().find(|l| l.starts_with("Utgång")).expect("sink table");
-        assert!(sink_header.contains("Kö") && sink_header.contains("Eftersläpning"), "{text}");
-        let mqtt = text.lines().find(|l| l.starts_with("mqtt ")).expect("mqtt row");
-        assert!(mqtt.contains("NERE") && mqtt.contains("4\u{202f}321") && mqtt.contains("61,5 s") && mqtt.contains("connection refused"), "{mqtt}");
-        let region = text.lines().find(|l| l.starts_with("region ")).expect("region row");
-        assert!(region.contains("uppe") && region.contains("0,3 s") && region.ends_with('–'), "{region}");
-        assert!(text.lines().any(|l| l.starts_with("g1 ") && l.contains("stallverk") && l.contains("12\u{202f}345")), "{text}");
+        let text = render(
+            &report(),
+            Lang::Sv,
+            &TimeZone::get("Europe/Stockholm").expect("tz"),
+        );
+        assert!(
+            text.contains("Larm: 2 aktiva, 1 okvitterade, 0 bortkopplade"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Lagring: 1\u{202f}234\u{202f}567 avläsningar sparade"),
+            "{text}"
+        );
+        let sink_header = text
+            .lines()
+            .find(|l| l.starts_with("Utgång"))
+            .expect("sink table");
+        assert!(
+            sink_header.contains("Kö") && sink_header.contains("Eftersläpning"),
+            "{text}"
+        );
+        let mqtt = text
+            .lines()
+            .find(|l| l.starts_with("mqtt "))
+            .expect("mqtt row");
+        assert!(
+            mqtt.contains("NERE")
+                && mqtt.contains("4\u{202f}321")
+                && mqtt.contains("61,5 s")
+                && mqtt.contains("connection refused"),
+            "{mqtt}"
+        );
+        let region = text
+            .lines()
+            .find(|l| l.starts_with("region "))
+            .expect("region row");
+        assert!(
+            region.contains("uppe") && region.contains("0,3 s") && region.ends_with('–'),
+            "{region}"
+        );
+        assert!(
+            text.lines().any(|l| l.starts_with("g1 ")
+                && l.contains("stallverk")
+                && l.contains("12\u{202f}345")),
+            "{text}"
+        );
     }
 
     #[test]
     fn english_on_request() {
         let text = render(&report(), Lang::En, &TimeZone::UTC);
         assert!(text.contains("Alarms: 2 active"), "{text}");
-        assert!(text.lines().any(|l| l.starts_with("Sink") && l.contains("Backlog") && l.contains("Lag")), "{text}");
-        assert!(text.lines().any(|l| l.starts_with("mqtt ") && l.contains("4321") && l.contains("61.5 s")), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("Sink") && l.contains("Backlog") && l.contains("Lag")),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("mqtt ") && l.contains("4321") && l.contains("61.5 s")),
+            "{text}"
+        );
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use driftvakt_config::model::{MqttSettings, MqttSink};
-use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, Event, NetworkOptions, Outgoing, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -66,7 +66,11 @@ pub struct MqttTransport {
 impl MqttTransport {
     /// A transport for `sink` on the broker `broker` (nothing is connected yet).
     pub fn new(sink: &MqttSink, broker: &MqttSettings) -> MqttTransport {
-        MqttTransport { sink: sink.clone(), broker: broker.clone(), conn: None }
+        MqttTransport {
+            sink: sink.clone(),
+            broker: broker.clone(),
+            conn: None,
+        }
     }
 
     fn qos(&self) -> QoS {
@@ -95,13 +99,20 @@ impl MqttTransport {
         if self.conn.is_none() {
             self.conn = Some(self.connect().await?);
         }
-        self.conn.as_mut().ok_or_else(|| WriteError::Failed("no connection".into()))
+        self.conn
+            .as_mut()
+            .ok_or_else(|| WriteError::Failed("no connection".into()))
     }
 
     async fn connect(&self) -> Result<Conn, WriteError> {
         let mut opts = options(&self.broker, CLIENT_SUFFIX, false).map_err(WriteError::Failed)?;
         opts.set_inflight(INFLIGHT);
         let (client, mut eventloop) = AsyncClient::new(opts, usize::from(INFLIGHT) * 2);
+        // Without TCP_NODELAY the tail of every batch waits for the peer's delayed ACK (Nagle).
+        let mut net = NetworkOptions::new();
+        net.set_tcp_nodelay(true);
+        net.set_connection_timeout(self.sink.timeout.as_secs().max(1));
+        eventloop.set_network_options(net);
         let (tx, mut reports) = mpsc::unbounded_channel();
         let poller = tokio::spawn(async move {
             loop {
@@ -125,11 +136,19 @@ impl MqttTransport {
         let failed = match tokio::time::timeout(self.sink.timeout, reports.recv()).await {
             Ok(Some(Report::Connected)) => {
                 tracing::info!(broker = %at, "MQTT telemetry connected");
-                return Ok(Conn { client, reports, poller, dirty: false });
+                return Ok(Conn {
+                    client,
+                    reports,
+                    poller,
+                    dirty: false,
+                });
             }
             Ok(Some(Report::Lost(e))) => format!("MQTT {at}: {e}"),
             Ok(_) => format!("MQTT {at}: connection closed"),
-            Err(_) => format!("MQTT {at}: no CONNACK within {} ms", self.sink.timeout.as_millis()),
+            Err(_) => format!(
+                "MQTT {at}: no CONNACK within {} ms",
+                self.sink.timeout.as_millis()
+            ),
         };
         poller.abort();
         Err(WriteError::Failed(failed))
@@ -150,7 +169,9 @@ impl MqttTransport {
         let messages = &p.messages[start..];
         let publish_all = async {
             for m in messages {
-                client.publish(m.topic.as_str(), qos, retain, m.body.clone()).await?;
+                client
+                    .publish(m.topic.as_str(), qos, retain, m.body.clone())
+                    .await?;
             }
             Ok::<(), rumqttc::ClientError>(())
         };
@@ -215,11 +236,15 @@ impl Transport for MqttTransport {
     }
 
     fn target(&self) -> String {
-        format!("mqtt://{}:{}/{}/telemetry", self.broker.host, self.broker.port, self.broker.topic_prefix)
+        format!(
+            "mqtt://{}:{}/{}/telemetry",
+            self.broker.host, self.broker.port, self.broker.topic_prefix
+        )
     }
 
     fn encode(&mut self, rows: &[Row], more: bool) -> (MqttPayload, usize) {
-        let (messages, used) = telemetry::encode(&self.broker.topic_prefix, self.sink.per, rows, more);
+        let (messages, used) =
+            telemetry::encode(&self.broker.topic_prefix, self.sink.per, rows, more);
         (MqttPayload { messages, done: 0 }, used)
     }
 

@@ -112,14 +112,26 @@ pub fn device_topic(prefix: &str, device: &str) -> String {
 /// Encode `rows` as messages. Returns the messages and how many rows they cover: all of them,
 /// except that per device, when `more` rows may follow, the last device cycle is left for the
 /// next batch (unless it is the only one), so a cycle is never split over two messages.
-pub fn encode(prefix: &str, per: TelemetryGrouping, rows: &[Row], more: bool) -> (Vec<Message>, usize) {
+pub fn encode(
+    prefix: &str,
+    per: TelemetryGrouping,
+    rows: &[Row],
+    more: bool,
+) -> (Vec<Message>, usize) {
     match per {
         TelemetryGrouping::Point => {
             let msgs = rows
                 .iter()
                 .map(|r| {
-                    let m = PointMessage { device: &r.point.device, point: &r.point.point, reading: ReadingJson::of(r) };
-                    Message { topic: point_topic(prefix, &r.point.device, &r.point.point), body: to_json(&m) }
+                    let m = PointMessage {
+                        device: &r.point.device,
+                        point: &r.point.point,
+                        reading: ReadingJson::of(r),
+                    };
+                    Message {
+                        topic: point_topic(prefix, &r.point.device, &r.point.point),
+                        body: to_json(&m),
+                    }
                 })
                 .collect();
             (msgs, rows.len())
@@ -136,8 +148,16 @@ pub fn encode(prefix: &str, per: TelemetryGrouping, rows: &[Row], more: bool) ->
                     let part = &rows[g.start..g.end];
                     let device = &part[0].point.device;
                     let time_ms = part.iter().map(|r| r.time_ms).max().unwrap_or(0);
-                    let m = DeviceMessage { device, time: rfc3339_utc(time_ms), time_ms, points: Points(part) };
-                    Message { topic: device_topic(prefix, device), body: to_json(&m) }
+                    let m = DeviceMessage {
+                        device,
+                        time: rfc3339_utc(time_ms),
+                        time_ms,
+                        points: Points(part),
+                    };
+                    Message {
+                        topic: device_topic(prefix, device),
+                        body: to_json(&m),
+                    }
                 })
                 .collect();
             (msgs, used)
@@ -161,14 +181,20 @@ fn cycles(rows: &[Row]) -> Vec<Cycle> {
     let mut out: Vec<Cycle> = Vec::new();
     let mut seen: HashSet<i64> = HashSet::new();
     for (i, r) in rows.iter().enumerate() {
-        let same = out.last().is_some_and(|c| rows[c.start].point.device == r.point.device) && !seen.contains(&r.point.key);
+        let same = out
+            .last()
+            .is_some_and(|c| rows[c.start].point.device == r.point.device)
+            && !seen.contains(&r.point.key);
         if same {
             if let Some(c) = out.last_mut() {
                 c.end = i + 1;
             }
         } else {
             seen.clear();
-            out.push(Cycle { start: i, end: i + 1 });
+            out.push(Cycle {
+                start: i,
+                end: i + 1,
+            });
         }
         seen.insert(r.point.key);
     }
@@ -183,11 +209,23 @@ mod tests {
     use std::sync::Arc;
 
     fn point(key: i64, device: &str, point: &str, unit: &str) -> Arc<PointInfo> {
-        Arc::new(PointInfo { key, device: device.into(), point: point.into(), unit: unit.into(), system: "reservkraft".into() })
+        Arc::new(PointInfo {
+            key,
+            device: device.into(),
+            point: point.into(),
+            unit: unit.into(),
+            system: "reservkraft".into(),
+        })
     }
 
     fn row(rowid: i64, p: &Arc<PointInfo>, t: i64, value: Option<Value>, quality: Quality) -> Row {
-        Row { rowid, point: p.clone(), time_ms: t, value, quality }
+        Row {
+            rowid,
+            point: p.clone(),
+            time_ms: t,
+            value,
+            quality,
+        }
     }
 
     fn json(m: &Message) -> serde_json::Value {
@@ -203,9 +241,21 @@ mod tests {
         let rows = [
             row(1, &f, t, Some(Value::Number(50.02)), Quality::Good),
             row(2, &run, t, Some(Value::Bool(true)), Quality::Good),
-            row(3, &model, t + 1, Some(Value::Text("ABB \"X\"".into())), Quality::Good),
+            row(
+                3,
+                &model,
+                t + 1,
+                Some(Value::Text("ABB \"X\"".into())),
+                Quality::Good,
+            ),
             row(4, &f, t + 100, None, Quality::CommFail),
-            row(5, &f, t + 200, Some(Value::Number(f64::NAN)), Quality::OutOfRange),
+            row(
+                5,
+                &f,
+                t + 200,
+                Some(Value::Number(f64::NAN)),
+                Quality::OutOfRange,
+            ),
         ];
         let (msgs, used) = encode("driftvakt/ref", TelemetryGrouping::Point, &rows, true);
         assert_eq!((msgs.len(), used), (5, 5));
@@ -217,8 +267,18 @@ mod tests {
         );
         assert_eq!(json(&msgs[1])["value"], serde_json::json!(true));
         assert_eq!(json(&msgs[2])["value"], serde_json::json!("ABB \"X\""));
-        assert_eq!((json(&msgs[3])["value"].clone(), json(&msgs[3])["quality"].clone()), (serde_json::Value::Null, serde_json::json!("comm_fail")));
-        assert_eq!(json(&msgs[4])["value"], serde_json::Value::Null, "not a finite number: null, never a substitute");
+        assert_eq!(
+            (
+                json(&msgs[3])["value"].clone(),
+                json(&msgs[3])["quality"].clone()
+            ),
+            (serde_json::Value::Null, serde_json::json!("comm_fail"))
+        );
+        assert_eq!(
+            json(&msgs[4])["value"],
+            serde_json::Value::Null,
+            "not a finite number: null, never a substitute"
+        );
     }
 
     #[test]
@@ -236,13 +296,24 @@ mod tests {
         ];
         let (msgs, used) = encode("p", TelemetryGrouping::Device, &rows, false);
         assert_eq!(used, 6);
-        assert_eq!(msgs.iter().map(|m| m.topic.as_str()).collect::<Vec<_>>(), ["p/telemetry/g1", "p/telemetry/ups", "p/telemetry/g1", "p/telemetry/g1"]);
+        assert_eq!(
+            msgs.iter().map(|m| m.topic.as_str()).collect::<Vec<_>>(),
+            [
+                "p/telemetry/g1",
+                "p/telemetry/ups",
+                "p/telemetry/g1",
+                "p/telemetry/g1"
+            ]
+        );
         let first = json(&msgs[0]);
         assert_eq!(first["device"], "g1");
         assert_eq!(first["time_ms"], 10);
         assert_eq!(first["points"]["power"]["value"], 1.0);
         assert_eq!(first["points"]["frequency"]["unit"], "Hz");
-        assert_eq!(json(&msgs[3])["points"]["frequency"]["quality"], "comm_fail");
+        assert_eq!(
+            json(&msgs[3])["points"]["frequency"]["quality"],
+            "comm_fail"
+        );
 
         // A full batch: the last cycle may continue in the store, so it waits for the next one.
         let (msgs, used) = encode("p", TelemetryGrouping::Device, &rows, true);

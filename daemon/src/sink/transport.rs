@@ -72,5 +72,8 @@ pub trait Transport: Send + 'static {
     /// Send a payload; `Ok` only when the server has acknowledged all of it. A transport that
     /// can deliver part of a payload records that progress in it, so that the retry of a
     /// failed attempt continues where the acknowledged part ends.
-    fn send(&mut self, payload: &mut Self::Payload) -> impl Future<Output = Result<(), WriteError>> + Send;
+    fn send(
+        &mut self,
+        payload: &mut Self::Payload,
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
 }
