@@ -142,21 +142,8 @@ fn mqtt_sink(
         .get_int(s, "qos", 0..=2)
         .and_then(|a| u8::try_from(a.value).ok())
         .unwrap_or(1);
-    let batch_size = w
-        .get_int(s, "batch_size", 1..=MAX_BATCH_SIZE as i128)
-        .and_then(|a| usize::try_from(a.value).ok())
-        .unwrap_or(DEFAULT_MQTT_BATCH_SIZE);
-    let ms = |w: &mut Walker<'_>, key: &str, default: u64| {
-        w.get_ms(s, key, false)
-            .map_or(Duration::from_millis(default), |a| a.value)
-    };
-    let flush_interval = ms(w, "flush_interval_ms", 200);
-    let timeout = ms(w, "timeout_ms", 10_000);
-    let retry_max = ms(w, "retry_max_ms", 30_000);
-    let max_backlog_readings = w
-        .get_int(s, "max_backlog_readings", 0..=i128::from(i64::MAX))
-        .and_then(|a| u64::try_from(a.value).ok())
-        .filter(|n| *n > 0);
+    let Forwarding { batch_size, flush_interval, timeout, retry_max, max_backlog_readings } =
+        forwarding(w, s, DEFAULT_MQTT_BATCH_SIZE, 200);
     let backfill = w.get_bool(s, "backfill").is_some_and(|a| a.value);
     Some(MqttSink {
         enabled,
@@ -251,21 +238,8 @@ fn influx(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<(InfluxSink, Span)>
             }
         }
     };
-    let batch_size = w
-        .get_int(s, "batch_size", 1..=MAX_BATCH_SIZE as i128)
-        .and_then(|a| usize::try_from(a.value).ok())
-        .unwrap_or(DEFAULT_BATCH_SIZE);
-    let ms = |w: &mut Walker<'_>, key: &str, default: u64| {
-        w.get_ms(s, key, false)
-            .map_or(Duration::from_millis(default), |a| a.value)
-    };
-    let flush_interval = ms(w, "flush_interval_ms", 1000);
-    let timeout = ms(w, "timeout_ms", 10_000);
-    let retry_max = ms(w, "retry_max_ms", 30_000);
-    let max_backlog_readings = w
-        .get_int(s, "max_backlog_readings", 0..=i128::from(i64::MAX))
-        .and_then(|a| u64::try_from(a.value).ok())
-        .filter(|n| *n > 0);
+    let Forwarding { batch_size, flush_interval, timeout, retry_max, max_backlog_readings } =
+        forwarding(w, s, DEFAULT_BATCH_SIZE, 1000);
     let backfill = w.get_bool(s, "backfill").is_none_or(|a| a.value);
     let id = id?;
     Some((
@@ -323,6 +297,38 @@ fn check_url(url: &str) -> Result<(), &'static str> {
         return Err("must name a host");
     }
     Ok(())
+}
+
+
+/// The forwarding knobs every sink kind shares.
+struct Forwarding {
+    /// Most readings per write.
+    batch_size: usize,
+    /// Longest wait for a fuller batch.
+    flush_interval: Duration,
+    /// Time allowed for one write.
+    timeout: Duration,
+    /// Cap of the retry backoff.
+    retry_max: Duration,
+    /// Most undelivered readings kept (`None` = bounded by retention only).
+    max_backlog_readings: Option<u64>,
+}
+
+/// Read the shared forwarding keys of a sink table, with this kind's defaults.
+fn forwarding(w: &mut Walker<'_>, s: &Section<'_, '_>, default_batch: usize, default_flush_ms: u64) -> Forwarding {
+    let batch_size = w
+        .get_int(s, "batch_size", 1..=MAX_BATCH_SIZE as i128)
+        .and_then(|a| usize::try_from(a.value).ok())
+        .unwrap_or(default_batch);
+    let mut ms = |key: &str, default: u64| w.get_ms(s, key, false).map_or(Duration::from_millis(default), |a| a.value);
+    let flush_interval = ms("flush_interval_ms", default_flush_ms);
+    let timeout = ms("timeout_ms", 10_000);
+    let retry_max = ms("retry_max_ms", 30_000);
+    let max_backlog_readings = w
+        .get_int(s, "max_backlog_readings", 0..=i128::from(i64::MAX))
+        .and_then(|a| u64::try_from(a.value).ok())
+        .filter(|n| *n > 0);
+    Forwarding { batch_size, flush_interval, timeout, retry_max, max_backlog_readings }
 }
 
 #[cfg(test)]
