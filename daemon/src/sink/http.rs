@@ -9,7 +9,7 @@ use driftvakt_config::model::{InfluxApi, InfluxSink, Secret};
 use influxdb2::api::write::TimestampPrecision;
 
 use crate::sink::line::{SeriesTags, series_prefix, write_line};
-use crate::sink::transport::{Row, Transport, WriteError};
+use crate::sink::transport::{Row, Transport, WriteError, describe};
 
 /// A write API client; built lazily so that a missing secret or a bad URL is an error to retry
 /// (and to show in the sink's health), not a reason to stop the daemon.
@@ -137,22 +137,6 @@ fn classify(status: u16, text: String) -> WriteError {
     } else {
         WriteError::Failed(format!("HTTP {status}: {text}"))
     }
-}
-
-/// An error with its causes (reqwest's top-level text alone hides "connection refused").
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        // hyper and reqwest repeat their causes in their own texts.
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }
 
 fn secret(s: &Option<Secret>, what: &str) -> Result<Option<String>, WriteError> {

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::mqtt::options;
 use crate::sink::telemetry::{self, Message};
-use crate::sink::transport::{Row, Transport, WriteError};
+use crate::sink::transport::{Row, Transport, WriteError, describe};
 
 /// Client id suffix of the telemetry connection (the alarm notifier has none).
 pub const CLIENT_SUFFIX: &str = "-telemetry";
@@ -258,17 +258,3 @@ impl Transport for MqttTransport {
     }
 }
 
-/// An error with its causes ("connection refused" hides in the source chain).
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
-}

@@ -77,3 +77,20 @@ pub trait Transport: Send + 'static {
         payload: &mut Self::Payload,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 }
+
+/// An error with its causes (a transport's top-level text alone often hides "connection refused").
+pub fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        // hyper and reqwest repeat their causes in their own texts.
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
