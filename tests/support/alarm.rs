@@ -154,23 +154,7 @@ impl MqttWatch {
         let id = format!("test-watch-{}-{}", std::process::id(), free_port());
         let mut opts = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
         opts.set_keep_alive(Duration::from_secs(5));
-        let (client, mut connection) = rumqttc::Client::new(opts, 100);
-        client.subscribe(filter, rumqttc::QoS::AtLeastOnce).expect("subscribe");
-        let msgs = Arc::new(Mutex::new(Vec::new()));
-        let sink = msgs.clone();
-        std::thread::spawn(move || {
-            for ev in connection.iter() {
-                match ev {
-                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                        let m = MqttMsg { topic: p.topic.clone(), payload: String::from_utf8_lossy(&p.payload).into_owned(), retain: p.retain, at_ms: now_ms() };
-                        sink.lock().unwrap_or_else(|e| e.into_inner()).push(m);
-                    }
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-        });
-        MqttWatch { msgs, client }
+        MqttWatch::subscribe(opts, filter, false)
     }
 
     /// A subscriber with a persistent session (fixed client id, clean session off, QoS 1):
@@ -181,6 +165,12 @@ impl MqttWatch {
         opts.set_keep_alive(Duration::from_secs(5));
         opts.set_clean_session(false);
         opts.set_max_packet_size(1 << 20, 1 << 20);
+        MqttWatch::subscribe(opts, filter, true)
+    }
+
+    /// Subscribe with `opts` and collect every publish in a thread; with `reconnect` a lost
+    /// broker is retried (pacing the attempts), otherwise the thread ends.
+    fn subscribe(opts: rumqttc::MqttOptions, filter: &str, reconnect: bool) -> MqttWatch {
         let (client, mut connection) = rumqttc::Client::new(opts, 100);
         client.subscribe(filter, rumqttc::QoS::AtLeastOnce).expect("subscribe");
         let msgs = Arc::new(Mutex::new(Vec::new()));
@@ -193,9 +183,9 @@ impl MqttWatch {
                         sink.lock().unwrap_or_else(|e| e.into_inner()).push(m);
                     }
                     Ok(_) => {}
-                    // The broker is away: the next iteration reconnects (pacing the attempts).
                     Err(rumqttc::ConnectionError::RequestsDone) => break,
-                    Err(_) => std::thread::sleep(Duration::from_millis(200)),
+                    Err(_) if reconnect => std::thread::sleep(Duration::from_millis(200)),
+                    Err(_) => break,
                 }
             }
         });
