@@ -1,14 +1,13 @@
 //! `[[bacnet_networks]]`, the BACnet keys of `[[devices]]` (network, instance, address, route,
 //! COV) and of points (`object`, `property`).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::bacnet::{MAX_INSTANCE, ObjectId, PropertyId};
 use crate::keys;
 use crate::model::{BacnetLink, BacnetNetwork, BacnetRoute, BacnetSource, Bbmd, CovSettings};
-use crate::parse::connection::{duplicate, is_ref_id};
+use crate::parse::connection::{FirstSeen, is_ref_id};
 use crate::walk::{At, Section, Span, Walker, integer, key_span, peek_str};
 use toml::de::DeValue;
 
@@ -63,18 +62,13 @@ pub(crate) fn networks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<NetSpe
         Some(id) => format!("bacnet network {id}"),
         None => format!("bacnet network #{}", i + 1),
     });
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
         let Some(n) = network(w, s) else { continue };
-        if let Some(first) = seen.get(&n.net.id) {
-            let first = first.clone();
-            let msg = duplicate("bacnet network", &n.net.id, w, &first);
-            w.error(&n.id_span, &s.context, msg);
-            continue;
+        if seen.claim(w, "bacnet network", &n.net.id, &n.id_span, &s.context) {
+            out.push(n);
         }
-        seen.insert(n.net.id.clone(), n.id_span.clone());
-        out.push(n);
     }
     out
 }

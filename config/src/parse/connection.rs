@@ -31,23 +31,38 @@ pub(crate) fn connections(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<Con
         Some(id) => format!("connection {id}"),
         None => format!("connection #{}", i + 1),
     });
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
         let Some(c) = connection(w, s) else { continue };
-        if let Some(first) = seen.get(&c.conn.id) {
-            let first = first.clone();
-            w.error(
-                &c.id_span,
-                &s.context,
-                duplicate("connection", &c.conn.id, w, &first),
-            );
-            continue;
+        if seen.claim(w, "connection", &c.conn.id, &c.id_span, &s.context) {
+            out.push(c);
         }
-        seen.insert(c.conn.id.clone(), c.id_span.clone());
-        out.push(c);
     }
     out
+}
+
+/// Ids seen so far in one namespace; a repeat is reported with where the first one stands.
+#[derive(Default)]
+pub(crate) struct FirstSeen(HashMap<String, Span>);
+
+impl FirstSeen {
+    /// Claim `id` written at `span`; `false` (and an error naming the first place) if it was
+    /// claimed before.
+    pub(crate) fn claim(&mut self, w: &mut Walker<'_>, kind: &str, id: &str, span: &Span, ctx: &str) -> bool {
+        if let Some(first) = self.0.get(id) {
+            let msg = duplicate(kind, id, w, first);
+            w.error(span, ctx, msg);
+            return false;
+        }
+        self.0.insert(id.to_string(), span.clone());
+        true
+    }
+
+    /// Where `id` was first claimed, if it was.
+    pub(crate) fn first(&self, id: &str) -> Option<&Span> {
+        self.0.get(id)
+    }
 }
 
 /// "duplicate X id `y` (first defined at line N)".

@@ -1,11 +1,10 @@
 //! `[sinks]` and `[[sinks.influxdb]]`: external servers fed from the embedded store.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::keys;
 use crate::model::{InfluxApi, InfluxSink, MqttSink, Secret, Sinks, TelemetryGrouping};
-use crate::parse::connection::{duplicate, is_ref_id};
+use crate::parse::connection::{FirstSeen, duplicate, is_ref_id};
 use crate::parse::point::list;
 use crate::secret::parse_secret;
 use crate::walk::{Section, Span, Walker, key_span, peek_str};
@@ -40,23 +39,15 @@ pub(crate) fn sinks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Sinks {
         Some(id) => format!("sink {id}"),
         None => format!("sink influxdb #{}", i + 1),
     });
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen = FirstSeen::default();
     let mut influxdb = Vec::new();
     for sec in &sections {
         let Some((sink, id_span)) = influx(w, sec) else {
             continue;
         };
-        if let Some(first) = seen.get(&sink.id) {
-            let first = first.clone();
-            w.error(
-                &id_span,
-                &sec.context,
-                duplicate("sink", &sink.id, w, &first),
-            );
-            continue;
+        if seen.claim(w, "sink", &sink.id, &id_span, &sec.context) {
+            influxdb.push(sink);
         }
-        seen.insert(sink.id.clone(), id_span);
-        influxdb.push(sink);
     }
     let mqtt = w
         .get_table(&s, "mqtt", "sinks.mqtt".to_string())
@@ -76,7 +67,7 @@ fn mqtt_sink(
     w: &mut Walker<'_>,
     s: &Section<'_, '_>,
     has_broker: bool,
-    influx_ids: &HashMap<String, Span>,
+    influx_ids: &FirstSeen,
 ) -> Option<MqttSink> {
     w.expect_keys(s, keys::SINK_MQTT);
     let ctx = s.context.as_str();
@@ -99,7 +90,7 @@ fn mqtt_sink(
             id.value
         }
         Some(id) => {
-            if let Some(first) = influx_ids.get(&id.value) {
+            if let Some(first) = influx_ids.first(&id.value) {
                 let first = first.clone();
                 w.error(&id.span, ctx, duplicate("sink", &id.value, w, &first));
             }
@@ -107,7 +98,7 @@ fn mqtt_sink(
         }
     };
     if id == "mqtt"
-        && let Some(first) = influx_ids.get("mqtt")
+        && let Some(first) = influx_ids.first("mqtt")
     {
         let first = first.clone();
         w.error(
