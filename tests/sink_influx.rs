@@ -14,7 +14,7 @@ use support::tsdb::{
     Influx1, VictoriaMetrics, assert_influx_matches, assert_vm_matches, influx_readings, sinks_toml,
     store_readings, vm_readings,
 };
-use support::{Daemon, assert_config_valid, wait_for};
+use support::{Daemon, assert_config_valid, now_ms, wait_for};
 
 #[test]
 fn every_reading_arrives_exactly_once_in_victoriametrics_and_influxdb_1() {
@@ -59,4 +59,25 @@ fn every_reading_arrives_exactly_once_in_victoriametrics_and_influxdb_1() {
     });
     assert_vm_matches(&store, &got);
     println!("{total} readings of {} points: all in InfluxDB 1.6.7 and VictoriaMetrics, exactly once", store.len());
+}
+
+/// The test's own reading of VictoriaMetrics sees a sample written in the current second (the
+/// daemon's last readings before a stop are that young when the test above reads them at once;
+/// VictoriaMetrics' export without `end` stops at now rounded down to whole seconds).
+#[test]
+fn victoriametrics_export_includes_a_sample_of_the_current_second() {
+    let vm = VictoriaMetrics::start();
+    // Start early in a second, so that writing and reading back end within it.
+    wait_for("the clock in the first half of a second", Duration::from_secs(2), || {
+        if now_ms() % 1000 < 500 { Ok(()) } else { Err("second half".into()) }
+    });
+    let t = now_ms();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v2/write?org=o&bucket=b&precision=ms", vm.url()))
+        .body(format!("driftvakt,device=d,point=p quality=0i {t}"))
+        .send()
+        .expect("write to VictoriaMetrics");
+    assert!(resp.status().is_success(), "write: {}", resp.status());
+    let got: Vec<i64> = vm.export(r#"{__name__="driftvakt_quality"}"#).into_iter().flat_map(|(_, ts, _)| ts).collect();
+    assert_eq!(got, [t], "written and read back within {} ms", now_ms() - t);
 }

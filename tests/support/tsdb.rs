@@ -116,15 +116,21 @@ impl VictoriaMetrics {
 
     /// Every sample of the series matching `selector` (after a forced flush), as
     /// (labels, timestamps in ms, values).
+    ///
+    /// The time range is explicit: without `end`, VictoriaMetrics exports up to *now rounded
+    /// down to whole seconds*, so a sample written in the current second (the daemon's last
+    /// poll before a stop, when the test reads at once) would be missing.
     pub fn export(&self, selector: &str) -> Vec<VmSeries> {
         let client = http();
         client
             .get(format!("{}/internal/force_flush", self.url()))
             .send()
             .expect("VictoriaMetrics force_flush");
+        // A day ahead: also a sample stamped a little ahead of this clock belongs to the answer.
+        let end = (super::now_ms() / 1000 + 86_400).to_string();
         let body = client
             .get(format!("{}/api/v1/export", self.url()))
-            .query(&[("match[]", selector)])
+            .query(&[("match[]", selector), ("start", "0"), ("end", end.as_str())])
             .send()
             .and_then(|r| r.text())
             .expect("VictoriaMetrics export");
