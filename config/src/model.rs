@@ -653,7 +653,7 @@ pub enum SentinelMeaning {
 pub enum Secret {
     /// Read from this environment variable.
     Env(String),
-    /// Read from this file (trailing newline trimmed).
+    /// Read from this file (a regular file of at most 64 KiB; trailing newline trimmed).
     File(std::path::PathBuf),
 }
 
@@ -661,11 +661,12 @@ impl Secret {
     /// Resolve the secret now.
     pub fn resolve(&self) -> Result<String, String> {
         match self {
-            Secret::Env(var) => std::env::var(var)
-                .map_err(|_| format!("environment variable {var} is not set")),
-            Secret::File(path) => std::fs::read_to_string(path)
-                .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
-                .map_err(|e| format!("cannot read secret file {}: {e}", path.display())),
+            Secret::Env(var) => match std::env::var(var) {
+                Ok(v) if v.trim().is_empty() => Err(format!("environment variable {var} is empty")),
+                Ok(v) => Ok(v),
+                Err(_) => Err(format!("environment variable {var} is not set")),
+            },
+            Secret::File(path) => crate::secret::read_secret_file(path).map_err(|e| e.to_string()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Secrets (`{ env = "VAR" }` or `{ file = "/path" }`): never written inline in the config.
 
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 use toml::de::DeValue;
 
@@ -23,10 +24,99 @@ pub enum SecretError {
     /// `env` or `file` is not a non-empty string.
     #[error("`{0}` of a secret must be a non-empty string")]
     NotAString(&'static str),
+    /// The secret file cannot hold a secret (checked when it exists where `check` runs).
+    #[error(transparent)]
+    File(#[from] SecretFileError),
+}
+
+/// Most bytes a secret file may have: a token or password is a few hundred at most, and a
+/// bound keeps `{ file = "/dev/zero" }` or a log file named by mistake from being read whole.
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+/// Why a secret file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretFileError {
+    /// A directory, device, FIFO or socket.
+    #[error("secret file {p} is {1}, not a regular file", p = .0.display())]
+    NotRegular(PathBuf, &'static str),
+    /// Larger than [`MAX_SECRET_FILE_BYTES`].
+    #[error("secret file {p} has {1} bytes; a secret file may have at most {MAX_SECRET_FILE_BYTES}", p = .0.display())]
+    TooLarge(PathBuf, u64),
+    /// Nothing but white space.
+    #[error("secret file {p} is empty", p = .0.display())]
+    Empty(PathBuf),
+    /// Not UTF-8 text.
+    #[error("secret file {p} is not UTF-8 text", p = .0.display())]
+    NotText(PathBuf),
+    /// Cannot be opened or read.
+    #[error("cannot read secret file {p}: {1}", p = .0.display())]
+    Unreadable(PathBuf, String),
+}
+
+/// What kind of non-regular file `t` is.
+#[cfg(unix)]
+fn file_kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// What kind of non-regular file `t` is.
+#[cfg(not(unix))]
+fn file_kind(t: std::fs::FileType) -> &'static str {
+    if t.is_dir() { "a directory" } else { "not a regular file" }
+}
+
+/// Read the secret in the file at `path`: a regular file of at most [`MAX_SECRET_FILE_BYTES`],
+/// UTF-8, trailing line breaks trimmed, not empty.
+pub fn read_secret_file(path: &Path) -> Result<String, SecretFileError> {
+    let unreadable = |e: std::io::Error| SecretFileError::Unreadable(path.to_path_buf(), e.to_string());
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if !meta.file_type().is_file() {
+        return Err(SecretFileError::NotRegular(path.to_path_buf(), file_kind(meta.file_type())));
+    }
+    if meta.len() > MAX_SECRET_FILE_BYTES {
+        return Err(SecretFileError::TooLarge(path.to_path_buf(), meta.len()));
+    }
+    // The bound again while reading: the file may grow after the size was taken.
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(SecretFileError::TooLarge(path.to_path_buf(), bytes.len() as u64));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| SecretFileError::NotText(path.to_path_buf()))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.trim().is_empty() {
+        return Err(SecretFileError::Empty(path.to_path_buf()));
+    }
+    Ok(secret.to_string())
+}
+
+/// What `check` can tell about a secret file on this machine: nothing when it does not exist
+/// or cannot be read here (the daemon may run elsewhere, as another user); otherwise the
+/// errors [`read_secret_file`] would give the daemon.
+fn check_secret_file(path: &Path) -> Result<(), SecretFileError> {
+    match read_secret_file(path) {
+        Err(SecretFileError::Unreadable(..)) | Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Read a secret reference: `{ env = "VAR" }` or `{ file = "/path" }`. A plain string is an
-/// error (the secret itself must not be in the config file).
+/// error (the secret itself must not be in the config file), and so is a file that exists here
+/// but cannot hold a secret (a device, a directory, too large, empty).
 pub fn parse_secret(value: &DeValue<'_>) -> Result<Secret, SecretError> {
     let table = match value {
         DeValue::Table(t) => t,
@@ -43,7 +133,9 @@ pub fn parse_secret(value: &DeValue<'_>) -> Result<Secret, SecretError> {
     if table.contains_key("env") {
         Ok(Secret::Env(text("env")?))
     } else if table.contains_key("file") {
-        Ok(Secret::File(PathBuf::from(text("file")?)))
+        let path = PathBuf::from(text("file")?);
+        check_secret_file(&path)?;
+        Ok(Secret::File(path))
     } else {
         Err(SecretError::WrongKeys)
     }
@@ -94,6 +186,33 @@ mod tests {
             secret(r#"{ file = "" }"#),
             Err(SecretError::NotAString("file"))
         );
+    }
+
+    #[test]
+    fn files_that_cannot_hold_a_secret_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = |name: &str, body: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, body).expect("write");
+            p
+        };
+        let check = |p: &Path| secret(&format!("{{ file = {:?} }}", p.display().to_string()));
+        assert!(matches!(check(Path::new("/dev/zero")), Err(SecretError::File(SecretFileError::NotRegular(_, "a character device")))));
+        assert!(matches!(check(dir.path()), Err(SecretError::File(SecretFileError::NotRegular(_, "a directory")))));
+        let big = file("big", &vec![b'x'; MAX_SECRET_FILE_BYTES as usize + 1]);
+        let e = check(&big).expect_err("too large");
+        assert!(e.to_string().contains("has 65537 bytes; a secret file may have at most 65536"), "{e}");
+        let empty = file("empty", b"\n");
+        assert!(check(&empty).expect_err("empty").to_string().ends_with("is empty"));
+        // Fine: a real secret, and a file that only exists where the daemon runs.
+        let ok = file("ok", b"hunter2\n");
+        assert_eq!(check(&ok), Ok(Secret::File(ok.clone())));
+        assert_eq!(Secret::File(ok).resolve(), Ok("hunter2".to_string()));
+        assert!(check(Path::new("/nonexistent/driftvakt.pass")).is_ok());
+        // The daemon refuses the same files when it reads them.
+        let e = Secret::File("/dev/zero".into()).resolve().expect_err("device");
+        assert!(e.contains("/dev/zero is a character device, not a regular file"), "{e}");
+        assert!(Secret::File(empty).resolve().is_err());
     }
 
     #[test]

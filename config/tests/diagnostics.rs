@@ -397,3 +397,71 @@ fn warnings_are_separate_and_do_not_block_the_config() {
     // Bits 0 and 1 of one register are not an overlap.
     assert_eq!(loaded.warnings().count(), 6, "{}", dump(&loaded));
 }
+
+const NEGATIVE_RATES: &str = r#"[site]
+id = "s"
+name = "S"
+
+[[connections]]
+id = "c"
+host = "h"
+
+[[devices]]
+id = "tank"
+connection = "c"
+unit_id = 1
+system = "reservkraft"
+
+[[devices.points]]
+id = "level"
+table = "input"
+address = 0
+type = "u16"
+unit = "l"
+
+[[devices.points.alarms]]
+id = "falling"
+kind = "rate"
+falling_per_h = -1
+class = "B"
+text = "Nivån sjunker"
+
+[[devices.points.alarms]]
+id = "rising"
+kind = "rate"
+rising_per_h = -2.5
+class = "B"
+text = "Nivån stiger"
+"#;
+
+#[test]
+fn a_negative_rate_is_an_error_not_a_silently_dropped_sign() {
+    let loaded = parse_str(NEGATIVE_RATES, "rates.toml");
+    assert!(loaded.config.is_none(), "{}", dump(&loaded));
+    let d = at(&loaded, 25, 17, "`falling_per_h` is a speed and must not be negative");
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(d.context, "device tank, point level, alarm #1");
+    assert!(d.message.contains("write `falling_per_h = 1`"), "{d}");
+    at(&loaded, 32, 16, "write `rising_per_h = 2.5`");
+    assert_eq!(loaded.errors().count(), 2, "{}", dump(&loaded));
+}
+
+#[test]
+fn a_secret_file_that_cannot_hold_a_secret_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.token");
+    std::fs::write(&empty, "\n").expect("write");
+    let src = format!(
+        "[site]\nid = \"s\"\nname = \"S\"\n\n[[sinks.influxdb]]\nid = \"zero\"\nurl = \"http://127.0.0.1:8428\"\n\
+         org = \"o\"\nbucket = \"b\"\ntoken = {{ file = \"/dev/zero\" }}\n\n[[sinks.influxdb]]\nid = \"empty\"\n\
+         url = \"http://127.0.0.1:8086\"\napi = \"v1\"\ndatabase = \"d\"\nusername = \"u\"\npassword = {{ file = {:?} }}\n",
+        empty.display().to_string()
+    );
+    let loaded = parse_str(&src, "secrets.toml");
+    assert!(loaded.config.is_none(), "{}", dump(&loaded));
+    let d = at(&loaded, 10, 9, "`token`: secret file /dev/zero is a character device, not a regular file");
+    assert_eq!(d.context, "sink zero");
+    at(&loaded, 18, 12, "`password`: secret file");
+    at(&loaded, 18, 12, "is empty");
+    assert_eq!(loaded.errors().count(), 2, "{}", dump(&loaded));
+}

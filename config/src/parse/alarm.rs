@@ -349,9 +349,23 @@ fn kind(w: &mut Walker<'_>, s: &Section<'_, '_>, k: &At<String>) -> Option<RuleK
             let window = w
                 .get_ms(s, "window_ms", false)
                 .map_or(Duration::from_secs(600), |a| a.value);
+            // The key says the direction; a signed number would be read two ways.
+            for (key, at) in [("falling_per_h", &falling), ("rising_per_h", &rising)] {
+                if let Some(a) = at.as_ref().filter(|a| a.value < 0.0) {
+                    w.error(
+                        &a.span,
+                        ctx,
+                        format!(
+                            "`{key}` is a speed and must not be negative: the key gives the direction; write `{key} = {}`",
+                            -a.value
+                        ),
+                    );
+                    return None;
+                }
+            }
             let per_hour = match (falling, rising) {
-                (Some(f), None) => -f.value.abs(),
-                (None, Some(r)) => r.value.abs(),
+                (Some(f), None) => -f.value,
+                (None, Some(r)) => r.value,
                 (Some(_), Some(r)) => {
                     w.error(
                         &r.span,
