@@ -33,6 +33,9 @@ pub async fn run(args: &ProbeArgs) -> Result<i32> {
                 for i in probe::interpretations(args.address, &regs) {
                     println!("{i}");
                 }
+                for hint in probe::sentinel_hints(args.address, &regs) {
+                    println!("hint: {hint}");
+                }
             }
             Ok(0)
         }

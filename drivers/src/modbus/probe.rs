@@ -313,6 +313,100 @@ pub fn address_hints(address: u16, result: &Result<Vec<u16>, ProbeError>) -> Vec
     hints
 }
 
+/// Raw patterns that devices use to say "no value" rather than a measurement, with what to do
+/// about them (single registers first, then pairs in both word orders).
+const SENTINEL_PATTERNS: [(&[u16], &str); 8] = [
+    (
+        &[0xFFFF],
+        "all ones is GenComm's \"not available\" for u16 (`sentinels = \"gencomm\"`, type u16) and what many \
+         controllers answer for a register they do not implement; as i16 it is -1, which `sentinels = \"gencomm\"` \
+         does not catch for i16 (its i16 value is 0x7FFF): for an i16 point list `{ raw = -1, meaning = \"not_available\" }` \
+         if -1 cannot be a real value",
+    ),
+    (
+        &[0x7FFF],
+        "the largest i16 (32767) is GenComm's \"not available\" for i16 (`sentinels = \"gencomm\"`, type i16) \
+         and a common \"no value\" marker",
+    ),
+    (
+        &[0x8000],
+        "the smallest i16 (-32768) is a common \"no value\" marker that `sentinels = \"gencomm\"` does not catch: \
+         list `{ raw = -32768, meaning = \"not_available\" }` for an i16 point",
+    ),
+    (
+        &[0xFFFF, 0xFFFF],
+        "all ones is GenComm's \"not available\" for u32; as i32 it is -1, which `sentinels = \"gencomm\"` \
+         does not catch for i32 (its i32 value is 0x7FFFFFFF)",
+    ),
+    (
+        &[0x7FFF, 0xFFFF],
+        "the largest i32 in order ABCD: GenComm's \"not available\" for i32",
+    ),
+    (
+        &[0xFFFF, 0x7FFF],
+        "the largest i32 in order CDAB: GenComm's \"not available\" for i32 with the words swapped",
+    ),
+    (
+        &[0x8000, 0x0000],
+        "the smallest i32 in order ABCD, a common \"no value\" marker",
+    ),
+    (
+        &[0x0000, 0x8000],
+        "the smallest i32 in order CDAB, a common \"no value\" marker (or 32768 in order ABCD)",
+    ),
+];
+
+/// `1025, 1030-1033`: sorted addresses with runs joined.
+fn address_list(addresses: &[u16]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < addresses.len() {
+        let mut j = i;
+        while j + 1 < addresses.len() && addresses[j + 1] == addresses[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}-{}", addresses[i], addresses[j])
+        } else {
+            addresses[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Hints about values that look like sentinels ("no value" markers) rather than measurements:
+/// 0xFFFF, 0x7FFF and 0x8000 in single registers, and their 32-bit forms in neighbouring pairs,
+/// each pattern once with every address where it was read.
+pub fn sentinel_hints(address: u16, regs: &[u16]) -> Vec<String> {
+    let mut hints = Vec::new();
+    for (pattern, meaning) in SENTINEL_PATTERNS {
+        let starts: Vec<u16> = regs
+            .windows(pattern.len())
+            .enumerate()
+            .filter(|(_, w)| *w == pattern)
+            .filter_map(|(i, _)| offset_address(address, i))
+            .collect();
+        if starts.is_empty() {
+            continue;
+        }
+        let raw: Vec<String> = pattern.iter().map(|r| format!("{r:04X}")).collect();
+        let place = match (pattern.len(), starts.len()) {
+            (1, 1) => "register",
+            (1, _) => "registers",
+            (_, 1) => "the pair at",
+            _ => "the pairs at",
+        };
+        hints.push(format!(
+            "{place} {} read{} {}: likely a sentinel, not a measurement — {meaning}",
+            address_list(&starts),
+            if starts.len() == 1 { "s" } else { "" },
+            raw.join(" ")
+        ));
+    }
+    hints
+}
+
 /// A probe listing, ready to print: the raw registers, every interpretation, and the hints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeReport {
@@ -327,14 +421,18 @@ pub struct ProbeReport {
 impl ProbeReport {
     /// Build the listing for a read result.
     pub fn new(address: u16, result: &Result<Vec<u16>, ProbeError>) -> Self {
+        let mut hints = address_hints(address, result);
         let interpretations = match result {
-            Ok(regs) => interpretations(address, regs),
+            Ok(regs) => {
+                hints.extend(sentinel_hints(address, regs));
+                interpretations(address, regs)
+            }
             Err(_) => Vec::new(),
         };
         Self {
             address,
             interpretations,
-            hints: address_hints(address, result),
+            hints,
         }
     }
 }
@@ -423,6 +521,34 @@ mod tests {
         );
         let report = ProbeReport::new(1028, &err).to_string();
         assert!(report.starts_with("hint: exception 2"), "{report}");
+    }
+
+    #[test]
+    fn sentinel_patterns_are_pointed_out_once_each_with_their_addresses() {
+        // An unimplemented i16 (FFFF), a GenComm i16 "not available" (7FFF), a real value, then
+        // an i32 "not available" in CDAB order and the smallest i16 at the end.
+        let regs = [0xFFFF, 0x7FFF, 0x0102, 0xFFFF, 0x7FFF, 0x8000];
+        let hints = sentinel_hints(1025, &regs);
+        let find = |needle: &str| {
+            hints
+                .iter()
+                .find(|h| h.starts_with(needle))
+                .unwrap_or_else(|| panic!("no hint starting {needle:?} in {hints:#?}"))
+        };
+        let ffff = find("registers 1025, 1028 read FFFF: likely a sentinel");
+        assert!(ffff.contains("as i16 it is -1") && ffff.contains("{ raw = -1, meaning = \"not_available\" }"), "{ffff}");
+        assert!(find("registers 1026, 1029 read 7FFF").contains("\"not available\" for i16"));
+        assert!(find("register 1030 reads 8000").contains("-32768"));
+        assert!(find("the pairs at 1025, 1028 read FFFF 7FFF").contains("largest i32 in order CDAB"));
+        assert_eq!(hints.len(), 4, "{hints:#?}");
+        // Nothing for ordinary values; a run of all ones is one hint per pattern.
+        assert!(sentinel_hints(0, &[0x0000, 0x00FA, 0x1234]).is_empty());
+        let run = sentinel_hints(10, &[0xFFFF; 4]);
+        assert_eq!(run.len(), 2, "{run:#?}");
+        assert!(run[0].starts_with("registers 10-13 read FFFF"), "{}", run[0]);
+        assert!(run[1].starts_with("the pairs at 10-12 read FFFF FFFF") && run[1].contains("i32"), "{}", run[1]);
+        let report = ProbeReport::new(1025, &Ok(regs.to_vec())).to_string();
+        assert!(report.contains("hint: registers 1025, 1028 read FFFF"), "{report}");
     }
 
     #[test]
