@@ -302,7 +302,7 @@ fn cov_is_reestablished_within_the_check_interval_after_a_device_restart() {
 }
 
 #[test]
-fn discover_finds_the_device_and_its_block_checks_and_polls() {
+fn discover_prints_a_file_that_checks_alone_and_a_block_to_paste_that_polls() {
     let map = BacMap::load();
     let files = Files::new();
     let rec = files.path("device.jsonl");
@@ -334,19 +334,31 @@ fn discover_finds_the_device_and_its_block_checks_and_polls() {
         "{block}"
     );
     assert!(block.contains("element by element"), "{block}");
+    // What discover prints is a file `check` accepts as it is …
+    let alone = files.write("discovered.toml", &block);
+    let check = support::check_config(&[&alone]);
+    assert!(
+        check.status.success(),
+        "driftvakt check refuses what discover printed:\n{}\n{block}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // … and its header says what to paste into an existing configuration: from this line on.
+    let from = "`[[bacnet_networks]]` on";
+    assert!(block.contains(from), "the header says where the block starts:\n{block}");
+    let pasted = &block[block.find("\n[[bacnet_networks]]").expect("block start")..];
     let cfg = files.write(
         "c.toml",
-        &format!("[site]\nid = \"test\"\nname = \"Test\"\n\n{block}"),
+        &format!("[site]\nid = \"test\"\nname = \"Test\"\n{pasted}"),
     );
     let check = support::check_config(&[&cfg]);
     assert!(
         check.status.success(),
-        "driftvakt check refuses the discovered block:\n{}\n{block}",
+        "driftvakt check refuses the pasted block:\n{}\n{pasted}",
         String::from_utf8_lossy(&check.stdout)
     );
 
     // object → point id as discover named them.
-    let doc: toml::Table = block.parse().expect("TOML");
+    let doc: toml::Table = pasted.parse().expect("TOML");
     let dev = doc["devices"]
         .as_array()
         .and_then(|a| a.first())

@@ -1,13 +1,14 @@
 //! `driftvakt discover --bacnet [--target IP:PORT] [--objects]`: Who-Is (directed or broadcast),
-//! I-Am, optionally each device's objects; prints a configuration block ready to paste (TOML
-//! on stdout, progress on stderr). Only reads: Who-Is and ReadProperty(Multiple).
+//! I-Am, optionally each device's objects; prints a complete configuration file whose block
+//! from `[[bacnet_networks]]` on can be pasted into an existing one (TOML on stdout, progress on
+//! stderr). Only reads: Who-Is and ReadProperty(Multiple).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::BacnetNetwork;
-use driftvakt_drivers::bacnet::discover::{config_block, describe};
+use driftvakt_drivers::bacnet::discover::{config_file, describe};
 use driftvakt_drivers::bacnet::{BacnetStats, Client};
 
 use crate::cli::DiscoverArgs;
@@ -94,7 +95,7 @@ pub async fn run(args: &DiscoverArgs) -> Result<i32> {
     }
     print!(
         "{}",
-        config_block(&args.network_id, &args.bind.to_string(), &infos)
+        config_file(&args.network_id, &args.bind.to_string(), &infos)
     );
     Ok(0)
 }

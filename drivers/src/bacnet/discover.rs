@@ -271,6 +271,29 @@ fn q(s: &str) -> String {
     out
 }
 
+/// The line where the block of [`config_file`] starts: from it on is what to paste into an
+/// existing configuration.
+pub const BLOCK_START: &str = "[[bacnet_networks]]";
+
+/// A complete configuration file for `devices` (`driftvakt check` accepts it as it is): a
+/// header saying what to set and where the block goes in an existing file, a placeholder
+/// `[site]`, then [`config_block`].
+pub fn config_file(network: &str, bind: &str, devices: &[DeviceInfo]) -> String {
+    format!(
+        "# Written by `driftvakt discover`. A complete configuration: `driftvakt check FILE` accepts it\n\
+         # as it is. Set the site's id and name below and each device's `system`.\n\
+         # To add these devices to an existing configuration instead, append everything from the line\n\
+         # `{BLOCK_START}` on to that file (it has its own `[site]`), then check that file.\n\
+         \n\
+         [site]\n\
+         id = \"site\"    # set: your site's short id (a-z 0-9 _ -)\n\
+         name = \"Site\"  # set: its name\n\
+         \n\
+         {}",
+        config_block(network, bind, devices)
+    )
+}
+
 /// The configuration block for `devices` on network `network` (bound to `bind`).
 pub fn config_block(network: &str, bind: &str, devices: &[DeviceInfo]) -> String {
     let mut out = String::new();
@@ -433,7 +456,7 @@ mod tests {
             ],
             list_read_by_element: false,
         };
-        let block = config_block("bas", "0.0.0.0:47808", &[d]);
+        let block = config_block("bas", "0.0.0.0:47808", std::slice::from_ref(&d));
         assert!(
             block.contains("id = \"temp\"") && block.contains("id = \"temp_2\""),
             "{block}"
@@ -444,5 +467,11 @@ mod tests {
             .parse()
             .expect("valid TOML");
         assert!(doc.contains_key("devices"));
+        let file = config_file("bas", "0.0.0.0:47808", std::slice::from_ref(&d));
+        let doc: toml::Table = file.parse().expect("valid TOML");
+        assert!(doc.contains_key("site") && doc.contains_key("devices"), "{file}");
+        let start = file.find(&format!("\n{BLOCK_START}")).expect("block start") + 1;
+        let pasted = &file[start..];
+        assert_eq!(pasted, config_block("bas", "0.0.0.0:47808", &[d]));
     }
 }
