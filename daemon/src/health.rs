@@ -336,6 +336,20 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         }
     }
 
+    type BacnetDeviceCounter = fn(&driftvakt_drivers::bacnet::DeviceRequests) -> &AtomicU64;
+    let bacnet_device_families: [(&'static str, &str, BacnetDeviceCounter); 2] = [
+        ("driftvakt_bacnet_device_requests_total", "BACnet confirmed requests sent (each retry counts), per device.", |d| &d.requests),
+        ("driftvakt_bacnet_device_request_errors_total", "BACnet requests that failed (no answer in time, Error/Reject/Abort, send error; each retry counts), per device.", |d| &d.errors),
+    ];
+    for (name, help, counter) in bacnet_device_families {
+        let mut f = family(&mut out, name, "counter", help);
+        for (net, stats) in src.bacnet {
+            for d in stats.devices() {
+                f.sample(&[("network", net), ("device", &d.device)], get(counter(&d)));
+            }
+        }
+    }
+
     let s = src.store;
     family(&mut out, "driftvakt_store_readings_written_total", "counter", "Readings committed to the embedded store.")
         .sample(&[], get(&s.readings_written));
@@ -516,6 +530,9 @@ mod tests {
         let sinks = [up.clone(), down.clone()];
         let bac = Arc::new(BacnetStats::new("fastighet_bacnet"));
         bac.cov_notifications.store(9, Ordering::Relaxed);
+        let lb01_requests = bac.register_device("lb01", "127.0.0.1:47808".parse().expect("addr"), None);
+        lb01_requests.requests.store(12, Ordering::Relaxed);
+        lb01_requests.errors.store(1, Ordering::Relaxed);
         let lb01 = Arc::new(DeviceCounts { device: "lb01".into(), link: "fastighet_bacnet".into(), protocol: "bacnet", ..DeviceCounts::default() });
         lb01.readings.store(40, Ordering::Relaxed);
         lb01.last_reading_ms.store(1_001_000, Ordering::Relaxed);
@@ -554,6 +571,8 @@ mod tests {
         assert_eq!(m["driftvakt_notify_failures_total{channel=\"email\"}"], 2.0);
         assert_eq!(m["driftvakt_notify_attempts_total{channel=\"email\",result=\"failed\"}"], 2.0);
         assert_eq!(m["driftvakt_alarms_active"], 3.0);
+        assert_eq!(m["driftvakt_bacnet_device_requests_total{network=\"fastighet_bacnet\",device=\"lb01\"}"], 12.0);
+        assert_eq!(m["driftvakt_bacnet_device_request_errors_total{network=\"fastighet_bacnet\",device=\"lb01\"}"], 1.0);
         let snap = down.snapshot(1_002_500);
         assert_eq!((snap.up, snap.dropped, snap.lag_ms), (false, 13, 0));
     }

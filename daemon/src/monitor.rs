@@ -79,9 +79,10 @@ pub struct DeviceStatus {
     pub not_good: u64,
     /// Time of the newest reading, UTC ms (0 before the first).
     pub last_reading_ms: i64,
-    /// Modbus read requests (None for BACnet: counted per network).
+    /// Requests sent to the device (Modbus reads; BACnet confirmed requests, each retry
+    /// counted); None when the device has no counters.
     pub requests: Option<u64>,
-    /// Modbus read requests that failed.
+    /// Of those, the ones that failed (timeouts, exceptions or Error/Reject/Abort answers).
     pub request_errors: Option<u64>,
 }
 
@@ -186,12 +187,14 @@ impl Monitor {
             .iter()
             .flat_map(|(_, c)| c.devices())
             .collect();
+        let bacnet_devices: Vec<_> = self.bacnet.iter().flat_map(|(_, b)| b.devices()).collect();
         let devices = self
             .devices
             .all()
             .iter()
             .map(|d| {
                 let m = modbus_devices.iter().find(|m| m.device == d.device);
+                let b = bacnet_devices.iter().find(|b| b.device == d.device);
                 DeviceStatus {
                     id: d.device.clone(),
                     link: d.link.clone(),
@@ -199,8 +202,10 @@ impl Monitor {
                     readings: get(&d.readings),
                     not_good: get(&d.not_good),
                     last_reading_ms: d.last_reading_ms.load(Ordering::Relaxed),
-                    requests: m.map(|m| get(&m.requests)),
-                    request_errors: m.map(|m| get(&m.request_errors)),
+                    requests: m.map(|m| get(&m.requests)).or_else(|| b.map(|b| get(&b.requests))),
+                    request_errors: m
+                        .map(|m| get(&m.request_errors))
+                        .or_else(|| b.map(|b| get(&b.errors))),
                 }
             })
             .collect();

@@ -289,6 +289,7 @@ impl Client {
             expecting_reply: true,
             ..Npdu::default()
         };
+        let device = self.stats.device_at(target.addr, target.route.as_ref());
         for _attempt in 0..=self.retries {
             let Some(invoke_id) = self.invoke_id(target.addr) else {
                 return Err(RequestError::Io(
@@ -306,9 +307,18 @@ impl Client {
             let (tx, rx) = oneshot::channel();
             lock(&self.shared.pending).insert((target.addr, invoke_id), tx);
             BacnetStats::bump(&self.stats.requests);
+            if let Some(d) = &device {
+                BacnetStats::bump(&d.requests);
+            }
+            let failed = || {
+                if let Some(d) = &device {
+                    BacnetStats::bump(&d.errors);
+                }
+            };
             let bytes = frame::encode_datagram(bvlc::UNICAST, &npdu, &apdu);
             if let Err(e) = self.socket.send_to(&bytes, target.addr).await {
                 lock(&self.shared.pending).remove(&(target.addr, invoke_id));
+                failed();
                 return Err(RequestError::Io(e.to_string()));
             }
             match tokio::time::timeout(self.timeout, rx).await {
@@ -316,11 +326,15 @@ impl Client {
                     if result.as_ref().is_err_and(RequestError::device_answered) {
                         BacnetStats::bump(&self.stats.device_errors);
                     }
+                    if result.is_err() {
+                        failed();
+                    }
                     return result;
                 }
                 Ok(Err(_)) => return Err(RequestError::Closed),
                 Err(_) => {
                     lock(&self.shared.pending).remove(&(target.addr, invoke_id));
+                    failed();
                 }
             }
         }

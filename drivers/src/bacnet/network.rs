@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::bacnet::client::Client;
+use crate::bacnet::client::{Client, Target};
 use crate::bacnet::device::{comm_fail_all, run_device};
 use crate::bacnet::stats::BacnetStats;
 use crate::reading::Reading;
@@ -23,6 +23,13 @@ pub async fn run_network(
     stats: Arc<BacnetStats>,
     cancel: CancellationToken,
 ) {
+    // Every device has its request counters from the start (0 while the socket cannot bind).
+    for d in &devices {
+        if let Some(link) = d.bacnet() {
+            let t = Target::new(link.address, link.route.as_ref(), link.max_apdu_bytes);
+            stats.register_device(&d.id, t.addr, t.route);
+        }
+    }
     let mut delay = Duration::from_secs(1);
     let client = loop {
         match Client::bind(&network, stats.clone()).await {

@@ -1,8 +1,22 @@
 //! Counters of one BACnet network (all its devices): what the bench and the tests read.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::bacnet::frame::Route;
+
+/// Request counters of one BACnet device (what `driftvakt status` shows per device).
+#[derive(Debug, Default)]
+pub struct DeviceRequests {
+    /// Device id.
+    pub device: String,
+    /// Confirmed requests sent to it (each retry counts).
+    pub requests: AtomicU64,
+    /// Of those, the ones that failed: no answer in time, Error/Reject/Abort, or a send error.
+    pub errors: AtomicU64,
+}
 
 /// Counters of one BACnet network.
 #[derive(Debug, Default)]
@@ -30,6 +44,9 @@ pub struct BacnetStats {
     pub readings: AtomicU64,
     /// Units read from devices for points configured without `unit` (point id → unit).
     units: Mutex<BTreeMap<String, String>>,
+    /// Request counters per device, in the order the devices were registered, and by the
+    /// device's address and route (how a request names it).
+    devices: Mutex<(Vec<Arc<DeviceRequests>>, HashMap<(SocketAddr, Option<Route>), Arc<DeviceRequests>>)>,
 }
 
 impl BacnetStats {
@@ -49,6 +66,29 @@ impl BacnetStats {
     /// A counter's value.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Count the requests to `addr` (behind `route`) as device `id`'s, from now on.
+    pub fn register_device(&self, id: &str, addr: SocketAddr, route: Option<Route>) -> Arc<DeviceRequests> {
+        let mut devices = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+        let d = Arc::new(DeviceRequests {
+            device: id.to_string(),
+            ..DeviceRequests::default()
+        });
+        devices.0.push(d.clone());
+        devices.1.insert((addr, route), d.clone());
+        d
+    }
+
+    /// The counters of the device at `addr` (behind `route`), if it is a registered device.
+    pub fn device_at(&self, addr: SocketAddr, route: Option<&Route>) -> Option<Arc<DeviceRequests>> {
+        let devices = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+        devices.1.get(&(addr, route.cloned())).cloned()
+    }
+
+    /// Request counters of every registered device of the network.
+    pub fn devices(&self) -> Vec<Arc<DeviceRequests>> {
+        self.devices.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
     }
 
     /// Record the unit a device reported for a point.
