@@ -344,7 +344,10 @@ fn discover_prints_a_file_that_checks_alone_and_a_block_to_paste_that_polls() {
     );
     // … and its header says what to paste into an existing configuration: from this line on.
     let from = "`[[bacnet_networks]]` on";
-    assert!(block.contains(from), "the header says where the block starts:\n{block}");
+    assert!(
+        block.contains(from),
+        "the header says where the block starts:\n{block}"
+    );
     let pasted = &block[block.find("\n[[bacnet_networks]]").expect("block start")..];
     let cfg = files.write(
         "c.toml",

@@ -75,28 +75,42 @@ fn file_kind(t: std::fs::FileType) -> &'static str {
 /// What kind of non-regular file `t` is.
 #[cfg(not(unix))]
 fn file_kind(t: std::fs::FileType) -> &'static str {
-    if t.is_dir() { "a directory" } else { "not a regular file" }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Read the secret in the file at `path`: a regular file of at most [`MAX_SECRET_FILE_BYTES`],
 /// UTF-8, trailing line breaks trimmed, not empty.
 pub fn read_secret_file(path: &Path) -> Result<String, SecretFileError> {
-    let unreadable = |e: std::io::Error| SecretFileError::Unreadable(path.to_path_buf(), e.to_string());
+    let unreadable =
+        |e: std::io::Error| SecretFileError::Unreadable(path.to_path_buf(), e.to_string());
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
     if !meta.file_type().is_file() {
-        return Err(SecretFileError::NotRegular(path.to_path_buf(), file_kind(meta.file_type())));
+        return Err(SecretFileError::NotRegular(
+            path.to_path_buf(),
+            file_kind(meta.file_type()),
+        ));
     }
     if meta.len() > MAX_SECRET_FILE_BYTES {
         return Err(SecretFileError::TooLarge(path.to_path_buf(), meta.len()));
     }
     // The bound again while reading: the file may grow after the size was taken.
     let mut bytes = Vec::new();
-    file.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    file.take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
-        return Err(SecretFileError::TooLarge(path.to_path_buf(), bytes.len() as u64));
+        return Err(SecretFileError::TooLarge(
+            path.to_path_buf(),
+            bytes.len() as u64,
+        ));
     }
-    let text = String::from_utf8(bytes).map_err(|_| SecretFileError::NotText(path.to_path_buf()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| SecretFileError::NotText(path.to_path_buf()))?;
     let secret = text.trim_end_matches(['\r', '\n']);
     if secret.trim().is_empty() {
         return Err(SecretFileError::Empty(path.to_path_buf()));
@@ -197,21 +211,47 @@ mod tests {
             p
         };
         let check = |p: &Path| secret(&format!("{{ file = {:?} }}", p.display().to_string()));
-        assert!(matches!(check(Path::new("/dev/zero")), Err(SecretError::File(SecretFileError::NotRegular(_, "a character device")))));
-        assert!(matches!(check(dir.path()), Err(SecretError::File(SecretFileError::NotRegular(_, "a directory")))));
+        assert!(matches!(
+            check(Path::new("/dev/zero")),
+            Err(SecretError::File(SecretFileError::NotRegular(
+                _,
+                "a character device"
+            )))
+        ));
+        assert!(matches!(
+            check(dir.path()),
+            Err(SecretError::File(SecretFileError::NotRegular(
+                _,
+                "a directory"
+            )))
+        ));
         let big = file("big", &vec![b'x'; MAX_SECRET_FILE_BYTES as usize + 1]);
         let e = check(&big).expect_err("too large");
-        assert!(e.to_string().contains("has 65537 bytes; a secret file may have at most 65536"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("has 65537 bytes; a secret file may have at most 65536"),
+            "{e}"
+        );
         let empty = file("empty", b"\n");
-        assert!(check(&empty).expect_err("empty").to_string().ends_with("is empty"));
+        assert!(
+            check(&empty)
+                .expect_err("empty")
+                .to_string()
+                .ends_with("is empty")
+        );
         // Fine: a real secret, and a file that only exists where the daemon runs.
         let ok = file("ok", b"hunter2\n");
         assert_eq!(check(&ok), Ok(Secret::File(ok.clone())));
         assert_eq!(Secret::File(ok).resolve(), Ok("hunter2".to_string()));
         assert!(check(Path::new("/nonexistent/driftvakt.pass")).is_ok());
         // The daemon refuses the same files when it reads them.
-        let e = Secret::File("/dev/zero".into()).resolve().expect_err("device");
-        assert!(e.contains("/dev/zero is a character device, not a regular file"), "{e}");
+        let e = Secret::File("/dev/zero".into())
+            .resolve()
+            .expect_err("device");
+        assert!(
+            e.contains("/dev/zero is a character device, not a regular file"),
+            "{e}"
+        );
         assert!(Secret::File(empty).resolve().is_err());
     }
 

@@ -438,7 +438,12 @@ text = "Nivån stiger"
 fn a_negative_rate_is_an_error_not_a_silently_dropped_sign() {
     let loaded = parse_str(NEGATIVE_RATES, "rates.toml");
     assert!(loaded.config.is_none(), "{}", dump(&loaded));
-    let d = at(&loaded, 25, 17, "`falling_per_h` is a speed and must not be negative");
+    let d = at(
+        &loaded,
+        25,
+        17,
+        "`falling_per_h` is a speed and must not be negative",
+    );
     assert_eq!(d.severity, Severity::Error);
     assert_eq!(d.context, "device tank, point level, alarm #1");
     assert!(d.message.contains("write `falling_per_h = 1`"), "{d}");
@@ -459,7 +464,12 @@ fn a_secret_file_that_cannot_hold_a_secret_is_an_error_at_its_place() {
     );
     let loaded = parse_str(&src, "secrets.toml");
     assert!(loaded.config.is_none(), "{}", dump(&loaded));
-    let d = at(&loaded, 10, 9, "`token`: secret file /dev/zero is a character device, not a regular file");
+    let d = at(
+        &loaded,
+        10,
+        9,
+        "`token`: secret file /dev/zero is a character device, not a regular file",
+    );
     assert_eq!(d.context, "sink zero");
     at(&loaded, 18, 12, "`password`: secret file");
     at(&loaded, 18, 12, "is empty");

@@ -202,7 +202,9 @@ impl Monitor {
                     readings: get(&d.readings),
                     not_good: get(&d.not_good),
                     last_reading_ms: d.last_reading_ms.load(Ordering::Relaxed),
-                    requests: m.map(|m| get(&m.requests)).or_else(|| b.map(|b| get(&b.requests))),
+                    requests: m
+                        .map(|m| get(&m.requests))
+                        .or_else(|| b.map(|b| get(&b.requests))),
                     request_errors: m
                         .map(|m| get(&m.request_errors))
                         .or_else(|| b.map(|b| get(&b.errors))),

@@ -469,7 +469,10 @@ mod tests {
         assert!(doc.contains_key("devices"));
         let file = config_file("bas", "0.0.0.0:47808", std::slice::from_ref(&d));
         let doc: toml::Table = file.parse().expect("valid TOML");
-        assert!(doc.contains_key("site") && doc.contains_key("devices"), "{file}");
+        assert!(
+            doc.contains_key("site") && doc.contains_key("devices"),
+            "{file}"
+        );
         let start = file.find(&format!("\n{BLOCK_START}")).expect("block start") + 1;
         let pasted = &file[start..];
         assert_eq!(pasted, config_block("bas", "0.0.0.0:47808", &[d]));

@@ -18,6 +18,13 @@ pub struct DeviceRequests {
     pub errors: AtomicU64,
 }
 
+/// Request counters of a network's devices: in registration order, and by the device's address
+/// and route (how a request names it).
+type DeviceTable = (
+    Vec<Arc<DeviceRequests>>,
+    HashMap<(SocketAddr, Option<Route>), Arc<DeviceRequests>>,
+);
+
 /// Counters of one BACnet network.
 #[derive(Debug, Default)]
 pub struct BacnetStats {
@@ -44,9 +51,8 @@ pub struct BacnetStats {
     pub readings: AtomicU64,
     /// Units read from devices for points configured without `unit` (point id → unit).
     units: Mutex<BTreeMap<String, String>>,
-    /// Request counters per device, in the order the devices were registered, and by the
-    /// device's address and route (how a request names it).
-    devices: Mutex<(Vec<Arc<DeviceRequests>>, HashMap<(SocketAddr, Option<Route>), Arc<DeviceRequests>>)>,
+    /// Request counters per device.
+    devices: Mutex<DeviceTable>,
 }
 
 impl BacnetStats {
@@ -69,7 +75,12 @@ impl BacnetStats {
     }
 
     /// Count the requests to `addr` (behind `route`) as device `id`'s, from now on.
-    pub fn register_device(&self, id: &str, addr: SocketAddr, route: Option<Route>) -> Arc<DeviceRequests> {
+    pub fn register_device(
+        &self,
+        id: &str,
+        addr: SocketAddr,
+        route: Option<Route>,
+    ) -> Arc<DeviceRequests> {
         let mut devices = self.devices.lock().unwrap_or_else(|p| p.into_inner());
         let d = Arc::new(DeviceRequests {
             device: id.to_string(),
@@ -81,14 +92,22 @@ impl BacnetStats {
     }
 
     /// The counters of the device at `addr` (behind `route`), if it is a registered device.
-    pub fn device_at(&self, addr: SocketAddr, route: Option<&Route>) -> Option<Arc<DeviceRequests>> {
+    pub fn device_at(
+        &self,
+        addr: SocketAddr,
+        route: Option<&Route>,
+    ) -> Option<Arc<DeviceRequests>> {
         let devices = self.devices.lock().unwrap_or_else(|p| p.into_inner());
         devices.1.get(&(addr, route.cloned())).cloned()
     }
 
     /// Request counters of every registered device of the network.
     pub fn devices(&self) -> Vec<Arc<DeviceRequests>> {
-        self.devices.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
+        self.devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
     }
 
     /// Record the unit a device reported for a point.

@@ -16,6 +16,7 @@ pub use decode::{decode, decode_bit};
 pub use plan::{Plan, PlanLimits, ReadRequest, one_read_per_point, plan};
 pub use poller::run_connection;
 pub use probe::{
-    Interpretation, ProbeError, ProbeReport, address_hints, interpretations, read_raw, sentinel_hints,
+    Interpretation, ProbeError, ProbeReport, address_hints, interpretations, read_raw,
+    sentinel_hints,
 };
 pub use stats::{ConnectionStats, DeviceStats, StatsSnapshot};

@@ -536,19 +536,36 @@ mod tests {
                 .unwrap_or_else(|| panic!("no hint starting {needle:?} in {hints:#?}"))
         };
         let ffff = find("registers 1025, 1028 read FFFF: likely a sentinel");
-        assert!(ffff.contains("as i16 it is -1") && ffff.contains("{ raw = -1, meaning = \"not_available\" }"), "{ffff}");
+        assert!(
+            ffff.contains("as i16 it is -1")
+                && ffff.contains("{ raw = -1, meaning = \"not_available\" }"),
+            "{ffff}"
+        );
         assert!(find("registers 1026, 1029 read 7FFF").contains("\"not available\" for i16"));
         assert!(find("register 1030 reads 8000").contains("-32768"));
-        assert!(find("the pairs at 1025, 1028 read FFFF 7FFF").contains("largest i32 in order CDAB"));
+        assert!(
+            find("the pairs at 1025, 1028 read FFFF 7FFF").contains("largest i32 in order CDAB")
+        );
         assert_eq!(hints.len(), 4, "{hints:#?}");
         // Nothing for ordinary values; a run of all ones is one hint per pattern.
         assert!(sentinel_hints(0, &[0x0000, 0x00FA, 0x1234]).is_empty());
         let run = sentinel_hints(10, &[0xFFFF; 4]);
         assert_eq!(run.len(), 2, "{run:#?}");
-        assert!(run[0].starts_with("registers 10-13 read FFFF"), "{}", run[0]);
-        assert!(run[1].starts_with("the pairs at 10-12 read FFFF FFFF") && run[1].contains("i32"), "{}", run[1]);
+        assert!(
+            run[0].starts_with("registers 10-13 read FFFF"),
+            "{}",
+            run[0]
+        );
+        assert!(
+            run[1].starts_with("the pairs at 10-12 read FFFF FFFF") && run[1].contains("i32"),
+            "{}",
+            run[1]
+        );
         let report = ProbeReport::new(1025, &Ok(regs.to_vec())).to_string();
-        assert!(report.contains("hint: registers 1025, 1028 read FFFF"), "{report}");
+        assert!(
+            report.contains("hint: registers 1025, 1028 read FFFF"),
+            "{report}"
+        );
     }
 
     #[test]
