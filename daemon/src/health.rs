@@ -336,7 +336,7 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         }
     }
 
-    type BacnetDeviceCounter = fn(&driftvakt_drivers::bacnet::DeviceRequests) -> &AtomicU64;
+    type BacnetDeviceCounter = fn(&driftvakt_drivers::bacnet::stats::DeviceRequests) -> &AtomicU64;
     let bacnet_device_families: [(&'static str, &str, BacnetDeviceCounter); 2] = [
         ("driftvakt_bacnet_device_requests_total", "BACnet confirmed requests sent (each retry counts), per device.", |d| &d.requests),
         ("driftvakt_bacnet_device_request_errors_total", "BACnet requests that failed (no answer in time, Error/Reject/Abort, send error; each retry counts), per device.", |d| &d.errors),
@@ -530,14 +530,14 @@ mod tests {
         let sinks = [up.clone(), down.clone()];
         let bac = Arc::new(BacnetStats::new("fastighet_bacnet"));
         bac.cov_notifications.store(9, Ordering::Relaxed);
-        let lb01_requests = bac.register_device("lb01", "127.0.0.1:47808".parse().expect("addr"), None);
-        lb01_requests.requests.store(12, Ordering::Relaxed);
-        lb01_requests.errors.store(1, Ordering::Relaxed);
         let lb01 = Arc::new(DeviceCounts { device: "lb01".into(), link: "fastighet_bacnet".into(), protocol: "bacnet", ..DeviceCounts::default() });
         lb01.readings.store(40, Ordering::Relaxed);
         lb01.last_reading_ms.store(1_001_000, Ordering::Relaxed);
         let notify = NotifyStats::default();
         notify.email_failed.store(2, Ordering::Relaxed);
+        let lb01_requests = bac.register_device("lb01", "127.0.0.1:47808".parse().expect("addr"), None);
+        lb01_requests.requests.store(12, Ordering::Relaxed);
+        lb01_requests.errors.store(1, Ordering::Relaxed);
         let text = render_prometheus(&HealthSources {
             site: "referenssjukhuset",
             connections: &[("stallverk".to_string(), conn)],

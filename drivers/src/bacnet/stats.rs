@@ -74,6 +74,19 @@ impl BacnetStats {
         counter.load(Ordering::Relaxed)
     }
 
+    /// Record the unit a device reported for a point.
+    pub fn set_unit(&self, point: &str, unit: &str) {
+        self.units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(point.to_string(), unit.to_string());
+    }
+
+    /// Units read from devices (point id → unit).
+    pub fn units(&self) -> BTreeMap<String, String> {
+        self.units.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Count the requests to `addr` (behind `route`) as device `id`'s, from now on.
     pub fn register_device(
         &self,
@@ -108,18 +121,5 @@ impl BacnetStats {
             .unwrap_or_else(|p| p.into_inner())
             .0
             .clone()
-    }
-
-    /// Record the unit a device reported for a point.
-    pub fn set_unit(&self, point: &str, unit: &str) {
-        self.units
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(point.to_string(), unit.to_string());
-    }
-
-    /// Units read from devices (point id → unit).
-    pub fn units(&self) -> BTreeMap<String, String> {
-        self.units.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
