@@ -581,14 +581,15 @@ fn coverage_of_short_and_uneven_periods_is_exact_and_never_above_100_percent() {
         let v = c["share"].as_f64().expect("share");
         assert!((0.0..=1.0).contains(&v), "{c}");
     }
-    // Water endurance has a figure only once 15 min of trend exist: a period across that
-    // moment, starting and ending inside minutes, is covered only where it has data.
+    // A period that starts 47 s before the minute of the first stored figure and ends 20 s
+    // into a later minute is covered only where it has data: the edge minutes count with
+    // their parts inside the period.
     let water = export(&data, "endurance.reservvatten");
     let first = water
         .iter()
         .find(|w| w.1.is_some())
         .map(|w| w.0)
-        .expect("water endurance appears");
+        .expect("water endurance stored");
     let minute = first.div_euclid(60_000) * 60_000;
     let (from, to) = (minute - 47 * s, minute + 80 * s);
     let want = expected_coverage(&water, from, to);

@@ -306,9 +306,7 @@ impl Actor {
                 self.process(changes, now);
             }
             Cmd::List(reply) => {
-                let mut list: Vec<AlarmRecord> = self.engine.records().filter(|r| r.state != super::AlarmState::Normal || r.is_shelved(now)).cloned().collect();
-                list.sort_by_key(|r| (r.class, std::cmp::Reverse(r.active_since_ms)));
-                let _ = reply.send(list);
+                let _ = reply.send(super::model::operator_list(self.engine.records(), now));
             }
             Cmd::Get(id, reply) => {
                 let _ = reply.send(self.engine.record(&id).cloned());

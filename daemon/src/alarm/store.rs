@@ -167,15 +167,7 @@ impl AlarmDb {
 
     /// Every persisted alarm record and the last incidents (oldest first).
     pub fn load(&self) -> anyhow::Result<(Vec<AlarmRecord>, Vec<Incident>)> {
-        let mut stmt = self.conn.prepare("SELECT id, record FROM alarm_state")?;
-        let mut records = Vec::new();
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (id, json) = row?;
-            match serde_json::from_str::<AlarmRecord>(&json) {
-                Ok(rec) => records.push(rec),
-                Err(e) => tracing::warn!(alarm = %id, error = %e, "unreadable persisted alarm state; starting it as normal"),
-            }
-        }
+        let records = records(&self.conn)?;
         let mut stmt = self.conn.prepare("SELECT id, opened_ms, alarms FROM (SELECT * FROM alarm_incidents ORDER BY id DESC LIMIT 200) ORDER BY id")?;
         let incidents = stmt
             .query_map([], |r| {
@@ -282,6 +274,30 @@ impl AlarmDb {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM alarm_outbox WHERE channel = ?1 AND delivered_ms IS NULL", [channel], |r| r.get(0))?)
     }
 }
+
+/// Every persisted alarm record, on any connection (the daemon's, or a read-only one); an
+/// unreadable one is logged and left out (the daemon starts it as normal).
+pub fn records(conn: &Connection) -> anyhow::Result<Vec<AlarmRecord>> {
+    let mut stmt = conn.prepare("SELECT id, record FROM alarm_state")?;
+    let mut records = Vec::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, json) = row?;
+        match serde_json::from_str::<AlarmRecord>(&json) {
+            Ok(rec) => records.push(rec),
+            Err(e) => tracing::warn!(alarm = %id, error = %e, "unreadable persisted alarm state; starting it as normal"),
+        }
+    }
+    Ok(records)
+}
+
+/// Whether the store behind `conn` has alarm tables (the alarm service ran on it at least once).
+pub fn has_alarm_tables(conn: &Connection) -> anyhow::Result<bool> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('alarm_state', 'alarm_journal')", [], |r| r.get(0))?;
+    Ok(n == 2)
+}
+
+/// Most journal entries a query returns unless it asks for another limit (API and CLI).
+pub const DEFAULT_JOURNAL_LIMIT: i64 = 10_000;
 
 /// Journal query on any connection (the daemon's, or a read-only one).
 pub fn journal(conn: &Connection, from_ms: i64, to_ms: i64, alarm: Option<&str>, limit: i64) -> anyhow::Result<Vec<JournalEntry>> {

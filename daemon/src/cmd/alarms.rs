@@ -1,12 +1,15 @@
 //! Operator commands against the running daemon's API: `alarms`, `ack`, `shelve`, `unshelve`,
-//! `journal`.
+//! `journal`. `alarms` and `journal` also read a store directly (`--data DIR`, read-only), so
+//! last night's outage can be reviewed after the daemon has stopped; both ways print the same.
+
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::DEFAULT_API_LISTEN;
 use jiff::tz::TimeZone;
 
-use crate::alarm::model::AlarmRecord;
-use crate::alarm::store::JournalEntry;
+use crate::alarm::model::{AlarmRecord, event_label, operator_list};
+use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
 use crate::timefmt::{parse_duration, parse_time};
@@ -81,15 +84,40 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The alarm tables of the store in `dir`, opened read-only.
+fn alarm_store(dir: &Path) -> Result<rusqlite::Connection> {
+    let conn = crate::store::connect_read_only(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
+    if !crate::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
+        bail!("{} has no alarm tables: the alarm service never ran on this store", dir.display());
+    }
+    Ok(conn)
+}
+
+/// Print `value` as the API's JSON answer is printed (through `serde_json::Value`, so the keys
+/// come out alike whichever way the data came).
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(&serde_json::to_value(value)?)?);
+    Ok(())
+}
+
 /// `driftvakt alarms`.
 pub fn list(args: &AlarmsArgs) -> Result<()> {
-    let c = client(&args.api)?;
-    let body = check(c.request("GET", "/api/alarms", None)?)?;
+    let list: Vec<AlarmRecord> = match &args.data {
+        Some(dir) => {
+            let records = crate::alarm::store::records(&alarm_store(dir)?)?;
+            if let Some(last) = records.iter().map(|r| r.changed_ms).max() {
+                eprintln!("Enligt lagret i {} (senaste larmändring {}), inte en körande daemon.", dir.display(), local(last, &tz(&args.api)));
+            }
+            operator_list(records.iter(), crate::store::writer::now_ms())
+        }
+        None => {
+            let body = check(client(&args.api)?.request("GET", "/api/alarms", None)?)?;
+            serde_json::from_value(body).context("unexpected answer from the API")?
+        }
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
-        return Ok(());
+        return print_json(&list);
     }
-    let list: Vec<AlarmRecord> = serde_json::from_value(body).context("unexpected answer from the API")?;
     if list.is_empty() {
         println!("Inga aktiva larm.");
         return Ok(());
@@ -144,20 +172,6 @@ pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
     Ok(())
 }
 
-/// Swedish word for a journal event.
-fn event_sv(e: &str) -> &str {
-    match e {
-        "activated" => "larm",
-        "cleared" => "återställt",
-        "acked" => "kvitterat",
-        "shelved" => "bortkopplat",
-        "unshelved" => "inkopplat",
-        "notify_sent" => "skickat",
-        "notify_failed" => "misslyckat",
-        other => other,
-    }
-}
-
 /// `driftvakt journal`.
 pub fn journal(args: &JournalArgs) -> Result<()> {
     let tz = tz(&args.api);
@@ -166,19 +180,23 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         Some(t) => parse_time(t, &tz).context("--to")?,
         None => i64::MAX,
     };
-    let c = client(&args.api)?;
-    let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");
-    if let Some(a) = &args.alarm {
-        path.push_str(&format!("&alarm={}", a.replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '.' && ch != '_' && ch != '-', "")));
-    }
-    let body = check(c.request("GET", &path, None)?)?;
+    let entries: Vec<JournalEntry> = match &args.data {
+        Some(dir) => crate::alarm::store::journal(&alarm_store(dir)?, from, to, args.alarm.as_deref(), DEFAULT_JOURNAL_LIMIT)
+            .with_context(|| format!("reading the alarm journal in {}", dir.display()))?,
+        None => {
+            let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");
+            if let Some(a) = &args.alarm {
+                path.push_str(&format!("&alarm={}", a.replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '.' && ch != '_' && ch != '-', "")));
+            }
+            let body = check(client(&args.api)?.request("GET", &path, None)?)?;
+            serde_json::from_value(body).context("unexpected answer from the API")?
+        }
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
-        return Ok(());
+        return print_json(&entries);
     }
-    let entries: Vec<JournalEntry> = serde_json::from_value(body).context("unexpected answer from the API")?;
     for e in entries {
-        let mut line = format!("{}  {:<12}", local(e.time_ms, &tz), event_sv(&e.event));
+        let mut line = format!("{}  {:<12}", local(e.time_ms, &tz), event_label(&e.event, true));
         if let Some(i) = e.incident {
             line.push_str(&format!("  händelse {i}"));
         }
