@@ -185,3 +185,94 @@ pub fn basis(end: &EndState, at_ms: i64, at_local: String, sv: bool) -> NowBasis
         text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use driftvakt_config::model::StoreSettings;
+
+    use super::*;
+    use crate::store::StoreWriter;
+    use crate::store::writer::now_ms;
+
+    fn config() -> Config {
+        let src = include_str!("../../../../config/examples/reference-hospital.toml");
+        driftvakt_config::parse_str(src, "reference-hospital.toml")
+            .config
+            .expect("example is valid")
+    }
+
+    /// Diesel stock and both generators' load every 10 s from `t0` for `n` samples.
+    fn diesel(t0: i64, n: i64, load_kw: f64) -> Vec<Reading> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            for (p, v) in [
+                ("tankar.main_tank", 18_000.0),
+                ("tankar.day_tank", 900.0),
+                ("g1.total_power", load_kw),
+                ("g2.total_power", load_kw),
+            ] {
+                out.push(Reading {
+                    point: Arc::from(p),
+                    time_ms: t0 + i * 10_000,
+                    value: Some(Value::Number(v)),
+                    quality: Quality::Good,
+                });
+            }
+        }
+        out
+    }
+
+    fn write(dir: &std::path::Path, readings: Vec<Reading>, settings: &StoreSettings) {
+        let w = StoreWriter::start(dir, &[], settings).expect("writer");
+        w.sender().blocking_send(readings).expect("send");
+        w.finish();
+    }
+
+    #[test]
+    fn readings_older_than_the_staleness_limit_leave_now_unknown() {
+        let c = config();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t0 = now_ms() / 60_000 * 60_000 - 600_000;
+        write(dir.path(), diesel(t0, 6, 450.0), &StoreSettings::default());
+        let store = Store::open_read_only(dir.path()).expect("open");
+        let diesel_idx = c.reserves.iter().position(|r| r.id == "diesel").expect("diesel");
+
+        // 10 s after the last sample: the stock and both loads are known.
+        let fresh = end_state(&c, &store, t0 + 60_000).expect("end state");
+        let i = &fresh.inputs[diesel_idx];
+        assert_eq!(i.stock, Some(18_900.0));
+        assert_eq!(i.loads, vec![Some(450.0), Some(450.0)]);
+        assert!(fresh.from_rollups.is_empty() && !fresh.stale.contains(&"g1.total_power".to_string()));
+
+        // Beyond `stale_after` (60 s) after the last sample: unknown, and said so.
+        let late = end_state(&c, &store, t0 + 50_000 + 61_000).expect("end state");
+        let i = &late.inputs[diesel_idx];
+        assert_eq!((i.stock, i.loads.clone()), (None, vec![None, None]));
+        assert!(late.stale.contains(&"g1.total_power".to_string()), "{:?}", late.stale);
+    }
+
+    #[test]
+    fn minute_means_stand_in_where_raw_readings_were_pruned_and_the_report_says_so() {
+        let c = config();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings = StoreSettings {
+            raw_retention_days: 1,
+            rollup_retention_days: 0,
+        };
+        let t0 = (now_ms() - 3 * 86_400_000) / 60_000 * 60_000;
+        write(dir.path(), diesel(t0, 12, 300.0), &settings);
+        // A restart prunes the raw readings; the rollups stay.
+        write(dir.path(), Vec::new(), &settings);
+        let store = Store::open_read_only(dir.path()).expect("open");
+        assert!(store.readings("g1.total_power", 0, i64::MAX).expect("raw").is_empty());
+
+        let end = end_state(&c, &store, t0 + 120_000).expect("end state");
+        let diesel_idx = c.reserves.iter().position(|r| r.id == "diesel").expect("diesel");
+        assert_eq!(end.inputs[diesel_idx].loads, vec![Some(300.0), Some(300.0)]);
+        assert!(end.from_rollups.contains(&"g1.total_power".to_string()));
+        let b = basis(&end, t0 + 120_000, "t".into(), true);
+        assert!(b.text.contains("minutmedelvärden"), "{}", b.text);
+        let b = basis(&end, t0 + 120_000, "t".into(), false);
+        assert!(b.text.contains("1-minute means"), "{}", b.text);
+    }
+}
