@@ -76,11 +76,9 @@ fn journal_and_alarms_read_a_stopped_daemons_store_and_print_what_the_api_printe
     let api = format!("http://127.0.0.1:{api_port}");
     let mut daemon = DaemonProc::start(&cfg, &data, &dir.path().join("daemon.log"));
     wait_ready(&api, &daemon, "the daemon's API");
-    wait_until(
-        "first readings evaluated",
-        Duration::from_secs(10),
-        || cli_ok(&["alarms", "--api", &api]).contains("Inga aktiva larm"),
-    );
+    wait_until("first readings evaluated", Duration::from_secs(10), || {
+        cli_ok(&["alarms", "--api", &api]).contains("Inga aktiva larm")
+    });
 
     sim.mains_lost();
     wait_until(
@@ -121,14 +119,23 @@ fn journal_and_alarms_read_a_stopped_daemons_store_and_print_what_the_api_printe
     let running = json(&cli_ok(&[
         "journal", "--data", &data_arg, "--from", "-1h", "--json",
     ]));
-    assert!(running.iter().any(|e| e["event"] == "shelved"), "{running:?}");
+    assert!(
+        running.iter().any(|e| e["event"] == "shelved"),
+        "{running:?}"
+    );
 
     // What the coordinator saw through the API before the daemon stopped.
-    let api_journal = json(&cli_ok(&["journal", "--api", &api, "--from", "-1h", "--json"]));
+    let api_journal = json(&cli_ok(&[
+        "journal", "--api", &api, "--from", "-1h", "--json",
+    ]));
     let api_journal_text = cli_ok(&["journal", "--api", &api, "--from", "-1h"]);
     let api_alarms = cli_ok(&["alarms", "--api", &api]);
     let api_alarms_json = json(&cli_ok(&["alarms", "--api", &api, "--json"]));
-    assert!(daemon.stop(), "daemon did not stop cleanly:\n{}", daemon.log());
+    assert!(
+        daemon.stop(),
+        "daemon did not stop cleanly:\n{}",
+        daemon.log()
+    );
     assert!(
         cli(&["alarms", "--api", &api]).status.code() != Some(0),
         "the API is gone"
@@ -139,7 +146,13 @@ fn journal_and_alarms_read_a_stopped_daemons_store_and_print_what_the_api_printe
         "journal", "--data", &data_arg, "--from", "-1h", "--json",
     ]));
     let journal_text = cli_ok(&["journal", "--data", &data_arg, "--from", "-1h"]);
-    let alarms = cli_ok(&["alarms", "--data", &data_arg, "--config", &cfg.to_string_lossy()]);
+    let alarms = cli_ok(&[
+        "alarms",
+        "--data",
+        &data_arg,
+        "--config",
+        &cfg.to_string_lossy(),
+    ]);
     let alarms_json = json(&cli_ok(&["alarms", "--data", &data_arg, "--json"]));
     assert_eq!(
         snapshot(&data),

@@ -593,7 +593,10 @@ fn coverage_of_short_and_uneven_periods_is_exact_and_never_above_100_percent() {
     let minute = first.div_euclid(60_000) * 60_000;
     let (from, to) = (minute - 47 * s, minute + 80 * s);
     let want = expected_coverage(&water, from, to);
-    assert!(want > 0.3 && want < 0.9, "the period straddles the start: {want}");
+    assert!(
+        want > 0.3 && want < 0.9,
+        "the period straddles the start: {want}"
+    );
     let j = json_report(&data, dir.path(), from, to);
     let got = coverage_of(&j, "endurance.reservvatten");
     assert!(
@@ -610,7 +613,14 @@ fn now_is_the_state_at_the_end_of_the_period_and_agrees_with_live_endurance() {
     // unloaded: in the period's last seconds nothing is drawn from the diesel.
     fast_forward(
         &data,
-        &["--duration", "8m", "--blackout-at", "2m", "--blackout-for", "5m"],
+        &[
+            "--duration",
+            "8m",
+            "--blackout-at",
+            "2m",
+            "--blackout-for",
+            "5m",
+        ],
     );
     let to = START_MS + 8 * 60_000;
     let j = json_report(&data, dir.path(), START_MS, to);
@@ -671,7 +681,10 @@ fn now_is_the_state_at_the_end_of_the_period_and_agrees_with_live_endurance() {
         START,
         &support::rfc3339_ms(to),
     );
-    assert!(html.contains("Nu = läget vid periodens slut"), "Swedish HTML");
+    assert!(
+        html.contains("Nu = läget vid periodens slut"),
+        "Swedish HTML"
+    );
     let en = report_range(
         &example(),
         &data,

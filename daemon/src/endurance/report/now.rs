@@ -42,6 +42,9 @@ pub struct EndState {
     pub stale_after_ms: i64,
 }
 
+/// One replayed sample: time (UTC ms), numeric value, quality.
+type Sample = (i64, Option<f64>, Quality);
+
 fn ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -54,7 +57,7 @@ fn readings(
     point: &str,
     from_ms: i64,
     to_ms: i64,
-) -> Result<(Vec<(i64, Option<f64>, Quality)>, bool), StoreError> {
+) -> Result<(Vec<Sample>, bool), StoreError> {
     let raw = match store.readings(point, from_ms, to_ms) {
         Ok(r) => r,
         Err(StoreError::UnknownPoint(_)) => return Ok((Vec::new(), false)),
@@ -63,7 +66,13 @@ fn readings(
     if !raw.is_empty() {
         let rows = raw
             .into_iter()
-            .map(|r| (r.time_ms, r.value.as_ref().and_then(Value::as_f64), r.quality))
+            .map(|r| {
+                (
+                    r.time_ms,
+                    r.value.as_ref().and_then(Value::as_f64),
+                    r.quality,
+                )
+            })
             .collect();
         return Ok((rows, false));
     }
@@ -173,7 +182,9 @@ pub fn basis(end: &EndState, at_ms: i64, at_local: String, sv: bool) -> NowBasis
         text.push_str(&if sv {
             format!("Inga aktuella mätvärden vid periodens slut för {list}: de räknas som okända.")
         } else {
-            format!("No current readings at the end of the period for {list}: they count as unknown.")
+            format!(
+                "No current readings at the end of the period for {list}: they count as unknown."
+            )
         });
     }
     NowBasis {
@@ -235,20 +246,30 @@ mod tests {
         let t0 = now_ms() / 60_000 * 60_000 - 600_000;
         write(dir.path(), diesel(t0, 6, 450.0), &StoreSettings::default());
         let store = Store::open_read_only(dir.path()).expect("open");
-        let diesel_idx = c.reserves.iter().position(|r| r.id == "diesel").expect("diesel");
+        let diesel_idx = c
+            .reserves
+            .iter()
+            .position(|r| r.id == "diesel")
+            .expect("diesel");
 
         // 10 s after the last sample: the stock and both loads are known.
         let fresh = end_state(&c, &store, t0 + 60_000).expect("end state");
         let i = &fresh.inputs[diesel_idx];
         assert_eq!(i.stock, Some(18_900.0));
         assert_eq!(i.loads, vec![Some(450.0), Some(450.0)]);
-        assert!(fresh.from_rollups.is_empty() && !fresh.stale.contains(&"g1.total_power".to_string()));
+        assert!(
+            fresh.from_rollups.is_empty() && !fresh.stale.contains(&"g1.total_power".to_string())
+        );
 
         // Beyond `stale_after` (60 s) after the last sample: unknown, and said so.
         let late = end_state(&c, &store, t0 + 50_000 + 61_000).expect("end state");
         let i = &late.inputs[diesel_idx];
         assert_eq!((i.stock, i.loads.clone()), (None, vec![None, None]));
-        assert!(late.stale.contains(&"g1.total_power".to_string()), "{:?}", late.stale);
+        assert!(
+            late.stale.contains(&"g1.total_power".to_string()),
+            "{:?}",
+            late.stale
+        );
     }
 
     #[test]
@@ -264,10 +285,19 @@ mod tests {
         // A restart prunes the raw readings; the rollups stay.
         write(dir.path(), Vec::new(), &settings);
         let store = Store::open_read_only(dir.path()).expect("open");
-        assert!(store.readings("g1.total_power", 0, i64::MAX).expect("raw").is_empty());
+        assert!(
+            store
+                .readings("g1.total_power", 0, i64::MAX)
+                .expect("raw")
+                .is_empty()
+        );
 
         let end = end_state(&c, &store, t0 + 120_000).expect("end state");
-        let diesel_idx = c.reserves.iter().position(|r| r.id == "diesel").expect("diesel");
+        let diesel_idx = c
+            .reserves
+            .iter()
+            .position(|r| r.id == "diesel")
+            .expect("diesel");
         assert_eq!(end.inputs[diesel_idx].loads, vec![Some(300.0), Some(300.0)]);
         assert!(end.from_rollups.contains(&"g1.total_power".to_string()));
         let b = basis(&end, t0 + 120_000, "t".into(), true);
