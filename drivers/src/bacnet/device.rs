@@ -164,7 +164,11 @@ impl DeviceTask {
     }
 
     async fn run(&mut self, cancel: CancellationToken) {
-        let mut route: Option<CovRoute> = self.cov.map(|_| self.client.cov_route());
+        let instance = self.device.bacnet().map_or(0, |l| l.instance);
+        let mut route: Option<CovRoute> = self.cov.map(|_| {
+            self.client
+                .cov_route(&self.target, instance, self.cov_objects.keys().copied())
+        });
         let mut next_poll = Instant::now();
         let far = Duration::from_secs(86_400 * 365);
         let mut next_renew = Instant::now() + far;
