@@ -2,10 +2,11 @@
 //! Prometheus text for `GET /metrics`, and as the JSON [`StatusReport`] of `GET /api/status`
 //! that `driftvakt status` prints.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use driftvakt_drivers::bacnet::BacnetStats;
+use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
 use driftvakt_drivers::modbus::ConnectionStats;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,10 @@ pub struct NetworkStatus {
     pub device_errors: u64,
     /// COV notifications received.
     pub cov_notifications: u64,
+    /// Datagrams rejected (forged or stray COV notifications, garbage), per reason with a count
+    /// above 0 (`foreign_address`, `unknown_process`, `unsubscribed_object`, `malformed`).
+    #[serde(default)]
+    pub rejected: BTreeMap<String, u64>,
 }
 
 /// One device in the status report.
@@ -229,6 +234,11 @@ impl Monitor {
                     timeouts: get(&b.timeouts),
                     device_errors: get(&b.device_errors),
                     cov_notifications: get(&b.cov_notifications),
+                    rejected: Rejected::ALL
+                        .iter()
+                        .map(|r| (r.as_str().to_string(), b.rejected(*r)))
+                        .filter(|(_, n)| *n > 0)
+                        .collect(),
                 })
                 .collect(),
             devices,

@@ -23,6 +23,10 @@ struct Words {
     down: &'static str,
     never: &'static str,
     notify: &'static str,
+    /// `{network}: {total} rejected datagrams ({reasons})`.
+    rejected: &'static str,
+    /// Reason keys of [`crate::monitor::NetworkStatus::rejected`] in words.
+    reasons: [(&'static str, &'static str); 4],
 }
 
 const SV: Words = Words {
@@ -70,6 +74,13 @@ const SV: Words = Words {
     down: "NERE",
     never: "aldrig",
     notify: "Larmnotifieringar: e-post {es} skickade, {ef} misslyckade försök; MQTT {ms} skickade, {mf} misslyckade försök",
+    rejected: "BACnet-nät {network}: {total} avvisade datagram ({reasons})",
+    reasons: [
+        ("foreign_address", "fel avsändare"),
+        ("unknown_process", "okänt process-id"),
+        ("unsubscribed_object", "objekt utan prenumeration"),
+        ("malformed", "felformade"),
+    ],
 };
 
 const EN: Words = Words {
@@ -110,6 +121,13 @@ const EN: Words = Words {
     down: "DOWN",
     never: "never",
     notify: "Alarm notifications: e-mail {es} sent, {ef} failed attempts; MQTT {ms} sent, {mf} failed attempts",
+    rejected: "BACnet network {network}: {total} rejected datagrams ({reasons})",
+    reasons: [
+        ("foreign_address", "wrong sender"),
+        ("unknown_process", "unknown process id"),
+        ("unsubscribed_object", "object not subscribed"),
+        ("malformed", "malformed"),
+    ],
 };
 
 /// `driftvakt status`.
@@ -251,6 +269,29 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         }
         out.push('\n');
         out.push_str(&table(&rows));
+        for b in r.bacnet_networks.iter().filter(|b| !b.rejected.is_empty()) {
+            let reasons: Vec<String> = b
+                .rejected
+                .iter()
+                .map(|(k, v)| {
+                    let word = w
+                        .reasons
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map_or(k.as_str(), |(_, t)| t);
+                    format!("{word} {}", n(*v))
+                })
+                .collect();
+            out.push_str(&fill(
+                w.rejected,
+                &[
+                    ("network", b.id.clone()),
+                    ("total", n(b.rejected.values().sum())),
+                    ("reasons", reasons.join(", ")),
+                ],
+            ));
+            out.push('\n');
+        }
     }
     if !r.devices.is_empty() {
         let mut rows = vec![w.devices.map(String::from).to_vec()];
@@ -284,7 +325,18 @@ mod tests {
             version: "0.1.0".into(),
             time_ms: 1_795_442_400_000,
             connections: vec![],
-            bacnet_networks: vec![],
+            bacnet_networks: vec![crate::monitor::NetworkStatus {
+                id: "bas".into(),
+                requests: 10,
+                timeouts: 0,
+                device_errors: 0,
+                cov_notifications: 5,
+                rejected: [
+                    ("foreign_address".to_string(), 1200),
+                    ("malformed".to_string(), 3),
+                ]
+                .into(),
+            }],
             devices: vec![DeviceStatus {
                 id: "g1".into(),
                 link: "stallverk".into(),
@@ -382,6 +434,22 @@ mod tests {
                 && l.contains("stallverk")
                 && l.contains("12\u{202f}345")),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn rejected_bacnet_datagrams_are_shown_per_network_and_reason() {
+        let sv = render(&report(), Lang::Sv, &TimeZone::UTC);
+        assert!(
+            sv.contains("BACnet-nät bas: 1\u{202f}203 avvisade datagram (fel avsändare 1\u{202f}200, felformade 3)"),
+            "{sv}"
+        );
+        let en = render(&report(), Lang::En, &TimeZone::UTC);
+        assert!(
+            en.contains(
+                "BACnet network bas: 1203 rejected datagrams (wrong sender 1200, malformed 3)"
+            ),
+            "{en}"
         );
     }
 
