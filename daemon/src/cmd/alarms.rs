@@ -10,6 +10,7 @@ use crate::alarm::store::JournalEntry;
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
 use crate::timefmt::{parse_duration, parse_time};
+use crate::out::{outln, out};
 
 /// Time zone of the operator's screens.
 pub(crate) fn tz(api: &ApiArgs) -> TimeZone {
@@ -86,12 +87,12 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = check(c.request("GET", "/api/alarms", None)?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        outln!("{}", serde_json::to_string_pretty(&body)?)?;
         return Ok(());
     }
     let list: Vec<AlarmRecord> = serde_json::from_value(body).context("unexpected answer from the API")?;
     if list.is_empty() {
-        println!("Inga aktiva larm.");
+        outln!("Inga aktiva larm.")?;
         return Ok(());
     }
     let tz = tz(&args.api);
@@ -107,7 +108,7 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
             r.id.clone(),
         ]);
     }
-    print!("{}", table(&rows));
+    out!("{}", table(&rows))?;
     Ok(())
 }
 
@@ -116,7 +117,7 @@ pub fn ack(args: &AckArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": args.by, "comment": args.comment });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/ack", args.id), Some(&body))?)?)?;
-    println!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    outln!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
     Ok(())
 }
 
@@ -131,7 +132,7 @@ pub fn shelve(args: &ShelveArgs) -> Result<()> {
     let body = serde_json::json!({ "by": user(&args.by), "for_s": d.as_secs().max(1), "reason": args.reason });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/shelve", args.id), Some(&body))?)?)?;
     let until = rec.shelved.as_ref().map(|s| local(s.until_ms, &tz(&args.api))).unwrap_or_default();
-    println!("Bortkopplat till {until}: {} — {}", rec.id, rec.text);
+    outln!("Bortkopplat till {until}: {} — {}", rec.id, rec.text)?;
     Ok(())
 }
 
@@ -140,7 +141,7 @@ pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": user(&args.by) });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/unshelve", args.id), Some(&body))?)?)?;
-    println!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    outln!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
     Ok(())
 }
 
@@ -173,7 +174,7 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
     }
     let body = check(c.request("GET", &path, None)?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        outln!("{}", serde_json::to_string_pretty(&body)?)?;
         return Ok(());
     }
     let entries: Vec<JournalEntry> = serde_json::from_value(body).context("unexpected answer from the API")?;
@@ -194,7 +195,7 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         if let Some(cm) = &e.comment {
             line.push_str(&format!("  «{cm}»"));
         }
-        println!("{line}");
+        outln!("{line}")?;
     }
     Ok(())
 }
