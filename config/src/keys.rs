@@ -167,7 +167,7 @@ pub const ROUTE: &[&str] = &[
     "notify_clear",
 ];
 /// Keys of `[api]`.
-pub const API: &[&str] = &["enabled", "listen", "token"];
+pub const API: &[&str] = &["enabled", "listen", "token", "max_connections"];
 /// Keys of `[mqtt]`.
 pub const MQTT: &[&str] = &[
     "enabled",

@@ -7,6 +7,7 @@ mod cmd;
 mod endurance;
 mod health;
 mod i18n;
+mod limits;
 mod monitor;
 mod mqtt;
 mod notify;

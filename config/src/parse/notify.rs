@@ -362,6 +362,7 @@ pub(crate) fn api(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ApiSettings {
         }
     }
     out.token = secret(w, &s, "token");
+    out.max_connections = w.u16_or(&s, "max_connections", 1..=4096, out.max_connections);
     out
 }
 
