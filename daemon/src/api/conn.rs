@@ -39,6 +39,28 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 /// At most one warning about dropped or refused connections per this interval.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
+/// How many connections, and how long a client may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// Time for a request head, after connecting or after the previous answer.
+    pub header_timeout: Duration,
+    /// Time from a complete request head to the answer.
+    pub request_timeout: Duration,
+}
+
+impl Limits {
+    /// At most `max_connections` connections (at least 1), with the standard timeouts.
+    pub fn new(max_connections: usize) -> Limits {
+        Limits {
+            max_connections: max_connections.max(1),
+            header_timeout: HEADER_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
 /// One open connection.
 struct Slot {
     /// A request is being answered on it.
@@ -75,6 +97,20 @@ struct Tally {
 }
 
 impl Connections {
+    fn new(max: usize) -> Connections {
+        Connections {
+            slots: Mutex::new(HashMap::new()),
+            max: max.max(1),
+            next: AtomicU64::new(0),
+            tally: Mutex::new(Tally {
+                evicted: 0,
+                refused: 0,
+                accept_errors: 0,
+                warned: None,
+            }),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Slot>> {
         self.slots
             .lock()
@@ -152,24 +188,14 @@ impl Connections {
     }
 }
 
-/// Accept and serve connections on `listener` until `cancel`, at most `max_connections` at once.
+/// Accept and serve connections on `listener` until `cancel`, within `limits`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    max_connections: usize,
+    limits: Limits,
     cancel: CancellationToken,
 ) {
-    let conns = Arc::new(Connections {
-        slots: Mutex::new(HashMap::new()),
-        max: max_connections.max(1),
-        next: AtomicU64::new(0),
-        tally: Mutex::new(Tally {
-            evicted: 0,
-            refused: 0,
-            accept_errors: 0,
-            warned: None,
-        }),
-    });
+    let conns = Arc::new(Connections::new(limits.max_connections));
     let tracker = TaskTracker::new();
     loop {
         let accepted = tokio::select! {
@@ -193,30 +219,42 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        tracker.spawn(serve_one(
+        let conn = Conn {
             stream,
             peer,
             id,
             close,
-            Arc::clone(&conns),
-            router.clone(),
-            cancel.clone(),
-        ));
+            conns: Arc::clone(&conns),
+        };
+        tracker.spawn(serve_one(conn, router.clone(), limits, cancel.clone()));
     }
     tracker.close();
     tracker.wait().await;
 }
 
-/// Serve one connection until it ends, is closed to make room, or the daemon stops.
-async fn serve_one(
+/// An admitted connection.
+struct Conn {
+    /// The socket.
     stream: TcpStream,
+    /// The client's address.
     peer: SocketAddr,
+    /// Its id in `conns`.
     id: u64,
+    /// Cancelled when it must make way.
     close: CancellationToken,
+    /// The table it is in.
     conns: Arc<Connections>,
-    router: Router,
-    stop: CancellationToken,
-) {
+}
+
+/// Serve one connection until it ends, is closed to make room, or the daemon stops.
+async fn serve_one(c: Conn, router: Router, limits: Limits, stop: CancellationToken) {
+    let Conn {
+        stream,
+        peer,
+        id,
+        close,
+        conns,
+    } = c;
     let service = {
         let conns = Arc::clone(&conns);
         hyper::service::service_fn(move |mut req: Request<Incoming>| {
@@ -225,7 +263,7 @@ async fn serve_one(
             let conns = Arc::clone(&conns);
             async move {
                 conns.set_busy(id, true);
-                let answer = tokio::time::timeout(REQUEST_TIMEOUT, router.call(req)).await;
+                let answer = tokio::time::timeout(limits.request_timeout, router.call(req)).await;
                 conns.set_busy(id, false);
                 Ok::<_, Infallible>(match answer {
                     Ok(Ok(response)) => response,
@@ -246,7 +284,7 @@ async fn serve_one(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
@@ -264,4 +302,100 @@ async fn serve_one(
         }
     }
     conns.remove(id);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant as StdInstant;
+
+    use axum::routing::post;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[test]
+    fn a_newcomer_takes_the_place_of_the_longest_idle_connection_and_is_refused_only_when_all_are_busy()
+     {
+        let c = Connections::new(2);
+        let (_, first) = c.admit().expect("room");
+        let (second_id, second) = c.admit().expect("room");
+        c.set_busy(second_id, true);
+        let (third_id, _) = c.admit().expect("the idle first connection makes way");
+        assert!(first.is_cancelled() && !second.is_cancelled());
+        c.set_busy(third_id, true);
+        assert!(
+            c.admit().is_none(),
+            "every connection busy: the newcomer is refused"
+        );
+        c.set_busy(second_id, false);
+        assert!(c.admit().is_some());
+        assert!(second.is_cancelled());
+    }
+
+    /// Serve a router with one POST route under short timeouts; returns its address.
+    async fn short_timeouts() -> (SocketAddr, CancellationToken) {
+        let router = Router::new().route("/echo", post(|body: String| async move { body }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let limits = Limits {
+            max_connections: 4,
+            header_timeout: Duration::from_millis(300),
+            request_timeout: Duration::from_millis(300),
+        };
+        let cancel = CancellationToken::new();
+        tokio::spawn(serve(listener, router, limits, cancel.clone()));
+        (addr, cancel)
+    }
+
+    /// Everything the server sends until it closes (at most 5 s).
+    async fn until_closed(s: &mut TcpStream) -> String {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "the connection was still open after 5 s");
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_sends_half_a_request_head_is_closed_after_the_header_timeout() {
+        let (addr, cancel) = short_timeouts().await;
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("send");
+        let start = StdInstant::now();
+        until_closed(&mut s).await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(250),
+            "closed before the timeout: {:?}",
+            start.elapsed()
+        );
+        cancel.cancel();
+    }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+        let (addr, cancel) = short_timeouts().await;
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+            .await
+            .expect("send");
+        let text = until_closed(&mut s).await;
+        assert!(
+            text.starts_with("HTTP/1.1 200") && text.ends_with("hi"),
+            "{text}"
+        );
+        cancel.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_body_never_arrives_is_answered_408_and_closed() {
+        let (addr, cancel) = short_timeouts().await;
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nten bytes.")
+            .await
+            .expect("send");
+        let text = until_closed(&mut s).await;
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        cancel.cancel();
+    }
 }

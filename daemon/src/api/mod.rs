@@ -115,6 +115,6 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(conn::serve(listener, router, max_connections, cancel));
+    let task = tokio::spawn(conn::serve(listener, router, conn::Limits::new(max_connections), cancel));
     Ok((addr, task))
 }
