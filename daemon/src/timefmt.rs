@@ -40,7 +40,11 @@ pub fn parse_time(s: &str, tz: &TimeZone) -> Result<i64> {
 fn local(s: &str, dt: jiff::civil::DateTime, tz: &TimeZone) -> Result<i64> {
     let zone = tz.iana_name().unwrap_or("the site's time zone");
     let at = tz.to_ambiguous_timestamp(dt);
-    let with = |offset: jiff::tz::Offset| format!("{}{offset}", dt.strftime("%Y-%m-%dT%H:%M:%S"));
+    let with = |offset: jiff::tz::Offset| {
+        let secs = offset.seconds();
+        let sign = if secs < 0 { '-' } else { '+' };
+        format!("{}{sign}{:02}:{:02}", dt.strftime("%Y-%m-%dT%H:%M:%S"), secs.abs() / 3600, secs.abs() % 3600 / 60)
+    };
     match at.offset() {
         AmbiguousOffset::Unambiguous { .. } => Ok(at.unambiguous().with_context(|| format!("local time {s:?} in {zone}"))?.as_millisecond()),
         AmbiguousOffset::Gap { before, after } => {
@@ -140,7 +144,7 @@ mod tests {
         let tz = TimeZone::get("Europe/Stockholm").expect("tz");
         let e = format!("{:#}", parse_time("2026-03-29 02:30", &tz).expect_err("02:30 does not exist that night"));
         assert!(e.contains("does not exist in Europe/Stockholm"), "{e}");
-        assert!(e.contains("2026-03-29T02:30:00+01"), "{e}");
+        assert!(e.contains("2026-03-29T02:30:00+01:00 "), "{e}");
         assert!(e.contains("03:30"), "{e}");
         // The suggested spelling is accepted and means 01:30 UTC.
         assert_eq!(parse_time("2026-03-29T02:30:00+01:00", &tz).expect("rfc"), parse_time("2026-03-29T01:30:00Z", &tz).expect("rfc"));
@@ -154,7 +158,7 @@ mod tests {
         let tz = TimeZone::get("Europe/Stockholm").expect("tz");
         let e = format!("{:#}", parse_time("2026-10-25 02:30", &tz).expect_err("02:30 happens twice that night"));
         assert!(e.contains("occurs twice in Europe/Stockholm"), "{e}");
-        assert!(e.contains("2026-10-25T02:30:00+02") && e.contains("2026-10-25T02:30:00+01"), "{e}");
+        assert!(e.contains("2026-10-25T02:30:00+02:00 (the first)") && e.contains("2026-10-25T02:30:00+01:00 (the second)"), "{e}");
         for (spelled, utc) in [("2026-10-25T02:30:00+02:00", "2026-10-25T00:30:00Z"), ("2026-10-25T02:30:00+01:00", "2026-10-25T01:30:00Z")] {
             assert_eq!(parse_time(spelled, &tz).expect("rfc"), parse_time(utc, &tz).expect("utc"), "{spelled}");
         }
