@@ -389,10 +389,10 @@ pub struct ExportArgs {
     #[arg(long)]
     pub list: bool,
     /// Start (inclusive): RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-2h`. Default: everything.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
     /// End (exclusive), same forms. Default: now.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]

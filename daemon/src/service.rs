@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alarm::service::{AlarmHandle, AlarmService};
 use crate::api::{self, ApiState};
+use crate::limits;
 use crate::monitor::Monitor;
 use crate::notify;
 use crate::pipeline::{Live, Pipeline, Summary};
@@ -37,6 +38,7 @@ pub struct Service {
 impl Service {
     /// Start everything `config` asks for, storing in `data_dir`.
     pub async fn start(config: &Config, data_dir: &Path) -> Result<Service> {
+        let open_files = limits::raise_open_files();
         let (alarms, alarm_tap) = AlarmService::start(config, data_dir)?;
         let taps = vec![alarm_tap];
         let pipeline = Pipeline::start(config, data_dir, taps)?;
@@ -76,7 +78,9 @@ impl Service {
             };
             let router = api::router(ApiState { alarms: handle.clone(), token: token.clone() })
                 .merge(api::monitor::routes(monitor, handle.clone(), token));
-            match api::serve(config.api.listen, router, cancel.child_token()).await {
+            let peers = config.connections.len() + config.bacnet_networks.len() + config.sinks.influxdb.len() + 1;
+            let max_connections = limits::api_connections(config.api.max_connections, open_files, peers);
+            match api::serve(config.api.listen, router, max_connections, cancel.child_token()).await {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "operator API listening");
                     api_addr = Some(addr);

@@ -13,6 +13,7 @@ use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
 use crate::timefmt::{parse_duration, parse_time};
+use crate::out::{outln, out};
 
 /// Time zone of the operator's screens.
 pub(crate) fn tz(api: &ApiArgs) -> TimeZone {
@@ -96,7 +97,7 @@ fn alarm_store(dir: &Path) -> Result<rusqlite::Connection> {
 /// Print `value` as the API's JSON answer is printed (through `serde_json::Value`, so the keys
 /// come out alike whichever way the data came).
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(&serde_json::to_value(value)?)?);
+    outln!("{}", serde_json::to_string_pretty(&serde_json::to_value(value)?)?)?;
     Ok(())
 }
 
@@ -119,7 +120,7 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
         return print_json(&list);
     }
     if list.is_empty() {
-        println!("Inga aktiva larm.");
+        outln!("Inga aktiva larm.")?;
         return Ok(());
     }
     let tz = tz(&args.api);
@@ -135,7 +136,7 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
             r.id.clone(),
         ]);
     }
-    print!("{}", table(&rows));
+    out!("{}", table(&rows))?;
     Ok(())
 }
 
@@ -144,7 +145,7 @@ pub fn ack(args: &AckArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": args.by, "comment": args.comment });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/ack", args.id), Some(&body))?)?)?;
-    println!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    outln!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
     Ok(())
 }
 
@@ -159,7 +160,7 @@ pub fn shelve(args: &ShelveArgs) -> Result<()> {
     let body = serde_json::json!({ "by": user(&args.by), "for_s": d.as_secs().max(1), "reason": args.reason });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/shelve", args.id), Some(&body))?)?)?;
     let until = rec.shelved.as_ref().map(|s| local(s.until_ms, &tz(&args.api))).unwrap_or_default();
-    println!("Bortkopplat till {until}: {} — {}", rec.id, rec.text);
+    outln!("Bortkopplat till {until}: {} — {}", rec.id, rec.text)?;
     Ok(())
 }
 
@@ -168,7 +169,7 @@ pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": user(&args.by) });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/unshelve", args.id), Some(&body))?)?)?;
-    println!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    outln!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
     Ok(())
 }
 
@@ -212,7 +213,7 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         if let Some(cm) = &e.comment {
             line.push_str(&format!("  «{cm}»"));
         }
-        println!("{line}");
+        outln!("{line}")?;
     }
     Ok(())
 }

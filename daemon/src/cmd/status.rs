@@ -8,6 +8,7 @@ use super::alarms::{check, client, local, table, tz};
 use crate::cli::{Lang, StatusArgs};
 use crate::monitor::StatusReport;
 use crate::timefmt::number_sv;
+use crate::out::{outln, out};
 
 /// Every word of the status tables, per language.
 struct Words {
@@ -135,12 +136,12 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = check(c.request("GET", "/api/status", None)?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        outln!("{}", serde_json::to_string_pretty(&body)?)?;
         return Ok(());
     }
     let report: StatusReport =
         serde_json::from_value(body).context("unexpected answer from the API")?;
-    print!("{}", render(&report, args.lang, &tz(&args.api)));
+    out!("{}", render(&report, args.lang, &tz(&args.api)))?;
     Ok(())
 }
 
