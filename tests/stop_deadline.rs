@@ -73,7 +73,17 @@ fn sigterm_under_full_load_stops_within_5_s_and_counts_what_could_not_be_committ
 
     // Stall the store while the load goes on, then stop.
     let lock = PyPeer::start("sqlite_lock.py", &[&daemon.data_dir().join("driftvakt.db").to_string_lossy()]);
-    let stalled = written(api).expect("metrics");
+    // The commit that was running when the lock was taken may still be counted: wait until the
+    // count stands still, then let readings pile up for two seconds.
+    let mut last = (written(api).expect("metrics"), Instant::now());
+    let stalled = wait_for("the store to stall", Duration::from_secs(30), || {
+        daemon.assert_running();
+        let n = written(api)?;
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        if last.1.elapsed() >= Duration::from_millis(1500) { Ok(n) } else { Err(format!("{n} readings committed")) }
+    });
     let since = Instant::now();
     wait_for("two seconds of readings piling up behind the stalled store", Duration::from_secs(30), || {
         daemon.assert_running();
@@ -86,6 +96,7 @@ fn sigterm_under_full_load_stops_within_5_s_and_counts_what_could_not_be_committ
     drop(lock);
     let log = daemon.log();
     println!("stopped in {took:?} with {status}");
+    for l in log.lines().skip_while(|l| !l.contains("stopping")) { println!("{l}"); }
     assert!(status.success(), "exit status {status} after SIGTERM ({took:?}); log:\n{log}");
     assert!(took <= DAEMON_STOP_TIMEOUT, "took {took:?}; log:\n{log}");
     // Whatever was not committed by the deadline is counted in one clear line (or nothing was lost).

@@ -154,6 +154,8 @@ fn event_sv(e: &str) -> &str {
         "unshelved" => "inkopplat",
         "notify_sent" => "skickat",
         "notify_failed" => "misslyckat",
+        "store_failed" => "lagringsfel",
+        "store_recovered" => "lagring åter",
         other => other,
     }
 }
