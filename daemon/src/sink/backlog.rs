@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use driftvakt_drivers::Quality;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -33,7 +34,7 @@ impl Backlog {
         let path = db_path(data_dir);
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
         let conn = Connection::open(&path).map_err(sql)?;
-        conn.busy_timeout(crate::store::BUSY_TIMEOUT).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS sink_cursors (
                  sink       TEXT PRIMARY KEY,
