@@ -21,16 +21,32 @@ const INTERVAL_MS: u32 = 100;
 /// `REGISTERS` holding registers of generator unit 1 (GenComm pages 3–7: 768..=2047).
 fn heavy_config(port: u16, api: u16) -> String {
     let mut c = String::new();
-    let _ = writeln!(c, "[site]\nid = \"stopptest\"\nname = \"stop deadline test\"\n\n[api]\nlisten = \"127.0.0.1:{api}\"\n");
+    let _ = writeln!(
+        c,
+        "[site]\nid = \"stopptest\"\nname = \"stop deadline test\"\n\n[api]\nlisten = \"127.0.0.1:{api}\"\n"
+    );
     for d in 0..DEVICES {
-        let _ = writeln!(c, "[[connections]]\nid = \"c{d:03}\"\nhost = \"127.0.0.1\"\nport = {port}\ntimeout_ms = 1000\n");
+        let _ = writeln!(
+            c,
+            "[[connections]]\nid = \"c{d:03}\"\nhost = \"127.0.0.1\"\nport = {port}\ntimeout_ms = 1000\n"
+        );
     }
-    let _ = writeln!(c, "[[templates]]\nid = \"load\"\nsystem = \"övrigt\"\npoll_interval_ms = {INTERVAL_MS}\n");
+    let _ = writeln!(
+        c,
+        "[[templates]]\nid = \"load\"\nsystem = \"övrigt\"\npoll_interval_ms = {INTERVAL_MS}\n"
+    );
     for r in 0..REGISTERS {
-        let _ = writeln!(c, "[[templates.points]]\nid = \"r{r:03}\"\ntable = \"holding\"\naddress = {}\ntype = \"u16\"\nunit = \"\"\n", 768 + r);
+        let _ = writeln!(
+            c,
+            "[[templates.points]]\nid = \"r{r:03}\"\ntable = \"holding\"\naddress = {}\ntype = \"u16\"\nunit = \"\"\n",
+            768 + r
+        );
     }
     for d in 0..DEVICES {
-        let _ = writeln!(c, "[[devices]]\nid = \"d{d:03}\"\nconnection = \"c{d:03}\"\nunit_id = 1\ntemplate = \"load\"\n");
+        let _ = writeln!(
+            c,
+            "[[devices]]\nid = \"d{d:03}\"\nconnection = \"c{d:03}\"\nunit_id = 1\ntemplate = \"load\"\n"
+        );
     }
     c
 }
@@ -50,7 +66,12 @@ fn written(api: u16) -> Result<u64, String> {
 #[test]
 fn sigterm_under_full_load_stops_within_5_s_and_counts_what_could_not_be_committed() {
     let sim = Sim::start("normal", "1");
-    let stallverk = sim.ports.iter().find(|(g, _)| g == "stallverk").map(|(_, p)| *p).expect("stallverk gateway");
+    let stallverk = sim
+        .ports
+        .iter()
+        .find(|(g, _)| g == "stallverk")
+        .map(|(_, p)| *p)
+        .expect("stallverk gateway");
     let dir = tempfile::tempdir().expect("tempdir");
     let api = free_port();
     let config = dir.path().join("heavy.toml");
@@ -61,18 +82,39 @@ fn sigterm_under_full_load_stops_within_5_s_and_counts_what_could_not_be_committ
     // Under load for a while: more readings offered than this machine's store commits, so the
     // queues between the pollers and the store fill up.
     let start = Instant::now();
-    let first = wait_for("the store committing readings", Duration::from_secs(60), || {
-        daemon.assert_running();
-        written(api).and_then(|n| if n > 0 { Ok(n) } else { Err("nothing committed yet".into()) })
-    });
-    wait_for("three seconds of full load", Duration::from_secs(60), || {
-        daemon.assert_running();
-        let n = written(api)?;
-        if start.elapsed() >= Duration::from_secs(3) && n > first { Ok(()) } else { Err(format!("{n} readings committed")) }
-    });
+    let first = wait_for(
+        "the store committing readings",
+        Duration::from_secs(60),
+        || {
+            daemon.assert_running();
+            written(api).and_then(|n| {
+                if n > 0 {
+                    Ok(n)
+                } else {
+                    Err("nothing committed yet".into())
+                }
+            })
+        },
+    );
+    wait_for(
+        "three seconds of full load",
+        Duration::from_secs(60),
+        || {
+            daemon.assert_running();
+            let n = written(api)?;
+            if start.elapsed() >= Duration::from_secs(3) && n > first {
+                Ok(())
+            } else {
+                Err(format!("{n} readings committed"))
+            }
+        },
+    );
 
     // Stall the store while the load goes on, then stop.
-    let lock = PyPeer::start("sqlite_lock.py", &[&daemon.data_dir().join("driftvakt.db").to_string_lossy()]);
+    let lock = PyPeer::start(
+        "sqlite_lock.py",
+        &[&daemon.data_dir().join("driftvakt.db").to_string_lossy()],
+    );
     // The commit that was running when the lock was taken may still be counted: wait until the
     // count stands still, then let readings pile up for two seconds.
     let mut last = (written(api).expect("metrics"), Instant::now());
@@ -82,25 +124,48 @@ fn sigterm_under_full_load_stops_within_5_s_and_counts_what_could_not_be_committ
         if n != last.0 {
             last = (n, Instant::now());
         }
-        if last.1.elapsed() >= Duration::from_millis(1500) { Ok(n) } else { Err(format!("{n} readings committed")) }
+        if last.1.elapsed() >= Duration::from_millis(1500) {
+            Ok(n)
+        } else {
+            Err(format!("{n} readings committed"))
+        }
     });
     let since = Instant::now();
-    wait_for("two seconds of readings piling up behind the stalled store", Duration::from_secs(30), || {
-        daemon.assert_running();
-        let n = written(api)?;
-        assert_eq!(n, stalled, "the store committed while another process held the write lock");
-        if since.elapsed() >= Duration::from_secs(2) { Ok(()) } else { Err("stalled".into()) }
-    });
+    wait_for(
+        "two seconds of readings piling up behind the stalled store",
+        Duration::from_secs(30),
+        || {
+            daemon.assert_running();
+            let n = written(api)?;
+            assert_eq!(
+                n, stalled,
+                "the store committed while another process held the write lock"
+            );
+            if since.elapsed() >= Duration::from_secs(2) {
+                Ok(())
+            } else {
+                Err("stalled".into())
+            }
+        },
+    );
 
     let (status, took) = daemon.terminate();
     drop(lock);
     let log = daemon.log();
     println!("stopped in {took:?} with {status}");
-    for l in log.lines().skip_while(|l| !l.contains("stopping")) { println!("{l}"); }
-    assert!(status.success(), "exit status {status} after SIGTERM ({took:?}); log:\n{log}");
+    for l in log.lines().skip_while(|l| !l.contains("stopping")) {
+        println!("{l}");
+    }
+    assert!(
+        status.success(),
+        "exit status {status} after SIGTERM ({took:?}); log:\n{log}"
+    );
     assert!(took <= DAEMON_STOP_TIMEOUT, "took {took:?}; log:\n{log}");
     // Whatever was not committed by the deadline is counted in one clear line (or nothing was lost).
-    let stopped = log.lines().find(|l| l.contains("stopped") && l.contains("readings_lost")).unwrap_or_else(|| panic!("no final summary line; log:\n{log}"));
+    let stopped = log
+        .lines()
+        .find(|l| l.contains("stopped") && l.contains("readings_lost"))
+        .unwrap_or_else(|| panic!("no final summary line; log:\n{log}"));
     let lost_zero = stopped.contains("readings_lost=0");
     assert!(
         lost_zero || log.contains("could not be committed before the stop deadline"),

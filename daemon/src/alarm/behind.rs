@@ -48,9 +48,16 @@ impl WriteBehind {
             if self.queue.len() > MAX_HELD_WRITES {
                 self.queue.pop_front();
                 self.lost += 1;
-                if self.last_log.is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY) {
+                if self
+                    .last_log
+                    .is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY)
+                {
                     self.last_log = Some(Instant::now());
-                    tracing::error!(bound = MAX_HELD_WRITES, lost = self.lost, "the alarm tables cannot be committed and hold as many writes as they may; the oldest are lost");
+                    tracing::error!(
+                        bound = MAX_HELD_WRITES,
+                        lost = self.lost,
+                        "the alarm tables cannot be committed and hold as many writes as they may; the oldest are lost"
+                    );
                 }
             }
             return;
@@ -83,7 +90,11 @@ impl WriteBehind {
             (Write::Note { ts_ms: since, event: "store_failed", detail: failed }, Write::Note { ts_ms: now_ms, event: "store_recovered", detail: self.recovered_text(since, now_ms) })
         });
         let result = match &notes {
-            Some((failed, recovered)) => db.apply(std::iter::once(failed).chain(self.queue.iter()).chain(std::iter::once(recovered))),
+            Some((failed, recovered)) => db.apply(
+                std::iter::once(failed)
+                    .chain(self.queue.iter())
+                    .chain(std::iter::once(recovered)),
+            ),
             None => db.apply(self.queue.iter()),
         };
         match result {
@@ -91,7 +102,12 @@ impl WriteBehind {
                 self.queue.clear();
                 self.retry_at = None;
                 if let Some(since) = self.failing_since.take() {
-                    tracing::warn!(failed_for_ms = now_ms - since, committed = self.waited, lost = self.lost, "the alarm tables commit again; held changes and notification records are committed");
+                    tracing::warn!(
+                        failed_for_ms = now_ms - since,
+                        committed = self.waited,
+                        lost = self.lost,
+                        "the alarm tables commit again; held changes and notification records are committed"
+                    );
                     self.waited = 0;
                     self.lost = 0;
                 }
@@ -105,7 +121,10 @@ impl WriteBehind {
                     self.last_log = Some(Instant::now());
                     tracing::error!(error = %error, "cannot store alarm changes; holding them in memory, notifying anyway and retrying every second");
                     self.failed_with = error;
-                } else if self.last_log.is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY) {
+                } else if self
+                    .last_log
+                    .is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY)
+                {
                     self.last_log = Some(Instant::now());
                     tracing::error!(error = %error, held = self.queue.len(), "alarm tables still cannot be committed");
                 }
@@ -118,14 +137,26 @@ impl WriteBehind {
         self.flush(db, now_ms);
         if self.failing_since.is_some() {
             let held = self.queue.len();
-            tracing::error!(writes = held, lost_before = self.lost, "alarm changes and notification records could not be committed before the stop deadline and are lost");
+            tracing::error!(
+                writes = held,
+                lost_before = self.lost,
+                "alarm changes and notification records could not be committed before the stop deadline and are lost"
+            );
             self.queue.clear();
         }
     }
 
     fn recovered_text(&self, since: i64, now_ms: i64) -> String {
-        let lost = if self.lost > 0 { format!(", {} förlorade (över gränsen {MAX_HELD_WRITES})", self.lost) } else { String::new() };
-        format!("Lagringen sparar igen efter {} s: {} larmhändelser från perioden sparade i efterhand{lost}", (now_ms - since).max(0) / 1000, self.waited)
+        let lost = if self.lost > 0 {
+            format!(", {} förlorade (över gränsen {MAX_HELD_WRITES})", self.lost)
+        } else {
+            String::new()
+        };
+        format!(
+            "Lagringen sparar igen efter {} s: {} larmhändelser från perioden sparade i efterhand{lost}",
+            (now_ms - since).max(0) / 1000,
+            self.waited
+        )
     }
 }
 
@@ -134,7 +165,11 @@ mod tests {
     use super::*;
 
     fn note(ts_ms: i64) -> Write {
-        Write::Note { ts_ms, event: "test", detail: format!("at {ts_ms}") }
+        Write::Note {
+            ts_ms,
+            event: "test",
+            detail: format!("at {ts_ms}"),
+        }
     }
 
     #[test]
@@ -146,16 +181,24 @@ mod tests {
         assert_eq!(wb.held(), 0, "committed at once");
 
         // A second connection holds the write lock: commits fail, writes wait in order.
-        let lock = rusqlite::Connection::open(crate::store::db_path(dir.path())).expect("lock conn");
+        let lock =
+            rusqlite::Connection::open(crate::store::db_path(dir.path())).expect("lock conn");
         lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
         wb.push(&mut db, note(2), 2);
         assert_eq!(wb.failing_since(), Some(2));
         wb.push(&mut db, note(3), 3);
         assert_eq!(wb.held(), 2);
-        assert!(!wb.retry_due(Instant::now()), "retried after a pause, not at every write");
+        assert!(
+            !wb.retry_due(Instant::now()),
+            "retried after a pause, not at every write"
+        );
         assert!(wb.retry_due(Instant::now() + RETRY_EVERY));
         wb.flush(&mut db, 4);
-        assert_eq!((wb.held(), wb.failing_since()), (2, Some(2)), "still locked");
+        assert_eq!(
+            (wb.held(), wb.failing_since()),
+            (2, Some(2)),
+            "still locked"
+        );
 
         lock.execute_batch("ROLLBACK").expect("unlock");
         wb.flush(&mut db, 6_000);
@@ -169,8 +212,30 @@ mod tests {
         assert_eq!(wb.held(), 0);
         let j = db.journal(0, i64::MAX, None, 100).expect("journal");
         let got: Vec<(i64, &str)> = j.iter().map(|e| (e.time_ms, e.event.as_str())).collect();
-        assert_eq!(got, [(1, "test"), (2, "store_failed"), (2, "test"), (3, "test"), (6_000, "store_recovered"), (7_000, "test")]);
-        assert!(j[1].detail.as_deref().is_some_and(|d| d.contains("database is locked")), "{:?}", j[1].detail);
-        assert!(j[4].detail.as_deref().is_some_and(|d| d.contains("2 larmhändelser")), "{:?}", j[4].detail);
+        assert_eq!(
+            got,
+            [
+                (1, "test"),
+                (2, "store_failed"),
+                (2, "test"),
+                (3, "test"),
+                (6_000, "store_recovered"),
+                (7_000, "test")
+            ]
+        );
+        assert!(
+            j[1].detail
+                .as_deref()
+                .is_some_and(|d| d.contains("database is locked")),
+            "{:?}",
+            j[1].detail
+        );
+        assert!(
+            j[4].detail
+                .as_deref()
+                .is_some_and(|d| d.contains("2 larmhändelser")),
+            "{:?}",
+            j[4].detail
+        );
     }
 }

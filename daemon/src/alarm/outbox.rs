@@ -19,7 +19,10 @@ pub struct Outbox {
 impl Outbox {
     /// Continue from the store's undelivered rows; new rows are numbered after `last_id`.
     pub fn new(undelivered: Vec<(OutboxRow, i64)>, last_id: i64) -> Outbox {
-        let rows: BTreeMap<i64, (OutboxRow, i64)> = undelivered.into_iter().map(|(r, due)| (r.id, (r, due))).collect();
+        let rows: BTreeMap<i64, (OutboxRow, i64)> = undelivered
+            .into_iter()
+            .map(|(r, due)| (r.id, (r, due)))
+            .collect();
         let next_id = rows.keys().next_back().copied().unwrap_or(0).max(last_id) + 1;
         Outbox { rows, next_id }
     }
@@ -85,7 +88,16 @@ mod tests {
     use super::*;
 
     fn mail(due_ms: i64) -> NewOutbox {
-        NewOutbox { channel: "email", target: "jour".into(), incident: Some(1), kind: "incident".into(), alarm: None, payload: None, retain: false, due_ms }
+        NewOutbox {
+            channel: "email",
+            target: "jour".into(),
+            incident: Some(1),
+            kind: "incident".into(),
+            alarm: None,
+            payload: None,
+            retain: false,
+            due_ms,
+        }
     }
 
     #[test]
@@ -96,7 +108,11 @@ mod tests {
         assert_eq!((a, b), (42, 43), "numbered after the store's last id");
         assert!(o.next_due("email", 10).is_none());
         assert!(o.next_due("mqtt", 1000).is_none());
-        assert_eq!(o.next_due("email", 100).map(|r| r.id), Some(b), "earliest due first");
+        assert_eq!(
+            o.next_due("email", 100).map(|r| r.id),
+            Some(b),
+            "earliest due first"
+        );
         o.failed(b, 500);
         assert_eq!(o.next_due("email", 100).map(|r| r.id), Some(a));
         o.delivered(a);

@@ -189,7 +189,11 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
     ));
     out.push('\n');
     if let Some(since) = r.store.failing_since_ms {
-        let held = [("since", local(since, tz)), ("held", n(r.store.readings_held)), ("alarm", n(r.store.alarm_writes_held))];
+        let held = [
+            ("since", local(since, tz)),
+            ("held", n(r.store.readings_held)),
+            ("alarm", n(r.store.alarm_writes_held)),
+        ];
         out.push_str(&fill(w.store_failing, &held));
         out.push('\n');
     }
