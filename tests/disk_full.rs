@@ -364,9 +364,13 @@ fn a_full_disk_does_not_silence_alarms_and_a_30_s_spell_loses_no_reading() {
         "held at most {held} readings; write errors {}",
         m["driftvakt_store_write_errors_total"]
     );
+    // Exact: every reading the pollers handed over (the daemon's own count per device) is stored.
     for device in ["ats", "g1"] {
         assert_every_reading_stored(&api, &data, device);
     }
+    // And the spell is covered by the poll schedule: one reading of the mains point per cycle.
+    // (A cycle the poller itself ran late shifts a reading; the tolerance is for a machine
+    // stalling that long, not for a lost reading, which the exact check above catches.)
     let mains = export(&data, &["--point", "ats.mains_available"]).expect("export");
     let times: Vec<i64> = mains
         .iter()
@@ -374,15 +378,19 @@ fn a_full_disk_does_not_silence_alarms_and_a_30_s_spell_loses_no_reading() {
         .filter(|t| (full_at..=freed_at).contains(t))
         .collect();
     let cycles = (freed_at - full_at) / POLL_MS;
+    println!(
+        "ats.mains_available: {} readings stored for {cycles} poll cycles of the spell",
+        times.len()
+    );
     assert!(
-        times.len() as i64 >= cycles - 1,
+        times.len() as i64 >= cycles - 2,
         "{} readings of ats.mains_available stored for {cycles} poll cycles of the spell",
         times.len()
     );
     let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     assert!(
-        gap < 2 * POLL_MS,
-        "a poll cycle is missing in the store: gap of {gap} ms during the spell"
+        gap < 5 * POLL_MS / 2,
+        "poll cycles are missing in the store: gap of {gap} ms during the spell"
     );
 
     // The journal tells what happened meanwhile, once the disk is back.
