@@ -309,7 +309,7 @@ impl Inner {
                 }
             }
         }
-        stats.readings_held.store(held.readings.len() as u64, Ordering::Relaxed);
+        held.publish(stats);
     }
 
     /// The stop deadline has passed: count what is held or still queued as lost, loudly.
@@ -414,7 +414,13 @@ impl Held {
                 tracing::error!(bound = MAX_HELD_READINGS, lost_so_far = self.lost_in_spell, "the store cannot commit and holds as many readings as it may; newer readings are lost");
             }
         }
-        stats.readings_held.store(self.readings.len() as u64, Ordering::Relaxed);
+        self.publish(stats);
+    }
+
+    /// Show what is held because commits fail (not the batch of a commit in progress).
+    fn publish(&self, stats: &WriterStats) {
+        let held = if self.failing_since.is_some() { self.readings.len() } else { 0 };
+        stats.readings_held.store(held as u64, Ordering::Relaxed);
     }
 }
 
@@ -466,6 +472,55 @@ mod tests {
         assert_eq!((rolls[0].good_count, rolls[0].count), (2, 3));
         assert_eq!(s.readings("t.text", now, now + 1).expect("text")[0].value, Some(Value::Text("DSE".into())));
         assert!(matches!(s.readings("nope", 0, 1), Err(StoreError::UnknownPoint(_))));
+    }
+
+    /// Polls `cond` every 10 ms for up to 10 s.
+    fn eventually(what: &str, cond: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_failing_commit_holds_the_readings_and_retries_until_the_store_commits_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default()).expect("start");
+        let stats = w.stats();
+        // Another process holds the write lock: nothing can be committed.
+        let lock = Connection::open(db_path(dir.path())).expect("lock conn");
+        lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let now = now_ms();
+        for k in 0..5 {
+            w.sender().blocking_send(vec![reading("p.x", now + k, Some(k as f64), Quality::Good)]).expect("send");
+        }
+        eventually("the writer failing and holding", || stats.failing_since_ms.load(Ordering::Relaxed) != 0 && stats.readings_held.load(Ordering::Relaxed) > 0);
+        w.sender().blocking_send(vec![reading("p.x", now + 5, Some(5.0), Quality::Good)]).expect("send");
+        eventually("every reading held", || stats.readings_held.load(Ordering::Relaxed) == 6);
+        lock.execute_batch("ROLLBACK").expect("unlock");
+        eventually("the retry committing them", || stats.readings_written.load(Ordering::Relaxed) == 6);
+        assert_eq!((stats.failing_since_ms.load(Ordering::Relaxed), stats.readings_held.load(Ordering::Relaxed)), (0, 0));
+        let stats = w.finish();
+        assert_eq!(stats.readings_lost.load(Ordering::Relaxed), 0);
+        assert!(stats.write_errors.load(Ordering::Relaxed) >= 1);
+        let s = Store::open_read_only(dir.path()).expect("open");
+        assert_eq!(s.readings("p.x", 0, i64::MAX).expect("readings").len(), 6);
+    }
+
+    #[test]
+    fn at_the_stop_deadline_what_cannot_be_committed_is_counted_as_lost() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default()).expect("start");
+        let lock = Connection::open(db_path(dir.path())).expect("lock conn");
+        lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let batch: Vec<Reading> = (0..100).map(|k| reading("p.x", k, Some(1.0), Quality::Good)).collect();
+        w.sender().blocking_send(batch).expect("send");
+        let t0 = Instant::now();
+        w.stop_at(t0 + Duration::from_millis(1500));
+        let stats = w.finish();
+        assert!(t0.elapsed() < Duration::from_millis(1500) + BUSY_TIMEOUT + Duration::from_millis(500), "stopped after {:?}", t0.elapsed());
+        assert_eq!((stats.readings_written.load(Ordering::Relaxed), stats.readings_lost.load(Ordering::Relaxed)), (0, 100));
     }
 
     #[test]
