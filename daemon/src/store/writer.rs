@@ -253,6 +253,10 @@ impl Inner {
                 tracing::warn!(path = %self.path.display(), error = %e, "final WAL checkpoint failed");
             }
         } else {
+            // Nor when the connection closes: the next start completes it.
+            if let Err(e) = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true) {
+                tracing::debug!(error = %e, "cannot skip the checkpoint on close");
+            }
             tracing::debug!("no time left for the final WAL checkpoint; the next start completes it");
         }
         tracing::debug!(written = stats.readings_written.load(Ordering::Relaxed), "store writer stopped");
