@@ -360,8 +360,14 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         .sample(&[], get(&s.transactions));
     family(&mut out, "driftvakt_store_write_errors_total", "counter", "Failed store write attempts.")
         .sample(&[], get(&s.write_errors));
-    family(&mut out, "driftvakt_store_readings_lost_total", "counter", "Readings that could not be stored even after a retry.")
+    family(&mut out, "driftvakt_store_readings_lost_total", "counter", "Readings lost: over the in-memory bound while the store could not commit, or not committed by the stop deadline.")
         .sample(&[], get(&s.readings_lost));
+    family(&mut out, "driftvakt_store_failing", "gauge", "1 while the store cannot commit readings or alarm changes (disk full, locked), else 0.")
+        .sample(&[], u8::from(s.failing_since_ms().is_some()));
+    family(&mut out, "driftvakt_store_readings_held", "gauge", "Readings held in memory because the store could not commit them yet (retried every second).")
+        .sample(&[], get(&s.readings_held));
+    family(&mut out, "driftvakt_store_alarm_writes_held", "gauge", "Alarm changes, journal entries and delivery records held in memory because the store could not commit them yet.")
+        .sample(&[], get(&s.alarm_writes_held));
 
     let sinks = src.sinks;
     let label = |h: &SinkHealth| [("sink", h.id.clone()), ("kind", h.kind.clone())];
@@ -523,6 +529,8 @@ mod tests {
         conn.register("g1").timeouts.store(2, Ordering::Relaxed);
         let store = WriterStats::default();
         store.readings_written.store(1234, Ordering::Relaxed);
+        store.alarms_failing_since_ms.store(999_000, Ordering::Relaxed);
+        store.readings_held.store(5, Ordering::Relaxed);
         let up = Arc::new(SinkHealth::new("region", "influxdb_v2"));
         up.record_delivery(500, 1_000_000);
         up.backlog.store(7, Ordering::Relaxed);
@@ -553,6 +561,7 @@ mod tests {
         });
         let m = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(m["driftvakt_store_readings_written_total"], 1234.0);
+        assert_eq!((m["driftvakt_store_failing"], m["driftvakt_store_readings_held"]), (1.0, 5.0));
         assert_eq!(m["driftvakt_modbus_timeouts_total{connection=\"stallverk\"}"], 3.0);
         assert_eq!(m["driftvakt_sink_delivered_total{sink=\"region\",kind=\"influxdb_v2\"}"], 500.0);
         assert_eq!(m["driftvakt_sink_lag_seconds{sink=\"region\",kind=\"influxdb_v2\"}"], 2.5);

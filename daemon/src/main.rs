@@ -59,7 +59,14 @@ fn run(command: Command) -> Result<i32> {
     match command {
         Command::Check(args) => cmd::check::run(&args),
         Command::Export(args) => cmd::export::run(&args).map(|()| 0),
-        Command::Run(args) => runtime()?.block_on(cmd::run::run(&args)).map(|()| 0),
+        Command::Run(args) => {
+            let rt = runtime()?;
+            let result = rt.block_on(cmd::run::run(&args));
+            // A blocking call that outlived the stop deadline (a commit waiting for a lock) must
+            // not hold up the exit: everything it could still do is already counted as lost.
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result.map(|()| 0)
+        }
         Command::Demo(args) => runtime()?.block_on(cmd::demo::run(&args)).map(|()| 0),
         Command::Sim(args) => runtime()?.block_on(cmd::sim::run(&args)).map(|()| 0),
         Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),

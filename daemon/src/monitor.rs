@@ -116,14 +116,23 @@ pub struct SinkStatus {
 }
 
 /// The store in the status report.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct StoreStatus {
     /// Readings committed.
     pub readings_written: u64,
     /// Failed write attempts.
     pub write_errors: u64,
-    /// Readings lost even after a retry.
+    /// Readings lost (over the in-memory bound while failing, or at the stop deadline).
     pub readings_lost: u64,
+    /// Since when the store cannot commit, UTC ms (None while it commits).
+    #[serde(default)]
+    pub failing_since_ms: Option<i64>,
+    /// Readings held in memory, waiting for the store.
+    #[serde(default)]
+    pub readings_held: u64,
+    /// Alarm changes and delivery records held in memory, waiting for the store.
+    #[serde(default)]
+    pub alarm_writes_held: u64,
 }
 
 /// Notification attempts in the status report.
@@ -265,6 +274,9 @@ impl Monitor {
                 readings_written: get(&self.store.readings_written),
                 write_errors: get(&self.store.write_errors),
                 readings_lost: get(&self.store.readings_lost),
+                failing_since_ms: self.store.failing_since_ms(),
+                readings_held: get(&self.store.readings_held),
+                alarm_writes_held: get(&self.store.alarm_writes_held),
             },
             alarms,
             notify: self.notify.as_ref().map(|n| NotifyStatus {

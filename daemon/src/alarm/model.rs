@@ -174,8 +174,9 @@ impl ChangeKind {
     }
 }
 
-/// An alarm-journal event code (a [`ChangeKind::key`], `notify_sent` or `notify_failed`) in
-/// words, Swedish or English; an unknown code is shown as it is.
+/// An alarm-journal event code (a [`ChangeKind::key`], `notify_sent`, `notify_failed`,
+/// `store_failed` or `store_recovered`) in words, Swedish or English; an unknown code is shown as
+/// it is.
 pub fn event_label(code: &str, sv: bool) -> &str {
     match (code, sv) {
         ("activated", true) => "aktiverat",
@@ -188,6 +189,10 @@ pub fn event_label(code: &str, sv: bool) -> &str {
         ("notify_sent", false) => "sent",
         ("notify_failed", true) => "misslyckat",
         ("notify_failed", false) => "failed",
+        ("store_failed", true) => "lagringsfel",
+        ("store_failed", false) => "store failing",
+        ("store_recovered", true) => "lagring åter",
+        ("store_recovered", false) => "store recovered",
         (other, _) => other,
     }
 }

@@ -16,6 +16,7 @@ struct Words {
     alarms: &'static str,
     alarms_unknown: &'static str,
     store: &'static str,
+    store_failing: &'static str,
     connections: [&'static str; 6],
     networks: [&'static str; 5],
     devices: [&'static str; 8],
@@ -35,6 +36,7 @@ const SV: Words = Words {
     alarms: "Larm: {active} aktiva, {unacked} okvitterade, {shelved} bortkopplade",
     alarms_unknown: "Larm: larmtjänsten svarar inte",
     store: "Lagring: {written} avläsningar sparade, {errors} skrivfel, {lost} förlorade",
+    store_failing: "LAGRING MISSLYCKAS sedan {since}: {held} avläsningar och {alarm} larmhändelser väntar i minnet",
     connections: [
         "Anslutning",
         "Förfrågningar",
@@ -89,6 +91,7 @@ const EN: Words = Words {
     alarms: "Alarms: {active} active, {unacked} unacknowledged, {shelved} shelved",
     alarms_unknown: "Alarms: the alarm service does not answer",
     store: "Store: {written} readings stored, {errors} write errors, {lost} lost",
+    store_failing: "STORE FAILING since {since}: {held} readings and {alarm} alarm records wait in memory",
     connections: [
         "Connection",
         "Requests",
@@ -204,6 +207,15 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         ],
     ));
     out.push('\n');
+    if let Some(since) = r.store.failing_since_ms {
+        let held = [
+            ("since", local(since, tz)),
+            ("held", n(r.store.readings_held)),
+            ("alarm", n(r.store.alarm_writes_held)),
+        ];
+        out.push_str(&fill(w.store_failing, &held));
+        out.push('\n');
+    }
     if let Some(no) = &r.notify {
         out.push_str(&fill(
             w.notify,
@@ -378,6 +390,7 @@ mod tests {
                 readings_written: 1_234_567,
                 write_errors: 0,
                 readings_lost: 0,
+                ..StoreStatus::default()
             },
             alarms: Some(AlarmCounts {
                 active: 2,
@@ -468,5 +481,18 @@ mod tests {
                 .any(|l| l.starts_with("mqtt ") && l.contains("4321") && l.contains("61.5 s")),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_failing_store_is_said_first_in_swedish_and_in_english() {
+        let mut r = report();
+        assert!(!render(&r, Lang::Sv, &TimeZone::UTC).contains("MISSLYCKAS"));
+        r.store.failing_since_ms = Some(0);
+        r.store.readings_held = 1200;
+        r.store.alarm_writes_held = 3;
+        let sv = render(&r, Lang::Sv, &TimeZone::UTC);
+        assert!(sv.contains("LAGRING MISSLYCKAS sedan 1970-01-01 00:00:00: 1\u{202f}200 avläsningar och 3 larmhändelser väntar i minnet"), "{sv}");
+        let en = render(&r, Lang::En, &TimeZone::UTC);
+        assert!(en.contains("STORE FAILING since 1970-01-01 00:00:00: 1200 readings and 3 alarm records wait in memory"), "{en}");
     }
 }

@@ -16,6 +16,10 @@ pub use writer::{StoreWriter, WriterStats};
 /// Value decoding of stored rows, for readers that query `readings` themselves (sinks).
 pub use schema::decode_value;
 
+/// How long a writing connection waits for another one's write lock before its commit counts
+/// as failed (and is held and retried): short, so a locked store never stalls a stop.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "driftvakt.db";
 
