@@ -389,3 +389,186 @@ fn discover_prints_a_file_that_checks_alone_and_a_block_to_paste_that_polls() {
     assert_no_writes(&rec);
     daemon.stop_cleanly();
 }
+
+/// An UnconfirmedCOVNotification: `value` for `object` of device `device` under `process_id`,
+/// well formed (driftvakt's own decoder accepts it; before the checks it was stored).
+fn forged_notification(process_id: u32, device: u32, object: &str, value: f32) -> Vec<u8> {
+    use driftvakt_drivers::bacnet::encoding::AppValue;
+    use driftvakt_drivers::bacnet::frame::{self, Apdu, Npdu, bvlc, unconfirmed};
+    use driftvakt_drivers::bacnet::services::{CovNotification, encode_cov_notification};
+    use driftvakt_drivers::bacnet::types::{ObjectId, ObjectType, PropertyId};
+    let n = CovNotification {
+        process_id,
+        device: ObjectId::new(ObjectType::DEVICE, device),
+        object: ObjectId::parse(object).expect("object id"),
+        time_remaining_s: 250,
+        values: vec![
+            (PropertyId::PRESENT_VALUE, vec![AppValue::Real(value)]),
+            (
+                PropertyId::STATUS_FLAGS,
+                vec![AppValue::Bits(vec![false; 4])],
+            ),
+        ],
+    };
+    let apdu = Apdu::Unconfirmed {
+        service: unconfirmed::COV_NOTIFICATION,
+        data: encode_cov_notification(&n),
+    };
+    frame::encode_datagram(bvlc::UNICAST, &Npdu::default(), &apdu)
+}
+
+/// `driftvakt_bacnet_rejected_total{network="bas",reason=…}` from `/metrics` (0 if absent).
+fn rejected(api: u16, reason: &str) -> Result<f64, String> {
+    let (status, text) = support::telemetry::http_get(api, "/metrics")?;
+    if status != 200 {
+        return Err(format!("GET /metrics: HTTP {status}"));
+    }
+    let series = format!("driftvakt_bacnet_rejected_total{{network=\"bas\",reason=\"{reason}\"}} ");
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0))
+}
+
+/// Once a genuine notification newer than now has been stored (the forgeries before it were
+/// handled before it: one receive loop), `supply_air_temp` holds only the device's value.
+fn assert_untouched(daemon: &Daemon, map: &BacMap, sent_from: i64) {
+    let after = support::now_ms() + 100;
+    wait_for(
+        "a genuine notification after the forgeries",
+        Duration::from_secs(10),
+        || match counter_rows(daemon, "lb01", map, after).len() {
+            0 => Err("no counter reading yet".to_string()),
+            _ => Ok(()),
+        },
+    );
+    let rows = daemon.export_ok("lb01.supply_air_temp");
+    let forged: Vec<&support::ExportRow> = rows
+        .iter()
+        .filter(|r| r.value.as_f64().is_some_and(|v| (v - 777.25).abs() < 1e-3))
+        .collect();
+    assert!(
+        forged.is_empty(),
+        "forged values stored as readings: {forged:?}"
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.time_ms >= sent_from)
+            .all(|r| r.quality == "good" && r.value.as_f64() == Some(19.5)),
+        "supply_air_temp keeps the device's value: {rows:?}"
+    );
+}
+
+#[test]
+fn forged_cov_notifications_leave_the_stored_values_untouched_and_are_counted() {
+    let map = BacMap::load();
+    let files = Files::new();
+    let rec = files.path("device.jsonl");
+    let port = free_udp_port();
+    let _device = start_device(port, &rec, &[]);
+    let (bacnet_port, api) = (free_udp_port(), support::free_port());
+    let cov = "cov = { lifetime_s = 300, check_interval_s = 60 }";
+    let cfg = config(&map, &[("lb01", port, cov)], 1000, 1000).replace(
+        "bind = \"127.0.0.1:0\"",
+        &format!("bind = \"127.0.0.1:{bacnet_port}\""),
+    ) + &format!("\n[api]\nlisten = \"127.0.0.1:{api}\"\n");
+    let cfg = files.write("c.toml", &cfg);
+    let daemon = Daemon::run(&cfg);
+    wait_all_points(&daemon, &map, "lb01", &BTreeMap::new());
+    let pid = wait_for(
+        "a SubscribeCOV with its process id",
+        Duration::from_secs(10),
+        || {
+            record(&rec)
+                .into_iter()
+                .find_map(|e| e.process_id)
+                .ok_or_else(|| "none yet".to_string())
+        },
+    );
+
+    // The attacker: another socket on the same host, knowing the device, the object and even
+    // the real process id (sniffed), plus guesses around it and across the old id range.
+    let forger = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind forger");
+    let to = format!("127.0.0.1:{bacnet_port}");
+    let temp = map
+        .objects
+        .iter()
+        .find(|o| o.point == "supply_air_temp")
+        .expect("supply_air_temp");
+    let instance = map.device.instance;
+    let real = forged_notification(pid, instance, &temp.object, 777.25);
+    // The same notification in a Forwarded-NPDU that claims to come from the device.
+    let mut forwarded = vec![0x81, 0x04, 0, 0, 127, 0, 0, 1];
+    forwarded.extend_from_slice(&port.to_be_bytes());
+    forwarded.extend_from_slice(&real[4..]);
+    let len = u16::try_from(forwarded.len()).expect("short").to_be_bytes();
+    forwarded[2..4].copy_from_slice(&len);
+    let guesses: Vec<u32> = (1..=300u32)
+        .flat_map(|k| [pid.wrapping_add(k), pid.wrapping_sub(k)])
+        .chain((1..=400u32).map(|k| k * 2_500))
+        .filter(|g| *g != pid)
+        .collect();
+    let sent_from = support::now_ms();
+    forger.send_to(&real, &to).expect("send");
+    forger.send_to(&forwarded, &to).expect("send");
+    forger
+        .send_to(b"\x81\x0a\x00\x07\x01\x00\x10", &to)
+        .expect("send");
+    assert_untouched(&daemon, &map, sent_from);
+    // Guesses in batches the socket buffer holds (a flood would be dropped by the kernel, not
+    // counted): each batch must be counted before the next goes out.
+    for (i, batch) in guesses.chunks(100).enumerate() {
+        for g in batch {
+            forger
+                .send_to(
+                    &forged_notification(*g, instance, &temp.object, 777.25),
+                    &to,
+                )
+                .expect("send");
+        }
+        let want = (i * 100 + batch.len()) as f64;
+        wait_for(
+            "guessed process ids counted",
+            Duration::from_secs(10),
+            || match rejected(api, "unknown_process")? {
+                n if n == want => Ok(()),
+                n => Err(format!("{n} of {want} counted")),
+            },
+        );
+    }
+    assert_untouched(&daemon, &map, sent_from);
+    let counts = (rejected(api, "foreign_address"), rejected(api, "malformed"));
+    assert_eq!(counts, (Ok(2.0), Ok(1.0)), "(foreign address, malformed)");
+    let status = Command::new(daemon_bin())
+        .args([
+            "status",
+            "--api",
+            &format!("http://127.0.0.1:{api}"),
+            "--lang",
+            "en",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run driftvakt status");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains(&format!(
+            "BACnet network bas: {} rejected datagrams (wrong sender 2, malformed 1, unknown process id {})",
+            guesses.len() + 3,
+            guesses.len()
+        )),
+        "{text}"
+    );
+    let log = daemon.log();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("rejected a BACnet datagram"))
+        .collect();
+    assert!(
+        (1..=3).contains(&warnings.len()) && warnings.iter().all(|l| l.contains("WARN")),
+        "one warning per reason, not one per datagram: {warnings:#?}"
+    );
+    assert_no_writes(&rec);
+    daemon.stop_cleanly();
+}

@@ -125,3 +125,22 @@ fn warnings_pass_unless_denied() {
     let (code, _, stderr) = check(&["--deny-warnings"], &[&file]);
     assert_ne!(code, 0, "--deny-warnings must make the warning fatal:\n{stderr}");
 }
+
+#[test]
+fn an_smtp_password_over_plain_smtp_fails_check_unless_the_relay_is_trusted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("smtp.toml");
+    let text = "[site]\nid = \"s\"\nname = \"S\"\n[notify.email]\nhost = \"smtp.sjukhus.se\"\nsecurity = \"none\"\n\
+                from = \"driftvakt@sjukhus.se\"\nusername = \"driftvakt\"\npassword = { env = \"SMTP_PASSWORD\" }\n";
+    std::fs::write(&file, text).expect("write");
+    let (code, _, stderr) = check(&[], &[&file]);
+    assert_eq!(code, 1, "a password over plain SMTP must fail check:\n{stderr}");
+    let prefix = format!("{}:6:12: error:", file.display());
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&prefix) && l.contains("clear text") && l.contains("trusted_relay")),
+        "missing `{prefix} … clear text … trusted_relay` in:\n{stderr}"
+    );
+    std::fs::write(&file, text.replace("security = \"none\"\n", "security = \"none\"\ntrusted_relay = true\n")).expect("write");
+    let (code, stdout, stderr) = check(&[], &[&file]);
+    assert_eq!(code, 0, "trusted_relay = true must allow it:\n{stdout}\n{stderr}");
+}

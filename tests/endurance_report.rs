@@ -37,6 +37,18 @@ fn run(args: &[&str]) -> String {
 }
 
 fn report(cfg: &Path, data: &Path, out: &Path, format: &str, lang: &str) -> String {
+    report_range(cfg, data, out, format, lang, START, END)
+}
+
+fn report_range(
+    cfg: &Path,
+    data: &Path,
+    out: &Path,
+    format: &str,
+    lang: &str,
+    from: &str,
+    to: &str,
+) -> String {
     let (c, d, o) = (
         cfg.to_string_lossy(),
         data.to_string_lossy(),
@@ -50,9 +62,9 @@ fn report(cfg: &Path, data: &Path, out: &Path, format: &str, lang: &str) -> Stri
         "--data",
         &d,
         "--from",
-        START,
+        from,
         "--to",
-        END,
+        to,
         "--out",
         &o,
         "--format",
@@ -465,5 +477,249 @@ fn render_in_chromium(html: &Path, dir: &Path) {
         for f in ["r.html", "report.png", "report.pdf"] {
             let _ = std::fs::copy(dir.join(f), Path::new(&keep).join(f));
         }
+    }
+}
+
+/// Raw readings of `point` via `driftvakt export` (JSON), as (time ms, good value).
+fn export(data: &Path, point: &str) -> Vec<(i64, Option<f64>)> {
+    let out = run(&[
+        "export",
+        "--data",
+        &data.to_string_lossy(),
+        "--point",
+        point,
+        "--format",
+        "json",
+    ]);
+    let rows: Vec<Value> = serde_json::from_str(&out).expect("export JSON");
+    rows.iter()
+        .map(|r| {
+            let good = r["quality"] == "good";
+            (
+                r["time_ms"].as_i64().expect("time_ms"),
+                r["value"].as_f64().filter(|_| good),
+            )
+        })
+        .collect()
+}
+
+/// `driftvakt fastforward` of the reference hospital from START into `data`.
+fn fast_forward(data: &Path, extra: &[&str]) {
+    let cfg = example();
+    let mut args = vec![
+        "fastforward",
+        "--config",
+        cfg.to_str().expect("utf-8 path"),
+        "--data",
+        data.to_str().expect("utf-8 path"),
+        "--start",
+        START,
+        "--sample",
+        "10s",
+    ];
+    args.extend_from_slice(extra);
+    let summary = run(&args);
+    assert!(summary.contains("fastforward:"), "{summary}");
+}
+
+/// The JSON report of `[from_ms, to_ms)`.
+fn json_report(data: &Path, dir: &Path, from_ms: i64, to_ms: i64) -> Value {
+    let out = dir.join(format!("r-{from_ms}-{to_ms}.json"));
+    let text = report_range(
+        &example(),
+        data,
+        &out,
+        "json",
+        "sv",
+        &support::rfc3339_ms(from_ms),
+        &support::rfc3339_ms(to_ms),
+    );
+    serde_json::from_str(&text).expect("JSON report")
+}
+
+fn coverage_of(j: &Value, point: &str) -> f64 {
+    j["coverage"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["point"] == point))
+        .and_then(|c| c["share"].as_f64())
+        .unwrap_or_else(|| panic!("no coverage of {point}"))
+}
+
+/// Coverage by its definition, from the raw samples: the share of `[from, to)` lying in minutes
+/// that have at least one good sample.
+fn expected_coverage(samples: &[(i64, Option<f64>)], from: i64, to: i64) -> f64 {
+    let mut covered = 0;
+    let mut m = from.div_euclid(60_000) * 60_000;
+    while m < to {
+        if samples
+            .iter()
+            .any(|s| s.1.is_some() && s.0 >= m && s.0 < m + 60_000)
+        {
+            covered += (m + 60_000).min(to) - m.max(from);
+        }
+        m += 60_000;
+    }
+    covered as f64 / (to - from) as f64
+}
+
+#[test]
+fn coverage_of_short_and_uneven_periods_is_exact_and_never_above_100_percent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    fast_forward(&data, &["--duration", "20m"]);
+    let s = 1000;
+    // 1 min 58 s of a point sampled every 10 s without a gap: all of it covered.
+    let j = json_report(&data, dir.path(), START_MS, START_MS + 118 * s);
+    let g1 = coverage_of(&j, "g1.total_power");
+    assert!((g1 - 1.0).abs() < 1e-9, "1 min 58 s: coverage {g1}");
+    // A few seconds inside a minute with data.
+    let j = json_report(&data, dir.path(), START_MS + 65 * s, START_MS + 72 * s);
+    let g1 = coverage_of(&j, "g1.total_power");
+    assert!((g1 - 1.0).abs() < 1e-9, "7 s: coverage {g1}");
+    // Every share of every point is a share.
+    for c in j["coverage"].as_array().expect("coverage") {
+        let v = c["share"].as_f64().expect("share");
+        assert!((0.0..=1.0).contains(&v), "{c}");
+    }
+    // A period that starts 47 s before the minute of the first stored figure and ends 20 s
+    // into a later minute is covered only where it has data: the edge minutes count with
+    // their parts inside the period.
+    let water = export(&data, "endurance.reservvatten");
+    let first = water
+        .iter()
+        .find(|w| w.1.is_some())
+        .map(|w| w.0)
+        .expect("water endurance stored");
+    let minute = first.div_euclid(60_000) * 60_000;
+    let (from, to) = (minute - 47 * s, minute + 80 * s);
+    let want = expected_coverage(&water, from, to);
+    assert!(
+        want > 0.3 && want < 0.9,
+        "the period straddles the start: {want}"
+    );
+    let j = json_report(&data, dir.path(), from, to);
+    let got = coverage_of(&j, "endurance.reservvatten");
+    assert!(
+        (got - want).abs() < 1e-9,
+        "coverage {got}, by definition {want}"
+    );
+}
+
+#[test]
+fn now_is_the_state_at_the_end_of_the_period_and_agrees_with_live_endurance() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    // Mains back at 7 min, the transfer switch returns 30 s later and the generators run
+    // unloaded: in the period's last seconds nothing is drawn from the diesel.
+    fast_forward(
+        &data,
+        &[
+            "--duration",
+            "8m",
+            "--blackout-at",
+            "2m",
+            "--blackout-for",
+            "5m",
+        ],
+    );
+    let to = START_MS + 8 * 60_000;
+    let j = json_report(&data, dir.path(), START_MS, to);
+    let stored_at_end = |id: &str| -> (i64, Option<f64>) {
+        export(&data, &format!("endurance.{id}"))
+            .into_iter()
+            .rfind(|s| s.0 < to)
+            .unwrap_or((i64::MIN, None))
+    };
+    let last_emit = ["diesel", "ups"]
+        .iter()
+        .map(|id| stored_at_end(id).0)
+        .max()
+        .expect("live endurance stored");
+    let diesel_live = stored_at_end("diesel").1.expect("diesel live endurance");
+    assert!(
+        diesel_live >= 8760.0,
+        "the generators are unloaded at the end: live endurance {diesel_live}"
+    );
+    let mut compared = 0;
+    for (section, list) in [("reserves", &j["reserves"]), ("functions", &j["functions"])] {
+        for r in list.as_array().expect("list") {
+            let id = r["id"].as_str().expect("id");
+            let now = &r["scenarios"][0];
+            assert_eq!(now["scenario"], "now");
+            let report_now = now["endurance_h"].as_f64();
+            // Live emits a figure only when it is known: no figure at its last emission means
+            // unknown at the end.
+            let (t, v) = stored_at_end(id);
+            let live = v.filter(|_| t == last_emit);
+            match (report_now, live) {
+                (Some(a), Some(b)) => assert!(
+                    close(a, b, 0.01),
+                    "{section} {id}: report now {a} h, live endurance {b} h"
+                ),
+                (None, None) => {}
+                (a, b) => panic!("{section} {id}: report now {a:?}, live endurance {b:?}"),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 4, "compared {compared}");
+    // The report says what "now" means, in every format and both languages.
+    let now = &j["now"];
+    assert_eq!(now["at_ms"].as_i64(), Some(to), "{now}");
+    assert!(
+        now["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("läget vid periodens slut")),
+        "{now}"
+    );
+    let html = report_range(
+        &example(),
+        &data,
+        &dir.path().join("now.html"),
+        "html",
+        "sv",
+        START,
+        &support::rfc3339_ms(to),
+    );
+    assert!(
+        html.contains("Nu = läget vid periodens slut"),
+        "Swedish HTML"
+    );
+    let en = report_range(
+        &example(),
+        &data,
+        &dir.path().join("now-en.html"),
+        "html",
+        "en",
+        START,
+        &support::rfc3339_ms(to),
+    );
+    assert!(
+        en.contains("Now = the state at the end of the period"),
+        "English HTML"
+    );
+    // The period's alarm events carry machine-readable codes beside the Swedish words.
+    let alarms = j["alarms"].as_array().expect("alarms");
+    let mains = alarms
+        .iter()
+        .find(|a| a["alarm"] == "ats.mains_available.state" && a["code"] == "activated")
+        .unwrap_or_else(|| panic!("mains alarm activated, with its code: {alarms:?}"));
+    assert_eq!(mains["event"], "aktiverat");
+    assert!(alarms.iter().any(|a| a["code"] == "cleared"), "{alarms:?}");
+    for a in alarms {
+        let code = a["code"].as_str().unwrap_or_default();
+        assert!(
+            [
+                "activated",
+                "cleared",
+                "acked",
+                "shelved",
+                "unshelved",
+                "notify_sent",
+                "notify_failed"
+            ]
+            .contains(&code),
+            "{a}"
+        );
     }
 }

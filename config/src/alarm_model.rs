@@ -314,10 +314,14 @@ pub struct ApiSettings {
     pub listen: SocketAddr,
     /// Bearer token for state-changing calls; without one they are refused.
     pub token: Option<Secret>,
+    /// Most client connections served at once (each holds an open file).
+    pub max_connections: u16,
 }
 
 /// Default address of the operator API.
 pub const DEFAULT_API_LISTEN: &str = "127.0.0.1:8750";
+/// Default of `[api] max_connections`.
+pub const DEFAULT_API_MAX_CONNECTIONS: u16 = 64;
 
 impl Default for ApiSettings {
     fn default() -> Self {
@@ -325,6 +329,7 @@ impl Default for ApiSettings {
             enabled: true,
             listen: SocketAddr::from(([127, 0, 0, 1], 8750)),
             token: None,
+            max_connections: DEFAULT_API_MAX_CONNECTIONS,
         }
     }
 }

@@ -152,7 +152,7 @@ pub const ALARM_WHILE: &[&str] = &["point", "equals", "not_equals", "for_ms"];
 pub const NOTIFY: &[&str] = &["gather_ms", "retry_initial_ms", "retry_max_ms", "email", "groups", "routes"];
 /// Keys of `[notify.email]`.
 pub const EMAIL: &[&str] = &[
-    "enabled", "host", "port", "security", "username", "password", "from", "timeout_ms", "ca_file",
+    "enabled", "host", "port", "security", "trusted_relay", "username", "password", "from", "timeout_ms", "ca_file",
 ];
 /// Keys of `[[notify.groups]]`.
 pub const GROUP: &[&str] = &["id", "name", "email", "language"];
@@ -167,7 +167,7 @@ pub const ROUTE: &[&str] = &[
     "notify_clear",
 ];
 /// Keys of `[api]`.
-pub const API: &[&str] = &["enabled", "listen", "token"];
+pub const API: &[&str] = &["enabled", "listen", "token", "max_connections"];
 /// Keys of `[mqtt]`.
 pub const MQTT: &[&str] = &[
     "enabled",

@@ -475,3 +475,34 @@ fn a_secret_file_that_cannot_hold_a_secret_is_an_error_at_its_place() {
     at(&loaded, 18, 12, "is empty");
     assert_eq!(loaded.errors().count(), 2, "{}", dump(&loaded));
 }
+
+const CLEAR_TEXT_SMTP: &str = r#"[site]
+id = "s"
+name = "S"
+
+[notify.email]
+host = "smtp.sjukhus.se"
+security = "none"
+from = "driftvakt@sjukhus.se"
+username = "driftvakt"
+password = { env = "SMTP_PASSWORD" }
+"#;
+
+#[test]
+fn an_smtp_password_without_tls_is_an_error_unless_the_relay_is_declared_trusted() {
+    let loaded = parse_str(CLEAR_TEXT_SMTP, "smtp.toml");
+    assert!(loaded.config.is_none(), "{}", dump(&loaded));
+    let d = at(&loaded, 7, 12, "sends the password in clear text");
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.message.contains("trusted_relay = true") && d.message.contains("starttls"), "{d}");
+
+    let trusted = CLEAR_TEXT_SMTP.replace("security = \"none\"\n", "security = \"none\"\ntrusted_relay = true\n");
+    let loaded = parse_str(&trusted, "smtp.toml");
+    assert_eq!(loaded.errors().count(), 0, "{}", dump(&loaded));
+
+    // Without credentials plain SMTP stays fine (a local relay), and TLS with them too.
+    let anonymous = CLEAR_TEXT_SMTP.replace("username = \"driftvakt\"\npassword = { env = \"SMTP_PASSWORD\" }\n", "");
+    assert_eq!(parse_str(&anonymous, "smtp.toml").errors().count(), 0);
+    let tls = CLEAR_TEXT_SMTP.replace("\"none\"", "\"starttls\"");
+    assert_eq!(parse_str(&tls, "smtp.toml").errors().count(), 0);
+}

@@ -32,7 +32,7 @@ pub enum Command {
     Bench(BenchArgs),
     /// Find devices (BACnet Who-Is/I-Am) and print a configuration block for them.
     Discover(DiscoverArgs),
-    /// List the active alarms of the running daemon (Swedish columns).
+    /// List the active alarms of the running daemon, or of a store with `--data` (Swedish columns).
     Alarms(AlarmsArgs),
     /// Acknowledge an alarm.
     Ack(AckArgs),
@@ -40,7 +40,8 @@ pub enum Command {
     Shelve(ShelveArgs),
     /// Lift the shelving of an alarm.
     Unshelve(UnshelveArgs),
-    /// Show the alarm journal: transitions, acknowledgements, notification attempts.
+    /// Show the alarm journal: transitions, acknowledgements, notification attempts (from the
+    /// daemon, or from a store with `--data`).
     Journal(JournalArgs),
     /// Health of the running daemon: devices, sinks (lag, backlog, errors), store, alarms.
     Status(StatusArgs),
@@ -163,6 +164,10 @@ pub struct AlarmsArgs {
     /// How to reach the daemon.
     #[command(flatten)]
     pub api: ApiArgs,
+    /// Read the store of this data directory directly (read-only) instead of asking the daemon:
+    /// the alarms as last saved, also after the daemon has stopped.
+    #[arg(long, conflicts_with_all = ["api", "token_file"])]
+    pub data: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -248,6 +253,10 @@ pub struct JournalArgs {
     /// How to reach the daemon.
     #[command(flatten)]
     pub api: ApiArgs,
+    /// Read the store of this data directory directly (read-only) instead of asking the daemon,
+    /// also after the daemon has stopped.
+    #[arg(long, conflicts_with_all = ["api", "token_file"])]
+    pub data: Option<PathBuf>,
 }
 
 /// `driftvakt check`.
@@ -380,10 +389,10 @@ pub struct ExportArgs {
     #[arg(long)]
     pub list: bool,
     /// Start (inclusive): RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-2h`. Default: everything.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
     /// End (exclusive), same forms. Default: now.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use driftvakt_config::model::Config;
-use driftvakt_drivers::bacnet::BacnetStats;
+use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::{Quality, Reading};
 
@@ -318,6 +318,23 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         }
     }
 
+    {
+        let mut f = family(&mut out, "driftvakt_bacnet_rejected_total", "counter", "BACnet datagrams thrown away, per network and reason: foreign_address (a COV notification not from the subscribed device's address and route, or a Forwarded-NPDU not from the BBMD), unknown_process (no subscription with that process id), unsubscribed_object (device or object not subscribed), malformed.");
+        for (net, stats) in src.bacnet {
+            for reason in Rejected::ALL {
+                f.sample(&[("network", net), ("reason", reason.as_str())], stats.rejected(reason));
+            }
+        }
+    }
+    {
+        let mut f = family(&mut out, "driftvakt_modbus_device_timeouts_total", "counter", "Modbus requests without a response in time, per device.");
+        for (conn, stats) in src.connections {
+            for d in stats.devices() {
+                f.sample(&[("connection", conn), ("device", &d.device)], get(&d.timeouts));
+            }
+        }
+    }
+
     type DeviceReadingCounter = fn(&DeviceCounts) -> &AtomicU64;
     let reading_families: [(&'static str, &str, DeviceReadingCounter); 2] = [
         ("driftvakt_device_readings_total", "Readings stored, per device (every protocol).", |d| &d.readings),
@@ -357,8 +374,14 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         .sample(&[], get(&s.transactions));
     family(&mut out, "driftvakt_store_write_errors_total", "counter", "Failed store write attempts.")
         .sample(&[], get(&s.write_errors));
-    family(&mut out, "driftvakt_store_readings_lost_total", "counter", "Readings that could not be stored even after a retry.")
+    family(&mut out, "driftvakt_store_readings_lost_total", "counter", "Readings lost: over the in-memory bound while the store could not commit, or not committed by the stop deadline.")
         .sample(&[], get(&s.readings_lost));
+    family(&mut out, "driftvakt_store_failing", "gauge", "1 while the store cannot commit readings or alarm changes (disk full, locked), else 0.")
+        .sample(&[], u8::from(s.failing_since_ms().is_some()));
+    family(&mut out, "driftvakt_store_readings_held", "gauge", "Readings held in memory because the store could not commit them yet (retried every second).")
+        .sample(&[], get(&s.readings_held));
+    family(&mut out, "driftvakt_store_alarm_writes_held", "gauge", "Alarm changes, journal entries and delivery records held in memory because the store could not commit them yet.")
+        .sample(&[], get(&s.alarm_writes_held));
 
     let sinks = src.sinks;
     let label = |h: &SinkHealth| [("sink", h.id.clone()), ("kind", h.kind.clone())];
@@ -517,8 +540,11 @@ mod tests {
     fn every_counter_renders_as_valid_prometheus_text() {
         let conn = Arc::new(ConnectionStats::new("stallverk"));
         conn.timeouts.store(3, Ordering::Relaxed);
+        conn.register("g1").timeouts.store(2, Ordering::Relaxed);
         let store = WriterStats::default();
         store.readings_written.store(1234, Ordering::Relaxed);
+        store.alarms_failing_since_ms.store(999_000, Ordering::Relaxed);
+        store.readings_held.store(5, Ordering::Relaxed);
         let up = Arc::new(SinkHealth::new("region", "influxdb_v2"));
         up.record_delivery(500, 1_000_000);
         up.backlog.store(7, Ordering::Relaxed);
@@ -530,6 +556,7 @@ mod tests {
         let sinks = [up.clone(), down.clone()];
         let bac = Arc::new(BacnetStats::new("fastighet_bacnet"));
         bac.cov_notifications.store(9, Ordering::Relaxed);
+        bac.reject(Rejected::ForeignAddress);
         let lb01 = Arc::new(DeviceCounts { device: "lb01".into(), link: "fastighet_bacnet".into(), protocol: "bacnet", ..DeviceCounts::default() });
         lb01.readings.store(40, Ordering::Relaxed);
         lb01.last_reading_ms.store(1_001_000, Ordering::Relaxed);
@@ -551,6 +578,7 @@ mod tests {
         });
         let m = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(m["driftvakt_store_readings_written_total"], 1234.0);
+        assert_eq!((m["driftvakt_store_failing"], m["driftvakt_store_readings_held"]), (1.0, 5.0));
         assert_eq!(m["driftvakt_modbus_timeouts_total{connection=\"stallverk\"}"], 3.0);
         assert_eq!(m["driftvakt_sink_delivered_total{sink=\"region\",kind=\"influxdb_v2\"}"], 500.0);
         assert_eq!(m["driftvakt_sink_lag_seconds{sink=\"region\",kind=\"influxdb_v2\"}"], 2.5);
@@ -566,6 +594,9 @@ mod tests {
         assert!(err.contains("connection refused\\nby \\\\ 127.0.0.1:1 \\\"x\\\""), "{err}");
         assert!(!text.contains("last_error_info{sink=\"region\""));
         assert_eq!(m["driftvakt_bacnet_cov_notifications_total{network=\"fastighet_bacnet\"}"], 9.0);
+        assert_eq!(m["driftvakt_bacnet_rejected_total{network=\"fastighet_bacnet\",reason=\"foreign_address\"}"], 1.0);
+        assert_eq!(m["driftvakt_bacnet_rejected_total{network=\"fastighet_bacnet\",reason=\"malformed\"}"], 0.0);
+        assert_eq!(m["driftvakt_modbus_device_timeouts_total{connection=\"stallverk\",device=\"g1\"}"], 2.0);
         assert_eq!(m["driftvakt_device_readings_total{device=\"lb01\",link=\"fastighet_bacnet\",protocol=\"bacnet\"}"], 40.0);
         assert_eq!(m["driftvakt_device_last_reading_timestamp_seconds{device=\"lb01\",link=\"fastighet_bacnet\",protocol=\"bacnet\"}"], 1001.0);
         assert_eq!(m["driftvakt_notify_failures_total{channel=\"email\"}"], 2.0);

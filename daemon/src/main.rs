@@ -7,9 +7,11 @@ mod cmd;
 mod endurance;
 mod health;
 mod i18n;
+mod limits;
 mod monitor;
 mod mqtt;
 mod notify;
+mod out;
 mod pipeline;
 mod service;
 mod sink;
@@ -17,7 +19,7 @@ mod status;
 mod store;
 mod timefmt;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use clap::Parser;
@@ -41,8 +43,11 @@ fn main() {
 
     let code = match run(cli.command) {
         Ok(code) => code,
+        // The reader of our stdout has gone (`driftvakt probe … | head`): stop quietly.
+        Err(e) if out::is_broken_pipe(&e) => out::BROKEN_PIPE_STATUS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!: it panics if stderr is a closed pipe too.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             1
         }
     };
@@ -52,9 +57,16 @@ fn main() {
 fn run(command: Command) -> Result<i32> {
     let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match command {
-        Command::Check(args) => Ok(cmd::check::run(&args)),
+        Command::Check(args) => cmd::check::run(&args),
         Command::Export(args) => cmd::export::run(&args).map(|()| 0),
-        Command::Run(args) => runtime()?.block_on(cmd::run::run(&args)).map(|()| 0),
+        Command::Run(args) => {
+            let rt = runtime()?;
+            let result = rt.block_on(cmd::run::run(&args));
+            // A blocking call that outlived the stop deadline (a commit waiting for a lock) must
+            // not hold up the exit: everything it could still do is already counted as lost.
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result.map(|()| 0)
+        }
         Command::Demo(args) => runtime()?.block_on(cmd::demo::run(&args)).map(|()| 0),
         Command::Sim(args) => runtime()?.block_on(cmd::sim::run(&args)).map(|()| 0),
         Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),

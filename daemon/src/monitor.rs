@@ -2,10 +2,11 @@
 //! Prometheus text for `GET /metrics`, and as the JSON [`StatusReport`] of `GET /api/status`
 //! that `driftvakt status` prints.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use driftvakt_drivers::bacnet::BacnetStats;
+use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
 use driftvakt_drivers::modbus::ConnectionStats;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,10 @@ pub struct NetworkStatus {
     pub device_errors: u64,
     /// COV notifications received.
     pub cov_notifications: u64,
+    /// Datagrams rejected (forged or stray COV notifications, garbage), per reason with a count
+    /// above 0 (`foreign_address`, `unknown_process`, `unsubscribed_object`, `malformed`).
+    #[serde(default)]
+    pub rejected: BTreeMap<String, u64>,
 }
 
 /// One device in the status report.
@@ -112,14 +117,23 @@ pub struct SinkStatus {
 }
 
 /// The store in the status report.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct StoreStatus {
     /// Readings committed.
     pub readings_written: u64,
     /// Failed write attempts.
     pub write_errors: u64,
-    /// Readings lost even after a retry.
+    /// Readings lost (over the in-memory bound while failing, or at the stop deadline).
     pub readings_lost: u64,
+    /// Since when the store cannot commit, UTC ms (None while it commits).
+    #[serde(default)]
+    pub failing_since_ms: Option<i64>,
+    /// Readings held in memory, waiting for the store.
+    #[serde(default)]
+    pub readings_held: u64,
+    /// Alarm changes and delivery records held in memory, waiting for the store.
+    #[serde(default)]
+    pub alarm_writes_held: u64,
 }
 
 /// Notification attempts in the status report.
@@ -236,6 +250,11 @@ impl Monitor {
                     timeouts: get(&b.timeouts),
                     device_errors: get(&b.device_errors),
                     cov_notifications: get(&b.cov_notifications),
+                    rejected: Rejected::ALL
+                        .iter()
+                        .map(|r| (r.as_str().to_string(), b.rejected(*r)))
+                        .filter(|(_, n)| *n > 0)
+                        .collect(),
                 })
                 .collect(),
             devices,
@@ -262,6 +281,9 @@ impl Monitor {
                 readings_written: get(&self.store.readings_written),
                 write_errors: get(&self.store.write_errors),
                 readings_lost: get(&self.store.readings_lost),
+                failing_since_ms: self.store.failing_since_ms(),
+                readings_held: get(&self.store.readings_held),
+                alarm_writes_held: get(&self.store.alarm_writes_held),
             },
             alarms,
             notify: self.notify.as_ref().map(|n| NotifyStatus {

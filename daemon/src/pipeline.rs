@@ -3,7 +3,8 @@
 //!
 //! Shutdown follows one cancellation signal: drivers stop and hand over what they read, the
 //! router drains (closing the taps), the store writer commits everything, then
-//! [`Pipeline::shutdown`] returns.
+//! [`Pipeline::shutdown`] returns. [`Pipeline::shutdown_by`] does the same against a deadline:
+//! what the router or the writer still hold then is counted as lost and logged with its count.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,6 +18,7 @@ use driftvakt_drivers::bacnet::{BacnetStats, run_network};
 use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::health::DeviceReadings;
@@ -24,8 +26,8 @@ use crate::store::writer::PointMeta;
 use crate::store::{StoreWriter, WriterStats};
 
 /// How long drivers get to stop before they are aborted (the store then still commits
-/// everything they handed over; the whole stop stays within 5 s).
-const DRIVER_STOP_GRACE: Duration = Duration::from_secs(3);
+/// everything they handed over, until the stop deadline).
+const DRIVER_STOP_GRACE: Duration = Duration::from_millis(1500);
 
 /// Latest reading of every point.
 #[derive(Debug, Default)]
@@ -54,6 +56,8 @@ impl Live {
 /// A running pipeline.
 pub struct Pipeline {
     cancel: CancellationToken,
+    /// Cancelled at the stop deadline: the router stops forwarding and counts the rest as lost.
+    give_up: CancellationToken,
     drivers: Vec<JoinHandle<()>>,
     router: JoinHandle<()>,
     writer: StoreWriter,
@@ -120,11 +124,19 @@ impl Pipeline {
         drop(tx);
 
         let store_tx = writer.sender();
+        let give_up = CancellationToken::new();
+        let router_give_up = give_up.clone();
+        let router_stats = writer.stats();
         let router_live = live.clone();
         let devices = Arc::new(DeviceReadings::new(config));
         let router_devices = devices.clone();
         let router = tokio::spawn(async move {
+            let mut lost = 0usize;
             while let Some(mut batch) = rx.recv().await {
+                if router_give_up.is_cancelled() {
+                    lost += batch.len();
+                    continue;
+                }
                 if let Some(e) = endurance.as_mut() {
                     let derived = e.on_batch(&batch);
                     batch.extend(derived);
@@ -132,17 +144,29 @@ impl Pipeline {
                 router_live.update(&batch);
                 router_devices.count(&batch);
                 let shared: Arc<[Reading]> = Arc::from(batch.as_slice());
-                if store_tx.send(batch).await.is_err() {
-                    tracing::error!("store writer is gone; readings cannot be stored");
-                    break;
+                let n = batch.len();
+                let sent = tokio::select! {
+                    r = store_tx.send(batch) => r.is_ok(),
+                    () = router_give_up.cancelled() => false,
+                };
+                if !sent {
+                    lost += n;
+                    continue;
                 }
                 for tap in &taps {
                     // A tap that has stopped is not a reason to stop storing readings.
-                    let _ = tap.send(shared.clone()).await;
+                    tokio::select! {
+                        _ = tap.send(shared.clone()) => {}
+                        () = router_give_up.cancelled() => {}
+                    }
                 }
             }
+            if lost > 0 {
+                router_stats.readings_lost.fetch_add(lost as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(readings = lost, stage = "router", "readings could not be committed before the stop deadline and are lost");
+            }
         });
-        Ok(Pipeline { cancel, drivers, router, writer, live, stats, bacnet, devices })
+        Ok(Pipeline { cancel, give_up, drivers, router, writer, live, stats, bacnet, devices })
     }
 
     /// Latest values, for status screens.
@@ -177,14 +201,40 @@ impl Pipeline {
 
     /// Stop polling and commit every reading already taken.
     pub async fn shutdown(self) -> Summary {
+        self.stop(None).await
+    }
+
+    /// Stop polling and commit what can be committed by `deadline`; the rest is counted as lost
+    /// and logged with its count.
+    pub async fn shutdown_by(self, deadline: Instant) -> Summary {
+        self.stop(Some(deadline)).await
+    }
+
+    async fn stop(self, deadline: Option<Instant>) -> Summary {
         self.cancel.cancel();
+        if let Some(d) = deadline {
+            self.writer.stop_at(d.into_std());
+        }
+        let drivers_by = Instant::now() + DRIVER_STOP_GRACE;
+        let drivers_by = deadline.map_or(drivers_by, |d| d.min(drivers_by));
         for mut h in self.drivers {
-            if tokio::time::timeout(DRIVER_STOP_GRACE, &mut h).await.is_err() {
+            if tokio::time::timeout_at(drivers_by, &mut h).await.is_err() {
                 tracing::warn!("a connection task did not stop in time; aborting it");
                 h.abort();
             }
         }
-        if let Err(e) = self.router.await {
+        let mut router = self.router;
+        let routed = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, &mut router).await {
+                Ok(r) => r,
+                Err(_) => {
+                    self.give_up.cancel();
+                    router.await
+                }
+            },
+            None => router.await,
+        };
+        if let Err(e) = routed {
             tracing::error!(error = %e, "reading router failed");
         }
         let writer = self.writer;

@@ -14,15 +14,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alarm::service::{AlarmHandle, AlarmService};
 use crate::api::{self, ApiState};
+use crate::limits;
 use crate::monitor::Monitor;
 use crate::notify;
 use crate::pipeline::{Live, Pipeline, Summary};
 use crate::sink::Sinks;
 
-/// How long notifiers and the API get to finish when the daemon stops.
-const COMPONENT_STOP_GRACE: Duration = Duration::from_millis(1500);
-/// Time from the stop signal by which sinks must have stopped (the whole stop stays within 5 s).
-const SINK_STOP_BUDGET: Duration = Duration::from_secs(4);
+/// The one stop deadline, from the stop signal: by then every component has stopped (drivers,
+/// router, store writer, sinks, alarm actor, notifiers, API); whatever is not committed then is
+/// counted and logged as lost. The margin to the promised 5 s is for closing files and exiting.
+pub const STOP_BUDGET: Duration = Duration::from_millis(3500);
 
 /// A running daemon.
 pub struct Service {
@@ -37,9 +38,11 @@ pub struct Service {
 impl Service {
     /// Start everything `config` asks for, storing in `data_dir`.
     pub async fn start(config: &Config, data_dir: &Path) -> Result<Service> {
+        let open_files = limits::raise_open_files();
         let (alarms, alarm_tap) = AlarmService::start(config, data_dir)?;
         let taps = vec![alarm_tap];
         let pipeline = Pipeline::start(config, data_dir, taps)?;
+        alarms.handle().watch_store(pipeline.store_stats());
         let sinks = Sinks::start(config, data_dir, &pipeline.committed())?;
         let cancel = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -76,7 +79,9 @@ impl Service {
             };
             let router = api::router(ApiState { alarms: handle.clone(), token: token.clone() })
                 .merge(api::monitor::routes(monitor, handle.clone(), token));
-            match api::serve(config.api.listen, router, cancel.child_token()).await {
+            let peers = config.connections.len() + config.bacnet_networks.len() + config.sinks.influxdb.len() + 1;
+            let max_connections = limits::api_connections(config.api.max_connections, open_files, peers);
+            match api::serve(config.api.listen, router, max_connections, cancel.child_token()).await {
                 Ok((addr, task)) => {
                     tracing::info!(%addr, "operator API listening");
                     api_addr = Some(addr);
@@ -104,22 +109,33 @@ impl Service {
         self.api_addr
     }
 
-    /// Stop everything; every reading already taken is committed first, then alarm decisions
-    /// and notification attempts. Sinks deliver what they can within the stop budget; the rest
-    /// waits in the store for the next start.
+    /// Stop everything by one deadline ([`STOP_BUDGET`] from now): the pipeline commits every
+    /// reading already taken, then the sinks deliver what they can (the rest waits in the store
+    /// for the next start); alongside, once the router has handed over the last readings, the
+    /// notifiers and the API stop and the alarm actor commits its decisions and delivery records.
+    /// What cannot be committed by the deadline is counted as lost and logged with its count.
     pub async fn shutdown(self) -> Summary {
-        let sinks_deadline = tokio::time::Instant::now() + SINK_STOP_BUDGET;
-        let summary = self.pipeline.shutdown().await;
-        self.cancel.cancel();
-        let components = async {
-            for mut t in self.tasks {
-                if tokio::time::timeout(COMPONENT_STOP_GRACE, &mut t).await.is_err() {
+        let deadline = tokio::time::Instant::now() + STOP_BUDGET;
+        let Service { pipeline, sinks, mut alarms, cancel, tasks, .. } = self;
+        // The store side: drivers, router, writer, then the sinks' last deliveries.
+        let store = async {
+            let summary = pipeline.shutdown_by(deadline).await;
+            sinks.shutdown(deadline).await;
+            summary
+        };
+        // The alarm side, alongside: once the router has handed over the last readings, the
+        // notifiers and the API stop, then the actor commits what it holds.
+        let alarm_side = async {
+            alarms.readings_done(deadline).await;
+            cancel.cancel();
+            for mut t in tasks {
+                if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
                     t.abort();
                 }
             }
-            self.alarms.shutdown().await;
+            alarms.shutdown_by(deadline).await;
         };
-        tokio::join!(self.sinks.shutdown(sinks_deadline), components);
+        let (summary, ()) = tokio::join!(store, alarm_side);
         summary
     }
 }

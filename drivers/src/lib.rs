@@ -4,6 +4,7 @@
 //! rules or reports. The simulator is the only server side of any protocol in driftvakt.
 
 pub mod bacnet;
+pub mod log_limit;
 pub mod modbus;
 pub mod reading;
 pub mod sim;

@@ -4,7 +4,7 @@
 Serves the objects of bacnet_objects.json on 127.0.0.1:PORT (UDP), prints `LISTENING <port>`
 once it answers, and with --record appends every service it receives as a JSON line
 {"t": unix_ms, "service": "read-property-multiple", "confirmed": true, "properties": 18,
-"lifetime": 4}. Counter objects count up by 1 every 0.5 s (changes of value for COV tests).
+"lifetime": 4, "process_id": 3021}. Counter objects count up by 1 every 0.5 s (changes of value for COV tests).
 
 Strict modes (devices users meet): --max-rpm-properties N aborts every ReadPropertyMultiple
 asking for more than N properties with segmentation-not-supported (like a controller whose
@@ -77,6 +77,7 @@ class TestApplication(Application):
             entry["properties"] = sum(len(s.listOfPropertyReferences) for s in apdu.listOfReadAccessSpecs)
         if isinstance(apdu, SubscribeCOVRequest):
             entry["lifetime"] = apdu.lifetime
+            entry["process_id"] = apdu.subscriberProcessIdentifier
         with open(self.record_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
 

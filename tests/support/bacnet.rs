@@ -97,6 +97,9 @@ pub struct ServiceEntry {
     /// Lifetime (SubscribeCOV).
     #[serde(default)]
     pub lifetime: Option<u32>,
+    /// Subscriber process identifier (SubscribeCOV).
+    #[serde(default)]
+    pub process_id: Option<u32>,
 }
 
 /// The services recorded in `path` so far (a missing file is an empty record).

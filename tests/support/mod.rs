@@ -292,6 +292,25 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `driftvakt run` on `config` with a fresh data dir; stdout+stderr go to a log file.
     pub fn run(config: &Path) -> Daemon {
+        Daemon::spawn(config, Command::new(daemon_bin()))
+    }
+
+    /// Like [`Daemon::run`], but the daemon starts with a soft open-files limit (RLIMIT_NOFILE)
+    /// of `soft` and, if given, a hard limit of `hard` (else the test's own). Set by `sh -c ulimit`
+    /// before `exec`, as a service manager would (the workspace forbids the unsafe `pre_exec`).
+    pub fn run_with_open_files_limit(config: &Path, soft: u64, hard: Option<u64>) -> Daemon {
+        // Soft first: a hard limit below the current soft one is refused.
+        let hard = hard.map_or_else(String::new, |h| format!(" && ulimit -H -n {h}"));
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(format!("ulimit -S -n {soft}{hard} && exec \"$0\" \"$@\""))
+            .arg(daemon_bin());
+        Daemon::spawn(config, sh)
+    }
+
+    /// Starts `cmd` + `run --config CONFIG --data DIR` (`cmd` is the binary, or a wrapper that
+    /// execs it so the process id stays the daemon's).
+    fn spawn(config: &Path, mut cmd: Command) -> Daemon {
         let dir = tempfile::Builder::new()
             .prefix("driftvakt-daemon-")
             .tempdir()
@@ -300,7 +319,7 @@ impl Daemon {
         std::fs::create_dir_all(&data).expect("create data dir");
         let log = File::create(dir.path().join("daemon.log")).expect("create daemon log");
         let log2 = log.try_clone().expect("clone log handle");
-        let child = Command::new(daemon_bin())
+        let child = cmd
             .args(["run", "--config"])
             .arg(config)
             .arg("--data")

@@ -26,12 +26,21 @@ impl Sim {
     /// Start `scenario` at `speed`; with `record`, the simulator writes the tally of received
     /// Modbus function codes there (and BACnet services beside it) when it gets SIGTERM.
     pub fn start_recording(scenario: &str, speed: &str, record: Option<&Path>) -> Sim {
-        let bacnet_port = std::net::UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .map(|a| a.port())
-            .expect("free UDP port");
+        Sim::spawn(scenario, speed, 0, free_udp_port(), record)
+    }
+
+    /// Start `scenario` at `speed` with `stallverk` on `port`, `fastighet` on `port + 1` and the
+    /// BACnet router on UDP `bacnet_port` (see [`free_ports`]): a restart on the same ports is a
+    /// gateway coming back.
+    pub fn start_at(scenario: &str, speed: &str, port: u16, bacnet_port: u16) -> Sim {
+        Sim::spawn(scenario, speed, port, bacnet_port, None)
+    }
+
+    fn spawn(scenario: &str, speed: &str, port: u16, bacnet_port: u16, record: Option<&Path>) -> Sim {
         let mut cmd = Command::new(daemon_bin());
-        cmd.args(["sim", "--scenario", scenario, "--speed", speed, "--port", "0", "--bacnet-port"])
+        cmd.args(["sim", "--scenario", scenario, "--speed", speed, "--port"])
+            .arg(port.to_string())
+            .arg("--bacnet-port")
             .arg(bacnet_port.to_string());
         if let Some(record) = record {
             cmd.arg("--record").arg(record);
@@ -79,6 +88,23 @@ impl Sim {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         self.child.wait().is_ok_and(|s| s.success())
     }
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("free UDP port")
+}
+
+/// Ports for [`Sim::start_at`]: a TCP port whose successor was free too a moment ago, and a free
+/// UDP port.
+pub fn free_ports() -> (u16, u16) {
+    for _ in 0..100 {
+        let port = super::free_port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return (port, free_udp_port());
+        }
+    }
+    panic!("found no two consecutive free TCP ports on 127.0.0.1");
 }
 
 impl Drop for Sim {

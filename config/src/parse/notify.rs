@@ -266,7 +266,8 @@ fn email(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EmailSettings> {
     w.expect_keys(s, keys::EMAIL);
     let enabled = w.get_bool(s, "enabled").is_none_or(|b| b.value);
     let host = w.req_str(s, "host");
-    let security = match w.get_str(s, "security") {
+    let security_at = w.get_str(s, "security");
+    let security = match &security_at {
         None => SmtpSecurity::StartTls,
         Some(a) => match a.value.as_str() {
             "none" => SmtpSecurity::None,
@@ -295,6 +296,15 @@ fn email(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EmailSettings> {
     let password = secret(w, s, "password");
     if username.is_some() != password.is_some() {
         w.error(&s.span, &s.context, "`username` and `password` go together");
+    }
+    let trusted_relay = w.get_bool(s, "trusted_relay").is_some_and(|b| b.value);
+    if let Some(at) = security_at.as_ref().filter(|_| security == SmtpSecurity::None && password.is_some() && !trusted_relay) {
+        w.error(
+            &at.span,
+            &s.context,
+            "security = \"none\" with `username` and `password` sends the password in clear text (AUTH PLAIN without TLS); \
+             use \"starttls\" or \"tls\", or set `trusted_relay = true` if the relay is on this machine or a network you trust",
+        );
     }
     let from = w.req_str(s, "from");
     if let Some(f) = &from
@@ -352,6 +362,7 @@ pub(crate) fn api(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ApiSettings {
         }
     }
     out.token = secret(w, &s, "token");
+    out.max_connections = w.u16_or(&s, "max_connections", 1..=4096, out.max_connections);
     out
 }
 

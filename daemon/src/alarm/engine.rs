@@ -48,7 +48,15 @@ enum Source {
     ConnComm(String),
     /// A device answers without good values.
     Stale(String),
+    /// The daemon's own store cannot commit (disk full, locked).
+    StoreFailing,
 }
+
+/// Id of the daemon's own alarm raised while the store cannot commit.
+pub const STORE_FAILING_ID: &str = "driftvakt.store_failing";
+/// How long the store must fail before [`STORE_FAILING_ID`] is raised, and commit again before
+/// it clears (a commit waiting a moment for a lock is not an alarm).
+const STORE_FAILING_DELAY_MS: i64 = 5_000;
 
 #[derive(Debug, Clone)]
 struct Slot {
@@ -89,6 +97,8 @@ pub struct Engine {
     comm_lost_after_ms: i64,
     stale_after_ms: i64,
     start_ms: i64,
+    /// Whether the store currently fails to commit (fed by the alarm actor).
+    store_failing: bool,
 }
 
 fn ms(d: std::time::Duration) -> i64 {
@@ -198,6 +208,20 @@ impl Engine {
                 cond_since: Vec::new(),
             });
         }
+        let (sv, en) = ("Lagring misslyckas: driftvakt kan inte spara i sin databas (full disk?)", "Store failing: driftvakt cannot commit to its database (disk full?)");
+        slots.push(Slot {
+            source: Source::StoreFailing,
+            deb: Debounce { cond_since_ms: now_ms, ..Debounce::default() },
+            rate: None,
+            record: AlarmRecord::normal(STORE_FAILING_ID, AlarmClass::A, System::Ovrigt, sv, en),
+            text_sv: sv.into(),
+            text_en: en.into(),
+            look: PointLook::default(),
+            on_delay_ms: STORE_FAILING_DELAY_MS,
+            off_delay_ms: STORE_FAILING_DELAY_MS,
+            device: None,
+            cond_since: Vec::new(),
+        });
         let mut index = HashMap::new();
         let mut by_point: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, s) in slots.iter().enumerate() {
@@ -224,6 +248,7 @@ impl Engine {
             comm_lost_after_ms: ms(a.comm_lost_after),
             stale_after_ms: ms(a.stale_after),
             start_ms: now_ms,
+            store_failing: false,
         }
     }
 
@@ -296,6 +321,14 @@ impl Engine {
         out
     }
 
+    /// Whether the store fails to commit at `now_ms`: raises or clears [`STORE_FAILING_ID`]
+    /// (after its delay; [`Engine::tick`] carries the delay on).
+    pub fn set_store_failing(&mut self, failing: bool, now_ms: i64) -> Vec<Change> {
+        self.store_failing = failing;
+        let Some(&i) = self.index.get(STORE_FAILING_ID) else { return Vec::new() };
+        self.evaluate(i, now_ms).into_iter().collect()
+    }
+
     /// Evaluate every alarm at `now_ms` (delays, stale timers, communication loss, shelving).
     pub fn tick(&mut self, now_ms: i64) -> Vec<Change> {
         self.verdict = self.health.verdict(now_ms, self.comm_lost_after_ms, self.stale_after_ms);
@@ -327,6 +360,7 @@ impl Engine {
             }
             Source::ConnComm(c) => Some(self.verdict.lost_connections.contains(c)),
             Source::Stale(d) => Some(self.verdict.stale_devices.contains(d)),
+            Source::StoreFailing => Some(self.store_failing),
             Source::Rule(ri) => {
                 let rule = &self.rules[*ri];
                 if let Some((dev, conn)) = &slot.device
@@ -434,7 +468,10 @@ impl Engine {
             let incident = if shelved {
                 None
             } else {
-                let (id, new) = self.incidents.assign(&self.slots[i].record.id, now_ms);
+                // The store's own alarm is an incident of its own: it never takes over the
+                // title of a plant incident, nor joins one.
+                let alone = matches!(self.slots[i].source, Source::StoreFailing);
+                let (id, new) = self.incidents.assign(&self.slots[i].record.id, now_ms, alone);
                 opened = new;
                 Some(id)
             };

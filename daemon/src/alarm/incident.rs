@@ -19,6 +19,8 @@ pub struct Incident {
 pub struct Incidents {
     window_ms: i64,
     list: Vec<Incident>,
+    /// Incidents no other alarm may join (the daemon's own alarms).
+    sealed: Vec<i64>,
 }
 
 /// Incidents kept in memory (older ones stay in the store only).
@@ -27,13 +29,15 @@ const KEEP: usize = 200;
 impl Incidents {
     /// Grouping window `window_ms`, continuing from `known` incidents (oldest first).
     pub fn new(window_ms: i64, known: Vec<Incident>) -> Incidents {
-        Incidents { window_ms, list: known }
+        Incidents { window_ms, list: known, sealed: Vec::new() }
     }
 
     /// Put alarm `alarm` starting at `at_ms` into an incident; returns the id and whether it
-    /// opened a new one.
-    pub fn assign(&mut self, alarm: &str, at_ms: i64) -> (i64, bool) {
-        if let Some(last) = self.list.last_mut()
+    /// opened a new one. An alarm `alone` opens an incident that no other alarm joins.
+    pub fn assign(&mut self, alarm: &str, at_ms: i64, alone: bool) -> (i64, bool) {
+        let open = self.list.iter_mut().rev().find(|i| !self.sealed.contains(&i.id));
+        if !alone
+            && let Some(last) = open
             && at_ms >= last.opened_ms
             && at_ms - last.opened_ms <= self.window_ms
         {
@@ -44,8 +48,12 @@ impl Incidents {
         }
         let id = self.list.last().map_or(1, |l| l.id + 1);
         self.list.push(Incident { id, opened_ms: at_ms, alarms: vec![alarm.to_string()] });
+        if alone {
+            self.sealed.push(id);
+        }
         if self.list.len() > KEEP {
-            self.list.remove(0);
+            let gone = self.list.remove(0);
+            self.sealed.retain(|s| *s != gone.id);
         }
         (id, true)
     }
@@ -73,12 +81,23 @@ mod tests {
     #[test]
     fn alarms_within_the_window_join_the_first_and_later_ones_open_the_next() {
         let mut inc = Incidents::new(10_000, Vec::new());
-        assert_eq!(inc.assign("mains", 1000), (1, true));
-        assert_eq!(inc.assign("ups", 1200), (1, false));
-        assert_eq!(inc.assign("water", 11_000), (1, false));
-        assert_eq!(inc.assign("fuel", 11_001), (2, true));
+        assert_eq!(inc.assign("mains", 1000, false), (1, true));
+        assert_eq!(inc.assign("ups", 1200, false), (1, false));
+        assert_eq!(inc.assign("water", 11_000, false), (1, false));
+        assert_eq!(inc.assign("fuel", 11_001, false), (2, true));
         assert_eq!(inc.get(1).map(|i| i.alarms.len()), Some(3));
         let mut cont = Incidents::new(10_000, inc.all().to_vec());
-        assert_eq!(cont.assign("x", 100_000), (3, true));
+        assert_eq!(cont.assign("x", 100_000, false), (3, true));
+    }
+
+    #[test]
+    fn an_alarm_alone_neither_joins_nor_is_joined() {
+        let mut inc = Incidents::new(10_000, Vec::new());
+        assert_eq!(inc.assign("mains", 1000, false), (1, true));
+        assert_eq!(inc.assign("store", 1100, true), (2, true), "does not join the plant incident");
+        assert_eq!(inc.assign("ups", 1200, false), (1, false), "the plant incident goes on");
+        assert_eq!(inc.assign("water", 20_000, false), (3, true));
+        assert_eq!(inc.assign("store", 20_100, true), (4, true));
+        assert_eq!(inc.assign("fuel", 20_200, false), (3, false), "not into the store's incident");
     }
 }

@@ -174,6 +174,37 @@ impl ChangeKind {
     }
 }
 
+/// An alarm-journal event code (a [`ChangeKind::key`], `notify_sent`, `notify_failed`,
+/// `store_failed` or `store_recovered`) in words, Swedish or English; an unknown code is shown as
+/// it is.
+pub fn event_label(code: &str, sv: bool) -> &str {
+    match (code, sv) {
+        ("activated", true) => "aktiverat",
+        ("cleared", true) => "återställt",
+        ("acked", true) => "kvitterat",
+        ("acked", false) => "acknowledged",
+        ("shelved", true) => "bortkopplat",
+        ("unshelved", true) => "inkopplat",
+        ("notify_sent", true) => "skickat",
+        ("notify_sent", false) => "sent",
+        ("notify_failed", true) => "misslyckat",
+        ("notify_failed", false) => "failed",
+        ("store_failed", true) => "lagringsfel",
+        ("store_failed", false) => "store failing",
+        ("store_recovered", true) => "lagring åter",
+        ("store_recovered", false) => "store recovered",
+        (other, _) => other,
+    }
+}
+
+/// The alarms an operator's list shows at `now_ms`: every one not normal (active, or cleared
+/// but unacknowledged) or shelved, most urgent class first, newest first within a class.
+pub fn operator_list<'a>(records: impl Iterator<Item = &'a AlarmRecord>, now_ms: i64) -> Vec<AlarmRecord> {
+    let mut list: Vec<AlarmRecord> = records.filter(|r| r.state != AlarmState::Normal || r.is_shelved(now_ms)).cloned().collect();
+    list.sort_by_key(|r| (r.class, std::cmp::Reverse(r.active_since_ms)));
+    list
+}
+
 /// One change of one alarm, with its record afterwards.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {

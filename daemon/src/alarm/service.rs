@@ -1,8 +1,12 @@
 //! The alarm actor: one thread owns the engine and the alarm tables. Readings arrive through a
 //! pipeline tap, operator commands and notifier requests through [`AlarmHandle`]; a timer
 //! tick drives delays, repeats and escalations. Every decision is committed to the store
-//! before any notifier sees it; notifiers run as separate tasks and never hold up the actor,
-//! and the actor never waits for them — polling and the demo go on when a server is down.
+//! before any notifier sees it — unless the store cannot commit (disk full): then decisions and
+//! delivery records wait in memory ([`super::behind`]) and notifiers are served from the
+//! in-memory outbox ([`super::outbox`]) anyway, and the daemon's own A alarm
+//! `driftvakt.store_failing` tells the operator. Notifiers run as separate tasks and never hold
+//! up the actor, and the actor never waits for them — polling and the demo go on when a server
+//! is down.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,11 +21,14 @@ use driftvakt_drivers::Reading;
 use jiff::tz::TimeZone;
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::behind::WriteBehind;
 use super::engine::{AlarmError, Engine};
 use super::model::{AlarmRecord, Change, ChangeKind};
-use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow};
+use super::outbox::Outbox;
+use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow, Write};
 use crate::notify::plan::{EmailIntent, EmailKind, IncidentView, PlanState, Planner, SentRow};
 use crate::notify::render::{self, Email};
+use crate::store::WriterStats;
 use crate::store::writer::now_ms;
 
 /// How often the engine is ticked.
@@ -95,6 +102,7 @@ enum Cmd {
     Journal { from_ms: i64, to_ms: i64, alarm: Option<String>, limit: i64, reply: oneshot::Sender<Result<Vec<JournalEntry>, String>> },
     NextDue(Channel, oneshot::Sender<Option<Outgoing>>),
     Attempt { id: i64, result: Result<(), String> },
+    WatchStore(Arc<WriterStats>),
     Stop,
 }
 
@@ -162,6 +170,12 @@ impl AlarmHandle {
         let _ = self.tx.send(Cmd::Attempt { id, result });
     }
 
+    /// Watch the store writer's health: while it (or the alarm tables) cannot commit, the
+    /// daemon's own alarm `driftvakt.store_failing` is active.
+    pub fn watch_store(&self, stats: Arc<WriterStats>) {
+        let _ = self.tx.send(Cmd::WatchStore(stats));
+    }
+
     /// Woken whenever something may be due on `channel`.
     pub fn wake(&self, channel: Channel) -> Arc<Notify> {
         self.wake.get(&channel).cloned().unwrap_or_default()
@@ -177,7 +191,8 @@ impl AlarmHandle {
 pub struct AlarmService {
     handle: AlarmHandle,
     thread: Option<std::thread::JoinHandle<()>>,
-    forward: tokio::task::JoinHandle<()>,
+    /// Hands the tap's readings to the actor; ends when the pipeline's router closes the tap.
+    forward: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl AlarmService {
@@ -197,6 +212,7 @@ impl AlarmService {
             .filter_map(|(incident, group, kind, delivered)| Some(SentRow { incident, group, kind: EmailKind::from_key(&kind)?, delivered }))
             .collect();
         let plan = planner.rebuild(&rows);
+        let outbox = Outbox::new(db.undelivered()?, db.last_outbox_id()?);
         tracing::info!(rules = config.alarms.rules.len(), restored, "alarm engine started");
 
         let wake: HashMap<Channel, Arc<Notify>> = [(Channel::Email, Arc::default()), (Channel::Mqtt, Arc::default())].into_iter().collect();
@@ -221,6 +237,9 @@ impl AlarmService {
             wake,
             in_flight: HashMap::new(),
             stats,
+            outbox,
+            behind: WriteBehind::default(),
+            store: None,
         };
         let thread = std::thread::Builder::new().name("alarms".into()).spawn(move || actor.run(&rx))?;
 
@@ -232,7 +251,7 @@ impl AlarmService {
                 }
             }
         });
-        Ok((AlarmService { handle, thread: Some(thread), forward }, tap_tx))
+        Ok((AlarmService { handle, thread: Some(thread), forward: Some(forward) }, tap_tx))
     }
 
     /// A handle for the API and the notifiers.
@@ -240,12 +259,25 @@ impl AlarmService {
         self.handle.clone()
     }
 
-    /// Stop after the readings tap has closed (the pipeline is shut down first).
-    pub async fn shutdown(mut self) {
-        let _ = (&mut self.forward).await;
+    /// Wait (at most until `deadline`) until the readings tap has closed and every reading in
+    /// it was handed to the actor: the pipeline's router has drained.
+    pub async fn readings_done(&mut self, deadline: tokio::time::Instant) {
+        if let Some(mut f) = self.forward.take()
+            && tokio::time::timeout_at(deadline, &mut f).await.is_err()
+        {
+            f.abort();
+        }
+    }
+
+    /// Stop after the readings tap has closed, waiting at most until `deadline`; writes that
+    /// cannot be committed by then are counted and logged as lost by the actor.
+    pub async fn shutdown_by(mut self, deadline: tokio::time::Instant) {
+        self.readings_done(deadline).await;
         let _ = self.handle.tx.send(Cmd::Stop);
-        if let Some(t) = self.thread.take() {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        if let Some(t) = self.thread.take()
+            && tokio::time::timeout_at(deadline, tokio::task::spawn_blocking(move || t.join())).await.is_err()
+        {
+            tracing::error!("the alarm service did not stop by the stop deadline");
         }
     }
 }
@@ -269,6 +301,12 @@ struct Actor {
     wake: Arc<HashMap<Channel, Arc<Notify>>>,
     in_flight: HashMap<i64, (Channel, OutboxRow)>,
     stats: Arc<NotifyStats>,
+    /// Every undelivered notification (the notifiers are served from here).
+    outbox: Outbox,
+    /// Writes to the alarm tables not committed yet.
+    behind: WriteBehind,
+    /// The store writer's health, once the pipeline runs.
+    store: Option<Arc<WriterStats>>,
 }
 
 impl Actor {
@@ -278,7 +316,10 @@ impl Actor {
         loop {
             let wait = next_tick.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(wait) {
-                Ok(Cmd::Stop) | Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+                Ok(Cmd::Stop) | Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                    self.behind.finish(&mut self.db, now_ms());
+                    break;
+                }
                 Ok(cmd) => self.handle(cmd),
                 Err(std_mpsc::RecvTimeoutError::Timeout) => {}
             }
@@ -286,7 +327,10 @@ impl Actor {
                 next_tick = std::time::Instant::now() + TICK;
                 self.tick(now_ms());
             }
-            if std::time::Instant::now() >= next_prune {
+            if self.behind.retry_due(std::time::Instant::now()) {
+                self.behind.flush(&mut self.db, now_ms());
+            }
+            if std::time::Instant::now() >= next_prune && self.behind.failing_since().is_none() {
                 next_prune = std::time::Instant::now() + PRUNE_EVERY;
                 match self.db.prune_delivered(now_ms() - KEEP_DELIVERED_MS) {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "pruned delivered notifications"),
@@ -306,9 +350,7 @@ impl Actor {
                 self.process(changes, now);
             }
             Cmd::List(reply) => {
-                let mut list: Vec<AlarmRecord> = self.engine.records().filter(|r| r.state != super::AlarmState::Normal || r.is_shelved(now)).cloned().collect();
-                list.sort_by_key(|r| (r.class, std::cmp::Reverse(r.active_since_ms)));
-                let _ = reply.send(list);
+                let _ = reply.send(super::model::operator_list(self.engine.records(), now));
             }
             Cmd::Get(id, reply) => {
                 let _ = reply.send(self.engine.record(&id).cloned());
@@ -332,6 +374,7 @@ impl Actor {
                 let _ = reply.send(self.next_due(channel, now));
             }
             Cmd::Attempt { id, result } => self.attempt(id, result, now),
+            Cmd::WatchStore(stats) => self.store = Some(stats),
             Cmd::Stop => {}
         }
     }
@@ -344,7 +387,8 @@ impl Actor {
     }
 
     fn tick(&mut self, now: i64) {
-        let changes = self.engine.tick(now);
+        let mut changes = self.engine.tick(now);
+        changes.extend(self.watch_store_health(now));
         self.process(changes, now);
         // Repeats and escalations of incidents that still have unacknowledged alarms.
         let intents = {
@@ -359,12 +403,32 @@ impl Actor {
             self.planner.tick(&mut self.plan, &views, now)
         };
         if !intents.is_empty() && self.email_on {
-            let outbox: Vec<NewOutbox> = intents.into_iter().map(email_row).collect();
-            if let Err(e) = self.db.commit(&[], &[], &outbox, now) {
-                tracing::error!(error = %format!("{e:#}"), "cannot queue repeat/escalation e-mails");
-            }
+            let outbox = intents.into_iter().map(|i| self.queue(email_row(i))).collect();
+            self.write(Write::Decision { changes: Vec::new(), incidents: Vec::new(), outbox, now_ms: now });
             self.wake(Channel::Email);
         }
+    }
+
+    /// Raise or clear the store's own alarm from the writer's and the alarm tables' state, and
+    /// show the alarm side's state in the store's counters.
+    fn watch_store_health(&mut self, now: i64) -> Vec<Change> {
+        let own = self.behind.failing_since();
+        let failing = own.is_some() || self.store.as_ref().is_some_and(|s| s.failing_since_ms.load(Ordering::Relaxed) != 0);
+        if let Some(s) = &self.store {
+            s.alarms_failing_since_ms.store(own.unwrap_or(0), Ordering::Relaxed);
+            s.alarm_writes_held.store(self.behind.held() as u64, Ordering::Relaxed);
+        }
+        self.engine.set_store_failing(failing, now)
+    }
+
+    /// Put `n` into the in-memory outbox; returns it with its id, for the store.
+    fn queue(&mut self, n: NewOutbox) -> (i64, NewOutbox) {
+        (self.outbox.push(&n), n)
+    }
+
+    /// Commit `w` to the alarm tables, or hold it until the store commits again.
+    fn write(&mut self, w: Write) {
+        self.behind.push(&mut self.db, w, now_ms());
     }
 
     fn process(&mut self, changes: Vec<Change>, now: i64) {
@@ -409,11 +473,9 @@ impl Actor {
                 }
             }
         }
-        let incidents: Vec<&super::incident::Incident> = touched.iter().filter_map(|i| self.engine.incidents().get(*i)).collect();
-        if let Err(e) = self.db.commit(&changes, &incidents, &outbox, now) {
-            // Keep alarming in memory; the store may be full or locked for a moment.
-            tracing::error!(error = %format!("{e:#}"), "cannot store alarm changes");
-        }
+        let incidents = touched.iter().filter_map(|i| self.engine.incidents().get(*i)).cloned().collect();
+        let outbox = outbox.into_iter().map(|n| self.queue(n)).collect();
+        self.write(Write::Decision { changes, incidents, outbox, now_ms: now });
         self.wake(Channel::Mqtt);
         self.wake(Channel::Email);
     }
@@ -428,20 +490,19 @@ impl Actor {
         if self.in_flight.values().any(|(c, _)| *c == channel) {
             return None;
         }
-        let row = match self.db.next_due(channel.key(), now) {
-            Ok(row) => row?,
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "cannot read the notification outbox");
-                return None;
-            }
-        };
+        let mut row = self.outbox.next_due(channel.key(), now)?;
         let email = if channel == Channel::Email {
             let Some((email, to)) = self.render_email(&row, now) else {
                 // Nothing to render any more (incident forgotten): mark it done, visibly.
-                let _ = self.db.attempt(&row, &Ok(()), "e-post utan innehåll (händelsen finns inte längre)", now, now);
+                self.outbox.delivered(row.id);
+                let detail = "e-post utan innehåll (händelsen finns inte längre)".to_string();
+                self.write(Write::Attempt { row, result: Ok(()), detail, now_ms: now, retry_ms: now });
                 return None;
             };
-            let _ = self.db.set_payload(row.id, &format!("{}\n\n{}", email.subject, email.body));
+            let payload = format!("{}\n\n{}", email.subject, email.body);
+            self.outbox.set_payload(row.id, &payload);
+            row.payload = Some(payload.clone());
+            self.write(Write::Payload { id: row.id, payload });
             Some((email, to))
         } else {
             None
@@ -475,14 +536,19 @@ impl Actor {
         if let Err(e) = &result {
             tracing::warn!(channel = channel.key(), target = %row.target, attempt = row.attempts + 1, retry_in_ms = backoff, error = %e, "notification failed; will retry");
         }
-        if let Err(e) = self.db.attempt(&row, &result, &detail, now, now + backoff) {
-            tracing::error!(error = %format!("{e:#}"), "cannot record a notification attempt");
+        match &result {
+            Ok(()) => self.outbox.delivered(row.id),
+            Err(_) => self.outbox.failed(row.id, now + backoff),
         }
-        if result.is_ok()
+        let delivered = result.is_ok();
+        let kind = row.kind.clone();
+        let (incident, target) = (row.incident, row.target.clone());
+        self.write(Write::Attempt { row, result, detail, now_ms: now, retry_ms: now + backoff });
+        if delivered
             && channel == Channel::Email
-            && let (Some(inc), Some(kind)) = (row.incident, EmailKind::from_key(&row.kind))
+            && let (Some(inc), Some(kind)) = (incident, EmailKind::from_key(&kind))
         {
-            self.planner.delivered(&mut self.plan, inc, &row.target, kind);
+            self.planner.delivered(&mut self.plan, inc, &target, kind);
         }
         self.wake(channel);
     }

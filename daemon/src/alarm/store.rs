@@ -1,18 +1,18 @@
 //! Alarm tables in the embedded store (`driftvakt.db`, next to the readings): current state of
 //! every alarm, incidents, the journal, and the notification outbox. The alarm actor owns the
-//! one connection that writes them (WAL mode, so the readings writer and readers go on);
-//! every change is committed before anything is sent, so a SIGKILL loses nothing that
-//! was decided, and a delivery is marked before the next one starts.
+//! one connection that writes them (WAL mode, so the readings writer and readers go on).
+//! The actor hands every decision and delivery record over as a [`Write`]; [`AlarmDb::apply`]
+//! commits a run of them in one transaction, so when the store fails (disk full) the actor
+//! holds them in memory and commits them, in order, once it can.
 
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::incident::Incident;
 use super::model::{AlarmRecord, Change};
-use crate::store::db_path;
+use crate::store::{BUSY_TIMEOUT, db_path};
 use crate::timefmt::rfc3339_utc;
 
 /// Create the alarm tables if missing. Idempotent.
@@ -81,6 +81,52 @@ pub struct NewOutbox {
     pub retain: bool,
     /// When it may be sent, UTC ms.
     pub due_ms: i64,
+}
+
+/// One write to the alarm tables, in the order the actor decided it.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Alarm changes (state and journal), the incidents they touched, and the notifications
+    /// queued with them (with the ids the actor gave them).
+    Decision {
+        /// Changes.
+        changes: Vec<Change>,
+        /// Incidents touched.
+        incidents: Vec<Incident>,
+        /// Notifications queued, with their ids.
+        outbox: Vec<(i64, NewOutbox)>,
+        /// When it was decided, UTC ms.
+        now_ms: i64,
+    },
+    /// One delivery attempt of an outbox row, and its journal entry.
+    Attempt {
+        /// The row as it was attempted.
+        row: OutboxRow,
+        /// The outcome.
+        result: Result<(), String>,
+        /// Journal text (channel, recipients).
+        detail: String,
+        /// When, UTC ms.
+        now_ms: i64,
+        /// When it is due again after a failure, UTC ms.
+        retry_ms: i64,
+    },
+    /// The rendered text of an e-mail (what was attempted is what the journal shows).
+    Payload {
+        /// Outbox row id.
+        id: i64,
+        /// Subject and body.
+        payload: String,
+    },
+    /// A journal entry of the daemon itself (e.g. the store failing and recovering).
+    Note {
+        /// When, UTC ms.
+        ts_ms: i64,
+        /// Event code.
+        event: &'static str,
+        /// Text.
+        detail: String,
+    },
 }
 
 /// A queued notification, as read back.
@@ -160,22 +206,14 @@ impl AlarmDb {
     pub fn open(data_dir: &Path) -> anyhow::Result<AlarmDb> {
         std::fs::create_dir_all(data_dir)?;
         let conn = Connection::open(db_path(data_dir))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         create(&conn)?;
         Ok(AlarmDb { conn })
     }
 
     /// Every persisted alarm record and the last incidents (oldest first).
     pub fn load(&self) -> anyhow::Result<(Vec<AlarmRecord>, Vec<Incident>)> {
-        let mut stmt = self.conn.prepare("SELECT id, record FROM alarm_state")?;
-        let mut records = Vec::new();
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (id, json) = row?;
-            match serde_json::from_str::<AlarmRecord>(&json) {
-                Ok(rec) => records.push(rec),
-                Err(e) => tracing::warn!(alarm = %id, error = %e, "unreadable persisted alarm state; starting it as normal"),
-            }
-        }
+        let records = records(&self.conn)?;
         let mut stmt = self.conn.prepare("SELECT id, opened_ms, alarms FROM (SELECT * FROM alarm_incidents ORDER BY id DESC LIMIT 200) ORDER BY id")?;
         let incidents = stmt
             .query_map([], |r| {
@@ -189,74 +227,48 @@ impl AlarmDb {
     /// Commit changes, the incidents they touched, their journal entries and notifications, at once.
     pub fn commit(&mut self, changes: &[Change], incidents: &[&Incident], outbox: &[NewOutbox], now_ms: i64) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
-        for c in changes {
-            let r = &c.record;
-            tx.execute(
-                "INSERT INTO alarm_state(id, state, record, changed_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record, changed_ms = excluded.changed_ms",
-                params![r.id, r.state.key(), serde_json::to_string(r)?, r.changed_ms],
-            )?;
-            let detail = match c.kind {
-                super::ChangeKind::Activated | super::ChangeKind::Cleared => Some(r.text.clone()),
-                super::ChangeKind::Shelved => r.shelved.as_ref().map(|s| format!("till {}", rfc3339_utc(s.until_ms))),
-                _ => None,
-            };
-            tx.execute(
-                "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![c.at_ms, r.id, r.incident, c.kind.key(), r.state.key(), c.by, c.comment, detail],
-            )?;
-        }
-        for i in incidents {
-            tx.execute(
-                "INSERT INTO alarm_incidents(id, opened_ms, alarms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(id) DO UPDATE SET alarms = excluded.alarms",
-                params![i.id, i.opened_ms, serde_json::to_string(&i.alarms)?],
-            )?;
-        }
-        for o in outbox {
-            tx.execute(
-                "INSERT INTO alarm_outbox(created_ms, channel, target, incident, kind, alarm, payload, retain, due_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![now_ms, o.channel, o.target, o.incident, o.kind, o.alarm, o.payload, i64::from(o.retain), o.due_ms],
-            )?;
-        }
+        decision(&tx, changes, incidents.iter().copied(), outbox.iter().map(|o| (None, o)), now_ms)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// The oldest undelivered notification of `channel` that is due at `now_ms`.
-    pub fn next_due(&self, channel: &str, now_ms: i64) -> anyhow::Result<Option<OutboxRow>> {
-        let sql = format!("SELECT {OUTBOX_COLS} FROM alarm_outbox WHERE channel = ?1 AND delivered_ms IS NULL AND due_ms <= ?2 ORDER BY due_ms, id LIMIT 1");
-        Ok(self.conn.query_row(&sql, params![channel, now_ms], outbox_row).optional()?)
-    }
-
-    /// Store the rendered text of an e-mail (what was attempted is what the journal shows).
-    pub fn set_payload(&self, id: i64, payload: &str) -> anyhow::Result<()> {
-        self.conn.execute("UPDATE alarm_outbox SET payload = ?2 WHERE id = ?1", params![id, payload])?;
-        Ok(())
-    }
-
-    /// Record one delivery attempt and journal it: delivered, or failed and due again at `retry_ms`.
-    pub fn attempt(&mut self, row: &OutboxRow, result: &Result<(), String>, detail: &str, now_ms: i64, retry_ms: i64) -> anyhow::Result<()> {
+    /// Commit `writes` in order, in one transaction: all or nothing.
+    pub fn apply<'a>(&mut self, writes: impl IntoIterator<Item = &'a Write>) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
-        match result {
-            Ok(()) => {
-                tx.execute("UPDATE alarm_outbox SET attempts = attempts + 1, delivered_ms = ?2, last_error = NULL WHERE id = ?1", params![row.id, now_ms])?;
-            }
-            Err(e) => {
-                tx.execute("UPDATE alarm_outbox SET attempts = attempts + 1, due_ms = ?2, last_error = ?3 WHERE id = ?1", params![row.id, retry_ms, e])?;
+        for w in writes {
+            match w {
+                Write::Decision { changes, incidents, outbox, now_ms } => {
+                    decision(&tx, changes, incidents.iter(), outbox.iter().map(|(id, o)| (Some(*id), o)), *now_ms)?;
+                }
+                Write::Attempt { row, result, detail, now_ms, retry_ms } => attempt(&tx, row, result, detail, *now_ms, *retry_ms)?,
+                Write::Payload { id, payload } => {
+                    tx.execute("UPDATE alarm_outbox SET payload = ?2 WHERE id = ?1", params![id, payload])?;
+                }
+                Write::Note { ts_ms, event, detail } => {
+                    tx.execute("INSERT INTO alarm_journal(ts_ms, event, detail) VALUES (?1, ?2, ?3)", params![ts_ms, event, detail])?;
+                }
             }
         }
-        let (event, comment) = match result {
-            Ok(()) => ("notify_sent", None),
-            Err(e) => ("notify_failed", Some(e.clone())),
-        };
-        tx.execute(
-            "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6)",
-            params![now_ms, row.alarm, row.incident, event, comment, format!("{detail} (försök {})", row.attempts + 1)],
-        )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Every undelivered notification with the time it is due, oldest first.
+    pub fn undelivered(&self) -> anyhow::Result<Vec<(OutboxRow, i64)>> {
+        let sql = format!("SELECT {OUTBOX_COLS}, due_ms FROM alarm_outbox WHERE delivered_ms IS NULL ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| Ok((outbox_row(r)?, r.get(10)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The highest outbox row id ever given (0 if none): the actor numbers new rows after it.
+    pub fn last_outbox_id(&self) -> anyhow::Result<i64> {
+        let max: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM alarm_outbox", [], |r| r.get(0))?;
+        let seq: i64 = self
+            .conn
+            .query_row("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alarm_outbox'), 0)", [], |r| r.get(0))
+            .unwrap_or(0);
+        Ok(max.max(seq))
     }
 
     /// Forget delivered notifications older than `before_ms` (the journal keeps their record).
@@ -281,6 +293,94 @@ impl AlarmDb {
     pub fn pending(&self, channel: &str) -> anyhow::Result<i64> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM alarm_outbox WHERE channel = ?1 AND delivered_ms IS NULL", [channel], |r| r.get(0))?)
     }
+}
+
+/// Every persisted alarm record, on any connection (the daemon's, or a read-only one); an
+/// unreadable one is logged and left out (the daemon starts it as normal).
+pub fn records(conn: &Connection) -> anyhow::Result<Vec<AlarmRecord>> {
+    let mut stmt = conn.prepare("SELECT id, record FROM alarm_state")?;
+    let mut records = Vec::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, json) = row?;
+        match serde_json::from_str::<AlarmRecord>(&json) {
+            Ok(rec) => records.push(rec),
+            Err(e) => tracing::warn!(alarm = %id, error = %e, "unreadable persisted alarm state; starting it as normal"),
+        }
+    }
+    Ok(records)
+}
+
+/// Whether the store behind `conn` has alarm tables (the alarm service ran on it at least once).
+pub fn has_alarm_tables(conn: &Connection) -> anyhow::Result<bool> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('alarm_state', 'alarm_journal')", [], |r| r.get(0))?;
+    Ok(n == 2)
+}
+
+/// Most journal entries a query returns unless it asks for another limit (API and CLI).
+pub const DEFAULT_JOURNAL_LIMIT: i64 = 10_000;
+
+/// Changes, incidents and queued notifications (with the actor's ids, or new ones) in `tx`.
+fn decision<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    changes: &[Change],
+    incidents: impl Iterator<Item = &'a Incident>,
+    outbox: impl Iterator<Item = (Option<i64>, &'a NewOutbox)>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    for c in changes {
+        let r = &c.record;
+        tx.execute(
+            "INSERT INTO alarm_state(id, state, record, changed_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record, changed_ms = excluded.changed_ms",
+            params![r.id, r.state.key(), serde_json::to_string(r)?, r.changed_ms],
+        )?;
+        let detail = match c.kind {
+            super::ChangeKind::Activated | super::ChangeKind::Cleared => Some(r.text.clone()),
+            super::ChangeKind::Shelved => r.shelved.as_ref().map(|s| format!("till {}", rfc3339_utc(s.until_ms))),
+            _ => None,
+        };
+        tx.execute(
+            "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![c.at_ms, r.id, r.incident, c.kind.key(), r.state.key(), c.by, c.comment, detail],
+        )?;
+    }
+    for i in incidents {
+        tx.execute(
+            "INSERT INTO alarm_incidents(id, opened_ms, alarms) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET alarms = excluded.alarms",
+            params![i.id, i.opened_ms, serde_json::to_string(&i.alarms)?],
+        )?;
+    }
+    for (id, o) in outbox {
+        // OR IGNORE: a row already committed (by id) is never queued twice.
+        tx.execute(
+            "INSERT OR IGNORE INTO alarm_outbox(id, created_ms, channel, target, incident, kind, alarm, payload, retain, due_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![id, now_ms, o.channel, o.target, o.incident, o.kind, o.alarm, o.payload, i64::from(o.retain), o.due_ms],
+        )?;
+    }
+    Ok(())
+}
+
+/// One delivery attempt: delivered, or failed and due again at `retry_ms`; journalled.
+fn attempt(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &Result<(), String>, detail: &str, now_ms: i64, retry_ms: i64) -> anyhow::Result<()> {
+    match result {
+        Ok(()) => {
+            tx.execute("UPDATE alarm_outbox SET attempts = attempts + 1, delivered_ms = ?2, last_error = NULL WHERE id = ?1", params![row.id, now_ms])?;
+        }
+        Err(e) => {
+            tx.execute("UPDATE alarm_outbox SET attempts = attempts + 1, due_ms = ?2, last_error = ?3 WHERE id = ?1", params![row.id, retry_ms, e])?;
+        }
+    }
+    let (event, comment) = match result {
+        Ok(()) => ("notify_sent", None),
+        Err(e) => ("notify_failed", Some(e.clone())),
+    };
+    tx.execute(
+        "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6)",
+        params![now_ms, row.alarm, row.incident, event, comment, format!("{detail} (försök {})", row.attempts + 1)],
+    )?;
+    Ok(())
 }
 
 /// Journal query on any connection (the daemon's, or a read-only one).
@@ -326,20 +426,22 @@ mod tests {
         let change = Change { kind: ChangeKind::Activated, from: AlarmState::Normal, record: rec.clone(), at_ms: 10, by: None, comment: None, opened_incident: true };
         let inc = Incident { id: 1, opened_ms: 10, alarms: vec!["a.b.state".into()] };
         let mail = NewOutbox { channel: "email", target: "jour".into(), incident: Some(1), kind: "incident".into(), alarm: None, payload: None, retain: false, due_ms: 1010 };
-        db.commit(&[change], &[&inc], &[mail], 10).expect("commit");
-        assert!(db.next_due("email", 1000).expect("due").is_none(), "not due yet");
-        let row = db.next_due("email", 1010).expect("due").expect("a row");
-        db.attempt(&row, &Err("connection refused".into()), "e-post till jour", 1010, 2010).expect("attempt");
-        assert!(db.next_due("email", 1500).expect("due").is_none(), "backing off");
+        let decision = Write::Decision { changes: vec![change], incidents: vec![inc.clone()], outbox: vec![(7, mail)], now_ms: 10 };
+        db.apply([&decision]).expect("commit");
+        let (row, due) = db.undelivered().expect("undelivered").pop().expect("a row");
+        assert_eq!((row.id, due), (7, 1010));
+        let failed = Write::Attempt { row, result: Err("connection refused".into()), detail: "e-post till jour".into(), now_ms: 1010, retry_ms: 2010 };
+        db.apply([&failed]).expect("attempt");
+        assert_eq!(db.last_outbox_id().expect("last id"), 7);
         drop(db);
 
         let mut db = AlarmDb::open(dir.path()).expect("reopen");
         let (records, incidents) = db.load().expect("load");
         assert_eq!(records, [rec]);
         assert_eq!(incidents, [inc]);
-        let row = db.next_due("email", 2010).expect("due").expect("still pending");
-        assert_eq!(row.attempts, 1);
-        db.attempt(&row, &Ok(()), "e-post till jour", 2010, 0).expect("attempt");
+        let (row, due) = db.undelivered().expect("undelivered").pop().expect("still pending");
+        assert_eq!((row.attempts, due), (1, 2010));
+        db.apply([&Write::Attempt { row, result: Ok(()), detail: "e-post till jour".into(), now_ms: 2010, retry_ms: 0 }]).expect("attempt");
         assert_eq!(db.pending("email").expect("pending"), 0);
         let j = db.journal(0, i64::MAX, None, 100).expect("journal");
         let events: Vec<&str> = j.iter().map(|e| e.event.as_str()).collect();

@@ -114,7 +114,7 @@ pub(super) struct JournalQuery {
 }
 
 pub(super) async fn journal(State(s): State<ApiState>, Query(q): Query<JournalQuery>) -> Response {
-    let r = s.alarms.journal(q.from_ms.unwrap_or(0), q.to_ms.unwrap_or(i64::MAX), q.alarm, q.limit.unwrap_or(10_000).clamp(1, 100_000)).await;
+    let r = s.alarms.journal(q.from_ms.unwrap_or(0), q.to_ms.unwrap_or(i64::MAX), q.alarm, q.limit.unwrap_or(crate::alarm::store::DEFAULT_JOURNAL_LIMIT).clamp(1, 100_000)).await;
     match r {
         Ok(Ok(entries)) => Json(entries).into_response(),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),

@@ -16,9 +16,11 @@
 //! `Authorization: Bearer <token>` with the `[api] token`. Without a configured token,
 //! state-changing calls are refused. Errors are `{"error": "..."}` with a fitting status.
 //! [`router`] returns a plain `axum::Router`, so other components can merge routes into it;
-//! [`guard`] puts such routes behind the same rules.
+//! [`guard`] puts such routes behind the same rules. [`serve`] bounds the connections and times
+//! out slow clients ([`conn`]), so that no client can use the open files polling needs.
 
 pub mod client;
+mod conn;
 mod handlers;
 pub mod monitor;
 
@@ -103,15 +105,16 @@ async fn auth(State(state): State<Guard>, req: Request, next: Next) -> Response 
     }
 }
 
-/// Bind `listen` and serve `router` until `cancel`; returns the bound address (port 0 = any).
-pub async fn serve(listen: SocketAddr, router: Router, cancel: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+/// Bind `listen` and serve `router` until `cancel`, at most `max_connections` client
+/// connections at once (see [`conn`]); returns the bound address (port 0 = any).
+pub async fn serve(
+    listen: SocketAddr,
+    router: Router,
+    max_connections: usize,
+    cancel: CancellationToken,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(cancel.cancelled_owned()).await {
-            tracing::error!(error = %e, "operator API stopped");
-        }
-    });
+    let task = tokio::spawn(conn::serve(listener, router, conn::Limits::new(max_connections), cancel));
     Ok((addr, task))
 }

@@ -1,15 +1,19 @@
 //! Operator commands against the running daemon's API: `alarms`, `ack`, `shelve`, `unshelve`,
-//! `journal`.
+//! `journal`. `alarms` and `journal` also read a store directly (`--data DIR`, read-only), so
+//! last night's outage can be reviewed after the daemon has stopped; both ways print the same.
+
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::DEFAULT_API_LISTEN;
 use jiff::tz::TimeZone;
 
-use crate::alarm::model::AlarmRecord;
-use crate::alarm::store::JournalEntry;
+use crate::alarm::model::{AlarmRecord, event_label, operator_list};
+use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
 use crate::timefmt::{parse_duration, parse_time};
+use crate::out::{outln, out};
 
 /// Time zone of the operator's screens.
 pub(crate) fn tz(api: &ApiArgs) -> TimeZone {
@@ -81,17 +85,42 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The alarm tables of the store in `dir`, opened read-only.
+fn alarm_store(dir: &Path) -> Result<rusqlite::Connection> {
+    let conn = crate::store::connect_read_only(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
+    if !crate::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
+        bail!("{} has no alarm tables: the alarm service never ran on this store", dir.display());
+    }
+    Ok(conn)
+}
+
+/// Print `value` as the API's JSON answer is printed (through `serde_json::Value`, so the keys
+/// come out alike whichever way the data came).
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(&serde_json::to_value(value)?)?)?;
+    Ok(())
+}
+
 /// `driftvakt alarms`.
 pub fn list(args: &AlarmsArgs) -> Result<()> {
-    let c = client(&args.api)?;
-    let body = check(c.request("GET", "/api/alarms", None)?)?;
+    let list: Vec<AlarmRecord> = match &args.data {
+        Some(dir) => {
+            let records = crate::alarm::store::records(&alarm_store(dir)?)?;
+            if let Some(last) = records.iter().map(|r| r.changed_ms).max() {
+                eprintln!("Enligt lagret i {} (senaste larmändring {}), inte en körande daemon.", dir.display(), local(last, &tz(&args.api)));
+            }
+            operator_list(records.iter(), crate::store::writer::now_ms())
+        }
+        None => {
+            let body = check(client(&args.api)?.request("GET", "/api/alarms", None)?)?;
+            serde_json::from_value(body).context("unexpected answer from the API")?
+        }
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
-        return Ok(());
+        return print_json(&list);
     }
-    let list: Vec<AlarmRecord> = serde_json::from_value(body).context("unexpected answer from the API")?;
     if list.is_empty() {
-        println!("Inga aktiva larm.");
+        outln!("Inga aktiva larm.")?;
         return Ok(());
     }
     let tz = tz(&args.api);
@@ -107,7 +136,7 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
             r.id.clone(),
         ]);
     }
-    print!("{}", table(&rows));
+    out!("{}", table(&rows))?;
     Ok(())
 }
 
@@ -116,7 +145,7 @@ pub fn ack(args: &AckArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": args.by, "comment": args.comment });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/ack", args.id), Some(&body))?)?)?;
-    println!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    outln!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
     Ok(())
 }
 
@@ -131,7 +160,7 @@ pub fn shelve(args: &ShelveArgs) -> Result<()> {
     let body = serde_json::json!({ "by": user(&args.by), "for_s": d.as_secs().max(1), "reason": args.reason });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/shelve", args.id), Some(&body))?)?)?;
     let until = rec.shelved.as_ref().map(|s| local(s.until_ms, &tz(&args.api))).unwrap_or_default();
-    println!("Bortkopplat till {until}: {} — {}", rec.id, rec.text);
+    outln!("Bortkopplat till {until}: {} — {}", rec.id, rec.text)?;
     Ok(())
 }
 
@@ -140,22 +169,8 @@ pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": user(&args.by) });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/unshelve", args.id), Some(&body))?)?)?;
-    println!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv());
+    outln!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
     Ok(())
-}
-
-/// Swedish word for a journal event.
-fn event_sv(e: &str) -> &str {
-    match e {
-        "activated" => "larm",
-        "cleared" => "återställt",
-        "acked" => "kvitterat",
-        "shelved" => "bortkopplat",
-        "unshelved" => "inkopplat",
-        "notify_sent" => "skickat",
-        "notify_failed" => "misslyckat",
-        other => other,
-    }
 }
 
 /// `driftvakt journal`.
@@ -166,19 +181,23 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         Some(t) => parse_time(t, &tz).context("--to")?,
         None => i64::MAX,
     };
-    let c = client(&args.api)?;
-    let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");
-    if let Some(a) = &args.alarm {
-        path.push_str(&format!("&alarm={}", a.replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '.' && ch != '_' && ch != '-', "")));
-    }
-    let body = check(c.request("GET", &path, None)?)?;
+    let entries: Vec<JournalEntry> = match &args.data {
+        Some(dir) => crate::alarm::store::journal(&alarm_store(dir)?, from, to, args.alarm.as_deref(), DEFAULT_JOURNAL_LIMIT)
+            .with_context(|| format!("reading the alarm journal in {}", dir.display()))?,
+        None => {
+            let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");
+            if let Some(a) = &args.alarm {
+                path.push_str(&format!("&alarm={}", a.replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '.' && ch != '_' && ch != '-', "")));
+            }
+            let body = check(client(&args.api)?.request("GET", &path, None)?)?;
+            serde_json::from_value(body).context("unexpected answer from the API")?
+        }
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
-        return Ok(());
+        return print_json(&entries);
     }
-    let entries: Vec<JournalEntry> = serde_json::from_value(body).context("unexpected answer from the API")?;
     for e in entries {
-        let mut line = format!("{}  {:<12}", local(e.time_ms, &tz), event_sv(&e.event));
+        let mut line = format!("{}  {:<12}", local(e.time_ms, &tz), event_label(&e.event, true));
         if let Some(i) = e.incident {
             line.push_str(&format!("  händelse {i}"));
         }
@@ -194,7 +213,7 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         if let Some(cm) = &e.comment {
             line.push_str(&format!("  «{cm}»"));
         }
-        println!("{line}");
+        outln!("{line}")?;
     }
     Ok(())
 }

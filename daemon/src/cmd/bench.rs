@@ -20,6 +20,7 @@ use crate::pipeline::Pipeline;
 use crate::sink::Sinks;
 use crate::store::StoreWriter;
 use crate::store::writer::now_ms;
+use crate::out::outln;
 
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
@@ -42,8 +43,8 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
             .context("the demo configuration is valid")?;
         tokio::task::block_in_place(|| super::bench_endurance::run(&config))?;
     }
-    println!("== memory");
-    println!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()));
+    outln!("== memory")?;
+    outln!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()))?;
     Ok(())
 }
 
@@ -53,17 +54,17 @@ async fn polling_part(args: &BenchArgs) -> Result<()> {
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let demo = demo_config(&sim.gateways)?;
 
-    println!("== reads per poll cycle (demo configuration)");
+    outln!("== reads per poll cycle (demo configuration)")?;
     let (mut planned, mut naive) = (0, 0);
     for d in demo.devices.iter().filter(|d| d.connection().is_some()) {
         let conn = demo.connection_of(d).context("device without connection")?;
         let p = plan(&d.points, &PlanLimits::from(conn)).requests.len();
         let n = one_read_per_point(&d.points);
-        println!("  {:<14} {:>3} points  {:>3} reads  (one per point: {:>3})", d.id, d.points.len(), p, n);
+        outln!("  {:<14} {:>3} points  {:>3} reads  (one per point: {:>3})", d.id, d.points.len(), p, n)?;
         planned += p;
         naive += n;
     }
-    println!("  total          {:>3} reads per cycle vs {} one-read-per-point ({:.1}× fewer)", planned, naive, naive as f64 / planned.max(1) as f64);
+    outln!("  total          {:>3} reads per cycle vs {} one-read-per-point ({:.1}× fewer)", planned, naive, naive as f64 / planned.max(1) as f64)?;
 
     polling(&demo, args.devices, args.interval_ms, args.seconds, "sustained polling").await?;
     polling(&demo, args.devices, 1, args.seconds, "saturated polling (interval 1 ms: wire- and CPU-bound)").await?;
@@ -75,7 +76,7 @@ async fn polling_part(args: &BenchArgs) -> Result<()> {
 }
 
 async fn store_rate() -> Result<()> {
-    println!("== store write rate (synthetic, 200 000 readings in batches of 100)");
+    outln!("== store write rate (synthetic, 200 000 readings in batches of 100)")?;
     let dir = tempfile::tempdir()?;
     let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default())?;
     let tx = w.sender();
@@ -93,7 +94,7 @@ async fn store_rate() -> Result<()> {
     drop(tx);
     let stats = tokio::task::spawn_blocking(move || w.finish()).await?;
     let n = stats.readings_written.load(Ordering::Relaxed) as f64;
-    println!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed));
+    outln!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed))?;
     Ok(())
 }
 
@@ -101,14 +102,14 @@ async fn store_rate() -> Result<()> {
 async fn polling(demo: &Config, devices: usize, interval_ms: u64, seconds: u64, title: &str) -> Result<()> {
     let cfg = bench_config(demo, devices, Duration::from_millis(interval_ms))?;
     let points: usize = cfg.devices.iter().map(|d| d.points.len()).sum();
-    println!(
+    outln!(
         "== {title}: {} generator devices × {} points = {} points every {} ms, {} s",
         cfg.devices.len(),
         cfg.devices.first().map_or(0, |d| d.points.len()),
         points,
         interval_ms,
         seconds
-    );
+    )?;
     let dir = tempfile::tempdir()?;
     let pipeline = Pipeline::start(&cfg, dir.path(), Vec::new())?;
     let t0 = Instant::now();
@@ -119,8 +120,8 @@ async fn polling(demo: &Config, devices: usize, interval_ms: u64, seconds: u64, 
     let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
     let errors: u64 = summary.connections.iter().map(|(_, s)| s.request_errors.load(Ordering::Relaxed)).sum();
     let offered = points as f64 * 1000.0 / interval_ms as f64;
-    println!("  points/s stored: {:.0} (offered {:.0}/s)", written / secs, offered);
-    println!("  Modbus requests/s: {:.0}, request errors: {errors}", requests as f64 / secs);
+    outln!("  points/s stored: {:.0} (offered {:.0}/s)", written / secs, offered)?;
+    outln!("  Modbus requests/s: {:.0}, request errors: {errors}", requests as f64 / secs)?;
     Ok(())
 }
 
@@ -165,13 +166,13 @@ pub async fn sinks(args: &BenchArgs) -> Result<()> {
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let demo = demo_config(&sim.gateways)?;
     for kind in [tsdb::Kind::VictoriaMetrics, tsdb::Kind::Influx1, tsdb::Kind::MqttPoint, tsdb::Kind::MqttDevice] {
-        println!("== sink {}: {} s up, {} s down, then replay ({} devices every {} ms)", kind.label(), args.seconds, args.seconds, args.devices, args.interval_ms);
+        outln!("== sink {}: {} s up, {} s down, then replay ({} devices every {} ms)", kind.label(), args.seconds, args.seconds, args.devices, args.interval_ms)?;
         if tsdb::binary(kind.program()).is_none() {
-            println!("  `{}` is not on PATH: this figure needs it (apt-get install {})", kind.program(), kind.package());
+            outln!("  `{}` is not on PATH: this figure needs it (apt-get install {})", kind.program(), kind.package())?;
             continue;
         }
         if let Err(e) = sink_outage(&demo, args, kind).await {
-            println!("  failed: {e:#}");
+            outln!("  failed: {e:#}")?;
         }
     }
     cancel.cancel();
@@ -195,7 +196,7 @@ async fn sink_outage(demo: &Config, args: &BenchArgs, kind: tsdb::Kind) -> Resul
     tokio::time::sleep(secs).await;
     let up = t0.elapsed().as_secs_f64();
     let (stored, delivered) = (store.readings_written.load(Relaxed), health.delivered.load(Relaxed));
-    println!("  live: {:.0} points/s into the sink ({:.0}/s stored), backlog {} readings", delivered as f64 / up, stored as f64 / up, health.backlog.load(Relaxed));
+    outln!("  live: {:.0} points/s into the sink ({:.0}/s stored), backlog {} readings", delivered as f64 / up, stored as f64 / up, health.backlog.load(Relaxed))?;
 
     server.stop();
     let t1 = Instant::now();
@@ -203,7 +204,7 @@ async fn sink_outage(demo: &Config, args: &BenchArgs, kind: tsdb::Kind) -> Resul
     let down = t1.elapsed().as_secs_f64();
     let backlog = health.backlog.load(Relaxed);
     let stored_down = store.readings_written.load(Relaxed) - stored;
-    println!("  outage {down:.1} s: {stored_down} readings stored meanwhile ({:.0}/s, polling unaffected), backlog {backlog} readings", stored_down as f64 / down);
+    outln!("  outage {down:.1} s: {stored_down} readings stored meanwhile ({:.0}/s, polling unaffected), backlog {backlog} readings", stored_down as f64 / down)?;
 
     server.restart().await?;
     let t2 = Instant::now();
@@ -216,16 +217,16 @@ async fn sink_outage(demo: &Config, args: &BenchArgs, kind: tsdb::Kind) -> Resul
     }
     let replay = t2.elapsed().as_secs_f64();
     let replayed = health.delivered.load(Relaxed) - before;
-    println!(
+    outln!(
         "  replay: {replayed} readings in {replay:.2} s = {:.0} points/s while polling went on; backlog now {}, dropped {}",
         replayed as f64 / replay,
         health.backlog.load(Relaxed),
         health.dropped()
-    );
+    )?;
     let _ = pipeline.shutdown().await;
     sinks.shutdown(tokio::time::Instant::now() + Duration::from_secs(2)).await;
     server.stop();
-    println!("  peak RSS so far (daemon, simulator and bench in one process): {}", peak_rss().unwrap_or_else(|| "unknown".into()));
+    outln!("  peak RSS so far (daemon, simulator and bench in one process): {}", peak_rss().unwrap_or_else(|| "unknown".into()))?;
     Ok(())
 }
 
@@ -483,10 +484,10 @@ async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds:
         }
     }
     let points: usize = polled.devices.iter().map(|d| d.points.len()).sum();
-    println!(
+    outln!(
         "== BACnet saturated polling: {} device tasks ({copies} copies of each simulated device, one router), {points} points, interval 1 ms, {seconds} s",
         polled.devices.len()
-    );
+    )?;
     let dir = tempfile::tempdir()?;
     let pipeline = Pipeline::start(&polled, dir.path(), Vec::new())?;
     let t0 = Instant::now();
@@ -494,13 +495,13 @@ async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds:
     let summary = pipeline.shutdown().await;
     let secs = t0.elapsed().as_secs_f64();
     let stat = |f: fn(&BacnetStats) -> u64| summary.bacnet.iter().map(|(_, s)| f(s)).sum::<u64>() as f64;
-    println!("  points/s read and stored: {:.0}", summary.store.readings_written.load(Ordering::Relaxed) as f64 / secs);
-    println!(
+    outln!("  points/s read and stored: {:.0}", summary.store.readings_written.load(Ordering::Relaxed) as f64 / secs)?;
+    outln!(
         "  BACnet ReadPropertyMultiple requests/s: {:.0} (timeouts {}, device errors {})",
         stat(|s| BacnetStats::get(&s.requests)) / secs,
         stat(|s| BacnetStats::get(&s.timeouts)),
         stat(|s| BacnetStats::get(&s.device_errors))
-    );
+    )?;
 
     // COV latency: change a value in the device, time until its reading reaches a tap.
     let lb01 = cfg.devices.iter().find(|d| d.id == "lb01").context("no lb01 in the demo configuration")?.clone();
@@ -549,13 +550,13 @@ async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds:
     drop(pipeline.shutdown().await);
     latencies.sort();
     let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
-    println!("== BACnet COV notification latency: value change in the device → reading at a pipeline tap ({samples} changes)");
-    println!(
+    outln!("== BACnet COV notification latency: value change in the device → reading at a pipeline tap ({samples} changes)")?;
+    outln!(
         "  received {} of {samples}; median {:.2} ms, p95 {:.2} ms, max {:.2} ms ({notifications} notifications)",
         latencies.len(),
         pct(0.5),
         pct(0.95),
         pct(1.0)
-    );
+    )?;
     Ok(())
 }

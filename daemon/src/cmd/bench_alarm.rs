@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cmd::demo::demo_config;
 use crate::service::Service;
+use crate::out::outln;
 
 /// Alarm id of the bench rule.
 const RULE: &str = "bench_setpoint_high";
@@ -40,9 +41,9 @@ impl Drop for Broker {
 
 /// Measure and print the alarm latency p50/p99 (or say why it cannot be measured).
 pub async fn run(poll_ms: u64) -> Result<()> {
-    println!("== alarm latency: value change in the simulator → alarm published on MQTT (poll every {poll_ms} ms)");
+    outln!("== alarm latency: value change in the simulator → alarm published on MQTT (poll every {poll_ms} ms)")?;
     let Some(bin) = mosquitto() else {
-        println!("  not measured: needs an MQTT broker — install `mosquitto` (apt) and run the bench again");
+        outln!("  not measured: needs an MQTT broker — install `mosquitto` (apt) and run the bench again")?;
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
@@ -135,7 +136,7 @@ pub async fn run(poll_ms: u64) -> Result<()> {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
-    println!("  {} changes: p50 {}, p99 {}, max {} (includes waiting for the next poll, 0..{poll_ms} ms)", latencies.len(), ms(pct(0.5)), ms(pct(0.99)), ms(pct(1.0)));
+    outln!("  {} changes: p50 {}, p99 {}, max {} (includes waiting for the next poll, 0..{poll_ms} ms)", latencies.len(), ms(pct(0.5)), ms(pct(0.99)), ms(pct(1.0)))?;
     watcher.abort();
     service.shutdown().await;
     cancel.cancel();

@@ -14,12 +14,13 @@ use crate::endurance::live::point_metas;
 use crate::endurance::report::{Format, gather, render};
 use crate::store::StoreWriter;
 use crate::store::writer::PointMeta;
+use crate::out::outln;
 
 const MINUTES_PER_YEAR: i64 = 365 * 24 * 60;
 
 /// Generate a year of rollups and time the report; prints the figures.
 pub fn run(config: &Config) -> Result<()> {
-    println!("== endurance report over a year of 1-minute rollups (synthetic)");
+    outln!("== endurance report over a year of 1-minute rollups (synthetic)")?;
     let dir = tempfile::tempdir()?;
     let mut metas: Vec<PointMeta> = config
         .points()
@@ -88,11 +89,11 @@ pub fn run(config: &Config) -> Result<()> {
     }
     tx.commit()?;
     drop(conn);
-    println!(
+    outln!(
         "  {rows} rollup rows ({} series × {MINUTES_PER_YEAR} minutes) generated in {:.1} s",
         series.len(),
         t_gen.elapsed().as_secs_f64()
-    );
+    )?;
 
     for (name, format) in [
         ("HTML", Format::Html),
@@ -108,11 +109,11 @@ pub fn run(config: &Config) -> Result<()> {
             Language::Sv,
         )?;
         let text = render(&data, format)?;
-        println!(
+        outln!(
             "  report {name:<4} over one year: {:>6.0} ms ({} bytes)",
             t.elapsed().as_secs_f64() * 1000.0,
             text.len()
-        );
+        )?;
     }
     Ok(())
 }

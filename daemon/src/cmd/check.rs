@@ -6,9 +6,10 @@ use anyhow::{Result, bail};
 use driftvakt_config::model::Config;
 
 use crate::cli::CheckArgs;
+use crate::out::outln;
 
 /// Check every file; returns the process exit code (0 valid, 1 errors, or warnings with `--deny-warnings`).
-pub fn run(args: &CheckArgs) -> i32 {
+pub fn run(args: &CheckArgs) -> Result<i32> {
     let mut errors = 0;
     let mut warnings = 0;
     for file in &args.files {
@@ -22,17 +23,17 @@ pub fn run(args: &CheckArgs) -> i32 {
         if e == 0 {
             let config = loaded.config.as_ref();
             let (devices, points) = config.map_or((0, 0), |c| (c.devices.len(), c.points().count()));
-            println!("{}: OK ({devices} devices, {points} points, {w} warnings)", file.display());
+            outln!("{}: OK ({devices} devices, {points} points, {w} warnings)", file.display())?;
         }
     }
     if errors > 0 {
         eprintln!("{errors} error(s), {warnings} warning(s)");
-        1
+        Ok(1)
     } else if warnings > 0 && args.deny_warnings {
         eprintln!("{warnings} warning(s), denied by --deny-warnings");
-        1
+        Ok(1)
     } else {
-        0
+        Ok(0)
     }
 }
 

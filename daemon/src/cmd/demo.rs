@@ -1,7 +1,7 @@
 //! `driftvakt demo`: the reference hospital (simulator) and the daemon on loopback, with a live
 //! status per system. The one command a new user runs first.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use crate::service::Service;
 use crate::status;
 use crate::store::writer::now_ms;
 use crate::timefmt::{local_hms, number_sv, parse_duration};
+use crate::out::{out, outln};
 
 /// The bundled demo configuration (the reference hospital).
 pub const DEMO_CONFIG: &str = include_str!("../../../config/examples/reference-hospital.toml");
@@ -87,17 +88,22 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let tty = std::io::stdout().is_terminal();
     let t = texts(args.lang);
-    println!("{}", fill(t.demo_header, &[("site", &config.site.name), ("scenario", &args.scenario), ("speed", &args.speed)]));
-    for (id, addr) in &sim.gateways {
-        println!("{}", fill(t.demo_gateway, &[("id", id), ("addr", addr)]));
-    }
-    if let Some(b) = &sim.bacnet {
-        println!("{}", fill(t.demo_gateway, &[("id", &"BACnet/IP"), ("addr", &b.addr)]));
-    }
-    println!("{}", fill(t.demo_data, &[("dir", &data_dir.display())]));
-    if let Some(addr) = service.api_addr() {
-        println!("{}", fill(t.demo_api, &[("url", &format!("http://{addr}"))]));
-    }
+    let header = || -> std::io::Result<()> {
+        outln!("{}", fill(t.demo_header, &[("site", &config.site.name), ("scenario", &args.scenario), ("speed", &args.speed)]))?;
+        for (id, addr) in &sim.gateways {
+            outln!("{}", fill(t.demo_gateway, &[("id", id), ("addr", addr)]))?;
+        }
+        if let Some(b) = &sim.bacnet {
+            outln!("{}", fill(t.demo_gateway, &[("id", &"BACnet/IP"), ("addr", &b.addr)]))?;
+        }
+        outln!("{}", fill(t.demo_data, &[("dir", &data_dir.display())]))?;
+        if let Some(addr) = service.api_addr() {
+            outln!("{}", fill(t.demo_api, &[("url", &format!("http://{addr}"))]))?;
+        }
+        Ok(())
+    };
+    // Stdout gone (a closed pipe): stop like on Ctrl-C, storing what was read, then say so.
+    let mut stdout_gone = header().err();
     let alarms = service.alarms();
 
     let started = Instant::now();
@@ -106,7 +112,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let mut tick = tokio::time::interval(if tty { Duration::from_secs(1) } else { PLAIN_EVERY });
     let stop = shutdown_signal();
     tokio::pin!(stop);
-    loop {
+    while stdout_gone.is_none() {
         tokio::select! {
             _ = tick.tick() => {}
             _ = &mut stop => break,
@@ -126,30 +132,32 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
                 .collect();
             lines.push(fill(t.demo_alarms, &[("n", &active.len()), ("list", &shown.join(" · "))]));
         }
-        let mut out = std::io::stdout().lock();
-        if tty {
-            write!(out, "\x1b[2J\x1b[H")?;
-            writeln!(out, "{} — {} {}", config.site.name, args.scenario, local_hms(now, &tz))?;
+        let screen = if tty {
+            format!("\x1b[2J\x1b[H{} — {} {}\n", config.site.name, args.scenario, local_hms(now, &tz))
         } else {
-            writeln!(out, "--- {} ({} s)", local_hms(now, &tz), started.elapsed().as_secs())?;
+            format!("--- {} ({} s)\n", local_hms(now, &tz), started.elapsed().as_secs())
+        };
+        if let Err(e) = out!("{screen}{}\n", lines.join("\n")) {
+            stdout_gone = Some(e);
+            break;
         }
-        for l in lines {
-            writeln!(out, "{l}")?;
-        }
-        out.flush()?;
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
     }
     let summary = service.shutdown().await;
+    if let Some(e) = stdout_gone {
+        cancel.cancel();
+        return Err(e.into());
+    }
     cancel.cancel();
     let written = summary.store.readings_written.load(Ordering::Relaxed);
     let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
     let writes = sim.function_log.write_codes_seen() + sim.bacnet.as_ref().map_or(0, |b| b.services.write_services_seen());
     let num = |n: u64| if sv { number_sv(n as f64, 0) } else { n.to_string() };
-    println!("{}", fill(t.demo_done, &[("readings", &num(written)), ("requests", &num(requests)), ("writes", &writes)]));
+    outln!("{}", fill(t.demo_done, &[("readings", &num(written)), ("requests", &num(requests)), ("writes", &writes)]))?;
     if args.data.is_none() {
-        println!("{}", t.demo_temp_removed);
+        outln!("{}", t.demo_temp_removed)?;
     }
     if writes > 0 {
         bail!("the simulator received {writes} write requests: driftvakt must never write to the plant");

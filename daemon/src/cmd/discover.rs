@@ -12,6 +12,7 @@ use driftvakt_drivers::bacnet::discover::{config_file, describe};
 use driftvakt_drivers::bacnet::{BacnetStats, Client};
 
 use crate::cli::DiscoverArgs;
+use crate::out::out;
 
 /// Parse `1000-1999` (or a single instance).
 fn parse_range(s: &str) -> Result<(u32, u32)> {
@@ -93,9 +94,9 @@ pub async fn run(args: &DiscoverArgs) -> Result<i32> {
             Err(e) => eprintln!("  cannot read device {}: {e}", d.i_am.device.instance),
         }
     }
-    print!(
+    out!(
         "{}",
         config_file(&args.network_id, &args.bind.to_string(), &infos)
-    );
+    )?;
     Ok(0)
 }

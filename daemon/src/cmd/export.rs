@@ -13,6 +13,9 @@ use crate::timefmt::{parse_time, rfc3339_utc};
 
 /// Run the export, writing to stdout.
 pub fn run(args: &ExportArgs) -> Result<()> {
+    let tz = TimeZone::get(&args.tz).with_context(|| format!("unknown time zone {:?}", args.tz))?;
+    let from = args.from.as_deref().map(|s| parse_time(s, &tz)).transpose().context("--from")?.unwrap_or(i64::MIN);
+    let to = args.to.as_deref().map(|s| parse_time(s, &tz)).transpose().context("--to")?.unwrap_or(i64::MAX);
     let store = Store::open_read_only(&args.data)
         .with_context(|| format!("no store in {} (is it a driftvakt data directory?)", args.data.display()))?;
     let out = std::io::stdout();
@@ -24,9 +27,6 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         return Ok(out.flush()?);
     }
     let point = args.point.as_deref().context("--point is required")?;
-    let tz = TimeZone::get(&args.tz).with_context(|| format!("unknown time zone {:?}", args.tz))?;
-    let from = args.from.as_deref().map(|s| parse_time(s, &tz)).transpose().context("--from")?.unwrap_or(i64::MIN);
-    let to = args.to.as_deref().map(|s| parse_time(s, &tz)).transpose().context("--to")?.unwrap_or(i64::MAX);
     if args.rollup {
         write_rollups(&mut out, &store, point, from, to, args.format)?;
     } else {

@@ -6,6 +6,7 @@ use jiff::tz::TimeZone;
 use crate::cli::FastforwardArgs;
 use crate::endurance::fastforward::{Options, run as fast_forward};
 use crate::timefmt::{parse_duration, parse_time};
+use crate::out::outln;
 
 fn ms(s: &str, what: &str) -> Result<i64> {
     let d = parse_duration(s).with_context(|| what.to_string())?;
@@ -52,7 +53,7 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
     };
     let started = std::time::Instant::now();
     let s = fast_forward(&config, &args.data, &opts, args.truth.as_deref())?;
-    println!(
+    outln!(
         "fastforward: {} readings, {} alarm changes, {} – {} (UTC ms {}..{}) in {:.1} s",
         s.readings,
         s.alarm_changes,
@@ -61,6 +62,6 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
         s.from_ms,
         s.to_ms,
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use driftvakt_config::model::{Framing, Table};
 use driftvakt_drivers::modbus::probe;
 
 use crate::cli::{ProbeArgs, TableArg};
+use crate::out::outln;
 
 /// Read and print; exit code 0 on a successful read, 1 otherwise.
 pub async fn run(args: &ProbeArgs) -> Result<i32> {
@@ -21,17 +22,17 @@ pub async fn run(args: &ProbeArgs) -> Result<i32> {
     let result =
         probe::read_raw(&args.host, args.port, framing, args.unit, table, args.address, args.count, timeout).await;
     for hint in probe::address_hints(args.address, &result) {
-        println!("hint: {hint}");
+        outln!("hint: {hint}")?;
     }
     match result {
         Ok(regs) => {
             if table.is_bits() {
                 for (i, b) in regs.iter().enumerate() {
-                    println!("{:>5}  {}", u32::from(args.address) + i as u32, b);
+                    outln!("{:>5}  {}", u32::from(args.address) + i as u32, b)?;
                 }
             } else {
                 for i in probe::interpretations(args.address, &regs) {
-                    println!("{i}");
+                    outln!("{i}")?;
                 }
                 for hint in probe::sentinel_hints(args.address, &regs) {
                     println!("hint: {hint}");

@@ -8,6 +8,7 @@ use super::alarms::{check, client, local, table, tz};
 use crate::cli::{Lang, StatusArgs};
 use crate::monitor::StatusReport;
 use crate::timefmt::number_sv;
+use crate::out::{outln, out};
 
 /// Every word of the status tables, per language.
 struct Words {
@@ -15,6 +16,7 @@ struct Words {
     alarms: &'static str,
     alarms_unknown: &'static str,
     store: &'static str,
+    store_failing: &'static str,
     connections: [&'static str; 6],
     networks: [&'static str; 5],
     devices: [&'static str; 8],
@@ -23,6 +25,10 @@ struct Words {
     down: &'static str,
     never: &'static str,
     notify: &'static str,
+    /// `{network}: {total} rejected datagrams ({reasons})`.
+    rejected: &'static str,
+    /// Reason keys of [`crate::monitor::NetworkStatus::rejected`] in words.
+    reasons: [(&'static str, &'static str); 4],
 }
 
 const SV: Words = Words {
@@ -30,6 +36,7 @@ const SV: Words = Words {
     alarms: "Larm: {active} aktiva, {unacked} okvitterade, {shelved} bortkopplade",
     alarms_unknown: "Larm: larmtjänsten svarar inte",
     store: "Lagring: {written} avläsningar sparade, {errors} skrivfel, {lost} förlorade",
+    store_failing: "LAGRING MISSLYCKAS sedan {since}: {held} avläsningar och {alarm} larmhändelser väntar i minnet",
     connections: [
         "Anslutning",
         "Förfrågningar",
@@ -70,6 +77,13 @@ const SV: Words = Words {
     down: "NERE",
     never: "aldrig",
     notify: "Larmnotifieringar: e-post {es} skickade, {ef} misslyckade försök; MQTT {ms} skickade, {mf} misslyckade försök",
+    rejected: "BACnet-nät {network}: {total} avvisade datagram ({reasons})",
+    reasons: [
+        ("foreign_address", "fel avsändare"),
+        ("unknown_process", "okänt process-id"),
+        ("unsubscribed_object", "objekt utan prenumeration"),
+        ("malformed", "felformade"),
+    ],
 };
 
 const EN: Words = Words {
@@ -77,6 +91,7 @@ const EN: Words = Words {
     alarms: "Alarms: {active} active, {unacked} unacknowledged, {shelved} shelved",
     alarms_unknown: "Alarms: the alarm service does not answer",
     store: "Store: {written} readings stored, {errors} write errors, {lost} lost",
+    store_failing: "STORE FAILING since {since}: {held} readings and {alarm} alarm records wait in memory",
     connections: [
         "Connection",
         "Requests",
@@ -110,6 +125,13 @@ const EN: Words = Words {
     down: "DOWN",
     never: "never",
     notify: "Alarm notifications: e-mail {es} sent, {ef} failed attempts; MQTT {ms} sent, {mf} failed attempts",
+    rejected: "BACnet network {network}: {total} rejected datagrams ({reasons})",
+    reasons: [
+        ("foreign_address", "wrong sender"),
+        ("unknown_process", "unknown process id"),
+        ("unsubscribed_object", "object not subscribed"),
+        ("malformed", "malformed"),
+    ],
 };
 
 /// `driftvakt status`.
@@ -117,12 +139,12 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = check(c.request("GET", "/api/status", None)?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        outln!("{}", serde_json::to_string_pretty(&body)?)?;
         return Ok(());
     }
     let report: StatusReport =
         serde_json::from_value(body).context("unexpected answer from the API")?;
-    print!("{}", render(&report, args.lang, &tz(&args.api)));
+    out!("{}", render(&report, args.lang, &tz(&args.api)))?;
     Ok(())
 }
 
@@ -185,6 +207,15 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         ],
     ));
     out.push('\n');
+    if let Some(since) = r.store.failing_since_ms {
+        let held = [
+            ("since", local(since, tz)),
+            ("held", n(r.store.readings_held)),
+            ("alarm", n(r.store.alarm_writes_held)),
+        ];
+        out.push_str(&fill(w.store_failing, &held));
+        out.push('\n');
+    }
     if let Some(no) = &r.notify {
         out.push_str(&fill(
             w.notify,
@@ -251,6 +282,29 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         }
         out.push('\n');
         out.push_str(&table(&rows));
+        for b in r.bacnet_networks.iter().filter(|b| !b.rejected.is_empty()) {
+            let reasons: Vec<String> = b
+                .rejected
+                .iter()
+                .map(|(k, v)| {
+                    let word = w
+                        .reasons
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map_or(k.as_str(), |(_, t)| t);
+                    format!("{word} {}", n(*v))
+                })
+                .collect();
+            out.push_str(&fill(
+                w.rejected,
+                &[
+                    ("network", b.id.clone()),
+                    ("total", n(b.rejected.values().sum())),
+                    ("reasons", reasons.join(", ")),
+                ],
+            ));
+            out.push('\n');
+        }
     }
     if !r.devices.is_empty() {
         let mut rows = vec![w.devices.map(String::from).to_vec()];
@@ -284,7 +338,18 @@ mod tests {
             version: "0.1.0".into(),
             time_ms: 1_795_442_400_000,
             connections: vec![],
-            bacnet_networks: vec![],
+            bacnet_networks: vec![crate::monitor::NetworkStatus {
+                id: "bas".into(),
+                requests: 10,
+                timeouts: 0,
+                device_errors: 0,
+                cov_notifications: 5,
+                rejected: [
+                    ("foreign_address".to_string(), 1200),
+                    ("malformed".to_string(), 3),
+                ]
+                .into(),
+            }],
             devices: vec![DeviceStatus {
                 id: "g1".into(),
                 link: "stallverk".into(),
@@ -325,6 +390,7 @@ mod tests {
                 readings_written: 1_234_567,
                 write_errors: 0,
                 readings_lost: 0,
+                ..StoreStatus::default()
             },
             alarms: Some(AlarmCounts {
                 active: 2,
@@ -386,6 +452,22 @@ mod tests {
     }
 
     #[test]
+    fn rejected_bacnet_datagrams_are_shown_per_network_and_reason() {
+        let sv = render(&report(), Lang::Sv, &TimeZone::UTC);
+        assert!(
+            sv.contains("BACnet-nät bas: 1\u{202f}203 avvisade datagram (fel avsändare 1\u{202f}200, felformade 3)"),
+            "{sv}"
+        );
+        let en = render(&report(), Lang::En, &TimeZone::UTC);
+        assert!(
+            en.contains(
+                "BACnet network bas: 1203 rejected datagrams (wrong sender 1200, malformed 3)"
+            ),
+            "{en}"
+        );
+    }
+
+    #[test]
     fn english_on_request() {
         let text = render(&report(), Lang::En, &TimeZone::UTC);
         assert!(text.contains("Alarms: 2 active"), "{text}");
@@ -399,5 +481,18 @@ mod tests {
                 .any(|l| l.starts_with("mqtt ") && l.contains("4321") && l.contains("61.5 s")),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_failing_store_is_said_first_in_swedish_and_in_english() {
+        let mut r = report();
+        assert!(!render(&r, Lang::Sv, &TimeZone::UTC).contains("MISSLYCKAS"));
+        r.store.failing_since_ms = Some(0);
+        r.store.readings_held = 1200;
+        r.store.alarm_writes_held = 3;
+        let sv = render(&r, Lang::Sv, &TimeZone::UTC);
+        assert!(sv.contains("LAGRING MISSLYCKAS sedan 1970-01-01 00:00:00: 1\u{202f}200 avläsningar och 3 larmhändelser väntar i minnet"), "{sv}");
+        let en = render(&r, Lang::En, &TimeZone::UTC);
+        assert!(en.contains("STORE FAILING since 1970-01-01 00:00:00: 1200 readings and 3 alarm records wait in memory"), "{en}");
     }
 }

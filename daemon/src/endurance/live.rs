@@ -65,7 +65,28 @@ impl LiveEndurance {
         }
     }
 
-    fn inputs(&self, i: usize) -> Inputs {
+    /// The readings' points this computer uses: every reserve's stock and load points.
+    pub fn input_points(config: &Config) -> Vec<String> {
+        let mut points: Vec<String> = Vec::new();
+        for r in &config.reserves {
+            let loads = r.consumption.load.iter().flat_map(|m| m.points.iter());
+            for p in r.stock.iter().chain(loads) {
+                if !points.contains(p) {
+                    points.push(p.clone());
+                }
+            }
+        }
+        points
+    }
+
+    /// Forget the latest value of `point` (unknown from now on, as after a bad reading).
+    pub fn forget(&mut self, point: &str) {
+        self.latest.remove(point);
+    }
+
+    /// What is known of reserve `i` (configuration order) from the readings so far: the input
+    /// of every scenario's figure, live and in the report.
+    pub fn inputs(&self, i: usize) -> Inputs {
         let r = &self.config.reserves[i];
         let stock: Option<f64> = r.stock.iter().map(|p| self.latest.get(p).copied()).sum();
         let loads = r

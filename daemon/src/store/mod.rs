@@ -16,6 +16,10 @@ pub use writer::{StoreWriter, WriterStats};
 /// Value decoding of stored rows, for readers that query `readings` themselves (sinks).
 pub use schema::decode_value;
 
+/// How long a writing connection waits for another one's write lock before its commit counts
+/// as failed (and is held and retried): short, so a locked store never stalls a stop.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "driftvakt.db";
 
@@ -40,6 +44,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The data directory holds no store.
+    #[error("no store at {0} (is it a driftvakt data directory?)")]
+    NoStore(PathBuf),
     /// No such point in the store.
     #[error("point {0} has no data in the store (check the id with `driftvakt export --list`)")]
     UnknownPoint(String),
@@ -84,15 +91,50 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join(DB_FILE)
 }
 
+/// `path` as an SQLite `file:` URI (every byte outside the unreserved set percent-encoded).
+fn file_uri(path: &Path) -> Option<String> {
+    let text = path.to_str()?;
+    let mut uri = String::from("file:");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(uri)
+}
+
+/// Open the database of `data_dir` read-only, for any reader (reports, exports, operator
+/// commands after the fact). Nothing is written: a running daemon is not disturbed, and a store
+/// that no process has open (no `-wal` file; a daemon in WAL mode keeps one while it runs) is
+/// opened immutable, so not even SQLite's `-wal`/`-shm` side files appear next to it.
+pub fn connect_read_only(data_dir: &Path) -> Result<Connection, StoreError> {
+    let path = db_path(data_dir);
+    if !path.is_file() {
+        return Err(StoreError::NoStore(path));
+    }
+    let sqlite = |source| StoreError::Sqlite { path: path.clone(), source };
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    let idle = !Path::new(&wal).exists();
+    let conn = match file_uri(&path).filter(|_| idle) {
+        Some(uri) => Connection::open_with_flags(
+            format!("{uri}?immutable=1"),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+        None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX),
+    }
+    .map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite)?;
+    Ok(conn)
+}
+
 impl Store {
     /// Open the store of a data directory for reading (the daemon may be writing meanwhile).
     pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
-        let path = db_path(data_dir);
-        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
-        Ok(Store { conn, path })
+        let conn = connect_read_only(data_dir)?;
+        Ok(Store { conn, path: db_path(data_dir) })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -166,8 +208,11 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Minutes in `[from_ms, to_ms)` with at least one good sample of `point` (0 if unknown).
-    pub fn good_minutes(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<i64, StoreError> {
+    /// Milliseconds of `[from_ms, to_ms)` that lie in minutes with at least one good sample of
+    /// `point` (0 if unknown). Minutes are selected as the rollups are kept (whole UTC minutes);
+    /// a minute cut by the period's start or end counts with the part of it inside the period,
+    /// so the share of the period never exceeds 1.
+    pub fn good_ms(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<i64, StoreError> {
         let key = match self.point_key(point) {
             Ok(k) => k,
             Err(StoreError::UnknownPoint(_)) => return Ok(0),
@@ -175,7 +220,8 @@ impl Store {
         };
         self.conn
             .query_row(
-                "SELECT count(*) FROM rollup_1m WHERE point = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 AND good_count > 0",
+                "SELECT coalesce(sum(min(minute_ms + 60000, ?3) - max(minute_ms, ?2)), 0) FROM rollup_1m \
+                 WHERE point = ?1 AND minute_ms > ?2 - 60000 AND minute_ms < ?3 AND good_count > 0",
                 params![key, from_ms, to_ms],
                 |r| r.get(0),
             )

@@ -1,19 +1,25 @@
 //! The store's single writer: a thread that drains reading batches into SQLite, one transaction
 //! per burst, keeping the 1-minute rollups up to date and pruning raw data past its retention.
+//!
+//! A commit that fails (disk full, database locked by another process) loses nothing at once:
+//! the readings are held in memory, up to [`MAX_HELD_READINGS`], and the commit is retried every
+//! [`RETRY_EVERY`] while new batches keep being taken (polling never waits for the disk). Only
+//! readings beyond the bound, or still held at the stop deadline, are counted as lost and logged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use driftvakt_config::model::StoreSettings;
 use driftvakt_drivers::{Quality, Reading};
 use rusqlite::{Connection, params};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, watch};
 
-use super::{StoreError, db_path, schema};
+use super::{BUSY_TIMEOUT, StoreError, db_path, schema};
 
 /// Most readings written in one transaction.
 const MAX_READINGS_PER_TXN: usize = 20_000;
@@ -21,6 +27,17 @@ const MAX_READINGS_PER_TXN: usize = 20_000;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Batches that may wait for the writer before senders have to wait.
 const CHANNEL_BATCHES: usize = 4096;
+/// Most readings held in memory while the store cannot commit: over 30 minutes of the reference
+/// hospital (~90 readings/s), 60 s at up to 3 300 readings/s. Beyond it readings are lost (counted).
+pub const MAX_HELD_READINGS: usize = 200_000;
+/// How often a failed commit is tried again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// How often the writer looks for new batches and the stop deadline while it waits to retry.
+const IDLE_POLL: Duration = Duration::from_millis(20);
+/// Time the final WAL checkpoint needs before the stop deadline to be worth starting.
+const CHECKPOINT_MARGIN: Duration = Duration::from_millis(1000);
+/// At most one "still failing" or "over the bound" line per this interval.
+const REPEAT_LOG_EVERY: Duration = Duration::from_secs(30);
 
 /// Counters of the writer, readable while it runs.
 #[derive(Debug, Default)]
@@ -29,10 +46,31 @@ pub struct WriterStats {
     pub readings_written: AtomicU64,
     /// Transactions committed.
     pub transactions: AtomicU64,
-    /// Write errors (each one is logged; the batch is retried once, then reported lost).
+    /// Failed commit attempts (the readings are held in memory and retried).
     pub write_errors: AtomicU64,
-    /// Readings that could not be written even after a retry.
+    /// Readings lost: over the in-memory bound while the store failed, or not committed by the
+    /// stop deadline (each loss is logged with its count).
     pub readings_lost: AtomicU64,
+    /// Readings held in memory because the store could not commit them yet (a gauge).
+    pub readings_held: AtomicU64,
+    /// Since when reading commits fail, UTC ms; 0 while they succeed.
+    pub failing_since_ms: AtomicI64,
+    /// Since when the alarm tables cannot be committed, UTC ms; 0 while they can (set by the
+    /// alarm actor, which holds its changes and notifications in memory meanwhile).
+    pub alarms_failing_since_ms: AtomicI64,
+    /// Alarm-table writes (changes, journal entries, delivery records) held in memory (a gauge).
+    pub alarm_writes_held: AtomicU64,
+}
+
+impl WriterStats {
+    /// Since when any part of the store fails to commit, UTC ms (the earlier of readings and
+    /// alarm tables); `None` while both commit.
+    pub fn failing_since_ms(&self) -> Option<i64> {
+        [self.failing_since_ms.load(Ordering::Relaxed), self.alarms_failing_since_ms.load(Ordering::Relaxed)]
+            .into_iter()
+            .filter(|t| *t != 0)
+            .min()
+    }
 }
 
 /// Metadata of a point, written to the `points` table.
@@ -48,10 +86,16 @@ pub struct PointMeta {
 
 /// Handle to the running writer thread.
 pub struct StoreWriter {
+    /// Sender half of the writer's queue (this handle's own).
     tx: mpsc::Sender<Vec<Reading>>,
+    /// The writer thread.
     thread: JoinHandle<()>,
+    /// Counters shared with the thread.
     stats: Arc<WriterStats>,
+    /// Newest committed rowid.
     committed: watch::Receiver<i64>,
+    /// Stop deadline, once stopping: the thread commits until then and counts the rest as lost.
+    stop_at: Arc<OnceLock<Instant>>,
 }
 
 impl StoreWriter {
@@ -62,7 +106,7 @@ impl StoreWriter {
         let path = db_path(data_dir);
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
         let conn = Connection::open(&path).map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         schema::create(&conn).map_err(sql)?;
         let (committed_tx, committed) = watch::channel(0);
         let mut inner =
@@ -78,11 +122,13 @@ impl StoreWriter {
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
+        let stop_at = Arc::new(OnceLock::new());
+        let thread_stop = stop_at.clone();
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || inner.run(rx, &thread_stats))
+            .spawn(move || inner.run(rx, &thread_stats, &thread_stop))
             .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
-        Ok(StoreWriter { tx, thread, stats, committed })
+        Ok(StoreWriter { tx, thread, stats, committed, stop_at })
     }
 
     /// The rowid of the newest committed reading, updated after every commit (sinks wake on it).
@@ -100,14 +146,22 @@ impl StoreWriter {
         self.tx.clone()
     }
 
-    /// Drop this handle's sender and wait until every queued reading is committed.
+    /// Drop this handle's sender and wait until every queued reading is committed (or, after
+    /// [`StoreWriter::stop_at`], until the deadline: the rest is counted as lost and logged).
     /// Other senders must have been dropped already, or this waits for them.
     pub fn finish(self) -> Arc<WriterStats> {
-        drop(self.tx);
-        if self.thread.join().is_err() {
+        let StoreWriter { tx, thread, stats, .. } = self;
+        drop(tx);
+        if thread.join().is_err() {
             tracing::error!("store writer thread panicked");
         }
-        self.stats
+        stats
+    }
+
+    /// Commit only until `deadline` once stopping: what is still held or queued then is
+    /// counted as lost and logged with its count.
+    pub fn stop_at(&self, deadline: Instant) {
+        self.stop_at.get_or_init(|| deadline);
     }
 }
 
@@ -149,57 +203,132 @@ impl Inner {
         self.register(point, "", "")
     }
 
-    fn run(mut self, mut rx: mpsc::Receiver<Vec<Reading>>, stats: &WriterStats) {
+    fn run(mut self, mut rx: mpsc::Receiver<Vec<Reading>>, stats: &WriterStats, stop_at: &OnceLock<Instant>) {
         let mut last_prune = Instant::now();
-        let mut pending: Vec<Reading> = Vec::new();
-        while let Some(batch) = rx.blocking_recv() {
-            pending.extend(batch);
-            while pending.len() < MAX_READINGS_PER_TXN {
-                match rx.try_recv() {
-                    Ok(more) => pending.extend(more),
-                    Err(_) => break,
+        let mut held = Held::default();
+        let mut open = true;
+        loop {
+            // Wait for work only when nothing is held.
+            if held.readings.is_empty() {
+                if !open {
+                    break;
+                }
+                match rx.blocking_recv() {
+                    Some(batch) => held.take(batch, stats),
+                    None => {
+                        open = false;
+                        continue;
+                    }
                 }
             }
-            self.commit(&mut pending, stats);
-            if last_prune.elapsed() >= PRUNE_EVERY {
+            // While failing, take everything queued (up to the bound) so senders never wait
+            // for the disk; otherwise one transaction's worth.
+            while open && (held.failing_since.is_some() || held.readings.len() < MAX_READINGS_PER_TXN) {
+                match rx.try_recv() {
+                    Ok(batch) => held.take(batch, stats),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => open = false,
+                }
+            }
+            if stop_at.get().is_some_and(|d| Instant::now() >= *d) {
+                self.give_up(&mut held, &mut rx, stats);
+                break;
+            }
+            if let Some(at) = held.retry_at
+                && Instant::now() < at
+            {
+                std::thread::sleep(IDLE_POLL.min(at.saturating_duration_since(Instant::now())));
+                continue;
+            }
+            self.commit_chunk(&mut held, stats);
+            if held.failing_since.is_none() && last_prune.elapsed() >= PRUNE_EVERY {
                 last_prune = Instant::now();
                 if let Err(e) = self.prune(now_ms()) {
                     tracing::warn!(path = %self.path.display(), error = %e, "retention pruning failed");
                 }
             }
         }
-        if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
-            tracing::warn!(path = %self.path.display(), error = %e, "final WAL checkpoint failed");
+        if stop_at.get().is_none_or(|d| Instant::now() + CHECKPOINT_MARGIN < *d) {
+            if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+                tracing::warn!(path = %self.path.display(), error = %e, "final WAL checkpoint failed");
+            }
+        } else {
+            // Nor when the connection closes: the next start completes it.
+            if let Err(e) = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true) {
+                tracing::debug!(error = %e, "cannot skip the checkpoint on close");
+            }
+            tracing::debug!("no time left for the final WAL checkpoint; the next start completes it");
         }
         tracing::debug!(written = stats.readings_written.load(Ordering::Relaxed), "store writer stopped");
     }
 
-    /// Write `pending`, retrying once; on a second failure count the loss loudly.
-    fn commit(&mut self, pending: &mut Vec<Reading>, stats: &WriterStats) {
-        for attempt in 0..2 {
-            match self.write(pending) {
-                Ok(()) => {
-                    stats.readings_written.fetch_add(pending.len() as u64, Ordering::Relaxed);
-                    stats.transactions.fetch_add(1, Ordering::Relaxed);
-                    pending.clear();
-                    match self.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)) {
-                        Ok(rowid) => {
-                            self.committed.send_replace(rowid);
-                        }
-                        Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot read the newest rowid"),
+    /// Commit the oldest held readings (one transaction). On failure they stay held and the
+    /// commit is retried after [`RETRY_EVERY`].
+    fn commit_chunk(&mut self, held: &mut Held, stats: &WriterStats) {
+        let n = held.readings.len().min(MAX_READINGS_PER_TXN);
+        let result = self.write(&held.readings.make_contiguous()[..n]);
+        match result {
+            Ok(()) => {
+                held.readings.drain(..n);
+                held.retry_at = None;
+                stats.readings_written.fetch_add(n as u64, Ordering::Relaxed);
+                stats.transactions.fetch_add(1, Ordering::Relaxed);
+                match self.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)) {
+                    Ok(rowid) => {
+                        self.committed.send_replace(rowid);
                     }
-                    return;
+                    Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot read the newest rowid"),
                 }
-                Err(e) => {
-                    stats.write_errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(path = %self.path.display(), attempt, error = %e, readings = pending.len(), "store write failed");
-                    std::thread::sleep(Duration::from_millis(200));
+                if held.readings.is_empty()
+                    && let Some(since) = held.failing_since.take()
+                {
+                    stats.failing_since_ms.store(0, Ordering::Relaxed);
+                    tracing::warn!(
+                        path = %self.path.display(),
+                        failed_for_ms = now_ms() - since,
+                        lost = held.lost_in_spell,
+                        "the store commits again; every held reading is committed"
+                    );
+                    held.lost_in_spell = 0;
+                }
+            }
+            Err(e) => {
+                stats.write_errors.fetch_add(1, Ordering::Relaxed);
+                held.retry_at = Some(Instant::now() + RETRY_EVERY);
+                if held.failing_since.is_none() {
+                    let now = now_ms();
+                    held.failing_since = Some(now);
+                    stats.failing_since_ms.store(now, Ordering::Relaxed);
+                    held.last_log = Some(Instant::now());
+                    tracing::error!(
+                        path = %self.path.display(),
+                        error = %e,
+                        held = held.readings.len(),
+                        bound = MAX_HELD_READINGS,
+                        "store write failed; holding readings in memory and retrying every second"
+                    );
+                } else if held.last_log.is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY) {
+                    held.last_log = Some(Instant::now());
+                    tracing::error!(path = %self.path.display(), error = %e, held = held.readings.len(), lost = held.lost_in_spell, "store still failing");
                 }
             }
         }
-        stats.readings_lost.fetch_add(pending.len() as u64, Ordering::Relaxed);
-        tracing::error!(path = %self.path.display(), readings = pending.len(), "readings could not be stored and are lost");
-        pending.clear();
+        held.publish(stats);
+    }
+
+    /// The stop deadline has passed: count what is held or still queued as lost, loudly.
+    fn give_up(&mut self, held: &mut Held, rx: &mut mpsc::Receiver<Vec<Reading>>, stats: &WriterStats) {
+        let mut lost = held.readings.len();
+        held.readings.clear();
+        rx.close();
+        while let Ok(batch) = rx.try_recv() {
+            lost += batch.len();
+        }
+        stats.readings_held.store(0, Ordering::Relaxed);
+        if lost > 0 {
+            stats.readings_lost.fetch_add(lost as u64, Ordering::Relaxed);
+            tracing::error!(path = %self.path.display(), readings = lost, stage = "store", "readings could not be committed before the stop deadline and are lost");
+        }
     }
 
     fn write(&mut self, batch: &[Reading]) -> rusqlite::Result<()> {
@@ -260,6 +389,45 @@ impl Inner {
     }
 }
 
+/// Readings taken from the queue but not committed yet.
+#[derive(Default)]
+struct Held {
+    /// Oldest first.
+    readings: VecDeque<Reading>,
+    /// Since when commits fail, UTC ms (until everything held is committed).
+    failing_since: Option<i64>,
+    /// When to try the next commit after a failure.
+    retry_at: Option<Instant>,
+    /// Readings lost over the bound during the current failing spell.
+    lost_in_spell: u64,
+    /// When the last repeated error line was logged.
+    last_log: Option<Instant>,
+}
+
+impl Held {
+    /// Hold `batch`, up to [`MAX_HELD_READINGS`]; the rest is counted as lost and logged.
+    fn take(&mut self, batch: Vec<Reading>, stats: &WriterStats) {
+        let room = MAX_HELD_READINGS.saturating_sub(self.readings.len());
+        let lost = batch.len().saturating_sub(room);
+        self.readings.extend(batch.into_iter().take(room));
+        if lost > 0 {
+            stats.readings_lost.fetch_add(lost as u64, Ordering::Relaxed);
+            self.lost_in_spell += lost as u64;
+            if self.last_log.is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY) {
+                self.last_log = Some(Instant::now());
+                tracing::error!(bound = MAX_HELD_READINGS, lost_so_far = self.lost_in_spell, "the store cannot commit and holds as many readings as it may; newer readings are lost");
+            }
+        }
+        self.publish(stats);
+    }
+
+    /// Show what is held because commits fail (not the batch of a commit in progress).
+    fn publish(&self, stats: &WriterStats) {
+        let held = if self.failing_since.is_some() { self.readings.len() } else { 0 };
+        stats.readings_held.store(held as u64, Ordering::Relaxed);
+    }
+}
+
 /// Current UTC time in milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -308,6 +476,55 @@ mod tests {
         assert_eq!((rolls[0].good_count, rolls[0].count), (2, 3));
         assert_eq!(s.readings("t.text", now, now + 1).expect("text")[0].value, Some(Value::Text("DSE".into())));
         assert!(matches!(s.readings("nope", 0, 1), Err(StoreError::UnknownPoint(_))));
+    }
+
+    /// Polls `cond` every 10 ms for up to 10 s.
+    fn eventually(what: &str, cond: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_failing_commit_holds_the_readings_and_retries_until_the_store_commits_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default()).expect("start");
+        let stats = w.stats();
+        // Another process holds the write lock: nothing can be committed.
+        let lock = Connection::open(db_path(dir.path())).expect("lock conn");
+        lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let now = now_ms();
+        for k in 0..5 {
+            w.sender().blocking_send(vec![reading("p.x", now + k, Some(k as f64), Quality::Good)]).expect("send");
+        }
+        eventually("the writer failing and holding", || stats.failing_since_ms.load(Ordering::Relaxed) != 0 && stats.readings_held.load(Ordering::Relaxed) > 0);
+        w.sender().blocking_send(vec![reading("p.x", now + 5, Some(5.0), Quality::Good)]).expect("send");
+        eventually("every reading held", || stats.readings_held.load(Ordering::Relaxed) == 6);
+        lock.execute_batch("ROLLBACK").expect("unlock");
+        eventually("the retry committing them", || stats.readings_written.load(Ordering::Relaxed) == 6);
+        assert_eq!((stats.failing_since_ms.load(Ordering::Relaxed), stats.readings_held.load(Ordering::Relaxed)), (0, 0));
+        let stats = w.finish();
+        assert_eq!(stats.readings_lost.load(Ordering::Relaxed), 0);
+        assert!(stats.write_errors.load(Ordering::Relaxed) >= 1);
+        let s = Store::open_read_only(dir.path()).expect("open");
+        assert_eq!(s.readings("p.x", 0, i64::MAX).expect("readings").len(), 6);
+    }
+
+    #[test]
+    fn at_the_stop_deadline_what_cannot_be_committed_is_counted_as_lost() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default()).expect("start");
+        let lock = Connection::open(db_path(dir.path())).expect("lock conn");
+        lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let batch: Vec<Reading> = (0..100).map(|k| reading("p.x", k, Some(1.0), Quality::Good)).collect();
+        w.sender().blocking_send(batch).expect("send");
+        let t0 = Instant::now();
+        w.stop_at(t0 + Duration::from_millis(1500));
+        let stats = w.finish();
+        assert!(t0.elapsed() < Duration::from_millis(1500) + BUSY_TIMEOUT + Duration::from_millis(500), "stopped after {:?}", t0.elapsed());
+        assert_eq!((stats.readings_written.load(Ordering::Relaxed), stats.readings_lost.load(Ordering::Relaxed)), (0, 100));
     }
 
     #[test]

@@ -2,14 +2,19 @@
 //! (address, invoke id), COV notifications by subscriber process id and I-Ams to discovery; many
 //! device tasks send through it concurrently, so a slow device never holds up another.
 //!
+//! A COV notification is accepted only when everything matches the subscription: a random 32-bit
+//! process id in use, sent from the subscribed device's address (and SNET/SADR when it is behind
+//! a router), for its device instance and a subscribed object. Anything else is counted per
+//! [`Rejected`] reason and logged at warn, rate-limited (anyone on the network can send UDP).
+//!
 //! Only [`ReadRequest`]s can be sent (reading and subscribing); the only other things the
 //! client ever transmits are Who-Is, a SimpleAck to a confirmed COV notification, a Reject to
 //! any other confirmed request addressed to it, and BBMD foreign-device registrations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -23,8 +28,9 @@ use crate::bacnet::frame::{self, Apdu, Npdu, Route, bvlc, confirmed, unconfirmed
 use crate::bacnet::services::{
     CovNotification, IAm, ReadRequest, decode_cov_notification, decode_i_am, encode_who_is,
 };
-use crate::bacnet::stats::BacnetStats;
-use crate::bacnet::types::{abort_name, reject, reject_name};
+use crate::bacnet::stats::{BacnetStats, Rejected};
+use crate::bacnet::types::{ObjectId, abort_name, reject, reject_name};
+use crate::log_limit::{LogLimit, WARN_EVERY};
 
 /// Largest APDU driftvakt accepts (BACnet/IP maximum); segmented replies are never accepted.
 pub const OWN_MAX_APDU: u16 = 1476;
@@ -152,11 +158,25 @@ pub struct Discovered {
 
 type Pending = HashMap<(SocketAddr, u8), oneshot::Sender<Result<Reply, RequestError>>>;
 
+/// Who may notify under one subscriber process id.
+struct Subscriber {
+    /// Where the notifications go (the device task).
+    tx: mpsc::Sender<CovNotification>,
+    /// The device's BACnet/IP address (or its router's): the only accepted sender.
+    addr: SocketAddr,
+    /// The device's DNET/DADR behind a router: the notification must carry it as SNET/SADR.
+    route: Option<Route>,
+    /// The device instance the notification must name as initiating device.
+    device: u32,
+    /// The objects subscribed under this process id.
+    objects: HashSet<ObjectId>,
+}
+
 #[derive(Default)]
 struct Shared {
     pending: Mutex<Pending>,
     next_invoke: Mutex<HashMap<SocketAddr, u8>>,
-    cov: Mutex<HashMap<u32, mpsc::Sender<CovNotification>>>,
+    cov: Mutex<HashMap<u32, Subscriber>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -168,7 +188,6 @@ pub struct Client {
     socket: Arc<UdpSocket>,
     shared: Arc<Shared>,
     i_am: broadcast::Sender<Discovered>,
-    next_process: AtomicU32,
     timeout: Duration,
     retries: u8,
     bbmd: Option<SocketAddr>,
@@ -212,13 +231,14 @@ impl Client {
         let socket = Arc::new(socket);
         let shared = Arc::new(Shared::default());
         let (i_am, _) = broadcast::channel(256);
-        let mut tasks = vec![tokio::spawn(receive(
-            socket.clone(),
-            shared.clone(),
-            i_am.clone(),
-            stats.clone(),
-        ))];
         let bbmd = net.bbmd.map(|b| b.address);
+        let inbox = Inbox {
+            shared: shared.clone(),
+            stats: stats.clone(),
+            bbmd,
+            limit: LogLimit::new(WARN_EVERY),
+        };
+        let mut tasks = vec![tokio::spawn(receive(socket.clone(), inbox, i_am.clone()))];
         if let Some(b) = net.bbmd {
             tasks.push(tokio::spawn(register_foreign(
                 socket.clone(),
@@ -226,17 +246,10 @@ impl Client {
                 b.ttl,
             )));
         }
-        // Process ids start at a time-based value so a restarted daemon does not collide with
-        // subscriptions its previous run left in devices.
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_micros())
-            .unwrap_or(0);
         Ok(Client {
             socket,
             shared,
             i_am,
-            next_process: AtomicU32::new(seed % 1_000_000 + 1),
             timeout: net.timeout,
             retries: net.retries,
             bbmd,
@@ -255,11 +268,35 @@ impl Client {
         &self.stats
     }
 
-    /// A new subscriber process id with its notification channel.
-    pub fn cov_route(&self) -> CovRoute {
-        let process_id = self.next_process.fetch_add(1, Ordering::Relaxed);
+    /// A new subscriber process id (random, 32 bits: not guessable by others on the network, and
+    /// no collision with subscriptions a previous run left in devices) with its notification
+    /// channel. Only notifications from `target` (address and route) naming device instance
+    /// `device` and one of `objects` are delivered.
+    pub fn cov_route(
+        &self,
+        target: &Target,
+        device: u32,
+        objects: impl IntoIterator<Item = ObjectId>,
+    ) -> CovRoute {
         let (tx, rx) = mpsc::channel(1024);
-        lock(&self.shared.cov).insert(process_id, tx);
+        let mut cov = lock(&self.shared.cov);
+        let process_id = loop {
+            let id = random_u32();
+            if id != 0 && !cov.contains_key(&id) {
+                break id;
+            }
+        };
+        cov.insert(
+            process_id,
+            Subscriber {
+                tx,
+                addr: target.addr,
+                route: target.route.clone(),
+                device,
+                objects: objects.into_iter().collect(),
+            },
+        );
+        drop(cov);
         CovRoute {
             process_id,
             rx,
@@ -408,13 +445,125 @@ async fn register_foreign(socket: Arc<UdpSocket>, bbmd: SocketAddr, ttl: Duratio
     }
 }
 
-/// The receive loop: replies to waiting requests, notifications to device tasks.
-async fn receive(
-    socket: Arc<UdpSocket>,
+/// 32 random bits from the operating system (a hash with a random key should that fail).
+fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    if getrandom::getrandom(&mut b).is_ok() {
+        return u32::from_ne_bytes(b);
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish() as u32
+}
+
+/// What the receive loop needs besides the socket.
+struct Inbox {
     shared: Arc<Shared>,
-    i_am: broadcast::Sender<Discovered>,
     stats: Arc<BacnetStats>,
-) {
+    /// The configured BBMD: the only sender whose Forwarded-NPDUs are believed.
+    bbmd: Option<SocketAddr>,
+    /// One warning per reason and interval.
+    limit: LogLimit<Rejected>,
+}
+
+impl Inbox {
+    /// Count a rejected datagram and warn (rate-limited per reason).
+    fn reject(&mut self, reason: Rejected, from: SocketAddr, detail: &str) {
+        self.stats.reject(reason);
+        if let Some(suppressed) = self.limit.allow(reason) {
+            tracing::warn!(
+                network = %self.stats.network, reason = reason.as_str(), %from,
+                "rejected a BACnet datagram: {detail}{suppressed}"
+            );
+        }
+    }
+
+    /// Deliver a COV notification if it matches a subscription; whether it was accepted.
+    fn cov(
+        &mut self,
+        data: &[u8],
+        from: Option<SocketAddr>,
+        f: &frame::Frame,
+        peer: SocketAddr,
+    ) -> bool {
+        let n = match decode_cov_notification(data) {
+            Ok(n) => n,
+            Err(e) => {
+                self.reject(
+                    Rejected::Malformed,
+                    peer,
+                    &format!("malformed COV notification ({e})"),
+                );
+                return false;
+            }
+        };
+        let verdict = {
+            let cov = lock(&self.shared.cov);
+            match cov.get(&n.process_id) {
+                None => Err((
+                    Rejected::UnknownProcess,
+                    format!(
+                        "COV notification for process id {}, which driftvakt does not use",
+                        n.process_id
+                    ),
+                )),
+                Some(s) if from != Some(s.addr) || f.npdu.source != s.route => Err((
+                    Rejected::ForeignAddress,
+                    format!(
+                        "COV notification for process id {} from {}{}, but that subscription is with device {} at {}{}",
+                        n.process_id,
+                        from.map_or_else(
+                            || "a Forwarded-NPDU not from the BBMD".to_string(),
+                            |a| a.to_string()
+                        ),
+                        route_text(f.npdu.source.as_ref()),
+                        s.device,
+                        s.addr,
+                        route_text(s.route.as_ref()),
+                    ),
+                )),
+                Some(s) if n.device.instance != s.device || !s.objects.contains(&n.object) => {
+                    Err((
+                        Rejected::UnsubscribedObject,
+                        format!(
+                            "COV notification from device {} for {}, which is not subscribed (subscribed: device {})",
+                            n.device.instance, n.object, s.device
+                        ),
+                    ))
+                }
+                Some(s) => Ok(s.tx.clone()),
+            }
+        };
+        match verdict {
+            Ok(tx) => {
+                BacnetStats::bump(&self.stats.cov_notifications);
+                if tx.try_send(n).is_err() {
+                    tracing::warn!(network = %self.stats.network, from = %peer, "COV notification dropped: the device task is behind");
+                }
+                true
+            }
+            Err((reason, detail)) => {
+                self.reject(reason, peer, &detail);
+                false
+            }
+        }
+    }
+}
+
+/// ` via network N, MAC 0a0b` for a routed address, else nothing.
+fn route_text(route: Option<&Route>) -> String {
+    route.map_or_else(String::new, |r| {
+        let mac: String = r.mac.iter().map(|b| format!("{b:02x}")).collect();
+        format!(" via network {}, MAC {mac}", r.net)
+    })
+}
+
+/// The receive loop: replies to waiting requests, notifications to device tasks.
+async fn receive(socket: Arc<UdpSocket>, mut inbox: Inbox, i_am: broadcast::Sender<Discovered>) {
     let mut buf = vec![0u8; 2048];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
@@ -426,22 +575,36 @@ async fn receive(
                 continue;
             }
         };
-        let f = match frame::decode_datagram(&buf[..n]) {
+        let mut f = match frame::decode_datagram(&buf[..n]) {
             Ok(f) => f,
             Err(e) => {
-                tracing::debug!(%from, error = %e, "ignoring an undecodable datagram");
+                inbox.reject(
+                    Rejected::Malformed,
+                    from,
+                    &format!("undecodable datagram of {n} bytes ({e})"),
+                );
                 continue;
             }
         };
         if let Some(code) = f.result
             && code != 0
         {
-            tracing::warn!(%from, code, "BBMD refused a request (BVLC-Result NAK): foreign-device registration failed?");
+            tracing::warn!(network = %inbox.stats.network, %from, code, "BBMD refused a request (BVLC-Result NAK): foreign-device registration failed?");
         }
-        let src = f.forwarded_from.unwrap_or(from);
-        let Some(apdu) = f.apdu else { continue };
+        // Who sent it: a Forwarded-NPDU names its original sender, which is believed only when
+        // it comes from the configured BBMD (anyone can write any address into one). Replies
+        // and COV notifications are unicast, so they need a believable sender; I-Ams (discovery
+        // only) take the address as written.
+        let sender = match f.forwarded_from {
+            None => Some(from),
+            Some(original) if inbox.bbmd == Some(from) => Some(original),
+            Some(_) => None,
+        };
+        let src = sender.unwrap_or(from);
+        let Some(apdu) = f.apdu.take() else { continue };
         let complete = |invoke_id: u8, result: Result<Reply, RequestError>| {
-            if let Some(tx) = lock(&shared.pending).remove(&(src, invoke_id)) {
+            let Some(src) = sender else { return };
+            if let Some(tx) = lock(&inbox.shared.pending).remove(&(src, invoke_id)) {
                 let _ = tx.send(result);
             }
         };
@@ -470,7 +633,9 @@ async fn receive(
             Apdu::Unconfirmed {
                 service: unconfirmed::COV_NOTIFICATION,
                 data,
-            } => route_cov(&shared, &stats, &data, src),
+            } => {
+                inbox.cov(&data, sender, &f, from);
+            }
             Apdu::Unconfirmed {
                 service: unconfirmed::I_AM,
                 data,
@@ -483,7 +648,7 @@ async fn receive(
                         i_am: i,
                     });
                 }
-                Err(e) => tracing::debug!(%src, error = %e, "ignoring a malformed I-Am"),
+                Err(e) => inbox.reject(Rejected::Malformed, from, &format!("malformed I-Am ({e})")),
             },
             Apdu::ConfirmedRequest {
                 invoke_id,
@@ -491,10 +656,13 @@ async fn receive(
                 data,
                 ..
             } => {
-                // Answer so the sender does not wait: a SimpleAck for a COV notification, a
-                // Reject for anything else (driftvakt serves nothing).
+                // Answer so the sender does not wait: a SimpleAck for an accepted COV
+                // notification, a Reject for anything else but a rejected COV notification
+                // (driftvakt serves nothing; a forger gets no answer).
                 let reply = if service == confirmed::COV_NOTIFICATION {
-                    route_cov(&shared, &stats, &data, src);
+                    if !inbox.cov(&data, sender, &f, from) {
+                        continue;
+                    }
                     Apdu::SimpleAck { invoke_id, service }
                 } else {
                     Apdu::Reject {
@@ -515,47 +683,255 @@ async fn receive(
     }
 }
 
-fn route_cov(shared: &Shared, stats: &BacnetStats, data: &[u8], src: SocketAddr) {
-    match decode_cov_notification(data) {
-        Ok(n) => {
-            let tx = lock(&shared.cov).get(&n.process_id).cloned();
-            match tx {
-                Some(tx) => {
-                    BacnetStats::bump(&stats.cov_notifications);
-                    if tx.try_send(n).is_err() {
-                        tracing::warn!(%src, "COV notification dropped: the device task is behind");
-                    }
-                }
-                None => {
-                    tracing::debug!(%src, process_id = n.process_id, "COV notification for an unknown subscription")
-                }
-            }
-        }
-        Err(e) => tracing::debug!(%src, error = %e, "ignoring a malformed COV notification"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bacnet::encoding::AppValue;
+    use crate::bacnet::services::encode_cov_notification;
+    use crate::bacnet::types::{ObjectType, PropertyId};
     use driftvakt_config::model::Bbmd;
+
+    fn net(bbmd: Option<Bbmd>) -> BacnetNetwork {
+        BacnetNetwork {
+            id: "t".into(),
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            bbmd,
+            max_apdu_bytes: 1476,
+            timeout: Duration::from_millis(200),
+            retries: 0,
+        }
+    }
+
+    fn ai(instance: u32) -> ObjectId {
+        ObjectId {
+            object_type: ObjectType::ANALOG_INPUT,
+            instance,
+        }
+    }
+
+    /// An UnconfirmedCOVNotification datagram: 777.25 for `object` of device `device`.
+    fn notification(
+        process_id: u32,
+        device: u32,
+        object: ObjectId,
+        source: Option<Route>,
+    ) -> Vec<u8> {
+        let n = CovNotification {
+            process_id,
+            device: ObjectId {
+                object_type: ObjectType::DEVICE,
+                instance: device,
+            },
+            object,
+            time_remaining_s: 60,
+            values: vec![(PropertyId::PRESENT_VALUE, vec![AppValue::Real(777.25)])],
+        };
+        let npdu = Npdu {
+            source,
+            ..Npdu::default()
+        };
+        let apdu = Apdu::Unconfirmed {
+            service: unconfirmed::COV_NOTIFICATION,
+            data: encode_cov_notification(&n),
+        };
+        frame::encode_datagram(bvlc::UNICAST, &npdu, &apdu)
+    }
+
+    /// Wait until `total` datagrams were rejected or `rx` got a notification.
+    async fn settle(
+        stats: &BacnetStats,
+        total: u64,
+        rx: &mut mpsc::Receiver<CovNotification>,
+    ) -> Option<CovNotification> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            if let Ok(n) = rx.try_recv() {
+                return Some(n);
+            }
+            let rejected: u64 = Rejected::ALL.iter().map(|r| stats.rejected(*r)).sum();
+            if rejected >= total || tokio::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_subscribed_device_can_notify_and_the_rest_is_counted_by_reason() {
+        let stats = Arc::new(BacnetStats::new("t"));
+        let client = Client::bind(&net(None), stats.clone()).await.expect("bind");
+        let to = client.local_addr().expect("addr");
+        let device = UdpSocket::bind("127.0.0.1:0").await.expect("bind device");
+        let stranger = UdpSocket::bind("127.0.0.1:0").await.expect("bind stranger");
+        let target = Target::new(device.local_addr().expect("addr"), None, 1476);
+        let mut route = client.cov_route(&target, 1201, [ai(1)]);
+        let pid = route.process_id;
+
+        let forged: Vec<(&UdpSocket, Vec<u8>, Rejected)> = vec![
+            (
+                &stranger,
+                notification(pid, 1201, ai(1), None),
+                Rejected::ForeignAddress,
+            ),
+            (
+                &device,
+                notification(
+                    pid,
+                    1201,
+                    ai(1),
+                    Some(Route {
+                        net: 5,
+                        mac: vec![1],
+                    }),
+                ),
+                Rejected::ForeignAddress,
+            ),
+            (
+                &device,
+                notification(pid ^ 1, 1201, ai(1), None),
+                Rejected::UnknownProcess,
+            ),
+            (
+                &stranger,
+                notification(pid.wrapping_add(1), 1201, ai(1), None),
+                Rejected::UnknownProcess,
+            ),
+            (
+                &device,
+                notification(pid, 1201, ai(2), None),
+                Rejected::UnsubscribedObject,
+            ),
+            (
+                &device,
+                notification(pid, 1202, ai(1), None),
+                Rejected::UnsubscribedObject,
+            ),
+            (
+                &stranger,
+                vec![0x81, 0x0a, 0x00, 0x09, 0x01, 0x00, 0x10, 0x02, 0x09],
+                Rejected::Malformed,
+            ),
+            (&stranger, b"hello".to_vec(), Rejected::Malformed),
+        ];
+        // A Forwarded-NPDU that claims to come from the device, sent by someone not the BBMD.
+        let dev = target.addr;
+        let mut body = match dev {
+            SocketAddr::V4(a) => a.ip().octets().to_vec(),
+            SocketAddr::V6(_) => unreachable!("bound to 127.0.0.1"),
+        };
+        body.extend_from_slice(&dev.port().to_be_bytes());
+        body.extend_from_slice(&notification(pid, 1201, ai(1), None)[4..]);
+        let forwarded = frame::bvlc_wrap(bvlc::FORWARDED_NPDU, &body);
+
+        let mut sent = 0;
+        for (socket, bytes, reason) in &forged {
+            let before = stats.rejected(*reason);
+            socket.send_to(bytes, to).await.expect("send");
+            sent += 1;
+            assert!(
+                settle(&stats, sent, &mut route.rx).await.is_none(),
+                "accepted a forgery ({reason:?})"
+            );
+            assert_eq!(stats.rejected(*reason), before + 1, "counted as {reason:?}");
+        }
+        stranger.send_to(&forwarded, to).await.expect("send");
+        assert!(
+            settle(&stats, sent + 1, &mut route.rx).await.is_none(),
+            "accepted a forwarded forgery"
+        );
+        assert_eq!(stats.rejected(Rejected::ForeignAddress), 3);
+        assert_eq!(BacnetStats::get(&stats.cov_notifications), 0);
+
+        device
+            .send_to(&notification(pid, 1201, ai(1), None), to)
+            .await
+            .expect("send");
+        let n = settle(&stats, u64::MAX, &mut route.rx)
+            .await
+            .expect("the device's own notification arrives");
+        assert_eq!((n.process_id, n.object), (pid, ai(1)));
+        assert_eq!(BacnetStats::get(&stats.cov_notifications), 1);
+    }
+
+    #[tokio::test]
+    async fn a_device_behind_a_router_must_notify_with_its_snet_sadr() {
+        let stats = Arc::new(BacnetStats::new("t"));
+        let client = Client::bind(&net(None), stats.clone()).await.expect("bind");
+        let to = client.local_addr().expect("addr");
+        let router = UdpSocket::bind("127.0.0.1:0").await.expect("bind router");
+        let behind = Route {
+            net: 7,
+            mac: vec![0x0a],
+        };
+        let target = Target {
+            addr: router.local_addr().expect("addr"),
+            route: Some(behind.clone()),
+            max_apdu: 480,
+        };
+        let mut route = client.cov_route(&target, 9, [ai(1)]);
+        let pid = route.process_id;
+        let other = Route {
+            net: 7,
+            mac: vec![0x0b],
+        };
+        router
+            .send_to(&notification(pid, 9, ai(1), Some(other)), to)
+            .await
+            .expect("send");
+        router
+            .send_to(&notification(pid, 9, ai(1), None), to)
+            .await
+            .expect("send");
+        assert!(settle(&stats, 2, &mut route.rx).await.is_none());
+        assert_eq!(
+            stats.rejected(Rejected::ForeignAddress),
+            2,
+            "another MAC behind the router, or none"
+        );
+        router
+            .send_to(&notification(pid, 9, ai(1), Some(behind)), to)
+            .await
+            .expect("send");
+        assert!(settle(&stats, u64::MAX, &mut route.rx).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn process_ids_are_random_32_bit_values() {
+        let client = Client::bind(&net(None), Arc::new(BacnetStats::new("t")))
+            .await
+            .expect("bind");
+        let target = Target::new("127.0.0.1:47808".parse().expect("addr"), None, 1476);
+        let routes: Vec<CovRoute> = (0..64)
+            .map(|_| client.cov_route(&target, 1, [ai(1)]))
+            .collect();
+        let mut ids: Vec<u32> = routes.iter().map(|r| r.process_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 64, "distinct");
+        assert!(
+            ids.iter().any(|&i| i > 1 << 24),
+            "spread over 32 bits, not a counter: {ids:?}"
+        );
+        assert!(
+            ids.windows(2).filter(|w| w[1] - w[0] == 1).count() < 2,
+            "not consecutive: {ids:?}"
+        );
+        drop(routes);
+        assert!(
+            lock(&client.shared.cov).is_empty(),
+            "dropping a route ends its subscription"
+        );
+    }
 
     #[tokio::test]
     async fn registers_with_the_bbmd_again_before_the_ttl_ends_and_broadcasts_through_it() {
         let bbmd = UdpSocket::bind("127.0.0.1:0")
             .await
             .expect("bind fake BBMD");
-        let net = BacnetNetwork {
-            id: "t".into(),
-            bind: "127.0.0.1:0".parse().expect("addr"),
-            bbmd: Some(Bbmd {
-                address: bbmd.local_addr().expect("addr"),
-                ttl: Duration::from_secs(2),
-            }),
-            max_apdu_bytes: 1476,
-            timeout: Duration::from_millis(200),
-            retries: 0,
-        };
+        let net = net(Some(Bbmd {
+            address: bbmd.local_addr().expect("addr"),
+            ttl: Duration::from_secs(2),
+        }));
         let client = Client::bind(&net, Arc::new(BacnetStats::new("t")))
             .await
             .expect("bind");

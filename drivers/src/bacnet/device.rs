@@ -27,6 +27,7 @@ use crate::bacnet::reader::{BatchReader, Results, read_property, whole};
 use crate::bacnet::services::{CovNotification, PropertyRef, ReadAccessSpec, ReadRequest};
 use crate::bacnet::stats::BacnetStats;
 use crate::bacnet::types::{ObjectId, PropertyId, unit_text};
+use crate::log_limit::{LogLimit, WARN_EVERY};
 use crate::reading::{Quality, Reading};
 
 /// Now as UTC milliseconds.
@@ -70,6 +71,8 @@ struct DeviceTask {
     lost: bool,
     units_read: bool,
     tx: mpsc::Sender<Vec<Reading>>,
+    /// Rate limit of this device's repeated warnings, per kind.
+    log: LogLimit<&'static str>,
 }
 
 /// Poll (or subscribe to) one BACnet device until `cancel`; readings go to `tx`.
@@ -137,6 +140,7 @@ pub async fn run_device(
         units_read: false,
         tx,
         device,
+        log: LogLimit::new(WARN_EVERY),
     };
     tracing::info!(device = %task.device.id, address = %task.target.addr, instance = link.instance, points = task.slots.len(), cov = task.cov.is_some(), "polling BACnet device");
     task.run(cancel).await;
@@ -164,7 +168,11 @@ impl DeviceTask {
     }
 
     async fn run(&mut self, cancel: CancellationToken) {
-        let mut route: Option<CovRoute> = self.cov.map(|_| self.client.cov_route());
+        let instance = self.device.bacnet().map_or(0, |l| l.instance);
+        let mut route: Option<CovRoute> = self.cov.map(|_| {
+            self.client
+                .cov_route(&self.target, instance, self.cov_objects.keys().copied())
+        });
         let mut next_poll = Instant::now();
         let far = Duration::from_secs(86_400 * 365);
         let mut next_renew = Instant::now() + far;
@@ -259,7 +267,12 @@ impl DeviceTask {
                 readings
             }
             Err(e) => {
-                tracing::warn!(device = %self.device.id, address = %self.target.addr, error = %e, "BACnet device does not answer");
+                if let Some(suppressed) = self.log.allow("no answer") {
+                    tracing::warn!(
+                        network = %link_network(&self.device), device = %self.device.id, address = %self.target.addr,
+                        "BACnet device does not answer: {e}{suppressed}"
+                    );
+                }
                 self.slots
                     .iter()
                     .map(|s| Reading {
@@ -406,7 +419,12 @@ impl DeviceTask {
                 }
                 Err(e) => {
                     o.subscribed = false;
-                    tracing::warn!(device = %self.device.id, %object, error = %e, "SubscribeCOV got no answer");
+                    if let Some(suppressed) = self.log.allow("subscribe no answer") {
+                        tracing::warn!(
+                            network = %link_network(&self.device), device = %self.device.id, address = %self.target.addr, %object,
+                            "SubscribeCOV got no answer: {e}{suppressed}"
+                        );
+                    }
                     break;
                 }
             }
@@ -480,6 +498,11 @@ impl DeviceTask {
                 .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         }
     }
+}
+
+/// The BACnet network id of `device` (for log lines).
+fn link_network(device: &Device) -> &str {
+    device.bacnet().map_or("?", |l| l.network.as_str())
 }
 
 /// Points of `devices` that were never read because the network could not start: comm-fail.

@@ -26,4 +26,4 @@ pub mod types;
 
 pub use client::{Client, Discovered, RequestError, Target};
 pub use network::run_network;
-pub use stats::BacnetStats;
+pub use stats::{BacnetStats, Rejected};

@@ -25,6 +25,41 @@ type DeviceTable = (
     HashMap<(SocketAddr, Option<Route>), Arc<DeviceRequests>>,
 );
 
+/// Why a received datagram was thrown away (a forged or stray COV notification, garbage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejected {
+    /// A COV notification (or reply) from an address or route other than the subscribed
+    /// device's, or a Forwarded-NPDU that did not come from the configured BBMD.
+    ForeignAddress,
+    /// A COV notification for a subscriber process id driftvakt does not use.
+    UnknownProcess,
+    /// A COV notification from the right device for an object or device instance that was not
+    /// subscribed under that process id.
+    UnsubscribedObject,
+    /// A datagram (or COV notification) that cannot be decoded.
+    Malformed,
+}
+
+impl Rejected {
+    /// Every reason, in metrics order.
+    pub const ALL: [Rejected; 4] = [
+        Rejected::ForeignAddress,
+        Rejected::UnknownProcess,
+        Rejected::UnsubscribedObject,
+        Rejected::Malformed,
+    ];
+
+    /// The label value in `/metrics` and `driftvakt status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejected::ForeignAddress => "foreign_address",
+            Rejected::UnknownProcess => "unknown_process",
+            Rejected::UnsubscribedObject => "unsubscribed_object",
+            Rejected::Malformed => "malformed",
+        }
+    }
+}
+
 /// Counters of one BACnet network.
 #[derive(Debug, Default)]
 pub struct BacnetStats {
@@ -49,6 +84,8 @@ pub struct BacnetStats {
     pub resubscriptions: AtomicU64,
     /// Readings handed to the pipeline.
     pub readings: AtomicU64,
+    /// Datagrams rejected, per [`Rejected`] reason (indexed by `Rejected as usize`).
+    rejected: [AtomicU64; Rejected::ALL.len()],
     /// Units read from devices for points configured without `unit` (point id → unit).
     units: Mutex<BTreeMap<String, String>>,
     /// Request counters per device.
@@ -72,6 +109,16 @@ impl BacnetStats {
     /// A counter's value.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Count a rejected datagram.
+    pub fn reject(&self, reason: Rejected) {
+        Self::bump(&self.rejected[reason as usize]);
+    }
+
+    /// Datagrams rejected for `reason` so far.
+    pub fn rejected(&self, reason: Rejected) -> u64 {
+        Self::get(&self.rejected[reason as usize])
     }
 
     /// Record the unit a device reported for a point.

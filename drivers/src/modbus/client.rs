@@ -49,15 +49,72 @@ pub enum RequestError {
         code: u8,
     },
     /// The connection failed or was closed.
-    #[error("I/O error: {0}")]
+    #[error("{}", io_text(.0))]
     Io(#[from] std::io::Error),
     /// A response that does not belong to the request (wrong transaction id, unit or function):
     /// the stream is out of step and the link must be reopened.
-    #[error("protocol error: {0}")]
+    #[error("{0}")]
     Protocol(String),
     /// A response of the right kind but the wrong size (a device fault, the stream is in step).
-    #[error("bad response: {0}")]
+    #[error("{0}")]
     BadResponse(String),
+    /// A reply whose frame cannot be decoded (its data ends before its byte count says, an odd
+    /// byte count, a wrong protocol id): a device fault; the link must be reopened.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// An I/O error in words (tokio-modbus reports a closed stream as OS error 0, "Success").
+fn io_text(e: &std::io::Error) -> String {
+    if e.raw_os_error() == Some(0) {
+        "the device closed the connection".to_string()
+    } else {
+        format!("connection lost: {e}")
+    }
+}
+
+/// What tokio-modbus' `Debug` header text (`Header { transaction_id: 7, unit_id: 1 }`) says
+/// about `field`, in the part after `after`.
+fn header_field(message: &str, after: &str, field: &str) -> Option<u32> {
+    let rest = &message[message.find(after)?..];
+    let rest = &rest[rest.find(field)? + field.len()..];
+    let rest = rest.trim_start_matches([':', ' ', '=']);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// An operator-readable text for a reply that does not belong to the request.
+fn protocol_text(e: &tokio_modbus::ProtocolError) -> String {
+    use tokio_modbus::ProtocolError;
+    match e {
+        ProtocolError::HeaderMismatch { message, .. } => {
+            let pair = |field: &str| {
+                Some((
+                    header_field(message, "actual", field)?,
+                    header_field(message, "expected", field)?,
+                ))
+            };
+            match (
+                pair("transaction_id"),
+                pair("unit_id").or_else(|| pair("slave_id")),
+            ) {
+                (Some((got, want)), _) if got != want => {
+                    format!("reply with wrong transaction id {got}, expected {want}")
+                }
+                (_, Some((got, want))) if got != want => {
+                    format!("reply from unit {got}, expected unit {want}")
+                }
+                _ => "reply with a header that does not match the request".to_string(),
+            }
+        }
+        ProtocolError::FunctionCodeMismatch { request, result } => {
+            let got = match result {
+                Ok(r) => r.function_code().value(),
+                Err(x) => x.function.value(),
+            };
+            format!("reply with function code {got} to a request with function code {request}")
+        }
+    }
 }
 
 /// Modbus exception codes with a meaning for polling.
@@ -105,6 +162,21 @@ pub fn exception_hint(code: u8) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// Data bytes a complete reply to `req` carries.
+fn data_bytes(req: &ReadRequest) -> usize {
+    let n = usize::from(req.count);
+    if req.table.is_bits() {
+        n.div_ceil(8)
+    } else {
+        n * 2
+    }
+}
+
+/// "registers" or "bits".
+fn table_unit(table: Table) -> &'static str {
+    if table.is_bits() { "bits" } else { "registers" }
 }
 
 /// An open read-only Modbus link.
@@ -160,9 +232,33 @@ impl Link {
         };
         let response = match tokio::time::timeout(timeout, self.ctx.call(request)).await {
             Err(_) => return Err(RequestError::Timeout(timeout)),
+            // The codec's decoding errors come as I/O errors of these kinds.
+            Ok(Err(tokio_modbus::Error::Transport(e)))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                let what = table_unit(req.table);
+                return Err(RequestError::Malformed(
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        format!(
+                            "short reply: expected {} data bytes ({} {what} at {}), the frame ends early",
+                            data_bytes(req),
+                            req.count,
+                            req.start
+                        )
+                    } else {
+                        format!(
+                            "malformed reply to a read of {} {what} at {}: {e}",
+                            req.count, req.start
+                        )
+                    },
+                ));
+            }
             Ok(Err(tokio_modbus::Error::Transport(e))) => return Err(RequestError::Io(e)),
             Ok(Err(tokio_modbus::Error::Protocol(e))) => {
-                return Err(RequestError::Protocol(e.to_string()));
+                return Err(RequestError::Protocol(protocol_text(&e)));
             }
             Ok(Ok(Err(code))) => {
                 return Err(RequestError::Exception {
@@ -185,20 +281,26 @@ impl Link {
             }
             Response::ReadCoils(v) | Response::ReadDiscreteInputs(v) => {
                 Err(RequestError::BadResponse(format!(
-                    "asked for {count} bits at {}, got {}",
+                    "short reply: expected {count} bits at {}, got {}",
                     req.start,
                     v.len()
                 )))
             }
             Response::ReadHoldingRegisters(v) | Response::ReadInputRegisters(v) => {
                 Err(RequestError::BadResponse(format!(
-                    "asked for {count} registers at {}, got {}",
+                    "{}: expected {count} registers at {}, got {}",
+                    if v.len() < count {
+                        "short reply"
+                    } else {
+                        "reply too long"
+                    },
                     req.start,
                     v.len()
                 )))
             }
             other => Err(RequestError::Protocol(format!(
-                "unexpected response {other:?}"
+                "reply with function code {} to a read",
+                other.function_code().value()
             ))),
         }
     }
@@ -223,6 +325,36 @@ mod tests {
             "gateway target device failed to respond"
         );
         assert_eq!(exception_name(99), "non-standard exception");
+    }
+
+    #[test]
+    fn protocol_errors_read_as_sentences_without_rust_structures() {
+        use tokio_modbus::{ProtocolError, Response};
+        let e = ProtocolError::HeaderMismatch {
+            message: "expected/request = Header { transaction_id: 3, unit_id: 1 }, \
+                      actual/response = Header { transaction_id: 9, unit_id: 1 }"
+                .into(),
+            result: Ok(Response::ReadHoldingRegisters(vec![1])),
+        };
+        assert_eq!(
+            protocol_text(&e),
+            "reply with wrong transaction id 9, expected 3"
+        );
+        let e = ProtocolError::HeaderMismatch {
+            message: "expected/request = Header { slave_id: 2 }, actual/response = Header { slave_id: 5 }".into(),
+            result: Ok(Response::ReadHoldingRegisters(vec![1])),
+        };
+        assert_eq!(protocol_text(&e), "reply from unit 5, expected unit 2");
+        let e = ProtocolError::FunctionCodeMismatch {
+            request: tokio_modbus::FunctionCode::ReadHoldingRegisters,
+            result: Ok(Response::ReadInputRegisters(vec![1])),
+        };
+        assert_eq!(
+            protocol_text(&e),
+            "reply with function code 4 to a request with function code 3"
+        );
+        let closed = RequestError::Io(std::io::Error::from_raw_os_error(0));
+        assert_eq!(closed.to_string(), "the device closed the connection");
     }
 
     /// Read-only towards the plant: no source file of the Modbus client may name a write call.

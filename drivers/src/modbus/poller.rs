@@ -7,6 +7,10 @@
 //! A device cycle runs the device's plan, assembles the registers, decodes every point and sends
 //! exactly one `Vec<Reading>` with one reading per point. Points that could not be read carry no
 //! value and a bad quality. See `README.md` for the failure rules.
+//!
+//! Every log line names the connection and the unit (`connection=… unit=…`, or `units=…` for
+//! the whole link). Repeated warnings are rate-limited per device and kind of trouble
+//! ([`LogLimit`]): the first at once, then one a minute with the count of lines left out.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,8 +24,10 @@ use tokio_util::sync::CancellationToken;
 use super::client::{Link, RequestError, exception, exception_hint, exception_name};
 use super::decode::{decode, decode_bit};
 use super::plan::{Plan, PlanLimits, plan};
+use super::probe::table_name;
 use super::schedule::{connect_backoff, connect_backoff_cap, next_due, unit_backoff};
 use super::stats::{ConnectionStats, DeviceStats, bump};
+use crate::log_limit::{LogLimit, WARN_EVERY};
 use crate::reading::{Quality, Reading};
 
 /// Pause before retrying a request answered with exception 6 (server busy).
@@ -127,6 +133,36 @@ struct DeviceState {
     /// Consecutive cycles that ended in a comm failure of this unit (drives its backoff).
     failures: u32,
     stats: Arc<DeviceStats>,
+    /// Rate limit of this device's warnings, per kind of trouble.
+    log: LogLimit<Trouble>,
+}
+
+/// Kinds of trouble whose log lines are rate-limited separately (per device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Trouble {
+    /// No reply in time.
+    Timeout,
+    /// A Modbus exception with this code.
+    Exception(u8),
+    /// A reply of the wrong length or one that cannot be decoded.
+    BadReply,
+    /// A reply that does not belong to the request (transaction id, unit, function code).
+    OutOfStep,
+    /// The connection broke during a request.
+    ConnectionLost,
+    /// The unit was put on backoff.
+    Backoff,
+    /// The unit answered again after a backoff.
+    Recovered,
+}
+
+/// A duration for a log line: `800 ms`, `2.5 s`.
+fn duration_text(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 impl DeviceState {
@@ -154,6 +190,7 @@ impl DeviceState {
             next_due: start,
             failures: 0,
             stats,
+            log: LogLimit::new(WARN_EVERY),
         };
         state.replan();
         state
@@ -266,6 +303,10 @@ struct Lane {
 struct LaneIo {
     conn: Arc<Connection>,
     lane: usize,
+    /// Unit ids polled over this lane (`1,2,3`), for lines about the link itself.
+    units: String,
+    /// Rate limit of connect-failure warnings.
+    connect_log: LogLimit<()>,
     link: Option<Link>,
     connected_before: bool,
     connect_failures: u32,
@@ -322,10 +363,13 @@ impl LaneIo {
         stats: Arc<ConnectionStats>,
         cancel: CancellationToken,
     ) -> Self {
+        let units: Vec<String> = devices.iter().map(|d| d.unit.to_string()).collect();
         Self {
             connect_cap: connect_backoff_cap(devices.iter().map(|d| d.interval)),
             conn,
             lane,
+            units: units.join(","),
+            connect_log: LogLimit::new(WARN_EVERY),
             link: None,
             connected_before: false,
             connect_failures: 0,
@@ -373,7 +417,7 @@ impl LaneIo {
             }
         };
         if !sent && !cancelled {
-            tracing::warn!(connection = %self.conn.id, "readings receiver closed; stopping polling");
+            tracing::warn!(connection = %self.conn.id, units = %self.units, "readings receiver closed; stopping polling");
         }
         sent || cancelled
     }
@@ -399,11 +443,11 @@ impl LaneIo {
                 }
                 if self.connect_failures > 0 {
                     tracing::info!(
-                        connection = %c.id, lane = self.lane, failed_attempts = self.connect_failures,
-                        "connection restored"
+                        connection = %c.id, units = %self.units, lane = self.lane, failed_attempts = self.connect_failures,
+                        "connection restored after {} failed attempts", self.connect_failures
                     );
                 } else {
-                    tracing::debug!(connection = %c.id, lane = self.lane, "connected");
+                    tracing::debug!(connection = %c.id, units = %self.units, lane = self.lane, "connected");
                 }
                 self.connected_before = true;
                 self.connect_failures = 0;
@@ -420,12 +464,15 @@ impl LaneIo {
                 self.connect_failures = self.connect_failures.saturating_add(1);
                 let wait = connect_backoff(self.connect_failures, self.connect_cap);
                 self.next_connect = Instant::now() + wait;
-                if self.connect_failures == 1 {
-                    tracing::warn!(connection = %c.id, lane = self.lane, error = %e, retry_in = ?wait, "connection failed");
+                if let Some(suppressed) = self.connect_log.allow(()) {
+                    tracing::warn!(
+                        connection = %c.id, units = %self.units, lane = self.lane, attempts = self.connect_failures,
+                        "{e}; retrying in {}{suppressed}", duration_text(wait)
+                    );
                 } else {
                     tracing::debug!(
-                        connection = %c.id, lane = self.lane, error = %e, attempts = self.connect_failures,
-                        retry_in = ?wait, "connection still failing"
+                        connection = %c.id, units = %self.units, lane = self.lane, attempts = self.connect_failures,
+                        "{e}; retrying in {}", duration_text(wait)
                     );
                 }
                 Err(NoLink::Down)
@@ -437,7 +484,7 @@ impl LaneIo {
     /// never be taken as the answer to a later request.
     fn drop_link(&mut self) {
         if self.link.take().is_some() {
-            tracing::debug!(connection = %self.conn.id, lane = self.lane, "link dropped; will reconnect");
+            tracing::debug!(connection = %self.conn.id, units = %self.units, lane = self.lane, "link dropped; will reconnect");
         }
     }
 
@@ -478,17 +525,22 @@ impl LaneIo {
             dev.failures = dev.failures.saturating_add(1);
             let wait = unit_backoff(dev.interval, dev.failures);
             dev.next_due = Instant::now() + wait;
-            if dev.failures == 1 {
+            if dev.failures == 1
+                && let Some(suppressed) = dev.log.allow(Trouble::Backoff)
+            {
                 tracing::warn!(
-                    connection = %self.conn.id, device = %dev.id, unit = dev.unit, retry_in = ?wait,
-                    "unit not answering; backing off this unit only"
+                    connection = %self.conn.id, device = %dev.id, unit = dev.unit,
+                    "unit not answering; polling it again in {} (other units keep their schedule){suppressed}",
+                    duration_text(wait)
                 );
             }
         } else if !cancelled && outcomes.iter().any(|o| matches!(o, Outcome::Read { .. })) {
-            if dev.failures > 0 {
+            if dev.failures > 0
+                && let Some(suppressed) = dev.log.allow(Trouble::Recovered)
+            {
                 tracing::info!(
                     connection = %self.conn.id, device = %dev.id, unit = dev.unit, failed_cycles = dev.failures,
-                    "unit answers again"
+                    "unit answers again after {} failed cycles{suppressed}", dev.failures
                 );
             }
             dev.failures = 0;
@@ -506,7 +558,7 @@ impl LaneIo {
     }
 
     /// Run the plan of `dev`, filling `outcomes`.
-    async fn execute(&mut self, dev: &DeviceState, outcomes: &mut [Outcome]) -> ExecEnd {
+    async fn execute(&mut self, dev: &mut DeviceState, outcomes: &mut [Outcome]) -> ExecEnd {
         let timeout = self.conn.timeout;
         let mut i = 0;
         let mut busy_retried = false;
@@ -542,14 +594,15 @@ impl LaneIo {
                 Err(e) => e,
             };
             self.count(&dev.stats, Count::Error);
-            let (conn_id, table, start, count) = (&self.conn.id, req.table, req.start, req.count);
+            let (conn_id, start, count) = (&self.conn.id, req.start, req.count);
+            let table = table_name(req.table);
             match e {
                 RequestError::Exception { code } => {
                     self.count(&dev.stats, Count::Exception);
                     let name = exception_name(code);
                     if code == exception::BUSY && !busy_retried {
                         busy_retried = true;
-                        tracing::debug!(connection = %conn_id, device = %dev.id, unit = dev.unit, "device busy; retrying once");
+                        tracing::debug!(connection = %conn_id, device = %dev.id, unit = dev.unit, "device busy (exception 6); retrying once");
                         if !self.pause_until(Instant::now() + BUSY_RETRY_PAUSE).await {
                             return ExecEnd::Cancelled;
                         }
@@ -560,16 +613,19 @@ impl LaneIo {
                         && !dev.gapless
                     {
                         tracing::info!(
-                            connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
                             "device refuses reads across unused registers; reading without gaps from now on"
                         );
                         return ExecEnd::GapRejected;
                     }
-                    let hint = exception_hint(code).unwrap_or("");
-                    tracing::warn!(
-                        connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
-                        exception = code, exception_name = name, hint, "Modbus exception"
-                    );
+                    if let Some(suppressed) = dev.log.allow(Trouble::Exception(code)) {
+                        let hint =
+                            exception_hint(code).map_or_else(String::new, |h| format!(" — {h}"));
+                        tracing::warn!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
+                            "Modbus exception {code} ({name}) reading {count} {table} at {start}{hint}{suppressed}"
+                        );
+                    }
                     if code == exception::GATEWAY_PATH_UNAVAILABLE
                         || code == exception::GATEWAY_TARGET_FAILED
                     {
@@ -584,10 +640,12 @@ impl LaneIo {
                     busy_retried = false;
                 }
                 RequestError::BadResponse(msg) => {
-                    tracing::warn!(
-                        connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
-                        error = %msg, "malformed response"
-                    );
+                    if let Some(suppressed) = dev.log.allow(Trouble::BadReply) {
+                        tracing::warn!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
+                            "{msg}{suppressed}"
+                        );
+                    }
                     outcomes[i] = Outcome::Failed {
                         quality: Quality::DeviceFault,
                         time_ms,
@@ -595,12 +653,32 @@ impl LaneIo {
                     i += 1;
                     busy_retried = false;
                 }
+                RequestError::Malformed(msg) => {
+                    if let Some(suppressed) = dev.log.allow(Trouble::BadReply) {
+                        tracing::warn!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
+                            "{msg}; reconnecting{suppressed}"
+                        );
+                    }
+                    // The codec stops after a decoding error: this read is the device's fault,
+                    // the rest of the cycle has no link.
+                    outcomes[i] = Outcome::Failed {
+                        quality: Quality::DeviceFault,
+                        time_ms,
+                    };
+                    fail_from(outcomes, i + 1, Quality::CommFail);
+                    self.drop_link();
+                    return ExecEnd::Done;
+                }
                 RequestError::Timeout(_) => {
                     self.count(&dev.stats, Count::Timeout);
-                    tracing::debug!(
-                        connection = %conn_id, device = %dev.id, unit = dev.unit, table = ?table, start, count,
-                        timeout = ?timeout, "request timed out"
-                    );
+                    if let Some(suppressed) = dev.log.allow(Trouble::Timeout) {
+                        tracing::warn!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
+                            "no reply within {} to a read of {count} {table} at {start}; reconnecting{suppressed}",
+                            duration_text(timeout)
+                        );
+                    }
                     fail_from(outcomes, i, Quality::CommFail);
                     // tokio-modbus matches transaction ids on TCP, but RTU frames have none, and
                     // a late answer would still make the next request fail: always reconnect.
@@ -608,16 +686,24 @@ impl LaneIo {
                     return ExecEnd::UnitFailed;
                 }
                 RequestError::Io(err) => {
-                    tracing::warn!(connection = %conn_id, device = %dev.id, error = %err, "connection lost");
+                    if let Some(suppressed) = dev.log.allow(Trouble::ConnectionLost) {
+                        tracing::warn!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
+                            "{} while reading {count} {table} at {start}; reconnecting{suppressed}",
+                            RequestError::Io(err)
+                        );
+                    }
                     fail_from(outcomes, i, Quality::CommFail);
                     self.drop_link();
                     return ExecEnd::Done;
                 }
                 RequestError::Protocol(msg) => {
-                    tracing::warn!(
-                        connection = %conn_id, device = %dev.id, unit = dev.unit, error = %msg,
-                        "response out of step; reconnecting"
-                    );
+                    if let Some(suppressed) = dev.log.allow(Trouble::OutOfStep) {
+                        tracing::warn!(
+                            connection = %conn_id, device = %dev.id, unit = dev.unit, table, start, count,
+                            "{msg} (reading {count} {table} at {start}); reconnecting{suppressed}"
+                        );
+                    }
                     fail_from(outcomes, i, Quality::CommFail);
                     self.drop_link();
                     return ExecEnd::Done;
@@ -700,17 +786,25 @@ mod tests {
     use super::*;
     use crate::reading::Value;
     use driftvakt_config::model::{DataType, DeviceLink, ModbusLink, Table, WordOrder};
-    
 
     fn pt(id: &str, address: u16, data_type: DataType) -> Point {
-        Point::plain_modbus(id, Table::HoldingRegister, address, data_type, WordOrder::Abcd)
+        Point::plain_modbus(
+            id,
+            Table::HoldingRegister,
+            address,
+            data_type,
+            WordOrder::Abcd,
+        )
     }
 
     fn device(points: Vec<Point>) -> Device {
         Device {
             id: "g1".into(),
             name: String::new(),
-            link: DeviceLink::Modbus(ModbusLink { connection: "c".into(), unit_id: 1 }),
+            link: DeviceLink::Modbus(ModbusLink {
+                connection: "c".into(),
+                unit_id: 1,
+            }),
             poll_interval: Duration::from_secs(1),
             template: None,
             points,

@@ -66,7 +66,7 @@ impl ProbeError {
     }
 }
 
-fn table_name(table: Table) -> &'static str {
+pub(crate) fn table_name(table: Table) -> &'static str {
     match table {
         Table::Coil => "coils",
         Table::DiscreteInput => "discrete inputs",

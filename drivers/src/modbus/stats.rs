@@ -127,7 +127,7 @@ impl ConnectionStats {
     }
 
     /// The counters of a device, registering it if new.
-    pub(crate) fn register(&self, id: &str) -> Arc<DeviceStats> {
+    pub fn register(&self, id: &str) -> Arc<DeviceStats> {
         if let Some(d) = self.device(id) {
             return d;
         }

@@ -250,3 +250,28 @@ fn shelving_expires_by_itself() {
     assert_eq!(kinds(&c), [("pump.pressure.l".to_string(), ChangeKind::Unshelved)]);
     assert!(e.shelve("pump.pressure.l", 5, "x", "Eva", 10_000).is_err());
 }
+
+#[test]
+fn a_failing_store_raises_its_own_a_alarm_after_its_delay_in_an_incident_of_its_own() {
+    let mut e = Engine::new(&config(), 0);
+    // A moment's failure (a lock) raises nothing.
+    assert!(e.set_store_failing(true, 1_000).is_empty());
+    assert!(e.set_store_failing(false, 3_000).is_empty());
+    assert!(e.tick(9_000).is_empty());
+    // Failing for 5 s: the A alarm, in an incident of its own.
+    assert!(e.set_store_failing(true, 10_000).is_empty());
+    assert!(e.tick(14_000).is_empty());
+    let up = e.set_store_failing(true, 15_000);
+    assert_eq!(kinds(&up), [(STORE_FAILING_ID.to_string(), ChangeKind::Activated)]);
+    let rec = &up[0].record;
+    assert_eq!((rec.class, rec.system.as_str()), (AlarmClass::A, "övrigt"));
+    assert!(rec.text.starts_with("Lagring misslyckas") && rec.text_en.starts_with("Store failing"), "{rec:?}");
+    // A plant alarm a moment later opens its own incident, not the store's.
+    let mains = e.on_readings(&[boolean("ahu.mains", 15_500, false)], 15_500);
+    assert_eq!(kinds(&mains), [("ahu.mains.state".to_string(), ChangeKind::Activated)]);
+    assert_ne!(mains[0].record.incident, rec.incident);
+    // Commits succeed again: cleared after the same delay.
+    assert!(e.set_store_failing(false, 20_000).is_empty());
+    let down = e.tick(25_000);
+    assert_eq!(kinds(&down), [(STORE_FAILING_ID.to_string(), ChangeKind::Cleared)]);
+}

@@ -153,6 +153,16 @@ pub fn render(d: &ReportData) -> String {
         "ms",
         &d.to_local,
     );
+    line(
+        &mut out,
+        "now",
+        &d.site_id,
+        "",
+        "at_ms",
+        Some(d.now.at_ms as f64),
+        "ms",
+        &d.now.text,
+    );
     for r in &d.reserves {
         line(
             &mut out,
@@ -199,10 +209,10 @@ pub fn render(d: &ReportData) -> String {
             "alarm",
             &a.alarm,
             "",
-            &a.event,
+            &a.code,
             Some(a.time_ms as f64),
             "ms",
-            &a.text,
+            &format!("{}: {}", a.event, a.text),
         );
     }
     out

@@ -282,6 +282,11 @@ pub fn render(d: &ReportData) -> String {
             "Endurance = usable stock ÷ consumption, per scenario, at the end of the period. Gap = target − endurance."
         )
     ));
+    o.push_str(&format!(
+        "<p class=\"now\" data-key=\"now.at_ms\" data-value=\"{}\">{}</p>",
+        d.now.at_ms,
+        esc(&d.now.text)
+    ));
     for r in &d.reserves {
         o.push_str(&format!(
             "<div class=\"reserve\" id=\"reserve-{}\"><h3>{} <small>({}, {})</small></h3>",
@@ -368,7 +373,7 @@ pub fn render(d: &ReportData) -> String {
     o.push_str(&format!(
         "<section id=\"coverage\"><h2>{}</h2><p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t.t("Datatäckning", "Data coverage"),
-        t.t("Andel av periodens minuter med giltiga värden. En siffra utan täckning är inget underlag.", "Share of the period's minutes with good data. A figure without coverage is not evidence."),
+        t.t("Andel av perioden som ligger i minuter med giltiga värden (en minut som perioden bara delvis omfattar räknas med sin del). En siffra utan täckning är inget underlag.", "Share of the period lying in minutes with good data (a minute the period covers only in part counts with that part). A figure without coverage is not evidence."),
         t.t("Punkt", "Point"),
         t.t("Namn", "Name"),
         t.t("Täckning", "Coverage")
@@ -404,9 +409,10 @@ pub fn render(d: &ReportData) -> String {
         ));
         for a in &d.alarms {
             o.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td data-code=\"{}\">{}</td><td>{}</td></tr>",
                 esc(&a.time_local),
                 esc(&a.alarm),
+                esc(&a.code),
                 esc(&a.event),
                 esc(&a.text)
             ));

@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod csv;
 pub mod html;
+pub mod now;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +15,7 @@ use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language};
 use serde::Serialize;
 
 use super::calc::{
-    ChainFigure, Figure, Inputs, Model, Refill, Scenario, function_figure, refills, reserve_figure,
+    ChainFigure, Figure, Model, Refill, Scenario, function_figure, refills, reserve_figure,
     trend_per_h,
 };
 use super::live::point_id;
@@ -48,6 +49,8 @@ pub struct ReportData {
     pub generated_local: String,
     /// Endurance values at or above this mean "nothing drawn".
     pub endurance_cap_h: f64,
+    /// What the "now" scenario means: the state at the end of the period.
+    pub now: now::NowBasis,
     /// Per reserve.
     pub reserves: Vec<ReserveReport>,
     /// Per function.
@@ -159,7 +162,8 @@ pub struct Coverage {
     pub point: String,
     /// Point name.
     pub name: String,
-    /// Share 0..=1 of the period's minutes with at least one good sample.
+    /// Share 0..=1 of the period lying in minutes with at least one good sample (a minute cut
+    /// by the period's start or end counts with its part inside the period).
     pub share: f64,
 }
 
@@ -172,8 +176,11 @@ pub struct AlarmEntry {
     pub time_local: String,
     /// Alarm id.
     pub alarm: String,
-    /// `activated`, `cleared`, `acked`.
+    /// The event in the report's language (`aktiverat`, `återställt`, `kvitterat`, …).
     pub event: String,
+    /// The journal's machine-readable event code: `activated`, `cleared`, `acked`, `shelved`,
+    /// `unshelved`, `notify_sent`, `notify_failed`.
+    pub code: String,
     /// Text.
     pub text: String,
 }
@@ -291,10 +298,13 @@ pub fn gather(
     let tz = jiff::tz::TimeZone::get(&config.site.timezone)
         .with_context(|| format!("unknown time zone {}", config.site.timezone))?;
     let sv = lang == Language::Sv;
-    let minutes = ((to_ms - from_ms) / 60_000).max(1);
+    let period_ms = (to_ms - from_ms).max(1);
+    let end = now::end_state(config, &Store::open_read_only(data_dir)?, to_ms)
+        .context("the state at the end of the period")?;
 
     let reserve_one = |store: &Store,
-                       r: &driftvakt_config::model::Reserve|
+                       r: &driftvakt_config::model::Reserve,
+                       inputs: &super::calc::Inputs|
      -> Result<(ReserveReport, ScenarioFigures)> {
         let mut by_scenario = Vec::new();
         let parts = r
@@ -303,39 +313,10 @@ pub fn gather(
             .map(|p| store.minute_values(p, from_ms, to_ms, false))
             .collect::<Result<Vec<_>, _>>()?;
         let stock = sum_series(&parts);
-        let window_ms = r.consumption.measured.as_ref().map_or(3_600_000, |m| {
-            i64::try_from(m.window.as_millis()).unwrap_or(3_600_000)
-        });
-        let trend = r
-            .consumption
-            .measured
-            .as_ref()
-            .and_then(|_| trend_per_h(&stock, window_ms, r.refill_threshold));
-        let loads = r
-            .consumption
-            .load
-            .as_ref()
-            .map(|m| {
-                m.points
-                    .iter()
-                    .map(|p| {
-                        Ok(store
-                            .minute_values(p, (to_ms - 600_000).max(from_ms), to_ms, false)?
-                            .last()
-                            .map(|v| v.1))
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
-        let inputs = Inputs {
-            stock: stock.last().map(|s| s.1),
-            loads,
-            trend_per_h: trend,
-        };
+        // Every scenario from the state at the end of the period, as live endurance saw it.
         let mut scenarios = Vec::new();
         for sc in Scenario::ALL {
-            let f = reserve_figure(r, &inputs, sc);
+            let f = reserve_figure(r, inputs, sc);
             by_scenario.push((sc.key(), f.endurance_h));
             scenarios.push(row(&f, r.target_h, Vec::new()));
         }
@@ -436,11 +417,11 @@ pub fn gather(
     let coverage_of = |store: &Store| -> Result<Vec<Coverage>> {
         let mut coverage = Vec::new();
         for (_, p) in config.points() {
-            let good = store.good_minutes(&p.id, from_ms, to_ms)?;
+            let good = store.good_ms(&p.id, from_ms, to_ms)?;
             coverage.push(Coverage {
                 point: p.id.clone(),
                 name: p.name.clone(),
-                share: good as f64 / minutes as f64,
+                share: good as f64 / period_ms as f64,
             });
         }
         for id in config
@@ -449,12 +430,12 @@ pub fn gather(
             .map(|r| (&r.id, &r.name))
             .chain(config.functions.iter().map(|f| (&f.id, &f.name)))
         {
-            let good = store.good_minutes(&point_id(id.0), from_ms, to_ms)?;
+            let good = store.good_ms(&point_id(id.0), from_ms, to_ms)?;
             let name = format!("{} {}", if sv { "Uthållighet" } else { "Endurance" }, id.1);
             coverage.push(Coverage {
                 point: point_id(id.0),
                 name,
-                share: good as f64 / minutes as f64,
+                share: good as f64 / period_ms as f64,
             });
         }
         Ok(coverage)
@@ -466,9 +447,10 @@ pub fn gather(
         let handles: Vec<_> = config
             .reserves
             .iter()
-            .map(|r| {
+            .zip(&end.inputs)
+            .map(|(r, inputs)| {
                 let reserve_one = &reserve_one;
-                sc.spawn(move || reserve_one(&open()?, r))
+                sc.spawn(move || reserve_one(&open()?, r, inputs))
             })
             .collect();
         let fh: Vec<_> = config
@@ -550,6 +532,7 @@ pub fn gather(
         to_local: local(to_ms, &tz),
         generated_local: local(jiff::Timestamp::now().as_millisecond(), &tz),
         endurance_cap_h: ENDURANCE_CAP_H,
+        now: now::basis(&end, to_ms, local(to_ms, &tz), sv),
         reserves,
         functions,
         coverage,
@@ -580,10 +563,7 @@ fn alarm_entries(
     tz: &jiff::tz::TimeZone,
     sv: bool,
 ) -> Vec<AlarmEntry> {
-    let path = crate::store::db_path(data_dir);
-    let Ok(conn) =
-        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-    else {
+    let Ok(conn) = crate::store::connect_read_only(data_dir) else {
         return Vec::new();
     };
     // A store without alarm tables (alarms never ran) simply has no alarms to show.
@@ -592,22 +572,17 @@ fn alarm_entries(
     };
     entries
         .into_iter()
-        .filter(|e| matches!(e.event.as_str(), "activated" | "cleared" | "acked"))
-        .map(|e| {
-            let text = e.detail.clone().unwrap_or_default();
-            let event = match (sv, e.event.as_str()) {
-                (true, "activated") => "aktiverat",
-                (true, "cleared") => "återställt",
-                (true, "acked") => "kvitterat",
-                (_, other) => other,
-            };
-            AlarmEntry {
-                time_ms: e.time_ms,
-                time_local: local(e.time_ms, tz),
-                alarm: e.alarm.unwrap_or_default(),
-                event: event.to_string(),
-                text,
-            }
+        .map(|e| AlarmEntry {
+            time_ms: e.time_ms,
+            time_local: local(e.time_ms, tz),
+            alarm: e.alarm.clone().unwrap_or_default(),
+            event: crate::alarm::model::event_label(&e.event, sv).to_string(),
+            text: [e.detail.as_deref(), e.by.as_deref(), e.comment.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+            code: e.event,
         })
         .collect()
 }
