@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use driftvakt_config::model::Config;
-use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
-use driftvakt_drivers::modbus::ConnectionStats;
-use driftvakt_drivers::{Quality, Reading};
+use driftvakt_drivers::{Quality, Reading, Source, SourceSnapshot};
 
 use crate::alarm::service::NotifyStats;
 use crate::store::WriterStats;
@@ -20,9 +18,9 @@ use crate::store::WriterStats;
 pub struct DeviceCounts {
     /// Device id.
     pub device: String,
-    /// Connection (Modbus) or network (BACnet) id.
+    /// Id of the source it is read through (Modbus connection, BACnet network …).
     pub link: String,
-    /// `modbus` or `bacnet`.
+    /// The source's protocol (`modbus`, `bacnet` …).
     pub protocol: &'static str,
     /// Readings handed to the store.
     pub readings: AtomicU64,
@@ -40,15 +38,18 @@ pub struct DeviceReadings {
 }
 
 impl DeviceReadings {
-    /// Counters for every device of `config`, in configuration order.
-    pub fn new(config: &Config) -> DeviceReadings {
+    /// Counters for every device of `config`, in configuration order, each named with the
+    /// source of `sources` that reads it.
+    pub fn new(config: &Config, sources: &[Box<dyn Source>]) -> DeviceReadings {
+        let mut links = HashMap::new();
+        for s in sources {
+            for d in s.device_ids() {
+                links.insert(d, (s.id().to_string(), s.protocol()));
+            }
+        }
         let mut out = DeviceReadings::default();
         for d in &config.devices {
-            let (link, protocol) = match (d.connection(), d.bacnet()) {
-                (Some(c), _) => (c.to_string(), "modbus"),
-                (None, Some(b)) => (b.network.clone(), "bacnet"),
-                (None, None) => (String::new(), "other"),
-            };
+            let (link, protocol) = links.remove(&d.id).unwrap_or((String::new(), "other"));
             let c = Arc::new(DeviceCounts { device: d.id.clone(), link, protocol, ..DeviceCounts::default() });
             out.by_id.insert(d.id.clone(), c.clone());
             out.devices.push(c);
@@ -200,10 +201,8 @@ impl SinkHealth {
 pub struct HealthSources<'a> {
     /// Site id (label of `driftvakt_info`).
     pub site: &'a str,
-    /// Modbus connections with their per-device counters.
-    pub connections: &'a [(String, Arc<ConnectionStats>)],
-    /// BACnet networks with their counters.
-    pub bacnet: &'a [(String, Arc<BacnetStats>)],
+    /// Every source's counters (connections, networks …).
+    pub sources: &'a [SourceSnapshot],
     /// Readings per device (every protocol).
     pub devices: &'a [Arc<DeviceCounts>],
     /// The store writer's counters.
@@ -267,73 +266,33 @@ fn get(a: &AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
 }
 
+/// Every source's counter families: one HELP and TYPE per family name, then the samples of
+/// every source that has it (families in first-seen order).
+fn source_families(out: &mut String, sources: &[SourceSnapshot]) {
+    let mut families: Vec<&driftvakt_drivers::source::Metric> = Vec::new();
+    for m in sources.iter().flat_map(|s| &s.metrics) {
+        if !families.iter().any(|f| f.name == m.name) {
+            families.push(m);
+        }
+    }
+    for head in families {
+        let mut f = family(out, head.name, "counter", head.help);
+        for m in sources.iter().flat_map(|s| &s.metrics).filter(|m| m.name == head.name) {
+            for sample in &m.samples {
+                let labels: Vec<(&str, &str)> = sample.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                f.sample(&labels, sample.value);
+            }
+        }
+    }
+}
+
 /// The daemon's counters in the Prometheus text exposition format (version 0.0.4).
 pub fn render_prometheus(src: &HealthSources<'_>) -> String {
     let mut out = String::new();
     family(&mut out, "driftvakt_info", "gauge", "Always 1; labels name the site and version.")
         .sample(&[("site", src.site), ("version", env!("CARGO_PKG_VERSION"))], 1);
 
-    type DevCounter = fn(&driftvakt_drivers::modbus::DeviceStats) -> &AtomicU64;
-    let device_families: [(&'static str, &str, DevCounter); 4] = [
-        ("driftvakt_modbus_requests_total", "Modbus read requests sent, per device.", |d| &d.requests),
-        ("driftvakt_modbus_request_errors_total", "Modbus read requests that failed (timeouts and exceptions included), per device.", |d| &d.request_errors),
-        ("driftvakt_modbus_cycles_total", "Poll cycles finished, per device.", |d| &d.cycles),
-        ("driftvakt_modbus_failed_cycles_total", "Poll cycles in which some point could not be read, per device.", |d| &d.failed_cycles),
-    ];
-    for (name, help, counter) in device_families {
-        let mut f = family(&mut out, name, "counter", help);
-        for (conn, stats) in src.connections {
-            for d in stats.devices() {
-                f.sample(&[("connection", conn), ("device", &d.device)], get(counter(&d)));
-            }
-        }
-    }
-    type ConnCounter = fn(&ConnectionStats) -> &AtomicU64;
-    let conn_families: [(&'static str, &str, ConnCounter); 4] = [
-        ("driftvakt_modbus_timeouts_total", "Modbus requests without a response in time, per connection.", |c| &c.timeouts),
-        ("driftvakt_modbus_exceptions_total", "Modbus requests answered with an exception, per connection.", |c| &c.exceptions),
-        ("driftvakt_modbus_reconnects_total", "Successful reconnects after the first connect, per connection.", |c| &c.reconnects),
-        ("driftvakt_modbus_connect_failures_total", "Failed connection attempts, per connection.", |c| &c.connect_failures),
-    ];
-    for (name, help, counter) in conn_families {
-        let mut f = family(&mut out, name, "counter", help);
-        for (conn, stats) in src.connections {
-            f.sample(&[("connection", conn)], get(counter(stats)));
-        }
-    }
-
-    type BacnetCounter = fn(&BacnetStats) -> &AtomicU64;
-    let bacnet_families: [(&'static str, &str, BacnetCounter); 6] = [
-        ("driftvakt_bacnet_requests_total", "BACnet confirmed requests sent (each retry counts), per network.", |b| &b.requests),
-        ("driftvakt_bacnet_timeouts_total", "BACnet requests without an answer in time, per network.", |b| &b.timeouts),
-        ("driftvakt_bacnet_device_errors_total", "BACnet requests answered with Error, Reject or Abort, per network.", |b| &b.device_errors),
-        ("driftvakt_bacnet_cov_notifications_total", "BACnet COV notifications received, per network.", |b| &b.cov_notifications),
-        ("driftvakt_bacnet_resubscriptions_total", "BACnet devices whose COV subscriptions were re-established, per network.", |b| &b.resubscriptions),
-        ("driftvakt_bacnet_readings_total", "Readings the BACnet driver handed to the pipeline, per network.", |b| &b.readings),
-    ];
-    for (name, help, counter) in bacnet_families {
-        let mut f = family(&mut out, name, "counter", help);
-        for (net, stats) in src.bacnet {
-            f.sample(&[("network", net)], get(counter(stats)));
-        }
-    }
-
-    {
-        let mut f = family(&mut out, "driftvakt_bacnet_rejected_total", "counter", "BACnet datagrams thrown away, per network and reason: foreign_address (a COV notification not from the subscribed device's address and route, or a Forwarded-NPDU not from the BBMD), unknown_process (no subscription with that process id), unsubscribed_object (device or object not subscribed), malformed.");
-        for (net, stats) in src.bacnet {
-            for reason in Rejected::ALL {
-                f.sample(&[("network", net), ("reason", reason.as_str())], stats.rejected(reason));
-            }
-        }
-    }
-    {
-        let mut f = family(&mut out, "driftvakt_modbus_device_timeouts_total", "counter", "Modbus requests without a response in time, per device.");
-        for (conn, stats) in src.connections {
-            for d in stats.devices() {
-                f.sample(&[("connection", conn), ("device", &d.device)], get(&d.timeouts));
-            }
-        }
-    }
+    source_families(&mut out, src.sources);
 
     type DeviceReadingCounter = fn(&DeviceCounts) -> &AtomicU64;
     let reading_families: [(&'static str, &str, DeviceReadingCounter); 2] = [
@@ -350,20 +309,6 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
         let mut f = family(&mut out, "driftvakt_device_last_reading_timestamp_seconds", "gauge", "Unix time of the device's newest reading (0 before the first).");
         for d in src.devices {
             f.sample(&[("device", &d.device), ("link", &d.link), ("protocol", d.protocol)], d.last_reading_ms.load(Ordering::Relaxed) as f64 / 1000.0);
-        }
-    }
-
-    type BacnetDeviceCounter = fn(&driftvakt_drivers::bacnet::stats::DeviceRequests) -> &AtomicU64;
-    let bacnet_device_families: [(&'static str, &str, BacnetDeviceCounter); 2] = [
-        ("driftvakt_bacnet_device_requests_total", "BACnet confirmed requests sent (each retry counts), per device.", |d| &d.requests),
-        ("driftvakt_bacnet_device_request_errors_total", "BACnet requests that failed (no answer in time, Error/Reject/Abort, send error; each retry counts), per device.", |d| &d.errors),
-    ];
-    for (name, help, counter) in bacnet_device_families {
-        let mut f = family(&mut out, name, "counter", help);
-        for (net, stats) in src.bacnet {
-            for d in stats.devices() {
-                f.sample(&[("network", net), ("device", &d.device)], get(counter(&d)));
-            }
         }
     }
 
@@ -463,6 +408,10 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
 mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
+
+    use driftvakt_drivers::SourceStats;
+    use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
+    use driftvakt_drivers::modbus::ConnectionStats;
 
     /// A strict reader of the text format: every sample line belongs to a family declared by
     /// `# TYPE` before it, names and labels are well formed, values are numbers, and no series
@@ -567,8 +516,7 @@ mod tests {
         lb01_requests.errors.store(1, Ordering::Relaxed);
         let text = render_prometheus(&HealthSources {
             site: "referenssjukhuset",
-            connections: &[("stallverk".to_string(), conn)],
-            bacnet: &[("fastighet_bacnet".to_string(), bac)],
+            sources: &[conn.source_snapshot(), bac.source_snapshot()],
             devices: &[lb01],
             store: &store,
             sinks: &sinks,
@@ -618,7 +566,7 @@ mod tests {
         )
         .config
         .expect("config");
-        let d = DeviceReadings::new(&cfg);
+        let d = DeviceReadings::new(&cfg, &driftvakt_drivers::sources(&cfg));
         let r = |p: &str, t: i64, q: Quality| Reading { point: Arc::from(p), time_ms: t, value: None, quality: q };
         d.count(&[r("g1.p", 5, Quality::Good), r("g1.p", 7, Quality::CommFail), r("other.p", 9, Quality::Good)]);
         let g1 = &d.all()[0];

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
-use driftvakt_drivers::modbus::ConnectionStats;
+use driftvakt_drivers::SourceStats;
 use serde::{Deserialize, Serialize};
 
 use crate::alarm::service::NotifyStats;
@@ -19,10 +18,8 @@ use crate::store::WriterStats;
 pub struct Monitor {
     /// Site id.
     pub site: Arc<str>,
-    /// Modbus connections.
-    pub connections: Arc<[(String, Arc<ConnectionStats>)]>,
-    /// BACnet networks.
-    pub bacnet: Arc<[(String, Arc<BacnetStats>)]>,
+    /// Every source (Modbus connection, BACnet network …).
+    pub sources: Arc<[Arc<dyn SourceStats>]>,
     /// Readings per device.
     pub devices: Arc<DeviceReadings>,
     /// The store writer.
@@ -33,38 +30,19 @@ pub struct Monitor {
     pub notify: Option<Arc<NotifyStats>>,
 }
 
-/// One Modbus connection in the status report.
+/// One source (a Modbus connection, a BACnet network …) in the status report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ConnectionStatus {
-    /// Connection id.
+pub struct LinkStatus {
+    /// The protocol (`modbus`, `bacnet` …).
+    pub protocol: String,
+    /// Connection or network id.
     pub id: String,
-    /// Read requests sent.
-    pub requests: u64,
-    /// Requests that failed (timeouts and exceptions included).
-    pub errors: u64,
-    /// Requests without an answer in time.
-    pub timeouts: u64,
-    /// Reconnects after the first connect.
-    pub reconnects: u64,
-    /// Failed connection attempts.
-    pub connect_failures: u64,
-}
-
-/// One BACnet network in the status report.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct NetworkStatus {
-    /// Network id.
-    pub id: String,
-    /// Confirmed requests sent.
-    pub requests: u64,
-    /// Requests without an answer in time.
-    pub timeouts: u64,
-    /// Requests answered with Error, Reject or Abort.
-    pub device_errors: u64,
-    /// COV notifications received.
-    pub cov_notifications: u64,
+    /// The source's counters in table order, as `[key, value]` pairs (`requests`, `errors`,
+    /// `timeouts`, then the protocol's own, e.g. `reconnects` or `cov_notifications`).
+    pub counters: Vec<(String, u64)>,
     /// Datagrams rejected (forged or stray COV notifications, garbage), per reason with a count
-    /// above 0 (`foreign_address`, `unknown_process`, `unsubscribed_object`, `malformed`).
+    /// above 0 (BACnet: `foreign_address`, `unknown_process`, `unsubscribed_object`,
+    /// `malformed`).
     #[serde(default)]
     pub rejected: BTreeMap<String, u64>,
 }
@@ -76,7 +54,7 @@ pub struct DeviceStatus {
     pub id: String,
     /// Connection or BACnet network id.
     pub link: String,
-    /// `modbus` or `bacnet`.
+    /// The protocol of its source (`modbus`, `bacnet` …).
     pub protocol: String,
     /// Readings stored.
     pub readings: u64,
@@ -158,10 +136,8 @@ pub struct StatusReport {
     pub version: String,
     /// When the report was made, UTC ms.
     pub time_ms: i64,
-    /// Modbus connections.
-    pub connections: Vec<ConnectionStatus>,
-    /// BACnet networks.
-    pub bacnet_networks: Vec<NetworkStatus>,
+    /// Every source (Modbus connections, BACnet networks …), in start order.
+    pub links: Vec<LinkStatus>,
     /// Every device.
     pub devices: Vec<DeviceStatus>,
     /// Every sink.
@@ -181,10 +157,10 @@ fn get(a: &AtomicU64) -> u64 {
 impl Monitor {
     /// Prometheus text of every counter, with `alarms` if known.
     pub fn render(&self, alarms: Option<AlarmCounts>, now_ms: i64) -> String {
+        let sources: Vec<_> = self.sources.iter().map(|s| s.source_snapshot()).collect();
         render_prometheus(&HealthSources {
             site: &self.site,
-            connections: &self.connections,
-            bacnet: &self.bacnet,
+            sources: &sources,
             devices: self.devices.all(),
             store: &self.store,
             sinks: &self.sinks,
@@ -196,19 +172,16 @@ impl Monitor {
 
     /// The status report, with `alarms` if known.
     pub fn report(&self, alarms: Option<AlarmCounts>, now_ms: i64) -> StatusReport {
-        let modbus_devices: Vec<_> = self
-            .connections
-            .iter()
-            .flat_map(|(_, c)| c.devices())
-            .collect();
-        let bacnet_devices: Vec<_> = self.bacnet.iter().flat_map(|(_, b)| b.devices()).collect();
+        let sources: Vec<_> = self.sources.iter().map(|s| s.source_snapshot()).collect();
         let devices = self
             .devices
             .all()
             .iter()
             .map(|d| {
-                let m = modbus_devices.iter().find(|m| m.device == d.device);
-                let b = bacnet_devices.iter().find(|b| b.device == d.device);
+                let counted = sources
+                    .iter()
+                    .flat_map(|s| &s.devices)
+                    .find(|c| c.device == d.device);
                 DeviceStatus {
                     id: d.device.clone(),
                     link: d.link.clone(),
@@ -216,12 +189,8 @@ impl Monitor {
                     readings: get(&d.readings),
                     not_good: get(&d.not_good),
                     last_reading_ms: d.last_reading_ms.load(Ordering::Relaxed),
-                    requests: m
-                        .map(|m| get(&m.requests))
-                        .or_else(|| b.map(|b| get(&b.requests))),
-                    request_errors: m
-                        .map(|m| get(&m.request_errors))
-                        .or_else(|| b.map(|b| get(&b.errors))),
+                    requests: counted.map(|c| c.requests),
+                    request_errors: counted.map(|c| c.errors),
                 }
             })
             .collect();
@@ -229,31 +198,17 @@ impl Monitor {
             site: self.site.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             time_ms: now_ms,
-            connections: self
-                .connections
+            links: sources
                 .iter()
-                .map(|(id, c)| ConnectionStatus {
-                    id: id.clone(),
-                    requests: c.devices().iter().map(|d| get(&d.requests)).sum(),
-                    errors: c.devices().iter().map(|d| get(&d.request_errors)).sum(),
-                    timeouts: get(&c.timeouts),
-                    reconnects: get(&c.reconnects),
-                    connect_failures: get(&c.connect_failures),
-                })
-                .collect(),
-            bacnet_networks: self
-                .bacnet
-                .iter()
-                .map(|(id, b)| NetworkStatus {
-                    id: id.clone(),
-                    requests: get(&b.requests),
-                    timeouts: get(&b.timeouts),
-                    device_errors: get(&b.device_errors),
-                    cov_notifications: get(&b.cov_notifications),
-                    rejected: Rejected::ALL
+                .map(|s| LinkStatus {
+                    protocol: s.protocol.to_string(),
+                    id: s.link.clone(),
+                    counters: s.counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                    rejected: s
+                        .rejected
                         .iter()
-                        .map(|r| (r.as_str().to_string(), b.rejected(*r)))
                         .filter(|(_, n)| *n > 0)
+                        .map(|(k, n)| (k.to_string(), *n))
                         .collect(),
                 })
                 .collect(),
@@ -308,11 +263,9 @@ mod tests {
         sink.oldest_pending_ms.store(1500, Ordering::Relaxed);
         let m = Monitor {
             site: Arc::from("s"),
-            connections: Arc::from(vec![(
-                "gw".to_string(),
-                Arc::new(ConnectionStats::new("gw")),
-            )]),
-            bacnet: Arc::from(Vec::new()),
+            sources: Arc::from(vec![Arc::new(
+                driftvakt_drivers::modbus::ConnectionStats::new("gw"),
+            ) as Arc<dyn SourceStats>]),
             devices: Arc::new(DeviceReadings::default()),
             store: Arc::new(WriterStats::default()),
             sinks: Arc::from(vec![sink]),

@@ -1,5 +1,6 @@
-//! The running daemon's data flow: one polling task per connection → router → embedded store,
-//! with the latest value of every point kept for status screens.
+//! The running daemon's data flow: one task per [`Source`] (a Modbus connection, a BACnet
+//! network …) → router → embedded store, with the latest value of every point kept for status
+//! screens. The pipeline does not know the protocols: `driftvakt_drivers::sources` lists them.
 //!
 //! Shutdown follows one cancellation signal: drivers stop and hand over what they read, the
 //! router drains (closing the taps), the store writer commits everything, then
@@ -13,9 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
-use driftvakt_drivers::Reading;
-use driftvakt_drivers::bacnet::{BacnetStats, run_network};
-use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
+use driftvakt_drivers::{Reading, SourceStats};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -62,8 +61,7 @@ pub struct Pipeline {
     router: JoinHandle<()>,
     writer: StoreWriter,
     live: Arc<Live>,
-    stats: Vec<(String, Arc<ConnectionStats>)>,
-    bacnet: Vec<(String, Arc<BacnetStats>)>,
+    sources: Arc<[Arc<dyn SourceStats>]>,
     devices: Arc<DeviceReadings>,
 }
 
@@ -72,14 +70,12 @@ pub struct Pipeline {
 pub struct Summary {
     /// Counters of the store writer.
     pub store: Arc<WriterStats>,
-    /// Counters per connection.
-    pub connections: Vec<(String, Arc<ConnectionStats>)>,
-    /// Counters per BACnet network.
-    pub bacnet: Vec<(String, Arc<BacnetStats>)>,
+    /// Counters of every source (connection, network …), in start order.
+    pub sources: Arc<[Arc<dyn SourceStats>]>,
 }
 
 impl Pipeline {
-    /// Open the store in `data_dir` and start polling every connection of `config`.
+    /// Open the store in `data_dir` and start every source of `config`.
     /// Every batch is also handed to each of `taps` (alarm engine, …) after the store got it.
     pub fn start(config: &Config, data_dir: &Path, taps: Vec<mpsc::Sender<Arc<[Reading]>>>) -> Result<Pipeline> {
         let mut metas: Vec<PointMeta> = config
@@ -97,29 +93,13 @@ impl Pipeline {
         let live = Arc::new(Live::default());
         let (tx, mut rx) = mpsc::channel::<Vec<Reading>>(1024);
 
-        let mut drivers = Vec::new();
+        let sources = driftvakt_drivers::sources(config);
+        let devices = Arc::new(DeviceReadings::new(config, &sources));
         let mut stats = Vec::new();
-        for conn in &config.connections {
-            let devices: Vec<_> = config.devices.iter().filter(|d| d.connection() == Some(conn.id.as_str())).cloned().collect();
-            if devices.is_empty() {
-                continue;
-            }
-            let st = Arc::new(ConnectionStats::new(&conn.id));
-            stats.push((conn.id.clone(), st.clone()));
-            tracing::info!(connection = %conn.id, host = %conn.host, port = conn.port, devices = devices.len(), "starting connection");
-            drivers.push(tokio::spawn(run_connection(conn.clone(), devices, tx.clone(), st, cancel.child_token())));
-        }
-        // One task per BACnet network, which runs one task per device.
-        let mut bacnet = Vec::new();
-        for net in &config.bacnet_networks {
-            let devices: Vec<_> = config.devices.iter().filter(|d| d.bacnet().is_some_and(|b| b.network == net.id)).cloned().collect();
-            if devices.is_empty() {
-                continue;
-            }
-            let st = Arc::new(BacnetStats::new(&net.id));
-            bacnet.push((net.id.clone(), st.clone()));
-            tracing::info!(network = %net.id, bind = %net.bind, devices = devices.len(), "starting BACnet network");
-            drivers.push(tokio::spawn(run_network(net.clone(), devices, tx.clone(), st, cancel.child_token())));
+        let mut drivers = Vec::new();
+        for source in sources {
+            stats.push(source.stats());
+            drivers.push(tokio::spawn(source.run(tx.clone(), cancel.child_token())));
         }
         drop(tx);
 
@@ -128,7 +108,6 @@ impl Pipeline {
         let router_give_up = give_up.clone();
         let router_stats = writer.stats();
         let router_live = live.clone();
-        let devices = Arc::new(DeviceReadings::new(config));
         let router_devices = devices.clone();
         let router = tokio::spawn(async move {
             let mut lost = 0usize;
@@ -166,7 +145,7 @@ impl Pipeline {
                 tracing::error!(readings = lost, stage = "router", "readings could not be committed before the stop deadline and are lost");
             }
         });
-        Ok(Pipeline { cancel, give_up, drivers, router, writer, live, stats, bacnet, devices })
+        Ok(Pipeline { cancel, give_up, drivers, router, writer, live, sources: Arc::from(stats), devices })
     }
 
     /// Latest values, for status screens.
@@ -179,9 +158,9 @@ impl Pipeline {
         self.writer.committed()
     }
 
-    /// Counters of every connection, while running.
-    pub fn connection_stats(&self) -> &[(String, Arc<ConnectionStats>)] {
-        &self.stats
+    /// Counters of every source (connection, network …), while running.
+    pub fn source_stats(&self) -> Arc<[Arc<dyn SourceStats>]> {
+        self.sources.clone()
     }
 
     /// Counters of the store writer, while running.
@@ -192,11 +171,6 @@ impl Pipeline {
     /// Readings per device (every protocol), while running.
     pub fn device_readings(&self) -> Arc<DeviceReadings> {
         self.devices.clone()
-    }
-
-    /// Counters per BACnet network.
-    pub fn bacnet_stats(&self) -> Vec<(String, Arc<BacnetStats>)> {
-        self.bacnet.clone()
     }
 
     /// Stop polling and commit every reading already taken.
@@ -219,7 +193,7 @@ impl Pipeline {
         let drivers_by = deadline.map_or(drivers_by, |d| d.min(drivers_by));
         for mut h in self.drivers {
             if tokio::time::timeout_at(drivers_by, &mut h).await.is_err() {
-                tracing::warn!("a connection task did not stop in time; aborting it");
+                tracing::warn!("a source task did not stop in time; aborting it");
                 h.abort();
             }
         }
@@ -241,7 +215,7 @@ impl Pipeline {
         let store = tokio::task::spawn_blocking(move || writer.finish())
             .await
             .unwrap_or_else(|_| Arc::new(WriterStats::default()));
-        Summary { store, connections: self.stats, bacnet: self.bacnet }
+        Summary { store, sources: self.sources }
     }
 }
 

@@ -49,8 +49,7 @@ impl Service {
         let handle = alarms.handle();
         let monitor = Monitor {
             site: Arc::from(config.site.id.as_str()),
-            connections: Arc::from(pipeline.connection_stats().to_vec()),
-            bacnet: Arc::from(pipeline.bacnet_stats()),
+            sources: pipeline.source_stats(),
             devices: pipeline.device_readings(),
             store: pipeline.store_stats(),
             sinks: Arc::from(sinks.health()),
@@ -79,7 +78,7 @@ impl Service {
             };
             let router = api::router(ApiState { alarms: handle.clone(), token: token.clone() })
                 .merge(api::monitor::routes(monitor, handle.clone(), token));
-            let peers = config.connections.len() + config.bacnet_networks.len() + config.sinks.influxdb.len() + 1;
+            let peers = pipeline.source_stats().len() + config.sinks.influxdb.len() + 1;
             let max_connections = limits::api_connections(config.api.max_connections, open_files, peers);
             match api::serve(config.api.listen, router, max_connections, cancel.child_token()).await {
                 Ok((addr, task)) => {

@@ -8,5 +8,7 @@ pub mod log_limit;
 pub mod modbus;
 pub mod reading;
 pub mod sim;
+pub mod source;
 
 pub use reading::{Quality, Reading, Value};
+pub use source::{Source, SourceSnapshot, SourceStats, sources};

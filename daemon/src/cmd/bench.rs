@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, StoreSettings};
+use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::modbus::plan::{PlanLimits, one_read_per_point, plan};
+use driftvakt_drivers::source::stats_of;
 use driftvakt_drivers::sim::{self, Scenario, SimOptions};
 use driftvakt_drivers::{Quality, Reading, Value};
 use tokio_util::sync::CancellationToken;
@@ -117,8 +119,9 @@ async fn polling(demo: &Config, devices: usize, interval_ms: u64, seconds: u64, 
     let summary = pipeline.shutdown().await;
     let secs = t0.elapsed().as_secs_f64();
     let written = summary.store.readings_written.load(Ordering::Relaxed) as f64;
-    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
-    let errors: u64 = summary.connections.iter().map(|(_, s)| s.request_errors.load(Ordering::Relaxed)).sum();
+    let connections = || stats_of::<ConnectionStats>(&summary.sources);
+    let requests: u64 = connections().map(|s| s.requests.load(Ordering::Relaxed)).sum();
+    let errors: u64 = connections().map(|s| s.request_errors.load(Ordering::Relaxed)).sum();
     let offered = points as f64 * 1000.0 / interval_ms as f64;
     outln!("  points/s stored: {:.0} (offered {:.0}/s)", written / secs, offered)?;
     outln!("  Modbus requests/s: {:.0}, request errors: {errors}", requests as f64 / secs)?;
@@ -494,7 +497,7 @@ async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds:
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let summary = pipeline.shutdown().await;
     let secs = t0.elapsed().as_secs_f64();
-    let stat = |f: fn(&BacnetStats) -> u64| summary.bacnet.iter().map(|(_, s)| f(s)).sum::<u64>() as f64;
+    let stat = |f: fn(&BacnetStats) -> u64| stats_of::<BacnetStats>(&summary.sources).map(f).sum::<u64>() as f64;
     outln!("  points/s read and stored: {:.0}", summary.store.readings_written.load(Ordering::Relaxed) as f64 / secs)?;
     outln!(
         "  BACnet ReadPropertyMultiple requests/s: {:.0} (timeouts {}, device errors {})",
@@ -519,7 +522,8 @@ async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds:
     let (tap_tx, mut tap) = tokio::sync::mpsc::channel::<Arc<[Reading]>>(1024);
     let dir = tempfile::tempdir()?;
     let pipeline = Pipeline::start(&cov_cfg, dir.path(), vec![tap_tx])?;
-    let subscribed = || pipeline.bacnet_stats().iter().map(|(_, s)| BacnetStats::get(&s.subscriptions)).sum::<u64>();
+    let sources = pipeline.source_stats();
+    let subscribed = || stats_of::<BacnetStats>(&sources).map(|s| BacnetStats::get(&s.subscriptions)).sum::<u64>();
     let ready_by = Instant::now() + Duration::from_secs(10);
     while subscribed() == 0 {
         anyhow::ensure!(Instant::now() < ready_by, "lb01 was not subscribed within 10 s");
@@ -546,7 +550,7 @@ async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds:
         }
     }
     sim.set_override(instance, object, None);
-    let notifications: u64 = pipeline.bacnet_stats().iter().map(|(_, s)| BacnetStats::get(&s.cov_notifications)).sum();
+    let notifications: u64 = stats_of::<BacnetStats>(&sources).map(|s| BacnetStats::get(&s.cov_notifications)).sum();
     drop(pipeline.shutdown().await);
     latencies.sort();
     let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);

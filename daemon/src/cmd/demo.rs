@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::Config;
+use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::sim::{self, Scenario, SimOptions};
+use driftvakt_drivers::source::stats_of;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DemoArgs, Lang};
@@ -152,7 +154,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     }
     cancel.cancel();
     let written = summary.store.readings_written.load(Ordering::Relaxed);
-    let requests: u64 = summary.connections.iter().map(|(_, s)| s.requests.load(Ordering::Relaxed)).sum();
+    let requests: u64 = stats_of::<ConnectionStats>(&summary.sources).map(|s| s.requests.load(Ordering::Relaxed)).sum();
     let writes = sim.function_log.write_codes_seen() + sim.bacnet.as_ref().map_or(0, |b| b.services.write_services_seen());
     let num = |n: u64| if sv { number_sv(n as f64, 0) } else { n.to_string() };
     outln!("{}", fill(t.demo_done, &[("readings", &num(written)), ("requests", &num(requests)), ("writes", &writes)]))?;

@@ -1,5 +1,5 @@
 //! `driftvakt status`: the running daemon's health from `GET /api/status` — alarms, store,
-//! connections, devices and every sink with its lag and backlog — as tables, Swedish first.
+//! sources (connections, networks), devices and every sink with its lag and backlog — as tables, Swedish first.
 
 use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
@@ -17,17 +17,19 @@ struct Words {
     alarms_unknown: &'static str,
     store: &'static str,
     store_failing: &'static str,
-    connections: [&'static str; 6],
-    networks: [&'static str; 5],
+    /// Title of a protocol's table (its first column), per protocol; others show the protocol.
+    links: [(&'static str, &'static str); 2],
+    /// Column words of source counters, per counter key; others show the key.
+    counters: [(&'static str, &'static str); 7],
     devices: [&'static str; 8],
     sinks: [&'static str; 9],
     up: &'static str,
     down: &'static str,
     never: &'static str,
     notify: &'static str,
-    /// `{network}: {total} rejected datagrams ({reasons})`.
+    /// `{link} {id}: {total} rejected datagrams ({reasons})` (`{link}`: the table's title).
     rejected: &'static str,
-    /// Reason keys of [`crate::monitor::NetworkStatus::rejected`] in words.
+    /// Reason keys of [`crate::monitor::LinkStatus::rejected`] in words.
     reasons: [(&'static str, &'static str); 4],
 }
 
@@ -37,20 +39,15 @@ const SV: Words = Words {
     alarms_unknown: "Larm: larmtjänsten svarar inte",
     store: "Lagring: {written} avläsningar sparade, {errors} skrivfel, {lost} förlorade",
     store_failing: "LAGRING MISSLYCKAS sedan {since}: {held} avläsningar och {alarm} larmhändelser väntar i minnet",
-    connections: [
-        "Anslutning",
-        "Förfrågningar",
-        "Fel",
-        "Tidsgränser",
-        "Återanslutningar",
-        "Misslyckade anslutningar",
-    ],
-    networks: [
-        "BACnet-nät",
-        "Förfrågningar",
-        "Tidsgränser",
-        "Enhetsfel",
-        "COV-meddelanden",
+    links: [("modbus", "Anslutning"), ("bacnet", "BACnet-nät")],
+    counters: [
+        ("requests", "Förfrågningar"),
+        ("errors", "Fel"),
+        ("timeouts", "Tidsgränser"),
+        ("reconnects", "Återanslutningar"),
+        ("connect_failures", "Misslyckade anslutningar"),
+        ("device_errors", "Enhetsfel"),
+        ("cov_notifications", "COV-meddelanden"),
     ],
     devices: [
         "Enhet",
@@ -77,7 +74,7 @@ const SV: Words = Words {
     down: "NERE",
     never: "aldrig",
     notify: "Larmnotifieringar: e-post {es} skickade, {ef} misslyckade försök; MQTT {ms} skickade, {mf} misslyckade försök",
-    rejected: "BACnet-nät {network}: {total} avvisade datagram ({reasons})",
+    rejected: "{link} {id}: {total} avvisade datagram ({reasons})",
     reasons: [
         ("foreign_address", "fel avsändare"),
         ("unknown_process", "okänt process-id"),
@@ -92,20 +89,15 @@ const EN: Words = Words {
     alarms_unknown: "Alarms: the alarm service does not answer",
     store: "Store: {written} readings stored, {errors} write errors, {lost} lost",
     store_failing: "STORE FAILING since {since}: {held} readings and {alarm} alarm records wait in memory",
-    connections: [
-        "Connection",
-        "Requests",
-        "Errors",
-        "Timeouts",
-        "Reconnects",
-        "Failed connects",
-    ],
-    networks: [
-        "BACnet network",
-        "Requests",
-        "Timeouts",
-        "Device errors",
-        "COV notifications",
+    links: [("modbus", "Connection"), ("bacnet", "BACnet network")],
+    counters: [
+        ("requests", "Requests"),
+        ("errors", "Errors"),
+        ("timeouts", "Timeouts"),
+        ("reconnects", "Reconnects"),
+        ("connect_failures", "Failed connects"),
+        ("device_errors", "Device errors"),
+        ("cov_notifications", "COV notifications"),
     ],
     devices: [
         "Device", "Via", "Protocol", "Readings", "Not good", "Latest", "Requests", "Errors",
@@ -125,7 +117,7 @@ const EN: Words = Words {
     down: "DOWN",
     never: "never",
     notify: "Alarm notifications: e-mail {es} sent, {ef} failed attempts; MQTT {ms} sent, {mf} failed attempts",
-    rejected: "BACnet network {network}: {total} rejected datagrams ({reasons})",
+    rejected: "{link} {id}: {total} rejected datagrams ({reasons})",
     reasons: [
         ("foreign_address", "wrong sender"),
         ("unknown_process", "unknown process id"),
@@ -254,52 +246,44 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
         out.push('\n');
         out.push_str(&table(&sinks));
     }
-    if !r.connections.is_empty() {
-        let mut rows = vec![w.connections.map(String::from).to_vec()];
-        for c in &r.connections {
-            rows.push(vec![
-                c.id.clone(),
-                n(c.requests),
-                n(c.errors),
-                n(c.timeouts),
-                n(c.reconnects),
-                n(c.connect_failures),
-            ]);
+    let word = |words: &[(&'static str, &'static str)], key: &str| {
+        words
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or_else(|| key.to_string(), |(_, w)| w.to_string())
+    };
+    // One table per protocol, in the order the sources started; its columns are the counters.
+    let mut protocols: Vec<&str> = Vec::new();
+    for l in &r.links {
+        if !protocols.contains(&l.protocol.as_str()) {
+            protocols.push(&l.protocol);
         }
-        out.push('\n');
-        out.push_str(&table(&rows));
     }
-    if !r.bacnet_networks.is_empty() {
-        let mut rows = vec![w.networks.map(String::from).to_vec()];
-        for b in &r.bacnet_networks {
-            rows.push(vec![
-                b.id.clone(),
-                n(b.requests),
-                n(b.timeouts),
-                n(b.device_errors),
-                n(b.cov_notifications),
-            ]);
+    for protocol in protocols {
+        let links: Vec<_> = r.links.iter().filter(|l| l.protocol == protocol).collect();
+        let title = word(&w.links, protocol);
+        let mut header = vec![title.clone()];
+        header.extend(links[0].counters.iter().map(|(k, _)| word(&w.counters, k)));
+        let mut rows = vec![header];
+        for l in &links {
+            let mut row = vec![l.id.clone()];
+            row.extend(l.counters.iter().map(|(_, v)| n(*v)));
+            rows.push(row);
         }
         out.push('\n');
         out.push_str(&table(&rows));
-        for b in r.bacnet_networks.iter().filter(|b| !b.rejected.is_empty()) {
-            let reasons: Vec<String> = b
+        for l in links.iter().filter(|l| !l.rejected.is_empty()) {
+            let reasons: Vec<String> = l
                 .rejected
                 .iter()
-                .map(|(k, v)| {
-                    let word = w
-                        .reasons
-                        .iter()
-                        .find(|(key, _)| key == k)
-                        .map_or(k.as_str(), |(_, t)| t);
-                    format!("{word} {}", n(*v))
-                })
+                .map(|(k, v)| format!("{} {}", word(&w.reasons, k), n(*v)))
                 .collect();
             out.push_str(&fill(
                 w.rejected,
                 &[
-                    ("network", b.id.clone()),
-                    ("total", n(b.rejected.values().sum())),
+                    ("link", title.clone()),
+                    ("id", l.id.clone()),
+                    ("total", n(l.rejected.values().sum())),
                     ("reasons", reasons.join(", ")),
                 ],
             ));
@@ -337,13 +321,15 @@ mod tests {
             site: "referenssjukhuset".into(),
             version: "0.1.0".into(),
             time_ms: 1_795_442_400_000,
-            connections: vec![],
-            bacnet_networks: vec![crate::monitor::NetworkStatus {
+            links: vec![crate::monitor::LinkStatus {
+                protocol: "bacnet".into(),
                 id: "bas".into(),
-                requests: 10,
-                timeouts: 0,
-                device_errors: 0,
-                cov_notifications: 5,
+                counters: vec![
+                    ("requests".into(), 10),
+                    ("timeouts".into(), 0),
+                    ("device_errors".into(), 0),
+                    ("cov_notifications".into(), 5),
+                ],
                 rejected: [
                     ("foreign_address".to_string(), 1200),
                     ("malformed".to_string(), 3),

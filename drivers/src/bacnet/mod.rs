@@ -8,6 +8,7 @@
 //! - [`reader`]: ReadPropertyMultiple batches that shrink on refusal, down to ReadProperty;
 //! - [`convert`]: values, status flags and reliability → [`Reading`](crate::Reading) quality;
 //! - [`device`], [`network`]: the tasks (one per network, one per device);
+//! - [`source`]: the networks as [`Source`](crate::Source)s, their counters as snapshots;
 //! - [`discover`]: Who-Is/I-Am and object lists for `driftvakt discover`.
 //!
 //! `README.md` in this folder describes the strategies.
@@ -21,6 +22,7 @@ pub mod frame;
 pub mod network;
 pub mod reader;
 pub mod services;
+pub mod source;
 pub mod stats;
 pub mod types;
 

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod poller;
 pub mod probe;
 pub mod schedule;
+pub mod source;
 pub mod stats;
 
 pub use client::{ConnectError, RequestError, exception_hint, exception_name};
