@@ -557,6 +557,19 @@ mod tests {
     }
 
     #[test]
+    fn sources_of_one_protocol_share_their_families() {
+        let (a, b) = (ConnectionStats::new("a"), ConnectionStats::new("b"));
+        a.register("g1");
+        b.register("g2").requests.store(4, Ordering::Relaxed);
+        let mut out = String::new();
+        source_families(&mut out, &[a.source_snapshot(), b.source_snapshot()]);
+        assert_eq!(out.matches("# TYPE driftvakt_modbus_requests_total counter").count(), 1, "{out}");
+        let m = parse(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        assert_eq!(m["driftvakt_modbus_requests_total{connection=\"b\",device=\"g2\"}"], 4.0);
+        assert_eq!(m["driftvakt_modbus_timeouts_total{connection=\"a\"}"], 0.0);
+    }
+
+    #[test]
     fn device_readings_are_counted_per_device_with_bad_qualities() {
         let cfg: Config = driftvakt_config::parse_str(
             "[site]\nid = \"s\"\nname = \"S\"\n[[connections]]\nid = \"gw\"\nhost = \"127.0.0.1\"\n\

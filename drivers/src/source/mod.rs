@@ -60,3 +60,54 @@ pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
     out.extend(crate::bacnet::source::sources(config));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modbus::ConnectionStats;
+
+    const CONFIG: &str = "[site]\nid = \"s\"\nname = \"S\"\n\
+        [[connections]]\nid = \"gw\"\nhost = \"127.0.0.1\"\n\
+        [[connections]]\nid = \"unused\"\nhost = \"127.0.0.1\"\n\
+        [[bacnet_networks]]\nid = \"bas\"\nbind = \"127.0.0.1:0\"\n\
+        [[devices]]\nid = \"lb01\"\nnetwork = \"bas\"\ninstance = 1\naddress = \"127.0.0.1:47808\"\nsystem = \"ventilation\"\n\
+        [[devices.points]]\nid = \"t\"\nname = \"T\"\nobject = \"analog-input:1\"\n\
+        [[devices]]\nid = \"g1\"\nconnection = \"gw\"\nunit_id = 1\nsystem = \"reservkraft\"\n\
+        [[devices.points]]\nid = \"p\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"\"\n";
+
+    #[test]
+    fn every_link_with_devices_is_one_source_modbus_first() {
+        let config = driftvakt_config::parse_str(CONFIG, "t.toml").config.expect("config");
+        let listed: Vec<_> = sources(&config)
+            .iter()
+            .map(|s| (s.protocol(), s.id().to_string(), s.device_ids()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("modbus", "gw".to_string(), vec!["g1".to_string()]),
+                ("bacnet", "bas".to_string(), vec!["lb01".to_string()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn snapshots_are_protocol_neutral_and_the_protocol_counters_stay_reachable() {
+        let config = driftvakt_config::parse_str(CONFIG, "t.toml").config.expect("config");
+        let stats: Vec<_> = sources(&config).iter().map(|s| s.stats()).collect();
+        let modbus: Vec<&ConnectionStats> = stats_of(&stats).collect();
+        assert_eq!(modbus.len(), 1);
+        let g1 = modbus[0].register("g1");
+        g1.requests.store(5, std::sync::atomic::Ordering::Relaxed);
+        g1.request_errors.store(2, std::sync::atomic::Ordering::Relaxed);
+        let snap = stats[0].source_snapshot();
+        assert_eq!((snap.protocol, snap.link.as_str()), ("modbus", "gw"));
+        assert_eq!((snap.counter("requests"), snap.counter("errors")), (Some(5), Some(2)));
+        assert_eq!(snap.devices, [DeviceSnapshot { device: "g1".into(), requests: 5, errors: 2 }]);
+        let bacnet = stats[1].source_snapshot();
+        assert_eq!(bacnet.rejected.len(), 4, "every reason, zeros included");
+        for m in snap.metrics.iter().chain(&bacnet.metrics) {
+            assert!(m.name.ends_with("_total") && m.name.starts_with("driftvakt_"), "{}", m.name);
+        }
+    }
+}
