@@ -37,7 +37,12 @@ fn main() {
     let quiet_default = match cli.command {
         #[cfg(feature = "simulator")]
         Command::Demo(_) | Command::Bench(_) => true,
-        Command::Alarms(_) | Command::Ack(_) | Command::Shelve(_) | Command::Unshelve(_) | Command::Journal(_) | Command::Status(_) => true,
+        Command::Alarms(_)
+        | Command::Ack(_)
+        | Command::Shelve(_)
+        | Command::Unshelve(_)
+        | Command::Journal(_)
+        | Command::Status(_) => true,
         _ => false,
     };
     let filter = EnvFilter::try_from_env("DRIFTVAKT_LOG")
