@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use driftvakt_drivers::sim::fuel_consumption_l_per_h;
+use driftvakt_sim::fuel_consumption_l_per_h;
 use serde_json::Value;
 
 const START: &str = "2026-01-10T00:00:00Z";
@@ -247,7 +247,7 @@ fn fast_forwarded_blackout_day_gives_a_report_that_matches_the_simulator_in_ever
         .expect("water");
     let truth_water = (last["water_m3"].as_f64().unwrap_or(0.0)
         - water["unusable"].as_f64().unwrap_or(0.0))
-        / driftvakt_drivers::sim::model::WATER_CONSUMPTION_M3_PER_H;
+        / driftvakt_sim::model::WATER_CONSUMPTION_M3_PER_H;
     let now_w = water["scenarios"][0]["endurance_h"]
         .as_f64()
         .expect("water now");

@@ -20,14 +20,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the daemon: poll every device and store every reading.
     Run(RunArgs),
+    #[cfg(feature = "simulator")]
     /// Run the reference hospital (simulator) and the daemon together, with a live status.
     Demo(DemoArgs),
+    #[cfg(feature = "simulator")]
     /// Run the reference-hospital simulator alone, serving Modbus TCP.
     Sim(SimArgs),
     /// Read raw registers from a device and print every plausible decoding (commissioning).
     Probe(ProbeArgs),
     /// Export stored readings of one point as CSV or JSON.
     Export(ExportArgs),
+    #[cfg(feature = "simulator")]
     /// Measure throughput, reads per cycle and memory against the simulator.
     Bench(BenchArgs),
     /// Find devices (BACnet Who-Is/I-Am) and print a configuration block for them.
@@ -48,6 +51,7 @@ pub enum Command {
     /// Write a report from the store (`report endurance`: the SSIK endurance evidence).
     #[command(subcommand)]
     Report(ReportCommand),
+    #[cfg(feature = "simulator")]
     /// Run the simulator fast-forwarded in simulated time into a data directory (a day or a
     /// week with a blackout in seconds), for reports and demos.
     Fastforward(FastforwardArgs),
@@ -106,6 +110,7 @@ pub struct EnduranceReportArgs {
     pub lang: ReportLang,
 }
 
+#[cfg(feature = "simulator")]
 /// `driftvakt fastforward`.
 #[derive(Debug, Args)]
 pub struct FastforwardArgs {
@@ -281,6 +286,7 @@ pub struct RunArgs {
     pub data: PathBuf,
 }
 
+#[cfg(feature = "simulator")]
 /// `driftvakt demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -301,6 +307,7 @@ pub struct DemoArgs {
     pub lang: Lang,
 }
 
+#[cfg(feature = "simulator")]
 /// `driftvakt sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
@@ -405,6 +412,7 @@ pub struct ExportArgs {
     pub tz: String,
 }
 
+#[cfg(feature = "simulator")]
 /// `driftvakt bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -422,6 +430,7 @@ pub struct BenchArgs {
     pub only: Option<BenchPart>,
 }
 
+#[cfg(feature = "simulator")]
 /// Parts of `driftvakt bench`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum BenchPart {

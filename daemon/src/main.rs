@@ -1,4 +1,10 @@
 //! The `driftvakt` binary.
+//!
+//! With the `simulator` feature (default) it also has `demo`, `sim`, `fastforward` and `bench`.
+//! Without it, the code only those commands reach (the demo's status screen and its strings, the
+//! `Live` and service accessors it reads) is unused, not wrong: dead-code lints are checked on
+//! the default build.
+#![cfg_attr(not(feature = "simulator"), allow(dead_code))]
 
 mod alarm;
 mod api;
@@ -28,10 +34,17 @@ use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse();
-    let quiet_default = matches!(
-        cli.command,
-        Command::Demo(_) | Command::Bench(_) | Command::Alarms(_) | Command::Ack(_) | Command::Shelve(_) | Command::Unshelve(_) | Command::Journal(_) | Command::Status(_)
-    );
+    let quiet_default = match cli.command {
+        #[cfg(feature = "simulator")]
+        Command::Demo(_) | Command::Bench(_) => true,
+        Command::Alarms(_)
+        | Command::Ack(_)
+        | Command::Shelve(_)
+        | Command::Unshelve(_)
+        | Command::Journal(_)
+        | Command::Status(_) => true,
+        _ => false,
+    };
     let filter = EnvFilter::try_from_env("DRIFTVAKT_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(if quiet_default { "warn" } else { "info" }));
@@ -67,9 +80,12 @@ fn run(command: Command) -> Result<i32> {
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             result.map(|()| 0)
         }
+        #[cfg(feature = "simulator")]
         Command::Demo(args) => runtime()?.block_on(cmd::demo::run(&args)).map(|()| 0),
+        #[cfg(feature = "simulator")]
         Command::Sim(args) => runtime()?.block_on(cmd::sim::run(&args)).map(|()| 0),
         Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),
+        #[cfg(feature = "simulator")]
         Command::Bench(args) => runtime()?.block_on(cmd::bench::run(&args)).map(|()| 0),
         Command::Discover(args) => runtime()?.block_on(cmd::discover::run(&args)),
         Command::Alarms(args) => cmd::alarms::list(&args).map(|()| 0),
@@ -79,6 +95,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
         Command::Status(args) => cmd::status::run(&args).map(|()| 0),
         Command::Report(cli::ReportCommand::Endurance(args)) => cmd::report::endurance(&args).map(|()| 0),
+        #[cfg(feature = "simulator")]
         Command::Fastforward(args) => cmd::fastforward::run(&args).map(|()| 0),
     }
 }

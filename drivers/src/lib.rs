@@ -1,13 +1,13 @@
-//! Protocol drivers and the plant simulator.
+//! Protocol drivers (client side only).
 //!
 //! Drivers turn a device's configured points into [`Reading`]s; they know nothing of sinks,
-//! rules or reports. The simulator is the only server side of any protocol in driftvakt.
+//! rules or reports. The plant simulator, the only server side of any protocol in driftvakt, is
+//! its own crate (`driftvakt-sim`, in `drivers/sim/`).
 
 pub mod bacnet;
 pub mod log_limit;
 pub mod modbus;
 pub mod reading;
-pub mod sim;
 pub mod source;
 
 pub use reading::{Quality, Reading, Value};

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use driftvakt_drivers::sim::{self, SimHandle, SimOptions};
+use driftvakt_sim::{self as sim, SimHandle, SimOptions};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 

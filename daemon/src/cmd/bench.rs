@@ -12,8 +12,8 @@ use driftvakt_config::model::{Config, StoreSettings};
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::modbus::plan::{PlanLimits, one_read_per_point, plan};
 use driftvakt_drivers::source::stats_of;
-use driftvakt_drivers::sim::{self, Scenario, SimOptions};
 use driftvakt_drivers::{Quality, Reading, Value};
+use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{BenchArgs, BenchPart};
@@ -458,7 +458,7 @@ mod tsdb {
 /// BACnet figures against the simulator's router: saturated ReadPropertyMultiple polling of its
 /// two devices (reads/s), and COV notification latency from a value change in the device to
 /// the reading arriving at a pipeline tap.
-async fn bacnet(demo: &Config, sim: &driftvakt_drivers::sim::SimBacnet, seconds: u64) -> Result<()> {
+async fn bacnet(demo: &Config, sim: &driftvakt_sim::SimBacnet, seconds: u64) -> Result<()> {
     use driftvakt_config::model::{CovSettings, ObjectId};
     use driftvakt_drivers::bacnet::BacnetStats;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{AlarmClass, AlarmRule, LimitLevel, MqttSettings, RuleKind, System};
-use driftvakt_drivers::sim::{self, Scenario, SimOptions};
+use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio_util::sync::CancellationToken;
 

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::Config;
 use driftvakt_drivers::modbus::ConnectionStats;
-use driftvakt_drivers::sim::{self, Scenario, SimOptions};
 use driftvakt_drivers::source::stats_of;
+use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DemoArgs, Lang};
@@ -52,7 +52,7 @@ pub fn demo_config(gateways: &[(String, std::net::SocketAddr)]) -> Result<Config
 
 /// Point the BACnet devices of `config` at the simulator's BACnet router (matched by instance)
 /// and bind every BACnet network to an ephemeral loopback port.
-pub fn point_bacnet_at(config: &mut Config, sim: &driftvakt_drivers::sim::SimBacnet) {
+pub fn point_bacnet_at(config: &mut Config, sim: &driftvakt_sim::SimBacnet) {
     for net in &mut config.bacnet_networks {
         net.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     }

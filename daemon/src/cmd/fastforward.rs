@@ -1,10 +1,14 @@
 //! `driftvakt fastforward`: the simulator in simulated time, straight into a data directory.
+//! The command parses its arguments here; `drive` steps the plant and feeds the daemon's path.
+
+mod drive;
 
 use anyhow::{Context, Result, bail};
 use jiff::tz::TimeZone;
 
+use drive::{Options, run as fast_forward};
+
 use crate::cli::FastforwardArgs;
-use crate::endurance::fastforward::{Options, run as fast_forward};
 use crate::timefmt::{parse_duration, parse_time};
 use crate::out::outln;
 

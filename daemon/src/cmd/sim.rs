@@ -1,7 +1,7 @@
 //! `driftvakt sim`: the reference-hospital simulator alone.
 
 use anyhow::{Context, Result, anyhow};
-use driftvakt_drivers::sim::{self, Scenario, SimOptions};
+use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::SimArgs;

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use driftvakt_config::model::DeviceLink;
 use driftvakt_drivers::bacnet::{BacnetStats, run_network};
-use driftvakt_drivers::sim::{self, Scenario, SimOptions};
 use driftvakt_drivers::{Quality, Reading, Value};
+use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn example_bacnet_points_read_from_the_simulator() {
     let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/examples/reference-hospital.toml");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/examples/reference-hospital.toml");
     let mut config = driftvakt_config::load(&path)
         .config
         .expect("example is valid");

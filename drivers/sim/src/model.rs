@@ -1,15 +1,15 @@
 //! The reference hospital's utilities as a physical model: pure state and arithmetic, no I/O.
 //!
 //! [`Plant::step`] advances simulated time. Its public fields are the ground truth that the
-//! register images ([`crate::sim::registers`]) are computed from and that tests compare with.
+//! register images ([`crate::registers`]) are computed from and that tests compare with.
 //!
 //! Electrical topology: mains and two diesel generators (G1, G2) feed the essential bus through
 //! one transfer switch (ATS). The essential bus feeds the UPS, the reserve-water booster pumps,
 //! the day-tank transfer pump and the air-handling unit. The district-heating substation is
 //! driven by the utility's network and does not depend on the essential bus.
 
-use crate::sim::noise::Lcg;
-use crate::sim::scenario::Scenario;
+use crate::noise::Lcg;
+use crate::scenario::Scenario;
 
 /// Rated active power of one generator (kW).
 pub const GEN_RATED_KW: f64 = 800.0;
@@ -994,8 +994,8 @@ mod tests {
         );
     }
 
-    const BLACKOUT_LOST: f64 = crate::sim::scenario::BLACKOUT_MAINS_LOST_AT_S;
-    use crate::sim::scenario::BLACKOUT_MAINS_BACK_AT_S;
+    const BLACKOUT_LOST: f64 = crate::scenario::BLACKOUT_MAINS_LOST_AT_S;
+    use crate::scenario::BLACKOUT_MAINS_BACK_AT_S;
 
     #[test]
     fn fuel_leak_drains_the_main_tank_faster() {

@@ -25,10 +25,10 @@ use tokio_modbus::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::sim::function_log::{FunctionLog, is_write_code};
-use crate::sim::model::Plant;
-use crate::sim::registers::{Gateway, unit_image};
-use crate::sim::scenario::Scenario;
+use crate::function_log::{FunctionLog, is_write_code};
+use crate::model::Plant;
+use crate::registers::{Gateway, unit_image};
+use crate::scenario::Scenario;
 
 /// Real time between physics steps.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -71,7 +71,7 @@ pub struct SimHandle {
     /// The plant, shared with the physics task (ground truth for tests and reports).
     pub plant: Arc<Mutex<Plant>>,
     /// The BACnet/IP side (router address, devices, services received), if started.
-    pub bacnet: Option<crate::sim::bacnet_server::SimBacnet>,
+    pub bacnet: Option<crate::bacnet_server::SimBacnet>,
     /// The physics and listener tasks.
     tasks: TaskTracker,
 }
@@ -156,7 +156,7 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
     }
 
     let bacnet_socket = match opts.bacnet_port {
-        Some(port) => Some(crate::sim::bacnet_server::bind(opts.bind, port).await?),
+        Some(port) => Some(crate::bacnet_server::bind(opts.bind, port).await?),
         None => None,
     };
 
@@ -181,7 +181,7 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
         tracing::info!(gateway = gateway.name(), %addr, scenario = %opts.scenario, "simulator gateway listening");
     }
     let bacnet = match bacnet_socket {
-        Some(s) => Some(crate::sim::bacnet_server::start(s, Arc::clone(&plant), &tasks, cancel.clone())?),
+        Some(s) => Some(crate::bacnet_server::start(s, Arc::clone(&plant), &tasks, cancel.clone())?),
         None => None,
     };
     tasks.spawn(physics(Arc::clone(&plant), opts.speed, up_senders, cancel));
@@ -503,7 +503,7 @@ mod tests {
         );
 
         // Jump simulated time into the window instead of waiting 30 s.
-        sim.lock_plant().t_s = crate::sim::scenario::GATEWAY_DOWN_FROM_S + 5.0;
+        sim.lock_plant().t_s = crate::scenario::GATEWAY_DOWN_FROM_S + 5.0;
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let r = timeout(Duration::from_millis(300), open.read_input_registers(0, 1)).await;
@@ -529,7 +529,7 @@ mod tests {
             "stallverk unaffected"
         );
 
-        sim.lock_plant().t_s = crate::sim::scenario::GATEWAY_DOWN_UNTIL_S + 1.0;
+        sim.lock_plant().t_s = crate::scenario::GATEWAY_DOWN_UNTIL_S + 1.0;
         let deadline = Instant::now() + Duration::from_secs(5);
         while !fastighet_answers(fastighet).await {
             assert!(

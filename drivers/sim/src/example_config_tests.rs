@@ -11,9 +11,9 @@ use tokio_modbus::Slave;
 use tokio_modbus::client::{Reader, tcp};
 use tokio_util::sync::CancellationToken;
 
-use crate::sim::registers::HEATING_MODEL_NAME;
-use crate::sim::scenario::Scenario;
-use crate::sim::server::{SimOptions, start};
+use crate::registers::HEATING_MODEL_NAME;
+use crate::scenario::Scenario;
+use crate::server::{SimOptions, start};
 
 const EXAMPLE: &str = include_str!("../../../config/examples/reference-hospital.toml");
 

@@ -19,13 +19,13 @@ use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Table};
 use driftvakt_drivers::Reading;
 use driftvakt_drivers::modbus::{decode, decode_bit};
-use driftvakt_drivers::sim::model::Plant;
-use driftvakt_drivers::sim::registers::{Gateway, unit_image};
-use driftvakt_drivers::sim::scenario::Scenario;
+use driftvakt_sim::model::Plant;
+use driftvakt_sim::registers::{Gateway, unit_image};
+use driftvakt_sim::scenario::Scenario;
 
-use super::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
 use crate::alarm::engine::Engine;
 use crate::alarm::store::AlarmDb;
+use crate::endurance::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
 use crate::store::StoreWriter;
 use crate::store::writer::PointMeta;
 
@@ -76,7 +76,7 @@ struct Truth {
 }
 
 fn read_point(
-    img: &driftvakt_drivers::sim::registers::UnitImage,
+    img: &driftvakt_sim::registers::UnitImage,
     p: &driftvakt_config::model::Point,
 ) -> Option<(Option<driftvakt_drivers::Value>, driftvakt_drivers::Quality)> {
     let m = p.modbus()?;
@@ -163,7 +163,7 @@ pub fn run(
         {
             refilled = true;
             plant.fuel.main_l = (plant.fuel.main_l + opts.refill_l)
-                .min(driftvakt_drivers::sim::model::MAIN_TANK_CAPACITY_L);
+                .min(driftvakt_sim::model::MAIN_TANK_CAPACITY_L);
         }
         let now = opts.start_ms + offset;
         let mut batch: Vec<Reading> = Vec::new();

@@ -21,16 +21,16 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::bacnet::encoding::AppValue;
-use crate::bacnet::frame::{self, Apdu, Npdu, Route, bvlc, confirmed, unconfirmed};
-use crate::bacnet::services::{
+use driftvakt_drivers::bacnet::encoding::AppValue;
+use driftvakt_drivers::bacnet::frame::{self, Apdu, Npdu, Route, bvlc, confirmed, unconfirmed};
+use driftvakt_drivers::bacnet::services::{
     CovNotification, IAm, PropertyResult, decode_read_property_request, decode_rpm_request,
     decode_subscribe_cov, decode_who_is, encode_cov_notification, encode_i_am,
     encode_read_property_ack, encode_rpm_ack,
 };
-use crate::bacnet::types::{ObjectId, PropertyId, StatusFlags, abort, error, reject};
-use crate::sim::bacnet_objects::{SIM_NETWORK, SimDevice, devices};
-use crate::sim::model::Plant;
+use driftvakt_drivers::bacnet::types::{ObjectId, PropertyId, StatusFlags, abort, error, reject};
+use crate::bacnet_objects::{SIM_NETWORK, SimDevice, devices};
+use crate::model::Plant;
 
 /// How often subscriptions are checked for changes.
 const COV_SCAN: Duration = Duration::from_millis(100);
@@ -517,9 +517,9 @@ fn value_changed(old: &AppValue, new: &AppValue, increment: f32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bacnet::services::{ReadRequest, decode_rpm_ack};
-    use crate::bacnet::types::ObjectType;
-    use crate::sim::scenario::Scenario;
+    use driftvakt_drivers::bacnet::services::{ReadRequest, decode_rpm_ack};
+    use driftvakt_drivers::bacnet::types::ObjectType;
+    use crate::scenario::Scenario;
 
     fn state() -> State {
         let plant = Arc::new(Mutex::new(Plant::with_epoch(&Scenario::Normal, 0)));
@@ -560,9 +560,9 @@ mod tests {
         let st = state();
         let ai1 = ObjectId::new(ObjectType::ANALOG_INPUT, 1);
         let req =
-            ReadRequest::ReadPropertyMultiple(vec![crate::bacnet::services::ReadAccessSpec {
+            ReadRequest::ReadPropertyMultiple(vec![driftvakt_drivers::bacnet::services::ReadAccessSpec {
                 object: ai1,
-                properties: vec![crate::bacnet::services::PropertyRef::whole(
+                properties: vec![driftvakt_drivers::bacnet::services::PropertyRef::whole(
                     PropertyId::PRESENT_VALUE,
                 )],
             }]);

@@ -1,4 +1,6 @@
-//! The reference-hospital plant simulator (server side).
+//! The reference-hospital plant simulator (server side): the only server of any protocol in
+//! driftvakt. Demo, tests, fast-forward and bench use it; the daemon's production path does not.
+//! It serves BACnet with the drivers' own codec (`driftvakt_drivers::bacnet`).
 //!
 //! - [`model`]: the physics (pure, no I/O): generators, fuel, ATS, UPS, water, heating, AHU.
 //! - [`scenario`]: what happens when (normal, blackout, fuel_leak, gateway_down).
@@ -8,7 +10,7 @@
 //! - [`bacnet_objects`], [`bacnet_server`]: the AHU and the district-heating substation also
 //!   as BACnet/IP devices behind a simulated router (network 100), with a service log.
 //!
-//! `drivers/src/sim/README.md` has the register map; `config/examples/reference-hospital.toml`
+//! `drivers/sim/README.md` has the register map; `config/examples/reference-hospital.toml`
 //! is the matching configuration.
 
 pub mod bacnet_objects;

@@ -5,9 +5,9 @@
 //! (device 1201), VS01 at MAC 2 (device 1301). The damper of LB01 is overridden (hand
 //! operated) and its filter switch out of service, so the demo shows those qualities.
 
-use crate::bacnet::encoding::AppValue;
-use crate::bacnet::types::{ObjectId, ObjectType, PropertyId, StatusFlags};
-use crate::sim::model::Plant;
+use driftvakt_drivers::bacnet::encoding::AppValue;
+use driftvakt_drivers::bacnet::types::{ObjectId, ObjectType, PropertyId, StatusFlags};
+use crate::model::Plant;
 
 /// Remote network number of the simulator's virtual BACnet devices.
 pub const SIM_NETWORK: u16 = 100;
@@ -118,10 +118,10 @@ impl SimDevice {
         p: PropertyId,
         index: Option<u32>,
     ) -> Result<Vec<AppValue>, (u32, u32)> {
-        use crate::bacnet::types::error;
+        use driftvakt_drivers::bacnet::types::error;
         if object == self.device_id()
             || (object.object_type == ObjectType::DEVICE
-                && object.instance == crate::bacnet::types::MAX_INSTANCE)
+                && object.instance == driftvakt_drivers::bacnet::types::MAX_INSTANCE)
         {
             return self
                 .device_property(p, index)
@@ -257,7 +257,7 @@ pub fn devices(plant: &Plant) -> Vec<SimDevice> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::scenario::Scenario;
+    use crate::scenario::Scenario;
 
     #[test]
     fn the_images_follow_the_plant() {

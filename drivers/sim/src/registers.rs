@@ -1,7 +1,7 @@
 //! Register images: what each simulated device answers, computed from the [`Plant`].
 //!
 //! Two gateways, each a Modbus TCP listener with several unit ids behind it (see
-//! `drivers/src/sim/README.md` for the full table). Addresses are protocol addresses (0-based).
+//! `drivers/sim/README.md` for the full table). Addresses are protocol addresses (0-based).
 //! Every data type and every word order of `config/SYNTAX.md` occurs at least once, so the demo
 //! exercises the whole decoder.
 //!
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use driftvakt_config::model::{Table, WordOrder};
 use tokio_modbus::ExceptionCode;
 
-use crate::sim::model::{DAY_TANK_CAPACITY_L, Generator, Plant};
+use crate::model::{DAY_TANK_CAPACITY_L, Generator, Plant};
 
 /// Largest register count of one read (FC3/FC4), by the protocol.
 pub const MAX_READ_REGISTERS: u16 = 125;
@@ -437,8 +437,8 @@ fn air_handling(plant: &Plant) -> UnitImage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::model::Plant;
-    use crate::sim::scenario::Scenario;
+    use crate::model::Plant;
+    use crate::scenario::Scenario;
 
     #[test]
     fn word_orders_match_their_names() {
