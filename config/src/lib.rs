@@ -6,7 +6,6 @@
 
 pub mod bacnet;
 mod alarm_model;
-mod checks;
 mod diagnostic;
 pub mod keys;
 mod load;
@@ -15,10 +14,11 @@ mod parse;
 mod position;
 mod reserve_model;
 mod secret;
-mod walk;
+mod site_model;
+mod suggest;
 
 pub use diagnostic::{Diagnostic, Loaded, Severity};
 pub use load::load;
 pub use parse::parse_str;
 pub use parse::sentinel::gencomm;
-pub use secret::{SecretError, parse_secret};
+pub use parse::secret::{SecretError, parse_secret};

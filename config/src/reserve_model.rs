@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::alarm_model::AlarmClass;
-use crate::model::System;
+use crate::site_model::System;
 
 /// Endurance values at or above this many hours mean "not being drawn" (one year).
 pub const ENDURANCE_CAP_H: f64 = 8760.0;

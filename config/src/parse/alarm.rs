@@ -13,8 +13,7 @@ use crate::model::{
     AlarmClass, AlarmRule, AlarmSettings, Condition, Device, LimitLevel, Point, PointKind,
     RuleKind, System,
 };
-use crate::parse::point::{is_plain_id, list, system};
-use crate::walk::{At, Section, Span, Walker, describe, integer, key_span};
+use crate::parse::common::{At, IdChars, Section, Span, Walker, describe, integer, key_span, list};
 
 /// A `while` condition as written.
 #[derive(Debug, Clone)]
@@ -95,7 +94,7 @@ pub(crate) fn settings(
     if let Some(v) = s.table.get("ack_required") {
         out.ack_required = classes(w, &s.context, "ack_required", v);
     }
-    let sections = w.get_tables(&s, "rules", |i, t| match crate::walk::peek_str(t, "id") {
+    let sections = w.get_tables(&s, "rules", |i, t| match crate::parse::common::peek_str(t, "id") {
         Some(id) => format!("alarm rule {id}"),
         None => format!("alarm rule #{}", i + 1),
     });
@@ -121,7 +120,7 @@ pub(crate) fn classes(
     w: &mut Walker<'_>,
     ctx: &str,
     key: &str,
-    v: &crate::walk::Val<'_>,
+    v: &crate::parse::common::Val<'_>,
 ) -> Vec<AlarmClass> {
     let mut out = Vec::new();
     let DeValue::Array(items) = v.get_ref() else {
@@ -151,7 +150,7 @@ pub(crate) fn classes(
 }
 
 /// A state value: `true`/`false` or an integer state code.
-fn state_value(w: &mut Walker<'_>, ctx: &str, key: &str, v: &crate::walk::Val<'_>) -> Option<f64> {
+fn state_value(w: &mut Walker<'_>, ctx: &str, key: &str, v: &crate::parse::common::Val<'_>) -> Option<f64> {
     match v.get_ref() {
         DeValue::Boolean(b) => Some(if *b { 1.0 } else { 0.0 }),
         DeValue::Integer(_) => integer(v.get_ref()).map(|i| i as f64),
@@ -203,14 +202,8 @@ fn rule(w: &mut Walker<'_>, s: &Section<'_, '_>, top_level: bool) -> Option<Rule
     } else {
         w.get_str(s, "id")
     };
-    if let Some(id) = &id
-        && !is_plain_id(&id.value)
-    {
-        w.error(
-            &id.span,
-            ctx,
-            format!("alarm id `{}` may only contain a-z, 0-9 and _", id.value),
-        );
+    if let Some(id) = &id {
+        w.check_id(ctx, "alarm", id, IdChars::Plain);
     }
     let point = if top_level {
         w.req_str(s, "point")
@@ -241,7 +234,7 @@ fn rule(w: &mut Walker<'_>, s: &Section<'_, '_>, top_level: bool) -> Option<Rule
         }
         None => None,
     };
-    let system = system(w, s);
+    let system = w.get_system(s);
     let text = w.req_str(s, "text").map(|a| a.value);
     let text_en = w.get_str(s, "text_en").map(|a| a.value);
     let on_delay = w

@@ -7,8 +7,7 @@ use std::time::Duration;
 use crate::bacnet::{MAX_INSTANCE, ObjectId, PropertyId};
 use crate::keys;
 use crate::model::{BacnetLink, BacnetNetwork, BacnetRoute, BacnetSource, Bbmd, CovSettings};
-use crate::parse::connection::{FirstSeen, is_ref_id};
-use crate::walk::{At, Section, Span, Walker, integer, key_span, peek_str};
+use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, integer, key_span, peek_str, unknown};
 use toml::de::DeValue;
 
 /// The standard BACnet/IP UDP port (0xBAC0).
@@ -77,17 +76,8 @@ fn network(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<NetSpec> {
     w.expect_keys(s, keys::BACNET_NETWORK);
     let ctx = s.context.as_str();
     let id = w.req_str(s, "id");
-    if let Some(id) = &id
-        && !is_ref_id(&id.value)
-    {
-        w.error(
-            &id.span,
-            ctx,
-            format!(
-                "bacnet network id `{}` may only contain a-z, 0-9, _ and -",
-                id.value
-            ),
-        );
+    if let Some(id) = &id {
+        w.check_id(ctx, "bacnet network", id, IdChars::Ref);
     }
     let bind = match w.get_str(s, "bind") {
         Some(b) => socket_addr(w, ctx, "bind", &b),
@@ -174,7 +164,7 @@ pub(crate) fn link(
             w.error(
                 &n.span,
                 ctx,
-                crate::parse::device::unknown("bacnet network", &n.value, &ids),
+                unknown("bacnet network", &n.value, &ids),
             );
         }
         found.map(|k| &k.net)

@@ -13,9 +13,7 @@ use crate::model::{
     AlarmClass, AlarmRule, AssessmentRow, Consumption, EnduranceAlarm, Function, LoadModel,
     MeasuredModel, PlanningModel, ReportSettings, Reserve, RuleKind, System, unit_factor,
 };
-use crate::parse::notify::strings;
-use crate::parse::point::system;
-use crate::walk::{Section, Walker, describe, peek_str};
+use crate::parse::common::{Section, Walker, describe, peek_str};
 
 /// Unit and system of every configured point, by full id.
 pub(crate) type PointUnits = HashMap<String, (String, System)>;
@@ -55,8 +53,8 @@ pub(crate) fn reserves(
         w.expect_keys(&s, keys::FUNCTION);
         let id = w.req_str(&s, "id");
         let name = w.req_str(&s, "name");
-        let sys = system(w, &s).unwrap_or(System::Ovrigt);
-        let deps = strings(w, &s, "depends_on");
+        let sys = w.get_system(&s).unwrap_or(System::Ovrigt);
+        let deps = w.get_strings(&s, "depends_on");
         if deps.is_empty() {
             w.error(
                 &s.span,
@@ -229,9 +227,9 @@ fn reserve(
     let ctx = s.context.clone();
     let id = w.req_str(s, "id");
     let name = w.req_str(s, "name");
-    let sys = system(w, s);
+    let sys = w.get_system(s);
     let unit = w.req_str(s, "unit");
-    let stock = strings(w, s, "stock");
+    let stock = w.get_strings(s, "stock");
     if stock.is_empty() {
         w.error(
             &s.span,
@@ -361,7 +359,7 @@ fn reserve(
 
 fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> Option<LoadModel> {
     w.expect_keys(l, keys::LOAD);
-    let pts = strings(w, l, "points");
+    let pts = w.get_strings(l, "points");
     if pts.is_empty() {
         w.error(
             &l.span,
@@ -408,7 +406,7 @@ fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> O
                         DeValue::Array(xy) if xy.len() == 2 => {
                             let num = |x: &DeValue<'_>| match x {
                                 DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-                                DeValue::Integer(_) => crate::walk::integer(x).map(|i| i as f64),
+                                DeValue::Integer(_) => crate::parse::common::integer(x).map(|i| i as f64),
                                 _ => None,
                             };
                             num(xy[0].get_ref()).zip(num(xy[1].get_ref()))
@@ -454,18 +452,18 @@ pub(crate) fn report(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ReportSettin
     };
     w.expect_keys(&s, keys::REPORT);
     let title = w.get_str(&s, "title").map(|t| t.value);
-    let signatures = strings(w, &s, "signatures");
-    let columns = strings(w, &s, "columns");
+    let signatures = w.get_strings(&s, "signatures");
+    let columns = w.get_strings(&s, "columns");
     let mut assessment = Vec::new();
     for a in w.get_tables(&s, "assessment", |i, _| {
         format!("report, assessment #{}", i + 1)
     }) {
         w.expect_keys(&a, keys::ASSESSMENT);
-        let sys = system(w, &a);
+        let sys = w.get_system(&a);
         if !a.table.contains_key("system") {
             w.error(&a.span, &a.context, "missing required key `system`");
         }
-        let cells = strings(w, &a, "cells");
+        let cells = w.get_strings(&a, "cells");
         if cells.len() != columns.len() {
             w.error(
                 &a.span,

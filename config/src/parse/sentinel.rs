@@ -4,8 +4,7 @@ use toml::de::DeValue;
 
 use crate::keys;
 use crate::model::{DataType, Sentinel, SentinelMeaning};
-use crate::parse::point::list;
-use crate::walk::{Section, Walker, describe};
+use crate::parse::common::{Section, Walker, describe, list};
 
 /// The GenComm convention for `dt`: all ones masked to the type (0x7FFF… for signed types) =
 /// not available, then the codes just below it: −2 over range, −3 under range, −4 transducer

@@ -4,7 +4,7 @@ use crate::model::{DataType, ModbusSource};
 use crate::parse::bacnet::NetSpec;
 use crate::parse::connection::ConnSpec;
 use crate::parse::device::{DeviceSpec, Devices, TemplateSpec};
-use crate::walk::Walker;
+use crate::parse::common::Walker;
 
 /// Report every whole-configuration warning.
 pub(crate) fn warn(
