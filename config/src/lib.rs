@@ -5,16 +5,13 @@
 //! The syntax is described in `SYNTAX.md`, every key in `README.md`.
 
 pub mod bacnet;
-mod alarm_model;
 mod diagnostic;
 pub mod keys;
 mod load;
 pub mod model;
 mod parse;
 mod position;
-mod reserve_model;
 mod secret;
-mod site_model;
 mod suggest;
 
 pub use diagnostic::{Diagnostic, Loaded, Severity};

@@ -1,5 +1,5 @@
 //! The site as configured: its store, Modbus connections, BACnet networks, devices, points and
-//! sinks. Part of the validated model (see `model.rs`).
+//! sinks. Part of the validated model (see `mod.rs`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

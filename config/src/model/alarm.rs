@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::secret::Secret;
-use crate::site_model::System;
+use super::site::System;
 
 /// Alarm class: how urgently the operator must act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

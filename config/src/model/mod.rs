@@ -2,22 +2,26 @@
 //!
 //! Every type here is already checked: ids are unique, templates are expanded, addresses are
 //! protocol addresses (0-based, after the connection's `address_base` was applied), and every
-//! point's registers fit the Modbus address space. The types live in `site_model.rs`,
-//! `alarm_model.rs`, `reserve_model.rs`, `bacnet.rs` and `secret.rs`; this module gathers them
-//! under one path and holds the whole [`Config`].
+//! point's registers fit the Modbus address space. The types live in `site.rs`, `alarm.rs` and
+//! `reserve.rs` beside this file and in `../bacnet.rs` and `../secret.rs`; this module gathers
+//! them under one path and holds the whole [`Config`]. Nothing here uses the parser.
 
-pub use crate::alarm_model::{
+mod alarm;
+mod reserve;
+mod site;
+
+pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
+pub use crate::secret::Secret;
+pub use alarm::{
     AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
     EmailSettings, Language, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
     RuleKind, SmtpSecurity,
 };
-pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
-pub use crate::reserve_model::{
+pub use reserve::{
     AssessmentRow, Consumption, ENDURANCE_CAP_H, EnduranceAlarm, Function, LoadModel,
     MeasuredModel, PlanningModel, ReportSettings, Reserve, time_unit_hours, unit_factor,
 };
-pub use crate::secret::Secret;
-pub use crate::site_model::*;
+pub use site::*;
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]
