@@ -711,10 +711,6 @@ system = "värme"
         parse_str(&format!("{BASE}{extra}"), "t.toml")
     }
 
-    fn errors(loaded: &crate::Loaded) -> Vec<String> {
-        loaded.errors().map(ToString::to_string).collect()
-    }
-
     #[test]
     fn template_rules_are_made_per_device_and_bare_while_points_stay_on_the_device() {
         let loaded = with(
@@ -751,48 +747,7 @@ system = "värme"
     }
 
     #[test]
-    fn wrong_rules_are_reported_at_their_place() {
-        let loaded = with(
-            "alarms = [\n  { kind = \"state\", equals = true, class = \"A\", text = \"x\" },\n  { kind = \"hh\", class = \"C\", text = \"x\", limit = 1, equals = 2 },\n  { kind = \"rate\", class = \"B\", text = \"x\" },\n]\n\n[[alarms.rules]]\nid = \"r\"\npoint = \"g9.temp\"\nkind = \"stale\"\nafter_ms = 1000\nclass = \"A\"\ntext = \"x\"\n",
-        );
-        let shown = errors(&loaded);
-        let expect = [
-            "kind \"state\" needs a binary or multistate point; `g2.temp` is analog",
-            "`class` must be \"A\" (act now) or \"B\" (act this shift), found \"C\"",
-            "`equals` does not apply to kind \"hh\"",
-            "kind \"rate\" needs `falling_per_h = N` or `rising_per_h = N`",
-            "unknown point `g9.temp`",
-        ];
-        for e in expect {
-            assert!(
-                shown.iter().any(|s| s.contains(e)),
-                "missing `{e}` in {shown:#?}"
-            );
-        }
-        assert!(shown.iter().all(|s| s.starts_with("t.toml:")), "{shown:#?}");
-    }
-
-    #[test]
-    fn notification_api_and_mqtt_sections() {
-        let loaded = with(concat!(
-            "\n[notify]\ngather_ms = 500\n[notify.email]\nhost = \"smtp\"\nfrom = \"d@s.se\"\nsecurity = \"tls\"\n",
-            "[[notify.groups]]\nid = \"jour\"\nemail = [\"j@s.se\"]\n",
-            "[[notify.routes]]\nclasses = [\"A\"]\nto = [\"jour\", \"nobody\"]\n",
-            "[mqtt]\nhost = \"broker\"\nkeep_alive_s = 0\n",
-            "[api]\nlisten = \"localhost\"\ntoken = \"inline\"\n",
-        ));
-        let shown = errors(&loaded);
-        for e in [
-            "unknown recipient group `nobody`",
-            "`keep_alive_s` must be in 1..=65535, found 0",
-            "`listen` must be an address with port",
-            "`token`: secrets must not be written inline",
-        ] {
-            assert!(
-                shown.iter().any(|s| s.contains(e)),
-                "missing `{e}` in {shown:#?}"
-            );
-        }
+    fn notification_api_and_mqtt_defaults() {
         let ok = with("\n[notify.email]\nhost = \"smtp\"\nfrom = \"d@s.se\"\nsecurity = \"tls\"\n[mqtt]\nhost = \"broker\"\n").config.expect("valid");
         let email = ok.notify.email.expect("email");
         assert_eq!(email.port, 465);

@@ -340,13 +340,6 @@ mod tests {
         loaded.config.expect("valid")
     }
 
-    fn errors(src: &str) -> Vec<String> {
-        parse_str(src, "t.toml")
-            .errors()
-            .map(ToString::to_string)
-            .collect()
-    }
-
     #[test]
     fn a_bacnet_device_with_routing_cov_and_points() {
         let src = format!(
@@ -389,66 +382,5 @@ mod tests {
         assert_eq!(b.object.to_string(), "analog-input:1");
         assert_eq!(c.bacnet_networks[0].bind.to_string(), "127.0.0.1:0");
         assert!(d.connection().is_none() && d.points[0].modbus().is_none());
-    }
-
-    #[test]
-    fn every_mistake_is_reported_at_its_place() {
-        let src = format!(
-            "{NET}[[bacnet_networks]]\nid = \"bas\"\nbbmd = {{ address = \"nope\" }}\n\n\
-             [[devices]]\nid = \"d\"\nnetwork = \"bsa\"\ninstance = 4194303\naddress = \"10.0.0.300\"\nunit_id = 1\ndnet = 5\n\
-             system = \"el\"\ncov = {{ lifetime_s = 0, renew_at_fraction = 1.5 }}\n\n\
-             [[devices.points]]\nid = \"p\"\nobject = \"analog-inptu:1\"\ntable = \"holding\"\nproperty = \"presnt-value\"\n"
-        );
-        let errs = errors(&src);
-        let expect = [
-            "t.toml:11:20: error: bacnet network bas, bbmd: `address` must be an IP address",
-            "t.toml:10:6: error: bacnet network bas: duplicate bacnet network id `bas`",
-            "t.toml:15:11: error: device d: unknown bacnet network `bsa` (did you mean `bas`?)",
-            "t.toml:16:12: error: device d: `instance` must be in 0..=4194302, found 4194303",
-            "t.toml:17:11: error: device d: `address` must be an IP address",
-            "t.toml:18:1: error: device d: `unit_id` is a Modbus key",
-            "t.toml:19:8: error: device d: `dnet` needs `dadr`",
-            "t.toml:21:22: error: device d, cov: `lifetime_s` must be in 1..=86400, found 0",
-            "t.toml:21:45: error: device d, cov: `renew_at_fraction` must be in 0.1..=0.95, found 1.5",
-            "t.toml:25:10: error: device d, point p: unknown object type `analog-inptu` (did you mean `analog-input`?)",
-            "t.toml:26:1: error: device d, point p: `table` is a Modbus key",
-            "t.toml:27:12: error: device d, point p: unknown property `presnt-value`",
-        ];
-        for e in expect {
-            assert!(
-                errs.iter().any(|x| x.starts_with(e)),
-                "missing {e:?} in\n{}",
-                errs.join("\n")
-            );
-        }
-    }
-
-    #[test]
-    fn protocols_do_not_mix() {
-        let src = format!(
-            "{NET}[[connections]]\nid = \"c\"\nhost = \"h\"\n\n\
-             [[devices]]\nid = \"m\"\nconnection = \"c\"\nunit_id = 1\ninstance = 5\nsystem = \"el\"\n\n\
-             [[devices.points]]\nid = \"b\"\nobject = \"analog-input:1\"\nunit = \"V\"\n\n\
-             [[devices]]\nid = \"n\"\nnetwork = \"bas\"\ninstance = 1\naddress = \"127.0.0.1\"\nsystem = \"el\"\n\n\
-             [[devices.points]]\nid = \"r\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"V\"\n"
-        );
-        let errs = errors(&src);
-        assert!(
-            errs.iter()
-                .any(|e| e.contains("device m: `instance` is a BACnet key")),
-            "{errs:?}"
-        );
-        assert!(
-            errs.iter().any(|e| e.contains(
-                "point b: a BACnet point (`object`) cannot be read from Modbus device `m`"
-            )),
-            "{errs:?}"
-        );
-        assert!(
-            errs.iter().any(
-                |e| e.contains("point r: a Modbus point cannot be read from BACnet device `n`")
-            ),
-            "{errs:?}"
-        );
     }
 }

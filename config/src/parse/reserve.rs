@@ -526,11 +526,6 @@ type = "f32"
 unit = "kW"
 "#;
 
-    fn errors(extra: &str) -> Vec<String> {
-        let loaded = parse_str(&format!("{BASE}{extra}"), "t.toml");
-        loaded.diagnostics.iter().map(|d| d.to_string()).collect()
-    }
-
     #[test]
     fn a_reserve_with_its_alarm_becomes_a_rule_on_the_endurance_series() {
         let src = format!(
@@ -562,54 +557,6 @@ unit = "kW"
                 .as_ref()
                 .map(|l| l.worst_load),
             Some(100.0)
-        );
-    }
-
-    #[test]
-    fn a_unit_mismatch_is_a_config_error() {
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"m³\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nmeasured = { window_min = 30 }\n",
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.contains("`t.main` is in `l` but the reserve is in `m³`")),
-            "{e:?}"
-        );
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nload = { points = [\"t.load\"], unit = \"%\", rated = 100.0, curve = [[0, 1], [100, 2]], design_load = 50.0 }\n",
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.contains("`t.load` is in `kW` but the load model is in `%`")),
-            "{e:?}"
-        );
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nplanning = { per_day = 1.0, count = 2, unit = \"kWh\" }\n",
-        );
-        assert!(e.iter().any(|m| m.contains("cannot be converted")), "{e:?}");
-    }
-
-    #[test]
-    fn unknown_dependencies_and_cycles_are_errors() {
-        let e = errors(
-            "\n[[functions]]\nid = \"a\"\nname = \"A\"\ndepends_on = [\"b\"]\ntarget_h = 1\n\n[[functions]]\nid = \"b\"\nname = \"B\"\ndepends_on = [\"a\", \"nope\"]\ntarget_h = 1\n",
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.contains("unknown reserve or function `nope`")),
-            "{e:?}"
-        );
-        assert!(e.iter().any(|m| m.contains("depends on itself")), "{e:?}");
-    }
-
-    #[test]
-    fn a_reserve_without_a_consumption_model_is_an_error() {
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\n",
-        );
-        assert!(
-            e.iter().any(|m| m.contains("needs a consumption model")),
-            "{e:?}"
         );
     }
 }

@@ -326,39 +326,6 @@ mod tests {
     }
 
     #[test]
-    fn sentinels_that_cannot_occur_are_errors() {
-        let l = loaded(&point(
-            "a",
-            0,
-            "u16",
-            r#"sentinels = [{ raw = -1, meaning = "not_available" }]"#,
-        ));
-        let errors: Vec<String> = l.errors().map(|d| d.message.clone()).collect();
-        assert_eq!(
-            errors,
-            ["sentinel -1 can never be read as type \"u16\" (0..=65535)"]
-        );
-        let l = loaded(&point(
-            "a",
-            0,
-            "f32",
-            r#"sentinels = [{ raw = 1, meaning = "not_available" }]"#,
-        ));
-        assert!(
-            l.errors().any(|d| d.message.contains("integer types only")),
-            "{:?}",
-            l.diagnostics
-        );
-        let l = loaded(&point("a", 0, "u16", r#"sentinels = "modbus""#));
-        assert!(
-            l.errors()
-                .any(|d| d.message.contains("unknown sentinel preset `modbus`")),
-            "{:?}",
-            l.diagnostics
-        );
-    }
-
-    #[test]
     fn gencomm_on_a_float_is_a_warning_with_no_sentinels() {
         let l = loaded(&point("a", 0, "f32", "sentinels = \"gencomm\""));
         assert_eq!(l.warnings().count(), 1, "{:?}", l.diagnostics);
