@@ -13,7 +13,7 @@ use crate::model::{
     AlarmClass, AlarmRule, AlarmSettings, Condition, Device, LimitLevel, Point, PointKind,
     RuleKind, System,
 };
-use crate::parse::common::{At, IdChars, Section, Span, Walker, describe, integer, key_span, list};
+use crate::parse::common::{At, IdChars, Section, Span, Walker, by_id, describe, integer, key_span, list};
 
 /// A `while` condition as written.
 #[derive(Debug, Clone)]
@@ -94,10 +94,7 @@ pub(crate) fn settings(
     if let Some(v) = s.table.get("ack_required") {
         out.ack_required = classes(w, &s.context, "ack_required", v);
     }
-    let sections = w.get_tables(&s, "rules", |i, t| match crate::parse::common::peek_str(t, "id") {
-        Some(id) => format!("alarm rule {id}"),
-        None => format!("alarm rule #{}", i + 1),
-    });
+    let sections = w.get_tables(&s, "rules", by_id("alarm rule"));
     let rules = sections.iter().filter_map(|r| rule(w, r, true)).collect();
     (out, rules)
 }

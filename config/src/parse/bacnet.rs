@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::bacnet::{MAX_INSTANCE, ObjectId, PropertyId};
 use crate::keys;
 use crate::model::{BacnetLink, BacnetNetwork, BacnetRoute, BacnetSource, Bbmd, CovSettings};
-use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, integer, key_span, peek_str, unknown};
+use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, by_id, integer, key_span, unknown};
 use toml::de::DeValue;
 
 /// The standard BACnet/IP UDP port (0xBAC0).
@@ -33,18 +33,6 @@ pub(crate) const MODBUS_POINT_KEYS: &[&str] = &[
     "order",
     "sentinels",
 ];
-/// Keys of a Modbus device that a BACnet device must not have.
-pub(crate) const MODBUS_DEVICE_KEYS: &[&str] = &["connection", "unit_id"];
-/// Keys only a BACnet device may have.
-pub(crate) const BACNET_DEVICE_KEYS: &[&str] = &[
-    "network",
-    "instance",
-    "address",
-    "dnet",
-    "dadr",
-    "max_apdu_bytes",
-    "cov",
-];
 
 /// A BACnet network with the place of its id.
 #[derive(Debug, Clone)]
@@ -57,10 +45,7 @@ pub(crate) struct NetSpec {
 
 /// Read every `[[bacnet_networks]]`; duplicates are reported and dropped.
 pub(crate) fn networks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<NetSpec> {
-    let sections = w.get_tables(root, "bacnet_networks", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("bacnet network {id}"),
-        None => format!("bacnet network #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "bacnet_networks", by_id("bacnet network"));
     let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
@@ -144,7 +129,7 @@ pub(crate) fn link(
     used: &mut std::collections::HashSet<String>,
 ) -> Option<BacnetLink> {
     let ctx = s.context.as_str();
-    for key in MODBUS_DEVICE_KEYS {
+    for key in keys::DEVICE_MODBUS {
         if let Some(span) = key_span(s.table, key) {
             w.error(
                 &span,

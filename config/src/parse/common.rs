@@ -553,6 +553,15 @@ pub(crate) fn key_span(t: &DeTable<'_>, key: &str) -> Option<Span> {
     t.get_key_value(key).map(|(k, _)| k.span())
 }
 
+/// Context of the `i`th table of an array of tables, for [`Walker::get_tables`]: `{kind} {id}`
+/// by its `id`, `{kind} #{i + 1}` without one (`device g1`, `connection #2`).
+pub(crate) fn by_id(kind: &str) -> impl Fn(usize, &DeTable<'_>) -> String + '_ {
+    move |i, t| match peek_str(t, "id") {
+        Some(id) => format!("{kind} {id}"),
+        None => format!("{kind} #{}", i + 1),
+    }
+}
+
 /// The string value of `key` in `t` without reporting anything (for contexts).
 pub(crate) fn peek_str<'a>(t: &'a DeTable<'_>, key: &str) -> Option<&'a str> {
     match t.get(key).map(|v| v.get_ref()) {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::keys;
 use crate::model::{Connection, Framing, Workarounds};
-use crate::parse::common::{FirstSeen, IdChars, Section, Span, Walker, list, peek_str};
+use crate::parse::common::{FirstSeen, IdChars, Section, Span, Walker, by_id, list};
 
 /// A connection together with the places later checks point at.
 #[derive(Debug, Clone)]
@@ -17,10 +17,7 @@ pub(crate) struct ConnSpec {
 
 /// Read every `[[connections]]`; duplicates are reported and dropped.
 pub(crate) fn connections(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<ConnSpec> {
-    let sections = w.get_tables(root, "connections", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("connection {id}"),
-        None => format!("connection #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "connections", by_id("connection"));
     let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {

@@ -6,10 +6,10 @@ use std::time::Duration;
 use crate::keys;
 use crate::model::{Device, DeviceLink, ModbusLink, System};
 use crate::parse::connection::ConnSpec;
-use crate::parse::bacnet::{BACNET_DEVICE_KEYS, NetSpec};
+use crate::parse::bacnet::NetSpec;
 use crate::parse::instance::{LinkOf, instantiate};
 use crate::parse::point::{self, PointSpec};
-use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, key_span, peek_str, unknown};
+use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, by_id, key_span, unknown};
 
 /// Poll interval when neither the device nor its template gives one.
 pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(1000);
@@ -59,19 +59,13 @@ pub(crate) struct Devices {
 
 /// Read the `points` array of `s`, reporting duplicate ids; `owner` is e.g. `template x`.
 fn points(w: &mut Walker<'_>, s: &Section<'_, '_>, owner: &str) -> Vec<PointSpec> {
-    let sections = w.get_tables(s, "points", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("{owner}, point {id}"),
-        None => format!("{owner}, point #{}", i + 1),
-    });
+    let sections = w.get_tables(s, "points", by_id(&format!("{owner}, point")));
     sections.iter().filter_map(|p| point::point(w, p)).collect()
 }
 
 /// Read every `[[templates]]`.
 pub(crate) fn templates(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<TemplateSpec> {
-    let sections = w.get_tables(root, "templates", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("template {id}"),
-        None => format!("template #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "templates", by_id("template"));
     let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
@@ -107,10 +101,7 @@ pub(crate) fn devices(
     nets: &[NetSpec],
     templates: &[TemplateSpec],
 ) -> Devices {
-    let sections = w.get_tables(root, "devices", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("device {id}"),
-        None => format!("device #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "devices", by_id("device"));
     let mut result = Devices::default();
     let mut seen = FirstSeen::default();
     for s in &sections {
@@ -128,7 +119,7 @@ pub(crate) fn devices(
         if is_bacnet {
             link = crate::parse::bacnet::link(w, s, nets, &mut result.used_networks).map(DeviceLink::Bacnet);
         } else {
-            for key in BACNET_DEVICE_KEYS {
+            for key in keys::DEVICE_BACNET {
                 if let Some(span) = key_span(s.table, key) {
                     w.error(&span, ctx, format!("`{key}` is a BACnet key: set `network` to put the device on a BACnet network"));
                 }

@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::parse::alarm::{self, RuleSpec, bind_point_rule, bind_top_rule};
 use crate::parse::device::Devices;
-use crate::parse::common::{IdChars, Section, Span, Walker, list, peek_str};
+use crate::parse::common::{IdChars, Section, Span, Walker, by_id, list};
 
 /// Bind every point rule and top-level rule; duplicates reported.
 pub(crate) fn bind_rules(
@@ -92,10 +92,7 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
         .get_table(&s, "email", "notify.email".to_string())
         .and_then(|e| email(w, &e));
 
-    let groups = w.get_tables(&s, "groups", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("recipient group {id}"),
-        None => format!("recipient group #{}", i + 1),
-    });
+    let groups = w.get_tables(&s, "groups", by_id("recipient group"));
     let mut seen = HashSet::new();
     for g in &groups {
         w.expect_keys(g, keys::GROUP);

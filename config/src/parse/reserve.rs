@@ -13,7 +13,7 @@ use crate::model::{
     AlarmClass, AlarmRule, AssessmentRow, Consumption, EnduranceAlarm, Function, LoadModel,
     MeasuredModel, PlanningModel, ReportSettings, Reserve, RuleKind, System, unit_factor,
 };
-use crate::parse::common::{Section, Walker, describe, peek_str};
+use crate::parse::common::{Section, Walker, by_id, describe};
 
 /// Unit and system of every configured point, by full id.
 pub(crate) type PointUnits = HashMap<String, (String, System)>;
@@ -27,12 +27,7 @@ pub(crate) fn reserves(
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     let mut rules = Vec::new();
-    for s in w.get_tables(root, "reserves", |i, t| {
-        format!(
-            "reserve {}",
-            peek_str(t, "id").unwrap_or(&format!("#{}", i + 1))
-        )
-    }) {
+    for s in w.get_tables(root, "reserves", by_id("reserve")) {
         w.expect_keys(&s, keys::RESERVE);
         if let Some(r) = reserve(w, &s, points, &mut seen) {
             if let Some(a) = &r.alarm {
@@ -44,12 +39,7 @@ pub(crate) fn reserves(
     let reserve_ids: HashSet<String> = out.iter().map(|r| r.id.clone()).collect();
     let mut funcs = Vec::new();
     let mut spans = Vec::new();
-    for s in w.get_tables(root, "functions", |i, t| {
-        format!(
-            "function {}",
-            peek_str(t, "id").unwrap_or(&format!("#{}", i + 1))
-        )
-    }) {
+    for s in w.get_tables(root, "functions", by_id("function")) {
         w.expect_keys(&s, keys::FUNCTION);
         let id = w.req_str(&s, "id");
         let name = w.req_str(&s, "name");
