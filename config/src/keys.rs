@@ -40,27 +40,15 @@ pub const DEVICE: &[&str] = &join::<15>(&[
     &["poll_interval_ms", "template", "system", "points"],
     DEVICE_BACNET,
 ]);
+/// Keys of `[[templates.points]]` and `[[devices.points]]` that say where a Modbus point's
+/// value is and how it is encoded (with `sentinels`, what a BACnet point must not have).
+pub const POINT_MODBUS: &[&str] = &["table", "address", "type", "bit", "registers", "order"];
 /// Keys of `[[templates.points]]` and `[[devices.points]]`.
-pub const POINT: &[&str] = &[
-    "id",
-    "name",
-    "table",
-    "address",
-    "type",
-    "bit",
-    "registers",
-    "order",
-    "scale",
-    "offset",
-    "unit",
-    "system",
-    "sentinels",
-    "states",
-    "status",
-    "object",
-    "property",
-    "alarms",
-];
+pub const POINT: &[&str] = &join::<18>(&[
+    &["id", "name"],
+    POINT_MODBUS,
+    &["scale", "offset", "unit", "system", "sentinels", "states", "status", "object", "property", "alarms"],
+]);
 /// Keys of `[[bacnet_networks]]`.
 pub const BACNET_NETWORK: &[&str] = &["id", "bind", "bbmd", "max_apdu_bytes", "timeout_ms", "retries"];
 /// Keys of a network's `bbmd = { ... }`.

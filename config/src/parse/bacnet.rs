@@ -23,17 +23,6 @@ pub(crate) const DEFAULT_RENEW_AT: f64 = 0.8;
 /// Default interval of the COV check poll.
 pub(crate) const DEFAULT_CHECK_INTERVAL_S: i128 = 60;
 
-/// Keys of a Modbus point that a BACnet point must not have.
-pub(crate) const MODBUS_POINT_KEYS: &[&str] = &[
-    "table",
-    "address",
-    "type",
-    "bit",
-    "registers",
-    "order",
-    "sentinels",
-];
-
 /// A BACnet network with the place of its id.
 #[derive(Debug, Clone)]
 pub(crate) struct NetSpec {
@@ -279,7 +268,7 @@ fn cov(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Result<Option<CovSettings>, (
 /// errors. `None` if the object is invalid (reported).
 pub(crate) fn point_source(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<At<BacnetSource>> {
     let ctx = s.context.as_str();
-    for key in MODBUS_POINT_KEYS {
+    for key in keys::POINT_MODBUS.iter().chain(&["sentinels"]) {
         if let Some(span) = key_span(s.table, key) {
             w.error(&span, ctx, format!("`{key}` is a Modbus key; a BACnet point (with `object`) is read by object and property"));
         }
