@@ -170,7 +170,7 @@ impl ObjectId {
         let object_type = ObjectType::parse(t).ok_or_else(|| {
             let names: Vec<&str> = ObjectType::known_names().collect();
             let norm = t.trim().to_ascii_lowercase().replace('_', "-");
-            match crate::walk::suggest(&norm, &names) {
+            match crate::suggest::suggest(&norm, &names) {
                 Some(k) => format!("unknown object type `{t}` (did you mean `{k}`?)"),
                 None => format!(
                     "unknown object type `{t}`; expected a number below 1024 or one of {}",

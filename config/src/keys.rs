@@ -29,45 +29,26 @@ pub const CONNECTION: &[&str] = &[
 pub const WORKAROUNDS: &[&str] = &["single_register_reads", "close_after_cycle"];
 /// Keys of `[[templates]]`.
 pub const TEMPLATE: &[&str] = &["id", "name", "system", "poll_interval_ms", "points"];
+/// Keys of `[[devices]]` that only a device behind a Modbus connection may have.
+pub const DEVICE_MODBUS: &[&str] = &["connection", "unit_id"];
+/// Keys of `[[devices]]` that only a device on a BACnet network may have.
+pub const DEVICE_BACNET: &[&str] = &["network", "instance", "address", "dnet", "dadr", "max_apdu_bytes", "cov"];
 /// Keys of `[[devices]]`.
-pub const DEVICE: &[&str] = &[
-    "id",
-    "name",
-    "connection",
-    "unit_id",
-    "poll_interval_ms",
-    "template",
-    "system",
-    "points",
-    "network",
-    "instance",
-    "address",
-    "dnet",
-    "dadr",
-    "max_apdu_bytes",
-    "cov",
-];
+pub const DEVICE: &[&str] = &join::<15>(&[
+    &["id", "name"],
+    DEVICE_MODBUS,
+    &["poll_interval_ms", "template", "system", "points"],
+    DEVICE_BACNET,
+]);
+/// Keys of `[[templates.points]]` and `[[devices.points]]` that say where a Modbus point's
+/// value is and how it is encoded (with `sentinels`, what a BACnet point must not have).
+pub const POINT_MODBUS: &[&str] = &["table", "address", "type", "bit", "registers", "order"];
 /// Keys of `[[templates.points]]` and `[[devices.points]]`.
-pub const POINT: &[&str] = &[
-    "id",
-    "name",
-    "table",
-    "address",
-    "type",
-    "bit",
-    "registers",
-    "order",
-    "scale",
-    "offset",
-    "unit",
-    "system",
-    "sentinels",
-    "states",
-    "status",
-    "object",
-    "property",
-    "alarms",
-];
+pub const POINT: &[&str] = &join::<18>(&[
+    &["id", "name"],
+    POINT_MODBUS,
+    &["scale", "offset", "unit", "system", "sentinels", "states", "status", "object", "property", "alarms"],
+]);
 /// Keys of `[[bacnet_networks]]`.
 pub const BACNET_NETWORK: &[&str] = &["id", "bind", "bbmd", "max_apdu_bytes", "timeout_ms", "retries"];
 /// Keys of a network's `bbmd = { ... }`.
@@ -272,3 +253,20 @@ pub const TELEMETRY_PER_NAMES: &[&str] = &["point", "device"];
 pub const RULE_KIND_NAMES: &[&str] = &["hh", "h", "l", "ll", "state", "rate", "stale"];
 /// Values of `[notify.email] security`.
 pub const SECURITY_NAMES: &[&str] = &["none", "starttls", "tls"];
+
+/// The key lists `parts` one after another, as one array of `N` keys (checked when compiled).
+const fn join<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut n, mut p) = (0, 0);
+    while p < parts.len() {
+        let mut k = 0;
+        while k < parts[p].len() {
+            out[n] = parts[p][k];
+            n += 1;
+            k += 1;
+        }
+        p += 1;
+    }
+    assert!(n == N, "join: N is not the number of keys");
+    out
+}

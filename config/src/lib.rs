@@ -5,20 +5,17 @@
 //! The syntax is described in `SYNTAX.md`, every key in `README.md`.
 
 pub mod bacnet;
-mod alarm_model;
-mod checks;
 mod diagnostic;
 pub mod keys;
 mod load;
 pub mod model;
 mod parse;
 mod position;
-mod reserve_model;
 mod secret;
-mod walk;
+mod suggest;
 
 pub use diagnostic::{Diagnostic, Loaded, Severity};
 pub use load::load;
 pub use parse::parse_str;
 pub use parse::sentinel::gencomm;
-pub use secret::{SecretError, parse_secret};
+pub use parse::secret::{SecretError, parse_secret};

@@ -13,8 +13,7 @@ use crate::model::{
     AlarmClass, AlarmRule, AlarmSettings, Condition, Device, LimitLevel, Point, PointKind,
     RuleKind, System,
 };
-use crate::parse::point::{is_plain_id, list, system};
-use crate::walk::{At, Section, Span, Walker, describe, integer, key_span};
+use crate::parse::common::{At, IdChars, Section, Span, Walker, by_id, describe, integer, key_span, list};
 
 /// A `while` condition as written.
 #[derive(Debug, Clone)]
@@ -95,10 +94,7 @@ pub(crate) fn settings(
     if let Some(v) = s.table.get("ack_required") {
         out.ack_required = classes(w, &s.context, "ack_required", v);
     }
-    let sections = w.get_tables(&s, "rules", |i, t| match crate::walk::peek_str(t, "id") {
-        Some(id) => format!("alarm rule {id}"),
-        None => format!("alarm rule #{}", i + 1),
-    });
+    let sections = w.get_tables(&s, "rules", by_id("alarm rule"));
     let rules = sections.iter().filter_map(|r| rule(w, r, true)).collect();
     (out, rules)
 }
@@ -121,7 +117,7 @@ pub(crate) fn classes(
     w: &mut Walker<'_>,
     ctx: &str,
     key: &str,
-    v: &crate::walk::Val<'_>,
+    v: &crate::parse::common::Val<'_>,
 ) -> Vec<AlarmClass> {
     let mut out = Vec::new();
     let DeValue::Array(items) = v.get_ref() else {
@@ -151,7 +147,7 @@ pub(crate) fn classes(
 }
 
 /// A state value: `true`/`false` or an integer state code.
-fn state_value(w: &mut Walker<'_>, ctx: &str, key: &str, v: &crate::walk::Val<'_>) -> Option<f64> {
+fn state_value(w: &mut Walker<'_>, ctx: &str, key: &str, v: &crate::parse::common::Val<'_>) -> Option<f64> {
     match v.get_ref() {
         DeValue::Boolean(b) => Some(if *b { 1.0 } else { 0.0 }),
         DeValue::Integer(_) => integer(v.get_ref()).map(|i| i as f64),
@@ -203,14 +199,8 @@ fn rule(w: &mut Walker<'_>, s: &Section<'_, '_>, top_level: bool) -> Option<Rule
     } else {
         w.get_str(s, "id")
     };
-    if let Some(id) = &id
-        && !is_plain_id(&id.value)
-    {
-        w.error(
-            &id.span,
-            ctx,
-            format!("alarm id `{}` may only contain a-z, 0-9 and _", id.value),
-        );
+    if let Some(id) = &id {
+        w.check_id(ctx, "alarm", id, IdChars::Plain);
     }
     let point = if top_level {
         w.req_str(s, "point")
@@ -241,7 +231,7 @@ fn rule(w: &mut Walker<'_>, s: &Section<'_, '_>, top_level: bool) -> Option<Rule
         }
         None => None,
     };
-    let system = system(w, s);
+    let system = w.get_system(s);
     let text = w.req_str(s, "text").map(|a| a.value);
     let text_en = w.get_str(s, "text_en").map(|a| a.value);
     let on_delay = w
@@ -718,10 +708,6 @@ system = "värme"
         parse_str(&format!("{BASE}{extra}"), "t.toml")
     }
 
-    fn errors(loaded: &crate::Loaded) -> Vec<String> {
-        loaded.errors().map(ToString::to_string).collect()
-    }
-
     #[test]
     fn template_rules_are_made_per_device_and_bare_while_points_stay_on_the_device() {
         let loaded = with(
@@ -758,48 +744,7 @@ system = "värme"
     }
 
     #[test]
-    fn wrong_rules_are_reported_at_their_place() {
-        let loaded = with(
-            "alarms = [\n  { kind = \"state\", equals = true, class = \"A\", text = \"x\" },\n  { kind = \"hh\", class = \"C\", text = \"x\", limit = 1, equals = 2 },\n  { kind = \"rate\", class = \"B\", text = \"x\" },\n]\n\n[[alarms.rules]]\nid = \"r\"\npoint = \"g9.temp\"\nkind = \"stale\"\nafter_ms = 1000\nclass = \"A\"\ntext = \"x\"\n",
-        );
-        let shown = errors(&loaded);
-        let expect = [
-            "kind \"state\" needs a binary or multistate point; `g2.temp` is analog",
-            "`class` must be \"A\" (act now) or \"B\" (act this shift), found \"C\"",
-            "`equals` does not apply to kind \"hh\"",
-            "kind \"rate\" needs `falling_per_h = N` or `rising_per_h = N`",
-            "unknown point `g9.temp`",
-        ];
-        for e in expect {
-            assert!(
-                shown.iter().any(|s| s.contains(e)),
-                "missing `{e}` in {shown:#?}"
-            );
-        }
-        assert!(shown.iter().all(|s| s.starts_with("t.toml:")), "{shown:#?}");
-    }
-
-    #[test]
-    fn notification_api_and_mqtt_sections() {
-        let loaded = with(concat!(
-            "\n[notify]\ngather_ms = 500\n[notify.email]\nhost = \"smtp\"\nfrom = \"d@s.se\"\nsecurity = \"tls\"\n",
-            "[[notify.groups]]\nid = \"jour\"\nemail = [\"j@s.se\"]\n",
-            "[[notify.routes]]\nclasses = [\"A\"]\nto = [\"jour\", \"nobody\"]\n",
-            "[mqtt]\nhost = \"broker\"\nkeep_alive_s = 0\n",
-            "[api]\nlisten = \"localhost\"\ntoken = \"inline\"\n",
-        ));
-        let shown = errors(&loaded);
-        for e in [
-            "unknown recipient group `nobody`",
-            "`keep_alive_s` must be in 1..=65535, found 0",
-            "`listen` must be an address with port",
-            "`token`: secrets must not be written inline",
-        ] {
-            assert!(
-                shown.iter().any(|s| s.contains(e)),
-                "missing `{e}` in {shown:#?}"
-            );
-        }
+    fn notification_api_and_mqtt_defaults() {
         let ok = with("\n[notify.email]\nhost = \"smtp\"\nfrom = \"d@s.se\"\nsecurity = \"tls\"\n[mqtt]\nhost = \"broker\"\n").config.expect("valid");
         let email = ok.notify.email.expect("email");
         assert_eq!(email.port, 465);

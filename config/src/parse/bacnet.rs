@@ -7,8 +7,7 @@ use std::time::Duration;
 use crate::bacnet::{MAX_INSTANCE, ObjectId, PropertyId};
 use crate::keys;
 use crate::model::{BacnetLink, BacnetNetwork, BacnetRoute, BacnetSource, Bbmd, CovSettings};
-use crate::parse::connection::{FirstSeen, is_ref_id};
-use crate::walk::{At, Section, Span, Walker, integer, key_span, peek_str};
+use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, by_id, integer, key_span, unknown};
 use toml::de::DeValue;
 
 /// The standard BACnet/IP UDP port (0xBAC0).
@@ -24,29 +23,6 @@ pub(crate) const DEFAULT_RENEW_AT: f64 = 0.8;
 /// Default interval of the COV check poll.
 pub(crate) const DEFAULT_CHECK_INTERVAL_S: i128 = 60;
 
-/// Keys of a Modbus point that a BACnet point must not have.
-pub(crate) const MODBUS_POINT_KEYS: &[&str] = &[
-    "table",
-    "address",
-    "type",
-    "bit",
-    "registers",
-    "order",
-    "sentinels",
-];
-/// Keys of a Modbus device that a BACnet device must not have.
-pub(crate) const MODBUS_DEVICE_KEYS: &[&str] = &["connection", "unit_id"];
-/// Keys only a BACnet device may have.
-pub(crate) const BACNET_DEVICE_KEYS: &[&str] = &[
-    "network",
-    "instance",
-    "address",
-    "dnet",
-    "dadr",
-    "max_apdu_bytes",
-    "cov",
-];
-
 /// A BACnet network with the place of its id.
 #[derive(Debug, Clone)]
 pub(crate) struct NetSpec {
@@ -58,10 +34,7 @@ pub(crate) struct NetSpec {
 
 /// Read every `[[bacnet_networks]]`; duplicates are reported and dropped.
 pub(crate) fn networks(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<NetSpec> {
-    let sections = w.get_tables(root, "bacnet_networks", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("bacnet network {id}"),
-        None => format!("bacnet network #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "bacnet_networks", by_id("bacnet network"));
     let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
@@ -77,17 +50,8 @@ fn network(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<NetSpec> {
     w.expect_keys(s, keys::BACNET_NETWORK);
     let ctx = s.context.as_str();
     let id = w.req_str(s, "id");
-    if let Some(id) = &id
-        && !is_ref_id(&id.value)
-    {
-        w.error(
-            &id.span,
-            ctx,
-            format!(
-                "bacnet network id `{}` may only contain a-z, 0-9, _ and -",
-                id.value
-            ),
-        );
+    if let Some(id) = &id {
+        w.check_id(ctx, "bacnet network", id, IdChars::Ref);
     }
     let bind = match w.get_str(s, "bind") {
         Some(b) => socket_addr(w, ctx, "bind", &b),
@@ -154,7 +118,7 @@ pub(crate) fn link(
     used: &mut std::collections::HashSet<String>,
 ) -> Option<BacnetLink> {
     let ctx = s.context.as_str();
-    for key in MODBUS_DEVICE_KEYS {
+    for key in keys::DEVICE_MODBUS {
         if let Some(span) = key_span(s.table, key) {
             w.error(
                 &span,
@@ -174,7 +138,7 @@ pub(crate) fn link(
             w.error(
                 &n.span,
                 ctx,
-                crate::parse::device::unknown("bacnet network", &n.value, &ids),
+                unknown("bacnet network", &n.value, &ids),
             );
         }
         found.map(|k| &k.net)
@@ -304,7 +268,7 @@ fn cov(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Result<Option<CovSettings>, (
 /// errors. `None` if the object is invalid (reported).
 pub(crate) fn point_source(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<At<BacnetSource>> {
     let ctx = s.context.as_str();
-    for key in MODBUS_POINT_KEYS {
+    for key in keys::POINT_MODBUS.iter().chain(&["sentinels"]) {
         if let Some(span) = key_span(s.table, key) {
             w.error(&span, ctx, format!("`{key}` is a Modbus key; a BACnet point (with `object`) is read by object and property"));
         }
@@ -350,13 +314,6 @@ mod tests {
         loaded.config.expect("valid")
     }
 
-    fn errors(src: &str) -> Vec<String> {
-        parse_str(src, "t.toml")
-            .errors()
-            .map(ToString::to_string)
-            .collect()
-    }
-
     #[test]
     fn a_bacnet_device_with_routing_cov_and_points() {
         let src = format!(
@@ -399,66 +356,5 @@ mod tests {
         assert_eq!(b.object.to_string(), "analog-input:1");
         assert_eq!(c.bacnet_networks[0].bind.to_string(), "127.0.0.1:0");
         assert!(d.connection().is_none() && d.points[0].modbus().is_none());
-    }
-
-    #[test]
-    fn every_mistake_is_reported_at_its_place() {
-        let src = format!(
-            "{NET}[[bacnet_networks]]\nid = \"bas\"\nbbmd = {{ address = \"nope\" }}\n\n\
-             [[devices]]\nid = \"d\"\nnetwork = \"bsa\"\ninstance = 4194303\naddress = \"10.0.0.300\"\nunit_id = 1\ndnet = 5\n\
-             system = \"el\"\ncov = {{ lifetime_s = 0, renew_at_fraction = 1.5 }}\n\n\
-             [[devices.points]]\nid = \"p\"\nobject = \"analog-inptu:1\"\ntable = \"holding\"\nproperty = \"presnt-value\"\n"
-        );
-        let errs = errors(&src);
-        let expect = [
-            "t.toml:11:20: error: bacnet network bas, bbmd: `address` must be an IP address",
-            "t.toml:10:6: error: bacnet network bas: duplicate bacnet network id `bas`",
-            "t.toml:15:11: error: device d: unknown bacnet network `bsa` (did you mean `bas`?)",
-            "t.toml:16:12: error: device d: `instance` must be in 0..=4194302, found 4194303",
-            "t.toml:17:11: error: device d: `address` must be an IP address",
-            "t.toml:18:1: error: device d: `unit_id` is a Modbus key",
-            "t.toml:19:8: error: device d: `dnet` needs `dadr`",
-            "t.toml:21:22: error: device d, cov: `lifetime_s` must be in 1..=86400, found 0",
-            "t.toml:21:45: error: device d, cov: `renew_at_fraction` must be in 0.1..=0.95, found 1.5",
-            "t.toml:25:10: error: device d, point p: unknown object type `analog-inptu` (did you mean `analog-input`?)",
-            "t.toml:26:1: error: device d, point p: `table` is a Modbus key",
-            "t.toml:27:12: error: device d, point p: unknown property `presnt-value`",
-        ];
-        for e in expect {
-            assert!(
-                errs.iter().any(|x| x.starts_with(e)),
-                "missing {e:?} in\n{}",
-                errs.join("\n")
-            );
-        }
-    }
-
-    #[test]
-    fn protocols_do_not_mix() {
-        let src = format!(
-            "{NET}[[connections]]\nid = \"c\"\nhost = \"h\"\n\n\
-             [[devices]]\nid = \"m\"\nconnection = \"c\"\nunit_id = 1\ninstance = 5\nsystem = \"el\"\n\n\
-             [[devices.points]]\nid = \"b\"\nobject = \"analog-input:1\"\nunit = \"V\"\n\n\
-             [[devices]]\nid = \"n\"\nnetwork = \"bas\"\ninstance = 1\naddress = \"127.0.0.1\"\nsystem = \"el\"\n\n\
-             [[devices.points]]\nid = \"r\"\ntable = \"holding\"\naddress = 0\ntype = \"u16\"\nunit = \"V\"\n"
-        );
-        let errs = errors(&src);
-        assert!(
-            errs.iter()
-                .any(|e| e.contains("device m: `instance` is a BACnet key")),
-            "{errs:?}"
-        );
-        assert!(
-            errs.iter().any(|e| e.contains(
-                "point b: a BACnet point (`object`) cannot be read from Modbus device `m`"
-            )),
-            "{errs:?}"
-        );
-        assert!(
-            errs.iter().any(
-                |e| e.contains("point r: a Modbus point cannot be read from BACnet device `n`")
-            ),
-            "{errs:?}"
-        );
     }
 }

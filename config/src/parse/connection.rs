@@ -1,12 +1,10 @@
 //! `[[connections]]`.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::keys;
 use crate::model::{Connection, Framing, Workarounds};
-use crate::parse::point::list;
-use crate::walk::{Section, Span, Walker, peek_str};
+use crate::parse::common::{FirstSeen, IdChars, Section, Span, Walker, by_id, list};
 
 /// A connection together with the places later checks point at.
 #[derive(Debug, Clone)]
@@ -17,20 +15,9 @@ pub(crate) struct ConnSpec {
     pub id_span: Span,
 }
 
-/// Whether `id` is a valid connection or template id (`[a-z0-9_-]+`).
-pub(crate) fn is_ref_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
 /// Read every `[[connections]]`; duplicates are reported and dropped.
 pub(crate) fn connections(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<ConnSpec> {
-    let sections = w.get_tables(root, "connections", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("connection {id}"),
-        None => format!("connection #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "connections", by_id("connection"));
     let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
@@ -42,50 +29,12 @@ pub(crate) fn connections(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<Con
     out
 }
 
-/// Ids seen so far in one namespace; a repeat is reported with where the first one stands.
-#[derive(Default)]
-pub(crate) struct FirstSeen(HashMap<String, Span>);
-
-impl FirstSeen {
-    /// Claim `id` written at `span`; `false` (and an error naming the first place) if it was
-    /// claimed before.
-    pub(crate) fn claim(&mut self, w: &mut Walker<'_>, kind: &str, id: &str, span: &Span, ctx: &str) -> bool {
-        if let Some(first) = self.0.get(id) {
-            let msg = duplicate(kind, id, w, first);
-            w.error(span, ctx, msg);
-            return false;
-        }
-        self.0.insert(id.to_string(), span.clone());
-        true
-    }
-
-    /// Where `id` was first claimed, if it was.
-    pub(crate) fn first(&self, id: &str) -> Option<&Span> {
-        self.0.get(id)
-    }
-}
-
-/// "duplicate X id `y` (first defined at line N)".
-pub(crate) fn duplicate(kind: &str, id: &str, w: &Walker<'_>, first: &Span) -> String {
-    let (line, column) = w.line_col(first);
-    format!("duplicate {kind} id `{id}` (first defined at line {line}, column {column})")
-}
-
 fn connection(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<ConnSpec> {
     w.expect_keys(s, keys::CONNECTION);
     let ctx = s.context.as_str();
     let id = w.req_str(s, "id");
-    if let Some(id) = &id
-        && !is_ref_id(&id.value)
-    {
-        w.error(
-            &id.span,
-            ctx,
-            format!(
-                "connection id `{}` may only contain a-z, 0-9, _ and -",
-                id.value
-            ),
-        );
+    if let Some(id) = &id {
+        w.check_id(ctx, "connection", id, IdChars::Ref);
     }
     let host = w.req_str(s, "host");
     let port = w.u16_or(s, "port", 1..=u16::MAX, 502);

@@ -1,15 +1,15 @@
 //! `[[templates]]` and `[[devices]]`, with template expansion.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::keys;
 use crate::model::{Device, DeviceLink, ModbusLink, System};
-use crate::parse::connection::{ConnSpec, duplicate, is_ref_id};
-use crate::parse::bacnet::{BACNET_DEVICE_KEYS, NetSpec};
+use crate::parse::connection::ConnSpec;
+use crate::parse::bacnet::NetSpec;
 use crate::parse::instance::{LinkOf, instantiate};
-use crate::parse::point::{self, PointSpec, is_plain_id, list};
-use crate::walk::{At, Section, Span, Walker, key_span, peek_str, suggest};
+use crate::parse::point::{self, PointSpec};
+use crate::parse::common::{At, FirstSeen, IdChars, Section, Span, Walker, by_id, key_span, unknown};
 
 /// Poll interval when neither the device nor its template gives one.
 pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(1000);
@@ -59,59 +59,30 @@ pub(crate) struct Devices {
 
 /// Read the `points` array of `s`, reporting duplicate ids; `owner` is e.g. `template x`.
 fn points(w: &mut Walker<'_>, s: &Section<'_, '_>, owner: &str) -> Vec<PointSpec> {
-    let sections = w.get_tables(s, "points", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("{owner}, point {id}"),
-        None => format!("{owner}, point #{}", i + 1),
-    });
+    let sections = w.get_tables(s, "points", by_id(&format!("{owner}, point")));
     sections.iter().filter_map(|p| point::point(w, p)).collect()
 }
 
 /// Read every `[[templates]]`.
 pub(crate) fn templates(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Vec<TemplateSpec> {
-    let sections = w.get_tables(root, "templates", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("template {id}"),
-        None => format!("template #{}", i + 1),
-    });
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let sections = w.get_tables(root, "templates", by_id("template"));
+    let mut seen = FirstSeen::default();
     let mut out = Vec::new();
     for s in &sections {
         w.expect_keys(s, keys::TEMPLATE);
         let id = w.req_str(s, "id");
         let _name = w.get_str(s, "name");
-        let system = point::system(w, s);
+        let system = w.get_system(s);
         let poll_interval = w.get_ms(s, "poll_interval_ms", false).map(|a| a.value);
         let mut pts = points(w, s, &s.context);
         let Some(id) = id else { continue };
-        if !is_ref_id(&id.value) {
-            w.error(
-                &id.span,
-                &s.context,
-                format!(
-                    "template id `{}` may only contain a-z, 0-9, _ and -",
-                    id.value
-                ),
-            );
-        }
-        if let Some(first) = seen.get(&id.value) {
-            let first = first.clone();
-            let msg = duplicate("template", &id.value, w, &first);
-            w.error(&id.span, &s.context, msg);
+        w.check_id(&s.context, "template", &id, IdChars::Ref);
+        if !seen.claim(w, "template", &id.value, &id.span, &s.context) {
             continue;
         }
-        seen.insert(id.value.clone(), id.span.clone());
         // Duplicate point ids inside the template itself.
-        let mut ids: HashMap<String, Span> = HashMap::new();
-        pts.retain(|p| match ids.get(&p.id.value) {
-            Some(first) => {
-                let msg = duplicate("point", &p.id.value, w, first);
-                w.error(&p.id.span, &p.context, msg);
-                false
-            }
-            None => {
-                ids.insert(p.id.value.clone(), p.id.span.clone());
-                true
-            }
-        });
+        let mut ids = FirstSeen::default();
+        pts.retain(|p| ids.claim(w, "point", &p.id.value, &p.id.span, &p.context));
         out.push(TemplateSpec {
             id,
             system,
@@ -130,24 +101,15 @@ pub(crate) fn devices(
     nets: &[NetSpec],
     templates: &[TemplateSpec],
 ) -> Devices {
-    let sections = w.get_tables(root, "devices", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("device {id}"),
-        None => format!("device #{}", i + 1),
-    });
+    let sections = w.get_tables(root, "devices", by_id("device"));
     let mut result = Devices::default();
-    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut seen = FirstSeen::default();
     for s in &sections {
         let ctx = s.context.as_str();
         w.expect_keys(s, keys::DEVICE);
         let id = w.req_str(s, "id");
-        if let Some(id) = &id
-            && !is_plain_id(&id.value)
-        {
-            w.error(
-                &id.span,
-                ctx,
-                format!("device id `{}` may only contain a-z, 0-9 and _", id.value),
-            );
+        if let Some(id) = &id {
+            w.check_id(ctx, "device", id, IdChars::Plain);
         }
         let name = w.get_str(s, "name");
         // A device with `network` is on BACnet; otherwise it sits behind a Modbus connection.
@@ -157,7 +119,7 @@ pub(crate) fn devices(
         if is_bacnet {
             link = crate::parse::bacnet::link(w, s, nets, &mut result.used_networks).map(DeviceLink::Bacnet);
         } else {
-            for key in BACNET_DEVICE_KEYS {
+            for key in keys::DEVICE_BACNET {
                 if let Some(span) = key_span(s.table, key) {
                     w.error(&span, ctx, format!("`{key}` is a BACnet key: set `network` to put the device on a BACnet network"));
                 }
@@ -199,18 +161,14 @@ pub(crate) fn devices(
             }
             found
         });
-        let system = point::system(w, s);
+        let system = w.get_system(s);
         let poll = w.get_ms(s, "poll_interval_ms", false);
         let own = points(w, s, ctx);
 
         let Some(id) = id else { continue };
-        if let Some(first) = seen.get(&id.value) {
-            let first = first.clone();
-            let msg = duplicate("device", &id.value, w, &first);
-            w.error(&id.span, ctx, msg);
+        if !seen.claim(w, "device", &id.value, &id.span, ctx) {
             continue;
         }
-        seen.insert(id.value.clone(), id.span.clone());
 
         // Template points first, then the device's own; ids unique across both.
         let template_system = template.and_then(|t| t.system);
@@ -226,17 +184,14 @@ pub(crate) fn devices(
         for p in &own {
             specs.push((p, p.context.clone()));
         }
-        let mut ids: HashMap<&str, Span> = HashMap::new();
+        let mut ids = FirstSeen::default();
         let mut device_points = Vec::new();
         let mut point_places = Vec::new();
         let mut point_rules = Vec::new();
         for (spec, pctx) in specs {
-            if let Some(first) = ids.get(spec.id.value.as_str()) {
-                let msg = duplicate("point", &spec.id.value, w, first);
-                w.error(&spec.id.span, &pctx, msg);
+            if !ids.claim(w, "point", &spec.id.value, &spec.id.span, &pctx) {
                 continue;
             }
-            ids.insert(&spec.id.value, spec.id.span.clone());
             let of = match &link {
                 Some(DeviceLink::Bacnet(_)) => LinkOf::Bacnet,
                 _ if is_bacnet => LinkOf::Unknown,
@@ -272,21 +227,6 @@ pub(crate) fn devices(
         });
     }
     result
-}
-
-/// "unknown template `x` (did you mean `y`?); defined: `a`, `b`".
-pub(crate) fn unknown(kind: &str, name: &str, defined: &[&str]) -> String {
-    let hint = suggest(name, defined)
-        .map(|k| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default();
-    if defined.is_empty() {
-        format!("unknown {kind} `{name}`; no {kind}s are defined")
-    } else {
-        format!(
-            "unknown {kind} `{name}`{hint}; defined {kind}s: {}",
-            list(defined)
-        )
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::model::{Connection, ModbusSource, Point, PointSource, System};
 use crate::parse::point::PointSpec;
-use crate::walk::Walker;
+use crate::parse::common::Walker;
 
 /// What the device a point is instantiated in is reached through.
 #[derive(Debug, Clone, Copy)]

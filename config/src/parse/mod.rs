@@ -1,24 +1,26 @@
 //! From TOML text to [`Loaded`]: the walk over the spanned tree.
 
-pub(crate) mod bacnet;
 pub(crate) mod alarm;
+pub(crate) mod bacnet;
+pub(crate) mod checks;
+pub(crate) mod common;
 pub(crate) mod connection;
 pub(crate) mod device;
 pub(crate) mod instance;
 pub(crate) mod notify;
 pub(crate) mod point;
 pub(crate) mod reserve;
+pub(crate) mod secret;
 pub(crate) mod sentinel;
 pub(crate) mod site;
 pub(crate) mod sink;
 
 use toml::de::DeTable;
 
-use crate::checks;
 use crate::diagnostic::Loaded;
 use crate::keys;
 use crate::model::Config;
-use crate::walk::{Section, Walker};
+use crate::parse::common::{Section, Walker};
 
 /// Parse and validate `source`, naming it `file_name` in diagnostics.
 pub fn parse_str(source: &str, file_name: &str) -> Loaded {

@@ -6,18 +6,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use toml::de::DeValue;
 
 use crate::keys;
 use crate::model::{
     AlarmRule, ApiSettings, EmailSettings, Language, MqttSettings, NotifySettings, PointKind,
-    RecipientGroup, Route, Secret, SmtpSecurity, System,
+    RecipientGroup, Route, SmtpSecurity, System,
 };
 use crate::parse::alarm::{self, RuleSpec, bind_point_rule, bind_top_rule};
 use crate::parse::device::Devices;
-use crate::parse::point::{is_plain_id, list};
-use crate::secret::parse_secret;
-use crate::walk::{Section, Span, Val, Walker, describe, peek_str};
+use crate::parse::common::{IdChars, Section, Span, Walker, by_id, list};
 
 /// Bind every point rule and top-level rule; duplicates reported.
 pub(crate) fn bind_rules(
@@ -63,45 +60,6 @@ pub(crate) fn bind_rules(
     alarm::dedup(w, bound)
 }
 
-fn secret(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Option<Secret> {
-    let v = s.table.get(key)?;
-    match parse_secret(v.get_ref()) {
-        Ok(secret) => Some(secret),
-        Err(e) => {
-            w.error(&v.span(), &s.context, format!("`{key}`: {e}"));
-            None
-        }
-    }
-}
-
-pub(crate) fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Vec<String> {
-    let Some(v) = s.table.get(key) else {
-        return Vec::new();
-    };
-    let one = |w: &mut Walker<'_>, item: &Val<'_>| match item.get_ref() {
-        DeValue::String(t) if !t.trim().is_empty() => Some(t.to_string()),
-        other => {
-            w.error(
-                &item.span(),
-                &s.context,
-                format!("`{key}` lists non-empty strings, found {}", describe(other)),
-            );
-            None
-        }
-    };
-    match v.get_ref() {
-        DeValue::Array(items) => items.iter().filter_map(|i| one(w, i)).collect(),
-        _ => {
-            w.error(
-                &v.span(),
-                &s.context,
-                format!("`{key}` must be a list of strings, e.g. [\"a\", \"b\"]"),
-            );
-            Vec::new()
-        }
-    }
-}
-
 fn path(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Option<PathBuf> {
     let at = w.get_str(s, key)?;
     if at.value.trim().is_empty() {
@@ -134,16 +92,13 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
         .get_table(&s, "email", "notify.email".to_string())
         .and_then(|e| email(w, &e));
 
-    let groups = w.get_tables(&s, "groups", |i, t| match peek_str(t, "id") {
-        Some(id) => format!("recipient group {id}"),
-        None => format!("recipient group #{}", i + 1),
-    });
+    let groups = w.get_tables(&s, "groups", by_id("recipient group"));
     let mut seen = HashSet::new();
     for g in &groups {
         w.expect_keys(g, keys::GROUP);
         let id = w.req_str(g, "id");
         let name = w.get_str(g, "name").map(|a| a.value);
-        let email = strings(w, g, "email");
+        let email = w.get_strings(g, "email");
         for addr in &email {
             if !addr.contains('@')
                 && let Some(v) = g.table.get("email")
@@ -169,13 +124,7 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
             }
         };
         let Some(id) = id else { continue };
-        if !is_plain_id(&id.value) {
-            w.error(
-                &id.span,
-                &g.context,
-                format!("group id `{}` may only contain a-z, 0-9 and _", id.value),
-            );
-        }
+        w.check_id(&g.context, "group", &id, IdChars::Plain);
         if !seen.insert(id.value.clone()) {
             w.error(
                 &id.span,
@@ -202,7 +151,7 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
             .get("classes")
             .map_or_else(Vec::new, |v| alarm::classes(w, &r.context, "classes", v));
         let mut systems = Vec::new();
-        for name in strings(w, r, "systems") {
+        for name in w.get_strings(r, "systems") {
             match System::from_key(&name) {
                 Some(sys) => systems.push(sys),
                 None => {
@@ -217,8 +166,8 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
                 }
             }
         }
-        let to = strings(w, r, "to");
-        let escalate_to = strings(w, r, "escalate_to");
+        let to = w.get_strings(r, "to");
+        let escalate_to = w.get_strings(r, "escalate_to");
         for (key, names) in [("to", &to), ("escalate_to", &escalate_to)] {
             for n in names {
                 if !ids.contains(&n.as_str())
@@ -293,7 +242,7 @@ fn email(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<EmailSettings> {
     };
     let port = w.u16_or(s, "port", 1..=65535, default_port);
     let username = w.get_str(s, "username").map(|a| a.value);
-    let password = secret(w, s, "password");
+    let password = w.get_secret(s, "password");
     if username.is_some() != password.is_some() {
         w.error(&s.span, &s.context, "`username` and `password` go together");
     }
@@ -361,7 +310,7 @@ pub(crate) fn api(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ApiSettings {
             ),
         }
     }
-    out.token = secret(w, &s, "token");
+    out.token = w.get_secret(&s, "token");
     out.max_connections = w.u16_or(&s, "max_connections", 1..=4096, out.max_connections);
     out
 }
@@ -401,7 +350,7 @@ pub(crate) fn mqtt(
         .get_str(&s, "client_id")
         .map_or_else(|| format!("driftvakt-{site}"), |a| a.value);
     let username = w.get_str(&s, "username").map(|a| a.value);
-    let password = secret(w, &s, "password");
+    let password = w.get_secret(&s, "password");
     if password.is_some() && username.is_none() {
         w.error(&s.span, &s.context, "`password` needs `username`");
     }

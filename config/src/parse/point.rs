@@ -9,7 +9,7 @@ use toml::de::DeValue;
 use crate::keys;
 use crate::model::{BacnetSource, DataType, PointKind, Sentinel, System, Table, WordOrder};
 use crate::parse::sentinel;
-use crate::walk::{At, Section, Walker, key_span};
+use crate::parse::common::{At, IdChars, Section, Walker, key_span, list};
 
 /// A point as written, checked on its own.
 #[derive(Debug, Clone)]
@@ -49,27 +49,13 @@ pub(crate) struct PointSpec {
     pub alarms: Vec<crate::parse::alarm::RuleSpec>,
 }
 
-/// Whether `id` is a valid point or device id (`[a-z0-9_]+`).
-pub(crate) fn is_plain_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
 /// Read one point table. `None` if it has no usable id (reported).
 pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec> {
     w.expect_keys(s, keys::POINT);
     let ctx = s.context.as_str();
     let id = w.req_str(s, "id");
-    if let Some(id) = &id
-        && !is_plain_id(&id.value)
-    {
-        w.error(
-            &id.span,
-            ctx,
-            format!("point id `{}` may only contain a-z, 0-9 and _", id.value),
-        );
+    if let Some(id) = &id {
+        w.check_id(ctx, "point", id, IdChars::Plain);
     }
     let name = w.get_str(s, "name").map(|a| a.value);
     let is_bacnet = s.table.contains_key("object");
@@ -117,7 +103,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     let unit = w.get_str(s, "unit").map(|a| a.value);
     let unit_given = unit.is_some();
     let unit = unit.unwrap_or_default();
-    let system = system(w, s);
+    let system = w.get_system(s);
     let sentinels = if is_bacnet { Vec::new() } else { sentinel::sentinels(w, s, data_type.as_ref().map(|d| d.value)) };
     let states = states(w, s, data_type.as_ref().map(|d| d.value));
     let status = w.get_str(s, "status").map(|a| a.value);
@@ -166,25 +152,6 @@ impl PointSpec {
             _ => PointKind::Analog,
         })
     }
-}
-
-/// `system = "..."` of a point, device or template.
-pub(crate) fn system(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<System> {
-    let at = w.get_str(s, "system")?;
-    let sys = System::from_key(&at.value);
-    if sys.is_none() {
-        let all: Vec<&str> = System::ALL.iter().map(|s| s.key()).collect();
-        w.error(
-            &at.span,
-            &s.context,
-            format!(
-                "unknown system `{}`; expected one of {}",
-                at.value,
-                list(&all)
-            ),
-        );
-    }
-    sys
 }
 
 fn parse_table(w: &mut Walker<'_>, ctx: &str, t: &At<String>) -> Option<Table> {
@@ -362,15 +329,6 @@ fn states(w: &mut Walker<'_>, s: &Section<'_, '_>, dt: Option<DataType>) -> BTre
     out
 }
 
-/// `a`, `b`, `c` for messages.
-pub(crate) fn list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use crate::model::PointKind;
@@ -396,19 +354,6 @@ mod tests {
         assert!(
             loaded.diagnostics.is_empty(),
             "a multistate point needs no unit"
-        );
-    }
-
-    #[test]
-    fn bad_state_keys_and_texts_are_reported_at_their_place() {
-        let loaded = with_point("type = \"u16\"\nstates = { \"tre\" = \"i drift\", \"4\" = 5 }");
-        let shown: Vec<String> = loaded.errors().map(ToString::to_string).collect();
-        assert_eq!(
-            shown,
-            [
-                "t.toml:17:12: error: device d, point p: state `tre` must be an integer written as a key, e.g. \"3\"",
-                "t.toml:17:37: error: device d, point p: the text of state 4 must be a non-empty string",
-            ]
         );
     }
 

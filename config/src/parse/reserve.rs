@@ -13,9 +13,7 @@ use crate::model::{
     AlarmClass, AlarmRule, AssessmentRow, Consumption, EnduranceAlarm, Function, LoadModel,
     MeasuredModel, PlanningModel, ReportSettings, Reserve, RuleKind, System, unit_factor,
 };
-use crate::parse::notify::strings;
-use crate::parse::point::system;
-use crate::walk::{Section, Walker, describe, peek_str};
+use crate::parse::common::{Section, Walker, by_id, describe};
 
 /// Unit and system of every configured point, by full id.
 pub(crate) type PointUnits = HashMap<String, (String, System)>;
@@ -29,12 +27,7 @@ pub(crate) fn reserves(
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     let mut rules = Vec::new();
-    for s in w.get_tables(root, "reserves", |i, t| {
-        format!(
-            "reserve {}",
-            peek_str(t, "id").unwrap_or(&format!("#{}", i + 1))
-        )
-    }) {
+    for s in w.get_tables(root, "reserves", by_id("reserve")) {
         w.expect_keys(&s, keys::RESERVE);
         if let Some(r) = reserve(w, &s, points, &mut seen) {
             if let Some(a) = &r.alarm {
@@ -46,17 +39,12 @@ pub(crate) fn reserves(
     let reserve_ids: HashSet<String> = out.iter().map(|r| r.id.clone()).collect();
     let mut funcs = Vec::new();
     let mut spans = Vec::new();
-    for s in w.get_tables(root, "functions", |i, t| {
-        format!(
-            "function {}",
-            peek_str(t, "id").unwrap_or(&format!("#{}", i + 1))
-        )
-    }) {
+    for s in w.get_tables(root, "functions", by_id("function")) {
         w.expect_keys(&s, keys::FUNCTION);
         let id = w.req_str(&s, "id");
         let name = w.req_str(&s, "name");
-        let sys = system(w, &s).unwrap_or(System::Ovrigt);
-        let deps = strings(w, &s, "depends_on");
+        let sys = w.get_system(&s).unwrap_or(System::Ovrigt);
+        let deps = w.get_strings(&s, "depends_on");
         if deps.is_empty() {
             w.error(
                 &s.span,
@@ -229,9 +217,9 @@ fn reserve(
     let ctx = s.context.clone();
     let id = w.req_str(s, "id");
     let name = w.req_str(s, "name");
-    let sys = system(w, s);
+    let sys = w.get_system(s);
     let unit = w.req_str(s, "unit");
-    let stock = strings(w, s, "stock");
+    let stock = w.get_strings(s, "stock");
     if stock.is_empty() {
         w.error(
             &s.span,
@@ -361,7 +349,7 @@ fn reserve(
 
 fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> Option<LoadModel> {
     w.expect_keys(l, keys::LOAD);
-    let pts = strings(w, l, "points");
+    let pts = w.get_strings(l, "points");
     if pts.is_empty() {
         w.error(
             &l.span,
@@ -408,7 +396,7 @@ fn load_model(w: &mut Walker<'_>, l: &Section<'_, '_>, points: &PointUnits) -> O
                         DeValue::Array(xy) if xy.len() == 2 => {
                             let num = |x: &DeValue<'_>| match x {
                                 DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-                                DeValue::Integer(_) => crate::walk::integer(x).map(|i| i as f64),
+                                DeValue::Integer(_) => crate::parse::common::integer(x).map(|i| i as f64),
                                 _ => None,
                             };
                             num(xy[0].get_ref()).zip(num(xy[1].get_ref()))
@@ -454,18 +442,18 @@ pub(crate) fn report(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ReportSettin
     };
     w.expect_keys(&s, keys::REPORT);
     let title = w.get_str(&s, "title").map(|t| t.value);
-    let signatures = strings(w, &s, "signatures");
-    let columns = strings(w, &s, "columns");
+    let signatures = w.get_strings(&s, "signatures");
+    let columns = w.get_strings(&s, "columns");
     let mut assessment = Vec::new();
     for a in w.get_tables(&s, "assessment", |i, _| {
         format!("report, assessment #{}", i + 1)
     }) {
         w.expect_keys(&a, keys::ASSESSMENT);
-        let sys = system(w, &a);
+        let sys = w.get_system(&a);
         if !a.table.contains_key("system") {
             w.error(&a.span, &a.context, "missing required key `system`");
         }
-        let cells = strings(w, &a, "cells");
+        let cells = w.get_strings(&a, "cells");
         if cells.len() != columns.len() {
             w.error(
                 &a.span,
@@ -528,11 +516,6 @@ type = "f32"
 unit = "kW"
 "#;
 
-    fn errors(extra: &str) -> Vec<String> {
-        let loaded = parse_str(&format!("{BASE}{extra}"), "t.toml");
-        loaded.diagnostics.iter().map(|d| d.to_string()).collect()
-    }
-
     #[test]
     fn a_reserve_with_its_alarm_becomes_a_rule_on_the_endurance_series() {
         let src = format!(
@@ -564,54 +547,6 @@ unit = "kW"
                 .as_ref()
                 .map(|l| l.worst_load),
             Some(100.0)
-        );
-    }
-
-    #[test]
-    fn a_unit_mismatch_is_a_config_error() {
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"m³\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nmeasured = { window_min = 30 }\n",
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.contains("`t.main` is in `l` but the reserve is in `m³`")),
-            "{e:?}"
-        );
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nload = { points = [\"t.load\"], unit = \"%\", rated = 100.0, curve = [[0, 1], [100, 2]], design_load = 50.0 }\n",
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.contains("`t.load` is in `kW` but the load model is in `%`")),
-            "{e:?}"
-        );
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\nplanning = { per_day = 1.0, count = 2, unit = \"kWh\" }\n",
-        );
-        assert!(e.iter().any(|m| m.contains("cannot be converted")), "{e:?}");
-    }
-
-    #[test]
-    fn unknown_dependencies_and_cycles_are_errors() {
-        let e = errors(
-            "\n[[functions]]\nid = \"a\"\nname = \"A\"\ndepends_on = [\"b\"]\ntarget_h = 1\n\n[[functions]]\nid = \"b\"\nname = \"B\"\ndepends_on = [\"a\", \"nope\"]\ntarget_h = 1\n",
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.contains("unknown reserve or function `nope`")),
-            "{e:?}"
-        );
-        assert!(e.iter().any(|m| m.contains("depends on itself")), "{e:?}");
-    }
-
-    #[test]
-    fn a_reserve_without_a_consumption_model_is_an_error() {
-        let e = errors(
-            "\n[[reserves]]\nid = \"d\"\nname = \"D\"\nunit = \"l\"\nstock = [\"t.main\"]\ncapacity = 10.0\ntarget_h = 1\n",
-        );
-        assert!(
-            e.iter().any(|m| m.contains("needs a consumption model")),
-            "{e:?}"
         );
     }
 }

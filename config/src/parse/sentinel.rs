@@ -4,8 +4,7 @@ use toml::de::DeValue;
 
 use crate::keys;
 use crate::model::{DataType, Sentinel, SentinelMeaning};
-use crate::parse::point::list;
-use crate::walk::{Section, Walker, describe};
+use crate::parse::common::{Section, Walker, describe, list};
 
 /// The GenComm convention for `dt`: all ones masked to the type (0x7FFF… for signed types) =
 /// not available, then the codes just below it: −2 over range, −3 under range, −4 transducer
@@ -323,39 +322,6 @@ mod tests {
                     meaning: SensorFault
                 }
             ]
-        );
-    }
-
-    #[test]
-    fn sentinels_that_cannot_occur_are_errors() {
-        let l = loaded(&point(
-            "a",
-            0,
-            "u16",
-            r#"sentinels = [{ raw = -1, meaning = "not_available" }]"#,
-        ));
-        let errors: Vec<String> = l.errors().map(|d| d.message.clone()).collect();
-        assert_eq!(
-            errors,
-            ["sentinel -1 can never be read as type \"u16\" (0..=65535)"]
-        );
-        let l = loaded(&point(
-            "a",
-            0,
-            "f32",
-            r#"sentinels = [{ raw = 1, meaning = "not_available" }]"#,
-        ));
-        assert!(
-            l.errors().any(|d| d.message.contains("integer types only")),
-            "{:?}",
-            l.diagnostics
-        );
-        let l = loaded(&point("a", 0, "u16", r#"sentinels = "modbus""#));
-        assert!(
-            l.errors()
-                .any(|d| d.message.contains("unknown sentinel preset `modbus`")),
-            "{:?}",
-            l.diagnostics
         );
     }
 

@@ -2,7 +2,7 @@
 
 use crate::keys;
 use crate::model::{Site, StoreSettings};
-use crate::walk::{Section, Walker};
+use crate::parse::common::{IdChars, Section, Walker};
 
 /// Default time zone of a site.
 pub(crate) const DEFAULT_TIMEZONE: &str = "Europe/Stockholm";
@@ -21,17 +21,7 @@ pub(crate) fn site(w: &mut Walker<'_>, root: &Section<'_, '_>) -> Option<Site> {
     w.expect_keys(&s, keys::SITE);
     let id = w.req_str(&s, "id");
     if let Some(id) = &id {
-        let ok = id
-            .value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !ok {
-            w.error(
-                &id.span,
-                "site",
-                format!("site id `{}` may only contain a-z, 0-9, _ and -", id.value),
-            );
-        }
+        w.check_id("site", "site", id, IdChars::Ref);
     }
     let name = w.req_str(&s, "name");
     let timezone = match w.get_str(&s, "timezone") {

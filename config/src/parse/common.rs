@@ -1,6 +1,9 @@
-//! A hand walk over the spanned TOML tree: small typed getters that report a diagnostic and
-//! carry on, so that one run finds every problem.
+//! What every part of the parser shares: the hand walk over the spanned TOML tree (small typed
+//! getters that report a diagnostic and carry on, so that one run finds every problem), ids and
+//! their duplicates, references to things defined elsewhere, systems, string lists, secrets and
+//! the wording of lists in messages. Each is written here once.
 
+use std::collections::HashMap;
 use std::ops::{Range, RangeInclusive};
 use std::time::Duration;
 
@@ -8,7 +11,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Secret, System};
+use crate::parse::secret::parse_secret;
 use crate::position::LineIndex;
+use crate::suggest::suggest;
 
 /// Byte range in the source.
 pub(crate) type Span = Range<usize>;
@@ -117,11 +123,7 @@ impl<'s> Walker<'s> {
             if allowed.contains(&name) {
                 continue;
             }
-            let expected = allowed
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let expected = list(allowed);
             let hint = suggest(name, allowed)
                 .map(|k| format!(" (did you mean `{k}`?)"))
                 .unwrap_or_default();
@@ -331,6 +333,83 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// Optional list of non-empty strings (`["a", "b"]`); empty if absent, wrong items reported.
+    pub(crate) fn get_strings(&mut self, s: &Section<'_, '_>, key: &str) -> Vec<String> {
+        let Some(v) = s.table.get(key) else {
+            return Vec::new();
+        };
+        let one = |w: &mut Walker<'_>, item: &Val<'_>| match item.get_ref() {
+            DeValue::String(t) if !t.trim().is_empty() => Some(t.to_string()),
+            other => {
+                w.error(
+                    &item.span(),
+                    &s.context,
+                    format!("`{key}` lists non-empty strings, found {}", describe(other)),
+                );
+                None
+            }
+        };
+        match v.get_ref() {
+            DeValue::Array(items) => items.iter().filter_map(|i| one(self, i)).collect(),
+            _ => {
+                self.error(
+                    &v.span(),
+                    &s.context,
+                    format!("`{key}` must be a list of strings, e.g. [\"a\", \"b\"]"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Optional secret reference (`{ env = "VAR" }` or `{ file = "/path" }`); a malformed one
+    /// is reported.
+    pub(crate) fn get_secret(&mut self, s: &Section<'_, '_>, key: &str) -> Option<Secret> {
+        let v = s.table.get(key)?;
+        match parse_secret(v.get_ref()) {
+            Ok(secret) => Some(secret),
+            Err(e) => {
+                self.error(&v.span(), &s.context, format!("`{key}`: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Optional `system = "..."` of a point, device, template, rule or reserve.
+    pub(crate) fn get_system(&mut self, s: &Section<'_, '_>) -> Option<System> {
+        let at = self.get_str(s, "system")?;
+        let sys = System::from_key(&at.value);
+        if sys.is_none() {
+            let all: Vec<&str> = System::ALL.iter().map(|s| s.key()).collect();
+            self.error(
+                &at.span,
+                &s.context,
+                format!(
+                    "unknown system `{}`; expected one of {}",
+                    at.value,
+                    list(&all)
+                ),
+            );
+        }
+        sys
+    }
+
+    /// Report `id`, the id of a `kind` (e.g. `point`), unless it is made of `chars` only; the
+    /// id is kept either way (later checks still refer to it).
+    pub(crate) fn check_id(&mut self, ctx: &str, kind: &str, id: &At<String>, chars: IdChars) {
+        if !chars.allows(&id.value) {
+            self.error(
+                &id.span,
+                ctx,
+                format!(
+                    "{kind} id `{}` may only contain {}",
+                    id.value,
+                    chars.describe()
+                ),
+            );
+        }
+    }
+
     /// Optional sub-table (`[connections.workarounds]` or an inline table).
     pub(crate) fn get_table<'a, 'i>(
         &mut self,
@@ -381,6 +460,86 @@ impl<'s> Walker<'s> {
     }
 }
 
+/// Which characters an id may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdChars {
+    /// `[a-z0-9_]+`: points, devices, alarms, groups (they make up dotted point ids and topics).
+    Plain,
+    /// `[a-z0-9_-]+`: the site, connections, templates, BACnet networks, sinks.
+    Ref,
+}
+
+impl IdChars {
+    /// Whether `id` is not empty and made of these characters only.
+    pub(crate) fn allows(self, id: &str) -> bool {
+        !id.is_empty()
+            && id.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || (b == b'-' && self == IdChars::Ref)
+            })
+    }
+
+    /// The allowed characters, for messages.
+    fn describe(self) -> &'static str {
+        match self {
+            IdChars::Plain => "a-z, 0-9 and _",
+            IdChars::Ref => "a-z, 0-9, _ and -",
+        }
+    }
+}
+
+/// Ids seen so far in one namespace; a repeat is reported with where the first one stands.
+#[derive(Default)]
+pub(crate) struct FirstSeen(HashMap<String, Span>);
+
+impl FirstSeen {
+    /// Claim `id` written at `span`; `false` (and an error naming the first place) if it was
+    /// claimed before.
+    pub(crate) fn claim(&mut self, w: &mut Walker<'_>, kind: &str, id: &str, span: &Span, ctx: &str) -> bool {
+        if let Some(first) = self.0.get(id) {
+            let msg = duplicate(kind, id, w, first);
+            w.error(span, ctx, msg);
+            return false;
+        }
+        self.0.insert(id.to_string(), span.clone());
+        true
+    }
+
+    /// Where `id` was first claimed, if it was.
+    pub(crate) fn first(&self, id: &str) -> Option<&Span> {
+        self.0.get(id)
+    }
+}
+
+/// "duplicate X id `y` (first defined at line N, column M)".
+pub(crate) fn duplicate(kind: &str, id: &str, w: &Walker<'_>, first: &Span) -> String {
+    let (line, column) = w.line_col(first);
+    format!("duplicate {kind} id `{id}` (first defined at line {line}, column {column})")
+}
+
+/// "unknown template `x` (did you mean `y`?); defined templates: `a`, `b`".
+pub(crate) fn unknown(kind: &str, name: &str, defined: &[&str]) -> String {
+    let hint = suggest(name, defined)
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    if defined.is_empty() {
+        format!("unknown {kind} `{name}`; no {kind}s are defined")
+    } else {
+        format!(
+            "unknown {kind} `{name}`{hint}; defined {kind}s: {}",
+            list(defined)
+        )
+    }
+}
+
+/// `a`, `b`, `c` for messages.
+pub(crate) fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The integer value, if `v` is an integer.
 pub(crate) fn integer(v: &DeValue<'_>) -> Option<i128> {
     match v {
@@ -392,6 +551,15 @@ pub(crate) fn integer(v: &DeValue<'_>) -> Option<i128> {
 /// Where `key` itself is written in `t`.
 pub(crate) fn key_span(t: &DeTable<'_>, key: &str) -> Option<Span> {
     t.get_key_value(key).map(|(k, _)| k.span())
+}
+
+/// Context of the `i`th table of an array of tables, for [`Walker::get_tables`]: `{kind} {id}`
+/// by its `id`, `{kind} #{i + 1}` without one (`device g1`, `connection #2`).
+pub(crate) fn by_id(kind: &str) -> impl Fn(usize, &DeTable<'_>) -> String + '_ {
+    move |i, t| match peek_str(t, "id") {
+        Some(id) => format!("{kind} {id}"),
+        None => format!("{kind} #{}", i + 1),
+    }
 }
 
 /// The string value of `key` in `t` without reporting anything (for contexts).
@@ -418,42 +586,9 @@ pub(crate) fn describe(v: &DeValue<'_>) -> String {
     }
 }
 
-/// The allowed word closest to `word`, if it is a plausible typo.
-pub(crate) fn suggest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(word, a), *a))
-        .filter(|(d, a)| *d <= 2 && *d < a.chars().count())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_keys_only() {
-        assert_eq!(
-            suggest("adress", &["id", "address", "type"]),
-            Some("address")
-        );
-        assert_eq!(suggest("colour", &["id", "address"]), None);
-    }
 
     #[test]
     fn integers_in_any_radix() {

@@ -1,10 +1,12 @@
 //! Warnings that need the whole configuration: things that work but are probably mistakes.
 
+use std::time::Duration;
+
 use crate::model::{DataType, ModbusSource};
 use crate::parse::bacnet::NetSpec;
 use crate::parse::connection::ConnSpec;
 use crate::parse::device::{DeviceSpec, Devices, TemplateSpec};
-use crate::walk::Walker;
+use crate::parse::common::Walker;
 
 /// Report every whole-configuration warning.
 pub(crate) fn warn(
@@ -32,25 +34,24 @@ pub(crate) fn warn(
         }
     }
     for d in &devices.devices {
-        poll_versus_timeout(w, conns, d);
+        if let Some(c) = conns.iter().find(|c| Some(c.conn.id.as_str()) == d.device.connection()) {
+            poll_versus_timeout(w, d, c.conn.timeout, &format!("connection `{}`", c.conn.id));
+        }
         overlaps(w, d, conns);
     }
 }
 
-fn poll_versus_timeout(w: &mut Walker<'_>, conns: &[ConnSpec], d: &DeviceSpec) {
-    let Some(c) = conns.iter().find(|c| Some(c.conn.id.as_str()) == d.device.connection()) else {
-        return;
-    };
-    if d.device.poll_interval < c.conn.timeout {
+/// Warn when `d` polls more often than `what` (its connection or network) waits for an answer.
+fn poll_versus_timeout(w: &mut Walker<'_>, d: &DeviceSpec, timeout: Duration, what: &str) {
+    if d.device.poll_interval < timeout {
         let span = d.poll_span.as_ref().unwrap_or(&d.id_span);
         w.warning(
             span,
             &d.context,
             format!(
-                "poll interval {} ms is shorter than the timeout {} ms of connection `{}`; polls will overrun while the device does not answer",
+                "poll interval {} ms is shorter than the timeout {} ms of {what}; polls will overrun while the device does not answer",
                 d.device.poll_interval.as_millis(),
-                c.conn.timeout.as_millis(),
-                c.conn.id
+                timeout.as_millis(),
             ),
         );
     }
@@ -131,19 +132,7 @@ pub(crate) fn warn_bacnet(w: &mut Walker<'_>, nets: &[NetSpec], devices: &Device
     for d in &devices.devices {
         let Some(link) = d.device.bacnet() else { continue };
         let Some(n) = nets.iter().find(|n| n.net.id == link.network) else { continue };
-        if d.device.poll_interval < n.net.timeout {
-            let span = d.poll_span.as_ref().unwrap_or(&d.id_span);
-            w.warning(
-                span,
-                &d.context,
-                format!(
-                    "poll interval {} ms is shorter than the timeout {} ms of bacnet network `{}`; polls will overrun while the device does not answer",
-                    d.device.poll_interval.as_millis(),
-                    n.net.timeout.as_millis(),
-                    n.net.id
-                ),
-            );
-        }
+        poll_versus_timeout(w, d, n.net.timeout, &format!("bacnet network `{}`", n.net.id));
         if let Some(cov) = link.cov
             && cov.check_interval > cov.lifetime
         {

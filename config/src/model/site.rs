@@ -1,78 +1,12 @@
-//! Validated domain model: what the rest of driftvakt sees after `load` succeeded.
-//!
-//! Every type here is already checked: ids are unique, templates are expanded, addresses are
-//! protocol addresses (0-based, after the connection's `address_base` was applied), and every
-//! point's registers fit the Modbus address space.
+//! The site as configured: its store, Modbus connections, BACnet networks, devices, points and
+//! sinks. Part of the validated model (see `mod.rs`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
-pub use crate::alarm_model::{
-    AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
-    EmailSettings, Language, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
-    RuleKind, SmtpSecurity,
-};
-pub use crate::reserve_model::{
-    AssessmentRow, Consumption, ENDURANCE_CAP_H, EnduranceAlarm, Function, LoadModel,
-    MeasuredModel, PlanningModel, ReportSettings, Reserve, time_unit_hours, unit_factor,
-};
-
-/// A whole validated configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// The site (one hospital, or one building-automation network of it).
-    pub site: Site,
-    /// Embedded store settings.
-    pub store: StoreSettings,
-    /// Modbus connections (a TCP device or a serial gateway reached over TCP).
-    pub connections: Vec<Connection>,
-    /// Devices, each behind one connection, templates already expanded.
-    pub devices: Vec<Device>,
-    /// External sinks (InfluxDB …) fed from the embedded store.
-    pub sinks: Sinks,
-    /// BACnet/IP networks (a local UDP endpoint each; BACnet devices name one).
-    pub bacnet_networks: Vec<BacnetNetwork>,
-    /// Alarm engine settings and every alarm rule (`[alarms]` and points' `alarms`).
-    pub alarms: AlarmSettings,
-    /// Notification: e-mail, recipient groups, routes (`[notify]`).
-    pub notify: NotifySettings,
-    /// The operator HTTP API (`[api]`).
-    pub api: ApiSettings,
-    /// The MQTT broker connection (`[mqtt]`), if configured.
-    pub mqtt: Option<MqttSettings>,
-    /// Reserves (`[[reserves]]`): stocks the site can run on, with consumption models.
-    pub reserves: Vec<Reserve>,
-    /// Functions (`[[functions]]`) that depend on reserves.
-    pub functions: Vec<Function>,
-    /// The endurance report's texts and assessment table (`[report]`).
-    pub report: ReportSettings,
-}
-
-impl Config {
-    /// Every point of every device, in configuration order.
-    pub fn points(&self) -> impl Iterator<Item = (&Device, &Point)> {
-        self.devices.iter().flat_map(|d| d.points.iter().map(move |p| (d, p)))
-    }
-
-    /// A point by its full id, with its device.
-    pub fn point(&self, id: &str) -> Option<(&Device, &Point)> {
-        self.points().find(|(_, p)| p.id == id)
-    }
-
-    /// The connection a device sits behind (Modbus devices only).
-    pub fn connection_of(&self, device: &Device) -> Option<&Connection> {
-        let id = device.connection()?;
-        self.connections.iter().find(|c| c.id == id)
-    }
-
-    /// The BACnet network a device is on (BACnet devices only).
-    pub fn bacnet_network_of(&self, device: &Device) -> Option<&BacnetNetwork> {
-        let link = device.bacnet()?;
-        self.bacnet_networks.iter().find(|n| n.id == link.network)
-    }
-}
+use crate::bacnet::{ObjectId, ObjectType, PropertyId};
+use crate::secret::Secret;
 
 /// The site this daemon watches.
 #[derive(Debug, Clone, PartialEq)]
@@ -646,29 +580,6 @@ pub enum SentinelMeaning {
     UnderRange,
     /// Transducer / sensor fault, bad data.
     SensorFault,
-}
-
-/// A secret taken from the environment or a file, never written inline in the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Secret {
-    /// Read from this environment variable.
-    Env(String),
-    /// Read from this file (a regular file of at most 64 KiB; trailing newline trimmed).
-    File(std::path::PathBuf),
-}
-
-impl Secret {
-    /// Resolve the secret now.
-    pub fn resolve(&self) -> Result<String, String> {
-        match self {
-            Secret::Env(var) => match std::env::var(var) {
-                Ok(v) if v.trim().is_empty() => Err(format!("environment variable {var} is empty")),
-                Ok(v) => Ok(v),
-                Err(_) => Err(format!("environment variable {var} is not set")),
-            },
-            Secret::File(path) => crate::secret::read_secret_file(path).map_err(|e| e.to_string()),
-        }
-    }
 }
 
 /// `[sinks]`: where readings go besides the embedded store. Every sink reads forward from the

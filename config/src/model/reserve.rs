@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::alarm_model::AlarmClass;
-use crate::model::System;
+use super::alarm::AlarmClass;
+use super::site::System;
 
 /// Endurance values at or above this many hours mean "not being drawn" (one year).
 pub const ENDURANCE_CAP_H: f64 = 8760.0;
