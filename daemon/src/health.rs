@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use driftvakt_config::model::Config;
+use driftvakt_domain::{Quality, Reading};
 use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
 use driftvakt_drivers::modbus::ConnectionStats;
-use driftvakt_drivers::{Quality, Reading};
 
 use crate::alarm::service::NotifyStats;
 use crate::store::WriterStats;

@@ -6,7 +6,8 @@
 pub mod bacnet;
 pub mod log_limit;
 pub mod modbus;
-pub mod reading;
 pub mod sim;
 
-pub use reading::{Quality, Reading, Value};
+/// The readings drivers produce are the domain's; re-exported while callers move their imports
+/// to `driftvakt_domain` (the store and the pipeline still import them from here).
+pub use driftvakt_domain::{Quality, Reading, Value};

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use driftvakt_config::model::DeviceLink;
+use driftvakt_domain::{Quality, Reading, Value};
 use driftvakt_drivers::bacnet::{BacnetStats, run_network};
 use driftvakt_drivers::sim::{self, Scenario, SimOptions};
-use driftvakt_drivers::{Quality, Reading, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 

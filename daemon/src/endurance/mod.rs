@@ -1,10 +1,9 @@
 //! Uthållighet: endurance of every reserve and function, live and in the report.
 //!
-//! `calc` is the pure arithmetic (consumption models, scenarios, dependency chains), `live`
-//! turns readings into `endurance.<id>` readings inside the pipeline, `report` writes the SSIK
-//! evidence report from the store, `fastforward` drives the simulator in simulated time.
+//! `driftvakt_domain::endurance` is the pure arithmetic (consumption models, scenarios,
+//! dependency chains), `live` turns readings into `endurance.<id>` readings inside the
+//! pipeline, `report` writes the SSIK evidence report from the store, `fastforward` drives the simulator in simulated time.
 
-pub mod calc;
 pub mod fastforward;
 pub mod live;
 pub mod report;
