@@ -778,8 +778,8 @@ fn bad(slot: &Slot, quality: Quality, time_ms: i64) -> Reading {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use driftvakt_domain::Value;
     use driftvakt_config::model::{DataType, DeviceLink, ModbusLink, Table, WordOrder};
+    use driftvakt_domain::Value;
 
     fn pt(id: &str, address: u16, data_type: DataType) -> Point {
         Point::plain_modbus(

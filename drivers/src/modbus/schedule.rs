@@ -15,11 +15,7 @@ pub const FIRST_CONNECT_BACKOFF: Duration = Duration::from_millis(250);
 /// Delay before polling a unit again after `failures` consecutive comm failures (≥ 1):
 /// 2×, 4×, 8× … its interval, at most 60 s, never less than the interval itself.
 pub fn unit_backoff(interval: Duration, failures: u32) -> Duration {
-    Backoff::doubling(
-        interval.saturating_mul(2),
-        MAX_UNIT_BACKOFF.max(interval),
-    )
-    .delay(failures)
+    Backoff::doubling(interval.saturating_mul(2), MAX_UNIT_BACKOFF.max(interval)).delay(failures)
 }
 
 /// Wait before the next connection attempt after `failures` consecutive failed attempts (≥ 1).
