@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use driftvakt_config::model::Config;
-use driftvakt_drivers::{Quality, Reading, Source, SourceSnapshot};
+use driftvakt_domain::{Quality, Reading};
+use driftvakt_drivers::{Source, SourceSnapshot};
 
 use crate::alarm::service::NotifyStats;
 use crate::store::WriterStats;

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
-use driftvakt_drivers::{Reading, SourceStats};
+use driftvakt_domain::Reading;
+use driftvakt_drivers::SourceStats;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;

@@ -2,12 +2,12 @@
 //! with a `status` label, e.g. "Reservkraft: nät OK · G1 stopp · diesel 18 400 l".
 
 use driftvakt_config::model::{Config, Point, PointKind, System};
-use driftvakt_drivers::{Quality, Reading, Value};
+use driftvakt_domain::fmt::number_sv;
+use driftvakt_domain::{Quality, Reading, Value};
 
 use crate::cli::Lang;
 use crate::i18n::{Texts, texts};
 use crate::pipeline::Live;
-use crate::timefmt::number_sv;
 
 /// A reading older than this many poll intervals is shown as stale.
 const STALE_AFTER_INTERVALS: i64 = 3;

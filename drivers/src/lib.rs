@@ -7,8 +7,9 @@
 pub mod bacnet;
 pub mod log_limit;
 pub mod modbus;
-pub mod reading;
 pub mod source;
 
-pub use reading::{Quality, Reading, Value};
+/// The readings drivers produce are the domain's; re-exported while callers move their imports
+/// to `driftvakt_domain` (the store and the pipeline still import them from here).
+pub use driftvakt_domain::{Quality, Reading, Value};
 pub use source::{Source, SourceSnapshot, SourceStats, sources};

@@ -17,8 +17,9 @@ use driftvakt_config::model::{
     Connection, DataType, Device, DeviceLink, Framing, ModbusLink, Point, Sentinel, SentinelMeaning,
     Table, WordOrder, Workarounds,
 };
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::{Quality, Reading, Value};
 use driftvakt_drivers::modbus::{ConnectionStats, run_connection};
-use driftvakt_drivers::{Quality, Reading, Value};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -334,13 +335,6 @@ fn all_good(batch: &[Reading]) -> bool {
     !batch.is_empty() && batch.iter().all(|r| r.quality == Quality::Good)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 /// A DSE GenComm-like image (domain.md §4.1) plus a float, a string and a coil.
 fn genset_plant() -> Arc<Plant> {
     let plant = Arc::new(Plant::default());
@@ -452,11 +446,11 @@ async fn decodes_a_genset_through_the_whole_path() {
     let (addr, server) = serve(plant.clone(), free_addr(), Framing::Tcp);
     let points = genset_points("g1");
     let n = points.len();
-    let before = now_ms();
+    let before = SystemClock.now_ms();
     let mut poller = start(connection(addr, 1000), vec![device("g1", 1, 100, points)]);
 
     let batch = poller.next_of("g1", LONG).await;
-    let after = now_ms();
+    let after = SystemClock.now_ms();
     assert_eq!(batch.len(), n, "one reading per point");
     assert_genset_values(&batch, "g1");
     assert!(

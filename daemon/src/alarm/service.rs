@@ -17,19 +17,20 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Language, RecipientGroup};
-use driftvakt_drivers::Reading;
+use driftvakt_domain::Reading;
+use driftvakt_domain::backoff::Backoff;
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::alarm::engine::{AlarmError, Engine};
+use driftvakt_domain::alarm::model::{AlarmRecord, AlarmState, Change, ChangeKind, operator_list};
+use driftvakt_domain::plan::{EmailIntent, EmailKind, IncidentView, PlanState, Planner, SentRow};
 use jiff::tz::TimeZone;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::behind::WriteBehind;
-use super::engine::{AlarmError, Engine};
-use super::model::{AlarmRecord, Change, ChangeKind};
 use super::outbox::Outbox;
 use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow, Write};
-use crate::notify::plan::{EmailIntent, EmailKind, IncidentView, PlanState, Planner, SentRow};
 use crate::notify::render::{self, Email};
 use crate::store::WriterStats;
-use crate::store::writer::now_ms;
 
 /// How often the engine is ticked.
 const TICK: Duration = Duration::from_millis(250);
@@ -200,11 +201,14 @@ impl AlarmService {
     /// service and the tap the pipeline hands readings to.
     pub fn start(config: &Config, data_dir: &Path) -> Result<(AlarmService, mpsc::Sender<Arc<[Reading]>>)> {
         let db = AlarmDb::open(data_dir).with_context(|| format!("opening the alarm tables in {}", data_dir.display()))?;
-        let now = now_ms();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let now = clock.now_ms();
         let mut engine = Engine::new(config, now);
         let (records, incidents) = db.load()?;
-        let restored = records.iter().filter(|r| r.state != super::AlarmState::Normal).count();
-        engine.restore(records, incidents, now);
+        let restored = records.iter().filter(|r| r.state != AlarmState::Normal).count();
+        for alarm in engine.restore(records, incidents, now) {
+            tracing::warn!(%alarm, "persisted alarm has no rule any more; ignored");
+        }
         let planner = Planner::new(config.notify.routes.clone(), ms(config.notify.gather));
         let rows: Vec<SentRow> = db
             .email_rows()?
@@ -232,14 +236,14 @@ impl AlarmService {
             groups: config.notify.groups.iter().map(|g| (g.id.clone(), g.clone())).collect(),
             email_on,
             mqtt_prefix,
-            retry_initial_ms: ms(config.notify.retry_initial),
-            retry_max_ms: ms(config.notify.retry_max),
+            retry: Backoff::doubling(config.notify.retry_initial, config.notify.retry_max),
             wake,
             in_flight: HashMap::new(),
             stats,
             outbox,
             behind: WriteBehind::default(),
             store: None,
+            clock,
         };
         let thread = std::thread::Builder::new().name("alarms".into()).spawn(move || actor.run(&rx))?;
 
@@ -296,8 +300,8 @@ struct Actor {
     groups: HashMap<String, RecipientGroup>,
     email_on: bool,
     mqtt_prefix: Option<String>,
-    retry_initial_ms: i64,
-    retry_max_ms: i64,
+    /// Delay before a failed notification is tried again.
+    retry: Backoff,
     wake: Arc<HashMap<Channel, Arc<Notify>>>,
     in_flight: HashMap<i64, (Channel, OutboxRow)>,
     stats: Arc<NotifyStats>,
@@ -307,6 +311,8 @@ struct Actor {
     behind: WriteBehind,
     /// The store writer's health, once the pipeline runs.
     store: Option<Arc<WriterStats>>,
+    /// Where "now" comes from.
+    clock: Arc<dyn Clock>,
 }
 
 impl Actor {
@@ -317,7 +323,7 @@ impl Actor {
             let wait = next_tick.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(Cmd::Stop) | Err(std_mpsc::RecvTimeoutError::Disconnected) => {
-                    self.behind.finish(&mut self.db, now_ms());
+                    self.behind.finish(&mut self.db, self.clock.now_ms());
                     break;
                 }
                 Ok(cmd) => self.handle(cmd),
@@ -325,14 +331,14 @@ impl Actor {
             }
             if std::time::Instant::now() >= next_tick {
                 next_tick = std::time::Instant::now() + TICK;
-                self.tick(now_ms());
+                self.tick(self.clock.now_ms());
             }
             if self.behind.retry_due(std::time::Instant::now()) {
-                self.behind.flush(&mut self.db, now_ms());
+                self.behind.flush(&mut self.db, self.clock.now_ms());
             }
             if std::time::Instant::now() >= next_prune && self.behind.failing_since().is_none() {
                 next_prune = std::time::Instant::now() + PRUNE_EVERY;
-                match self.db.prune_delivered(now_ms() - KEEP_DELIVERED_MS) {
+                match self.db.prune_delivered(self.clock.now_ms() - KEEP_DELIVERED_MS) {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "pruned delivered notifications"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot prune the notification outbox"),
@@ -343,14 +349,14 @@ impl Actor {
     }
 
     fn handle(&mut self, cmd: Cmd) {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         match cmd {
             Cmd::Readings(batch) => {
                 let changes = self.engine.on_readings(&batch, now);
                 self.process(changes, now);
             }
             Cmd::List(reply) => {
-                let _ = reply.send(super::model::operator_list(self.engine.records(), now));
+                let _ = reply.send(operator_list(self.engine.records(), now));
             }
             Cmd::Get(id, reply) => {
                 let _ = reply.send(self.engine.record(&id).cloned());
@@ -428,7 +434,7 @@ impl Actor {
 
     /// Commit `w` to the alarm tables, or hold it until the store commits again.
     fn write(&mut self, w: Write) {
-        self.behind.push(&mut self.db, w, now_ms());
+        self.behind.push(&mut self.db, w, self.clock.now_ms());
     }
 
     fn process(&mut self, changes: Vec<Change>, now: i64) {
@@ -524,8 +530,8 @@ impl Actor {
     fn attempt(&mut self, id: i64, result: Result<(), String>, now: i64) {
         let Some((channel, row)) = self.in_flight.remove(&id) else { return };
         self.stats.count(channel, result.is_ok());
-        let attempts = row.attempts.clamp(0, 20) as u32;
-        let backoff = self.retry_initial_ms.saturating_mul(1i64 << attempts.min(20)).min(self.retry_max_ms);
+        let failures = u32::try_from(row.attempts.saturating_add(1)).unwrap_or(1).max(1);
+        let backoff = self.retry.delay_ms(failures);
         let detail = match channel {
             Channel::Email => {
                 let to = self.groups.get(&row.target).map(|g| g.email.join(", ")).unwrap_or_default();

@@ -7,11 +7,11 @@
 
 use std::path::Path;
 
+use driftvakt_domain::alarm::incident::Incident;
+use driftvakt_domain::alarm::model::{AlarmRecord, Change, ChangeKind};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::incident::Incident;
-use super::model::{AlarmRecord, Change};
 use crate::store::{BUSY_TIMEOUT, db_path};
 use crate::timefmt::rfc3339_utc;
 
@@ -335,8 +335,8 @@ fn decision<'a>(
             params![r.id, r.state.key(), serde_json::to_string(r)?, r.changed_ms],
         )?;
         let detail = match c.kind {
-            super::ChangeKind::Activated | super::ChangeKind::Cleared => Some(r.text.clone()),
-            super::ChangeKind::Shelved => r.shelved.as_ref().map(|s| format!("till {}", rfc3339_utc(s.until_ms))),
+            ChangeKind::Activated | ChangeKind::Cleared => Some(r.text.clone()),
+            ChangeKind::Shelved => r.shelved.as_ref().map(|s| format!("till {}", rfc3339_utc(s.until_ms))),
             _ => None,
         };
         tx.execute(
@@ -412,9 +412,9 @@ pub fn journal(conn: &Connection, from_ms: i64, to_ms: i64, alarm: Option<&str>,
 #[cfg(test)]
 mod tests {
     use driftvakt_config::model::{AlarmClass, System};
+    use driftvakt_domain::alarm::AlarmState;
 
     use super::*;
-    use crate::alarm::{AlarmState, ChangeKind};
 
     #[test]
     fn state_journal_and_outbox_survive_reopening() {

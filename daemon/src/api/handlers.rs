@@ -4,13 +4,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use driftvakt_domain::alarm::{AlarmError, AlarmRecord};
+use driftvakt_domain::clock::{Clock, SystemClock};
 use serde::Deserialize;
 
 use super::{ApiState, error};
-use crate::alarm::AlarmError;
-use crate::alarm::model::AlarmRecord;
 use crate::alarm::service::Stopped;
-use crate::store::writer::now_ms;
 
 fn stopped(_: Stopped) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, "larmtjänsten stannar")
@@ -83,7 +82,7 @@ pub(super) async fn shelve(State(s): State<ApiState>, Path(id): Path<String>, Js
     if b.for_s == 0 || b.for_s > 30 * 86_400 {
         return error(StatusCode::BAD_REQUEST, "bortkoppling: mellan 1 s och 30 dygn");
     }
-    let until = now_ms() + i64::try_from(b.for_s).unwrap_or(0) * 1000;
+    let until = SystemClock.now_ms() + i64::try_from(b.for_s).unwrap_or(0) * 1000;
     let by = b.by.unwrap_or_else(|| "okänd".into());
     done(s.alarms.shelve(&id, until, &b.reason, &by).await)
 }

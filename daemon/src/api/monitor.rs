@@ -9,11 +9,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use driftvakt_domain::clock::{Clock, SystemClock};
 
 use crate::alarm::service::AlarmHandle;
 use crate::health::AlarmCounts;
 use crate::monitor::Monitor;
-use crate::store::writer::now_ms;
 
 /// What the two routes read.
 #[derive(Clone)]
@@ -34,7 +34,7 @@ pub fn routes(monitor: Monitor, alarms: AlarmHandle, token: Option<Arc<str>>) ->
 /// Alarm counts now, or `None` when the alarm actor is gone (daemon stopping).
 async fn alarm_counts(alarms: &AlarmHandle) -> Option<AlarmCounts> {
     let list = alarms.list().await.ok()?;
-    let now = now_ms();
+    let now = SystemClock.now_ms();
     let mut c = AlarmCounts::default();
     for r in &list {
         if r.is_shelved(now) {
@@ -53,7 +53,7 @@ async fn alarm_counts(alarms: &AlarmHandle) -> Option<AlarmCounts> {
 
 async fn metrics(State(s): State<MonitorState>) -> Response {
     let alarms = alarm_counts(&s.alarms).await;
-    let text = s.monitor.render(alarms, now_ms());
+    let text = s.monitor.render(alarms, SystemClock.now_ms());
     (
         [(
             header::CONTENT_TYPE,
@@ -66,5 +66,5 @@ async fn metrics(State(s): State<MonitorState>) -> Response {
 
 async fn status(State(s): State<MonitorState>) -> Response {
     let alarms = alarm_counts(&s.alarms).await;
-    Json(s.monitor.report(alarms, now_ms())).into_response()
+    Json(s.monitor.report(alarms, SystemClock.now_ms())).into_response()
 }

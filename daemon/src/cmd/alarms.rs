@@ -6,9 +6,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::DEFAULT_API_LISTEN;
+use driftvakt_domain::alarm::model::{AlarmRecord, event_label, operator_list};
+use driftvakt_domain::clock::{Clock, SystemClock};
 use jiff::tz::TimeZone;
 
-use crate::alarm::model::{AlarmRecord, event_label, operator_list};
 use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
@@ -109,7 +110,7 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
             if let Some(last) = records.iter().map(|r| r.changed_ms).max() {
                 eprintln!("Enligt lagret i {} (senaste larmändring {}), inte en körande daemon.", dir.display(), local(last, &tz(&args.api)));
             }
-            operator_list(records.iter(), crate::store::writer::now_ms())
+            operator_list(records.iter(), SystemClock.now_ms())
         }
         None => {
             let body = check(client(&args.api)?.request("GET", "/api/alarms", None)?)?;

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, StoreSettings};
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::{Quality, Reading, Value};
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::modbus::plan::{PlanLimits, one_read_per_point, plan};
 use driftvakt_drivers::source::stats_of;
-use driftvakt_drivers::{Quality, Reading, Value};
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +22,6 @@ use crate::cmd::demo::demo_config;
 use crate::pipeline::Pipeline;
 use crate::sink::Sinks;
 use crate::store::StoreWriter;
-use crate::store::writer::now_ms;
 use crate::out::outln;
 
 /// Run every benchmark and print the figures.
@@ -83,7 +83,7 @@ async fn store_rate() -> Result<()> {
     let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default())?;
     let tx = w.sender();
     let t0 = Instant::now();
-    let base = now_ms();
+    let base = SystemClock.now_ms();
     let names: Vec<Arc<str>> = (0..100).map(|i| Arc::from(format!("bench.p{i}"))).collect();
     for k in 0..2000i64 {
         let batch: Vec<Reading> = names

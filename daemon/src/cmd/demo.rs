@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::Config;
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::fmt::number_sv;
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::source::stats_of;
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
@@ -18,8 +20,7 @@ use crate::i18n::{fill, texts};
 use crate::pipeline::shutdown_signal;
 use crate::service::Service;
 use crate::status;
-use crate::store::writer::now_ms;
-use crate::timefmt::{local_hms, number_sv, parse_duration};
+use crate::timefmt::{local_hms, parse_duration};
 use crate::out::{out, outln};
 
 /// The bundled demo configuration (the reference hospital).
@@ -119,7 +120,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             _ = tick.tick() => {}
             _ = &mut stop => break,
         }
-        let now = now_ms();
+        let now = SystemClock.now_ms();
         let mut lines = status::lines(&config, &live, now, args.lang);
         lines.extend(crate::endurance::live::status_line(&config, &live, sv));
         let active = alarms.list().await.unwrap_or_default();

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use driftvakt_drivers::Value;
+use driftvakt_domain::Value;
 use jiff::tz::TimeZone;
 use serde_json::json;
 

@@ -2,12 +2,12 @@
 //! sources (connections, networks), devices and every sink with its lag and backlog — as tables, Swedish first.
 
 use anyhow::{Context, Result};
+use driftvakt_domain::fmt::number_sv;
 use jiff::tz::TimeZone;
 
 use super::alarms::{check, client, local, table, tz};
 use crate::cli::{Lang, StatusArgs};
 use crate::monitor::StatusReport;
-use crate::timefmt::number_sv;
 use crate::out::{outln, out};
 
 /// Every word of the status tables, per language.

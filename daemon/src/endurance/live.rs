@@ -6,9 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use driftvakt_config::model::{Config, ENDURANCE_CAP_H};
-use driftvakt_drivers::{Quality, Reading, Value};
-
-use super::calc::{Inputs, Scenario, function_figure, reserve_figure, trend_per_h};
+use driftvakt_domain::endurance::{Inputs, Scenario, function_figure, reserve_figure, trend_per_h};
+use driftvakt_domain::{Quality, Reading, Value};
 
 /// How often (in reading time) endurance is recomputed and emitted.
 pub const EMIT_EVERY_MS: i64 = 10_000;
@@ -240,9 +239,9 @@ pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> O
                 "nothing drawn".to_string()
             }
         } else if h < 2.0 {
-            format!("{} min", crate::timefmt::number_sv(h * 60.0, 0))
+            format!("{} min", driftvakt_domain::fmt::number_sv(h * 60.0, 0))
         } else if sv {
-            format!("{} h", crate::timefmt::number_sv(h, 1))
+            format!("{} h", driftvakt_domain::fmt::number_sv(h, 1))
         } else {
             format!("{h:.1} h")
         }
@@ -341,15 +340,15 @@ mod tests {
 
     #[test]
     fn endurance_below_target_fires_with_the_text_and_clears_past_the_deadband() {
-        use crate::alarm::ChangeKind;
-        use crate::alarm::engine::Engine;
+        use driftvakt_domain::alarm::ChangeKind;
+        use driftvakt_domain::alarm::engine::Engine;
         let src = include_str!("../../../config/examples/reference-hospital.toml");
         let config = driftvakt_config::parse_str(src, "r.toml")
             .config
             .expect("valid");
         let mut engine = Engine::new(&config, 0);
         let id = "endurance.diesel.below_target";
-        let kinds = |changes: &[crate::alarm::Change]| -> Vec<ChangeKind> {
+        let kinds = |changes: &[driftvakt_domain::alarm::Change]| -> Vec<ChangeKind> {
             changes
                 .iter()
                 .filter(|c| c.record.id == id)

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use driftvakt_config::model::MqttSettings;
+use driftvakt_domain::backoff::Backoff;
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -20,10 +21,9 @@ enum Awaiting {
     Row(i64),
 }
 
-/// Reconnect delay after `failures` failed connection attempts in a row.
-fn reconnect_delay(failures: u32) -> Duration {
-    Duration::from_millis((250u64 << failures.min(6)).min(10_000))
-}
+/// Reconnect delay after `failures` (≥ 1) failed connection attempts in a row: 0.5 s doubling
+/// up to 10 s.
+const RECONNECT: Backoff = Backoff::doubling(Duration::from_millis(500), Duration::from_secs(10));
 
 /// Deliver due MQTT notifications from the alarm outbox until `cancel`.
 pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: CancellationToken) {
@@ -62,7 +62,7 @@ pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: Cancellati
                         }
                         tokio::select! {
                             _ = loop_cancel.cancelled() => break,
-                            _ = tokio::time::sleep(reconnect_delay(failures)) => {}
+                            _ = tokio::time::sleep(RECONNECT.delay(failures)) => {}
                         }
                     }
                 }

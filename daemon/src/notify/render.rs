@@ -4,8 +4,8 @@ use driftvakt_config::model::{AlarmClass, Language};
 use jiff::tz::TimeZone;
 use serde_json::json;
 
-use crate::alarm::{AlarmRecord, Change};
-use crate::notify::plan::{EmailKind, Planner};
+use driftvakt_domain::alarm::{AlarmRecord, Change};
+use driftvakt_domain::plan::{EmailKind, Planner};
 use crate::timefmt::rfc3339_utc;
 
 /// An e-mail ready to send.
@@ -141,7 +141,7 @@ mod tests {
     use driftvakt_config::model::System;
 
     use super::*;
-    use crate::alarm::AlarmState;
+    use driftvakt_domain::alarm::AlarmState;
 
     #[test]
     fn the_incident_email_lists_every_alarm_with_local_time() {

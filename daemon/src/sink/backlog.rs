@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use driftvakt_drivers::Quality;
+use driftvakt_domain::Quality;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::sink::transport::{PointInfo, Row};
@@ -143,9 +143,10 @@ impl Backlog {
 mod tests {
     use super::*;
     use crate::store::StoreWriter;
-    use crate::store::writer::{PointMeta, now_ms};
+    use crate::store::writer::PointMeta;
     use driftvakt_config::model::StoreSettings;
-    use driftvakt_drivers::{Reading, Value};
+    use driftvakt_domain::clock::{Clock, SystemClock};
+    use driftvakt_domain::{Reading, Value};
     use std::sync::Arc;
 
     fn reading(point: &str, t: i64, v: f64) -> Reading {
@@ -157,7 +158,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
         let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
-        let t = now_ms();
+        let t = SystemClock.now_ms();
         w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + i, i as f64)).collect()).expect("send");
         w.finish();
 

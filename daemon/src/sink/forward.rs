@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use driftvakt_config::model::{InfluxSink, MqttSink};
+use driftvakt_domain::backoff::Backoff;
+use driftvakt_domain::clock::{Clock, SystemClock};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -14,7 +16,6 @@ use crate::health::SinkHealth;
 use crate::sink::SinkError;
 use crate::sink::backlog::Backlog;
 use crate::sink::transport::{Transport, WriteError};
-use crate::store::writer::now_ms;
 
 /// First retry delay; doubled per failed attempt up to the sink's `retry_max`.
 const RETRY_FIRST: Duration = Duration::from_millis(500);
@@ -145,7 +146,7 @@ impl<T: Transport> Forwarder<T> {
         let id = self.sink.id.clone();
         if let Err(e) = self.start_position().await {
             tracing::error!(sink = %id, error = %e, "sink cannot read its position in the store; it stays stopped");
-            self.health.record_error(format!("store: {e}"), now_ms());
+            self.health.record_error(format!("store: {e}"), SystemClock.now_ms());
             return;
         }
         tracing::info!(sink = %id, kind = self.writer.kind(), target = %self.writer.target(), position = self.position, "sink started");
@@ -156,7 +157,7 @@ impl<T: Transport> Forwarder<T> {
                 Err(e) => {
                     // A store read error: log, count, wait a little, go on (the data stays there).
                     tracing::error!(sink = %id, error = %e, "sink cannot read the store");
-                    self.health.record_error(format!("store: {e}"), now_ms());
+                    self.health.record_error(format!("store: {e}"), SystemClock.now_ms());
                     if !self.pause(Duration::from_secs(1)).await {
                         break;
                     }
@@ -176,7 +177,7 @@ impl<T: Transport> Forwarder<T> {
         };
         if saved.is_none() {
             let p = self.position;
-            self.db(move |b| b.save_position(p, now_ms())).await?;
+            self.db(move |b| b.save_position(p, SystemClock.now_ms())).await?;
         }
         Ok(())
     }
@@ -188,7 +189,7 @@ impl<T: Transport> Forwarder<T> {
             tracing::warn!(sink = %self.sink.id, position = self.position, newest = target,
                 "the store holds fewer readings than this sink's position (emptied or replaced); starting from its beginning");
             self.position = 0;
-            self.db(|b| b.save_position(0, now_ms())).await?;
+            self.db(|b| b.save_position(0, SystemClock.now_ms())).await?;
         }
         self.set_backlog(target);
         if target == self.position {
@@ -263,7 +264,7 @@ impl<T: Transport> Forwarder<T> {
     }
 
     async fn advance(&mut self, to: i64) -> Result<(), SinkError> {
-        self.db(move |b| b.save_position(to, now_ms())).await?;
+        self.db(move |b| b.save_position(to, SystemClock.now_ms())).await?;
         self.position = to;
         self.set_backlog(*self.committed.borrow());
         Ok(())
@@ -305,7 +306,7 @@ impl<T: Transport> Forwarder<T> {
         let mut failures: u32 = 0;
         loop {
             let result = send(&mut self.writer, &mut self.drain, &mut batch.payload).await;
-            let now = now_ms();
+            let now = SystemClock.now_ms();
             match result {
                 Ok(()) => {
                     if failures > 0 {
@@ -406,8 +407,7 @@ async fn send<T: Transport>(writer: &mut T, drain: &mut Drain, payload: &mut T::
 
 /// 0.5 s, 1 s, 2 s … capped at `max`.
 fn backoff(failures: u32, max: Duration) -> Duration {
-    let exp = failures.saturating_sub(1).min(16);
-    RETRY_FIRST.saturating_mul(1 << exp).min(max)
+    Backoff::doubling(RETRY_FIRST, max).delay(failures)
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ fn build(sink: &InfluxSink) -> Result<Client, WriteError> {
 mod tests {
     use super::*;
     use crate::sink::transport::PointInfo;
-    use driftvakt_drivers::{Quality, Value};
+    use driftvakt_domain::{Quality, Value};
     use std::sync::Arc;
 
     #[test]

@@ -6,7 +6,7 @@
 //! needs quoting in InfluxQL (system keywords such as `värme` stay tag values), and
 //! VictoriaMetrics' `measurement_field` names stay plain (`driftvakt_value`).
 
-use driftvakt_drivers::{Quality, Value};
+use driftvakt_domain::{Quality, Value};
 
 /// The one measurement.
 pub const MEASUREMENT: &str = "driftvakt";

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
+use driftvakt_domain::clock::{Clock, SystemClock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -101,7 +102,7 @@ impl Sinks {
                 tracing::warn!(sink = %health.id, "sink did not stop in time; aborting it");
                 task.abort();
             }
-            let s = health.snapshot(crate::store::writer::now_ms());
+            let s = health.snapshot(SystemClock.now_ms());
             tracing::info!(sink = %s.id, kind = %s.kind, delivered = s.delivered, dropped = s.dropped,
                 backlog = s.backlog, "sink stopped; its backlog is delivered after the next start");
         }
@@ -114,9 +115,9 @@ mod tests {
     //! tests): bound, rejection, retry, resume after restart.
     use super::*;
     use crate::store::StoreWriter;
-    use crate::store::writer::{PointMeta, now_ms};
+    use crate::store::writer::PointMeta;
     use driftvakt_config::model::{InfluxApi, InfluxSink};
-    use driftvakt_drivers::{Quality, Reading, Value};
+    use driftvakt_domain::{Quality, Reading, Value};
     use std::sync::Mutex;
     use std::sync::atomic::Ordering::Relaxed;
     use std::time::Duration;
@@ -198,7 +199,7 @@ mod tests {
     fn store(dir: &Path, n: i64, from: i64) -> StoreWriter {
         let meta = [PointMeta { id: "g1.p".into(), unit: "kW".into(), system: "reservkraft".into() }];
         let w = StoreWriter::start(dir, &meta, &Default::default()).expect("store");
-        let t = now_ms();
+        let t = SystemClock.now_ms();
         let batch = (from..from + n)
             .map(|i| Reading { point: Arc::from("g1.p"), time_ms: t + i, value: Some(Value::Number(i as f64)), quality: Quality::Good })
             .collect();
@@ -250,7 +251,7 @@ mod tests {
         assert_eq!(h.write_errors.load(Relaxed), 3, "two failures and one rejection");
         assert_eq!(srv.bodies.lock().expect("lock").len(), 3, "the rejected batch is not sent again");
         assert!(h.last_error().is_some_and(|e| e.contains("400")));
-        w.sender().send(vec![Reading { point: Arc::from("g1.p"), time_ms: now_ms(), value: None, quality: Quality::CommFail }])
+        w.sender().send(vec![Reading { point: Arc::from("g1.p"), time_ms: SystemClock.now_ms(), value: None, quality: Quality::CommFail }])
             .await
             .expect("send");
         until("the next reading delivered", || h.delivered.load(Relaxed) == 1).await;
@@ -296,7 +297,7 @@ mod tests {
         until("a failed write", || h.write_errors.load(Relaxed) >= 1).await;
         assert!(h.last_error().is_some_and(|e| e.contains("onnection refused")), "{:?}", h.last_error());
         let more = (0..5)
-            .map(|i| Reading { point: Arc::from("g1.p"), time_ms: now_ms() + i, value: None, quality: Quality::CommFail })
+            .map(|i| Reading { point: Arc::from("g1.p"), time_ms: SystemClock.now_ms() + i, value: None, quality: Quality::CommFail })
             .collect();
         w.sender().send(more).await.expect("send");
         until("the backlog gauge to follow new commits", || h.backlog.load(Relaxed) == 15).await;

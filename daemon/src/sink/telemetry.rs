@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use driftvakt_config::model::TelemetryGrouping;
-use driftvakt_drivers::Value;
+use driftvakt_domain::Value;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
@@ -205,7 +205,7 @@ fn cycles(rows: &[Row]) -> Vec<Cycle> {
 mod tests {
     use super::*;
     use crate::sink::transport::PointInfo;
-    use driftvakt_drivers::Quality;
+    use driftvakt_domain::Quality;
     use std::sync::Arc;
 
     fn point(key: i64, device: &str, point: &str, unit: &str) -> Arc<PointInfo> {

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use driftvakt_drivers::{Quality, Value};
+use driftvakt_domain::{Quality, Value};
 
 /// Why sending a batch failed.
 #[derive(Debug, thiserror::Error)]

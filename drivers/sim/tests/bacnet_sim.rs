@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use driftvakt_config::model::DeviceLink;
+use driftvakt_domain::{Quality, Reading, Value};
 use driftvakt_drivers::bacnet::{BacnetStats, run_network};
-use driftvakt_drivers::{Quality, Reading, Value};
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

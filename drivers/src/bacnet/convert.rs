@@ -17,7 +17,7 @@ use driftvakt_config::model::{BacnetSource, Point, PointKind};
 
 use crate::bacnet::encoding::AppValue;
 use crate::bacnet::types::{StatusFlags, reliability};
-use crate::reading::{Quality, Reading, Value};
+use driftvakt_domain::{Quality, Reading, Value};
 
 /// The quality status flags and reliability give (before looking at the value).
 pub fn status_quality(flags: Option<StatusFlags>, rel: Option<u32>) -> Quality {

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use driftvakt_config::model::{BacnetSource, CovSettings, Device, Point};
 use tokio::sync::mpsc;
@@ -28,14 +28,8 @@ use crate::bacnet::services::{CovNotification, PropertyRef, ReadAccessSpec, Read
 use crate::bacnet::stats::BacnetStats;
 use crate::bacnet::types::{ObjectId, PropertyId, unit_text};
 use crate::log_limit::{LogLimit, WARN_EVERY};
-use crate::reading::{Quality, Reading};
-
-/// Now as UTC milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::{Quality, Reading};
 
 /// A point with its shared id.
 struct Slot {
@@ -234,7 +228,7 @@ impl DeviceTask {
     async fn poll(&mut self) -> bool {
         let specs = self.specs.clone();
         let result = self.reader.read(&self.client, &self.target, &specs).await;
-        let t = now_ms();
+        let t = SystemClock.now_ms();
         let readings = match result {
             Ok(mut results) => {
                 self.read_reliability(&mut results).await;
@@ -447,7 +441,7 @@ impl DeviceTask {
             tracing::debug!(device = %self.device.id, from = n.device.instance, "COV notification from another device");
             return;
         }
-        let t = now_ms();
+        let t = SystemClock.now_ms();
         let flags = n.get(PropertyId::STATUS_FLAGS).and_then(flags_of);
         let mut rel = None;
         if flags.is_some_and(|f| f.fault)
@@ -507,7 +501,7 @@ fn link_network(device: &Device) -> &str {
 
 /// Points of `devices` that were never read because the network could not start: comm-fail.
 pub(crate) fn comm_fail_all(devices: &[Device]) -> Vec<Reading> {
-    let t = now_ms();
+    let t = SystemClock.now_ms();
     devices
         .iter()
         .flat_map(|d| d.points.iter())

@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::bacnet::client::{Client, Target};
 use crate::bacnet::device::{comm_fail_all, run_device};
 use crate::bacnet::stats::BacnetStats;
-use crate::reading::Reading;
+use driftvakt_domain::Reading;
+use driftvakt_domain::backoff::Backoff;
 
 /// Poll every device of `network` until `cancel`. If the socket cannot be bound (port taken),
 /// every point is reported as comm-fail and binding is retried every few seconds.
@@ -30,18 +31,19 @@ pub async fn run_network(
             stats.register_device(&d.id, t.addr, t.route);
         }
     }
-    let mut delay = Duration::from_secs(1);
+    let backoff = Backoff::doubling(Duration::from_secs(1), Duration::from_secs(30));
+    let mut failures = 0u32;
     let client = loop {
         match Client::bind(&network, stats.clone()).await {
             Ok(c) => break Arc::new(c),
             Err(e) => {
                 tracing::error!(network = %network.id, error = %e, "cannot start BACnet network; retrying");
                 let _ = tx.send(comm_fail_all(&devices)).await;
+                failures = failures.saturating_add(1);
                 tokio::select! {
                     () = cancel.cancelled() => return,
-                    () = tokio::time::sleep(delay) => {}
+                    () = tokio::time::sleep(backoff.delay(failures)) => {}
                 }
-                delay = (delay * 2).min(Duration::from_secs(30));
             }
         }
     };

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bacnet::network::run_network;
 use crate::bacnet::stats::{BacnetStats, DeviceRequests, Rejected};
-use crate::reading::Reading;
+use driftvakt_domain::Reading;
 use crate::source::{DeviceSnapshot, Metric, Sample, Source, SourceSnapshot, SourceStats, SourceTask};
 
 /// One BACnet network with its devices.

@@ -6,7 +6,7 @@
 
 use driftvakt_config::model::{DataType, Point, Sentinel, SentinelMeaning, WordOrder};
 
-use crate::reading::{Quality, Value};
+use driftvakt_domain::{Quality, Value};
 
 /// Decode a point of a register table from its registers (`regs[0]` is the point's address).
 ///

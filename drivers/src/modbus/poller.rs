@@ -13,7 +13,7 @@
 //! ([`LogLimit`]): the first at once, then one a minute with the count of lines left out.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use driftvakt_config::model::{Connection, Device, Framing, Point};
 use tokio::sync::mpsc;
@@ -28,7 +28,8 @@ use super::probe::table_name;
 use super::schedule::{connect_backoff, connect_backoff_cap, next_due, unit_backoff};
 use super::stats::{ConnectionStats, DeviceStats, bump};
 use crate::log_limit::{LogLimit, WARN_EVERY};
-use crate::reading::{Quality, Reading};
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::{Quality, Reading};
 
 /// Pause before retrying a request answered with exception 6 (server busy).
 pub const BUSY_RETRY_PAUSE: Duration = Duration::from_millis(100);
@@ -100,13 +101,6 @@ fn lane_count(conn: &Connection, devices: usize) -> usize {
         return 1;
     }
     wanted.min(devices.max(1))
-}
-
-/// UTC milliseconds since the Unix epoch, now.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A point with its precomputed place in the plan.
@@ -513,7 +507,7 @@ impl LaneIo {
             },
             Err(NoLink::Cancelled) => cancelled = true,
             Err(NoLink::Down) => {
-                let time_ms = now_ms();
+                let time_ms = SystemClock.now_ms();
                 outcomes.fill(Outcome::Failed {
                     quality: Quality::CommFail,
                     time_ms,
@@ -583,7 +577,7 @@ impl LaneIo {
             };
             self.count(&dev.stats, Count::Request);
             self.last_response = Some(Instant::now());
-            let time_ms = now_ms();
+            let time_ms = SystemClock.now_ms();
             let e = match result {
                 Ok(regs) => {
                     outcomes[i] = Outcome::Read { regs, time_ms };
@@ -716,7 +710,7 @@ impl LaneIo {
 
 /// Mark requests `from..` as failed now.
 fn fail_from(outcomes: &mut [Outcome], from: usize, quality: Quality) {
-    let time_ms = now_ms();
+    let time_ms = SystemClock.now_ms();
     for o in outcomes.iter_mut().skip(from) {
         *o = Outcome::Failed { quality, time_ms };
     }
@@ -731,7 +725,7 @@ fn assemble(dev: &DeviceState, outcomes: &[Outcome]) -> Vec<Reading> {
         let mut time_ms = i64::MIN;
         if slot.places.is_empty() {
             // Not covered by the plan (cannot happen for valid points): say so, do not guess.
-            readings.push(bad(slot, Quality::DeviceFault, now_ms()));
+            readings.push(bad(slot, Quality::DeviceFault, SystemClock.now_ms()));
             continue;
         }
         for &(idx, offset) in &slot.places {
@@ -784,8 +778,8 @@ fn bad(slot: &Slot, quality: Quality, time_ms: i64) -> Reading {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reading::Value;
     use driftvakt_config::model::{DataType, DeviceLink, ModbusLink, Table, WordOrder};
+    use driftvakt_domain::Value;
 
     fn pt(id: &str, address: u16, data_type: DataType) -> Point {
         Point::plain_modbus(

@@ -1,6 +1,8 @@
 //! Pure timing rules of the poller: next due time and backoffs.
 
 use std::time::Duration;
+
+use driftvakt_domain::backoff::Backoff;
 use tokio::time::Instant;
 
 /// Longest a failing unit is backed off.
@@ -13,11 +15,7 @@ pub const FIRST_CONNECT_BACKOFF: Duration = Duration::from_millis(250);
 /// Delay before polling a unit again after `failures` consecutive comm failures (≥ 1):
 /// 2×, 4×, 8× … its interval, at most 60 s, never less than the interval itself.
 pub fn unit_backoff(interval: Duration, failures: u32) -> Duration {
-    let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
-    interval
-        .saturating_mul(factor)
-        .min(MAX_UNIT_BACKOFF)
-        .max(interval)
+    Backoff::doubling(interval.saturating_mul(2), MAX_UNIT_BACKOFF.max(interval)).delay(failures)
 }
 
 /// Wait before the next connection attempt after `failures` consecutive failed attempts (≥ 1).
@@ -27,10 +25,7 @@ pub fn unit_backoff(interval: Duration, failures: u32) -> Duration {
 /// time after the first few failures tries again, and polling resumes within two poll intervals
 /// after the server returns (a cap equal to the interval would skip every other due time).
 pub fn connect_backoff(failures: u32, cap: Duration) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1).min(16))
-        .unwrap_or(u32::MAX);
-    FIRST_CONNECT_BACKOFF.saturating_mul(factor).min(cap)
+    Backoff::doubling(FIRST_CONNECT_BACKOFF, cap).delay(failures)
 }
 
 /// The cap of [`connect_backoff`] for devices with these poll intervals.

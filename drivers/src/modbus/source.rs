@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::modbus::poller::run_connection;
 use crate::modbus::stats::{ConnectionStats, DeviceStats};
-use crate::reading::Reading;
+use driftvakt_domain::Reading;
 use crate::source::{DeviceSnapshot, Metric, Sample, Source, SourceSnapshot, SourceStats, SourceTask};
 
 /// One Modbus connection with its devices.

@@ -15,7 +15,7 @@ use driftvakt_config::model::Config;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::reading::Reading;
+use driftvakt_domain::Reading;
 
 pub use snapshot::{DeviceSnapshot, Metric, Sample, SourceSnapshot};
 

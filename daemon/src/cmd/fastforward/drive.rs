@@ -17,13 +17,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Table};
-use driftvakt_drivers::Reading;
+use driftvakt_domain::Reading;
+use driftvakt_domain::alarm::engine::Engine;
 use driftvakt_drivers::modbus::{decode, decode_bit};
 use driftvakt_sim::model::Plant;
 use driftvakt_sim::registers::{Gateway, unit_image};
 use driftvakt_sim::scenario::Scenario;
 
-use crate::alarm::engine::Engine;
 use crate::alarm::store::AlarmDb;
 use crate::endurance::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
 use crate::store::StoreWriter;
@@ -78,16 +78,16 @@ struct Truth {
 fn read_point(
     img: &driftvakt_sim::registers::UnitImage,
     p: &driftvakt_config::model::Point,
-) -> Option<(Option<driftvakt_drivers::Value>, driftvakt_drivers::Quality)> {
+) -> Option<(Option<driftvakt_domain::Value>, driftvakt_domain::Quality)> {
     let m = p.modbus()?;
     Some(match m.table {
         Table::Coil | Table::DiscreteInput => match img.read_bits(m.table, m.address, 1) {
             Ok(bits) => decode_bit(p, bits.first().copied().unwrap_or(false)),
-            Err(_) => (None, driftvakt_drivers::Quality::DeviceFault),
+            Err(_) => (None, driftvakt_domain::Quality::DeviceFault),
         },
         _ => match img.read_registers(m.table, m.address, m.data_type.width()) {
             Ok(regs) => decode(p, &regs),
-            Err(_) => (None, driftvakt_drivers::Quality::DeviceFault),
+            Err(_) => (None, driftvakt_domain::Quality::DeviceFault),
         },
     })
 }

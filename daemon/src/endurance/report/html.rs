@@ -2,9 +2,10 @@
 //! A4. Every figure cell carries `data-key`/`data-value` with the exact number, so a reader (or
 //! a test) can check it against the JSON and CSV.
 
+use driftvakt_domain::fmt::number_sv;
+
 use super::chart;
 use super::{Evidence, ReportData, ScenarioRow};
-use crate::timefmt::number_sv;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -12,12 +12,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language};
-use serde::Serialize;
-
-use super::calc::{
+use driftvakt_domain::endurance::{
     ChainFigure, Figure, Model, Refill, Scenario, function_figure, refills, reserve_figure,
     trend_per_h,
 };
+use serde::Serialize;
+
 use super::live::point_id;
 use crate::store::Store;
 
@@ -304,7 +304,7 @@ pub fn gather(
 
     let reserve_one = |store: &Store,
                        r: &driftvakt_config::model::Reserve,
-                       inputs: &super::calc::Inputs|
+                       inputs: &driftvakt_domain::endurance::Inputs|
      -> Result<(ReserveReport, ScenarioFigures)> {
         let mut by_scenario = Vec::new();
         let parts = r
@@ -576,7 +576,7 @@ fn alarm_entries(
             time_ms: e.time_ms,
             time_local: local(e.time_ms, tz),
             alarm: e.alarm.clone().unwrap_or_default(),
-            event: crate::alarm::model::event_label(&e.event, sv).to_string(),
+            event: driftvakt_domain::alarm::model::event_label(&e.event, sv).to_string(),
             text: [e.detail.as_deref(), e.by.as_deref(), e.comment.as_deref()]
                 .into_iter()
                 .flatten()

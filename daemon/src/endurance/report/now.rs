@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use driftvakt_config::model::Config;
-use driftvakt_drivers::{Quality, Reading, Value};
+use driftvakt_domain::endurance::Inputs;
+use driftvakt_domain::{Quality, Reading, Value};
 use serde::Serialize;
 
-use super::super::calc::Inputs;
 use super::super::live::{EMIT_EVERY_MS, LiveEndurance};
 use crate::store::{Store, StoreError};
 
@@ -157,7 +157,7 @@ pub fn end_state(config: &Config, store: &Store, to_ms: i64) -> Result<EndState,
 
 /// The explanation of "now" for the report.
 pub fn basis(end: &EndState, at_ms: i64, at_local: String, sv: bool) -> NowBasis {
-    let secs = crate::timefmt::number_sv(end.stale_after_ms as f64 / 1000.0, 0);
+    let secs = driftvakt_domain::fmt::number_sv(end.stale_after_ms as f64 / 1000.0, 0);
     let mut text = if sv {
         format!(
             "Nu = läget vid periodens slut, {at_local}: de senaste mätvärdena före den tidpunkten (högst {secs} s gamla) och trenden under mätfönstret dessförinnan, beräknat som den löpande uthålligheten (endurance.<id>)."
@@ -200,10 +200,10 @@ pub fn basis(end: &EndState, at_ms: i64, at_local: String, sv: bool) -> NowBasis
 #[cfg(test)]
 mod tests {
     use driftvakt_config::model::StoreSettings;
+    use driftvakt_domain::clock::{Clock, SystemClock};
 
     use super::*;
     use crate::store::StoreWriter;
-    use crate::store::writer::now_ms;
 
     fn config() -> Config {
         let src = include_str!("../../../../config/examples/reference-hospital.toml");
@@ -243,7 +243,7 @@ mod tests {
     fn readings_older_than_the_staleness_limit_leave_now_unknown() {
         let c = config();
         let dir = tempfile::tempdir().expect("tempdir");
-        let t0 = now_ms() / 60_000 * 60_000 - 600_000;
+        let t0 = SystemClock.now_ms() / 60_000 * 60_000 - 600_000;
         write(dir.path(), diesel(t0, 6, 450.0), &StoreSettings::default());
         let store = Store::open_read_only(dir.path()).expect("open");
         let diesel_idx = c
@@ -280,7 +280,7 @@ mod tests {
             raw_retention_days: 1,
             rollup_retention_days: 0,
         };
-        let t0 = (now_ms() - 3 * 86_400_000) / 60_000 * 60_000;
+        let t0 = (SystemClock.now_ms() - 3 * 86_400_000) / 60_000 * 60_000;
         write(dir.path(), diesel(t0, 12, 300.0), &settings);
         // A restart prunes the raw readings; the rollups stay.
         write(dir.path(), Vec::new(), &settings);

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use driftvakt_config::model::{AlarmClass, AlarmRule, Config, Language, RuleKind, System};
-use driftvakt_drivers::{Quality, Reading};
+use crate::reading::{Quality, Reading};
 
 use super::comm::{Health, Verdict};
 use super::delay::Debounce;
@@ -253,11 +253,13 @@ impl Engine {
     }
 
     /// Continue from persisted records and incidents (after a restart): active alarms stay
-    /// active without a new activation; unknown ids (rules removed) are ignored.
-    pub fn restore(&mut self, records: Vec<AlarmRecord>, incidents: Vec<Incident>, now_ms: i64) {
+    /// active without a new activation; unknown ids (rules removed) are ignored and returned,
+    /// for the caller to log.
+    pub fn restore(&mut self, records: Vec<AlarmRecord>, incidents: Vec<Incident>, now_ms: i64) -> Vec<String> {
+        let mut ignored = Vec::new();
         for rec in records {
             let Some(&i) = self.index.get(&rec.id) else {
-                tracing::warn!(alarm = %rec.id, "persisted alarm has no rule any more; ignored");
+                ignored.push(rec.id);
                 continue;
             };
             let slot = &mut self.slots[i];
@@ -265,6 +267,7 @@ impl Engine {
             slot.record = AlarmRecord { class: slot.record.class, system: slot.record.system.clone(), ..rec };
         }
         self.incidents = Incidents::new(self.incidents.window(), incidents);
+        ignored
     }
 
     /// Every alarm record (normal ones included), in rule order.

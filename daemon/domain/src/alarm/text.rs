@@ -2,7 +2,7 @@
 
 use driftvakt_config::model::{Language, PointKind};
 
-use crate::timefmt::number_sv;
+use crate::fmt::number_sv;
 
 /// What a point's values look like on screen.
 #[derive(Debug, Clone, Default)]

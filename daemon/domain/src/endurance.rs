@@ -157,7 +157,7 @@ fn figure(
 }
 
 fn n1(v: f64) -> String {
-    crate::timefmt::number_sv(v, 1)
+    crate::fmt::number_sv(v, 1)
 }
 
 /// The reserve's endurance in one scenario.
@@ -289,7 +289,7 @@ fn planning_text(p: &PlanningModel, worst: bool) -> String {
         n1(per_day),
         p.unit,
         p.per,
-        crate::timefmt::number_sv(p.count, 0)
+        crate::fmt::number_sv(p.count, 0)
     )
 }
 

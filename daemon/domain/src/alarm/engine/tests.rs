@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use driftvakt_config::model::Config;
-use driftvakt_drivers::{Quality, Reading, Value};
+use crate::reading::{Quality, Reading, Value};
 
 use super::*;
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use driftvakt_drivers::{Quality, Reading};
+use crate::reading::{Quality, Reading};
 
 /// Health of one device.
 #[derive(Debug, Clone)]
