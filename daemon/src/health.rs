@@ -13,7 +13,7 @@ use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::{Quality, Reading};
 
 use crate::alarm::service::NotifyStats;
-use crate::store::WriterStats;
+use driftvakt_store::WriterStats;
 
 /// Readings of one device as the pipeline saw them (any protocol).
 #[derive(Debug, Default)]

@@ -28,7 +28,7 @@ use super::outbox::Outbox;
 use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow, Write};
 use crate::notify::plan::{EmailIntent, EmailKind, IncidentView, PlanState, Planner, SentRow};
 use crate::notify::render::{self, Email};
-use crate::store::WriterStats;
+use driftvakt_store::WriterStats;
 use crate::store::writer::now_ms;
 
 /// How often the engine is ticked.

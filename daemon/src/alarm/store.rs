@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::incident::Incident;
 use super::model::{AlarmRecord, Change};
-use crate::store::{BUSY_TIMEOUT, db_path};
+use driftvakt_store::shared::{BUSY_TIMEOUT, db_path};
 use crate::timefmt::rfc3339_utc;
 
 /// Create the alarm tables if missing. Idempotent.

@@ -18,7 +18,7 @@ use crate::cli::{BenchArgs, BenchPart};
 use crate::cmd::demo::demo_config;
 use crate::pipeline::Pipeline;
 use crate::sink::Sinks;
-use crate::store::StoreWriter;
+use driftvakt_store::StoreWriter;
 use crate::store::writer::now_ms;
 use crate::out::outln;
 

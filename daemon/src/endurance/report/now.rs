@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::super::calc::Inputs;
 use super::super::live::{EMIT_EVERY_MS, LiveEndurance};
-use crate::store::{Store, StoreError};
+use driftvakt_store::{Store, StoreError};
 
 /// What "now" means in a report.
 #[derive(Debug, Clone, Serialize)]
@@ -202,7 +202,7 @@ mod tests {
     use driftvakt_config::model::StoreSettings;
 
     use super::*;
-    use crate::store::StoreWriter;
+    use driftvakt_store::StoreWriter;
     use crate::store::writer::now_ms;
 
     fn config() -> Config {
