@@ -11,7 +11,7 @@
 //! - sinks: [`SinkQueue`] — a sink's saved [`Position`] and the readings after it, in commit order;
 //! - bench: [`import_rollups`] writes synthetic rollups.
 //!
-//! One writer thread owns the write connection ([`writer`]); readers open their own read-only
+//! One writer thread owns the write connection ([`StoreWriter`]); readers open their own read-only
 //! connections. The alarm tables still live in the same SQLite file on their own connection
 //! ([`shared`]); that is the one place a caller sees SQLite.
 
@@ -21,7 +21,7 @@ mod queue;
 mod reader;
 mod schema;
 pub mod shared;
-pub mod writer;
+mod writer;
 
 use std::path::PathBuf;
 
@@ -29,7 +29,9 @@ pub use import::import_rollups;
 pub use position::Position;
 pub use queue::{PointKey, QueuedReading, SinkQueue};
 pub use reader::{Rollup, Store, StoredReading};
-pub use writer::{BatchSender, MAX_HELD_READINGS, PointMeta, RETRY_EVERY, StoreWriter, WriterStats, now_ms};
+pub use writer::{BatchSender, MAX_HELD_READINGS, PointMeta, RETRY_EVERY, StoreWriter, WriterStats};
+/// Transitional: the daemon still takes the wall clock from here until the clock has its owner.
+pub use writer::now_ms;
 
 /// Errors of the embedded store.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,10 @@ use std::fmt;
 
 /// A place in the store's commit order. Every committed reading takes the next position, so
 /// positions count readings: the distance between two is the number of readings committed
-/// between them, including any pruned since (a pruned reading leaves its position empty, never
-/// reused). How the store keeps it is its own business; callers compare, measure and save.
+/// between them, including any pruned since (a pruned reading leaves its position empty). Only
+/// a store emptied or replaced starts again, which a sink sees as the newest commit falling
+/// below its own position. How the store keeps it is its own business; callers compare,
+/// measure and save.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position(i64);
 
