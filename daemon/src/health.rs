@@ -12,7 +12,7 @@ use driftvakt_domain::{Quality, Reading};
 use driftvakt_drivers::{Source, SourceSnapshot};
 
 use crate::alarm::service::NotifyStats;
-use crate::store::WriterStats;
+use driftvakt_store::WriterStats;
 
 /// Readings of one device as the pipeline saw them (any protocol).
 #[derive(Debug, Default)]

@@ -22,7 +22,6 @@ mod pipeline;
 mod service;
 mod sink;
 mod status;
-mod store;
 mod timefmt;
 
 use std::io::{IsTerminal, Write};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alarm::service::NotifyStats;
 use crate::health::{AlarmCounts, DeviceReadings, HealthSources, SinkHealth, render_prometheus};
-use crate::store::WriterStats;
+use driftvakt_store::WriterStats;
 
 /// The daemon's counters (all shared with the components that update them).
 #[derive(Clone)]

@@ -16,14 +16,13 @@ use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
 use driftvakt_domain::Reading;
 use driftvakt_drivers::SourceStats;
+use driftvakt_store::{PointMeta, Position, StoreWriter, WriterStats};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::health::DeviceReadings;
-use crate::store::writer::PointMeta;
-use crate::store::{StoreWriter, WriterStats};
 
 /// How long drivers get to stop before they are aborted (the store then still commits
 /// everything they handed over, until the stop deadline).
@@ -154,8 +153,8 @@ impl Pipeline {
         self.live.clone()
     }
 
-    /// The rowid of the newest committed reading (sinks read the store forward up to it).
-    pub fn committed(&self) -> tokio::sync::watch::Receiver<i64> {
+    /// The position of the newest committed reading (sinks read the store forward up to it).
+    pub fn committed(&self) -> tokio::sync::watch::Receiver<Position> {
         self.writer.committed()
     }
 

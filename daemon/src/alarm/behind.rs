@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::store::{AlarmDb, Write};
-pub use crate::store::writer::RETRY_EVERY;
+pub use driftvakt_store::RETRY_EVERY;
 
 /// Most writes held in memory while the store fails; beyond it the oldest are dropped (counted
 /// and logged). An incident with its e-mails and MQTT messages is a handful of writes.
@@ -182,7 +182,7 @@ mod tests {
 
         // A second connection holds the write lock: commits fail, writes wait in order.
         let lock =
-            rusqlite::Connection::open(crate::store::db_path(dir.path())).expect("lock conn");
+            rusqlite::Connection::open(driftvakt_store::shared::db_path(dir.path())).expect("lock conn");
         lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
         wb.push(&mut db, note(2), 2);
         assert_eq!(wb.failing_since(), Some(2));

@@ -30,7 +30,7 @@ use super::behind::WriteBehind;
 use super::outbox::Outbox;
 use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow, Write};
 use crate::notify::render::{self, Email};
-use crate::store::WriterStats;
+use driftvakt_store::WriterStats;
 
 /// How often the engine is ticked.
 const TICK: Duration = Duration::from_millis(250);

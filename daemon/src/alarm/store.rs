@@ -12,7 +12,7 @@ use driftvakt_domain::alarm::model::{AlarmRecord, Change, ChangeKind};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::store::{BUSY_TIMEOUT, db_path};
+use driftvakt_store::shared;
 use crate::timefmt::rfc3339_utc;
 
 /// Create the alarm tables if missing. Idempotent.
@@ -205,8 +205,7 @@ impl AlarmDb {
     /// Open (or create) the alarm tables in the store of `data_dir`.
     pub fn open(data_dir: &Path) -> anyhow::Result<AlarmDb> {
         std::fs::create_dir_all(data_dir)?;
-        let conn = Connection::open(db_path(data_dir))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let conn = shared::connect(data_dir)?;
         create(&conn)?;
         Ok(AlarmDb { conn })
     }

@@ -88,7 +88,7 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
 
 /// The alarm tables of the store in `dir`, opened read-only.
 fn alarm_store(dir: &Path) -> Result<rusqlite::Connection> {
-    let conn = crate::store::connect_read_only(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
+    let conn = driftvakt_store::shared::connect_read_only(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
     if !crate::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
         bail!("{} has no alarm tables: the alarm service never ran on this store", dir.display());
     }

@@ -21,7 +21,7 @@ use crate::cli::{BenchArgs, BenchPart};
 use crate::cmd::demo::demo_config;
 use crate::pipeline::Pipeline;
 use crate::sink::Sinks;
-use crate::store::StoreWriter;
+use driftvakt_store::StoreWriter;
 use crate::out::outln;
 
 /// Run every benchmark and print the figures.

@@ -8,12 +8,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Language};
-use rusqlite::params;
+use driftvakt_store::{PointMeta, Rollup, StoreWriter, import_rollups};
 
 use crate::endurance::live::point_metas;
 use crate::endurance::report::{Format, gather, render};
-use crate::store::StoreWriter;
-use crate::store::writer::PointMeta;
 use crate::out::outln;
 
 const MINUTES_PER_YEAR: i64 = 365 * 24 * 60;
@@ -45,50 +43,36 @@ pub fn run(config: &Config) -> Result<()> {
 
     let t_gen = Instant::now();
     let from = (jiff::Timestamp::now().as_millisecond() / 60_000 - MINUTES_PER_YEAR) * 60_000;
-    let mut conn = rusqlite::Connection::open(crate::store::db_path(dir.path()))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "OFF")?;
-    let tx = conn.transaction()?;
-    let mut rows = 0_u64;
-    {
-        let mut ins = tx.prepare("INSERT INTO rollup_1m(point, minute_ms, min, max, sum, good_count, count) VALUES (?1, ?2, ?3, ?3, ?4, 6, 6)")?;
-        for name in &series {
-            let key: i64 = tx
-                .query_row("SELECT id FROM points WHERE name = ?1", [name], |r| {
-                    r.get(0)
-                })
-                .context("bench point")?;
-            for m in 0..MINUTES_PER_YEAR {
-                let h = m as f64 / 60.0;
-                let test_run = (m % (30 * 1440)) < 60; // one hour's test run a month
-                let v = match name.as_str() {
-                    "tankar.main_tank" => 18_000.0 - (m % (30 * 1440)) as f64 * 0.002,
-                    "tankar.day_tank" => 900.0,
-                    "g1.total_power" | "g2.total_power" => {
-                        if test_run {
-                            450.0
-                        } else {
-                            0.0
-                        }
+    let rollups = series.iter().flat_map(|name| {
+        (0..MINUTES_PER_YEAR).map(move |m| {
+            let h = m as f64 / 60.0;
+            let test_run = (m % (30 * 1440)) < 60; // one hour's test run a month
+            let v = match name.as_str() {
+                "tankar.main_tank" => 18_000.0 - (m % (30 * 1440)) as f64 * 0.002,
+                "tankar.day_tank" => 900.0,
+                "g1.total_power" | "g2.total_power" => {
+                    if test_run {
+                        450.0
+                    } else {
+                        0.0
                     }
-                    "reservvatten.volume" => 380.0 - (h % 24.0) * 2.0,
-                    "ups.battery_runtime" => 38.0,
-                    n if n.starts_with("endurance.") => {
-                        if test_run {
-                            75.0
-                        } else {
-                            8760.0
-                        }
+                }
+                "reservvatten.volume" => 380.0 - (h % 24.0) * 2.0,
+                "ups.battery_runtime" => 38.0,
+                n if n.starts_with("endurance.") => {
+                    if test_run {
+                        75.0
+                    } else {
+                        8760.0
                     }
-                    _ => 1.0,
-                };
-                ins.execute(params![key, from + m * 60_000, v, v * 6.0])?;
-                rows += 1;
-            }
-        }
-    }
-    tx.commit()?;
-    drop(conn);
+                }
+                _ => 1.0,
+            };
+            let minute = Rollup { minute_ms: from + m * 60_000, min: Some(v), max: Some(v), mean: Some(v), good_count: 6, count: 6 };
+            (name.as_str(), minute)
+        })
+    });
+    let rows = import_rollups(dir.path(), rollups).context("bench rollups")?;
     outln!(
         "  {rows} rollup rows ({} series × {MINUTES_PER_YEAR} minutes) generated in {:.1} s",
         series.len(),

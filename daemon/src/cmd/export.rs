@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 
 use crate::cli::{ExportArgs, Format};
-use crate::store::Store;
+use driftvakt_store::Store;
 use crate::timefmt::{parse_time, rfc3339_utc};
 
 /// Run the export, writing to stdout.

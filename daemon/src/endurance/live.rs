@@ -18,11 +18,11 @@ pub fn point_id(id: &str) -> String {
 }
 
 /// Store metadata of every endurance series (unit `h`).
-pub fn point_metas(config: &Config) -> Vec<crate::store::writer::PointMeta> {
+pub fn point_metas(config: &Config) -> Vec<driftvakt_store::PointMeta> {
     let r = config.reserves.iter().map(|r| (&r.id, r.system));
     let f = config.functions.iter().map(|f| (&f.id, f.system));
     r.chain(f)
-        .map(|(id, s)| crate::store::writer::PointMeta {
+        .map(|(id, s)| driftvakt_store::PointMeta {
             id: point_id(id),
             unit: "h".into(),
             system: s.key().to_string(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use driftvakt_config::model::{InfluxSink, MqttSink};
 use driftvakt_domain::backoff::Backoff;
 use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_store::Position;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -72,9 +73,9 @@ struct Batch<P> {
     payload: P,
     /// Readings in it.
     readings: u64,
-    /// Rowid of its last reading (the position after delivery).
-    last_rowid: i64,
-    /// Readings between the previous position and `last_rowid` pruned before delivery.
+    /// Position of its last reading (the sink's position after delivery).
+    last: Position,
+    /// Readings between the previous position and `last` pruned before delivery.
     pruned: u64,
 }
 
@@ -84,9 +85,9 @@ pub struct Forwarder<T: Transport> {
     writer: T,
     backlog: Arc<Mutex<Backlog>>,
     health: Arc<SinkHealth>,
-    committed: watch::Receiver<i64>,
+    committed: watch::Receiver<Position>,
     drain: Drain,
-    position: i64,
+    position: Position,
     /// The store writer has stopped (no more commits will come).
     committed_closed: bool,
 }
@@ -104,7 +105,7 @@ impl<T: Transport> Forwarder<T> {
         writer: T,
         backlog: Backlog,
         health: Arc<SinkHealth>,
-        committed: watch::Receiver<i64>,
+        committed: watch::Receiver<Position>,
         drain: Drain,
     ) -> Forwarder<T> {
         Forwarder {
@@ -114,7 +115,7 @@ impl<T: Transport> Forwarder<T> {
             health,
             committed,
             drain,
-            position: 0,
+            position: Position::START,
             committed_closed: false,
         }
     }
@@ -123,7 +124,7 @@ impl<T: Transport> Forwarder<T> {
     /// so transports need not be `Sync`).
     fn db<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Backlog) -> Result<R, crate::store::StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Backlog) -> Result<R, driftvakt_store::StoreError> + Send + 'static,
     ) -> impl std::future::Future<Output = Result<R, SinkError>> + Send + 'static {
         let backlog = self.backlog.clone();
         async move {
@@ -149,7 +150,7 @@ impl<T: Transport> Forwarder<T> {
             self.health.record_error(format!("store: {e}"), SystemClock.now_ms());
             return;
         }
-        tracing::info!(sink = %id, kind = self.writer.kind(), target = %self.writer.target(), position = self.position, "sink started");
+        tracing::info!(sink = %id, kind = self.writer.kind(), target = %self.writer.target(), position = %self.position, "sink started");
         loop {
             match self.step().await {
                 Ok(true) => {}
@@ -164,16 +165,16 @@ impl<T: Transport> Forwarder<T> {
                 }
             }
         }
-        tracing::debug!(sink = %id, position = self.position, "sink task ends");
+        tracing::debug!(sink = %id, position = %self.position, "sink task ends");
     }
 
     async fn start_position(&mut self) -> Result<(), SinkError> {
         let backfill = self.sink.backfill;
-        let (saved, (min, max)) = self.db(|b| Ok((b.saved_position()?, b.bounds()?))).await?;
+        let (saved, (before_oldest, newest)) = self.db(|b| Ok((b.saved_position()?, b.bounds()?))).await?;
         self.position = match saved {
             Some(p) => p,
-            None if backfill => (min - 1).max(0),
-            None => max,
+            None if backfill => before_oldest,
+            None => newest,
         };
         if saved.is_none() {
             let p = self.position;
@@ -186,10 +187,10 @@ impl<T: Transport> Forwarder<T> {
     async fn step(&mut self) -> Result<bool, SinkError> {
         let mut target = *self.committed.borrow_and_update();
         if target < self.position {
-            tracing::warn!(sink = %self.sink.id, position = self.position, newest = target,
+            tracing::warn!(sink = %self.sink.id, position = %self.position, newest = %target,
                 "the store holds fewer readings than this sink's position (emptied or replaced); starting from its beginning");
-            self.position = 0;
-            self.db(|b| b.save_position(0, SystemClock.now_ms())).await?;
+            self.position = Position::START;
+            self.db(|b| b.save_position(Position::START, SystemClock.now_ms())).await?;
         }
         self.set_backlog(target);
         if target == self.position {
@@ -202,7 +203,7 @@ impl<T: Transport> Forwarder<T> {
         if let Some(max) = self.sink.max_backlog_readings {
             self.enforce_bound(target, max).await?;
         }
-        if self.draining().is_none() && target - self.position < self.batch_size() {
+        if self.draining().is_none() && target.readings_since(self.position) < self.batch_size() {
             // Wait for a fuller batch, at most the flush interval.
             let until = Instant::now() + self.sink.flush_interval;
             loop {
@@ -211,7 +212,7 @@ impl<T: Transport> Forwarder<T> {
                     r = self.committed.changed() => {
                         if r.is_err() { break; }
                         target = *self.committed.borrow_and_update();
-                        if target - self.position >= self.batch_size() { break; }
+                        if target.readings_since(self.position) >= self.batch_size() { break; }
                     }
                     r = self.drain.changed() => { if r.is_err() { return Ok(false); } break; }
                 }
@@ -223,20 +224,20 @@ impl<T: Transport> Forwarder<T> {
         let rows = self.db(move |b| b.read(after, target, limit)).await?;
         if rows.is_empty() {
             // Everything up to the newest commit was pruned before delivery.
-            let lost = u64::try_from(target - self.position).unwrap_or(0);
+            let lost = target.readings_since(self.position);
             self.count_pruned(lost);
             self.advance(target).await?;
             return Ok(true);
         }
         let (payload, used) = self.writer.encode(&rows, rows.len() == limit);
         let used = used.clamp(1, rows.len());
-        let last_rowid = rows[used - 1].rowid;
+        let last = rows[used - 1].position;
         let readings = used as u64;
         let mut batch = Batch {
             payload,
             readings,
-            last_rowid,
-            pruned: u64::try_from(last_rowid - self.position).unwrap_or(0).saturating_sub(readings),
+            last,
+            pruned: last.readings_since(self.position).saturating_sub(readings),
         };
         self.health.oldest_pending_ms.store(rows[0].time_ms, std::sync::atomic::Ordering::Relaxed);
         drop(rows);
@@ -246,12 +247,12 @@ impl<T: Transport> Forwarder<T> {
         }
     }
 
-    fn batch_size(&self) -> i64 {
-        i64::try_from(self.sink.batch_size).unwrap_or(i64::MAX)
+    fn batch_size(&self) -> u64 {
+        u64::try_from(self.sink.batch_size).unwrap_or(u64::MAX)
     }
 
-    fn set_backlog(&self, target: i64) {
-        let n = u64::try_from(target - self.position).unwrap_or(0);
+    fn set_backlog(&self, target: Position) {
+        let n = target.readings_since(self.position);
         self.health.backlog.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -263,7 +264,7 @@ impl<T: Transport> Forwarder<T> {
         }
     }
 
-    async fn advance(&mut self, to: i64) -> Result<(), SinkError> {
+    async fn advance(&mut self, to: Position) -> Result<(), SinkError> {
         self.db(move |b| b.save_position(to, SystemClock.now_ms())).await?;
         self.position = to;
         self.set_backlog(*self.committed.borrow());
@@ -285,15 +286,14 @@ impl<T: Transport> Forwarder<T> {
     }
 
     /// Skip the oldest readings beyond `max` undelivered ones (counted and logged).
-    async fn enforce_bound(&mut self, target: i64, max: u64) -> Result<(), SinkError> {
-        let max = i64::try_from(max).unwrap_or(i64::MAX);
-        if target - self.position <= max {
+    async fn enforce_bound(&mut self, target: Position, max: u64) -> Result<(), SinkError> {
+        if target.readings_since(self.position) <= max {
             return Ok(());
         }
-        let to = target - max;
+        let to = target.back(max);
         let from = self.position;
         let skipped = self.db(move |b| b.count_between(from, to)).await?;
-        let holes = u64::try_from(to - from).unwrap_or(0).saturating_sub(skipped);
+        let holes = to.readings_since(from).saturating_sub(skipped);
         self.count_pruned(holes);
         self.health.dropped_backlog.fetch_add(skipped, std::sync::atomic::Ordering::Relaxed);
         tracing::warn!(sink = %self.sink.id, readings = skipped, max_backlog_readings = max,
@@ -314,7 +314,7 @@ impl<T: Transport> Forwarder<T> {
                     }
                     // Position and backlog first, so that readers never see the delivery
                     // counted while the backlog still holds it.
-                    let r = self.after_batch(batch.last_rowid).await;
+                    let r = self.after_batch(batch.last).await;
                     self.count_pruned(batch.pruned);
                     self.health.record_delivery(batch.readings, now);
                     return r;
@@ -324,7 +324,7 @@ impl<T: Transport> Forwarder<T> {
                     tracing::error!(sink = %self.sink.id, readings = batch.readings, error = %e,
                         "server rejected a batch as malformed; it is dropped for this sink, not retried");
                     self.health.record_error(e.to_string(), now);
-                    let r = self.after_batch(batch.last_rowid).await;
+                    let r = self.after_batch(batch.last).await;
                     self.count_pruned(batch.pruned);
                     self.health.rejected.fetch_add(batch.readings, std::sync::atomic::Ordering::Relaxed);
                     return r;
@@ -347,13 +347,13 @@ impl<T: Transport> Forwarder<T> {
         }
     }
 
-    async fn after_batch(&mut self, last_rowid: i64) -> Result<(), Stop> {
-        if let Err(e) = self.advance(last_rowid).await {
+    async fn after_batch(&mut self, last: Position) -> Result<(), Stop> {
+        if let Err(e) = self.advance(last).await {
             // The batch is delivered; the position will be saved with the next one. A restart
             // before that re-sends this batch (InfluxDB: same series and times, it overwrites
             // itself; MQTT: at least once).
             tracing::error!(sink = %self.sink.id, error = %e, "cannot save the sink position");
-            self.position = last_rowid;
+            self.position = last;
         }
         Ok(())
     }

@@ -179,6 +179,7 @@ mod tests {
     use super::*;
     use crate::sink::transport::PointInfo;
     use driftvakt_domain::{Quality, Value};
+    use driftvakt_store::Position;
     use std::sync::Arc;
 
     #[test]
@@ -197,8 +198,8 @@ mod tests {
         let mut w = Writer::new(&sink, "ref", Some("a"));
         let p = Arc::new(PointInfo { key: 1, device: "g1".into(), point: "power".into(), unit: "kW".into(), system: "reservkraft".into() });
         let rows = [
-            Row { rowid: 1, point: p.clone(), time_ms: 5, value: Some(Value::Number(1.5)), quality: Quality::Good },
-            Row { rowid: 2, point: p, time_ms: 6, value: None, quality: Quality::CommFail },
+            Row { position: Position::nth(1), point: p.clone(), time_ms: 5, value: Some(Value::Number(1.5)), quality: Quality::Good },
+            Row { position: Position::nth(2), point: p, time_ms: 6, value: None, quality: Quality::CommFail },
         ];
         let (body, used) = w.encode(&rows, true);
         assert_eq!(used, 2);

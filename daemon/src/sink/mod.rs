@@ -1,8 +1,8 @@
 //! External sinks: InfluxDB (v2 and v1 write APIs, and VictoriaMetrics through v2) and MQTT
 //! telemetry, fed from the embedded store by position — store-and-forward without a second queue.
 //!
-//! Every reading is already durable in the store (`readings`, in rowid = commit order). Each
-//! sink keeps its position (last delivered rowid, table `sink_cursors`) and reads forward in
+//! Every reading is already durable in the store, in commit order. Each sink keeps its position
+//! (the store's [`driftvakt_store::Position`] of the last delivered reading) and reads forward in
 //! batches, woken by the writer's commits. While a server is down polling never waits: readings
 //! pile up in the store only, and are replayed in order when it returns. The bound is the raw
 //! retention (plus `max_backlog_readings`); whatever a sink loses that way is counted in its
@@ -22,6 +22,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
 use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_store::Position;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -38,7 +39,7 @@ use transport::Transport;
 pub enum SinkError {
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] driftvakt_store::StoreError),
     /// The blocking task running the store call failed.
     #[error("store task failed: {0}")]
     Task(String),
@@ -52,8 +53,8 @@ pub struct Sinks {
 
 impl Sinks {
     /// Start every sink of `config`, reading the store in `data_dir` (the writer must have
-    /// created it) and woken by `committed` (the newest committed rowid).
-    pub fn start(config: &Config, data_dir: &Path, committed: &watch::Receiver<i64>) -> Result<Sinks> {
+    /// created it) and woken by `committed` (the newest committed position).
+    pub fn start(config: &Config, data_dir: &Path, committed: &watch::Receiver<Position>) -> Result<Sinks> {
         let (drain, drain_rx) = watch::channel(None);
         let mut sinks = Sinks { tasks: Vec::new(), drain };
         for sink in &config.sinks.influxdb {
@@ -77,7 +78,7 @@ impl Sinks {
         settings: ForwardSettings,
         transport: T,
         data_dir: &Path,
-        committed: &watch::Receiver<i64>,
+        committed: &watch::Receiver<Position>,
         drain: &Drain,
     ) -> Result<()> {
         let backlog = Backlog::open(data_dir, &settings.id).with_context(|| format!("sink {}: opening the store", settings.id))?;
@@ -114,8 +115,7 @@ mod tests {
     //! The forwarding rules against a minimal HTTP responder (the real servers are in the e2e
     //! tests): bound, rejection, retry, resume after restart.
     use super::*;
-    use crate::store::StoreWriter;
-    use crate::store::writer::PointMeta;
+    use driftvakt_store::{PointMeta, StoreWriter};
     use driftvakt_config::model::{InfluxApi, InfluxSink};
     use driftvakt_domain::{Quality, Reading, Value};
     use std::sync::Mutex;

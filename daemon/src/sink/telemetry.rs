@@ -218,9 +218,9 @@ mod tests {
         })
     }
 
-    fn row(rowid: i64, p: &Arc<PointInfo>, t: i64, value: Option<Value>, quality: Quality) -> Row {
+    fn row(n: u64, p: &Arc<PointInfo>, t: i64, value: Option<Value>, quality: Quality) -> Row {
         Row {
-            rowid,
+            position: driftvakt_store::Position::nth(n),
             point: p.clone(),
             time_ms: t,
             value,

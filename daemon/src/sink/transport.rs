@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use driftvakt_domain::{Quality, Value};
+use driftvakt_store::{PointKey, Position};
 
 /// Why sending a batch failed.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +27,8 @@ pub enum WriteError {
 /// A point as the store names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointInfo {
-    /// Key of the point in the store's `points` table.
-    pub key: i64,
+    /// The store's key of the point.
+    pub key: PointKey,
     /// Device id (`g1`).
     pub device: String,
     /// Point id within the device (`fuel_level`).
@@ -41,8 +42,8 @@ pub struct PointInfo {
 /// One stored reading, in commit order.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// Its rowid in `readings` (the sink's position after delivering it).
-    pub rowid: i64,
+    /// Its position in the store (the sink's position after delivering it).
+    pub position: Position,
     /// The point.
     pub point: Arc<PointInfo>,
     /// Reading time, UTC ms.

@@ -26,8 +26,7 @@ use driftvakt_sim::scenario::Scenario;
 
 use crate::alarm::store::AlarmDb;
 use crate::endurance::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
-use crate::store::StoreWriter;
-use crate::store::writer::PointMeta;
+use driftvakt_store::{PointMeta, StoreWriter};
 
 /// What to simulate.
 #[derive(Debug, Clone)]

@@ -19,7 +19,7 @@ use driftvakt_domain::endurance::{
 use serde::Serialize;
 
 use super::live::point_id;
-use crate::store::Store;
+use driftvakt_store::Store;
 
 /// Most points a chart series keeps (longer series are reduced to bucket minima/means).
 const MAX_CHART_POINTS: usize = 600;
@@ -563,7 +563,7 @@ fn alarm_entries(
     tz: &jiff::tz::TimeZone,
     sv: bool,
 ) -> Vec<AlarmEntry> {
-    let Ok(conn) = crate::store::connect_read_only(data_dir) else {
+    let Ok(conn) = driftvakt_store::shared::connect_read_only(data_dir) else {
         return Vec::new();
     };
     // A store without alarm tables (alarms never ran) simply has no alarms to show.

@@ -11,7 +11,7 @@ use driftvakt_domain::{Quality, Reading, Value};
 use serde::Serialize;
 
 use super::super::live::{EMIT_EVERY_MS, LiveEndurance};
-use crate::store::{Store, StoreError};
+use driftvakt_store::{Store, StoreError};
 
 /// What "now" means in a report.
 #[derive(Debug, Clone, Serialize)]
@@ -203,7 +203,7 @@ mod tests {
     use driftvakt_domain::clock::{Clock, SystemClock};
 
     use super::*;
-    use crate::store::StoreWriter;
+    use driftvakt_store::StoreWriter;
 
     fn config() -> Config {
         let src = include_str!("../../../../config/examples/reference-hospital.toml");

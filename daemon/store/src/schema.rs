@@ -1,6 +1,6 @@
 //! Table layout of the embedded store and the value encoding shared by writer and readers.
 
-use driftvakt_drivers::Value;
+use driftvakt_domain::{Quality, Value};
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
@@ -61,4 +61,9 @@ pub fn decode_value(vtype: i64, value: Option<f64>, text: Option<String>) -> Opt
         3 => text.map(Value::Text),
         _ => None,
     }
+}
+
+/// A stored quality code; an unknown code reads as a device fault.
+pub fn decode_quality(code: i64) -> Quality {
+    u8::try_from(code).ok().and_then(Quality::from_code).unwrap_or(Quality::DeviceFault)
 }

@@ -1,56 +1,13 @@
-//! The embedded store: every reading with its time and quality, plus 1-minute rollups that
-//! outlive the raw data. SQLite in WAL mode, so exports and reports read while the daemon writes.
-//!
-//! One writer thread owns the write connection ([`writer`]); readers open their own
-//! read-only connections ([`Store::open_read_only`]).
-
-mod schema;
-pub mod writer;
+//! Read access to a data directory: points, raw readings, rollups, minute values and
+//! good-data coverage, on a read-only connection of its own.
 
 use std::path::{Path, PathBuf};
 
-use driftvakt_drivers::{Quality, Value};
-use rusqlite::{Connection, OpenFlags, params};
+use driftvakt_domain::{Quality, Value};
+use rusqlite::{Connection, params};
 
-pub use writer::{StoreWriter, WriterStats};
-/// Value decoding of stored rows, for readers that query `readings` themselves (sinks).
-pub use schema::decode_value;
-
-/// How long a writing connection waits for another one's write lock before its commit counts
-/// as failed (and is held and retried): short, so a locked store never stalls a stop.
-pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// File name of the database inside the data directory.
-pub const DB_FILE: &str = "driftvakt.db";
-
-/// Errors of the embedded store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite failed.
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// Database file.
-        path: PathBuf,
-        /// Underlying error.
-        #[source]
-        source: rusqlite::Error,
-    },
-    /// The data directory could not be created.
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        /// Directory.
-        path: PathBuf,
-        /// Underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The data directory holds no store.
-    #[error("no store at {0} (is it a driftvakt data directory?)")]
-    NoStore(PathBuf),
-    /// No such point in the store.
-    #[error("point {0} has no data in the store (check the id with `driftvakt export --list`)")]
-    UnknownPoint(String),
-}
+use crate::shared::{connect_read_only, db_path};
+use crate::{StoreError, schema};
 
 /// One stored sample, as read back.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,50 +41,6 @@ pub struct Rollup {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-}
-
-/// Path of the database in a data directory.
-pub fn db_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(DB_FILE)
-}
-
-/// `path` as an SQLite `file:` URI (every byte outside the unreserved set percent-encoded).
-fn file_uri(path: &Path) -> Option<String> {
-    let text = path.to_str()?;
-    let mut uri = String::from("file:");
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            uri.push(char::from(b));
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Some(uri)
-}
-
-/// Open the database of `data_dir` read-only, for any reader (reports, exports, operator
-/// commands after the fact). Nothing is written: a running daemon is not disturbed, and a store
-/// that no process has open (no `-wal` file; a daemon in WAL mode keeps one while it runs) is
-/// opened immutable, so not even SQLite's `-wal`/`-shm` side files appear next to it.
-pub fn connect_read_only(data_dir: &Path) -> Result<Connection, StoreError> {
-    let path = db_path(data_dir);
-    if !path.is_file() {
-        return Err(StoreError::NoStore(path));
-    }
-    let sqlite = |source| StoreError::Sqlite { path: path.clone(), source };
-    let mut wal = path.clone().into_os_string();
-    wal.push("-wal");
-    let idle = !Path::new(&wal).exists();
-    let conn = match file_uri(&path).filter(|_| idle) {
-        Some(uri) => Connection::open_with_flags(
-            format!("{uri}?immutable=1"),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        ),
-        None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX),
-    }
-    .map_err(sqlite)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite)?;
-    Ok(conn)
 }
 
 impl Store {
@@ -176,7 +89,7 @@ impl Store {
                 Ok(StoredReading {
                     time_ms: r.get(0)?,
                     value: schema::decode_value(vtype, num, text),
-                    quality: u8::try_from(q).ok().and_then(Quality::from_code).unwrap_or(Quality::DeviceFault),
+                    quality: schema::decode_quality(q),
                 })
             })
             .map_err(|e| self.err(e))?;

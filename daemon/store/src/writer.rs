@@ -14,12 +14,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use driftvakt_config::model::StoreSettings;
-use driftvakt_drivers::{Quality, Reading};
+use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::{Quality, Reading};
 use rusqlite::{Connection, params};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, watch};
 
-use super::{BUSY_TIMEOUT, StoreError, db_path, schema};
+use crate::shared::{connect, db_path};
+use crate::{Position, StoreError, schema};
 
 /// Most readings written in one transaction.
 const MAX_READINGS_PER_TXN: usize = 20_000;
@@ -74,7 +76,7 @@ impl WriterStats {
 }
 
 /// Metadata of a point, written to the `points` table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointMeta {
     /// Full point id.
     pub id: String,
@@ -82,6 +84,23 @@ pub struct PointMeta {
     pub unit: String,
     /// System keyword.
     pub system: String,
+}
+
+/// Where reading batches go to be stored (one batch per device cycle or router round). Cheap to
+/// clone; the writer stops once every sender and its [`StoreWriter`] are dropped.
+#[derive(Clone)]
+pub struct BatchSender(mpsc::Sender<Vec<Reading>>);
+
+impl BatchSender {
+    /// Queue a batch, waiting while the writer's queue is full.
+    pub async fn send(&self, batch: Vec<Reading>) -> Result<(), StoreError> {
+        self.0.send(batch).await.map_err(|_| StoreError::WriterStopped)
+    }
+
+    /// [`BatchSender::send`] from a thread outside the async runtime.
+    pub fn blocking_send(&self, batch: Vec<Reading>) -> Result<(), StoreError> {
+        self.0.blocking_send(batch).map_err(|_| StoreError::WriterStopped)
+    }
 }
 
 /// Handle to the running writer thread.
@@ -92,8 +111,8 @@ pub struct StoreWriter {
     thread: JoinHandle<()>,
     /// Counters shared with the thread.
     stats: Arc<WriterStats>,
-    /// Newest committed rowid.
-    committed: watch::Receiver<i64>,
+    /// Newest committed position.
+    committed: watch::Receiver<Position>,
     /// Stop deadline, once stopping: the thread commits until then and counts the rest as lost.
     stop_at: Arc<OnceLock<Instant>>,
 }
@@ -105,10 +124,9 @@ impl StoreWriter {
             .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
         let path = db_path(data_dir);
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
-        let conn = Connection::open(&path).map_err(sql)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        let conn = connect(data_dir)?;
         schema::create(&conn).map_err(sql)?;
-        let (committed_tx, committed) = watch::channel(0);
+        let (committed_tx, committed) = watch::channel(Position::START);
         let mut inner =
             Inner { conn, path: path.clone(), ids: HashMap::new(), settings: settings.clone(), committed: committed_tx };
         for p in points {
@@ -117,7 +135,7 @@ impl StoreWriter {
         inner.prune(now_ms()).map_err(sql)?;
         let last_rowid: i64 =
             inner.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)).map_err(sql)?;
-        inner.committed.send_replace(last_rowid);
+        inner.committed.send_replace(Position::from_seq(last_rowid));
 
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let stats = Arc::new(WriterStats::default());
@@ -131,8 +149,8 @@ impl StoreWriter {
         Ok(StoreWriter { tx, thread, stats, committed, stop_at })
     }
 
-    /// The rowid of the newest committed reading, updated after every commit (sinks wake on it).
-    pub fn committed(&self) -> watch::Receiver<i64> {
+    /// The position of the newest committed reading, updated after every commit (sinks wake on it).
+    pub fn committed(&self) -> watch::Receiver<Position> {
         self.committed.clone()
     }
 
@@ -142,8 +160,8 @@ impl StoreWriter {
     }
 
     /// A sender for reading batches. The writer stops once every sender is dropped.
-    pub fn sender(&self) -> mpsc::Sender<Vec<Reading>> {
-        self.tx.clone()
+    pub fn sender(&self) -> BatchSender {
+        BatchSender(self.tx.clone())
     }
 
     /// Drop this handle's sender and wait until every queued reading is committed (or, after
@@ -170,8 +188,8 @@ struct Inner {
     path: PathBuf,
     ids: HashMap<Arc<str>, i64>,
     settings: StoreSettings,
-    /// Newest committed rowid of `readings`.
-    committed: watch::Sender<i64>,
+    /// Newest committed position (rowid of `readings`).
+    committed: watch::Sender<Position>,
 }
 
 /// Accumulated rollup of one point-minute within one transaction.
@@ -275,7 +293,7 @@ impl Inner {
                 stats.transactions.fetch_add(1, Ordering::Relaxed);
                 match self.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)) {
                     Ok(rowid) => {
-                        self.committed.send_replace(rowid);
+                        self.committed.send_replace(Position::from_seq(rowid));
                     }
                     Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot read the newest rowid"),
                 }
@@ -428,16 +446,17 @@ impl Held {
     }
 }
 
-/// Current UTC time in milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
+/// Current UTC time in milliseconds since the Unix epoch (the domain's system clock).
+pub(crate) fn now_ms() -> i64 {
+    SystemClock.now_ms()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
-    use driftvakt_drivers::Value;
+    use crate::Store;
+    use crate::shared::BUSY_TIMEOUT;
+    use driftvakt_domain::Value;
 
     fn reading(point: &str, t: i64, v: Option<f64>, q: Quality) -> Reading {
         Reading { point: Arc::from(point), time_ms: t, value: v.map(Value::Number), quality: q }
