@@ -2,7 +2,7 @@
 //! must not starve polling. The daemon runs against the simulator with a soft open-files limit of
 //! 1024 (as many service managers set it); while the connections are held every Modbus device
 //! keeps its poll rate, `/api/health` answers within two seconds, and after a gateway restart
-//! (the simulator killed and started again on the same ports) every device is read again.
+//! (the simulator stopped and started again on the same ports) every device is read again.
 
 mod support;
 
