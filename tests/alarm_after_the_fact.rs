@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use support::alarm::{DaemonProc, Setup, Sim, cli, cli_ok, hospital_config, wait_ready};
-use support::{free_port, wait_until};
+use support::alarm::{cli, cli_ok};
+use support::site::{Site, SiteSpec};
+use support::wait_until;
 
 const MAINS: &str = "ats.mains_available.state";
 const UPS: &str = "ups.on_battery.state";
@@ -53,29 +54,9 @@ fn line_of(table: &str, id: &str) -> Vec<String> {
 
 #[test]
 fn journal_and_alarms_read_a_stopped_daemons_store_and_print_what_the_api_printed() {
-    let sim = Sim::start(10.0);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "t0ken").expect("token");
-    let token = token.to_string_lossy().into_owned();
-    let api_port = free_port();
-    let setup = Setup {
-        stallverk: sim.port("stallverk"),
-        fastighet: sim.port("fastighet"),
-        bacnet: sim.bacnet_port(),
-        smtp: None,
-        mqtt: None,
-        api: api_port,
-        token_file: token.clone().into(),
-        poll_ms: 200,
-    };
-    let cfg = dir.path().join("hospital.toml");
-    std::fs::write(&cfg, hospital_config(&setup)).expect("config");
-    let data = dir.path().join("data");
-    let data_arg = data.to_string_lossy().into_owned();
-    let api = format!("http://127.0.0.1:{api_port}");
-    let mut daemon = DaemonProc::start(&cfg, &data, &dir.path().join("daemon.log"));
-    wait_ready(&api, &daemon, "the daemon's API");
+    let site = Site::start(SiteSpec::default());
+    let (sim, api, token, data, data_arg) = (&site.sim, site.api.clone(), site.token_arg(), site.data.clone(), site.data_arg());
+    let daemon = site.daemon();
     wait_until("first readings evaluated", Duration::from_secs(10), || {
         cli_ok(&["alarms", "--api", &api]).contains("Inga aktiva larm")
     });
@@ -131,11 +112,7 @@ fn journal_and_alarms_read_a_stopped_daemons_store_and_print_what_the_api_printe
     let api_journal_text = cli_ok(&["journal", "--api", &api, "--from", "-1h"]);
     let api_alarms = cli_ok(&["alarms", "--api", &api]);
     let api_alarms_json = json(&cli_ok(&["alarms", "--api", &api, "--json"]));
-    assert!(
-        daemon.stop(),
-        "daemon did not stop cleanly:\n{}",
-        daemon.log()
-    );
+    daemon.stop_cleanly();
     assert!(
         cli(&["alarms", "--api", &api]).status.code() != Some(0),
         "the API is gone"
@@ -151,7 +128,7 @@ fn journal_and_alarms_read_a_stopped_daemons_store_and_print_what_the_api_printe
         "--data",
         &data_arg,
         "--config",
-        &cfg.to_string_lossy(),
+        &site.config.to_string_lossy(),
     ]);
     let alarms_json = json(&cli_ok(&["alarms", "--data", &data_arg, "--json"]));
     assert_eq!(

@@ -9,37 +9,25 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::alarm::{DaemonProc, Mosquitto, MqttWatch, Setup, Sim, Smtp, cli, cli_ok, hospital_config, journal, wait_ready};
-use support::{free_port, wait_for, wait_until};
+use support::alarm::{MqttWatch, cli, cli_ok, journal};
+use support::site::{Email, Site, SiteSpec};
+use support::{wait_for, wait_until};
 
 const POLL_MS: i64 = 200;
 const PREFIX: &str = "driftvakt/referenssjukhuset";
 
 #[test]
 fn a_blackout_is_one_incident_email_and_a_retained_state_per_alarm() {
-    let broker = Mosquitto::start();
-    let smtp = Smtp::start();
-    let sim = Sim::start(10.0);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "hemligt-token\n").expect("token");
-    let api_port = free_port();
-    let api = format!("http://127.0.0.1:{api_port}");
-    let setup = Setup {
-        stallverk: sim.port("stallverk"),
-        fastighet: sim.port("fastighet"),
-        bacnet: sim.bacnet_port(),
-        smtp: Some(smtp.port),
-        mqtt: Some(broker.port),
-        api: api_port,
-        token_file: token.clone(),
+    let site = Site::start(SiteSpec {
+        email: Email::Up,
+        mqtt: true,
+        token: "hemligt-token\n",
         poll_ms: POLL_MS as u32,
-    };
-    let config = dir.path().join("hospital.toml");
-    std::fs::write(&config, hospital_config(&setup)).expect("config");
-    let events = MqttWatch::start(broker.port, &format!("{PREFIX}/#"));
-    let mut daemon = DaemonProc::start(&config, &dir.path().join("data"), &dir.path().join("daemon.log"));
-    wait_ready(&api, &daemon, "the daemon's API");
+        ..SiteSpec::default()
+    });
+    let (sim, smtp, api, token, broker_port) = (&site.sim, &site.smtp, site.api.clone(), site.token.clone(), site.mqtt_port());
+    let events = MqttWatch::start(broker_port, &format!("{PREFIX}/#"));
+    let daemon = site.daemon();
     wait_until("`online` on the status topic", Duration::from_secs(10), || {
         events.latest().get(&format!("{PREFIX}/status")).is_some_and(|m| m.payload == "online")
     });
@@ -76,7 +64,7 @@ fn a_blackout_is_one_incident_email_and_a_retained_state_per_alarm() {
         assert!(latency <= budget, "MQTT state of {id} took {latency} ms (budget {budget} ms)");
     }
     // Retained: a new subscriber gets every alarm's state from the broker at once.
-    let fresh = MqttWatch::start(broker.port, &format!("{PREFIX}/alarm/#"));
+    let fresh = MqttWatch::start(broker_port, &format!("{PREFIX}/alarm/#"));
     wait_until("retained alarm states for a new subscriber", Duration::from_secs(10), || {
         let got: BTreeSet<String> = fresh.all().iter().filter(|m| m.retain).map(|m| m.topic.clone()).collect();
         alarms.iter().all(|id| got.contains(&format!("{PREFIX}/alarm/{id}")))
@@ -102,7 +90,7 @@ fn a_blackout_is_one_incident_email_and_a_retained_state_per_alarm() {
     let token_arg = token.to_string_lossy().into_owned();
     cli_ok(&["ack", "ats.mains_available.state", "--by", "Eva Driftjour", "--comment", "aggregaten går", "--api", &api, "--token-file", &token_arg]);
     wait_until("retained state acknowledged", Duration::from_secs(5), || {
-        let fresh = MqttWatch::start(broker.port, &format!("{PREFIX}/alarm/ats.mains_available.state"));
+        let fresh = MqttWatch::start(broker_port, &format!("{PREFIX}/alarm/ats.mains_available.state"));
         let mut ok = false;
         wait_until("a retained message", Duration::from_secs(5), || !fresh.all().is_empty());
         if let Some(m) = fresh.all().first() {
@@ -133,9 +121,9 @@ fn a_blackout_is_one_incident_email_and_a_retained_state_per_alarm() {
     assert!(text.contains("kvitterat") && text.contains("skickat"), "{text}");
 
     // A clean stop publishes `offline` on the status topic.
-    assert!(daemon.stop(), "daemon did not stop cleanly:\n{}", daemon.log());
+    daemon.stop_cleanly();
     wait_until("`offline` on the status topic", Duration::from_secs(5), || {
         events.latest().get(&format!("{PREFIX}/status")).is_some_and(|m| m.payload == "offline")
     });
-    drop(broker);
+    drop(site);
 }

@@ -10,47 +10,15 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use support::alarm::{DaemonProc, Mosquitto, MqttWatch, Setup, Sim, Smtp, cli_ok, hospital_config, journal, wait_ready};
-use support::{free_port, wait_for, wait_until};
+use support::alarm::{MqttWatch, cli_ok, journal};
+use support::site::{Email, Site, SiteSpec};
+use support::{wait_for, wait_until};
 
 const PREFIX: &str = "driftvakt/referenssjukhuset";
 
-struct Site {
-    sim: Sim,
-    smtp: Smtp,
-    broker: Mosquitto,
-    dir: tempfile::TempDir,
-    api: String,
-    token: String,
-}
-
-fn site(smtp: Smtp) -> Site {
-    let broker = Mosquitto::start();
-    let sim = Sim::start(10.0);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "t0ken").expect("token");
-    let api_port = free_port();
-    let setup = Setup {
-        stallverk: sim.port("stallverk"),
-        fastighet: sim.port("fastighet"),
-        bacnet: sim.bacnet_port(),
-        smtp: Some(smtp.port),
-        mqtt: Some(broker.port),
-        api: api_port,
-        token_file: token.clone(),
-        poll_ms: 200,
-    };
-    std::fs::write(dir.path().join("hospital.toml"), hospital_config(&setup)).expect("config");
-    Site { sim, smtp, broker, dir, api: format!("http://127.0.0.1:{api_port}"), token: token.to_string_lossy().into_owned() }
-}
-
-impl Site {
-    fn daemon(&self) -> DaemonProc {
-        let d = DaemonProc::start(&self.dir.path().join("hospital.toml"), &self.dir.path().join("data"), &self.dir.path().join("daemon.log"));
-        wait_ready(&self.api, &d, "the daemon's API");
-        d
-    }
+/// The reference hospital with MQTT and e-mail on, the SMTP server down.
+fn site() -> Site {
+    Site::start(SiteSpec { email: Email::Down, mqtt: true, ..SiteSpec::default() })
 }
 
 fn failed_email_attempts(api: &str) -> usize {
@@ -59,7 +27,7 @@ fn failed_email_attempts(api: &str) -> usize {
 
 #[test]
 fn an_smtp_outage_delays_the_email_and_the_journal_shows_the_failed_attempts() {
-    let mut s = site(Smtp::stopped());
+    let mut s = site();
     let daemon = s.daemon();
     wait_until("first readings evaluated", Duration::from_secs(10), || cli_ok(&["alarms", "--api", &s.api]).contains("Inga aktiva larm"));
     s.sim.mains_lost();
@@ -91,9 +59,9 @@ fn an_smtp_outage_delays_the_email_and_the_journal_shows_the_failed_attempts() {
 
 #[test]
 fn after_sigkill_the_same_alarms_are_active_nothing_is_resent_and_pending_is_delivered() {
-    let mut s = site(Smtp::stopped());
-    let events = MqttWatch::start(s.broker.port, &format!("{PREFIX}/events"));
-    let mut first = s.daemon();
+    let mut s = site();
+    let events = MqttWatch::start(s.mqtt_port(), &format!("{PREFIX}/events"));
+    let first = s.daemon();
     wait_until("first readings evaluated", Duration::from_secs(10), || cli_ok(&["alarms", "--api", &s.api]).contains("Inga aktiva larm"));
     s.sim.mains_lost();
     // Alarms active and published; the incident e-mail is pending (the SMTP server is down).
@@ -138,7 +106,7 @@ fn after_sigkill_the_same_alarms_are_active_nothing_is_resent_and_pending_is_del
     wait_until("the pending incident e-mail", Duration::from_secs(10), || s.smtp.mails().iter().any(|m| m.subject.starts_with("A-larm: ")));
     // Mark the end of the check: an acknowledgement is published after anything the restarted
     // daemon could have (wrongly) re-announced, since the outbox is delivered in order.
-    cli_ok(&["ack", "ats.mains_available.state", "--by", "Eva", "--api", &s.api, "--token-file", &s.token]);
+    cli_ok(&["ack", "ats.mains_available.state", "--by", "Eva", "--api", &s.api, "--token-file", &s.token_arg()]);
     wait_until("the acknowledgement on MQTT", Duration::from_secs(10), || events.all().iter().any(|m| m.json()["event"] == "acked"));
     let mut activations: BTreeMap<String, usize> = BTreeMap::new();
     for m in events.all() {

@@ -2,7 +2,7 @@
 //! must not starve polling. The daemon runs against the simulator with a soft open-files limit of
 //! 1024 (as many service managers set it); while the connections are held every Modbus device
 //! keeps its poll rate, `/api/health` answers within two seconds, and after a gateway restart
-//! (the simulator killed and started again on the same ports) every device is read again.
+//! (the simulator stopped and started again on the same ports) every device is read again.
 
 mod support;
 
@@ -125,8 +125,7 @@ fn good_since(
 /// The whole scenario with the daemon's hard limit `hard` (`None`: the test's own, so the daemon
 /// may raise its soft limit to it).
 fn idle_clients_do_not_starve_polling(hard: Option<u64>) {
-    let (port, bacnet) = free_ports();
-    let mut sim = Sim::start_at("normal", "1", port, bacnet);
+    let mut sim = Sim::scenario("normal").ports(free_ports()).start();
     let api_port = free_port();
     let config = sim.config("").replace(
         "listen = \"127.0.0.1:8750\"",
@@ -137,7 +136,7 @@ fn idle_clients_do_not_starve_polling(hard: Option<u64>) {
     let config_path = dir.path().join("hospital.toml");
     std::fs::write(&config_path, &config).expect("write config");
     assert_config_valid(&config_path);
-    let daemon = Daemon::run_with_open_files_limit(&config_path, SOFT_LIMIT, hard);
+    let daemon = Daemon::with().open_files_limit(SOFT_LIMIT, hard).run(&config_path);
     let api: SocketAddr = ([127, 0, 0, 1], api_port).into();
     let start = now_ms();
     wait_for(
@@ -209,8 +208,7 @@ fn idle_clients_do_not_starve_polling(hard: Option<u64>) {
     );
 
     // A gateway restart is reconnected while they are still held.
-    sim.terminate();
-    let mut sim = Sim::start_at("normal", "1", port, bacnet);
+    sim.restart();
     let back_ms = now_ms();
     wait_for(
         "every device read again after the gateways restarted",
@@ -230,7 +228,7 @@ fn idle_clients_do_not_starve_polling(hard: Option<u64>) {
     eprintln!("after the gateway restart every device was read again; /api/health in {took:?}");
     drop(held);
     daemon.stop_cleanly();
-    sim.terminate();
+    sim.stop();
     let log = daemon.log();
     assert!(
         log.contains("open files"),
@@ -257,7 +255,7 @@ fn the_open_files_limit_is_raised_to_the_hard_limit_and_logged() {
         "[site]\nid = \"s\"\nname = \"S\"\n[api]\nenabled = false\n",
     )
     .expect("write config");
-    let daemon = Daemon::run_with_open_files_limit(&config, SOFT_LIMIT, Some(4096));
+    let daemon = Daemon::with().open_files_limit(SOFT_LIMIT, Some(4096)).run(&config);
     let line = wait_for(
         "the daemon running, with its open-files line in the log",
         Duration::from_secs(10),

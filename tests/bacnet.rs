@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::bacnet::{BacMap, assert_no_writes, config, free_udp_port, record};
-use support::{Daemon, ExportRow, PyPeer, daemon_bin, wait_for};
+use support::bacnet::{BacMap, assert_no_writes, config, record};
+use support::{Daemon, ExportRow, PyPeer, daemon_bin, free_udp_port, wait_for};
 
 const DEVICE: &str = "bacnet_device.py";
 

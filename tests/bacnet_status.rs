@@ -6,8 +6,8 @@ mod support;
 use std::time::Duration;
 
 use support::alarm::{cli, cli_ok};
-use support::bacnet::{BacMap, config, free_udp_port};
-use support::{Daemon, PyPeer, free_port, wait_for};
+use support::bacnet::{BacMap, config};
+use support::{Daemon, PyPeer, free_port, free_udp_port, wait_for};
 
 /// The row of `device` in the device table of `text`, split into columns.
 fn row<'a>(text: &'a str, device: &str) -> Option<Vec<&'a str>> {

@@ -1,5 +1,5 @@
-//! End to end: the whole `blackout` scenario, simulator and daemon as separate processes, the way
-//! a site runs them. Mains fail, the generators start, the transfer switch moves to reserve and
+//! End to end: the whole `blackout` scenario, simulator (`driftvakt sim`) and daemon as separate
+//! processes, the way a site runs them. Mains fail, the generators start, the transfer switch moves to reserve and
 //! back when mains return, the generators stop again — and the simulator, which records every
 //! function code it receives, never sees a write. SIGTERM then stops the daemon within 5 s with
 //! the readings up to the stop in the store.
@@ -14,7 +14,7 @@ use support::{Daemon, ExportRow, assert_config_valid, now_ms, wait_for};
 /// Simulated seconds per real second: mains fail 1 s in (20 simulated s) and return 31 s in; with
 /// retransfer and cool-down the whole scenario takes ~40 s. Slower than the sim allows, so that a
 /// loaded CI machine still sees every step at a 1 s poll interval.
-const SPEED: &str = "20";
+const SPEED: f64 = 20.0;
 
 /// Good readings of a point; `Err` while the store is not there yet (the daemon is starting).
 fn values(daemon: &Daemon, point: &str) -> Result<Vec<ExportRow>, String> {
@@ -24,8 +24,7 @@ fn values(daemon: &Daemon, point: &str) -> Result<Vec<ExportRow>, String> {
 #[test]
 fn blackout_scenario_is_followed_end_to_end_and_no_write_reaches_the_plant() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let record = dir.path().join("function-codes.json");
-    let mut sim = Sim::start_recording("blackout", SPEED, Some(&record));
+    let mut sim = Sim::scenario("blackout").speed(SPEED).own_process().start();
     let config = sim.config("");
     let config_path = dir.path().join("hospital.toml");
     std::fs::write(&config_path, config).expect("write config");
@@ -67,10 +66,9 @@ fn blackout_scenario_is_followed_end_to_end_and_no_write_reaches_the_plant() {
     let last = daemon.export_ok("tankar.main_tank").last().map(|r| r.time_ms).expect("tank readings");
     assert!(stop_at - last < 2_000, "newest stored reading is {} ms older than the stop", stop_at - last);
 
-    // The simulator writes its record on SIGTERM.
-    assert!(sim.terminate(), "the simulator did not exit cleanly on SIGTERM");
-    let text = std::fs::read_to_string(&record).expect("function-code record");
-    let rec: serde_json::Value = serde_json::from_str(&text).expect("record is JSON");
+    // The simulator writes its record on SIGTERM (`stop` asserts it exits 0 and reads it).
+    let rec = sim.stop();
+    let text = rec.to_string();
     let total = rec["total"].as_object().expect("total tally");
     assert!(!total.is_empty(), "the simulator recorded no requests: {text}");
     for (code, count) in total {

@@ -53,7 +53,7 @@ fn every_command_that_prints_stops_quietly_when_stdout_is_a_closed_pipe() {
     let token = dir.path().join("token");
     std::fs::write(&token, "pipe-test-token").expect("write token");
     // The blackout at ×20: mains are lost 1 s in, so alarms exist to list, acknowledge and shelve.
-    let sim = Sim::start("blackout", "20");
+    let sim = Sim::scenario("blackout").speed(20.0).start();
     let api = support::free_port();
     let config = sim
         .config("")
@@ -103,8 +103,8 @@ fn every_command_that_prints_stops_quietly_when_stdout_is_a_closed_pipe() {
             .is_ok_and(|r| !r.is_empty())
     });
 
-    let stallverk = sim.ports[0].1.to_string();
-    let bacnet = format!("127.0.0.1:{}", sim.bacnet_port);
+    let stallverk = sim.port("stallverk").to_string();
+    let bacnet = format!("127.0.0.1:{}", sim.bacnet_port());
     let ff_data = dir.path().join("ff");
     let ff_data = ff_data.to_str().expect("utf-8 path");
     let example = repo_root().join("config/examples/reference-hospital.toml");

@@ -66,7 +66,7 @@ fn every_dashboard_query_returns_data_from_influxdb_filled_by_the_daemon() {
     assert!(queries.len() > 30, "expected the dashboards' queries, found {}", queries.len());
 
     let influx = Influx1::start("driftvakt");
-    let sim = Sim::start("normal", "1");
+    let sim = Sim::scenario("normal").start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = dir.path().join("hospital.toml");
     let sinks = format!(

@@ -20,11 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::alarm::{
-    DaemonProc, Mosquitto, MqttWatch, Setup, Sim, Smtp, cli_ok, hospital_config, journal,
-    wait_ready,
-};
-use support::{daemon_bin, free_port, now_ms, wait_for, wait_until};
+use support::alarm::{MqttWatch, cli_ok, journal};
+use support::site::{Email, Site, SiteSpec};
+use support::{daemon_bin, now_ms, wait_for, wait_until};
 
 const PREFIX: &str = "driftvakt/referenssjukhuset";
 /// Poll interval of every device (the reference hospital's).
@@ -215,33 +213,19 @@ fn a_full_disk_does_not_silence_alarms_and_a_30_s_spell_loses_no_reading() {
             return;
         }
     };
-    let smtp = Smtp::start();
-    let broker = Mosquitto::start();
-    let sim = Sim::start(10.0);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "t0ken").expect("token");
-    let api_port = free_port();
-    let setup = Setup {
-        stallverk: sim.port("stallverk"),
-        fastighet: sim.port("fastighet"),
-        bacnet: sim.bacnet_port(),
-        smtp: Some(smtp.port),
-        mqtt: Some(broker.port),
-        api: api_port,
-        token_file: token,
+    let site = Site::start(SiteSpec {
+        email: Email::Up,
+        mqtt: true,
         poll_ms: POLL_MS as u32,
-    };
-    let config = dir.path().join("hospital.toml");
-    std::fs::write(&config, hospital_config(&setup)).expect("config");
-    let api = format!("http://127.0.0.1:{api_port}");
-    let data = disk.dir.join("data");
+        data: Some(disk.dir.join("data")),
+        ..SiteSpec::default()
+    });
+    let (sim, smtp, api, data) = (&site.sim, &site.smtp, site.api.clone(), site.data.clone());
     let store_alarm = MqttWatch::start(
-        broker.port,
+        site.mqtt_port(),
         &format!("{PREFIX}/alarm/driftvakt.store_failing"),
     );
-    let daemon = DaemonProc::start(&config, &data, &dir.path().join("daemon.log"));
-    wait_ready(&api, &daemon, "the daemon's API");
+    let daemon = site.daemon();
     wait_until("first readings evaluated", Duration::from_secs(20), || {
         cli_ok(&["alarms", "--api", &api]).contains("Inga aktiva larm")
     });

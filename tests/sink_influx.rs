@@ -20,7 +20,7 @@ use support::{Daemon, assert_config_valid, now_ms, wait_for};
 fn every_reading_arrives_exactly_once_in_victoriametrics_and_influxdb_1() {
     let vm = VictoriaMetrics::start();
     let influx = Influx1::start("driftvakt");
-    let sim = Sim::start("normal", "1");
+    let sim = Sim::scenario("normal").start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = dir.path().join("hospital.toml");
     let sinks = sinks_toml(dir.path(), &vm, &influx, "flush_interval_ms = 200");

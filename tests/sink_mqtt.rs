@@ -29,7 +29,7 @@ fn every_reading_is_published_once_and_late_subscribers_get_the_last_values() {
     let broker = Mosquitto::start();
     let filter = format!("{PREFIX}/telemetry/#");
     let watch = MqttWatch::start(broker.port, &filter);
-    let sim = Sim::start("normal", "1");
+    let sim = Sim::scenario("normal").start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = dir.path().join("hospital.toml");
     let api = free_port();

@@ -62,7 +62,7 @@ fn readings_taken_while_the_servers_are_down_arrive_in_order_after_they_return()
     let mut influx = Influx1::start("driftvakt");
     let mut broker = Mosquitto::start_persistent();
     let watch = MqttWatch::start_persistent(broker.port, &format!("{PREFIX}/telemetry/#"));
-    let sim = Sim::start("normal", "1");
+    let sim = Sim::scenario("normal").start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = dir.path().join("hospital.toml");
     // Small batches so the replay takes many requests (and order is observable); quick retries.

@@ -65,13 +65,8 @@ fn written(api: u16) -> Result<u64, String> {
 
 #[test]
 fn sigterm_under_full_load_stops_within_5_s_and_counts_what_could_not_be_committed() {
-    let sim = Sim::start("normal", "1");
-    let stallverk = sim
-        .ports
-        .iter()
-        .find(|(g, _)| g == "stallverk")
-        .map(|(_, p)| *p)
-        .expect("stallverk gateway");
+    let sim = Sim::scenario("normal").start();
+    let stallverk = sim.port("stallverk");
     let dir = tempfile::tempdir().expect("tempdir");
     let api = free_port();
     let config = dir.path().join("heavy.toml");

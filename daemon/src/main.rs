@@ -22,6 +22,7 @@ mod pipeline;
 mod service;
 mod sink;
 mod status;
+mod stop;
 mod timefmt;
 
 use std::io::{IsTerminal, Write};
@@ -74,9 +75,8 @@ fn run(command: Command) -> Result<i32> {
         Command::Run(args) => {
             let rt = runtime()?;
             let result = rt.block_on(cmd::run::run(&args));
-            // A blocking call that outlived the stop deadline (a commit waiting for a lock) must
-            // not hold up the exit: everything it could still do is already counted as lost.
-            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            // A blocking call that outlived the stop deadline must not hold up the exit.
+            rt.shutdown_timeout(stop::RUNTIME_EXIT);
             result.map(|()| 0)
         }
         #[cfg(feature = "simulator")]

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
@@ -23,10 +22,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::health::DeviceReadings;
-
-/// How long drivers get to stop before they are aborted (the store then still commits
-/// everything they handed over, until the stop deadline).
-const DRIVER_STOP_GRACE: Duration = Duration::from_millis(1500);
 
 /// Latest reading of every point.
 #[derive(Debug, Default)]
@@ -189,7 +184,7 @@ impl Pipeline {
         if let Some(d) = deadline {
             self.writer.stop_at(d.into_std());
         }
-        let drivers_by = Instant::now() + DRIVER_STOP_GRACE;
+        let drivers_by = Instant::now() + crate::stop::DRIVERS;
         let drivers_by = deadline.map_or(drivers_by, |d| d.min(drivers_by));
         for mut h in self.drivers {
             if tokio::time::timeout_at(drivers_by, &mut h).await.is_err() {

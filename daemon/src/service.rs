@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 use driftvakt_config::model::Config;
@@ -19,11 +18,7 @@ use crate::monitor::Monitor;
 use crate::notify;
 use crate::pipeline::{Live, Pipeline, Summary};
 use crate::sink::Sinks;
-
-/// The one stop deadline, from the stop signal: by then every component has stopped (drivers,
-/// router, store writer, sinks, alarm actor, notifiers, API); whatever is not committed then is
-/// counted and logged as lost. The margin to the promised 5 s is for closing files and exiting.
-pub const STOP_BUDGET: Duration = Duration::from_millis(3500);
+use crate::stop;
 
 /// A running daemon.
 pub struct Service {
@@ -108,13 +103,13 @@ impl Service {
         self.api_addr
     }
 
-    /// Stop everything by one deadline ([`STOP_BUDGET`] from now): the pipeline commits every
+    /// Stop everything by one deadline ([`stop::DEADLINE`] from now): the pipeline commits every
     /// reading already taken, then the sinks deliver what they can (the rest waits in the store
     /// for the next start); alongside, once the router has handed over the last readings, the
     /// notifiers and the API stop and the alarm actor commits its decisions and delivery records.
     /// What cannot be committed by the deadline is counted as lost and logged with its count.
     pub async fn shutdown(self) -> Summary {
-        let deadline = tokio::time::Instant::now() + STOP_BUDGET;
+        let deadline = tokio::time::Instant::now() + stop::DEADLINE;
         let Service { pipeline, sinks, mut alarms, cancel, tasks, .. } = self;
         // The store side: drivers, router, writer, then the sinks' last deliveries.
         let store = async {

@@ -1,6 +1,6 @@
 //! Helpers for the alarm tests: a real Mosquitto broker, a real SMTP server (aiosmtpd), an MQTT
-//! watcher, the simulator in-process (so a test decides when mains fail), and the daemon as a
-//! process that can be SIGKILLed and restarted on the same data directory.
+//! watcher, and the operator commands (`cli`, `journal`). The site they make up is
+//! `super::site`.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -10,11 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use driftvakt_sim::{self as sim, SimHandle, SimOptions};
 use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
 
-use super::{PyPeer, daemon_bin, free_port, now_ms, repo_root, tail, wait_for, wait_until};
+use super::{PyPeer, daemon_bin, free_port, now_ms, tail, wait_until};
 
 /// The Mosquitto binary: on PATH, or Debian's /usr/sbin.
 fn mosquitto_bin() -> PathBuf {
@@ -273,172 +271,6 @@ impl Smtp {
     }
 }
 
-/// The reference-hospital simulator in this process, so the test decides when mains fail.
-pub struct Sim {
-    rt: tokio::runtime::Runtime,
-    handle: SimHandle,
-    cancel: CancellationToken,
-}
-
-impl Sim {
-    /// Start with the `normal` scenario at `speed` on ephemeral ports.
-    pub fn start(speed: f64) -> Sim {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let cancel = CancellationToken::new();
-        let opts = SimOptions { speed, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0), ..SimOptions::default() };
-        let handle = rt.block_on(sim::start(opts, cancel.clone())).expect("start the simulator");
-        Sim { rt, handle, cancel }
-    }
-
-    /// Port of a gateway (`stallverk`, `fastighet`).
-    pub fn port(&self, gateway: &str) -> u16 {
-        self.handle.addr(gateway).expect("gateway").port()
-    }
-
-    /// UDP port of the simulator's BACnet router.
-    pub fn bacnet_port(&self) -> u16 {
-        self.handle.bacnet.as_ref().expect("BACnet side").addr.port()
-    }
-
-    /// Mains fail now; returns the wall time (UTC ms).
-    pub fn mains_lost(&self) -> i64 {
-        let mut p = self.handle.lock_plant();
-        let t = p.t_s;
-        p.mains_lost_at_s = Some(t);
-        p.mains_back_at_s = None;
-        now_ms()
-    }
-
-    /// Mains return now; returns the wall time (UTC ms).
-    pub fn mains_back(&self) -> i64 {
-        let mut p = self.handle.lock_plant();
-        let t = p.t_s;
-        p.mains_back_at_s = Some(t);
-        now_ms()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-        let h = self.handle.clone();
-        let _ = self.rt.block_on(async move { tokio::time::timeout(Duration::from_secs(3), h.stopped()).await });
-    }
-}
-
-/// Ports and options for [`hospital_config`].
-#[derive(Debug, Clone)]
-pub struct Setup {
-    /// `stallverk` gateway port.
-    pub stallverk: u16,
-    /// `fastighet` gateway port.
-    pub fastighet: u16,
-    /// UDP port of the simulator's BACnet router.
-    pub bacnet: u16,
-    /// SMTP port (e-mail enabled), if any.
-    pub smtp: Option<u16>,
-    /// MQTT port (MQTT enabled), if any.
-    pub mqtt: Option<u16>,
-    /// API port.
-    pub api: u16,
-    /// File with the API token.
-    pub token_file: PathBuf,
-    /// Poll interval of every device (ms).
-    pub poll_ms: u32,
-}
-
-/// The bundled reference-hospital configuration with its alarm rules, pointed at the test's
-/// simulator, SMTP server, broker and API port.
-pub fn hospital_config(s: &Setup) -> String {
-    let mut c = std::fs::read_to_string(repo_root().join("config/examples/reference-hospital.toml")).expect("reference config");
-    let mut swap = |from: &str, to: &str| {
-        assert!(c.contains(from), "reference config has no `{from}`");
-        c = c.replacen(from, to, 1);
-    };
-    swap("port = 15020", &format!("port = {}", s.stallverk));
-    swap("port = 15021", &format!("port = {}", s.fastighet));
-    for _ in ["lb01", "vs01"] {
-        swap("address = \"127.0.0.1:47809\"", &format!("address = \"127.0.0.1:{}\"", s.bacnet));
-    }
-    swap("retry_max_ms = 60000", "retry_max_ms = 2000");
-    swap("retry_initial_ms = 1000 ", "retry_initial_ms = 500 ");
-    if let Some(p) = s.smtp {
-        swap("enabled = false                 # the demo has no mail server", "enabled = true  #");
-        swap("port = 25\n", &format!("port = {p}\n"));
-    }
-    if let Some(p) = s.mqtt {
-        swap("enabled = false                 # the demo has no broker", "enabled = true  #");
-        swap("port = 1883\n", &format!("port = {p}\n"));
-    }
-    swap("listen = \"127.0.0.1:8750\"", &format!("listen = \"127.0.0.1:{}\"", s.api));
-    swap("token = { env = \"DRIFTVAKT_API_TOKEN\" }", &format!("token = {{ file = \"{}\" }}", s.token_file.display()));
-    c.replace("poll_interval_ms = 1000", &format!("poll_interval_ms = {}", s.poll_ms))
-}
-
-/// The daemon as a process on a data directory it does not own (so it can be restarted on it).
-pub struct DaemonProc {
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl DaemonProc {
-    /// `driftvakt run --config CONFIG --data DATA`, output appended to `log`.
-    pub fn start(config: &Path, data: &Path, log: &Path) -> DaemonProc {
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("daemon log");
-        let child = Command::new(daemon_bin())
-            .args(["run", "--config"])
-            .arg(config)
-            .arg("--data")
-            .arg(data)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
-            .env_remove("DRIFTVAKT_API")
-            .env_remove("DRIFTVAKT_API_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .spawn()
-            .expect("start driftvakt run");
-        DaemonProc { child: Some(child), log: log.to_path_buf() }
-    }
-
-    /// The log so far.
-    pub fn log(&self) -> String {
-        tail(&self.log, 30_000)
-    }
-
-    /// SIGKILL, like a power cut of the server.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM and wait (at most 5 s); returns whether it exited 0.
-    pub fn stop(&mut self) -> bool {
-        let Some(mut c) = self.child.take() else { return false };
-        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-        let start = std::time::Instant::now();
-        loop {
-            if let Ok(Some(st)) = c.try_wait() {
-                return st.success();
-            }
-            if start.elapsed() > Duration::from_secs(5) {
-                let _ = c.kill();
-                let _ = c.wait();
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for DaemonProc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// Run `driftvakt ARGS` (an operator command) and return its output.
 pub fn cli(args: &[&str]) -> Output {
     Command::new(daemon_bin())
@@ -471,16 +303,4 @@ pub fn journal(api: &str) -> Result<Vec<serde_json::Value>, String> {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
     serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
-}
-
-/// Waits until the daemon's API answers and its store has readings of `point`.
-pub fn wait_ready(api: &str, daemon: &DaemonProc, what: &str) {
-    wait_for(what, Duration::from_secs(20), || {
-        let out = cli(&["alarms", "--api", api]);
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!("{}\nlog:\n{}", String::from_utf8_lossy(&out.stderr), tail(&daemon.log, 2000)))
-        }
-    });
 }

@@ -1,16 +1,9 @@
 //! BACnet test helpers: the bacpypes3 device's object map (`tests/peers/bacnet_objects.json`),
-//! its service record, free UDP ports, and config writing.
+//! its service record, and config writing.
 
-use std::net::UdpSocket;
 use std::path::Path;
 
 use serde::Deserialize;
-
-/// A UDP port on 127.0.0.1 that was free a moment ago.
-pub fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
-    s.local_addr().expect("local address").port()
-}
 
 /// One object the test device serves.
 #[derive(Debug, Clone, Deserialize)]

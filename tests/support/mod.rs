@@ -9,6 +9,7 @@ pub mod bacnet;
 pub mod alarm;
 pub mod gencomm;
 pub mod sim;
+pub mod site;
 pub mod telemetry;
 pub mod tsdb;
 
@@ -58,6 +59,12 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("local address of a bound socket")
         .port()
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+pub fn free_udp_port() -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1:0");
+    socket.local_addr().expect("local address of a bound socket").port()
 }
 
 /// Polls `cond` every 10 ms until it returns true; panics naming `what` after `timeout`.
@@ -279,44 +286,67 @@ pub fn assert_config_valid(file: &Path) {
     );
 }
 
-/// A running `driftvakt run --config FILE --data DIR` with its own temp data dir; SIGTERM on drop.
+/// A running `driftvakt run --config FILE --data DIR` — the one daemon runner of the tests.
+/// Its data directory is a fresh temp dir unless the test gives one ([`DaemonOptions::data`]);
+/// stdout and stderr go to a log file; SIGTERM on drop.
 pub struct Daemon {
     /// The `run` process (`None` once stopped).
     child: Mutex<Option<Child>>,
-    /// Temp dir holding `data/` and `daemon.log`.
+    /// Temp dir holding `daemon.log` (and `data/` unless the test gave a data directory).
     dir: TempDir,
+    /// The directory passed with `--data`.
+    data: PathBuf,
     /// Config file it runs.
     config: PathBuf,
 }
 
-impl Daemon {
-    /// Starts `driftvakt run` on `config` with a fresh data dir; stdout+stderr go to a log file.
-    pub fn run(config: &Path) -> Daemon {
-        Daemon::spawn(config, Command::new(daemon_bin()))
+/// How to start a [`Daemon`]: `Daemon::with().data(&dir).run(&config)`.
+#[derive(Debug, Clone, Default)]
+pub struct DaemonOptions {
+    /// A data directory the test owns (a restart on the same data, a small file system).
+    data: Option<PathBuf>,
+    /// Soft and optional hard open-files limit (RLIMIT_NOFILE) the daemon starts with.
+    open_files: Option<(u64, Option<u64>)>,
+}
+
+impl DaemonOptions {
+    /// Run on `dir` (created if missing) instead of a fresh temp dir: it outlives the daemon, so
+    /// another can start on the same data.
+    pub fn data(mut self, dir: &Path) -> DaemonOptions {
+        self.data = Some(dir.to_path_buf());
+        self
     }
 
-    /// Like [`Daemon::run`], but the daemon starts with a soft open-files limit (RLIMIT_NOFILE)
-    /// of `soft` and, if given, a hard limit of `hard` (else the test's own). Set by `sh -c ulimit`
-    /// before `exec`, as a service manager would (the workspace forbids the unsafe `pre_exec`).
-    pub fn run_with_open_files_limit(config: &Path, soft: u64, hard: Option<u64>) -> Daemon {
-        // Soft first: a hard limit below the current soft one is refused.
-        let hard = hard.map_or_else(String::new, |h| format!(" && ulimit -H -n {h}"));
-        let mut sh = Command::new("sh");
-        sh.arg("-c")
-            .arg(format!("ulimit -S -n {soft}{hard} && exec \"$0\" \"$@\""))
-            .arg(daemon_bin());
-        Daemon::spawn(config, sh)
+    /// Start with a soft open-files limit of `soft` and, if given, a hard limit of `hard` (else
+    /// the test's own). Set by `sh -c ulimit` before `exec`, as a service manager would (the
+    /// workspace forbids the unsafe `pre_exec`).
+    pub fn open_files_limit(mut self, soft: u64, hard: Option<u64>) -> DaemonOptions {
+        self.open_files = Some((soft, hard));
+        self
     }
 
-    /// Starts `cmd` + `run --config CONFIG --data DIR` (`cmd` is the binary, or a wrapper that
-    /// execs it so the process id stays the daemon's).
-    fn spawn(config: &Path, mut cmd: Command) -> Daemon {
+    /// Start `driftvakt run --config CONFIG --data DIR`.
+    pub fn run(self, config: &Path) -> Daemon {
         let dir = tempfile::Builder::new()
             .prefix("driftvakt-daemon-")
             .tempdir()
             .expect("temp dir");
-        let data = dir.path().join("data");
+        let data = self.data.unwrap_or_else(|| dir.path().join("data"));
         std::fs::create_dir_all(&data).expect("create data dir");
+        // The binary, or a shell that sets the limits and execs it (the process id stays the
+        // daemon's).
+        let mut cmd = match self.open_files {
+            None => Command::new(daemon_bin()),
+            Some((soft, hard)) => {
+                // Soft first: a hard limit below the current soft one is refused.
+                let hard = hard.map_or_else(String::new, |h| format!(" && ulimit -H -n {h}"));
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -S -n {soft}{hard} && exec \"$0\" \"$@\""))
+                    .arg(daemon_bin());
+                sh
+            }
+        };
         let log = File::create(dir.path().join("daemon.log")).expect("create daemon log");
         let log2 = log.try_clone().expect("clone log handle");
         let child = cmd
@@ -328,6 +358,9 @@ impl Daemon {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            // The operator commands' settings of whoever runs the tests stay out.
+            .env_remove("DRIFTVAKT_API")
+            .env_remove("DRIFTVAKT_API_TOKEN")
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2)
@@ -336,13 +369,26 @@ impl Daemon {
         Daemon {
             child: Mutex::new(Some(child)),
             dir,
+            data,
             config: config.to_path_buf(),
         }
+    }
+}
+
+impl Daemon {
+    /// Starts `driftvakt run` on `config` with a fresh data dir.
+    pub fn run(config: &Path) -> Daemon {
+        DaemonOptions::default().run(config)
+    }
+
+    /// Options for a daemon: `Daemon::with().data(&dir).run(&config)`.
+    pub fn with() -> DaemonOptions {
+        DaemonOptions::default()
     }
 
     /// The data directory passed with `--data`.
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.data.clone()
     }
 
     /// Process id of the running daemon (`None` once stopped).
@@ -456,6 +502,15 @@ impl Daemon {
             "driftvakt run exited with {status} after SIGTERM (took {took:?}); log:\n{}",
             self.log()
         );
+    }
+
+    /// SIGKILL, like a power cut of the server; waits until it is gone.
+    pub fn kill9(&self) {
+        let mut guard = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut child) = guard.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Real time-series servers for the sink tests: VictoriaMetrics (InfluxDB v2 write API) and
 //! InfluxDB 1.6.7 (v1 write API, InfluxQL), each on a free loopback port with its data in a
-//! temp dir, stopped by PID on drop; the simulator process is `super::sim::Sim`.
+//! temp dir, stopped by PID on drop; the simulator is `super::sim::Sim`.
 //! `tests/run.sh` installs both servers (APT_PACKAGES).
 
 use std::path::{Path, PathBuf};

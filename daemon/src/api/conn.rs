@@ -34,8 +34,6 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after a failed accept (e.g. out of open files) before the next.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-/// How long open connections get to finish their request when the daemon stops.
-const STOP_GRACE: Duration = Duration::from_secs(1);
 /// At most one warning about dropped or refused connections per this interval.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
@@ -293,7 +291,7 @@ async fn serve_one(c: Conn, router: Router, limits: Limits, stop: CancellationTo
         () = close.cancelled() => {}
         () = stop.cancelled() => {
             conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(STOP_GRACE, conn.as_mut()).await;
+            let _ = tokio::time::timeout(crate::stop::API_CONNECTIONS, conn.as_mut()).await;
         }
         r = conn.as_mut() => {
             if let Err(e) = r {

@@ -30,7 +30,6 @@ pub use position::Position;
 pub use queue::{PointKey, QueuedReading, SinkQueue};
 pub use reader::{Rollup, Store, StoredReading};
 pub use writer::{BatchSender, MAX_HELD_READINGS, PointMeta, RETRY_EVERY, StoreWriter, WriterStats};
-/// Transitional: the daemon still takes the wall clock from here until the clock has its owner.
 
 /// Errors of the embedded store.
 #[derive(Debug, thiserror::Error)]
