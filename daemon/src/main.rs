@@ -11,7 +11,6 @@ mod api;
 mod cli;
 mod cmd;
 mod endurance;
-mod health;
 mod i18n;
 mod limits;
 mod monitor;
@@ -19,9 +18,9 @@ mod mqtt;
 mod notify;
 mod out;
 mod pipeline;
+mod plant_status;
 mod service;
 mod sink;
-mod status;
 mod stop;
 mod timefmt;
 

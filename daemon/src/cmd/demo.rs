@@ -19,7 +19,7 @@ use crate::cli::{DemoArgs, Lang};
 use crate::i18n::{fill, texts};
 use crate::pipeline::shutdown_signal;
 use crate::service::Service;
-use crate::status;
+use crate::plant_status;
 use crate::timefmt::{local_hms, parse_duration};
 use crate::out::{out, outln};
 
@@ -121,7 +121,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             _ = &mut stop => break,
         }
         let now = SystemClock.now_ms();
-        let mut lines = status::lines(&config, &live, now, args.lang);
+        let mut lines = plant_status::lines(&config, &live, now, args.lang);
         lines.extend(crate::endurance::live::status_line(&config, &live, sv));
         let active = alarms.list().await.unwrap_or_default();
         if !active.is_empty() {

@@ -1,5 +1,7 @@
-//! The operator's status lines: one per system, built from the points the configuration marks
-//! with a `status` label, e.g. "Reservkraft: nät OK · G1 stopp · diesel 18 400 l".
+//! The operator's plant status lines (the demo's screen): one per system, built from the points
+//! the configuration marks with a `status` label, e.g. "Reservkraft: nät OK · G1 stopp · diesel
+//! 18 400 l". Not the daemon's own health (counters, `/metrics`, `driftvakt status`): that is
+//! [`crate::monitor`].
 
 use driftvakt_config::model::{Config, Point, PointKind, System};
 use driftvakt_domain::fmt::number_sv;
