@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::health::DeviceReadings;
+use crate::monitor::DeviceReadings;
 
 /// Latest reading of every point.
 #[derive(Debug, Default)]

@@ -9,7 +9,7 @@
 //! | `POST /api/alarms/{id}/shelve` | `{"by": "Eva", "for_s": 7200, "reason": "..."}` — shelve |
 //! | `POST /api/alarms/{id}/unshelve` | `{"by": "Eva"}` — lift a shelving |
 //! | `GET /api/journal?from_ms=&to_ms=&alarm=&limit=` | journal entries, oldest first |
-//! | `GET /api/status` | counters of connections, devices, sinks, store, alarms ([`crate::monitor::StatusReport`]) |
+//! | `GET /api/status` | counters of connections, devices, sinks, store, alarms ([`crate::monitor::Snapshot`]) |
 //! | `GET /metrics` | the same and more in the Prometheus text format |
 //!
 //! GET is open to loopback clients; everything else (and GET from beyond loopback) needs

@@ -1,5 +1,6 @@
 //! `GET /metrics` (Prometheus text format) and `GET /api/status` (JSON for `driftvakt status`):
-//! the daemon's counters from [`Monitor`], with the alarm counts asked of the alarm actor.
+//! HTTP only. Both take one [`Monitor::snapshot`] (with the alarm counts asked of the alarm
+//! actor); `/metrics` renders it with [`prometheus::render`], `/api/status` serializes it.
 
 use std::sync::Arc;
 
@@ -12,8 +13,7 @@ use axum::routing::get;
 use driftvakt_domain::clock::{Clock, SystemClock};
 
 use crate::alarm::service::AlarmHandle;
-use crate::health::AlarmCounts;
-use crate::monitor::Monitor;
+use crate::monitor::{AlarmCounts, Monitor, Snapshot, prometheus};
 
 /// What the two routes read.
 #[derive(Clone)]
@@ -31,29 +31,17 @@ pub fn routes(monitor: Monitor, alarms: AlarmHandle, token: Option<Arc<str>>) ->
     super::guard(routes, token)
 }
 
-/// Alarm counts now, or `None` when the alarm actor is gone (daemon stopping).
-async fn alarm_counts(alarms: &AlarmHandle) -> Option<AlarmCounts> {
-    let list = alarms.list().await.ok()?;
-    let now = SystemClock.now_ms();
-    let mut c = AlarmCounts::default();
-    for r in &list {
-        if r.is_shelved(now) {
-            c.shelved += 1;
-            continue;
-        }
-        if r.state.is_active() {
-            c.active += 1;
-        }
-        if r.state.is_unacked() {
-            c.unacknowledged += 1;
-        }
-    }
-    Some(c)
+/// Every counter now, with the alarm counts unless the alarm actor is gone (daemon stopping).
+async fn snapshot(s: &MonitorState) -> Snapshot {
+    let alarms = match s.alarms.list().await {
+        Ok(list) => Some(AlarmCounts::of(&list, SystemClock.now_ms())),
+        Err(_) => None,
+    };
+    s.monitor.snapshot(alarms, SystemClock.now_ms())
 }
 
 async fn metrics(State(s): State<MonitorState>) -> Response {
-    let alarms = alarm_counts(&s.alarms).await;
-    let text = s.monitor.render(alarms, SystemClock.now_ms());
+    let text = prometheus::render(&snapshot(&s).await);
     (
         [(
             header::CONTENT_TYPE,
@@ -65,6 +53,5 @@ async fn metrics(State(s): State<MonitorState>) -> Response {
 }
 
 async fn status(State(s): State<MonitorState>) -> Response {
-    let alarms = alarm_counts(&s.alarms).await;
-    Json(s.monitor.report(alarms, SystemClock.now_ms())).into_response()
+    Json(snapshot(&s).await).into_response()
 }

@@ -1,5 +1,7 @@
-//! `driftvakt status`: the running daemon's health from `GET /api/status` — alarms, store,
-//! sources (connections, networks), devices and every sink with its lag and backlog — as tables, Swedish first.
+//! `driftvakt status`: renders the running daemon's [`Snapshot`] (the JSON of `GET /api/status`)
+//! — alarms, store, sources (connections, networks), devices and every sink with its lag and
+//! backlog — as tables, Swedish first. It only renders: every figure is taken in
+//! [`crate::monitor`].
 
 use anyhow::{Context, Result};
 use driftvakt_domain::fmt::number_sv;
@@ -7,7 +9,7 @@ use jiff::tz::TimeZone;
 
 use super::alarms::{check, client, local, table, tz};
 use crate::cli::{Lang, StatusArgs};
-use crate::monitor::StatusReport;
+use crate::monitor::Snapshot;
 use crate::out::{outln, out};
 
 /// Every word of the status tables, per language.
@@ -29,7 +31,7 @@ struct Words {
     notify: &'static str,
     /// `{link} {id}: {total} rejected datagrams ({reasons})` (`{link}`: the table's title).
     rejected: &'static str,
-    /// Reason keys of [`crate::monitor::LinkStatus::rejected`] in words.
+    /// Reason keys of [`crate::monitor::snapshot::LinkStatus::rejected`] in words.
     reasons: [(&'static str, &'static str); 4],
 }
 
@@ -134,7 +136,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         outln!("{}", serde_json::to_string_pretty(&body)?)?;
         return Ok(());
     }
-    let report: StatusReport =
+    let report: Snapshot =
         serde_json::from_value(body).context("unexpected answer from the API")?;
     out!("{}", render(&report, args.lang, &tz(&args.api)))?;
     Ok(())
@@ -149,7 +151,7 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
 }
 
 /// The report as text in `lang`, times in `tz`.
-fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
+fn render(r: &Snapshot, lang: Lang, tz: &TimeZone) -> String {
     let w = match lang {
         Lang::Sv => &SV,
         Lang::En => &EN,
@@ -313,15 +315,15 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::AlarmCounts;
-    use crate::monitor::{DeviceStatus, SinkStatus, StoreStatus};
+    use crate::monitor::AlarmCounts;
+    use crate::monitor::snapshot::{DeviceStatus, LinkStatus, SinkStatus, StoreStatus};
 
-    fn report() -> StatusReport {
-        StatusReport {
+    fn report() -> Snapshot {
+        Snapshot {
             site: "referenssjukhuset".into(),
             version: "0.1.0".into(),
             time_ms: 1_795_442_400_000,
-            links: vec![crate::monitor::LinkStatus {
+            links: vec![LinkStatus {
                 protocol: "bacnet".into(),
                 id: "bas".into(),
                 counters: vec![
@@ -335,6 +337,7 @@ mod tests {
                     ("malformed".to_string(), 3),
                 ]
                 .into(),
+                metrics: Vec::new(),
             }],
             devices: vec![DeviceStatus {
                 id: "g1".into(),
@@ -353,6 +356,9 @@ mod tests {
                     up: true,
                     delivered: 12_000,
                     dropped: 0,
+                    dropped_pruned: 0,
+                    dropped_backlog: 0,
+                    rejected: 0,
                     backlog: 12,
                     lag_ms: 260,
                     write_errors: 0,
@@ -365,6 +371,9 @@ mod tests {
                     up: false,
                     delivered: 0,
                     dropped: 0,
+                    dropped_pruned: 0,
+                    dropped_backlog: 0,
+                    rejected: 0,
                     backlog: 4_321,
                     lag_ms: 61_500,
                     write_errors: 7,

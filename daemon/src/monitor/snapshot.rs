@@ -1,34 +1,14 @@
-//! Every counter of the running daemon in one cloneable handle ([`Monitor`]): rendered as
-//! Prometheus text for `GET /metrics`, and as the JSON [`StatusReport`] of `GET /api/status`
-//! that `driftvakt status` prints.
+//! The one [`Snapshot`] of every counter at one moment ([`Monitor::snapshot`]): plain data, the
+//! JSON of `GET /api/status`, and what the Prometheus text (`super::prometheus`) and the
+//! `driftvakt status` tables are rendered from.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use driftvakt_drivers::SourceStats;
+use driftvakt_domain::alarm::AlarmRecord;
 use serde::{Deserialize, Serialize};
 
-use crate::alarm::service::NotifyStats;
-use crate::health::{AlarmCounts, DeviceReadings, HealthSources, SinkHealth, render_prometheus};
-use driftvakt_store::WriterStats;
-
-/// The daemon's counters (all shared with the components that update them).
-#[derive(Clone)]
-pub struct Monitor {
-    /// Site id.
-    pub site: Arc<str>,
-    /// Every source (Modbus connection, BACnet network …).
-    pub sources: Arc<[Arc<dyn SourceStats>]>,
-    /// Readings per device.
-    pub devices: Arc<DeviceReadings>,
-    /// The store writer.
-    pub store: Arc<WriterStats>,
-    /// Every sink.
-    pub sinks: Arc<[Arc<SinkHealth>]>,
-    /// Notification attempts.
-    pub notify: Option<Arc<NotifyStats>>,
-}
+use super::Monitor;
 
 /// One source (a Modbus connection, a BACnet network …) in the status report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -45,6 +25,29 @@ pub struct LinkStatus {
     /// `malformed`).
     #[serde(default)]
     pub rejected: BTreeMap<String, u64>,
+    /// The source's Prometheus counter families (sources of one protocol list the same ones).
+    #[serde(default)]
+    pub metrics: Vec<MetricFamily>,
+}
+
+/// One Prometheus counter family of a source (its name ends in `_total`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MetricFamily {
+    /// Full metric name, e.g. `driftvakt_modbus_timeouts_total`.
+    pub name: String,
+    /// The HELP text.
+    pub help: String,
+    /// Its samples from this source.
+    pub samples: Vec<MetricSample>,
+}
+
+/// One sample of a [`MetricFamily`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MetricSample {
+    /// Label names and values, in output order.
+    pub labels: Vec<(String, String)>,
+    /// The counter's value.
+    pub value: u64,
 }
 
 /// One device in the status report.
@@ -80,8 +83,17 @@ pub struct SinkStatus {
     pub up: bool,
     /// Readings delivered since the start.
     pub delivered: u64,
-    /// Readings dropped (pruned, over the backlog bound, rejected).
+    /// Readings dropped for any reason (the sum of the three below).
     pub dropped: u64,
+    /// Of those, pruned from the store (raw retention) before they were delivered.
+    #[serde(default)]
+    pub dropped_pruned: u64,
+    /// Of those, skipped because the backlog exceeded `max_backlog_readings`.
+    #[serde(default)]
+    pub dropped_backlog: u64,
+    /// Of those, in batches the server rejected as malformed (HTTP 400).
+    #[serde(default)]
+    pub rejected: u64,
     /// Readings stored but not yet delivered.
     pub backlog: u64,
     /// Age of the oldest undelivered reading, ms (0 when caught up).
@@ -99,6 +111,9 @@ pub struct SinkStatus {
 pub struct StoreStatus {
     /// Readings committed.
     pub readings_written: u64,
+    /// Transactions committed.
+    #[serde(default)]
+    pub transactions: u64,
     /// Failed write attempts.
     pub write_errors: u64,
     /// Readings lost (over the in-memory bound while failing, or at the stop deadline).
@@ -127,9 +142,40 @@ pub struct NotifyStatus {
     pub mqtt_failed: u64,
 }
 
-/// `GET /api/status`.
+/// Alarm counts at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmCounts {
+    /// Alarms in alarm (acknowledged or not), shelved ones excluded.
+    pub active: u64,
+    /// Alarms (active or cleared) waiting for an acknowledgement.
+    pub unacknowledged: u64,
+    /// Shelved alarms.
+    pub shelved: u64,
+}
+
+impl AlarmCounts {
+    /// The counts of `records` at `now_ms`.
+    pub fn of(records: &[AlarmRecord], now_ms: i64) -> AlarmCounts {
+        let mut c = AlarmCounts::default();
+        for r in records {
+            if r.is_shelved(now_ms) {
+                c.shelved += 1;
+                continue;
+            }
+            if r.state.is_active() {
+                c.active += 1;
+            }
+            if r.state.is_unacked() {
+                c.unacknowledged += 1;
+            }
+        }
+        c
+    }
+}
+
+/// Every counter of the daemon at one moment: the JSON of `GET /api/status`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct StatusReport {
+pub struct Snapshot {
     /// Site id.
     pub site: String,
     /// driftvakt version.
@@ -155,23 +201,8 @@ fn get(a: &AtomicU64) -> u64 {
 }
 
 impl Monitor {
-    /// Prometheus text of every counter, with `alarms` if known.
-    pub fn render(&self, alarms: Option<AlarmCounts>, now_ms: i64) -> String {
-        let sources: Vec<_> = self.sources.iter().map(|s| s.source_snapshot()).collect();
-        render_prometheus(&HealthSources {
-            site: &self.site,
-            sources: &sources,
-            devices: self.devices.all(),
-            store: &self.store,
-            sinks: &self.sinks,
-            notify: self.notify.as_deref(),
-            alarms,
-            now_ms,
-        })
-    }
-
-    /// The status report, with `alarms` if known.
-    pub fn report(&self, alarms: Option<AlarmCounts>, now_ms: i64) -> StatusReport {
+    /// Every counter now, with `alarms` if known.
+    pub fn snapshot(&self, alarms: Option<AlarmCounts>, now_ms: i64) -> Snapshot {
         let sources: Vec<_> = self.sources.iter().map(|s| s.source_snapshot()).collect();
         let devices = self
             .devices
@@ -194,7 +225,7 @@ impl Monitor {
                 }
             })
             .collect();
-        StatusReport {
+        Snapshot {
             site: self.site.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             time_ms: now_ms,
@@ -210,30 +241,29 @@ impl Monitor {
                         .filter(|(_, n)| *n > 0)
                         .map(|(k, n)| (k.to_string(), *n))
                         .collect(),
+                    metrics: s
+                        .metrics
+                        .iter()
+                        .map(|m| MetricFamily {
+                            name: m.name.to_string(),
+                            help: m.help.to_string(),
+                            samples: m
+                                .samples
+                                .iter()
+                                .map(|x| MetricSample {
+                                    labels: x.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                                    value: x.value,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             devices,
-            sinks: self
-                .sinks
-                .iter()
-                .map(|h| {
-                    let s = h.snapshot(now_ms);
-                    SinkStatus {
-                        id: s.id,
-                        kind: s.kind,
-                        up: s.up,
-                        delivered: s.delivered,
-                        dropped: s.dropped,
-                        backlog: s.backlog,
-                        lag_ms: s.lag_ms,
-                        write_errors: get(&h.write_errors),
-                        last_success_ms: h.last_success_ms.load(Ordering::Relaxed),
-                        last_error: s.last_error,
-                    }
-                })
-                .collect(),
+            sinks: self.sinks.iter().map(|h| h.snapshot(now_ms)).collect(),
             store: StoreStatus {
                 readings_written: get(&self.store.readings_written),
+                transactions: get(&self.store.transactions),
                 write_errors: get(&self.store.write_errors),
                 readings_lost: get(&self.store.readings_lost),
                 failing_since_ms: self.store.failing_since_ms(),
@@ -253,41 +283,38 @@ impl Monitor {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use driftvakt_drivers::SourceStats;
+    use driftvakt_store::WriterStats;
+
     use super::*;
+    use crate::alarm::service::NotifyStats;
+    use crate::monitor::{DeviceReadings, SinkHealth};
 
     #[test]
-    fn the_report_round_trips_through_json() {
+    fn the_snapshot_round_trips_through_json() {
         let sink = Arc::new(SinkHealth::new("region", "mqtt"));
         sink.record_delivery(10, 1000);
         sink.backlog.store(4, Ordering::Relaxed);
         sink.oldest_pending_ms.store(1500, Ordering::Relaxed);
+        let gw = driftvakt_drivers::modbus::ConnectionStats::new("gw");
+        gw.register("g1").requests.store(3, Ordering::Relaxed);
         let m = Monitor {
             site: Arc::from("s"),
-            sources: Arc::from(vec![Arc::new(
-                driftvakt_drivers::modbus::ConnectionStats::new("gw"),
-            ) as Arc<dyn SourceStats>]),
+            sources: Arc::from(vec![Arc::new(gw) as Arc<dyn SourceStats>]),
             devices: Arc::new(DeviceReadings::default()),
             store: Arc::new(WriterStats::default()),
             sinks: Arc::from(vec![sink]),
             notify: Some(Arc::new(NotifyStats::default())),
         };
-        let r = m.report(
-            Some(AlarmCounts {
-                active: 2,
-                unacknowledged: 1,
-                shelved: 0,
-            }),
-            2000,
-        );
-        assert_eq!(
-            (r.sinks[0].backlog, r.sinks[0].lag_ms, r.sinks[0].delivered),
-            (4, 500, 10)
-        );
-        let back: StatusReport =
-            serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
+        let r = m.snapshot(Some(AlarmCounts { active: 2, unacknowledged: 1, shelved: 0 }), 2000);
+        assert_eq!((r.sinks[0].backlog, r.sinks[0].lag_ms, r.sinks[0].delivered), (4, 500, 10));
+        assert!(r.links[0].metrics.iter().any(|f| f.name == "driftvakt_modbus_requests_total"));
+        let back: Snapshot = serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
         assert_eq!(back, r);
         assert!(
-            m.render(None, 2000)
+            crate::monitor::prometheus::render(&back)
                 .contains("driftvakt_sink_backlog_readings{sink=\"region\",kind=\"mqtt\"} 4")
         );
     }

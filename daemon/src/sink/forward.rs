@@ -13,7 +13,7 @@ use driftvakt_store::Position;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::health::SinkHealth;
+use crate::monitor::SinkHealth;
 use crate::sink::SinkError;
 use crate::sink::backlog::Backlog;
 use crate::sink::transport::{Transport, WriteError};

@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::health::SinkHealth;
+use crate::monitor::SinkHealth;
 use backlog::Backlog;
 use forward::{Drain, ForwardSettings, Forwarder};
 use http::Writer;
