@@ -11,7 +11,7 @@ use driftvakt_config::model::Config;
 use driftvakt_domain::{Quality, Reading};
 use driftvakt_drivers::{Source, SourceSnapshot};
 
-use crate::alarm::service::NotifyStats;
+use crate::notify::NotifyStats;
 use driftvakt_store::WriterStats;
 
 /// Readings of one device as the pipeline saw them (any protocol).
@@ -385,17 +385,14 @@ pub fn render_prometheus(src: &HealthSources<'_>) -> String {
     }
     if let Some(n) = src.notify {
         let mut f = family(&mut out, "driftvakt_notify_attempts_total", "counter", "Alarm notification attempts since the start, per channel and result (failed attempts are retried with backoff).");
-        for (channel, result, c) in [
-            ("email", "sent", &n.email_sent),
-            ("email", "failed", &n.email_failed),
-            ("mqtt", "sent", &n.mqtt_sent),
-            ("mqtt", "failed", &n.mqtt_failed),
-        ] {
-            f.sample(&[("channel", channel), ("result", result)], get(c));
+        for (channel, c) in n.channels() {
+            f.sample(&[("channel", channel), ("result", "sent")], get(&c.sent));
+            f.sample(&[("channel", channel), ("result", "failed")], get(&c.failed));
         }
         let mut f = family(&mut out, "driftvakt_notify_failures_total", "counter", "Failed alarm notification attempts since the start, per channel.");
-        f.sample(&[("channel", "email")], get(&n.email_failed));
-        f.sample(&[("channel", "mqtt")], get(&n.mqtt_failed));
+        for (channel, c) in n.channels() {
+            f.sample(&[("channel", channel)], get(&c.failed));
+        }
     }
     if let Some(a) = src.alarms {
         family(&mut out, "driftvakt_alarms_active", "gauge", "Alarms in alarm (acknowledged or not), shelved ones excluded.").sample(&[], a.active);
@@ -511,7 +508,7 @@ mod tests {
         lb01.readings.store(40, Ordering::Relaxed);
         lb01.last_reading_ms.store(1_001_000, Ordering::Relaxed);
         let notify = NotifyStats::default();
-        notify.email_failed.store(2, Ordering::Relaxed);
+        notify.channel("email").expect("e-mail counters").failed.store(2, Ordering::Relaxed);
         let lb01_requests = bac.register_device("lb01", "127.0.0.1:47808".parse().expect("addr"), None);
         lb01_requests.requests.store(12, Ordering::Relaxed);
         lb01_requests.errors.store(1, Ordering::Relaxed);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use driftvakt_drivers::SourceStats;
 use serde::{Deserialize, Serialize};
 
-use crate::alarm::service::NotifyStats;
+use crate::notify::NotifyStats;
 use crate::health::{AlarmCounts, DeviceReadings, HealthSources, SinkHealth, render_prometheus};
 use driftvakt_store::WriterStats;
 
@@ -242,10 +242,10 @@ impl Monitor {
             },
             alarms,
             notify: self.notify.as_ref().map(|n| NotifyStatus {
-                email_sent: get(&n.email_sent),
-                email_failed: get(&n.email_failed),
-                mqtt_sent: get(&n.mqtt_sent),
-                mqtt_failed: get(&n.mqtt_failed),
+                email_sent: n.sent("email"),
+                email_failed: n.failed("email"),
+                mqtt_sent: n.sent("mqtt"),
+                mqtt_failed: n.failed("mqtt"),
             }),
         }
     }
