@@ -2,8 +2,8 @@
 //! pipeline tap, operator commands through [`AlarmHandle`] and notifier requests through each
 //! notifier's `notify::Queue`; a timer tick drives delays, repeats and escalations. The actor
 //! knows notifiers only as `dyn notify::Notifier`: what each queues for a change, whether it
-//! carries the plan's incident messages, and its key in the outbox. Every decision is committed to the store
-//! before any notifier sees it — unless the store cannot commit (disk full): then decisions and
+//! carries the plan's incident messages, and its key in the outbox. Every decision is committed
+//! to the store before any notifier sees it — unless the store cannot commit (disk full): then decisions and
 //! delivery records wait in memory ([`super::behind`]) and notifiers are served from the
 //! in-memory outbox ([`super::outbox`]) anyway, and the daemon's own A alarm
 //! `driftvakt.store_failing` tells the operator. Notifiers run as separate tasks and never hold
