@@ -34,7 +34,8 @@ impl Service {
     /// Start everything `config` asks for, storing in `data_dir`.
     pub async fn start(config: &Config, data_dir: &Path) -> Result<Service> {
         let open_files = limits::raise_open_files();
-        let (alarms, alarm_tap) = AlarmService::start(config, data_dir)?;
+        let notifiers = notify::configured(config);
+        let (alarms, alarm_tap) = AlarmService::start(config, data_dir, notifiers.clone())?;
         let taps = vec![alarm_tap];
         let pipeline = Pipeline::start(config, data_dir, taps)?;
         alarms.handle().watch_store(pipeline.store_stats());
@@ -50,13 +51,8 @@ impl Service {
             sinks: Arc::from(sinks.health()),
             notify: Some(handle.notify_stats()),
         };
-        if let Some(email) = config.notify.email.clone().filter(|e| e.enabled) {
-            tracing::info!(host = %email.host, port = email.port, "e-mail notification on");
-            tasks.push(tokio::spawn(notify::email::run(handle.clone(), notify::email::EmailSender::new(email), cancel.child_token())));
-        }
-        if let Some(mqtt) = config.mqtt.clone().filter(|m| m.enabled) {
-            tracing::info!(host = %mqtt.host, port = mqtt.port, prefix = %mqtt.topic_prefix, "MQTT notification on");
-            tasks.push(tokio::spawn(notify::mqtt_out::run(handle.clone(), mqtt, cancel.child_token())));
+        for n in &notifiers {
+            tasks.push(n.spawn(handle.queue(n.key()), cancel.child_token()));
         }
         let mut api_addr = None;
         if config.api.enabled {

@@ -1,7 +1,9 @@
 //! The alarm actor: one thread owns the engine and the alarm tables. Readings arrive through a
-//! pipeline tap, operator commands and notifier requests through [`AlarmHandle`]; a timer
-//! tick drives delays, repeats and escalations. Every decision is committed to the store
-//! before any notifier sees it — unless the store cannot commit (disk full): then decisions and
+//! pipeline tap, operator commands through [`AlarmHandle`] and notifier requests through each
+//! notifier's `notify::Queue`; a timer tick drives delays, repeats and escalations. The actor
+//! knows notifiers only as `dyn notify::Notifier`: what each queues for a change, whether it
+//! carries the plan's incident messages, and its key in the outbox. Every decision is committed
+//! to the store before any notifier sees it — unless the store cannot commit (disk full): then decisions and
 //! delivery records wait in memory ([`super::behind`]) and notifiers are served from the
 //! in-memory outbox ([`super::outbox`]) anyway, and the daemon's own A alarm
 //! `driftvakt.store_failing` tells the operator. Notifiers run as separate tasks and never hold
@@ -11,25 +13,24 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use driftvakt_config::model::{Config, Language, RecipientGroup};
+use driftvakt_config::model::Config;
 use driftvakt_domain::Reading;
 use driftvakt_domain::backoff::Backoff;
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::alarm::engine::{AlarmError, Engine};
 use driftvakt_domain::alarm::model::{AlarmRecord, AlarmState, Change, ChangeKind, operator_list};
 use driftvakt_domain::plan::{EmailIntent, EmailKind, IncidentView, PlanState, Planner, SentRow};
-use jiff::tz::TimeZone;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::behind::WriteBehind;
 use super::outbox::Outbox;
 use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow, Write};
-use crate::notify::render::{self, Email};
+use crate::notify::{Closed, Message, Notifier, NotifyStats, Outgoing, Queue, Request};
 use driftvakt_store::WriterStats;
 
 /// How often the engine is ticked.
@@ -40,59 +41,6 @@ const KEEP_DELIVERED_MS: i64 = 30 * 86_400_000;
 /// Readings batches that may wait in the tap.
 const TAP_CAPACITY: usize = 1024;
 
-/// Notification channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Channel {
-    /// E-mail.
-    Email,
-    /// MQTT.
-    Mqtt,
-}
-
-impl Channel {
-    /// Keyword in the outbox.
-    pub fn key(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Mqtt => "mqtt",
-        }
-    }
-}
-
-/// Notification attempts since the daemon started, per channel (for `GET /metrics`).
-#[derive(Debug, Default)]
-pub struct NotifyStats {
-    /// E-mails the server accepted.
-    pub email_sent: AtomicU64,
-    /// E-mail attempts that failed (each is retried with backoff).
-    pub email_failed: AtomicU64,
-    /// MQTT notifications the broker acknowledged.
-    pub mqtt_sent: AtomicU64,
-    /// MQTT notification attempts that failed.
-    pub mqtt_failed: AtomicU64,
-}
-
-impl NotifyStats {
-    fn count(&self, channel: Channel, ok: bool) {
-        let c = match (channel, ok) {
-            (Channel::Email, true) => &self.email_sent,
-            (Channel::Email, false) => &self.email_failed,
-            (Channel::Mqtt, true) => &self.mqtt_sent,
-            (Channel::Mqtt, false) => &self.mqtt_failed,
-        };
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// A notification handed to a notifier.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    /// The outbox row.
-    pub row: OutboxRow,
-    /// For e-mail: the rendered message and its recipients.
-    pub email: Option<(Email, Vec<String>)>,
-}
-
 enum Cmd {
     Readings(Arc<[Reading]>),
     List(oneshot::Sender<Vec<AlarmRecord>>),
@@ -101,8 +49,7 @@ enum Cmd {
     Shelve { id: String, until_ms: i64, reason: String, by: String, reply: oneshot::Sender<Result<AlarmRecord, AlarmError>> },
     Unshelve { id: String, by: String, reply: oneshot::Sender<Result<AlarmRecord, AlarmError>> },
     Journal { from_ms: i64, to_ms: i64, alarm: Option<String>, limit: i64, reply: oneshot::Sender<Result<Vec<JournalEntry>, String>> },
-    NextDue(Channel, oneshot::Sender<Option<Outgoing>>),
-    Attempt { id: i64, result: Result<(), String> },
+    Notify(Request),
     WatchStore(Arc<WriterStats>),
     Stop,
 }
@@ -111,7 +58,8 @@ enum Cmd {
 #[derive(Clone)]
 pub struct AlarmHandle {
     tx: std_mpsc::Sender<Cmd>,
-    wake: Arc<HashMap<Channel, Arc<Notify>>>,
+    /// Per notifier key: woken whenever something of that kind may be due.
+    wake: Arc<HashMap<&'static str, Arc<Notify>>>,
     stats: Arc<NotifyStats>,
 }
 
@@ -161,25 +109,17 @@ impl AlarmHandle {
         self.ask(|reply| Cmd::Journal { from_ms, to_ms, alarm, limit, reply }).await
     }
 
-    /// The next notification due on `channel`, if any (one at a time per channel).
-    pub async fn next_due(&self, channel: Channel) -> Result<Option<Outgoing>, Stopped> {
-        self.ask(|r| Cmd::NextDue(channel, r)).await
-    }
-
-    /// Report the outcome of delivering outbox row `id`.
-    pub fn attempt(&self, id: i64, result: Result<(), String>) {
-        let _ = self.tx.send(Cmd::Attempt { id, result });
+    /// The outbox end of the notifier with key `key`: its due notifications, one at a time.
+    pub fn queue(&self, key: &'static str) -> Queue {
+        let tx = self.tx.clone();
+        let wake = self.wake.get(key).cloned().unwrap_or_default();
+        Queue::new(key, wake, move |r| tx.send(Cmd::Notify(r)).map_err(|_| Closed))
     }
 
     /// Watch the store writer's health: while it (or the alarm tables) cannot commit, the
     /// daemon's own alarm `driftvakt.store_failing` is active.
     pub fn watch_store(&self, stats: Arc<WriterStats>) {
         let _ = self.tx.send(Cmd::WatchStore(stats));
-    }
-
-    /// Woken whenever something may be due on `channel`.
-    pub fn wake(&self, channel: Channel) -> Arc<Notify> {
-        self.wake.get(&channel).cloned().unwrap_or_default()
     }
 
     /// Notification attempts so far, per channel.
@@ -197,9 +137,10 @@ pub struct AlarmService {
 }
 
 impl AlarmService {
-    /// Open the alarm tables in `data_dir`, restore state, and start the actor. Returns the
-    /// service and the tap the pipeline hands readings to.
-    pub fn start(config: &Config, data_dir: &Path) -> Result<(AlarmService, mpsc::Sender<Arc<[Reading]>>)> {
+    /// Open the alarm tables in `data_dir`, restore state, and start the actor serving
+    /// `notifiers` (their delivery tasks ask through [`AlarmHandle::queue`]). Returns the service
+    /// and the tap the pipeline hands readings to.
+    pub fn start(config: &Config, data_dir: &Path, notifiers: Vec<Arc<dyn Notifier>>) -> Result<(AlarmService, mpsc::Sender<Arc<[Reading]>>)> {
         let db = AlarmDb::open(data_dir).with_context(|| format!("opening the alarm tables in {}", data_dir.display()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let now = clock.now_ms();
@@ -210,8 +151,11 @@ impl AlarmService {
             tracing::warn!(%alarm, "persisted alarm has no rule any more; ignored");
         }
         let planner = Planner::new(config.notify.routes.clone(), ms(config.notify.gather));
-        let rows: Vec<SentRow> = db
-            .email_rows()?
+        let mut plan_rows = Vec::new();
+        for n in notifiers.iter().filter(|n| n.carries_plan()) {
+            plan_rows.extend(db.plan_rows(n.key())?);
+        }
+        let rows: Vec<SentRow> = plan_rows
             .into_iter()
             .filter_map(|(incident, group, kind, delivered)| Some(SentRow { incident, group, kind: EmailKind::from_key(&kind)?, delivered }))
             .collect();
@@ -219,23 +163,17 @@ impl AlarmService {
         let outbox = Outbox::new(db.undelivered()?, db.last_outbox_id()?);
         tracing::info!(rules = config.alarms.rules.len(), restored, "alarm engine started");
 
-        let wake: HashMap<Channel, Arc<Notify>> = [(Channel::Email, Arc::default()), (Channel::Mqtt, Arc::default())].into_iter().collect();
+        let wake: HashMap<&'static str, Arc<Notify>> = notifiers.iter().map(|n| (n.key(), Arc::default())).collect();
         let wake = Arc::new(wake);
         let (tx, rx) = std_mpsc::channel();
         let stats = Arc::new(NotifyStats::default());
         let handle = AlarmHandle { tx: tx.clone(), wake: wake.clone(), stats: stats.clone() };
-        let email_on = config.notify.email.as_ref().is_some_and(|e| e.enabled);
-        let mqtt_prefix = config.mqtt.as_ref().filter(|m| m.enabled).map(|m| m.topic_prefix.clone());
         let mut actor = Actor {
             engine,
             db,
             planner,
             plan,
-            site: config.site.name.clone(),
-            tz: TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC),
-            groups: config.notify.groups.iter().map(|g| (g.id.clone(), g.clone())).collect(),
-            email_on,
-            mqtt_prefix,
+            notifiers,
             retry: Backoff::doubling(config.notify.retry_initial, config.notify.retry_max),
             wake,
             in_flight: HashMap::new(),
@@ -295,15 +233,13 @@ struct Actor {
     db: AlarmDb,
     planner: Planner,
     plan: PlanState,
-    site: String,
-    tz: TimeZone,
-    groups: HashMap<String, RecipientGroup>,
-    email_on: bool,
-    mqtt_prefix: Option<String>,
+    /// The configured notifiers; a notification's channel is its notifier's key.
+    notifiers: Vec<Arc<dyn Notifier>>,
     /// Delay before a failed notification is tried again.
     retry: Backoff,
-    wake: Arc<HashMap<Channel, Arc<Notify>>>,
-    in_flight: HashMap<i64, (Channel, OutboxRow)>,
+    wake: Arc<HashMap<&'static str, Arc<Notify>>>,
+    /// Notifications handed to a notifier, by outbox id, with the notifier's index.
+    in_flight: HashMap<i64, (usize, OutboxRow)>,
     stats: Arc<NotifyStats>,
     /// Every undelivered notification (the notifiers are served from here).
     outbox: Outbox,
@@ -376,10 +312,10 @@ impl Actor {
             Cmd::Journal { from_ms, to_ms, alarm, limit, reply } => {
                 let _ = reply.send(self.db.journal(from_ms, to_ms, alarm.as_deref(), limit).map_err(|e| format!("{e:#}")));
             }
-            Cmd::NextDue(channel, reply) => {
-                let _ = reply.send(self.next_due(channel, now));
+            Cmd::Notify(Request::NextDue { key, reply }) => {
+                let _ = reply.send(self.next_due(key, now));
             }
-            Cmd::Attempt { id, result } => self.attempt(id, result, now),
+            Cmd::Notify(Request::Outcome { id, result }) => self.attempt(id, result, now),
             Cmd::WatchStore(stats) => self.store = Some(stats),
             Cmd::Stop => {}
         }
@@ -408,10 +344,13 @@ impl Actor {
                 .collect();
             self.planner.tick(&mut self.plan, &views, now)
         };
-        if !intents.is_empty() && self.email_on {
-            let outbox = intents.into_iter().map(|i| self.queue(email_row(i))).collect();
+        let rows: Vec<NewOutbox> = self.plan_carriers().flat_map(|key| intents.iter().map(move |i| plan_row(key, i))).collect();
+        if !rows.is_empty() {
+            let outbox = rows.into_iter().map(|n| self.queue(n)).collect();
             self.write(Write::Decision { changes: Vec::new(), incidents: Vec::new(), outbox, now_ms: now });
-            self.wake(Channel::Email);
+            for key in self.plan_carriers() {
+                self.wake(key);
+            }
         }
     }
 
@@ -445,102 +384,84 @@ impl Actor {
         let mut touched: Vec<i64> = Vec::new();
         for c in &changes {
             tracing::info!(alarm = %c.record.id, change = c.kind.key(), state = c.record.state.key(), incident = ?c.record.incident, text = %c.record.text, "alarm");
-            if let Some(prefix) = &self.mqtt_prefix {
-                outbox.push(NewOutbox {
-                    channel: "mqtt",
-                    target: format!("{prefix}/alarm/{}", c.record.id),
-                    incident: c.record.incident,
-                    kind: "state".into(),
-                    alarm: Some(c.record.id.clone()),
-                    payload: Some(render::mqtt_state(&c.record, now)),
-                    retain: true,
-                    due_ms: now,
-                });
-                outbox.push(NewOutbox {
-                    channel: "mqtt",
-                    target: format!("{prefix}/events"),
-                    incident: c.record.incident,
-                    kind: "event".into(),
-                    alarm: Some(c.record.id.clone()),
-                    payload: Some(render::mqtt_event(c)),
-                    retain: false,
-                    due_ms: now,
-                });
+            for n in &self.notifiers {
+                outbox.extend(n.on_change(c, now).into_iter().map(|m| change_row(n.key(), c, m, now)));
             }
             let Some(inc_id) = c.record.incident else { continue };
             if c.kind == ChangeKind::Activated && !touched.contains(&inc_id) {
                 touched.push(inc_id);
             }
-            if self.email_on {
+            if self.plan_carriers().next().is_some() {
                 let Some(inc) = self.engine.incidents().get(inc_id) else { continue };
                 let view = IncidentView { id: inc.id, opened_ms: inc.opened_ms, alarms: inc.alarms.iter().filter_map(|a| self.engine.record(a)).collect() };
-                for intent in self.planner.on_change(&mut self.plan, c, Some(&view), now) {
-                    outbox.push(email_row(intent));
+                let intents = self.planner.on_change(&mut self.plan, c, Some(&view), now);
+                for key in self.plan_carriers() {
+                    outbox.extend(intents.iter().map(|i| plan_row(key, i)));
                 }
             }
         }
         let incidents = touched.iter().filter_map(|i| self.engine.incidents().get(*i)).cloned().collect();
         let outbox = outbox.into_iter().map(|n| self.queue(n)).collect();
         self.write(Write::Decision { changes, incidents, outbox, now_ms: now });
-        self.wake(Channel::Mqtt);
-        self.wake(Channel::Email);
+        for n in &self.notifiers {
+            self.wake(n.key());
+        }
     }
 
-    fn wake(&self, channel: Channel) {
-        if let Some(n) = self.wake.get(&channel) {
+    /// Keys of the notifiers that carry the plan's incident messages.
+    fn plan_carriers(&self) -> impl Iterator<Item = &'static str> {
+        self.notifiers.iter().filter(|n| n.carries_plan()).map(|n| n.key())
+    }
+
+    fn wake(&self, key: &str) {
+        if let Some(n) = self.wake.get(key) {
             n.notify_one();
         }
     }
 
-    fn next_due(&mut self, channel: Channel, now: i64) -> Option<Outgoing> {
-        if self.in_flight.values().any(|(c, _)| *c == channel) {
+    fn next_due(&mut self, key: &str, now: i64) -> Option<Outgoing> {
+        let index = self.notifiers.iter().position(|n| n.key() == key)?;
+        if self.in_flight.values().any(|(i, _)| *i == index) {
             return None;
         }
-        let mut row = self.outbox.next_due(channel.key(), now)?;
-        let email = if channel == Channel::Email {
-            let Some((email, to)) = self.render_email(&row, now) else {
-                // Nothing to render any more (incident forgotten): mark it done, visibly.
-                self.outbox.delivered(row.id);
-                let detail = "e-post utan innehåll (händelsen finns inte längre)".to_string();
-                self.write(Write::Attempt { row, result: Ok(()), detail, now_ms: now, retry_ms: now });
-                return None;
-            };
-            let payload = format!("{}\n\n{}", email.subject, email.body);
-            self.outbox.set_payload(row.id, &payload);
-            row.payload = Some(payload.clone());
-            self.write(Write::Payload { id: row.id, payload });
-            Some((email, to))
+        let mut row = self.outbox.next_due(key, now)?;
+        let notifier = self.notifiers[index].clone();
+        // A plan message concerns an incident, not one alarm; it is rendered as it falls due.
+        let letter = if row.alarm.is_none() {
+            let inc = row.incident.and_then(|i| self.engine.incidents().get(i));
+            let view = inc.map(|inc| IncidentView { id: inc.id, opened_ms: inc.opened_ms, alarms: inc.alarms.iter().filter_map(|a| self.engine.record(a)).collect() });
+            match notifier.render(&row.target, &row.kind, view.as_ref(), now) {
+                Ok(letter) => {
+                    let payload = letter.text();
+                    self.outbox.set_payload(row.id, &payload);
+                    row.payload = Some(payload.clone());
+                    self.write(Write::Payload { id: row.id, payload });
+                    Some(letter)
+                }
+                Err(detail) => {
+                    // Nothing to render any more (incident forgotten): mark it done, visibly.
+                    self.outbox.delivered(row.id);
+                    self.write(Write::Attempt { row, result: Ok(()), detail, now_ms: now, retry_ms: now });
+                    return None;
+                }
+            }
         } else {
             None
         };
-        self.in_flight.insert(row.id, (channel, row.clone()));
-        Some(Outgoing { row, email })
-    }
-
-    fn render_email(&self, row: &OutboxRow, now: i64) -> Option<(Email, Vec<String>)> {
-        let inc = self.engine.incidents().get(row.incident?)?;
-        let kind = EmailKind::from_key(&row.kind)?;
-        let alarms: Vec<&AlarmRecord> = inc.alarms.iter().filter_map(|a| self.engine.record(a)).collect();
-        let group = self.groups.get(&row.target);
-        let lang = group.map_or(Language::Sv, |g| g.language);
-        let to = group.map(|g| g.email.clone()).unwrap_or_default();
-        Some((render::email(kind, inc.id, inc.opened_ms, &alarms, &self.site, &self.tz, lang, now), to))
+        self.in_flight.insert(row.id, (index, row.clone()));
+        Some(Outgoing { id: row.id, target: row.target, payload: row.payload, retain: row.retain, letter })
     }
 
     fn attempt(&mut self, id: i64, result: Result<(), String>, now: i64) {
-        let Some((channel, row)) = self.in_flight.remove(&id) else { return };
-        self.stats.count(channel, result.is_ok());
+        let Some((index, row)) = self.in_flight.remove(&id) else { return };
+        let notifier = self.notifiers[index].clone();
+        let key = notifier.key();
+        self.stats.count(key, result.is_ok());
         let failures = u32::try_from(row.attempts.saturating_add(1)).unwrap_or(1).max(1);
         let backoff = self.retry.delay_ms(failures);
-        let detail = match channel {
-            Channel::Email => {
-                let to = self.groups.get(&row.target).map(|g| g.email.join(", ")).unwrap_or_default();
-                format!("e-post ({}) till {} <{to}>", row.kind, row.target)
-            }
-            Channel::Mqtt => format!("MQTT {} ({})", row.target, row.kind),
-        };
+        let detail = notifier.describe(&row.target, &row.kind);
         if let Err(e) = &result {
-            tracing::warn!(channel = channel.key(), target = %row.target, attempt = row.attempts + 1, retry_in_ms = backoff, error = %e, "notification failed; will retry");
+            tracing::warn!(channel = key, target = %row.target, attempt = row.attempts + 1, retry_in_ms = backoff, error = %e, "notification failed; will retry");
         }
         match &result {
             Ok(()) => self.outbox.delivered(row.id),
@@ -548,18 +469,123 @@ impl Actor {
         }
         let delivered = result.is_ok();
         let kind = row.kind.clone();
-        let (incident, target) = (row.incident, row.target.clone());
+        let (incident, target, row_alarm) = (row.incident, row.target.clone(), row.alarm.clone());
         self.write(Write::Attempt { row, result, detail, now_ms: now, retry_ms: now + backoff });
         if delivered
-            && channel == Channel::Email
+            && row_alarm.is_none()
             && let (Some(inc), Some(kind)) = (incident, EmailKind::from_key(&kind))
         {
             self.planner.delivered(&mut self.plan, inc, &target, kind);
         }
-        self.wake(channel);
+        self.wake(key);
     }
 }
 
-fn email_row(i: EmailIntent) -> NewOutbox {
-    NewOutbox { channel: "email", target: i.group, incident: Some(i.incident), kind: i.kind.key().to_string(), alarm: None, payload: None, retain: false, due_ms: i.due_ms }
+/// The outbox row of a notifier's message about change `c`.
+fn change_row(channel: &'static str, c: &Change, m: Message, now: i64) -> NewOutbox {
+    NewOutbox { channel, target: m.target, incident: c.record.incident, kind: m.kind, alarm: Some(c.record.id.clone()), payload: Some(m.payload), retain: m.retain, due_ms: now }
+}
+
+/// The outbox row of a plan message for the notifier `channel`.
+fn plan_row(channel: &'static str, i: &EmailIntent) -> NewOutbox {
+    NewOutbox { channel, target: i.group.clone(), incident: Some(i.incident), kind: i.kind.key().to_string(), alarm: None, payload: None, retain: false, due_ms: i.due_ms }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    use driftvakt_domain::alarm::engine::STORE_FAILING_ID;
+    use tokio::task::JoinHandle;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::notify::Letter;
+
+    /// A notifier kind the actor has never heard of: one message per change, and the plan's.
+    #[derive(Default)]
+    struct Pager {
+        changes: Mutex<Vec<String>>,
+    }
+
+    impl Notifier for Pager {
+        fn key(&self) -> &'static str {
+            "pager"
+        }
+        fn on_change(&self, c: &Change, _now_ms: i64) -> Vec<Message> {
+            self.changes.lock().expect("lock").push(c.record.id.clone());
+            vec![Message { target: "beeper".into(), kind: "change".into(), payload: c.kind.key().into(), retain: false }]
+        }
+        fn carries_plan(&self) -> bool {
+            true
+        }
+        fn render(&self, target: &str, kind: &str, incident: Option<&IncidentView<'_>>, _now_ms: i64) -> Result<Letter, String> {
+            let inc = incident.ok_or("gone")?;
+            Ok(Letter { subject: format!("{kind} {}", inc.id), body: String::new(), to: vec![target.to_string()] })
+        }
+        fn describe(&self, target: &str, kind: &str) -> String {
+            format!("pager {target} ({kind})")
+        }
+        fn spawn(&self, _queue: Queue, _cancel: CancellationToken) -> JoinHandle<()> {
+            tokio::spawn(async {})
+        }
+    }
+
+    async fn due(queue: &Queue) -> Outgoing {
+        let start = Instant::now();
+        loop {
+            if let Some(out) = queue.next_due().await.expect("actor running") {
+                return out;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "nothing fell due");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_notifier_kind_is_served_by_its_key_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = include_str!("../../../config/examples/reference-hospital.toml");
+        let config = driftvakt_config::parse_str(src, "reference-hospital.toml").config.expect("example is valid");
+        let pager = Arc::new(Pager::default());
+        let (service, _tap) = AlarmService::start(&config, dir.path(), vec![pager.clone()]).expect("start");
+        let handle = service.handle();
+        let queue = handle.queue("pager");
+        let store = Arc::new(WriterStats::default());
+        store.failing_since_ms.store(1, Ordering::Relaxed);
+        handle.watch_store(store);
+
+        // The store's own A alarm (after its 5 s delay). Its change message: failed once (journalled, retried with backoff), then acknowledged.
+        let first = due(&queue).await;
+        assert_eq!((first.target.as_str(), first.payload.as_deref(), first.letter.is_none()), ("beeper", Some("activated"), true));
+        assert!(queue.next_due().await.expect("running").is_none(), "one at a time per kind");
+        queue.report(first.id, Err("gateway down".into()));
+        // Then the retry and the plan's incident message (rendered when due), in due order.
+        let (mut retried, mut planned) = (false, false);
+        while !(retried && planned) {
+            let out = due(&queue).await;
+            match &out.letter {
+                None => {
+                    assert_eq!(out.id, first.id, "the failed message again");
+                    retried = true;
+                }
+                Some(letter) => {
+                    assert_eq!(letter.to, ["driftjour"]);
+                    assert!(out.payload.as_deref().is_some_and(|p| p.starts_with("incident ")), "{:?}", out.payload);
+                    planned = true;
+                }
+            }
+            queue.report(out.id, Ok(()));
+        }
+
+        assert_eq!(pager.changes.lock().expect("lock").as_slice(), [STORE_FAILING_ID]);
+        let stats = handle.notify_stats();
+        assert_eq!((stats.sent("pager"), stats.failed("pager")), (0, 0), "not a registered kind: no metrics of its own");
+        let journal = handle.journal(0, i64::MAX, None, 100).await.expect("running").expect("journal");
+        let details: Vec<(String, String)> = journal.iter().filter(|e| e.event.starts_with("notify_")).map(|e| (e.event.clone(), e.detail.clone().unwrap_or_default())).collect();
+        assert!(details.iter().any(|(e, d)| e == "notify_failed" && d.contains("pager beeper (change)")), "{details:?}");
+        assert!(details.iter().any(|(e, d)| e == "notify_sent" && d.contains("pager driftjour (incident)")), "{details:?}");
+        service.shutdown_by(tokio::time::Instant::now() + Duration::from_secs(2)).await;
+    }
 }

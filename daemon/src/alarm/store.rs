@@ -46,7 +46,7 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
          CREATE TABLE IF NOT EXISTS alarm_outbox (
              id           INTEGER PRIMARY KEY AUTOINCREMENT,
              created_ms   INTEGER NOT NULL,
-             channel      TEXT NOT NULL,   -- email | mqtt
+             channel      TEXT NOT NULL,   -- the notifier's key: email | mqtt
              target       TEXT NOT NULL,   -- recipient group, or MQTT topic
              incident     INTEGER,
              kind         TEXT NOT NULL,   -- email kind, or state | event | status
@@ -65,7 +65,7 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
 /// A notification to queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOutbox {
-    /// `email` or `mqtt`.
+    /// Key of the notifier that delivers it (`email`, `mqtt`).
     pub channel: &'static str,
     /// Recipient group (e-mail) or topic (MQTT).
     pub target: String,
@@ -73,7 +73,7 @@ pub struct NewOutbox {
     pub incident: Option<i64>,
     /// E-mail kind, or `state` / `event` for MQTT.
     pub kind: String,
-    /// Alarm it concerns (MQTT).
+    /// Alarm it concerns: a message about a change; `None` for a plan message about an incident.
     pub alarm: Option<String>,
     /// Payload (MQTT), rendered at send time for e-mail.
     pub payload: Option<String>,
@@ -134,7 +134,7 @@ pub enum Write {
 pub struct OutboxRow {
     /// Row id.
     pub id: i64,
-    /// `email` or `mqtt`.
+    /// Key of the notifier that delivers it (`email`, `mqtt`).
     pub channel: String,
     /// Recipient group or topic.
     pub target: String,
@@ -275,10 +275,10 @@ impl AlarmDb {
         Ok(self.conn.execute("DELETE FROM alarm_outbox WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1", [before_ms])?)
     }
 
-    /// Every e-mail row (incident, group, kind, delivered), for rebuilding the planner.
-    pub fn email_rows(&self) -> anyhow::Result<Vec<(i64, String, String, bool)>> {
-        let mut stmt = self.conn.prepare("SELECT incident, target, kind, delivered_ms IS NOT NULL FROM alarm_outbox WHERE channel = 'email' AND incident IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?;
+    /// Every plan message row of `channel` (incident, group, kind, delivered), for rebuilding the planner.
+    pub fn plan_rows(&self, channel: &str) -> anyhow::Result<Vec<(i64, String, String, bool)>> {
+        let mut stmt = self.conn.prepare("SELECT incident, target, kind, delivered_ms IS NOT NULL FROM alarm_outbox WHERE channel = ?1 AND incident IS NOT NULL")?;
+        let rows = stmt.query_map([channel], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 

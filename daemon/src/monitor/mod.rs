@@ -26,7 +26,7 @@ use std::sync::Arc;
 use driftvakt_drivers::SourceStats;
 use driftvakt_store::WriterStats;
 
-use crate::alarm::service::NotifyStats;
+use crate::notify::NotifyStats;
 
 pub use counters::{DeviceReadings, SinkHealth};
 pub use snapshot::{AlarmCounts, Snapshot};

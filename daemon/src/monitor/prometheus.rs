@@ -158,17 +158,14 @@ pub fn render(s: &Snapshot) -> String {
     }
     if let Some(n) = &s.notify {
         let mut f = family(&mut out, "driftvakt_notify_attempts_total", "counter", "Alarm notification attempts since the start, per channel and result (failed attempts are retried with backoff).");
-        for (channel, result, c) in [
-            ("email", "sent", n.email_sent),
-            ("email", "failed", n.email_failed),
-            ("mqtt", "sent", n.mqtt_sent),
-            ("mqtt", "failed", n.mqtt_failed),
-        ] {
-            f.sample(&[("channel", channel), ("result", result)], c);
+        for c in &n.channels {
+            f.sample(&[("channel", &c.channel), ("result", "sent")], c.sent);
+            f.sample(&[("channel", &c.channel), ("result", "failed")], c.failed);
         }
         let mut f = family(&mut out, "driftvakt_notify_failures_total", "counter", "Failed alarm notification attempts since the start, per channel.");
-        f.sample(&[("channel", "email")], n.email_failed);
-        f.sample(&[("channel", "mqtt")], n.mqtt_failed);
+        for c in &n.channels {
+            f.sample(&[("channel", &c.channel)], c.failed);
+        }
     }
     if let Some(a) = s.alarms {
         family(&mut out, "driftvakt_alarms_active", "gauge", "Alarms in alarm (acknowledged or not), shelved ones excluded.").sample(&[], a.active);
@@ -190,7 +187,7 @@ mod tests {
     use driftvakt_store::WriterStats;
 
     use super::*;
-    use crate::alarm::service::NotifyStats;
+    use crate::notify::NotifyStats;
     use crate::monitor::{AlarmCounts, DeviceReadings, Monitor, SinkHealth};
 
     /// A strict reader of the text format: every sample line belongs to a family declared by
@@ -314,8 +311,8 @@ mod tests {
         down.rejected.store(2, Ordering::Relaxed);
 
         let notify = NotifyStats::default();
-        notify.email_failed.store(2, Ordering::Relaxed);
-        notify.mqtt_sent.store(6, Ordering::Relaxed);
+        notify.channel("email").expect("e-mail counters").failed.store(2, Ordering::Relaxed);
+        notify.channel("mqtt").expect("MQTT counters").sent.store(6, Ordering::Relaxed);
 
         let monitor = Monitor {
             site: Arc::from("referenssjukhuset"),

@@ -140,6 +140,21 @@ pub struct NotifyStatus {
     pub mqtt_sent: u64,
     /// MQTT notification attempts that failed.
     pub mqtt_failed: u64,
+    /// Every notifier kind (`email`, `mqtt` …) with its counts, in registration order: what
+    /// `/metrics` renders, so a new kind needs no change here.
+    #[serde(default)]
+    pub channels: Vec<ChannelStatus>,
+}
+
+/// Notification attempts of one notifier kind.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChannelStatus {
+    /// The notifier's key (`email`, `mqtt` …).
+    pub channel: String,
+    /// Notifications the server acknowledged.
+    pub sent: u64,
+    /// Attempts that failed.
+    pub failed: u64,
 }
 
 /// Alarm counts at one moment.
@@ -272,10 +287,14 @@ impl Monitor {
             },
             alarms,
             notify: self.notify.as_ref().map(|n| NotifyStatus {
-                email_sent: get(&n.email_sent),
-                email_failed: get(&n.email_failed),
-                mqtt_sent: get(&n.mqtt_sent),
-                mqtt_failed: get(&n.mqtt_failed),
+                email_sent: n.sent("email"),
+                email_failed: n.failed("email"),
+                mqtt_sent: n.sent("mqtt"),
+                mqtt_failed: n.failed("mqtt"),
+                channels: n
+                    .channels()
+                    .map(|(channel, _)| ChannelStatus { channel: channel.to_string(), sent: n.sent(channel), failed: n.failed(channel) })
+                    .collect(),
             }),
         }
     }
@@ -289,7 +308,7 @@ mod tests {
     use driftvakt_store::WriterStats;
 
     use super::*;
-    use crate::alarm::service::NotifyStats;
+    use crate::notify::NotifyStats;
     use crate::monitor::{DeviceReadings, SinkHealth};
 
     #[test]

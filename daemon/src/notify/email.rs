@@ -1,16 +1,23 @@
 //! E-mail over SMTP with `lettre` (rustls, no second TLS stack): plain for a trusted relay,
 //! STARTTLS (required, not opportunistic) or TLS from the first byte, with authentication.
 //! The password is read from its secret at every attempt, so a rotated file is picked up.
+//! As a [`Notifier`] it carries the plan's incident e-mails, rendered when they fall due.
 
-use driftvakt_config::model::{EmailSettings, SmtpSecurity};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use driftvakt_config::model::{Config, EmailSettings, Language, RecipientGroup, SmtpSecurity};
+use driftvakt_domain::plan::{EmailKind, IncidentView};
+use jiff::tz::TimeZone;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::alarm::service::{AlarmHandle, Channel};
-use crate::notify::render::Email;
+use super::render::{self, Email};
+use super::{Letter, Notifier, Queue, deliver};
 
 /// Sends e-mails with the configured SMTP server.
 #[derive(Debug, Clone)]
@@ -67,36 +74,68 @@ impl EmailSender {
     }
 }
 
-/// Deliver due e-mails from the alarm outbox until `cancel`.
-pub async fn run(handle: AlarmHandle, sender: EmailSender, cancel: CancellationToken) {
-    let wake = handle.wake(Channel::Email);
-    loop {
-        let next = match handle.next_due(Channel::Email).await {
-            Ok(n) => n,
-            Err(_) => break,
+/// The notifier kind's key.
+pub const KEY: &str = "email";
+
+/// The e-mail notifier, when `config` turns it on.
+pub fn configured(config: &Config) -> Option<Arc<dyn Notifier>> {
+    let settings = config.notify.email.clone().filter(|e| e.enabled)?;
+    Some(Arc::new(EmailNotifier {
+        sender: EmailSender::new(settings),
+        site: config.site.name.clone(),
+        tz: TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC),
+        groups: config.notify.groups.iter().map(|g| (g.id.clone(), g.clone())).collect(),
+    }))
+}
+
+/// The plan's incident e-mails to recipient groups, in each group's language.
+struct EmailNotifier {
+    sender: EmailSender,
+    site: String,
+    tz: TimeZone,
+    groups: HashMap<String, RecipientGroup>,
+}
+
+impl Notifier for EmailNotifier {
+    fn key(&self) -> &'static str {
+        KEY
+    }
+
+    fn carries_plan(&self) -> bool {
+        true
+    }
+
+    fn render(&self, target: &str, kind: &str, incident: Option<&IncidentView<'_>>, now_ms: i64) -> Result<Letter, String> {
+        let (Some(inc), Some(kind)) = (incident, EmailKind::from_key(kind)) else {
+            return Err("e-post utan innehåll (händelsen finns inte längre)".to_string());
         };
-        match next {
-            Some(out) => {
-                let (email, to) = out.email.unwrap_or_else(|| (Email { subject: String::new(), body: String::new() }, Vec::new()));
-                let result = tokio::select! {
-                    r = sender.send(&to, &email) => r,
-                    _ = cancel.cancelled() => Err("daemon stopping".to_string()),
-                };
+        let group = self.groups.get(target);
+        let lang = group.map_or(Language::Sv, |g| g.language);
+        let to = group.map(|g| g.email.clone()).unwrap_or_default();
+        let Email { subject, body } = render::email(kind, inc.id, inc.opened_ms, &inc.alarms, &self.site, &self.tz, lang, now_ms);
+        Ok(Letter { subject, body, to })
+    }
+
+    fn describe(&self, target: &str, kind: &str) -> String {
+        let to = self.groups.get(target).map(|g| g.email.join(", ")).unwrap_or_default();
+        format!("e-post ({kind}) till {target} <{to}>")
+    }
+
+    fn spawn(&self, queue: Queue, cancel: CancellationToken) -> JoinHandle<()> {
+        let sender = self.sender.clone();
+        tracing::info!(host = %sender.settings.host, port = sender.settings.port, "e-mail notification on");
+        tokio::spawn(async move {
+            let sender = &sender;
+            deliver::one_at_a_time(queue, cancel, |out| async move {
+                let letter = out.letter.unwrap_or_default();
+                let email = Email { subject: letter.subject, body: letter.body };
+                let result = sender.send(&letter.to, &email).await;
                 if result.is_ok() {
-                    tracing::info!(subject = %email.subject, to = %to.join(", "), "e-mail sent");
+                    tracing::info!(subject = %email.subject, to = %letter.to.join(", "), "e-mail sent");
                 }
-                handle.attempt(out.row.id, result);
-                if cancel.is_cancelled() {
-                    break;
-                }
-            }
-            None => {
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
-                }
-            }
-        }
+                result
+            })
+            .await;
+        })
     }
 }

@@ -3,16 +3,68 @@
 //! delivered only when the broker's PUBACK arrives. `<prefix>/status` is `online` (retained)
 //! while connected; the last will makes the broker publish `offline` when the daemon is gone.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use driftvakt_config::model::MqttSettings;
+use driftvakt_config::model::{Config, MqttSettings};
+use driftvakt_domain::alarm::Change;
 use driftvakt_domain::backoff::Backoff;
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::alarm::service::{AlarmHandle, Channel};
+use super::deliver::IDLE_POLL;
+use super::{Message, Notifier, Queue, render};
 use crate::mqtt::{options, status_topic};
+
+/// The notifier kind's key.
+pub const KEY: &str = "mqtt";
+
+/// The MQTT notifier, when `config` turns `[mqtt]` on.
+pub fn configured(config: &Config) -> Option<Arc<dyn Notifier>> {
+    let settings = config.mqtt.clone().filter(|m| m.enabled)?;
+    Some(Arc::new(MqttNotifier { settings }))
+}
+
+/// Every alarm change as retained state and as an event.
+struct MqttNotifier {
+    settings: MqttSettings,
+}
+
+impl Notifier for MqttNotifier {
+    fn key(&self) -> &'static str {
+        KEY
+    }
+
+    fn on_change(&self, c: &Change, now_ms: i64) -> Vec<Message> {
+        let prefix = &self.settings.topic_prefix;
+        vec![
+            Message {
+                target: format!("{prefix}/alarm/{}", c.record.id),
+                kind: "state".into(),
+                payload: render::mqtt_state(&c.record, now_ms),
+                retain: true,
+            },
+            Message {
+                target: format!("{prefix}/events"),
+                kind: "event".into(),
+                payload: render::mqtt_event(c),
+                retain: false,
+            },
+        ]
+    }
+
+    fn describe(&self, target: &str, kind: &str) -> String {
+        format!("MQTT {target} ({kind})")
+    }
+
+    fn spawn(&self, queue: Queue, cancel: CancellationToken) -> JoinHandle<()> {
+        let s = &self.settings;
+        tracing::info!(host = %s.host, port = s.port, prefix = %s.topic_prefix, "MQTT notification on");
+        tokio::spawn(run(queue, s.clone(), cancel))
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Awaiting {
@@ -25,8 +77,8 @@ enum Awaiting {
 /// up to 10 s.
 const RECONNECT: Backoff = Backoff::doubling(Duration::from_millis(500), Duration::from_secs(10));
 
-/// Deliver due MQTT notifications from the alarm outbox until `cancel`.
-pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: CancellationToken) {
+/// Deliver due MQTT notifications from `queue` until `cancel`.
+async fn run(queue: Queue, settings: MqttSettings, cancel: CancellationToken) {
     let opts = match options(&settings, "", true) {
         Ok(o) => o,
         Err(e) => {
@@ -71,18 +123,17 @@ pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: Cancellati
     };
 
     let status = status_topic(&settings);
-    let wake = handle.wake(Channel::Mqtt);
     let mut connected = false;
     let mut awaiting = Awaiting::Nothing;
     let mut last_error = String::new();
     loop {
         if connected && awaiting == Awaiting::Nothing {
-            match handle.next_due(Channel::Mqtt).await {
+            match queue.next_due().await {
                 Ok(Some(out)) => {
-                    let payload = out.row.payload.clone().unwrap_or_default();
-                    match client.try_publish(out.row.target.clone(), QoS::AtLeastOnce, out.row.retain, payload) {
-                        Ok(()) => awaiting = Awaiting::Row(out.row.id),
-                        Err(e) => handle.attempt(out.row.id, Err(format!("MQTT client: {e}"))),
+                    let payload = out.payload.unwrap_or_default();
+                    match client.try_publish(out.target, QoS::AtLeastOnce, out.retain, payload) {
+                        Ok(()) => awaiting = Awaiting::Row(out.id),
+                        Err(e) => queue.report(out.id, Err(format!("MQTT client: {e}"))),
                     }
                 }
                 Ok(None) => {}
@@ -104,7 +155,7 @@ pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: Cancellati
                 }
                 Some(Ok(Event::Incoming(Packet::PubAck(_)))) => {
                     if let Awaiting::Row(id) = awaiting {
-                        handle.attempt(id, Ok(()));
+                        queue.report(id, Ok(()));
                     }
                     awaiting = Awaiting::Nothing;
                 }
@@ -116,21 +167,21 @@ pub async fn run(handle: AlarmHandle, settings: MqttSettings, cancel: Cancellati
                     connected = false;
                     let msg = format!("MQTT {}:{}: {e}", settings.host, settings.port);
                     if let Awaiting::Row(id) = awaiting {
-                        handle.attempt(id, Err(msg.clone()));
-                    } else if let Ok(Some(out)) = handle.next_due(Channel::Mqtt).await {
+                        queue.report(id, Err(msg.clone()));
+                    } else if let Ok(Some(out)) = queue.next_due().await {
                         // Not connected: the due notification's attempt fails visibly (and backs off).
-                        handle.attempt(out.row.id, Err(msg));
+                        queue.report(out.id, Err(msg));
                     }
                     awaiting = Awaiting::Nothing;
                     last_error = e;
                 }
             },
-            _ = wake.notified(), if idle => {}
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = queue.woken(), if idle => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
         }
     }
     if let Awaiting::Row(id) = awaiting {
-        handle.attempt(id, Err("daemon stopping before the broker acknowledged".into()));
+        queue.report(id, Err("daemon stopping before the broker acknowledged".into()));
     }
     if connected {
         // A clean goodbye: `offline` retained, then disconnect (the will is not sent then).
