@@ -12,7 +12,6 @@ mod cli;
 mod cmd;
 mod endurance;
 mod health;
-mod i18n;
 mod limits;
 mod monitor;
 mod mqtt;

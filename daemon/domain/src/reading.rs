@@ -65,20 +65,6 @@ impl Quality {
             Quality::Overridden => "overridden",
         }
     }
-
-    /// Swedish text for operator screens.
-    pub fn label_sv(self) -> &'static str {
-        match self {
-            Quality::Good => "god",
-            Quality::Stale => "inaktuell",
-            Quality::CommFail => "kommunikationsfel",
-            Quality::DeviceFault => "enhetsfel",
-            Quality::NotAvailable => "ej tillgänglig",
-            Quality::OutOfRange => "utanför mätområde",
-            Quality::OutOfService => "ur drift (manuellt värde)",
-            Quality::Overridden => "överstyrd",
-        }
-    }
 }
 
 /// A decoded value.
