@@ -4,7 +4,7 @@
 use driftvakt_config::model::{Config, Language, Point, PointKind, System};
 use driftvakt_domain::fmt::measured;
 use driftvakt_domain::text::screen::Screen;
-use driftvakt_domain::text::value::{on_off, quality};
+use driftvakt_domain::text::value::on_off;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::{Quality, Reading, Value};
 
@@ -41,8 +41,8 @@ fn show(point: &Point, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, la
     let text = match (&r.value, r.quality) {
         (Some(v), Quality::Good) => value_text(point, v, lang),
         // Out of service / overridden (BACnet): the value is real but not live; show both.
-        (Some(v), q) if q.keeps_value() => fill(t.flagged, &[("value", value_text(point, v, lang).as_str()), ("quality", quality(q, lang))]),
-        (_, q) => fill(t.no_value, &[("quality", quality(q, lang))]),
+        (Some(v), q) if q.keeps_value() => fill(t.flagged, &[("value", value_text(point, v, lang).as_str()), ("quality", q.label(lang))]),
+        (_, q) => fill(t.no_value, &[("quality", q.label(lang))]),
     };
     if now_ms - r.time_ms > stale_ms { fill(t.stale, &[("value", text)]) } else { text }
 }

@@ -1,7 +1,7 @@
 //! Formatting for operators, the one place for numbers and times: the Swedish way (decimal
 //! comma, thin space between thousands) or the English one, and local wall-clock times in the
 //! site's zone. Status lines and tables, alarm texts, e-mails, endurance figures and reports all
-//! use it; the words around the figures are in [`crate::text`].
+//! use it; the words around the figures are in the `text` module.
 
 use driftvakt_config::model::Language;
 use jiff::Timestamp;

@@ -10,7 +10,7 @@ use driftvakt_config::model::Language;
 use driftvakt_domain::alarm::model::{AlarmRecord, operator_list};
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::fmt::local_datetime;
-use driftvakt_domain::text::alarm::{Alarms, state};
+use driftvakt_domain::text::alarm::Alarms;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::journal::{Journal, event};
 use jiff::tz::TimeZone;
@@ -69,7 +69,7 @@ const LANG: Language = Language::Sv;
 
 fn status(r: &AlarmRecord, tz: &TimeZone) -> String {
     let t = Alarms::of(LANG);
-    let mut s = state(r.state, LANG).to_string();
+    let mut s = r.state.label(LANG).to_string();
     if let Some(a) = &r.ack {
         s = fill(t.status_acked, &[("state", s.as_str()), ("by", &a.by)]);
     }
@@ -152,7 +152,7 @@ pub fn ack(args: &AckArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": args.by, "comment": args.comment });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/ack", args.id), Some(&body))?)?)?;
-    outln!("{}", fill(Alarms::of(LANG).acked, &[("id", rec.id.as_str()), ("text", rec.text_in(LANG)), ("state", state(rec.state, LANG))]))?;
+    outln!("{}", fill(Alarms::of(LANG).acked, &[("id", rec.id.as_str()), ("text", rec.text_in(LANG)), ("state", rec.state.label(LANG))]))?;
     Ok(())
 }
 
@@ -176,7 +176,7 @@ pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": user(&args.by) });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/unshelve", args.id), Some(&body))?)?)?;
-    outln!("{}", fill(Alarms::of(LANG).unshelved, &[("id", rec.id.as_str()), ("text", rec.text_in(LANG)), ("state", state(rec.state, LANG))]))?;
+    outln!("{}", fill(Alarms::of(LANG).unshelved, &[("id", rec.id.as_str()), ("text", rec.text_in(LANG)), ("state", rec.state.label(LANG))]))?;
     Ok(())
 }
 

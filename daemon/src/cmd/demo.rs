@@ -10,7 +10,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::Config;
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::fmt::{count, local_hms};
-use driftvakt_domain::text::alarm::state;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::screen::Screen;
 use driftvakt_drivers::modbus::ConnectionStats;
@@ -130,7 +129,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             let shown: Vec<String> = active
                 .iter()
                 .map(|a| {
-                    let values = [("class", a.class.key()), ("text", a.text_in(lang)), ("state", state(a.state, lang))];
+                    let values = [("class", a.class.key()), ("text", a.text_in(lang)), ("state", a.state.label(lang))];
                     fill(if a.state.is_active() { t.demo_alarm } else { t.demo_alarm_state }, &values)
                 })
                 .collect();

@@ -7,7 +7,7 @@ use serde_json::json;
 use driftvakt_domain::alarm::{AlarmRecord, Change};
 use driftvakt_domain::fmt::{local_datetime, rfc3339_utc};
 use driftvakt_domain::plan::{EmailKind, Planner};
-use driftvakt_domain::text::alarm::{Alarms, state};
+use driftvakt_domain::text::alarm::Alarms;
 use driftvakt_domain::text::email::Email as Texts;
 use driftvakt_domain::text::fill;
 
@@ -22,7 +22,7 @@ pub struct Email {
 
 fn state_label(a: &AlarmRecord, lang: Language, now_ms: i64) -> String {
     let t = Alarms::of(lang);
-    let base = state(a.state, lang);
+    let base = a.state.label(lang);
     match (&a.ack, a.is_shelved(now_ms)) {
         (_, true) => fill(t.state_shelved, &[("state", base)]),
         (Some(ack), false) => fill(t.state_acked_by, &[("state", base), ("by", &ack.by)]),

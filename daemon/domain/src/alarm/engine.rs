@@ -511,7 +511,7 @@ impl Engine {
         let to = match from {
             AlarmState::ActiveUnacked => AlarmState::ActiveAcked,
             AlarmState::ClearedUnacked => AlarmState::Normal,
-            other => return Err(AlarmError::NothingToAck { id: id.to_string(), state: crate::text::alarm::state(other, Language::Sv).to_string() }),
+            other => return Err(AlarmError::NothingToAck { id: id.to_string(), state: other.label(Language::Sv).to_string() }),
         };
         let rec = &mut self.slots[i].record;
         rec.state = to;

@@ -3,6 +3,8 @@
 use driftvakt_config::model::{AlarmClass, Language, System};
 use serde::{Deserialize, Serialize};
 
+use crate::text::alarm::Alarms;
+
 /// Life-cycle state of one alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +27,17 @@ impl AlarmState {
             AlarmState::ActiveUnacked => "active_unacked",
             AlarmState::ActiveAcked => "active_acked",
             AlarmState::ClearedUnacked => "cleared_unacked",
+        }
+    }
+
+    /// The state in words.
+    pub fn label(self, lang: Language) -> &'static str {
+        let t = Alarms::of(lang);
+        match self {
+            AlarmState::Normal => t.normal,
+            AlarmState::ActiveUnacked => t.active_unacked,
+            AlarmState::ActiveAcked => t.active_acked,
+            AlarmState::ClearedUnacked => t.cleared_unacked,
         }
     }
 

@@ -1,10 +1,6 @@
 //! Alarms: states, the texts of the alarms driftvakt raises itself, and the alarm commands
 //! (`driftvakt alarms`, `ack`, `shelve`, `unshelve`).
 
-use driftvakt_config::model::Language;
-
-use crate::alarm::AlarmState;
-
 texts! {
     /// Every word about alarms outside the configured alarm texts.
     pub struct Alarms {
@@ -52,16 +48,5 @@ texts! {
         unshelved: &'static str = "Inkopplat igen: {id} — {text} ({state})", "Unshelved: {id} — {text} ({state})";
         /// The operator when none is named (stored in the journal).
         unknown_operator: &'static str = "okänd", "unknown";
-    }
-}
-
-/// An alarm state in words.
-pub fn state(s: AlarmState, lang: Language) -> &'static str {
-    let t = Alarms::of(lang);
-    match s {
-        AlarmState::Normal => t.normal,
-        AlarmState::ActiveUnacked => t.active_unacked,
-        AlarmState::ActiveAcked => t.active_acked,
-        AlarmState::ClearedUnacked => t.cleared_unacked,
     }
 }

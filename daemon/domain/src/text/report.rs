@@ -1,10 +1,6 @@
 //! The endurance report (HTML; the JSON and CSV carry the same figures and the texts below
 //! where they have words): headings, column titles, verdicts, the models and "now".
 
-use driftvakt_config::model::Language;
-
-use crate::endurance::Scenario;
-
 texts! {
     /// Every word of the endurance report.
     pub struct Report {
@@ -126,6 +122,37 @@ texts! {
         signatures_heading: &'static str = "Underskrifter", "Signatures";
         /// Under a signature line.
         name_date: &'static str = "Namn, datum", "Name, date";
+        /// Assumption: the device's own remaining time.
+        assume_runtime: &'static str =
+            "enhetens egen beräkning av återstående tid vid aktuell last",
+            "the device's own calculation of the remaining time at the present load";
+        /// Assumption: measured load, `{load}`, `{unit}`, `{running}`, `{units}`.
+        assume_load_now: &'static str =
+            "uppmätt last {load} {unit} ({running} av {units} enheter i drift), förbrukning enligt datablad",
+            "measured load {load} {unit} ({running} of {units} units running), consumption from the datasheet";
+        /// Assumption: the measured trend, `{rate}`, `{unit}`.
+        assume_trend_now: &'static str = "uppmätt förbrukning {rate} {unit}/h (trend)", "measured consumption {rate} {unit}/h (trend)";
+        /// Assumption: nothing measured.
+        assume_nothing_measured: &'static str = "ingen mätning", "nothing measured";
+        /// Assumption: the design load spread over the units, `{load}`, `{unit}`, `{units}`.
+        assume_load_design: &'static str =
+            "planerad last vid höjd beredskap {load} {unit} fördelad på {units} enheter, förbrukning enligt datablad",
+            "planned load at heightened alert {load} {unit} spread over {units} units, consumption from the datasheet";
+        /// Assumption: the worst-case load spread over the units, `{load}`, `{unit}`, `{units}`.
+        assume_load_worst: &'static str =
+            "värsta fall {load} {unit} fördelad på {units} enheter, förbrukning enligt datablad",
+            "worst case {load} {unit} spread over {units} units, consumption from the datasheet";
+        /// Assumption: the measured trend assumed to hold, `{rate}`, `{unit}`.
+        assume_trend: &'static str = "uppmätt förbrukning {rate} {unit}/h (trend) antas gälla", "measured consumption {rate} {unit}/h (trend) assumed to hold";
+        /// Assumption: no model for the scenario.
+        assume_no_model: &'static str = "ingen modell för scenariot", "no model for the scenario";
+        /// Assumption: a planning figure, `{per_day}`, `{unit}`, `{per}`, `{count}`.
+        assume_planning: &'static str = "{per_day} {unit}/{per} och dygn × {count} st", "{per_day} {unit}/{per} per day × {count}";
+        /// Assumption: a planning figure with its source, `{per_day}`, `{unit}`, `{per}`,
+        /// `{count}`, `{source}`.
+        assume_planning_source: &'static str =
+            "{per_day} {unit}/{per} och dygn × {count} st ({source})",
+            "{per_day} {unit}/{per} per day × {count} ({source})";
         /// What "now" is: `{at}` (local time), `{secs}` (how old a reading may be).
         now_basis: &'static str =
             "Nu = läget vid periodens slut, {at}: de senaste mätvärdena före den tidpunkten (högst {secs} s gamla) och trenden under mätfönstret dessförinnan, beräknat som den löpande uthålligheten (endurance.<id>).",
@@ -138,15 +165,5 @@ texts! {
         now_stale: &'static str =
             "Inga aktuella mätvärden vid periodens slut för {list}: de räknas som okända.",
             "No current readings at the end of the period for {list}: they count as unknown.";
-    }
-}
-
-/// A scenario's name.
-pub fn scenario(s: Scenario, lang: Language) -> &'static str {
-    let t = Report::of(lang);
-    match s {
-        Scenario::Now => t.scenario_now,
-        Scenario::Design => t.scenario_design,
-        Scenario::Worst => t.scenario_worst,
     }
 }

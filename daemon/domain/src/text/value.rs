@@ -1,6 +1,5 @@
 //! How a point's value reads: binary states without state texts, an unknown value, qualities.
 
-use crate::reading::Quality;
 use driftvakt_config::model::Language;
 
 texts! {
@@ -39,27 +38,4 @@ texts! {
 pub fn on_off(on: bool, lang: Language) -> &'static str {
     let t = Values::of(lang);
     if on { t.on } else { t.off }
-}
-
-/// A quality in words.
-pub fn quality(q: Quality, lang: Language) -> &'static str {
-    Values::of(lang).quality.iter().find(|(k, _)| *k == q.key()).map_or(q.key(), |(_, t)| t)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_quality_has_words() {
-        for code in 0..=255u8 {
-            if let Some(q) = Quality::from_code(code) {
-                for lang in Language::ALL {
-                    assert!(Values::of(lang).quality.iter().any(|(k, _)| *k == q.key()), "{q:?}");
-                }
-            }
-        }
-        assert_eq!(quality(Quality::Overridden, Language::Sv), "överstyrd");
-        assert_eq!(quality(Quality::OutOfService, Language::En), "out_of_service");
-    }
 }

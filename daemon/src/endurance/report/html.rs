@@ -5,7 +5,7 @@
 use driftvakt_config::model::Language;
 use driftvakt_domain::fmt::{local_minute_zone, number};
 use driftvakt_domain::text::fill;
-use driftvakt_domain::text::report::{Report, scenario};
+use driftvakt_domain::text::report::Report;
 use driftvakt_domain::text::screen::hours;
 
 use super::chart;
@@ -68,7 +68,7 @@ fn scenario_table(
     for r in rows {
         let sc = r.scenario.key();
         let k = |name: &str| format!("{section}.{id}.{sc}.{name}");
-        out.push_str(&format!("<tr><td>{}</td>", scenario(r.scenario, t.lang)));
+        out.push_str(&format!("<tr><td>{}</td>", r.scenario.label(t.lang)));
         out.push_str(&cell(
             &k("endurance_h"),
             r.endurance_h,
