@@ -41,13 +41,13 @@ macro_rules! texts {
                 }
             }
 
-            /// Every entry: its name and its texts in Swedish and in English.
-            pub fn entries() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
-                vec![$( (
-                    stringify!($field),
-                    $crate::text::Entry::texts(&Self::SV.$field),
-                    $crate::text::Entry::texts(&Self::EN.$field),
-                ), )*]
+            /// Every entry with its texts in Swedish and in English.
+            pub fn entries() -> Vec<$crate::text::EntryTexts> {
+                vec![$( $crate::text::EntryTexts {
+                    name: stringify!($field),
+                    sv: $crate::text::Entry::texts(&Self::SV.$field),
+                    en: $crate::text::Entry::texts(&Self::EN.$field),
+                }, )*]
             }
         }
     };
@@ -60,6 +60,17 @@ pub mod report;
 pub mod screen;
 pub mod status;
 pub mod value;
+
+/// One entry of a table with its texts in both languages (for checks).
+#[derive(Debug)]
+pub struct EntryTexts {
+    /// The entry's name (its field).
+    pub name: &'static str,
+    /// Its Swedish texts.
+    pub sv: Vec<&'static str>,
+    /// Its English texts, in the same order.
+    pub en: Vec<&'static str>,
+}
 
 /// What a table entry holds: one text, a row of texts (column titles) or texts per key.
 pub trait Entry {
@@ -117,7 +128,7 @@ pub fn holes(template: &str) -> Vec<&str> {
 }
 
 /// Every table: its name and entries.
-pub fn tables() -> Vec<(&'static str, Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)>)> {
+pub fn tables() -> Vec<(&'static str, Vec<EntryTexts>)> {
     vec![
         ("alarm", alarm::Alarms::entries()),
         ("email", email::Email::entries()),
@@ -137,7 +148,7 @@ mod tests {
     fn every_entry_has_the_same_holes_in_both_languages_and_no_empty_text() {
         let mut bad = Vec::new();
         for (table, entries) in tables() {
-            for (name, sv, en) in entries {
+            for EntryTexts { name, sv, en } in entries {
                 if sv.len() != en.len() {
                     bad.push(format!("{table}.{name}: {} Swedish texts, {} English", sv.len(), en.len()));
                     continue;
