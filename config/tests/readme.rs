@@ -29,8 +29,8 @@ fn every_accepted_key_and_keyword_is_in_the_readme() {
         }
     }
     for system in driftvakt_config::model::System::ALL {
-        if !readme.contains(&format!("`{}`", system.key())) || !readme.contains(system.label_sv()) {
-            missing.push(format!("system `{}` ({})", system.key(), system.label_sv()));
+        if !readme.contains(&format!("`{}`", system.key())) || !readme.contains(system.label(driftvakt_config::model::Language::Sv)) {
+            missing.push(format!("system `{}` ({})", system.key(), system.label(driftvakt_config::model::Language::Sv)));
         }
     }
     assert!(

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use driftvakt_config::model::Language;
 
 /// driftvakt watches a hospital's utilities: reserve power, water, heating, ventilation.
 #[derive(Debug, Parser)]
@@ -75,15 +77,6 @@ pub enum ReportFormat {
     Csv,
 }
 
-/// Report language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportLang {
-    /// Svenska (default).
-    Sv,
-    /// English.
-    En,
-}
-
 /// `driftvakt report endurance`.
 #[derive(Debug, Args)]
 pub struct EnduranceReportArgs {
@@ -106,8 +99,8 @@ pub struct EnduranceReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
     /// Language.
-    #[arg(long, value_enum, default_value_t = ReportLang::Sv)]
-    pub lang: ReportLang,
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
 }
 
 #[cfg(feature = "simulator")]
@@ -188,8 +181,8 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
     /// Language of the tables.
-    #[arg(long, value_enum, default_value_t = Lang::Sv)]
-    pub lang: Lang,
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
 }
 
 /// `driftvakt ack`.
@@ -303,8 +296,8 @@ pub struct DemoArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Language of the status screen.
-    #[arg(long, value_enum, default_value_t = Lang::Sv)]
-    pub lang: Lang,
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
 }
 
 #[cfg(feature = "simulator")]
@@ -478,12 +471,7 @@ pub struct DiscoverArgs {
     pub network_id: String,
 }
 
-/// Operator-facing language.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Svenska.
-    #[default]
-    Sv,
-    /// English.
-    En,
+/// `--lang sv|en`: the one [`Language`] of every crate, by its code.
+fn language() -> impl clap::builder::TypedValueParser<Value = Language> {
+    clap::builder::PossibleValuesParser::new(Language::ALL.map(Language::code)).map(|code| Language::from_code(&code).unwrap_or_default())
 }

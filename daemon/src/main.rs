@@ -11,7 +11,6 @@ mod api;
 mod cli;
 mod cmd;
 mod endurance;
-mod i18n;
 mod limits;
 mod monitor;
 mod mqtt;

@@ -3,19 +3,20 @@
 //! 18 400 l". Not the daemon's own health (counters, `/metrics`, `driftvakt status`): that is
 //! [`crate::monitor`].
 
-use driftvakt_config::model::{Config, Point, PointKind, System};
-use driftvakt_domain::fmt::number_sv;
+use driftvakt_config::model::{Config, Language, Point, PointKind, System};
+use driftvakt_domain::fmt::measured;
+use driftvakt_domain::text::screen::Screen;
+use driftvakt_domain::text::value::on_off;
+use driftvakt_domain::text::fill;
 use driftvakt_domain::{Quality, Reading, Value};
 
-use crate::cli::Lang;
-use crate::i18n::{Texts, texts};
 use crate::pipeline::Live;
 
 /// A reading older than this many poll intervals is shown as stale.
 const STALE_AFTER_INTERVALS: i64 = 3;
 
 /// One line per system that has status points, in the order of [`System::ALL`].
-pub fn lines(config: &Config, live: &Live, now_ms: i64, lang: Lang) -> Vec<String> {
+pub fn lines(config: &Config, live: &Live, now_ms: i64, lang: Language) -> Vec<String> {
     let mut out = Vec::new();
     for system in System::ALL {
         let parts: Vec<String> = config
@@ -28,43 +29,37 @@ pub fn lines(config: &Config, live: &Live, now_ms: i64, lang: Lang) -> Vec<Strin
             })
             .collect();
         if !parts.is_empty() {
-            let name = if lang == Lang::Sv { system.label_sv() } else { system.label_en() };
-            out.push(format!("{name}: {}", parts.join(" · ")));
+            out.push(fill(Screen::of(lang).system_line, &[("system", system.label(lang)), ("parts", &parts.join(" · "))]));
         }
     }
     out
 }
 
-fn show(point: &Point, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, lang: Lang) -> String {
-    let sv = lang == Lang::Sv;
-    let t = texts(lang);
+fn show(point: &Point, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, lang: Language) -> String {
+    let t = Screen::of(lang);
     let Some(r) = reading else {
         return t.waiting.to_string();
     };
     let text = match (&r.value, r.quality) {
-        (Some(v), Quality::Good) => value_text(point, v, sv, t),
+        (Some(v), Quality::Good) => value_text(point, v, lang),
         // Out of service / overridden (BACnet): the value is real but not live; show both.
-        (Some(v), q) if q.keeps_value() => format!("{} ⚠ {}", value_text(point, v, sv, t), if sv { q.label_sv() } else { q.key() }),
-        (_, q) => format!("⚠ {}", if sv { q.label_sv() } else { q.key() }),
+        (Some(v), q) if q.keeps_value() => fill(t.flagged, &[("value", value_text(point, v, lang).as_str()), ("quality", q.label(lang))]),
+        (_, q) => fill(t.no_value, &[("quality", q.label(lang))]),
     };
-    if now_ms - r.time_ms > stale_ms { format!("{text} ({})", t.stale) } else { text }
+    if now_ms - r.time_ms > stale_ms { fill(t.stale, &[("value", text)]) } else { text }
 }
 
-fn value_text(point: &Point, value: &Value, sv: bool, t: &Texts) -> String {
+fn value_text(point: &Point, value: &Value, lang: Language) -> String {
     match value {
         Value::Text(t) => t.clone(),
         Value::Bool(b) => {
             let key = i64::from(*b);
-            point.states.get(&key).cloned().unwrap_or_else(|| if *b { t.on } else { t.off }.to_string())
+            point.states.get(&key).cloned().unwrap_or_else(|| on_off(*b, lang).to_string())
         }
         Value::Number(n) if point.kind() == PointKind::Multistate => {
             point.states.get(&(n.round() as i64)).cloned().unwrap_or_else(|| format!("#{n}"))
         }
-        Value::Number(n) => {
-            let decimals = if n.abs() >= 100.0 { 0 } else { 1 };
-            let num = if sv { number_sv(*n, decimals) } else { format!("{n:.decimals$}") };
-            if point.unit.is_empty() { num } else { format!("{num} {}", point.unit) }
-        }
+        Value::Number(n) => measured(*n, &point.unit, lang),
     }
 }
 
@@ -92,11 +87,11 @@ mod tests {
             status_label: Some("spjäll".into()),
         };
         let reading = |q| Reading { point: Arc::from("lb01.damper"), time_ms: 1_000, value: Some(Value::Number(35.0)), quality: q };
-        let shown = show(&point, Some(&reading(Quality::Overridden)), 1_000, 10_000, Lang::Sv);
+        let shown = show(&point, Some(&reading(Quality::Overridden)), 1_000, 10_000, Language::Sv);
         assert_eq!(shown, "35,0 % ⚠ överstyrd");
-        let shown = show(&point, Some(&reading(Quality::OutOfService)), 1_000, 10_000, Lang::En);
+        let shown = show(&point, Some(&reading(Quality::OutOfService)), 1_000, 10_000, Language::En);
         assert_eq!(shown, "35.0 % ⚠ out_of_service");
-        let shown = show(&point, Some(&Reading { value: None, ..reading(Quality::DeviceFault) }), 1_000, 10_000, Lang::Sv);
+        let shown = show(&point, Some(&Reading { value: None, ..reading(Quality::DeviceFault) }), 1_000, 10_000, Language::Sv);
         assert_eq!(shown, "⚠ enhetsfel");
     }
 }

@@ -1,4 +1,4 @@
-//! Time parsing and formatting for the command line and operator screens.
+//! Time parsing for the command line (formatting is `driftvakt_domain::fmt`).
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
@@ -86,18 +86,6 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration> {
         bail!("duration {s:?} is too long: at most 100 years (36525d)");
     }
     std::time::Duration::try_from_secs_f64(secs).with_context(|| format!("duration {s:?} is out of range"))
-}
-
-/// UTC RFC 3339 with milliseconds, for exports.
-pub fn rfc3339_utc(ms: i64) -> String {
-    Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| format!("{t:.3}"))
-}
-
-/// Local wall-clock time `HH:MM:SS` in the site's zone, for status screens.
-pub fn local_hms(ms: i64, tz: &TimeZone) -> String {
-    Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%H:%M:%S").to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

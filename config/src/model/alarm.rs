@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::secret::Secret;
+use super::language::Language;
 use super::site::System;
 
 /// Alarm class: how urgently the operator must act.
@@ -190,16 +191,6 @@ impl Default for AlarmSettings {
             rules: Vec::new(),
         }
     }
-}
-
-/// Language of operator texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    /// Svenska.
-    #[default]
-    Sv,
-    /// English.
-    En,
 }
 
 /// How the SMTP connection is secured.

@@ -2,11 +2,12 @@
 //!
 //! Every type here is already checked: ids are unique, templates are expanded, addresses are
 //! protocol addresses (0-based, after the connection's `address_base` was applied), and every
-//! point's registers fit the Modbus address space. The types live in `site.rs`, `alarm.rs` and
-//! `reserve.rs` beside this file and in `../bacnet.rs` and `../secret.rs`; this module gathers
+//! point's registers fit the Modbus address space. The types live in `site.rs`, `alarm.rs`,
+//! `reserve.rs` and `language.rs` beside this file and in `../bacnet.rs` and `../secret.rs`; this module gathers
 //! them under one path and holds the whole [`Config`]. Nothing here uses the parser.
 
 mod alarm;
+mod language;
 mod reserve;
 mod site;
 
@@ -14,9 +15,10 @@ pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
 pub use crate::secret::Secret;
 pub use alarm::{
     AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
-    EmailSettings, Language, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
+    EmailSettings, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
     RuleKind, SmtpSecurity,
 };
+pub use language::Language;
 pub use reserve::{
     AssessmentRow, Consumption, ENDURANCE_CAP_H, EnduranceAlarm, Function, LoadModel,
     MeasuredModel, PlanningModel, ReportSettings, Reserve, time_unit_hours, unit_factor,

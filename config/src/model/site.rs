@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::bacnet::{ObjectId, ObjectType, PropertyId};
 use crate::secret::Secret;
+use super::language::Language;
 
 /// The site this daemon watches.
 #[derive(Debug, Clone, PartialEq)]
@@ -391,8 +392,16 @@ impl System {
         })
     }
 
-    /// Label for operator screens in Swedish.
-    pub fn label_sv(self) -> &'static str {
+    /// Label for operator screens in `lang` (the configuration's own vocabulary: the names of
+    /// the systems are documented with their keys in `config/README.md`).
+    pub fn label(self, lang: Language) -> &'static str {
+        match lang {
+            Language::Sv => self.label_sv(),
+            Language::En => self.label_en(),
+        }
+    }
+
+    fn label_sv(self) -> &'static str {
         match self {
             System::Reservkraft => "Reservkraft",
             System::El => "El",
@@ -406,8 +415,7 @@ impl System {
         }
     }
 
-    /// Label for operator screens in English.
-    pub fn label_en(self) -> &'static str {
+    fn label_en(self) -> &'static str {
         match self {
             System::Reservkraft => "Reserve power",
             System::El => "Electricity",

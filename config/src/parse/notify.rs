@@ -112,16 +112,14 @@ pub(crate) fn notify(w: &mut Walker<'_>, root: &Section<'_, '_>) -> NotifySettin
         }
         let language = match w.get_str(g, "language") {
             None => Language::Sv,
-            Some(l) if l.value == "sv" => Language::Sv,
-            Some(l) if l.value == "en" => Language::En,
-            Some(l) => {
+            Some(l) => Language::from_code(&l.value).unwrap_or_else(|| {
                 w.error(
                     &l.span,
                     &g.context,
                     format!("`language` must be \"sv\" or \"en\", found \"{}\"", l.value),
                 );
                 Language::Sv
-            }
+            }),
         };
         let Some(id) = id else { continue };
         w.check_id(&g.context, "group", &id, IdChars::Plain);

@@ -4,10 +4,13 @@
 //! hour. Nothing here reads a clock or the store, so every figure is testable by hand.
 
 use driftvakt_config::model::{
-    Config, ENDURANCE_CAP_H, Function, LoadModel, PlanningModel, Reserve, time_unit_hours,
+    Config, ENDURANCE_CAP_H, Function, Language, LoadModel, PlanningModel, Reserve, time_unit_hours,
     unit_factor,
 };
 use serde::Serialize;
+
+use crate::text::fill;
+use crate::text::report::Report;
 
 /// The three scenarios of a reserve's endurance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,6 +25,16 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// The scenario's name in the report.
+    pub fn label(self, lang: Language) -> &'static str {
+        let t = Report::of(lang);
+        match self {
+            Scenario::Now => t.scenario_now,
+            Scenario::Design => t.scenario_design,
+            Scenario::Worst => t.scenario_worst,
+        }
+    }
+
     /// All three, in report order.
     pub const ALL: [Scenario; 3] = [Scenario::Now, Scenario::Design, Scenario::Worst];
 
@@ -160,6 +173,10 @@ fn n1(v: f64) -> String {
     crate::fmt::number_sv(v, 1)
 }
 
+/// The words of the assumptions: Swedish, the language of the figures (the report shows them as
+/// they are).
+const WORDS: &Report = &Report::SV;
+
 /// The reserve's endurance in one scenario.
 pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure {
     let usable = input.stock.map(|s| usable(r, s));
@@ -170,7 +187,7 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
             consumption_per_h: None,
             endurance_h: usable.map(|u| (u * per_h).min(ENDURANCE_CAP_H)),
             model: Some(Model::Runtime),
-            assumption: "enhetens egen beräkning av återstående tid vid aktuell last".into(),
+            assumption: WORDS.assume_runtime.into(),
         };
     }
     match scenario {
@@ -185,11 +202,14 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
                         usable,
                         Some(load_consumption(m, &loads) + 0.0),
                         Model::Load,
-                        format!(
-                            "uppmätt last {} {} ({running} av {} enheter i drift), förbrukning enligt datablad",
-                            n1(total),
-                            m.load_unit,
-                            m.points.len()
+                        fill(
+                            WORDS.assume_load_now,
+                            &[
+                                ("load", n1(total)),
+                                ("unit", m.load_unit.clone()),
+                                ("running", running.to_string()),
+                                ("units", m.points.len().to_string()),
+                            ],
                         ),
                     );
                 }
@@ -202,7 +222,7 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
                     usable,
                     Some(t.max(0.0)),
                     Model::Measured,
-                    format!("uppmätt förbrukning {} {}/h (trend)", n1(t), r.unit),
+                    fill(WORDS.assume_trend_now, &[("rate", n1(t)), ("unit", r.unit.clone())]),
                 );
             }
             if let Some(p) = &c.planning {
@@ -219,28 +239,21 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
                 consumption_per_h: None,
                 endurance_h: None,
                 model: None,
-                assumption: "ingen mätning".into(),
+                assumption: WORDS.assume_nothing_measured.into(),
             }
         }
         Scenario::Design | Scenario::Worst => {
             let worst = scenario == Scenario::Worst;
             if let Some(m) = &c.load {
                 let total = if worst { m.worst_load } else { m.design_load };
-                let what = if worst {
-                    "värsta fall"
-                } else {
-                    "planerad last vid höjd beredskap"
-                };
                 return figure(
                     scenario,
                     usable,
                     Some(shared_consumption(m, total)),
                     Model::Load,
-                    format!(
-                        "{what} {} {} fördelad på {} enheter, förbrukning enligt datablad",
-                        n1(total),
-                        m.load_unit,
-                        m.points.len()
+                    fill(
+                        if worst { WORDS.assume_load_worst } else { WORDS.assume_load_design },
+                        &[("load", n1(total)), ("unit", m.load_unit.clone()), ("units", m.points.len().to_string())],
                     ),
                 );
             }
@@ -259,11 +272,7 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
                     usable,
                     Some(t.max(0.0)),
                     Model::Measured,
-                    format!(
-                        "uppmätt förbrukning {} {}/h (trend) antas gälla",
-                        n1(t),
-                        r.unit
-                    ),
+                    fill(WORDS.assume_trend, &[("rate", n1(t)), ("unit", r.unit.clone())]),
                 );
             }
             Figure {
@@ -271,7 +280,7 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
                 consumption_per_h: None,
                 endurance_h: None,
                 model: None,
-                assumption: "ingen modell för scenariot".into(),
+                assumption: WORDS.assume_no_model.into(),
             }
         }
     }
@@ -279,18 +288,14 @@ pub fn reserve_figure(r: &Reserve, input: &Inputs, scenario: Scenario) -> Figure
 
 fn planning_text(p: &PlanningModel, worst: bool) -> String {
     let per_day = if worst { p.per_day_worst } else { p.per_day };
-    let src = if p.source.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", p.source)
-    };
-    format!(
-        "{} {}/{} och dygn × {} st{src}",
-        n1(per_day),
-        p.unit,
-        p.per,
-        crate::fmt::number_sv(p.count, 0)
-    )
+    let values = [
+        ("per_day", n1(per_day)),
+        ("unit", p.unit.clone()),
+        ("per", p.per.clone()),
+        ("count", crate::fmt::number_sv(p.count, 0)),
+        ("source", p.source.clone()),
+    ];
+    fill(if p.source.is_empty() { WORDS.assume_planning } else { WORDS.assume_planning_source }, &values)
 }
 
 /// A function's endurance in one scenario: the smallest along its dependency chain.

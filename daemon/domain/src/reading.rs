@@ -2,6 +2,10 @@
 
 use std::sync::Arc;
 
+use driftvakt_config::model::Language;
+
+use crate::text::value::Values;
+
 /// Quality of one reading. Travels with every value so reports can say how much was measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Quality {
@@ -52,6 +56,11 @@ impl Quality {
         })
     }
 
+    /// The quality in words (English: the key).
+    pub fn label(self, lang: Language) -> &'static str {
+        Values::of(lang).quality.iter().find(|(k, _)| *k == self.key()).map_or(self.key(), |(_, t)| t)
+    }
+
     /// Stable keyword (logs, exports, series).
     pub fn key(self) -> &'static str {
         match self {
@@ -63,20 +72,6 @@ impl Quality {
             Quality::OutOfRange => "out_of_range",
             Quality::OutOfService => "out_of_service",
             Quality::Overridden => "overridden",
-        }
-    }
-
-    /// Swedish text for operator screens.
-    pub fn label_sv(self) -> &'static str {
-        match self {
-            Quality::Good => "god",
-            Quality::Stale => "inaktuell",
-            Quality::CommFail => "kommunikationsfel",
-            Quality::DeviceFault => "enhetsfel",
-            Quality::NotAvailable => "ej tillgänglig",
-            Quality::OutOfRange => "utanför mätområde",
-            Quality::OutOfService => "ur drift (manuellt värde)",
-            Quality::Overridden => "överstyrd",
         }
     }
 }
@@ -114,4 +109,20 @@ pub struct Reading {
     pub value: Option<Value>,
     /// Quality of this reading.
     pub quality: Quality,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_quality_has_words_in_both_languages() {
+        for q in (0..=u8::MAX).filter_map(Quality::from_code) {
+            for lang in Language::ALL {
+                assert!(Values::of(lang).quality.iter().any(|(k, _)| *k == q.key()), "{q:?} in {lang:?}");
+            }
+        }
+        assert_eq!(Quality::Overridden.label(Language::Sv), "överstyrd");
+        assert_eq!(Quality::OutOfService.label(Language::En), "out_of_service");
+    }
 }

@@ -9,6 +9,10 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use driftvakt_config::model::Language;
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::journal::Journal;
+
 use super::store::{AlarmDb, Write};
 pub use driftvakt_store::RETRY_EVERY;
 
@@ -86,7 +90,7 @@ impl WriteBehind {
             return;
         }
         let notes = self.failing_since.filter(|since| now_ms - since >= QUIET_SPELL_MS || self.lost > 0).map(|since| {
-            let failed = format!("Lagringen kunde inte spara larmändringar ({}); larm och utskick fortsatte ur minnet", self.failed_with);
+            let failed = fill(Journal::of(Language::Sv).store_failed, &[("error", &self.failed_with)]);
             (Write::Note { ts_ms: since, event: "store_failed", detail: failed }, Write::Note { ts_ms: now_ms, event: "store_recovered", detail: self.recovered_text(since, now_ms) })
         });
         let result = match &notes {
@@ -147,16 +151,14 @@ impl WriteBehind {
     }
 
     fn recovered_text(&self, since: i64, now_ms: i64) -> String {
-        let lost = if self.lost > 0 {
-            format!(", {} förlorade (över gränsen {MAX_HELD_WRITES})", self.lost)
-        } else {
-            String::new()
-        };
-        format!(
-            "Lagringen sparar igen efter {} s: {} larmhändelser från perioden sparade i efterhand{lost}",
-            (now_ms - since).max(0) / 1000,
-            self.waited
-        )
+        let t = Journal::of(Language::Sv);
+        let values = [
+            ("secs", ((now_ms - since).max(0) / 1000).to_string()),
+            ("saved", self.waited.to_string()),
+            ("lost", self.lost.to_string()),
+            ("max", MAX_HELD_WRITES.to_string()),
+        ];
+        fill(if self.lost > 0 { t.store_recovered_lost } else { t.store_recovered }, &values)
     }
 }
 

@@ -13,7 +13,10 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use driftvakt_store::shared;
-use crate::timefmt::rfc3339_utc;
+use driftvakt_config::model::Language;
+use driftvakt_domain::fmt::rfc3339_utc;
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::journal::Journal;
 
 /// Create the alarm tables if missing. Idempotent.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
@@ -335,7 +338,7 @@ fn decision<'a>(
         )?;
         let detail = match c.kind {
             ChangeKind::Activated | ChangeKind::Cleared => Some(r.text.clone()),
-            ChangeKind::Shelved => r.shelved.as_ref().map(|s| format!("till {}", rfc3339_utc(s.until_ms))),
+            ChangeKind::Shelved => r.shelved.as_ref().map(|s| fill(Journal::of(Language::Sv).shelved_until, &[("until", rfc3339_utc(s.until_ms))])),
             _ => None,
         };
         tx.execute(
@@ -377,7 +380,7 @@ fn attempt(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &Result<(), 
     };
     tx.execute(
         "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6)",
-        params![now_ms, row.alarm, row.incident, event, comment, format!("{detail} (försök {})", row.attempts + 1)],
+        params![now_ms, row.alarm, row.incident, event, comment, fill(Journal::of(Language::Sv).attempt, &[("detail", detail.to_string()), ("attempt", (row.attempts + 1).to_string())])],
     )?;
     Ok(())
 }

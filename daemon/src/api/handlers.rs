@@ -4,8 +4,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use driftvakt_config::model::Language;
 use driftvakt_domain::alarm::{AlarmError, AlarmRecord};
 use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::text::alarm::Alarms;
 use serde::Deserialize;
 
 use super::{ApiState, error};
@@ -83,7 +85,7 @@ pub(super) async fn shelve(State(s): State<ApiState>, Path(id): Path<String>, Js
         return error(StatusCode::BAD_REQUEST, "bortkoppling: mellan 1 s och 30 dygn");
     }
     let until = SystemClock.now_ms() + i64::try_from(b.for_s).unwrap_or(0) * 1000;
-    let by = b.by.unwrap_or_else(|| "okänd".into());
+    let by = b.by.unwrap_or_else(|| Alarms::of(Language::Sv).unknown_operator.into());
     done(s.alarms.shelve(&id, until, &b.reason, &by).await)
 }
 
@@ -95,7 +97,7 @@ pub(super) struct UnshelveBody {
 }
 
 pub(super) async fn unshelve(State(s): State<ApiState>, Path(id): Path<String>, Json(b): Json<UnshelveBody>) -> Response {
-    let by = b.by.unwrap_or_else(|| "okänd".into());
+    let by = b.by.unwrap_or_else(|| Alarms::of(Language::Sv).unknown_operator.into());
     done(s.alarms.unshelve(&id, &by).await)
 }
 

@@ -6,8 +6,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::DEFAULT_API_LISTEN;
-use driftvakt_domain::alarm::model::{AlarmRecord, event_label, operator_list};
+use driftvakt_config::model::Language;
+use driftvakt_domain::alarm::model::{AlarmRecord, operator_list};
 use driftvakt_domain::clock::{Clock, SystemClock};
+use driftvakt_domain::fmt::local_datetime;
+use driftvakt_domain::text::alarm::Alarms;
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::journal::{Journal, event};
 use jiff::tz::TimeZone;
 
 use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
@@ -59,17 +64,17 @@ pub(crate) fn check(r: ApiResponse) -> Result<serde_json::Value> {
     bail!("{msg}")
 }
 
-pub(crate) fn local(ms: i64, tz: &TimeZone) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
-}
+/// The operators' language of the alarm commands (Swedish; the texts have English beside them).
+const LANG: Language = Language::Sv;
 
 fn status(r: &AlarmRecord, tz: &TimeZone) -> String {
-    let mut s = r.state.label_sv().to_string();
+    let t = Alarms::of(LANG);
+    let mut s = r.state.label(LANG).to_string();
     if let Some(a) = &r.ack {
-        s.push_str(&format!(" ({})", a.by));
+        s = fill(t.status_acked, &[("state", s.as_str()), ("by", &a.by)]);
     }
     if let Some(sh) = &r.shelved {
-        s.push_str(&format!(", bortkopplat till {} ({})", local(sh.until_ms, tz), sh.reason));
+        s = fill(t.status_shelved, &[("status", s), ("until", local_datetime(sh.until_ms, tz)), ("reason", sh.reason.clone())]);
     }
     s
 }
@@ -108,7 +113,8 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
         Some(dir) => {
             let records = crate::alarm::store::records(&alarm_store(dir)?)?;
             if let Some(last) = records.iter().map(|r| r.changed_ms).max() {
-                eprintln!("Enligt lagret i {} (senaste larmändring {}), inte en körande daemon.", dir.display(), local(last, &tz(&args.api)));
+                let at = [("dir", dir.display().to_string()), ("time", local_datetime(last, &tz(&args.api)))];
+                eprintln!("{}", fill(Alarms::of(LANG).from_store, &at));
             }
             operator_list(records.iter(), SystemClock.now_ms())
         }
@@ -121,18 +127,18 @@ pub fn list(args: &AlarmsArgs) -> Result<()> {
         return print_json(&list);
     }
     if list.is_empty() {
-        outln!("Inga aktiva larm.")?;
+        outln!("{}", Alarms::of(LANG).none)?;
         return Ok(());
     }
     let tz = tz(&args.api);
-    let mut rows = vec![["Klass", "System", "Larm", "Värde", "Sedan", "Status", "Id"].map(String::from).to_vec()];
+    let mut rows = vec![Alarms::of(LANG).columns.map(String::from).to_vec()];
     for r in &list {
         rows.push(vec![
             r.class.key().to_string(),
-            r.system_label_sv().to_string(),
-            r.text.clone(),
+            r.system_label(LANG).to_string(),
+            r.text_in(LANG).to_string(),
             r.value.clone().unwrap_or_else(|| "–".into()),
-            r.active_since_ms.map_or_else(String::new, |t| local(t, &tz)),
+            r.active_since_ms.map_or_else(String::new, |t| local_datetime(t, &tz)),
             status(r, &tz),
             r.id.clone(),
         ]);
@@ -146,12 +152,12 @@ pub fn ack(args: &AckArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": args.by, "comment": args.comment });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/ack", args.id), Some(&body))?)?)?;
-    outln!("Kvitterat: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
+    outln!("{}", fill(Alarms::of(LANG).acked, &[("id", rec.id.as_str()), ("text", rec.text_in(LANG)), ("state", rec.state.label(LANG))]))?;
     Ok(())
 }
 
 fn user(by: &Option<String>) -> String {
-    by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "okänd".into())
+    by.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| Alarms::of(LANG).unknown_operator.into())
 }
 
 /// `driftvakt shelve`.
@@ -160,8 +166,8 @@ pub fn shelve(args: &ShelveArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": user(&args.by), "for_s": d.as_secs().max(1), "reason": args.reason });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/shelve", args.id), Some(&body))?)?)?;
-    let until = rec.shelved.as_ref().map(|s| local(s.until_ms, &tz(&args.api))).unwrap_or_default();
-    outln!("Bortkopplat till {until}: {} — {}", rec.id, rec.text)?;
+    let until = rec.shelved.as_ref().map(|s| local_datetime(s.until_ms, &tz(&args.api))).unwrap_or_default();
+    outln!("{}", fill(Alarms::of(LANG).shelved, &[("until", until.as_str()), ("id", &rec.id), ("text", rec.text_in(LANG))]))?;
     Ok(())
 }
 
@@ -170,7 +176,7 @@ pub fn unshelve(args: &UnshelveArgs) -> Result<()> {
     let c = client(&args.api)?;
     let body = serde_json::json!({ "by": user(&args.by) });
     let rec: AlarmRecord = serde_json::from_value(check(c.request("POST", &format!("/api/alarms/{}/unshelve", args.id), Some(&body))?)?)?;
-    outln!("Inkopplat igen: {} — {} ({})", rec.id, rec.text, rec.state.label_sv())?;
+    outln!("{}", fill(Alarms::of(LANG).unshelved, &[("id", rec.id.as_str()), ("text", rec.text_in(LANG)), ("state", rec.state.label(LANG))]))?;
     Ok(())
 }
 
@@ -197,22 +203,20 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
     if args.json {
         return print_json(&entries);
     }
+    let t = Journal::of(LANG);
     for e in entries {
-        let mut line = format!("{}  {:<12}", local(e.time_ms, &tz), event_label(&e.event, true));
-        if let Some(i) = e.incident {
-            line.push_str(&format!("  händelse {i}"));
-        }
-        if let Some(a) = &e.alarm {
-            line.push_str(&format!("  {a}"));
-        }
-        if let Some(d) = &e.detail {
-            line.push_str(&format!("  {d}"));
-        }
-        if let Some(b) = &e.by {
-            line.push_str(&format!("  av {b}"));
-        }
-        if let Some(cm) = &e.comment {
-            line.push_str(&format!("  «{cm}»"));
+        // Columns two spaces apart: time, event (padded), then what the entry has.
+        let mut line = format!("{}  {:<12}", local_datetime(e.time_ms, &tz), event(&e.event, LANG));
+        let columns = [
+            e.incident.map(|i| fill(t.incident, &[("incident", i)])),
+            e.alarm.clone(),
+            e.detail.clone(),
+            e.by.as_ref().map(|b| fill(t.by, &[("by", b)])),
+            e.comment.as_ref().map(|c| fill(t.comment, &[("comment", c)])),
+        ];
+        for c in columns.into_iter().flatten() {
+            line.push_str("  ");
+            line.push_str(&c);
         }
         outln!("{line}")?;
     }

@@ -9,18 +9,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use driftvakt_config::model::Config;
 use driftvakt_domain::clock::{Clock, SystemClock};
-use driftvakt_domain::fmt::number_sv;
+use driftvakt_domain::fmt::{count, local_hms};
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::screen::Screen;
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::source::stats_of;
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{DemoArgs, Lang};
-use crate::i18n::{fill, texts};
+use crate::cli::DemoArgs;
 use crate::pipeline::shutdown_signal;
 use crate::service::Service;
 use crate::plant_status;
-use crate::timefmt::{local_hms, parse_duration};
+use crate::timefmt::parse_duration;
 use crate::out::{out, outln};
 
 /// The bundled demo configuration (the reference hospital).
@@ -70,7 +71,6 @@ pub fn point_bacnet_at(config: &mut Config, sim: &driftvakt_sim::SimBacnet) {
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let scenario: Scenario = args.scenario.parse().map_err(|e| anyhow!("--scenario: {e}"))?;
     let run_for = args.run_for.as_deref().map(parse_duration).transpose().context("--for")?;
-    let sv = args.lang == Lang::Sv;
 
     let cancel = CancellationToken::new();
     let opts = SimOptions { scenario, speed: args.speed, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
@@ -90,18 +90,19 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let service = Service::start(&config, &data_dir).await?;
     let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let tty = std::io::stdout().is_terminal();
-    let t = texts(args.lang);
+    let lang = args.lang;
+    let t = Screen::of(lang);
     let header = || -> std::io::Result<()> {
-        outln!("{}", fill(t.demo_header, &[("site", &config.site.name), ("scenario", &args.scenario), ("speed", &args.speed)]))?;
+        outln!("{}", fill(t.demo_header, &[("site", &config.site.name as &dyn std::fmt::Display), ("scenario", &args.scenario), ("speed", &args.speed)]))?;
         for (id, addr) in &sim.gateways {
-            outln!("{}", fill(t.demo_gateway, &[("id", id), ("addr", addr)]))?;
+            outln!("{}", fill(t.demo_gateway, &[("id", id as &dyn std::fmt::Display), ("addr", addr)]))?;
         }
         if let Some(b) = &sim.bacnet {
-            outln!("{}", fill(t.demo_gateway, &[("id", &"BACnet/IP"), ("addr", &b.addr)]))?;
+            outln!("{}", fill(t.demo_gateway, &[("id", &"BACnet/IP" as &dyn std::fmt::Display), ("addr", &b.addr)]))?;
         }
-        outln!("{}", fill(t.demo_data, &[("dir", &data_dir.display())]))?;
+        outln!("{}", fill(t.demo_data, &[("dir", data_dir.display())]))?;
         if let Some(addr) = service.api_addr() {
-            outln!("{}", fill(t.demo_api, &[("url", &format!("http://{addr}"))]))?;
+            outln!("{}", fill(t.demo_api, &[("url", format!("http://{addr}"))]))?;
         }
         Ok(())
     };
@@ -121,19 +122,18 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             _ = &mut stop => break,
         }
         let now = SystemClock.now_ms();
-        let mut lines = plant_status::lines(&config, &live, now, args.lang);
-        lines.extend(crate::endurance::live::status_line(&config, &live, sv));
+        let mut lines = plant_status::lines(&config, &live, now, lang);
+        lines.extend(crate::endurance::live::status_line(&config, &live, lang));
         let active = alarms.list().await.unwrap_or_default();
         if !active.is_empty() {
             let shown: Vec<String> = active
                 .iter()
                 .map(|a| {
-                    let text = if sv { &a.text } else { &a.text_en };
-                    let state = if a.state.is_active() { String::new() } else { format!(" ({})", if sv { a.state.label_sv() } else { a.state.label_en() }) };
-                    format!("{} {text}{state}", a.class.key())
+                    let values = [("class", a.class.key()), ("text", a.text_in(lang)), ("state", a.state.label(lang))];
+                    fill(if a.state.is_active() { t.demo_alarm } else { t.demo_alarm_state }, &values)
                 })
                 .collect();
-            lines.push(fill(t.demo_alarms, &[("n", &active.len()), ("list", &shown.join(" · "))]));
+            lines.push(fill(t.demo_alarms, &[("n", active.len().to_string()), ("list", shown.join(" · "))]));
         }
         let screen = if tty {
             format!("\x1b[2J\x1b[H{} — {} {}\n", config.site.name, args.scenario, local_hms(now, &tz))
@@ -157,8 +157,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let written = summary.store.readings_written.load(Ordering::Relaxed);
     let requests: u64 = stats_of::<ConnectionStats>(&summary.sources).map(|s| s.requests.load(Ordering::Relaxed)).sum();
     let writes = sim.function_log.write_codes_seen() + sim.bacnet.as_ref().map_or(0, |b| b.services.write_services_seen());
-    let num = |n: u64| if sv { number_sv(n as f64, 0) } else { n.to_string() };
-    outln!("{}", fill(t.demo_done, &[("readings", &num(written)), ("requests", &num(requests)), ("writes", &writes)]))?;
+    outln!("{}", fill(t.demo_done, &[("readings", count(written, lang)), ("requests", count(requests, lang)), ("writes", writes.to_string())]))?;
     if args.data.is_none() {
         outln!("{}", t.demo_temp_removed)?;
     }

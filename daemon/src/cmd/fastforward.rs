@@ -61,8 +61,8 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
         "fastforward: {} readings, {} alarm changes, {} – {} (UTC ms {}..{}) in {:.1} s",
         s.readings,
         s.alarm_changes,
-        crate::timefmt::rfc3339_utc(s.from_ms),
-        crate::timefmt::rfc3339_utc(s.to_ms),
+        driftvakt_domain::fmt::rfc3339_utc(s.from_ms),
+        driftvakt_domain::fmt::rfc3339_utc(s.to_ms),
         s.from_ms,
         s.to_ms,
         started.elapsed().as_secs_f64()

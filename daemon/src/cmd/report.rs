@@ -3,10 +3,9 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, bail};
-use driftvakt_config::model::Language;
 use jiff::tz::TimeZone;
 
-use crate::cli::{EnduranceReportArgs, ReportFormat, ReportLang};
+use crate::cli::{EnduranceReportArgs, ReportFormat};
 use crate::endurance::report::{Format, gather, render};
 use crate::timefmt::parse_time;
 
@@ -45,17 +44,13 @@ pub fn endurance(args: &EnduranceReportArgs) -> Result<()> {
     if from >= to {
         bail!("--from must be before --to");
     }
-    let lang = match args.lang {
-        ReportLang::Sv => Language::Sv,
-        ReportLang::En => Language::En,
-    };
     let format = match args.format {
         ReportFormat::Html => Format::Html,
         ReportFormat::Json => Format::Json,
         ReportFormat::Csv => Format::Csv,
     };
     let started = std::time::Instant::now();
-    let data = gather(&config, &args.data, from, to, lang)
+    let data = gather(&config, &args.data, from, to, args.lang)
         .with_context(|| format!("reading the store in {}", args.data.display()))?;
     let text = render(&data, format)?;
     match &args.out {

@@ -4,129 +4,16 @@
 //! [`crate::monitor`].
 
 use anyhow::{Context, Result};
-use driftvakt_domain::fmt::number_sv;
+use driftvakt_config::model::Language;
+use driftvakt_domain::fmt::{count, local_datetime as local, seconds};
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::status::Status as Words;
 use jiff::tz::TimeZone;
 
-use super::alarms::{check, client, local, table, tz};
-use crate::cli::{Lang, StatusArgs};
+use super::alarms::{check, client, table, tz};
+use crate::cli::StatusArgs;
 use crate::monitor::Snapshot;
 use crate::out::{outln, out};
-
-/// Every word of the status tables, per language.
-struct Words {
-    header: &'static str,
-    alarms: &'static str,
-    alarms_unknown: &'static str,
-    store: &'static str,
-    store_failing: &'static str,
-    /// Title of a protocol's table (its first column), per protocol; others show the protocol.
-    links: [(&'static str, &'static str); 2],
-    /// Column words of source counters, per counter key; others show the key.
-    counters: [(&'static str, &'static str); 7],
-    devices: [&'static str; 8],
-    sinks: [&'static str; 9],
-    up: &'static str,
-    down: &'static str,
-    never: &'static str,
-    notify: &'static str,
-    /// `{link} {id}: {total} rejected datagrams ({reasons})` (`{link}`: the table's title).
-    rejected: &'static str,
-    /// Reason keys of [`crate::monitor::snapshot::LinkStatus::rejected`] in words.
-    reasons: [(&'static str, &'static str); 4],
-}
-
-const SV: Words = Words {
-    header: "driftvakt {site} ({version}) — status {time}",
-    alarms: "Larm: {active} aktiva, {unacked} okvitterade, {shelved} bortkopplade",
-    alarms_unknown: "Larm: larmtjänsten svarar inte",
-    store: "Lagring: {written} avläsningar sparade, {errors} skrivfel, {lost} förlorade",
-    store_failing: "LAGRING MISSLYCKAS sedan {since}: {held} avläsningar och {alarm} larmhändelser väntar i minnet",
-    links: [("modbus", "Anslutning"), ("bacnet", "BACnet-nät")],
-    counters: [
-        ("requests", "Förfrågningar"),
-        ("errors", "Fel"),
-        ("timeouts", "Tidsgränser"),
-        ("reconnects", "Återanslutningar"),
-        ("connect_failures", "Misslyckade anslutningar"),
-        ("device_errors", "Enhetsfel"),
-        ("cov_notifications", "COV-meddelanden"),
-    ],
-    devices: [
-        "Enhet",
-        "Via",
-        "Protokoll",
-        "Avläsningar",
-        "Ej goda",
-        "Senaste",
-        "Förfrågningar",
-        "Fel",
-    ],
-    sinks: [
-        "Utgång",
-        "Typ",
-        "Läge",
-        "Levererat",
-        "Kö",
-        "Eftersläpning",
-        "Tappat",
-        "Skrivfel",
-        "Senaste fel",
-    ],
-    up: "uppe",
-    down: "NERE",
-    never: "aldrig",
-    notify: "Larmnotifieringar: e-post {es} skickade, {ef} misslyckade försök; MQTT {ms} skickade, {mf} misslyckade försök",
-    rejected: "{link} {id}: {total} avvisade datagram ({reasons})",
-    reasons: [
-        ("foreign_address", "fel avsändare"),
-        ("unknown_process", "okänt process-id"),
-        ("unsubscribed_object", "objekt utan prenumeration"),
-        ("malformed", "felformade"),
-    ],
-};
-
-const EN: Words = Words {
-    header: "driftvakt {site} ({version}) — status {time}",
-    alarms: "Alarms: {active} active, {unacked} unacknowledged, {shelved} shelved",
-    alarms_unknown: "Alarms: the alarm service does not answer",
-    store: "Store: {written} readings stored, {errors} write errors, {lost} lost",
-    store_failing: "STORE FAILING since {since}: {held} readings and {alarm} alarm records wait in memory",
-    links: [("modbus", "Connection"), ("bacnet", "BACnet network")],
-    counters: [
-        ("requests", "Requests"),
-        ("errors", "Errors"),
-        ("timeouts", "Timeouts"),
-        ("reconnects", "Reconnects"),
-        ("connect_failures", "Failed connects"),
-        ("device_errors", "Device errors"),
-        ("cov_notifications", "COV notifications"),
-    ],
-    devices: [
-        "Device", "Via", "Protocol", "Readings", "Not good", "Latest", "Requests", "Errors",
-    ],
-    sinks: [
-        "Sink",
-        "Kind",
-        "State",
-        "Delivered",
-        "Backlog",
-        "Lag",
-        "Dropped",
-        "Write errors",
-        "Last error",
-    ],
-    up: "up",
-    down: "DOWN",
-    never: "never",
-    notify: "Alarm notifications: e-mail {es} sent, {ef} failed attempts; MQTT {ms} sent, {mf} failed attempts",
-    rejected: "{link} {id}: {total} rejected datagrams ({reasons})",
-    reasons: [
-        ("foreign_address", "wrong sender"),
-        ("unknown_process", "unknown process id"),
-        ("unsubscribed_object", "object not subscribed"),
-        ("malformed", "malformed"),
-    ],
-};
 
 /// `driftvakt status`.
 pub fn run(args: &StatusArgs) -> Result<()> {
@@ -142,28 +29,11 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     Ok(())
 }
 
-fn fill(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (k, v) in values {
-        out = out.replace(&format!("{{{k}}}"), v);
-    }
-    out
-}
-
 /// The report as text in `lang`, times in `tz`.
-fn render(r: &Snapshot, lang: Lang, tz: &TimeZone) -> String {
-    let w = match lang {
-        Lang::Sv => &SV,
-        Lang::En => &EN,
-    };
-    let n = |v: u64| match lang {
-        Lang::Sv => number_sv(v as f64, 0),
-        Lang::En => v.to_string(),
-    };
-    let secs = |ms: i64| match lang {
-        Lang::Sv => format!("{} s", number_sv(ms as f64 / 1000.0, 1)),
-        Lang::En => format!("{:.1} s", ms as f64 / 1000.0),
-    };
+fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
+    let w = Words::of(lang);
+    let n = |v: u64| count(v, lang);
+    let secs = |ms: i64| seconds(ms, lang);
     let when = |ms: i64| {
         if ms > 0 {
             local(ms, tz)
@@ -400,7 +270,7 @@ mod tests {
     fn swedish_tables_show_every_sink_with_lag_and_backlog() {
         let text = render(
             &report(),
-            Lang::Sv,
+            Language::Sv,
             &TimeZone::get("Europe/Stockholm").expect("tz"),
         );
         assert!(
@@ -448,12 +318,12 @@ mod tests {
 
     #[test]
     fn rejected_bacnet_datagrams_are_shown_per_network_and_reason() {
-        let sv = render(&report(), Lang::Sv, &TimeZone::UTC);
+        let sv = render(&report(), Language::Sv, &TimeZone::UTC);
         assert!(
             sv.contains("BACnet-nät bas: 1\u{202f}203 avvisade datagram (fel avsändare 1\u{202f}200, felformade 3)"),
             "{sv}"
         );
-        let en = render(&report(), Lang::En, &TimeZone::UTC);
+        let en = render(&report(), Language::En, &TimeZone::UTC);
         assert!(
             en.contains(
                 "BACnet network bas: 1203 rejected datagrams (wrong sender 1200, malformed 3)"
@@ -464,7 +334,7 @@ mod tests {
 
     #[test]
     fn english_on_request() {
-        let text = render(&report(), Lang::En, &TimeZone::UTC);
+        let text = render(&report(), Language::En, &TimeZone::UTC);
         assert!(text.contains("Alarms: 2 active"), "{text}");
         assert!(
             text.lines()
@@ -481,13 +351,13 @@ mod tests {
     #[test]
     fn a_failing_store_is_said_first_in_swedish_and_in_english() {
         let mut r = report();
-        assert!(!render(&r, Lang::Sv, &TimeZone::UTC).contains("MISSLYCKAS"));
+        assert!(!render(&r, Language::Sv, &TimeZone::UTC).contains("MISSLYCKAS"));
         r.store.failing_since_ms = Some(0);
         r.store.readings_held = 1200;
         r.store.alarm_writes_held = 3;
-        let sv = render(&r, Lang::Sv, &TimeZone::UTC);
+        let sv = render(&r, Language::Sv, &TimeZone::UTC);
         assert!(sv.contains("LAGRING MISSLYCKAS sedan 1970-01-01 00:00:00: 1\u{202f}200 avläsningar och 3 larmhändelser väntar i minnet"), "{sv}");
-        let en = render(&r, Lang::En, &TimeZone::UTC);
+        let en = render(&r, Language::En, &TimeZone::UTC);
         assert!(en.contains("STORE FAILING since 1970-01-01 00:00:00: 1200 readings and 3 alarm records wait in memory"), "{en}");
     }
 }

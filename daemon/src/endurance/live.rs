@@ -5,8 +5,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use driftvakt_config::model::{Config, ENDURANCE_CAP_H};
+use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language};
 use driftvakt_domain::endurance::{Inputs, Scenario, function_figure, reserve_figure, trend_per_h};
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::screen::{Screen, hours};
 use driftvakt_domain::{Quality, Reading, Value};
 
 /// How often (in reading time) endurance is recomputed and emitted.
@@ -216,7 +218,8 @@ impl LiveEndurance {
 
 /// The operator's status line: endurance now of every reserve and function against its
 /// målbild (`!` marks one below it), from the latest values in `live`.
-pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> Option<String> {
+pub fn status_line(config: &Config, live: &crate::pipeline::Live, lang: Language) -> Option<String> {
+    let t = Screen::of(lang);
     let items: Vec<(&str, &str, f64)> = config
         .reserves
         .iter()
@@ -231,21 +234,6 @@ pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> O
     if items.is_empty() {
         return None;
     }
-    let hours = |h: f64| {
-        if h >= ENDURANCE_CAP_H {
-            if sv {
-                "ingen förbrukning".to_string()
-            } else {
-                "nothing drawn".to_string()
-            }
-        } else if h < 2.0 {
-            format!("{} min", driftvakt_domain::fmt::number_sv(h * 60.0, 0))
-        } else if sv {
-            format!("{} h", driftvakt_domain::fmt::number_sv(h, 1))
-        } else {
-            format!("{h:.1} h")
-        }
-    };
     let parts: Vec<String> = items
         .iter()
         .map(|(id, name, target)| {
@@ -253,24 +241,20 @@ pub fn status_line(config: &Config, live: &crate::pipeline::Live, sv: bool) -> O
                 .get(&point_id(id))
                 .and_then(|r| r.value.as_ref().and_then(Value::as_f64));
             match v {
-                Some(h) => {
-                    let mark = if h < *target { "!" } else { "" };
-                    format!(
-                        "{mark}{name} {} ({} {})",
-                        hours(h),
-                        if sv { "mål" } else { "target" },
-                        hours(*target)
-                    )
-                }
+                Some(h) => fill(
+                    t.endurance_item,
+                    &[
+                        ("mark", if h < *target { "!" } else { "" }),
+                        ("name", name),
+                        ("hours", &hours(Some(h), ENDURANCE_CAP_H, lang)),
+                        ("target", &hours(Some(*target), ENDURANCE_CAP_H, lang)),
+                    ],
+                ),
                 None => format!("{name} –"),
             }
         })
         .collect();
-    Some(format!(
-        "{}: {}",
-        if sv { "Uthållighet" } else { "Endurance" },
-        parts.join(" · ")
-    ))
+    Some(fill(t.endurance_line, &[("parts", parts.join(" · "))]))
 }
 
 #[cfg(test)]

@@ -5,8 +5,11 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 
 use driftvakt_domain::alarm::{AlarmRecord, Change};
+use driftvakt_domain::fmt::{local_datetime, rfc3339_utc};
 use driftvakt_domain::plan::{EmailKind, Planner};
-use crate::timefmt::rfc3339_utc;
+use driftvakt_domain::text::alarm::Alarms;
+use driftvakt_domain::text::email::Email as Texts;
+use driftvakt_domain::text::fill;
 
 /// An e-mail ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,19 +20,12 @@ pub struct Email {
     pub body: String,
 }
 
-/// Local date and time `YYYY-MM-DD HH:MM:SS` in `tz`.
-pub fn local_time(ms: i64, tz: &TimeZone) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 fn state_label(a: &AlarmRecord, lang: Language, now_ms: i64) -> String {
-    let base = if lang == Language::Sv { a.state.label_sv() } else { a.state.label_en() };
+    let t = Alarms::of(lang);
+    let base = a.state.label(lang);
     match (&a.ack, a.is_shelved(now_ms)) {
-        (_, true) => format!("{base}, {}", if lang == Language::Sv { "bortkopplat" } else { "shelved" }),
-        (Some(ack), false) if lang == Language::Sv => format!("{base} av {}", ack.by),
-        (Some(ack), false) => format!("{base} by {}", ack.by),
+        (_, true) => fill(t.state_shelved, &[("state", base)]),
+        (Some(ack), false) => fill(t.state_acked_by, &[("state", base), ("by", &ack.by)]),
         _ => base.to_string(),
     }
 }
@@ -37,62 +33,55 @@ fn state_label(a: &AlarmRecord, lang: Language, now_ms: i64) -> String {
 #[allow(clippy::too_many_arguments)]
 /// The e-mail about incident `incident` (its alarms in joining order; the first is the cause).
 pub fn email(kind: EmailKind, incident: i64, opened_ms: i64, alarms: &[&AlarmRecord], site: &str, tz: &TimeZone, lang: Language, now_ms: i64) -> Email {
-    let sv = lang == Language::Sv;
+    let t = Texts::of(lang);
     let class = Planner::incident_class(alarms);
     let cls = class.key();
     // The title is the incident's first alarm of its most urgent class (join order).
-    let cause = alarms.iter().find(|a| a.class == class).or(alarms.first()).map_or(String::new(), |a| if sv { a.text.clone() } else { a.text_en.clone() });
-    let subject = match (kind, sv) {
-        (EmailKind::Incident, true) => format!("{cls}-larm: {cause} — {site}"),
-        (EmailKind::Update, true) => format!("{cls}-larm, fler larm: {cause} — {site}"),
-        (EmailKind::Cleared, true) => format!("Återställt: {cause} — {site}"),
-        (EmailKind::Repeat, true) => format!("Påminnelse, okvitterat {cls}-larm: {cause} — {site}"),
-        (EmailKind::Escalation, true) => format!("Eskalerat {cls}-larm: {cause} — {site}"),
-        (EmailKind::Incident, false) => format!("{cls} alarm: {cause} — {site}"),
-        (EmailKind::Update, false) => format!("{cls} alarm, more alarms: {cause} — {site}"),
-        (EmailKind::Cleared, false) => format!("Cleared: {cause} — {site}"),
-        (EmailKind::Repeat, false) => format!("Reminder, unacknowledged {cls} alarm: {cause} — {site}"),
-        (EmailKind::Escalation, false) => format!("Escalated {cls} alarm: {cause} — {site}"),
+    let cause = alarms.iter().find(|a| a.class == class).or(alarms.first()).map_or("", |a| a.text_in(lang));
+    let subject = match kind {
+        EmailKind::Incident => t.subject_incident,
+        EmailKind::Update => t.subject_update,
+        EmailKind::Cleared => t.subject_cleared,
+        EmailKind::Repeat => t.subject_repeat,
+        EmailKind::Escalation => t.subject_escalation,
     };
-    let tzname = tz.iana_name().unwrap_or("UTC");
-    let mut body = String::new();
-    let intro = match (kind, sv) {
-        (EmailKind::Cleared, true) => "Alla larm i händelsen har återgått.",
-        (EmailKind::Cleared, false) => "Every alarm of the incident has cleared.",
-        (EmailKind::Repeat | EmailKind::Escalation, true) => "Larm i händelsen är fortfarande okvitterade.",
-        (EmailKind::Repeat | EmailKind::Escalation, false) => "Alarms of the incident are still unacknowledged.",
-        (_, true) => match class {
-            AlarmClass::A => "A-larm: åtgärda nu.",
-            AlarmClass::B => "B-larm: åtgärda under skiftet.",
-        },
-        (_, false) => match class {
-            AlarmClass::A => "A alarm: act now.",
-            AlarmClass::B => "B alarm: act this shift.",
-        },
+    let subject = fill(subject, &[("class", cls), ("cause", cause), ("site", site)]);
+    let intro = match (kind, class) {
+        (EmailKind::Cleared, _) => t.intro_cleared,
+        (EmailKind::Repeat | EmailKind::Escalation, _) => t.intro_unacked,
+        (_, AlarmClass::A) => t.intro_a,
+        (_, AlarmClass::B) => t.intro_b,
     };
-    let started = local_time(opened_ms, tz);
-    if sv {
-        body.push_str(&format!("{intro}\n\nHändelse {incident} på {site}, startade {started} ({tzname}).\n\nLarm i händelsen ({}):\n", alarms.len()));
-    } else {
-        body.push_str(&format!("{intro}\n\nIncident {incident} at {site}, started {started} ({tzname}).\n\nAlarms of the incident ({}):\n", alarms.len()));
-    }
+    let mut body = fill(
+        t.head,
+        &[
+            ("intro", intro.to_string()),
+            ("incident", incident.to_string()),
+            ("site", site.to_string()),
+            ("started", local_datetime(opened_ms, tz)),
+            ("zone", tz.iana_name().unwrap_or("UTC").to_string()),
+            ("n", alarms.len().to_string()),
+        ],
+    );
     for a in alarms {
-        let since = a.active_since_ms.map(|t| local_time(t, tz)).unwrap_or_default();
-        let text = if sv { &a.text } else { &a.text_en };
-        let system = if sv { a.system_label_sv().to_string() } else { a.system.clone() };
-        body.push_str(&format!("  {}  {:<12} {}  ({since}, {})\n", a.class.key(), system, text, state_label(a, lang, now_ms)));
-        body.push_str(&format!("      id: {}", a.id));
-        if let Some(cleared) = a.cleared_ms.filter(|_| !a.state.is_active()) {
-            let c = local_time(cleared, tz);
-            body.push_str(&if sv { format!(", återställt {c}") } else { format!(", cleared {c}") });
-        }
-        body.push('\n');
+        // English shows the system's key, as it always has.
+        let system = if lang == Language::Sv { a.system_label(lang) } else { &a.system };
+        body.push_str(&fill(
+            t.alarm,
+            &[
+                ("class", a.class.key().to_string()),
+                ("system", format!("{system:<12}")),
+                ("text", a.text_in(lang).to_string()),
+                ("since", a.active_since_ms.map(|t| local_datetime(t, tz)).unwrap_or_default()),
+                ("state", state_label(a, lang, now_ms)),
+            ],
+        ));
+        body.push_str(&match a.cleared_ms.filter(|_| !a.state.is_active()) {
+            Some(cleared) => fill(t.alarm_id_cleared, &[("id", a.id.clone()), ("cleared", local_datetime(cleared, tz))]),
+            None => fill(t.alarm_id, &[("id", &a.id)]),
+        });
     }
-    body.push_str(if sv {
-        "\nKvittera: driftvakt ack <id> --by <namn>\n-- \ndriftvakt\n"
-    } else {
-        "\nAcknowledge: driftvakt ack <id> --by <name>\n-- \ndriftvakt\n"
-    });
+    body.push_str(t.footer);
     Email { subject, body }
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::sink::transport::Row;
-use crate::timefmt::rfc3339_utc;
+use driftvakt_domain::fmt::rfc3339_utc;
 
 /// One MQTT message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use driftvakt_config::model::{AlarmClass, AlarmRule, Config, Language, RuleKind, System};
 use crate::reading::{Quality, Reading};
+use crate::text::alarm::Alarms;
 
 use super::comm::{Health, Verdict};
 use super::delay::Debounce;
@@ -172,16 +173,16 @@ impl Engine {
                 Source::Comm(d.id.clone()),
                 format!("{}.comm_lost", d.id),
                 a.comm_lost_class,
-                "Kommunikation förlorad: {device}".into(),
-                "Communication lost: {device}".into(),
+                Alarms::SV.comm_lost.into(),
+                Alarms::EN.comm_lost.into(),
                 &look,
             );
             auto(
                 Source::Stale(d.id.clone()),
                 format!("{}.stale", d.id),
                 a.stale_class,
-                "Inaktuella värden från {device}".into(),
-                "No valid values from {device}".into(),
+                Alarms::SV.stale.into(),
+                Alarms::EN.stale.into(),
                 &look,
             );
         }
@@ -191,8 +192,8 @@ impl Engine {
                 continue;
             }
             let system = config.devices.iter().find(|d| d.connection() == Some(c.id.as_str())).and_then(|d| d.points.first()).map_or(System::Ovrigt, |p| p.system);
-            let sv = format!("Ingen kontakt med gateway {} ({n} enheter)", c.id);
-            let en = format!("Gateway {} not answering ({n} devices)", c.id);
+            let gateway = |t: &Alarms| crate::text::fill(t.gateway_lost, &[("id", &c.id as &dyn std::fmt::Display), ("n", &n)]);
+            let (sv, en) = (gateway(&Alarms::SV), gateway(&Alarms::EN));
             let id = format!("connection.{}.comm_lost", c.id);
             slots.push(Slot {
                 source: Source::ConnComm(c.id.clone()),
@@ -208,7 +209,7 @@ impl Engine {
                 cond_since: Vec::new(),
             });
         }
-        let (sv, en) = ("Lagring misslyckas: driftvakt kan inte spara i sin databas (full disk?)", "Store failing: driftvakt cannot commit to its database (disk full?)");
+        let (sv, en) = (Alarms::SV.store_failing, Alarms::EN.store_failing);
         slots.push(Slot {
             source: Source::StoreFailing,
             deb: Debounce { cond_since_ms: now_ms, ..Debounce::default() },
@@ -510,7 +511,7 @@ impl Engine {
         let to = match from {
             AlarmState::ActiveUnacked => AlarmState::ActiveAcked,
             AlarmState::ClearedUnacked => AlarmState::Normal,
-            other => return Err(AlarmError::NothingToAck { id: id.to_string(), state: other.label_sv().to_string() }),
+            other => return Err(AlarmError::NothingToAck { id: id.to_string(), state: other.label(Language::Sv).to_string() }),
         };
         let rec = &mut self.slots[i].record;
         rec.state = to;

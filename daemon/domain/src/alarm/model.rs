@@ -1,7 +1,9 @@
 //! What the engine tells the world: alarm records, their life-cycle states, and changes.
 
-use driftvakt_config::model::{AlarmClass, System};
+use driftvakt_config::model::{AlarmClass, Language, System};
 use serde::{Deserialize, Serialize};
+
+use crate::text::alarm::Alarms;
 
 /// Life-cycle state of one alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,24 +30,14 @@ impl AlarmState {
         }
     }
 
-
-    /// Swedish label for operator screens.
-    pub fn label_sv(self) -> &'static str {
+    /// The state in words.
+    pub fn label(self, lang: Language) -> &'static str {
+        let t = Alarms::of(lang);
         match self {
-            AlarmState::Normal => "normal",
-            AlarmState::ActiveUnacked => "aktivt, okvitterat",
-            AlarmState::ActiveAcked => "aktivt, kvitterat",
-            AlarmState::ClearedUnacked => "återställt, okvitterat",
-        }
-    }
-
-    /// English label.
-    pub fn label_en(self) -> &'static str {
-        match self {
-            AlarmState::Normal => "normal",
-            AlarmState::ActiveUnacked => "active, unacknowledged",
-            AlarmState::ActiveAcked => "active, acknowledged",
-            AlarmState::ClearedUnacked => "cleared, unacknowledged",
+            AlarmState::Normal => t.normal,
+            AlarmState::ActiveUnacked => t.active_unacked,
+            AlarmState::ActiveAcked => t.active_acked,
+            AlarmState::ClearedUnacked => t.cleared_unacked,
         }
     }
 
@@ -139,9 +131,17 @@ impl AlarmRecord {
         self.shelved.as_ref().is_some_and(|s| s.until_ms > now_ms)
     }
 
-    /// Swedish label of the system.
-    pub fn system_label_sv(&self) -> &str {
-        System::ALL.iter().find(|s| s.key() == self.system).map_or(self.system.as_str(), |s| s.label_sv())
+    /// The alarm's text in `lang` (filled in at activation).
+    pub fn text_in(&self, lang: Language) -> &str {
+        match lang {
+            Language::Sv => &self.text,
+            Language::En => &self.text_en,
+        }
+    }
+
+    /// The system's label in `lang` (the key itself if it is not a known system).
+    pub fn system_label(&self, lang: Language) -> &str {
+        System::from_key(&self.system).map_or(self.system.as_str(), |s| s.label(lang))
     }
 }
 
@@ -171,29 +171,6 @@ impl ChangeKind {
             ChangeKind::Shelved => "shelved",
             ChangeKind::Unshelved => "unshelved",
         }
-    }
-}
-
-/// An alarm-journal event code (a [`ChangeKind::key`], `notify_sent`, `notify_failed`,
-/// `store_failed` or `store_recovered`) in words, Swedish or English; an unknown code is shown as
-/// it is.
-pub fn event_label(code: &str, sv: bool) -> &str {
-    match (code, sv) {
-        ("activated", true) => "aktiverat",
-        ("cleared", true) => "återställt",
-        ("acked", true) => "kvitterat",
-        ("acked", false) => "acknowledged",
-        ("shelved", true) => "bortkopplat",
-        ("unshelved", true) => "inkopplat",
-        ("notify_sent", true) => "skickat",
-        ("notify_sent", false) => "sent",
-        ("notify_failed", true) => "misslyckat",
-        ("notify_failed", false) => "failed",
-        ("store_failed", true) => "lagringsfel",
-        ("store_failed", false) => "store failing",
-        ("store_recovered", true) => "lagring åter",
-        ("store_recovered", false) => "store recovered",
-        (other, _) => other,
     }
 }
 

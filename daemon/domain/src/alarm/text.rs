@@ -1,8 +1,10 @@
-//! Alarm texts: placeholders filled with the value and unit, the Swedish way first.
+//! Alarm texts: placeholders filled with the value and unit, the Swedish way first (the words
+//! are in [`crate::text`], the numbers from [`crate::fmt`]).
 
 use driftvakt_config::model::{Language, PointKind};
 
-use crate::fmt::number_sv;
+use crate::fmt::measured;
+use crate::text::value::{Values, on_off};
 
 /// What a point's values look like on screen.
 #[derive(Debug, Clone, Default)]
@@ -22,7 +24,6 @@ pub struct PointLook {
 impl PointLook {
     /// A value formatted for operators in `lang`, with unit or state text.
     pub fn value(&self, v: f64, lang: Language) -> String {
-        let sv = lang == Language::Sv;
         match self.kind {
             Some(PointKind::Binary | PointKind::Multistate) => {
                 let code = v.round() as i64;
@@ -30,35 +31,21 @@ impl PointLook {
                     return t.clone();
                 }
                 if self.kind == Some(PointKind::Binary) {
-                    let on = code != 0;
-                    return match (sv, on) {
-                        (true, true) => "till",
-                        (true, false) => "från",
-                        (false, true) => "on",
-                        (false, false) => "off",
-                    }
-                    .to_string();
+                    return on_off(code != 0, lang).to_string();
                 }
                 format!("#{code}")
             }
-            _ => {
-                let decimals = if v.abs() >= 100.0 { 0 } else { 1 };
-                let num = if sv { number_sv(v, decimals) } else { format!("{v:.decimals$}") };
-                if self.unit.is_empty() { num } else { format!("{num} {}", self.unit) }
-            }
+            _ => measured(v, &self.unit, lang),
         }
     }
 }
 
-/// Fill `{value}`, `{limit}`, `{point}`, `{device}` of `template`.
+/// Fill `{value}`, `{limit}`, `{point}`, `{device}` of `template` (a configured alarm text or
+/// one of [`crate::text::alarm::Alarms`]).
 pub fn fill(template: &str, look: &PointLook, value: Option<f64>, limit: Option<f64>, lang: Language) -> String {
-    let unknown = if lang == Language::Sv { "okänt" } else { "unknown" };
-    let value = value.map_or_else(|| unknown.to_string(), |v| look.value(v, lang));
-    let limit = limit.map_or_else(String::new, |l| {
-        let plain = PointLook { kind: Some(PointKind::Analog), ..look.clone() };
-        plain.value(l, lang)
-    });
-    template.replace("{value}", &value).replace("{limit}", &limit).replace("{point}", &look.name).replace("{device}", &look.device)
+    let value = value.map_or_else(|| Values::of(lang).unknown.to_string(), |v| look.value(v, lang));
+    let limit = limit.map_or_else(String::new, |l| measured(l, &look.unit, lang));
+    crate::text::fill(template, &[("value", value.as_str()), ("limit", &limit), ("point", &look.name), ("device", &look.device)])
 }
 
 #[cfg(test)]

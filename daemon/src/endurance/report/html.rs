@@ -2,7 +2,11 @@
 //! A4. Every figure cell carries `data-key`/`data-value` with the exact number, so a reader (or
 //! a test) can check it against the JSON and CSV.
 
-use driftvakt_domain::fmt::number_sv;
+use driftvakt_config::model::Language;
+use driftvakt_domain::fmt::{local_minute_zone, number};
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::report::Report;
+use driftvakt_domain::text::screen::hours;
 
 use super::chart;
 use super::{Evidence, ReportData, ScenarioRow};
@@ -14,30 +18,19 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The report's language and its words.
 struct T {
-    sv: bool,
+    lang: Language,
+    w: &'static Report,
 }
 
 impl T {
-    fn t<'a>(&self, sv: &'a str, en: &'a str) -> &'a str {
-        if self.sv { sv } else { en }
-    }
-
     fn num(&self, v: f64, decimals: usize) -> String {
-        if self.sv {
-            number_sv(v, decimals)
-        } else {
-            format!("{v:.decimals$}")
-        }
+        number(v, decimals, self.lang)
     }
 
     fn hours(&self, v: Option<f64>, cap: f64) -> String {
-        match v {
-            None => self.t("okänd", "unknown").to_string(),
-            Some(h) if h >= cap => self.t("ingen förbrukning", "nothing drawn").to_string(),
-            Some(h) if h < 2.0 => format!("{} min", self.num(h * 60.0, 0)),
-            Some(h) => format!("{} h", self.num(h, 1)),
-        }
+        hours(v, cap, self.lang)
     }
 }
 
@@ -48,17 +41,6 @@ fn cell(key: &str, value: Option<f64>, shown: &str) -> String {
         esc(key),
         esc(shown)
     )
-}
-
-fn scenario_name(t: &T, key: &str) -> &'static str {
-    match (t.sv, key) {
-        (true, "now") => "Nu (aktuell last)",
-        (true, "design") => "Dimensionerande (höjd beredskap)",
-        (true, "worst") => "Värsta fall (full last)",
-        (false, "now") => "Now (present load)",
-        (false, "design") => "Design (heightened alert)",
-        _ => "Worst case (full load)",
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -75,18 +57,18 @@ fn scenario_table(
 ) {
     out.push_str(&format!(
         "<table class=\"scen\"><thead><tr><th>{}</th><th>{}</th>{}<th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        t.t("Scenario", "Scenario"),
-        t.t("Uthållighet", "Endurance"),
-        if chain { String::new() } else { format!("<th>{}</th>", t.t("Förbrukning", "Consumption")) },
-        t.t("Målbild", "Target"),
-        t.t("Gap", "Gap"),
-        t.t("Bedömning", "Verdict"),
-        if chain { t.t("Begränsande länk", "Limiting link") } else { t.t("Antagande och modell", "Assumption and model") },
+        t.w.col_scenario,
+        t.w.col_endurance,
+        if chain { String::new() } else { format!("<th>{}</th>", t.w.col_consumption) },
+        t.w.col_target,
+        t.w.col_gap,
+        t.w.col_verdict,
+        if chain { t.w.col_limiting } else { t.w.col_assumption },
     ));
     for r in rows {
         let sc = r.scenario.key();
         let k = |name: &str| format!("{section}.{id}.{sc}.{name}");
-        out.push_str(&format!("<tr><td>{}</td>", scenario_name(t, sc)));
+        out.push_str(&format!("<tr><td>{}</td>", r.scenario.label(t.lang)));
         out.push_str(&cell(
             &k("endurance_h"),
             r.endurance_h,
@@ -115,9 +97,9 @@ fn scenario_table(
         );
         out.push_str(&cell(&k("gap_h"), r.gap_h, &gap_shown));
         let (cls, verdict) = match r.meets {
-            Some(true) => ("meets", t.t("uppfyller", "meets")),
-            Some(false) => ("fails", t.t("uppfyller inte", "does not meet")),
-            None => ("unknown", t.t("okänt", "unknown")),
+            Some(true) => ("meets", t.w.meets),
+            Some(false) => ("fails", t.w.fails),
+            None => ("unknown", t.w.unknown),
         };
         let mv = r.meets.map(|m| if m { 1.0 } else { 0.0 });
         out.push_str(&format!(
@@ -152,7 +134,7 @@ fn evidence(
     let when = e.min_endurance_local.clone().unwrap_or_else(|| "–".into());
     out.push_str(&format!(
         "<p>{}: <span data-key=\"evidence.{id}.min_endurance_h\" data-value=\"{}\">{}</span> ({})</p>",
-        t.t("Lägsta uthållighet under perioden", "Lowest endurance in the period"),
+        t.w.min_endurance,
         e.min_endurance_h.map_or_else(String::new, |v| v.to_string()),
         t.hours(e.min_endurance_h, cap),
         esc(&when)
@@ -167,19 +149,13 @@ fn evidence(
         d.from_ms,
         d.to_ms,
         Some(target_h),
-        t.t(
-            "uthållighet h (streckat: målbild)",
-            "endurance h (dashed: target)",
-        ),
+        t.w.chart_endurance,
         &|v| t.num(v, 0),
     ));
     if !e.stock.is_empty() {
         out.push_str(&format!(
             "<p>{}: {} → {} {unit}</p>",
-            t.t(
-                "Lager vid periodens början och slut",
-                "Stock at the start and end of the period"
-            ),
+            t.w.stock_span,
             e.stock_first.map_or_else(|| "–".into(), |v| t.num(v, 1)),
             e.stock_last.map_or_else(|| "–".into(), |v| t.num(v, 1)),
         ));
@@ -188,7 +164,7 @@ fn evidence(
             d.from_ms,
             d.to_ms,
             None,
-            &format!("{} {unit}", t.t("lager", "stock")),
+            &fill(t.w.chart_stock, &[("unit", unit)]),
             &|v| t.num(v, 0),
         ));
     }
@@ -198,10 +174,7 @@ fn evidence(
             d.from_ms,
             d.to_ms,
             None,
-            &format!(
-                "{} {unit}/h",
-                t.t("uppmätt förbrukning", "measured consumption")
-            ),
+            &fill(t.w.chart_consumption, &[("unit", unit)]),
             &|v| t.num(v, 1),
         ));
     }
@@ -209,22 +182,19 @@ fn evidence(
         if !e.stock.is_empty() {
             out.push_str(&format!(
                 "<p>{}</p>",
-                t.t(
-                    "Inga påfyllningar under perioden.",
-                    "No refills in the period."
-                )
+                t.w.no_refills
             ));
         }
     } else {
         out.push_str(&format!(
             "<p>{}:</p><ul class=\"refills\">",
-            t.t("Påfyllningar", "Refills")
+            t.w.refills
         ));
         let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         for r in &e.refills {
             out.push_str(&format!(
                 "<li>{}: +{} {unit}</li>",
-                esc(&super::local(r.time_ms, &tz)),
+                esc(&local_minute_zone(r.time_ms, &tz)),
                 t.num(r.amount, 0)
             ));
         }
@@ -243,7 +213,8 @@ th{background:#eee}td.num{text-align:right;white-space:nowrap}.meets{color:#1761
 
 /// Render the report as HTML.
 pub fn render(d: &ReportData) -> String {
-    let t = T { sv: d.lang == "sv" };
+    let lang = Language::from_code(&d.lang).unwrap_or_default();
+    let t = T { lang, w: Report::of(lang) };
     let cap = d.endurance_cap_h;
     let mut o = String::with_capacity(64 * 1024);
     o.push_str(&format!(
@@ -256,32 +227,26 @@ pub fn render(d: &ReportData) -> String {
     o.push_str(&format!("<section id=\"site\"><h1>{}</h1>", esc(&d.title)));
     o.push_str(&format!(
         "<table><tr><th>{}</th><td>{} ({})</td></tr><tr><th>{}</th><td data-key=\"site.from_ms\" data-value=\"{}\">{} – {}</td></tr><tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr></table></section>",
-        t.t("Anläggning", "Site"),
+        t.w.site,
         esc(&d.site_name),
         esc(&d.site_id),
-        t.t("Period", "Period"),
+        t.w.period,
         d.from_ms,
         esc(&d.from_local),
         esc(&d.to_local),
-        t.t("Tidszon", "Time zone"),
+        t.w.timezone,
         esc(&d.timezone),
-        t.t("Upprättad", "Generated"),
+        t.w.generated,
         esc(&d.generated_local)
     ));
     // Endurance per reserve and function.
     o.push_str(&format!(
         "<section id=\"endurance\"><h2>{}</h2>",
-        t.t(
-            "Uthållighet per reserv och funktion",
-            "Endurance per reserve and function"
-        )
+        t.w.endurance_heading
     ));
     o.push_str(&format!(
         "<p>{}</p>",
-        t.t(
-            "Uthållighet = användbart lager ÷ förbrukning, per scenario, vid periodens slut. Gap = målbild − uthållighet.",
-            "Endurance = usable stock ÷ consumption, per scenario, at the end of the period. Gap = target − endurance."
-        )
+        t.w.endurance_intro
     ));
     o.push_str(&format!(
         "<p class=\"now\" data-key=\"now.at_ms\" data-value=\"{}\">{}</p>",
@@ -297,16 +262,17 @@ pub fn render(d: &ReportData) -> String {
             esc(&r.id)
         ));
         o.push_str(&format!(
-            "<p>{}: {} {u}, {}: {} {u}, {}: {}. {}: {}</p>",
-            t.t("Kapacitet", "Capacity"),
-            t.num(r.capacity, 0),
-            t.t("ej användbart", "unusable"),
-            t.num(r.unusable, 0),
-            t.t("målbild", "target"),
-            t.hours(Some(r.target_h), cap),
-            t.t("Lagerpunkter", "Stock points"),
-            esc(&r.stock_points.join(", ")),
-            u = esc(&r.unit)
+            "<p>{}</p>",
+            fill(
+                t.w.reserve_line,
+                &[
+                    ("capacity", t.num(r.capacity, 0)),
+                    ("unusable", t.num(r.unusable, 0)),
+                    ("unit", esc(&r.unit)),
+                    ("target", t.hours(Some(r.target_h), cap)),
+                    ("points", esc(&r.stock_points.join(", "))),
+                ],
+            )
         ));
         scenario_table(
             &t,
@@ -321,7 +287,7 @@ pub fn render(d: &ReportData) -> String {
         );
         o.push_str(&format!(
             "<p class=\"model\">{}: {}</p></div>",
-            t.t("Förbrukningsmodeller", "Consumption models"),
+            t.w.models,
             esc(&r.models.join(" · "))
         ));
     }
@@ -330,7 +296,7 @@ pub fn render(d: &ReportData) -> String {
             "<div class=\"reserve\" id=\"function-{}\"><h3>{} <small>({}: {})</small></h3>",
             esc(&f.id),
             esc(&f.name),
-            t.t("beror av", "depends on"),
+            t.w.depends_on,
             esc(&f.depends_on.join(", "))
         ));
         scenario_table(
@@ -349,17 +315,14 @@ pub fn render(d: &ReportData) -> String {
     o.push_str("</section>");
     // Assumptions.
     o.push_str(&format!(
-        "<section id=\"assumptions\"><h2>{}</h2><ul><li>{}</li><li>{}</li><li>{}</li><li>{}</li></ul></section>",
-        t.t("Antaganden och modell", "Assumptions and model"),
-        t.t("Lager = summan av lagerpunkterna minus ej användbar volym (sump).", "Stock = the sum of the stock points minus the unusable part (sump)."),
-        t.t("Nu: uppmätt last med databladets kurva, annars uppmätt trend (minsta kvadrat, efter senaste påfyllning).", "Now: measured load on the datasheet curve, else the measured trend (least squares, after the last refill)."),
-        t.t("Dimensionerande och värsta fall: konfigurerad last eller planeringsvärde.", "Design and worst case: configured load or planning figure."),
-        t.t("En funktion räcker så länge som den kortaste länken i sin beroendekedja.", "A function lasts as long as the shortest link in its dependency chain."),
+        "<section id=\"assumptions\"><h2>{}</h2><ul>{}</ul></section>",
+        t.w.assumptions_heading,
+        t.w.assumptions.map(|a| format!("<li>{a}</li>")).concat(),
     ));
     // Measured evidence.
     o.push_str(&format!(
         "<section id=\"evidence\"><h2>{}</h2>",
-        t.t("Uppmätt underlag", "Measured evidence")
+        t.w.evidence_heading
     ));
     for r in &d.reserves {
         o.push_str(&format!("<h3>{}</h3>", esc(&r.name)));
@@ -373,11 +336,11 @@ pub fn render(d: &ReportData) -> String {
     // Coverage.
     o.push_str(&format!(
         "<section id=\"coverage\"><h2>{}</h2><p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        t.t("Datatäckning", "Data coverage"),
-        t.t("Andel av perioden som ligger i minuter med giltiga värden (en minut som perioden bara delvis omfattar räknas med sin del). En siffra utan täckning är inget underlag.", "Share of the period lying in minutes with good data (a minute the period covers only in part counts with that part). A figure without coverage is not evidence."),
-        t.t("Punkt", "Point"),
-        t.t("Namn", "Name"),
-        t.t("Täckning", "Coverage")
+        t.w.coverage_heading,
+        t.w.coverage_intro,
+        t.w.coverage_columns[0],
+        t.w.coverage_columns[1],
+        t.w.coverage_columns[2]
     ));
     for c in &d.coverage {
         o.push_str(&format!(
@@ -396,17 +359,17 @@ pub fn render(d: &ReportData) -> String {
     // Alarms.
     o.push_str(&format!(
         "<section id=\"alarms\"><h2>{}</h2>",
-        t.t("Larm under perioden", "Alarms in the period")
+        t.w.alarms_heading
     ));
     if d.alarms.is_empty() {
-        o.push_str(&format!("<p>{}</p>", t.t("Inga larm.", "No alarms.")));
+        o.push_str(&format!("<p>{}</p>", t.w.no_alarms));
     } else {
         o.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            t.t("Tid", "Time"),
-            t.t("Larm", "Alarm"),
-            t.t("Händelse", "Event"),
-            t.t("Text", "Text")
+            t.w.alarm_columns[0],
+            t.w.alarm_columns[1],
+            t.w.alarm_columns[2],
+            t.w.alarm_columns[3]
         ));
         for a in &d.alarms {
             o.push_str(&format!(
@@ -424,23 +387,17 @@ pub fn render(d: &ReportData) -> String {
     // Nulägesanalys / målbild / gapanalys.
     o.push_str(&format!(
         "<section id=\"assessment\"><h2>{}</h2>",
-        t.t(
-            "Nulägesanalys, målbild och gapanalys",
-            "Current state, target and gap analysis"
-        )
+        t.w.assessment_heading
     ));
     if d.assessment_columns.is_empty() {
         o.push_str(&format!(
             "<p>{}</p>",
-            t.t(
-                "Inga kolumner konfigurerade ([report] columns).",
-                "No columns configured ([report] columns)."
-            )
+            t.w.no_columns
         ));
     } else {
         o.push_str(&format!(
             "<table><thead><tr><th>{}</th>",
-            t.t("Försörjningssystem", "Supply system")
+            t.w.supply_system
         ));
         for c in &d.assessment_columns {
             o.push_str(&format!("<th>{}</th>", esc(c)));
@@ -459,13 +416,13 @@ pub fn render(d: &ReportData) -> String {
     // Signatures.
     o.push_str(&format!(
         "<section id=\"signatures\"><h2>{}</h2>",
-        t.t("Underskrifter", "Signatures")
+        t.w.signatures_heading
     ));
     for s in &d.signatures {
         o.push_str(&format!(
             "<div class=\"sig\">{}<br>{}</div>",
             esc(s),
-            t.t("Namn, datum", "Name, date")
+            t.w.name_date
         ));
     }
     o.push_str("</section></body></html>\n");

@@ -12,6 +12,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language};
+use driftvakt_domain::fmt::local_minute_zone as local;
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::journal::event;
+use driftvakt_domain::text::report::Report;
 use driftvakt_domain::endurance::{
     ChainFigure, Figure, Model, Refill, Scenario, function_figure, refills, reserve_figure,
     trend_per_h,
@@ -194,17 +198,6 @@ pub struct AssessmentRow {
     pub cells: Vec<String>,
 }
 
-/// Local time text of a UTC ms instant.
-pub fn local(ms: i64, tz: &jiff::tz::TimeZone) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| {
-            t.to_zoned_datetime(tz.clone())
-                .strftime("%Y-%m-%d %H:%M %Z")
-                .to_string()
-        })
-        .unwrap_or_else(|_| ms.to_string())
-}
-
 /// Reduce a series to at most [`MAX_CHART_POINTS`] by bucket minimum (`min`) or mean.
 fn reduce(series: &[(i64, f64)], min: bool) -> Vec<(i64, f64)> {
     if series.len() <= MAX_CHART_POINTS {
@@ -297,7 +290,7 @@ pub fn gather(
 ) -> Result<ReportData> {
     let tz = jiff::tz::TimeZone::get(&config.site.timezone)
         .with_context(|| format!("unknown time zone {}", config.site.timezone))?;
-    let sv = lang == Language::Sv;
+    let t = Report::of(lang);
     let period_ms = (to_ms - from_ms).max(1);
     let end = now::end_state(config, &Store::open_read_only(data_dir)?, to_ms)
         .context("the state at the end of the period")?;
@@ -343,11 +336,7 @@ pub fn gather(
         }
         let mut models = Vec::new();
         if r.is_runtime() {
-            models.push(if sv {
-                "Återstående tid enligt enheten".into()
-            } else {
-                "Remaining time reported by the device".into()
-            });
+            models.push(t.model_runtime.to_string());
         }
         if let Some(m) = &r.consumption.load {
             let curve: Vec<String> = m
@@ -355,54 +344,36 @@ pub fn gather(
                 .iter()
                 .map(|(x, y)| format!("{x} %: {y} {}/h", r.unit))
                 .collect();
-            models.push(format!(
-                "{}: {} ({} {} {}), {}",
-                if sv { "Från last" } else { "From load" },
-                m.points.join(", "),
-                if sv { "märklast" } else { "rated" },
-                m.rated,
-                m.load_unit,
-                curve.join("; ")
+            models.push(fill(
+                t.model_load,
+                &[
+                    ("points", m.points.join(", ")),
+                    ("rated", m.rated.to_string()),
+                    ("unit", m.load_unit.clone()),
+                    ("curve", curve.join("; ")),
+                ],
             ));
         }
         if let Some(m) = &r.consumption.measured {
-            models.push(format!(
-                "{}: {} min",
-                if sv {
-                    "Uppmätt trend, fönster"
-                } else {
-                    "Measured trend, window"
-                },
-                m.window.as_secs() / 60
-            ));
+            models.push(fill(t.model_measured, &[("minutes", m.window.as_secs() / 60)]));
         }
         if let Some(p) = &r.consumption.planning {
-            models.push(format!(
-                "{}: {} ({} {}) {}/{} {} × {} {}",
-                if sv {
-                    "Planeringsvärde"
-                } else {
-                    "Planning figure"
-                },
-                p.per_day,
-                if sv { "värsta fall" } else { "worst case" },
-                p.per_day_worst,
-                p.unit,
-                p.per,
-                if sv { "och dygn" } else { "per day" },
-                p.count,
-                p.source
+            models.push(fill(
+                t.model_planning,
+                &[
+                    ("per_day", p.per_day.to_string()),
+                    ("worst", p.per_day_worst.to_string()),
+                    ("unit", p.unit.clone()),
+                    ("per", p.per.to_string()),
+                    ("count", p.count.to_string()),
+                    ("source", p.source.to_string()),
+                ],
             ));
         }
         let report = ReserveReport {
             id: r.id.clone(),
             name: r.name.clone(),
-            system: if sv {
-                r.system.label_sv()
-            } else {
-                r.system.label_en()
-            }
-            .to_string(),
+            system: r.system.label(lang).to_string(),
             unit: r.unit.clone(),
             capacity: r.capacity,
             unusable: r.unusable,
@@ -431,7 +402,7 @@ pub fn gather(
             .chain(config.functions.iter().map(|f| (&f.id, &f.name)))
         {
             let good = store.good_ms(&point_id(id.0), from_ms, to_ms)?;
-            let name = format!("{} {}", if sv { "Uthållighet" } else { "Endurance" }, id.1);
+            let name = fill(t.endurance_of, &[("name", id.1)]);
             coverage.push(Coverage {
                 point: point_id(id.0),
                 name,
@@ -512,17 +483,11 @@ pub fn gather(
         });
     }
 
-    let alarms = alarm_entries(data_dir, from_ms, to_ms, &tz, sv);
-    let title = config.report.title.clone().unwrap_or_else(|| {
-        if sv {
-            "Uthållighet".into()
-        } else {
-            "Endurance".into()
-        }
-    });
+    let alarms = alarm_entries(data_dir, from_ms, to_ms, &tz, lang);
+    let title = config.report.title.clone().unwrap_or_else(|| t.title.into());
     Ok(ReportData {
         title,
-        lang: if sv { "sv" } else { "en" }.into(),
+        lang: lang.code().into(),
         site_id: config.site.id.clone(),
         site_name: config.site.name.clone(),
         timezone: config.site.timezone.clone(),
@@ -532,7 +497,7 @@ pub fn gather(
         to_local: local(to_ms, &tz),
         generated_local: local(jiff::Timestamp::now().as_millisecond(), &tz),
         endurance_cap_h: ENDURANCE_CAP_H,
-        now: now::basis(&end, to_ms, local(to_ms, &tz), sv),
+        now: now::basis(&end, to_ms, local(to_ms, &tz), lang),
         reserves,
         functions,
         coverage,
@@ -543,12 +508,7 @@ pub fn gather(
             .assessment
             .iter()
             .map(|a| AssessmentRow {
-                system: if sv {
-                    a.system.label_sv()
-                } else {
-                    a.system.label_en()
-                }
-                .to_string(),
+                system: a.system.label(lang).to_string(),
                 cells: a.cells.clone(),
             })
             .collect(),
@@ -561,7 +521,7 @@ fn alarm_entries(
     from_ms: i64,
     to_ms: i64,
     tz: &jiff::tz::TimeZone,
-    sv: bool,
+    lang: Language,
 ) -> Vec<AlarmEntry> {
     let Ok(conn) = driftvakt_store::shared::connect_read_only(data_dir) else {
         return Vec::new();
@@ -576,7 +536,7 @@ fn alarm_entries(
             time_ms: e.time_ms,
             time_local: local(e.time_ms, tz),
             alarm: e.alarm.clone().unwrap_or_default(),
-            event: driftvakt_domain::alarm::model::event_label(&e.event, sv).to_string(),
+            event: event(&e.event, lang).to_string(),
             text: [e.detail.as_deref(), e.by.as_deref(), e.comment.as_deref()]
                 .into_iter()
                 .flatten()

@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use driftvakt_config::model::Config;
+use driftvakt_config::model::{Config, Language};
+use driftvakt_domain::fmt::number;
+use driftvakt_domain::text::fill;
+use driftvakt_domain::text::report::Report;
 use driftvakt_domain::endurance::Inputs;
 use driftvakt_domain::{Quality, Reading, Value};
 use serde::Serialize;
@@ -156,36 +159,16 @@ pub fn end_state(config: &Config, store: &Store, to_ms: i64) -> Result<EndState,
 }
 
 /// The explanation of "now" for the report.
-pub fn basis(end: &EndState, at_ms: i64, at_local: String, sv: bool) -> NowBasis {
-    let secs = driftvakt_domain::fmt::number_sv(end.stale_after_ms as f64 / 1000.0, 0);
-    let mut text = if sv {
-        format!(
-            "Nu = läget vid periodens slut, {at_local}: de senaste mätvärdena före den tidpunkten (högst {secs} s gamla) och trenden under mätfönstret dessförinnan, beräknat som den löpande uthålligheten (endurance.<id>)."
-        )
-    } else {
-        format!(
-            "Now = the state at the end of the period, {at_local}: the newest readings before that instant (at most {secs} s old) and the trend over the measuring window before it, computed as live endurance (endurance.<id>) is."
-        )
-    };
-    if !end.from_rollups.is_empty() {
-        let list = end.from_rollups.join(", ");
-        text.push(' ');
-        text.push_str(&if sv {
-            format!("Rådata är gallrade för {list}: minutmedelvärden används i stället.")
-        } else {
-            format!("Raw readings have been pruned for {list}: 1-minute means are used instead.")
-        });
-    }
-    if !end.stale.is_empty() {
-        let list = end.stale.join(", ");
-        text.push(' ');
-        text.push_str(&if sv {
-            format!("Inga aktuella mätvärden vid periodens slut för {list}: de räknas som okända.")
-        } else {
-            format!(
-                "No current readings at the end of the period for {list}: they count as unknown."
-            )
-        });
+pub fn basis(end: &EndState, at_ms: i64, at_local: String, lang: Language) -> NowBasis {
+    let t = Report::of(lang);
+    let secs = number(end.stale_after_ms as f64 / 1000.0, 0, lang);
+    let mut text = fill(t.now_basis, &[("at", at_local.as_str()), ("secs", &secs)]);
+    // Each further sentence is a whole one of its own.
+    for (template, list) in [(t.now_from_rollups, &end.from_rollups), (t.now_stale, &end.stale)] {
+        if !list.is_empty() {
+            text.push(' ');
+            text.push_str(&fill(template, &[("list", list.join(", "))]));
+        }
     }
     NowBasis {
         at_ms,
@@ -300,9 +283,9 @@ mod tests {
             .expect("diesel");
         assert_eq!(end.inputs[diesel_idx].loads, vec![Some(300.0), Some(300.0)]);
         assert!(end.from_rollups.contains(&"g1.total_power".to_string()));
-        let b = basis(&end, t0 + 120_000, "t".into(), true);
+        let b = basis(&end, t0 + 120_000, "t".into(), Language::Sv);
         assert!(b.text.contains("minutmedelvärden"), "{}", b.text);
-        let b = basis(&end, t0 + 120_000, "t".into(), false);
+        let b = basis(&end, t0 + 120_000, "t".into(), Language::En);
         assert!(b.text.contains("1-minute means"), "{}", b.text);
     }
 }
