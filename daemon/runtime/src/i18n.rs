@@ -1,7 +1,7 @@
 //! Operator-facing strings, one table per language (Swedish first). Sentences with values are
 //! whole templates per language, never assembled from fragments.
 
-use crate::cli::Lang;
+use driftvakt_config::model::Language as Lang;
 
 /// Every operator-facing string of the terminal screens.
 pub struct Texts {

@@ -5,7 +5,7 @@ use driftvakt_config::model::{Config, Point, PointKind, System};
 use driftvakt_domain::fmt::number_sv;
 use driftvakt_domain::{Quality, Reading, Value};
 
-use crate::cli::Lang;
+use driftvakt_config::model::Language as Lang;
 use crate::i18n::{Texts, texts};
 use crate::pipeline::Live;
 

@@ -10,11 +10,12 @@ use driftvakt_domain::alarm::model::{AlarmRecord, event_label, operator_list};
 use driftvakt_domain::clock::{Clock, SystemClock};
 use jiff::tz::TimeZone;
 
-use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
+use driftvakt_runtime::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
+use driftvakt_runtime::out::{outln, out};
+use driftvakt_runtime::timefmt::{parse_duration, parse_time};
+
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
-use crate::timefmt::{parse_duration, parse_time};
-use crate::out::{outln, out};
 
 /// Time zone of the operator's screens.
 pub(crate) fn tz(api: &ApiArgs) -> TimeZone {
@@ -89,7 +90,7 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
 /// The alarm tables of the store in `dir`, opened read-only.
 fn alarm_store(dir: &Path) -> Result<rusqlite::Connection> {
     let conn = driftvakt_store::shared::connect_read_only(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
-    if !crate::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
+    if !driftvakt_runtime::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
         bail!("{} has no alarm tables: the alarm service never ran on this store", dir.display());
     }
     Ok(conn)
@@ -106,7 +107,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 pub fn list(args: &AlarmsArgs) -> Result<()> {
     let list: Vec<AlarmRecord> = match &args.data {
         Some(dir) => {
-            let records = crate::alarm::store::records(&alarm_store(dir)?)?;
+            let records = driftvakt_runtime::alarm::store::records(&alarm_store(dir)?)?;
             if let Some(last) = records.iter().map(|r| r.changed_ms).max() {
                 eprintln!("Enligt lagret i {} (senaste larmändring {}), inte en körande daemon.", dir.display(), local(last, &tz(&args.api)));
             }
@@ -183,7 +184,7 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         None => i64::MAX,
     };
     let entries: Vec<JournalEntry> = match &args.data {
-        Some(dir) => crate::alarm::store::journal(&alarm_store(dir)?, from, to, args.alarm.as_deref(), DEFAULT_JOURNAL_LIMIT)
+        Some(dir) => driftvakt_runtime::alarm::store::journal(&alarm_store(dir)?, from, to, args.alarm.as_deref(), DEFAULT_JOURNAL_LIMIT)
             .with_context(|| format!("reading the alarm journal in {}", dir.display()))?,
         None => {
             let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");

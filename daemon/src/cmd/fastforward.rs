@@ -8,9 +8,10 @@ use jiff::tz::TimeZone;
 
 use drive::{Options, run as fast_forward};
 
+use driftvakt_runtime::out::outln;
+use driftvakt_runtime::timefmt::{parse_duration, parse_time};
+
 use crate::cli::FastforwardArgs;
-use crate::timefmt::{parse_duration, parse_time};
-use crate::out::outln;
 
 fn ms(s: &str, what: &str) -> Result<i64> {
     let d = parse_duration(s).with_context(|| what.to_string())?;
@@ -61,8 +62,8 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
         "fastforward: {} readings, {} alarm changes, {} – {} (UTC ms {}..{}) in {:.1} s",
         s.readings,
         s.alarm_changes,
-        crate::timefmt::rfc3339_utc(s.from_ms),
-        crate::timefmt::rfc3339_utc(s.to_ms),
+        driftvakt_runtime::timefmt::rfc3339_utc(s.from_ms),
+        driftvakt_runtime::timefmt::rfc3339_utc(s.to_ms),
         s.from_ms,
         s.to_ms,
         started.elapsed().as_secs_f64()

@@ -6,9 +6,10 @@ use anyhow::{Context, Result, bail};
 use driftvakt_config::model::Language;
 use jiff::tz::TimeZone;
 
+use driftvakt_runtime::endurance::report::{Format, gather, render};
+use driftvakt_runtime::timefmt::parse_time;
+
 use crate::cli::{EnduranceReportArgs, ReportFormat, ReportLang};
-use crate::endurance::report::{Format, gather, render};
-use crate::timefmt::parse_time;
 
 /// Write the endurance report.
 pub fn endurance(args: &EnduranceReportArgs) -> Result<()> {

@@ -7,8 +7,8 @@ use jiff::tz::TimeZone;
 
 use super::alarms::{check, client, local, table, tz};
 use crate::cli::{Lang, StatusArgs};
-use crate::monitor::StatusReport;
-use crate::out::{outln, out};
+use driftvakt_runtime::monitor::StatusReport;
+use driftvakt_runtime::out::{outln, out};
 
 /// Every word of the status tables, per language.
 struct Words {
@@ -29,7 +29,7 @@ struct Words {
     notify: &'static str,
     /// `{link} {id}: {total} rejected datagrams ({reasons})` (`{link}`: the table's title).
     rejected: &'static str,
-    /// Reason keys of [`crate::monitor::LinkStatus::rejected`] in words.
+    /// Reason keys of [`driftvakt_runtime::monitor::LinkStatus::rejected`] in words.
     reasons: [(&'static str, &'static str); 4],
 }
 
@@ -313,15 +313,15 @@ fn render(r: &StatusReport, lang: Lang, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::AlarmCounts;
-    use crate::monitor::{DeviceStatus, SinkStatus, StoreStatus};
+    use driftvakt_runtime::health::AlarmCounts;
+    use driftvakt_runtime::monitor::{DeviceStatus, SinkStatus, StoreStatus};
 
     fn report() -> StatusReport {
         StatusReport {
             site: "referenssjukhuset".into(),
             version: "0.1.0".into(),
             time_ms: 1_795_442_400_000,
-            links: vec![crate::monitor::LinkStatus {
+            links: vec![driftvakt_runtime::monitor::LinkStatus {
                 protocol: "bacnet".into(),
                 id: "bas".into(),
                 counters: vec![
