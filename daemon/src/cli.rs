@@ -34,7 +34,7 @@ pub enum Command {
     Export(ExportArgs),
     #[cfg(feature = "simulator")]
     /// Measure throughput, reads per cycle and memory against the simulator.
-    Bench(BenchArgs),
+    Bench(driftvakt_bench::BenchArgs),
     /// Find devices (BACnet Who-Is/I-Am) and print a configuration block for them.
     Discover(DiscoverArgs),
     /// List the active alarms of the running daemon, or of a store with `--data` (Swedish columns).
@@ -403,40 +403,6 @@ pub struct ExportArgs {
     /// Time zone for parsing local times (default Europe/Stockholm).
     #[arg(long, default_value = "Europe/Stockholm")]
     pub tz: String,
-}
-
-#[cfg(feature = "simulator")]
-/// `driftvakt bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Seconds of sustained polling to measure.
-    #[arg(long, default_value_t = 10)]
-    pub seconds: u64,
-    /// Generator devices polled (each on its own connection to the simulator).
-    #[arg(long, default_value_t = 40)]
-    pub devices: usize,
-    /// Poll interval of every bench device, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    pub interval_ms: u64,
-    /// Run only this part of the bench.
-    #[arg(long, value_enum)]
-    pub only: Option<BenchPart>,
-}
-
-#[cfg(feature = "simulator")]
-/// Parts of `driftvakt bench`.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum BenchPart {
-    /// Reads per cycle, sustained and saturated Modbus polling, BACnet.
-    Polling,
-    /// SQLite write rate.
-    Store,
-    /// Points/s into each sink and the replay rate after an outage.
-    Sinks,
-    /// Alarm latency to MQTT.
-    Alarms,
-    /// The endurance report over a year of 1-minute rollups (nothing against the simulator).
-    Endurance,
 }
 
 /// `driftvakt discover`.

@@ -1,33 +1,21 @@
-//! The `driftvakt` binary.
+//! The `driftvakt` binary: the command line over the daemon's library (`driftvakt-runtime`).
 //!
-//! With the `simulator` feature (default) it also has `demo`, `sim`, `fastforward` and `bench`.
-//! Without it, the code only those commands reach (the demo's status screen and its strings, the
-//! `Live` and service accessors it reads) is unused, not wrong: dead-code lints are checked on
-//! the default build.
-#![cfg_attr(not(feature = "simulator"), allow(dead_code))]
+//! With the `simulator` feature (default) it also has `demo`, `sim`, `fastforward` and `bench`
+//! (the `driftvakt-bench` crate); without it, neither the simulator nor the bench is linked.
 
-mod alarm;
-mod api;
+/// The CLI's side of the operator API (the server side is `driftvakt_runtime::api`).
+mod api {
+    pub mod client;
+}
 mod cli;
 mod cmd;
-mod endurance;
-mod limits;
-mod monitor;
-mod mqtt;
-mod notify;
-mod out;
-mod pipeline;
-mod plant_status;
-mod service;
-mod sink;
-mod stop;
-mod timefmt;
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use clap::Parser;
 use cli::{Cli, Command};
+use driftvakt_runtime::{out, stop};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
@@ -83,7 +71,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Sim(args) => runtime()?.block_on(cmd::sim::run(&args)).map(|()| 0),
         Command::Probe(args) => runtime()?.block_on(cmd::probe::run(&args)),
         #[cfg(feature = "simulator")]
-        Command::Bench(args) => runtime()?.block_on(cmd::bench::run(&args)).map(|()| 0),
+        Command::Bench(args) => runtime()?.block_on(driftvakt_bench::run(&args)).map(|()| 0),
         Command::Discover(args) => runtime()?.block_on(cmd::discover::run(&args)),
         Command::Alarms(args) => cmd::alarms::list(&args).map(|()| 0),
         Command::Ack(args) => cmd::alarms::ack(&args).map(|()| 0),

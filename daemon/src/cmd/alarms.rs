@@ -15,11 +15,12 @@ use driftvakt_domain::text::fill;
 use driftvakt_domain::text::journal::{Journal, event};
 use jiff::tz::TimeZone;
 
-use crate::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
+use driftvakt_runtime::alarm::store::{DEFAULT_JOURNAL_LIMIT, JournalEntry};
+use driftvakt_runtime::out::{outln, out};
+use driftvakt_runtime::timefmt::{parse_duration, parse_time};
+
 use crate::api::client::{ApiClient, ApiResponse};
 use crate::cli::{AckArgs, AlarmsArgs, ApiArgs, JournalArgs, ShelveArgs, UnshelveArgs};
-use crate::timefmt::{parse_duration, parse_time};
-use crate::out::{outln, out};
 
 /// Time zone of the operator's screens.
 pub(crate) fn tz(api: &ApiArgs) -> TimeZone {
@@ -94,7 +95,7 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
 /// The alarm tables of the store in `dir`, opened read-only.
 fn alarm_store(dir: &Path) -> Result<rusqlite::Connection> {
     let conn = driftvakt_store::shared::connect_read_only(dir).with_context(|| format!("reading the store in {}", dir.display()))?;
-    if !crate::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
+    if !driftvakt_runtime::alarm::store::has_alarm_tables(&conn).with_context(|| format!("reading the store in {}", dir.display()))? {
         bail!("{} has no alarm tables: the alarm service never ran on this store", dir.display());
     }
     Ok(conn)
@@ -111,7 +112,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 pub fn list(args: &AlarmsArgs) -> Result<()> {
     let list: Vec<AlarmRecord> = match &args.data {
         Some(dir) => {
-            let records = crate::alarm::store::records(&alarm_store(dir)?)?;
+            let records = driftvakt_runtime::alarm::store::records(&alarm_store(dir)?)?;
             if let Some(last) = records.iter().map(|r| r.changed_ms).max() {
                 let at = [("dir", dir.display().to_string()), ("time", local_datetime(last, &tz(&args.api)))];
                 eprintln!("{}", fill(Alarms::of(LANG).from_store, &at));
@@ -189,7 +190,7 @@ pub fn journal(args: &JournalArgs) -> Result<()> {
         None => i64::MAX,
     };
     let entries: Vec<JournalEntry> = match &args.data {
-        Some(dir) => crate::alarm::store::journal(&alarm_store(dir)?, from, to, args.alarm.as_deref(), DEFAULT_JOURNAL_LIMIT)
+        Some(dir) => driftvakt_runtime::alarm::store::journal(&alarm_store(dir)?, from, to, args.alarm.as_deref(), DEFAULT_JOURNAL_LIMIT)
             .with_context(|| format!("reading the alarm journal in {}", dir.display()))?,
         None => {
             let mut path = format!("/api/journal?from_ms={from}&to_ms={to}");

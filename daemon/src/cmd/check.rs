@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use driftvakt_config::model::Config;
 
 use crate::cli::CheckArgs;
-use crate::out::outln;
+use driftvakt_runtime::out::outln;
 
 /// Check every file; returns the process exit code (0 valid, 1 errors, or warnings with `--deny-warnings`).
 pub fn run(args: &CheckArgs) -> Result<i32> {

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use driftvakt_config::model::Config;
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::fmt::{count, local_hms};
 use driftvakt_domain::text::fill;
@@ -18,54 +17,16 @@ use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::DemoArgs;
-use crate::pipeline::shutdown_signal;
-use crate::service::Service;
-use crate::plant_status;
-use crate::timefmt::parse_duration;
-use crate::out::{out, outln};
+use driftvakt_runtime::pipeline::shutdown_signal;
+use driftvakt_runtime::service::Service;
+use driftvakt_runtime::plant_status;
+use driftvakt_runtime::timefmt::parse_duration;
+use driftvakt_runtime::out::{out, outln};
+use driftvakt_sim::demo_config::{demo_config, point_bacnet_at};
 
-/// The bundled demo configuration (the reference hospital).
-pub const DEMO_CONFIG: &str = include_str!("../../../config/examples/reference-hospital.toml");
-/// Name shown in diagnostics of the bundled configuration.
-pub const DEMO_CONFIG_NAME: &str = "config/examples/reference-hospital.toml";
 
 /// How often the status is printed when stdout is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(2);
-
-/// Load the bundled demo configuration and point its connections at the simulator's gateways.
-pub fn demo_config(gateways: &[(String, std::net::SocketAddr)]) -> Result<Config> {
-    let loaded = driftvakt_config::parse_str(DEMO_CONFIG, DEMO_CONFIG_NAME);
-    let Some(mut config) = loaded.config else {
-        let errs: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
-        bail!("the bundled demo configuration is invalid:\n{}", errs.join("\n"));
-    };
-    for conn in &mut config.connections {
-        let (_, addr) = gateways
-            .iter()
-            .find(|(id, _)| *id == conn.id)
-            .ok_or_else(|| anyhow!("the simulator has no gateway for connection {}", conn.id))?;
-        conn.host = addr.ip().to_string();
-        conn.port = addr.port();
-    }
-    // The demo never competes with a running daemon for the API port.
-    config.api.listen.set_port(0);
-    Ok(config)
-}
-
-/// Point the BACnet devices of `config` at the simulator's BACnet router (matched by instance)
-/// and bind every BACnet network to an ephemeral loopback port.
-pub fn point_bacnet_at(config: &mut Config, sim: &driftvakt_sim::SimBacnet) {
-    for net in &mut config.bacnet_networks {
-        net.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    }
-    for d in &mut config.devices {
-        if let driftvakt_config::model::DeviceLink::Bacnet(b) = &mut d.link
-            && sim.devices.iter().any(|s| s.instance == b.instance)
-        {
-            b.address = sim.addr;
-        }
-    }
-}
 
 /// Run the demo.
 pub async fn run(args: &DemoArgs) -> Result<()> {
@@ -123,7 +84,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         }
         let now = SystemClock.now_ms();
         let mut lines = plant_status::lines(&config, &live, now, lang);
-        lines.extend(crate::endurance::live::status_line(&config, &live, lang));
+        lines.extend(driftvakt_runtime::endurance::live::status_line(&config, &live, lang));
         let active = alarms.list().await.unwrap_or_default();
         if !active.is_empty() {
             let shown: Vec<String> = active

@@ -12,7 +12,7 @@ use driftvakt_drivers::bacnet::discover::{config_file, describe};
 use driftvakt_drivers::bacnet::{BacnetStats, Client};
 
 use crate::cli::DiscoverArgs;
-use crate::out::out;
+use driftvakt_runtime::out::out;
 
 /// Parse `1000-1999` (or a single instance).
 fn parse_range(s: &str) -> Result<(u32, u32)> {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::{ExportArgs, Format};
 use driftvakt_store::Store;
-use crate::timefmt::parse_time;
+use driftvakt_runtime::timefmt::parse_time;
 use driftvakt_domain::fmt::rfc3339_utc;
 
 /// Run the export, writing to stdout.

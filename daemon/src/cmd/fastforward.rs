@@ -8,9 +8,10 @@ use jiff::tz::TimeZone;
 
 use drive::{Options, run as fast_forward};
 
+use driftvakt_runtime::out::outln;
+use driftvakt_runtime::timefmt::{parse_duration, parse_time};
+
 use crate::cli::FastforwardArgs;
-use crate::timefmt::{parse_duration, parse_time};
-use crate::out::outln;
 
 fn ms(s: &str, what: &str) -> Result<i64> {
     let d = parse_duration(s).with_context(|| what.to_string())?;

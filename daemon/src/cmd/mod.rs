@@ -1,13 +1,8 @@
-//! One module per sub-command. `demo`, `sim`, `bench` and `fastforward` drive the simulator
-//! (`driftvakt-sim`) and exist only with the `simulator` feature (default on).
+//! One module per sub-command. `demo`, `sim` and `fastforward` drive the simulator
+//! (`driftvakt-sim`) and exist only with the `simulator` feature (default on), like `bench`,
+//! which is the `driftvakt-bench` crate (`main` calls `driftvakt_bench::run`).
 
 pub mod alarms;
-#[cfg(feature = "simulator")]
-pub mod bench;
-#[cfg(feature = "simulator")]
-pub mod bench_alarm;
-#[cfg(feature = "simulator")]
-pub mod bench_endurance;
 pub mod check;
 #[cfg(feature = "simulator")]
 pub mod demo;

@@ -7,7 +7,7 @@ use driftvakt_config::model::{Framing, Table};
 use driftvakt_drivers::modbus::probe;
 
 use crate::cli::{ProbeArgs, TableArg};
-use crate::out::outln;
+use driftvakt_runtime::out::outln;
 
 /// Read and print; exit code 0 on a successful read, 1 otherwise.
 pub async fn run(args: &ProbeArgs) -> Result<i32> {

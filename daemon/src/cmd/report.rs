@@ -6,8 +6,8 @@ use anyhow::{Context, Result, bail};
 use jiff::tz::TimeZone;
 
 use crate::cli::{EnduranceReportArgs, ReportFormat};
-use crate::endurance::report::{Format, gather, render};
-use crate::timefmt::parse_time;
+use driftvakt_runtime::endurance::report::{Format, gather, render};
+use driftvakt_runtime::timefmt::parse_time;
 
 /// Write the endurance report.
 pub fn endurance(args: &EnduranceReportArgs) -> Result<()> {

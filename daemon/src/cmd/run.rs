@@ -4,10 +4,11 @@ use std::sync::atomic::Ordering;
 
 use anyhow::Result;
 
+use driftvakt_runtime::pipeline::shutdown_signal;
+use driftvakt_runtime::service::Service;
+
 use crate::cli::RunArgs;
 use crate::cmd::check::load_or_report;
-use crate::pipeline::shutdown_signal;
-use crate::service::Service;
 
 /// Run the daemon.
 pub async fn run(args: &RunArgs) -> Result<()> {

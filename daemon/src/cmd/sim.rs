@@ -4,8 +4,9 @@ use anyhow::{Context, Result, anyhow};
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
+use driftvakt_runtime::pipeline::shutdown_signal;
+
 use crate::cli::SimArgs;
-use crate::pipeline::shutdown_signal;
 
 /// Serve the simulated hospital until SIGINT/SIGTERM.
 pub async fn run(args: &SimArgs) -> Result<()> {

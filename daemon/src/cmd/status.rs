@@ -12,8 +12,8 @@ use jiff::tz::TimeZone;
 
 use super::alarms::{check, client, table, tz};
 use crate::cli::StatusArgs;
-use crate::monitor::Snapshot;
-use crate::out::{outln, out};
+use driftvakt_runtime::monitor::Snapshot;
+use driftvakt_runtime::out::{outln, out};
 
 /// `driftvakt status`.
 pub fn run(args: &StatusArgs) -> Result<()> {
@@ -185,8 +185,8 @@ fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::AlarmCounts;
-    use crate::monitor::snapshot::{DeviceStatus, LinkStatus, SinkStatus, StoreStatus};
+    use driftvakt_runtime::monitor::AlarmCounts;
+    use driftvakt_runtime::monitor::snapshot::{DeviceStatus, LinkStatus, SinkStatus, StoreStatus};
 
     fn report() -> Snapshot {
         Snapshot {

@@ -7,6 +7,7 @@
 //! - [`registers`]: the Modbus register images of each simulated device.
 //! - [`server`]: two Modbus TCP gateways (`stallverk`, `fastighet`) serving those images.
 //! - [`function_log`]: every function code received, the evidence that clients only read.
+//! - [`demo_config`]: the bundled reference-hospital configuration pointed at a running simulator.
 //! - [`bacnet_objects`], [`bacnet_server`]: the AHU and the district-heating substation also
 //!   as BACnet/IP devices behind a simulated router (network 100), with a service log.
 //!
@@ -15,6 +16,7 @@
 
 pub mod bacnet_objects;
 pub mod bacnet_server;
+pub mod demo_config;
 pub mod function_log;
 pub mod model;
 mod noise;

@@ -24,8 +24,8 @@ use driftvakt_sim::model::Plant;
 use driftvakt_sim::registers::{Gateway, unit_image};
 use driftvakt_sim::scenario::Scenario;
 
-use crate::alarm::store::AlarmDb;
-use crate::endurance::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
+use driftvakt_runtime::alarm::store::AlarmDb;
+use driftvakt_runtime::endurance::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
 use driftvakt_store::{PointMeta, StoreWriter};
 
 /// What to simulate.

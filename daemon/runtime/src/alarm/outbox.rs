@@ -78,7 +78,7 @@ impl Outbox {
 
     /// Undelivered rows.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 }

@@ -19,7 +19,6 @@
 //! [`guard`] puts such routes behind the same rules. [`serve`] bounds the connections and times
 //! out slow clients ([`conn`]), so that no client can use the open files polling needs.
 
-pub mod client;
 mod conn;
 mod handlers;
 pub mod monitor;

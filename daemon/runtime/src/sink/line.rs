@@ -217,7 +217,7 @@ mod dashboard_names {
     }
 
     fn reference_points() -> Vec<(String, String)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let loaded = driftvakt_config::load(&root.join("config/examples/reference-hospital.toml"));
         let config = loaded.config.expect("the reference hospital loads");
         config.points().map(|(_, p)| (p.system.key().to_string(), p.local_id().to_string())).collect()
@@ -225,7 +225,7 @@ mod dashboard_names {
 
     #[test]
     fn every_dashboard_names_only_measurements_fields_and_tags_the_daemon_writes() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dashboards");
         let points = reference_points();
         let mut boards = 0;
         let mut total = 0;

@@ -13,9 +13,9 @@ use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio_util::sync::CancellationToken;
 
-use crate::cmd::demo::demo_config;
-use crate::service::Service;
-use crate::out::outln;
+use driftvakt_runtime::out::outln;
+use driftvakt_runtime::service::Service;
+use driftvakt_sim::demo_config::{demo_config, point_bacnet_at};
 
 /// Alarm id of the bench rule.
 const RULE: &str = "bench_setpoint_high";
@@ -62,7 +62,7 @@ pub async fn run(poll_ms: u64) -> Result<()> {
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let mut config = demo_config(&sim.gateways)?;
     if let Some(b) = &sim.bacnet {
-        crate::cmd::demo::point_bacnet_at(&mut config, b);
+        point_bacnet_at(&mut config, b);
     }
     for d in &mut config.devices {
         d.poll_interval = Duration::from_millis(poll_ms);

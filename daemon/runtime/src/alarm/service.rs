@@ -546,7 +546,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_new_notifier_kind_is_served_by_its_key_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let src = include_str!("../../../config/examples/reference-hospital.toml");
+        let src = include_str!("../../../../config/examples/reference-hospital.toml");
         let config = driftvakt_config::parse_str(src, "reference-hospital.toml").config.expect("example is valid");
         let pager = Arc::new(Pager::default());
         let (service, _tap) = AlarmService::start(&config, dir.path(), vec![pager.clone()]).expect("start");

@@ -10,17 +10,19 @@ use std::io::{self, Write};
 pub const BROKEN_PIPE_STATUS: i32 = 141;
 
 /// `println!` that returns `io::Result<()>` instead of panicking.
+#[macro_export]
 macro_rules! outln {
     () => { $crate::out::write(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::out::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 /// `print!` that returns `io::Result<()>` instead of panicking.
+#[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => { $crate::out::write(format_args!($($arg)*)) };
 }
 
-pub(crate) use {out, outln};
+pub use {out, outln};
 
 /// Write `args` to stdout and flush (output reaches a pipe line by line, as with `println!`).
 pub fn write(args: fmt::Arguments<'_>) -> io::Result<()> {

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Language};
 use driftvakt_store::{PointMeta, Rollup, StoreWriter, import_rollups};
 
-use crate::endurance::live::point_metas;
-use crate::endurance::report::{Format, gather, render};
-use crate::out::outln;
+use driftvakt_runtime::endurance::live::point_metas;
+use driftvakt_runtime::endurance::report::{Format, gather, render};
+use driftvakt_runtime::out::outln;
 
 const MINUTES_PER_YEAR: i64 = 365 * 24 * 60;
 

@@ -189,7 +189,7 @@ mod tests {
     use driftvakt_store::StoreWriter;
 
     fn config() -> Config {
-        let src = include_str!("../../../../config/examples/reference-hospital.toml");
+        let src = include_str!("../../../../../config/examples/reference-hospital.toml");
         driftvakt_config::parse_str(src, "reference-hospital.toml")
             .config
             .expect("example is valid")

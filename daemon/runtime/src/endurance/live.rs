@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn endurance_readings_follow_the_generators_load() {
-        let src = include_str!("../../../config/examples/reference-hospital.toml");
+        let src = include_str!("../../../../config/examples/reference-hospital.toml");
         let config = Arc::new(
             driftvakt_config::parse_str(src, "r.toml")
                 .config
@@ -326,7 +326,7 @@ mod tests {
     fn endurance_below_target_fires_with_the_text_and_clears_past_the_deadband() {
         use driftvakt_domain::alarm::ChangeKind;
         use driftvakt_domain::alarm::engine::Engine;
-        let src = include_str!("../../../config/examples/reference-hospital.toml");
+        let src = include_str!("../../../../config/examples/reference-hospital.toml");
         let config = driftvakt_config::parse_str(src, "r.toml")
             .config
             .expect("valid");

@@ -17,12 +17,17 @@ use driftvakt_drivers::source::stats_of;
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{BenchArgs, BenchPart};
-use crate::cmd::demo::demo_config;
-use crate::pipeline::Pipeline;
-use crate::sink::Sinks;
+use driftvakt_runtime::out::outln;
+use driftvakt_runtime::pipeline::Pipeline;
+use driftvakt_runtime::sink::Sinks;
+use driftvakt_sim::demo_config::demo_config;
 use driftvakt_store::StoreWriter;
-use crate::out::outln;
+
+pub use args::{BenchArgs, BenchPart};
+
+mod alarm;
+mod args;
+mod endurance;
 
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
@@ -37,13 +42,13 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         sinks(args).await?;
     }
     if part(BenchPart::Alarms) {
-        crate::cmd::bench_alarm::run(100).await?;
+        alarm::run(100).await?;
     }
     if part(BenchPart::Endurance) {
-        let config = driftvakt_config::parse_str(crate::cmd::demo::DEMO_CONFIG, "reference-hospital.toml")
+        let config = driftvakt_config::parse_str(driftvakt_sim::demo_config::DEMO_CONFIG, "reference-hospital.toml")
             .config
             .context("the demo configuration is valid")?;
-        tokio::task::block_in_place(|| super::bench_endurance::run(&config))?;
+        tokio::task::block_in_place(|| endurance::run(&config))?;
     }
     outln!("== memory")?;
     outln!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()))?;
@@ -465,7 +470,7 @@ async fn bacnet(demo: &Config, sim: &driftvakt_sim::SimBacnet, seconds: u64) -> 
     let mut cfg = demo.clone();
     cfg.connections.clear();
     cfg.devices.retain(|d| d.bacnet().is_some());
-    crate::cmd::demo::point_bacnet_at(&mut cfg, sim);
+    driftvakt_sim::demo_config::point_bacnet_at(&mut cfg, sim);
     anyhow::ensure!(!cfg.devices.is_empty(), "the demo configuration has no BACnet devices");
 
     // Reads/s: 20 copies of each BACnet device (own task each, same router), polled every 1 ms.
