@@ -7,6 +7,8 @@
 pub mod bacnet;
 pub mod log_limit;
 pub mod modbus;
+mod registry;
 pub mod source;
 
-pub use source::{Source, SourceSnapshot, SourceStats, sources};
+pub use registry::sources;
+pub use source::{Source, SourceSnapshot, SourceStats};

@@ -6,8 +6,8 @@
 //! [`backoff`]. Nothing here reads a clock by itself (time comes in as UTC ms, or through a
 //! [`clock::Clock`]), touches a database or the network, or spawns a task: every rule is
 //! testable with synthetic time. The crate depends on the configuration model only
-//! (config ← domain ← drivers ← daemon); `tests/pure.rs` fails if tokio, rusqlite or a network
-//! crate enters its dependency graph.
+//! (config ← domain ← drivers ← daemon); the top-level `tests/layering.rs` fails if tokio,
+//! rusqlite or a network crate enters its dependency graph.
 
 pub mod alarm;
 pub mod backoff;

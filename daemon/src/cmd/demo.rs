@@ -84,7 +84,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         }
         let now = SystemClock.now_ms();
         let mut lines = plant_status::lines(&config, &live, now, lang);
-        lines.extend(driftvakt_runtime::endurance::live::status_line(&config, &live, lang));
+        lines.extend(driftvakt_runtime::endurance::live::status_line(&config, |p| live.get(p), lang));
         let active = alarms.list().await.unwrap_or_default();
         if !active.is_empty() {
             let shown: Vec<String> = active

@@ -15,6 +15,7 @@
 //! connections. The alarm tables still live in the same SQLite file on their own connection
 //! ([`shared`]); that is the one place a caller sees SQLite.
 
+mod error;
 mod import;
 mod position;
 mod queue;
@@ -23,42 +24,9 @@ mod schema;
 pub mod shared;
 mod writer;
 
-use std::path::PathBuf;
-
+pub use error::StoreError;
 pub use import::import_rollups;
 pub use position::Position;
 pub use queue::{PointKey, QueuedReading, SinkQueue};
 pub use reader::{Rollup, Store, StoredReading};
 pub use writer::{BatchSender, MAX_HELD_READINGS, PointMeta, RETRY_EVERY, StoreWriter, WriterStats};
-
-/// Errors of the embedded store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite failed.
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// Database file.
-        path: PathBuf,
-        /// Underlying error.
-        #[source]
-        source: rusqlite::Error,
-    },
-    /// The data directory could not be created.
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        /// Directory.
-        path: PathBuf,
-        /// Underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The data directory holds no store.
-    #[error("no store at {0} (is it a driftvakt data directory?)")]
-    NoStore(PathBuf),
-    /// No such point in the store.
-    #[error("point {0} has no data in the store (check the id with `driftvakt export --list`)")]
-    UnknownPoint(String),
-    /// The writer has stopped: a batch sent now is not stored.
-    #[error("the store writer has stopped")]
-    WriterStopped,
-}

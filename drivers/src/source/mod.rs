@@ -1,5 +1,5 @@
 //! The acquisition seam: every protocol's links (a Modbus connection, a BACnet network …) are
-//! [`Source`]s, listed by [`sources`] — the one registration point. The pipeline runs them and
+//! [`Source`]s, listed by [`crate::sources`] (`registry.rs`) — the one registration point. The pipeline runs them and
 //! `/metrics`, `GET /api/status` and `driftvakt status` show their counters through the
 //! protocol-neutral [`SourceSnapshot`], so neither knows which protocols exist.
 
@@ -11,7 +11,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use driftvakt_config::model::Config;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -53,18 +52,11 @@ pub fn stats_of<T: SourceStats>(stats: &[Arc<dyn SourceStats>]) -> impl Iterator
     stats.iter().filter_map(|s| s.as_any().downcast_ref::<T>())
 }
 
-/// Every link of `config` that has devices, as a [`Source`]: Modbus connections, then BACnet
-/// networks, each in configuration order. A new protocol adds its line here.
-pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
-    let mut out = crate::modbus::source::sources(config);
-    out.extend(crate::bacnet::source::sources(config));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::modbus::ConnectionStats;
+    use crate::sources;
 
     const CONFIG: &str = "[site]\nid = \"s\"\nname = \"S\"\n\
         [[connections]]\nid = \"gw\"\nhost = \"127.0.0.1\"\n\

@@ -267,7 +267,7 @@ async fn serve_one(c: Conn, router: Router, limits: Limits, stop: CancellationTo
                     Ok(Ok(response)) => response,
                     Ok(Err(never)) => match never {},
                     Err(_) => {
-                        let mut r = super::error(
+                        let mut r = super::reply::error(
                             StatusCode::REQUEST_TIMEOUT,
                             "förfrågan tog för lång tid (request timed out)",
                         );

@@ -1,5 +1,7 @@
 //! Handlers of the operator API.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,8 +12,17 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::text::alarm::Alarms;
 use serde::Deserialize;
 
-use super::{ApiState, error};
-use crate::alarm::service::Stopped;
+use super::reply::error;
+use crate::alarm::service::{AlarmHandle, Stopped};
+
+/// What the handlers need.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The alarm actor.
+    pub alarms: AlarmHandle,
+    /// Bearer token for state-changing calls; `None` refuses them.
+    pub token: Option<Arc<str>>,
+}
 
 fn stopped(_: Stopped) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, "larmtjänsten stannar")

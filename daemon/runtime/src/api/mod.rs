@@ -22,6 +22,7 @@
 mod conn;
 mod handlers;
 pub mod monitor;
+mod reply;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,20 +31,12 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
-use crate::alarm::service::AlarmHandle;
-
-/// What the handlers need.
-#[derive(Clone)]
-pub struct ApiState {
-    /// The alarm actor.
-    pub alarms: AlarmHandle,
-    /// Bearer token for state-changing calls; `None` refuses them.
-    pub token: Option<Arc<str>>,
-}
+pub use handlers::ApiState;
+use reply::error;
 
 /// The API's routes (serve with [`serve`], or merge into a larger router).
 pub fn router(state: ApiState) -> Router {
@@ -70,11 +63,6 @@ struct Guard {
 /// (and GET from beyond loopback) only with `Authorization: Bearer <token>`.
 pub fn guard(routes: Router, token: Option<Arc<str>>) -> Router {
     routes.layer(middleware::from_fn_with_state(Guard { token }, auth))
-}
-
-/// A JSON error response.
-pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
 /// Compare without leaking the position of the first difference.

@@ -217,8 +217,9 @@ impl LiveEndurance {
 }
 
 /// The operator's status line: endurance now of every reserve and function against its
-/// målbild (`!` marks one below it), from the latest values in `live`.
-pub fn status_line(config: &Config, live: &crate::pipeline::Live, lang: Language) -> Option<String> {
+/// målbild (`!` marks one below it), from the latest values (`latest`: a point's newest reading,
+/// e.g. the pipeline's `Live`).
+pub fn status_line(config: &Config, latest: impl Fn(&str) -> Option<Reading>, lang: Language) -> Option<String> {
     let t = Screen::of(lang);
     let items: Vec<(&str, &str, f64)> = config
         .reserves
@@ -237,8 +238,7 @@ pub fn status_line(config: &Config, live: &crate::pipeline::Live, lang: Language
     let parts: Vec<String> = items
         .iter()
         .map(|(id, name, target)| {
-            let v = live
-                .get(&point_id(id))
+            let v = latest(&point_id(id))
                 .and_then(|r| r.value.as_ref().and_then(Value::as_f64));
             match v {
                 Some(h) => fill(

@@ -14,12 +14,22 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::monitor::SinkHealth;
-use crate::sink::SinkError;
 use crate::sink::backlog::Backlog;
 use crate::sink::transport::{Transport, WriteError};
 
 /// First retry delay; doubled per failed attempt up to the sink's `retry_max`.
 const RETRY_FIRST: Duration = Duration::from_millis(500);
+
+/// Errors of a sink's store access.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] driftvakt_store::StoreError),
+    /// The blocking task running the store call failed.
+    #[error("store task failed: {0}")]
+    Task(String),
+}
 
 /// What stops a sink: `Some(deadline)` = deliver what is committed, but stop by the deadline.
 pub type Drain = watch::Receiver<Option<Instant>>;

@@ -34,17 +34,6 @@ use http::Writer;
 use mqtt::MqttTransport;
 use transport::Transport;
 
-/// Errors of a sink's store access.
-#[derive(Debug, thiserror::Error)]
-pub enum SinkError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] driftvakt_store::StoreError),
-    /// The blocking task running the store call failed.
-    #[error("store task failed: {0}")]
-    Task(String),
-}
-
 /// The running sinks.
 pub struct Sinks {
     tasks: Vec<(Arc<SinkHealth>, JoinHandle<()>)>,
