@@ -158,9 +158,9 @@ fn check_rule(rule: &Rule, graph: &BTreeSet<String>, workspace: &BTreeSet<String
         })
         .collect();
     if !bad.is_empty() {
-        let args = rule.args.join(" ");
+        let args: String = rule.args.iter().map(|a| format!(" {a}")).collect();
         problems.push(format!(
-            "{} must not depend on {bad:?} ({}).\n  It may use the workspace crates {:?}. See: cargo tree -p {} -e normal {args} -i {}",
+            "{} must not depend on {bad:?} ({}).\n  It may use the workspace crates {:?}. See: cargo tree -p {} -e normal{args} -i {}",
             rule.krate, rule.why, rule.may_use, rule.krate, bad[0]
         ));
     }
