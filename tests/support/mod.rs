@@ -22,8 +22,9 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use driftvakt_domain::clock::{Clock, SystemClock};
 use serde::Deserialize;
 use tempfile::TempDir;
 
@@ -45,12 +46,10 @@ pub fn peers_dir() -> PathBuf {
     repo_root().join("tests").join("peers")
 }
 
-/// Now as UTC milliseconds since the Unix epoch (the unit of `time_ms` in exports).
+/// Now as UTC milliseconds since the Unix epoch (the unit of `time_ms` in exports): the domain's
+/// system clock, the one the daemon reads.
 pub fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970");
-    i64::try_from(since.as_millis()).expect("time fits i64")
+    SystemClock.now_ms()
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, release it).

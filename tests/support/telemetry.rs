@@ -123,21 +123,6 @@ pub fn telemetry_readings(msgs: &[MqttMsg]) -> BTreeMap<String, Vec<Sent>> {
     out
 }
 
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
-}
-
-fn same(g: &Obs, w: &Obs) -> bool {
-    g.time_ms == w.time_ms
-        && g.quality == w.quality
-        && g.text == w.text
-        && match (g.value, w.value) {
-            (Some(x), Some(y)) => close(x, y),
-            (None, None) => true,
-            _ => false,
-        }
-}
-
 /// Asserts the telemetry holds exactly the store's readings per point, in the store's order,
 /// each with `time` = its `time_ms` as RFC 3339. With `redeliveries`, a reading may arrive
 /// again after its first arrival (MQTT QoS 1 "at least once" across a broker restart); the
@@ -160,13 +145,13 @@ pub fn assert_telemetry_matches(
         }
         let mut first: Vec<&Obs> = Vec::new();
         for s in have {
-            if redeliveries && first.iter().any(|f| same(f, &s.obs)) {
+            if redeliveries && first.iter().any(|f| f.same(&s.obs)) {
                 again += 1;
             } else {
                 first.push(&s.obs);
             }
         }
-        let ok = first.len() == want.len() && first.iter().zip(want).all(|(g, w)| same(g, w));
+        let ok = first.len() == want.len() && first.iter().zip(want).all(|(g, w)| g.same(w));
         assert!(
             ok,
             "MQTT telemetry, point {id}: {} readings arrived, the store has {}\n got: {first:?}\nwant: {want:?}",

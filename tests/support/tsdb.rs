@@ -287,6 +287,20 @@ pub struct Obs {
     pub quality: i64,
 }
 
+impl Obs {
+    /// The same reading: time, quality and text equal, values equal within 1e-9 (relative).
+    pub fn same(&self, other: &Obs) -> bool {
+        self.time_ms == other.time_ms
+            && self.quality == other.quality
+            && self.text == other.text
+            && match (self.value, other.value) {
+                (Some(x), Some(y)) => close(x, y),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
 /// The integer code the sinks write for a quality keyword.
 pub fn quality_code(q: &str) -> i64 {
     match q {
@@ -371,6 +385,7 @@ pub fn vm_readings(
     out
 }
 
+/// Equal within 1e-9, relative to the larger (at least 1).
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
@@ -384,17 +399,7 @@ pub fn assert_influx_matches(
 ) {
     for (id, want) in store {
         let have = got.get(id).map_or(&[][..], Vec::as_slice);
-        let ok = have.len() == want.len()
-            && have.iter().zip(want).all(|(g, w)| {
-                g.time_ms == w.time_ms
-                    && g.quality == w.quality
-                    && g.text == w.text
-                    && match (g.value, w.value) {
-                        (Some(x), Some(y)) => close(x, y),
-                        (None, None) => true,
-                        _ => false,
-                    }
-            });
+        let ok = have.len() == want.len() && have.iter().zip(want).all(|(g, w)| g.same(w));
         assert!(ok, "{side}, point {id}: {} readings arrived, the store has {}\n got: {have:?}\nwant: {want:?}", have.len(), want.len());
     }
     let extra: Vec<&String> = got.keys().filter(|k| !store.contains_key(*k)).collect();

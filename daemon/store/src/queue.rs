@@ -153,7 +153,7 @@ impl SinkQueue {
 mod tests {
     use super::*;
     use crate::StoreWriter;
-    use crate::writer::now_ms;
+    use driftvakt_domain::clock::{Clock, SystemClock};
     use driftvakt_config::model::StoreSettings;
     use driftvakt_domain::Reading;
     use std::sync::Arc;
@@ -171,7 +171,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
         let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
-        let t = now_ms();
+        let t = SystemClock.now_ms();
         w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + i, i as f64)).collect()).expect("send");
         w.finish();
 

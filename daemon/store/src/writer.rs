@@ -132,7 +132,7 @@ impl StoreWriter {
         for p in points {
             inner.register(&p.id, &p.unit, &p.system).map_err(sql)?;
         }
-        inner.prune(now_ms()).map_err(sql)?;
+        inner.prune(SystemClock.now_ms()).map_err(sql)?;
         let last_rowid: i64 =
             inner.conn.query_row("SELECT coalesce(max(rowid), 0) FROM readings", [], |r| r.get(0)).map_err(sql)?;
         inner.committed.send_replace(Position::from_seq(last_rowid));
@@ -261,7 +261,7 @@ impl Inner {
             self.commit_chunk(&mut held, stats);
             if held.failing_since.is_none() && last_prune.elapsed() >= PRUNE_EVERY {
                 last_prune = Instant::now();
-                if let Err(e) = self.prune(now_ms()) {
+                if let Err(e) = self.prune(SystemClock.now_ms()) {
                     tracing::warn!(path = %self.path.display(), error = %e, "retention pruning failed");
                 }
             }
@@ -303,7 +303,7 @@ impl Inner {
                     stats.failing_since_ms.store(0, Ordering::Relaxed);
                     tracing::warn!(
                         path = %self.path.display(),
-                        failed_for_ms = now_ms() - since,
+                        failed_for_ms = SystemClock.now_ms() - since,
                         lost = held.lost_in_spell,
                         "the store commits again; every held reading is committed"
                     );
@@ -314,7 +314,7 @@ impl Inner {
                 stats.write_errors.fetch_add(1, Ordering::Relaxed);
                 held.retry_at = Some(Instant::now() + RETRY_EVERY);
                 if held.failing_since.is_none() {
-                    let now = now_ms();
+                    let now = SystemClock.now_ms();
                     held.failing_since = Some(now);
                     stats.failing_since_ms.store(now, Ordering::Relaxed);
                     held.last_log = Some(Instant::now());
@@ -446,11 +446,6 @@ impl Held {
     }
 }
 
-/// Current UTC time in milliseconds since the Unix epoch (the domain's system clock).
-pub(crate) fn now_ms() -> i64 {
-    SystemClock.now_ms()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,7 +462,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = [PointMeta { id: "t.level".into(), unit: "l".into(), system: "reservkraft".into() }];
         let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
-        let now = now_ms() / 60_000 * 60_000;
+        let now = SystemClock.now_ms() / 60_000 * 60_000;
         let tx = w.sender();
         tx.blocking_send(vec![
             reading("t.level", now + 1_000, Some(10.0), Quality::Good),
@@ -514,7 +509,7 @@ mod tests {
         // Another process holds the write lock: nothing can be committed.
         let lock = Connection::open(db_path(dir.path())).expect("lock conn");
         lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
-        let now = now_ms();
+        let now = SystemClock.now_ms();
         for k in 0..5 {
             w.sender().blocking_send(vec![reading("p.x", now + k, Some(k as f64), Quality::Good)]).expect("send");
         }
@@ -550,7 +545,7 @@ mod tests {
     fn rollups_outlive_pruned_raw_data() {
         let dir = tempfile::tempdir().expect("tempdir");
         let settings = StoreSettings { raw_retention_days: 1, rollup_retention_days: 0 };
-        let old = now_ms() - 3 * 86_400_000;
+        let old = SystemClock.now_ms() - 3 * 86_400_000;
         let w = StoreWriter::start(dir.path(), &[], &settings).expect("start");
         w.sender().blocking_send(vec![reading("p.x", old, Some(1.0), Quality::Good)]).expect("send");
         w.finish();

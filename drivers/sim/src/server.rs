@@ -13,9 +13,10 @@ use std::future::{Ready, pending, ready};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use driftvakt_config::model::Table;
+use driftvakt_domain::clock::{Clock, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
@@ -115,10 +116,7 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
             ),
         ));
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = u64::try_from(SystemClock.now_ms() / 1000).unwrap_or(0);
     let plant = Arc::new(Mutex::new(Plant::with_epoch(&opts.scenario, now)));
     let function_log = FunctionLog::new();
     let tasks = TaskTracker::new();

@@ -124,21 +124,28 @@ fn u32_of(v: u64, what: &str) -> Result<u32, DecodeError> {
     u32::try_from(v).map_err(|_| DecodeError::new(format!("{what} {v} out of range")))
 }
 
+/// A property identifier (context tag `tag`) and its optional array index (`tag + 1`), as every
+/// read service and acknowledgement carries them.
+fn decode_property_ref(r: &mut Reader<'_>, tag: u8) -> Result<PropertyRef, DecodeError> {
+    let property = PropertyId(r.ctx_enumerated(tag, "the property identifier")?);
+    let index = r
+        .opt_ctx_unsigned(tag + 1, "the array index")?
+        .map(|i| u32_of(i, "array index"))
+        .transpose()?;
+    Ok(PropertyRef { property, index })
+}
+
 /// Decode a ReadProperty-ACK.
 pub fn decode_read_property_ack(data: &[u8]) -> Result<PropertyResult, DecodeError> {
     let mut r = Reader::new(data);
     let object = r.ctx_object_id(0, "the object identifier")?;
-    let property = PropertyId(r.ctx_enumerated(1, "the property identifier")?);
-    let index = r
-        .opt_ctx_unsigned(2, "the array index")?
-        .map(|i| u32_of(i, "array index"))
-        .transpose()?;
+    let property = decode_property_ref(&mut r, 1)?;
     r.open(3, "the property value")?;
     let values = r.values_until_close(3)?;
     r.close(3, "the property value")?;
     Ok(PropertyResult {
         object,
-        property: PropertyRef { property, index },
+        property,
         value: Ok(values),
     })
 }
@@ -171,11 +178,7 @@ pub fn decode_rpm_ack(data: &[u8]) -> Result<Vec<PropertyResult>, DecodeError> {
         let object = r.ctx_object_id(0, "the object identifier")?;
         r.open(1, "the list of results")?;
         while !r.at_close(1) {
-            let property = PropertyId(r.ctx_enumerated(2, "the property identifier")?);
-            let index = r
-                .opt_ctx_unsigned(3, "the array index")?
-                .map(|i| u32_of(i, "array index"))
-                .transpose()?;
+            let property = decode_property_ref(&mut r, 2)?;
             let value = match r.tag()? {
                 Tag::Open(4) => {
                     let v = r.values_until_close(4)?;
@@ -196,7 +199,7 @@ pub fn decode_rpm_ack(data: &[u8]) -> Result<Vec<PropertyResult>, DecodeError> {
             };
             out.push(PropertyResult {
                 object,
-                property: PropertyRef { property, index },
+                property,
                 value,
             });
         }
@@ -252,12 +255,8 @@ pub fn encode_rpm_ack(results: &[PropertyResult]) -> Vec<u8> {
 pub fn decode_read_property_request(data: &[u8]) -> Result<(ObjectId, PropertyRef), DecodeError> {
     let mut r = Reader::new(data);
     let object = r.ctx_object_id(0, "the object identifier")?;
-    let property = PropertyId(r.ctx_enumerated(1, "the property identifier")?);
-    let index = r
-        .opt_ctx_unsigned(2, "the array index")?
-        .map(|i| u32_of(i, "array index"))
-        .transpose()?;
-    Ok((object, PropertyRef { property, index }))
+    let property = decode_property_ref(&mut r, 1)?;
+    Ok((object, property))
 }
 
 /// Decode ReadPropertyMultiple request parameters (simulator).
@@ -269,12 +268,7 @@ pub fn decode_rpm_request(data: &[u8]) -> Result<Vec<ReadAccessSpec>, DecodeErro
         r.open(1, "the property references")?;
         let mut properties = Vec::new();
         while !r.at_close(1) {
-            let property = PropertyId(r.ctx_enumerated(0, "the property identifier")?);
-            let index = r
-                .opt_ctx_unsigned(1, "the array index")?
-                .map(|i| u32_of(i, "array index"))
-                .transpose()?;
-            properties.push(PropertyRef { property, index });
+            properties.push(decode_property_ref(&mut r, 0)?);
         }
         r.close(1, "the property references")?;
         out.push(ReadAccessSpec { object, properties });
