@@ -462,7 +462,7 @@ fn record(
     for leaf in leaves {
         let Some(first) = leaf.segs.first() else { continue };
         let local = matches!(first.as_str(), "crate" | "super" | "self")
-            || child_names.contains(&[cur, &[first.clone()]].concat());
+            || child_names.contains(&[cur, std::slice::from_ref(first)].concat());
         if !local {
             continue; // another crate, std, or a name the reader cannot place
         }
