@@ -10,8 +10,6 @@ use driftvakt_config::model::Config;
 use driftvakt_domain::{Quality, Reading};
 use driftvakt_drivers::Source;
 
-use super::snapshot::SinkStatus;
-
 /// Readings of one device as the pipeline saw them (any protocol).
 #[derive(Debug, Default)]
 pub struct DeviceCounts {
@@ -157,26 +155,6 @@ impl SinkHealth {
         match self.oldest_pending_ms.load(Ordering::Relaxed) {
             0 => 0,
             t => (now_ms - t).max(0),
-        }
-    }
-
-    /// A copy of every counter at `now_ms` (for the status snapshot and the stop log).
-    pub fn snapshot(&self, now_ms: i64) -> SinkStatus {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        SinkStatus {
-            id: self.id.clone(),
-            kind: self.kind.clone(),
-            up: self.up.load(Ordering::Relaxed),
-            delivered: get(&self.delivered),
-            dropped: self.dropped(),
-            dropped_pruned: get(&self.dropped_pruned),
-            dropped_backlog: get(&self.dropped_backlog),
-            rejected: get(&self.rejected),
-            backlog: get(&self.backlog),
-            lag_ms: self.lag_ms(now_ms),
-            write_errors: get(&self.write_errors),
-            last_success_ms: self.last_success_ms.load(Ordering::Relaxed),
-            last_error: self.last_error(),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! | step | file | what |
 //! |---|---|---|
 //! | live counters | `counters.rs` | the atomics the daemon itself owns: [`SinkHealth`] (per sink, updated by its forwarder) and [`DeviceReadings`] (per device, by the pipeline's router). Counters of other components stay with them: `SourceStats` (drivers, per Modbus connection / BACnet network), `WriterStats` (store), `NotifyStats` (alarm service) |
-//! | one handle | `mod.rs` | [`Monitor`]: every component's counters, cloneable, given to the API |
+//! | one handle | `handle.rs` | [`Monitor`]: every component's counters, cloneable, given to the API |
 //! | one snapshot | `snapshot.rs` | [`Monitor::snapshot`] copies every counter at one moment into a plain [`Snapshot`]; serialized, it is the JSON of `GET /api/status` |
 //! | Prometheus | `prometheus.rs` | [`prometheus::render`]: a [`Snapshot`] → the text of `GET /metrics` |
 //!
@@ -18,33 +18,10 @@
 //! the operator should see it, a cell in `cmd/status.rs`.
 
 pub mod counters;
+mod handle;
 pub mod prometheus;
 pub mod snapshot;
 
-use std::sync::Arc;
-
-use driftvakt_drivers::SourceStats;
-use driftvakt_store::WriterStats;
-
-use crate::notify::NotifyStats;
-
 pub use counters::{DeviceReadings, SinkHealth};
+pub use handle::Monitor;
 pub use snapshot::{AlarmCounts, Snapshot};
-
-/// Every counter of the running daemon in one cloneable handle (each shared with the component
-/// that updates it).
-#[derive(Clone)]
-pub struct Monitor {
-    /// Site id.
-    pub site: Arc<str>,
-    /// Every source (Modbus connection, BACnet network …).
-    pub sources: Arc<[Arc<dyn SourceStats>]>,
-    /// Readings per device.
-    pub devices: Arc<DeviceReadings>,
-    /// The store writer.
-    pub store: Arc<WriterStats>,
-    /// Every sink.
-    pub sinks: Arc<[Arc<SinkHealth>]>,
-    /// Notification attempts.
-    pub notify: Option<Arc<NotifyStats>>,
-}

@@ -9,6 +9,7 @@ use driftvakt_domain::alarm::AlarmRecord;
 use serde::{Deserialize, Serialize};
 
 use super::Monitor;
+use super::counters::SinkHealth;
 
 /// One source (a Modbus connection, a BACnet network …) in the status report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -213,6 +214,28 @@ pub struct Snapshot {
 
 fn get(a: &AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
+}
+
+impl SinkHealth {
+    /// A copy of every counter at `now_ms` (for the status snapshot and the stop log).
+    pub fn snapshot(&self, now_ms: i64) -> SinkStatus {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        SinkStatus {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            up: self.up.load(Ordering::Relaxed),
+            delivered: get(&self.delivered),
+            dropped: self.dropped(),
+            dropped_pruned: get(&self.dropped_pruned),
+            dropped_backlog: get(&self.dropped_backlog),
+            rejected: get(&self.rejected),
+            backlog: get(&self.backlog),
+            lag_ms: self.lag_ms(now_ms),
+            write_errors: get(&self.write_errors),
+            last_success_ms: self.last_success_ms.load(Ordering::Relaxed),
+            last_error: self.last_error(),
+        }
+    }
 }
 
 impl Monitor {
