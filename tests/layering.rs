@@ -3,8 +3,9 @@
 //!
 //! - Crates: `cargo tree -e normal --offline` of every workspace crate holds only the workspace
 //!   crates its row in [`RULES`] allows and none of its forbidden outside crates (the domain is
-//!   pure, the store speaks no network, the drivers know no database, HTTP or MQTT, the
-//!   production binary has no simulator or bench crate). A new crate needs a row.
+//!   pure, the store speaks no network, the drivers know no database, HTTP or MQTT, the runtime
+//!   has no simulator, bench or command line, the production binary (`--no-default-features`)
+//!   has no simulator or bench crate, while the default build has both). A new crate needs a row.
 //! - Files and modules: for every library and binary target of the workspace (found with
 //!   `cargo metadata`), the import graph of its files (`support/modgraph.rs`) has no strongly
 //!   connected component of more than one file, and neither has the graph of its top-level
@@ -119,9 +120,30 @@ const RULES: &[Rule] = &[
         why: "the simulator is a plant: field-bus servers only, nothing of the store or the daemon",
     },
     Rule {
+        krate: "driftvakt-runtime",
+        args: &[],
+        may_use: &["driftvakt-config", "driftvakt-domain", "driftvakt-drivers", "driftvakt-store"],
+        forbidden: &[&["driftvakt-sim", "driftvakt-bench", "clap"]],
+        why: "the daemon as a library runs in production: no simulator, no bench, and no command line (that is the binary's)",
+    },
+    Rule {
+        krate: "driftvakt-bench",
+        args: &[],
+        may_use: &[
+            "driftvakt-config",
+            "driftvakt-domain",
+            "driftvakt-drivers",
+            "driftvakt-runtime",
+            "driftvakt-sim",
+            "driftvakt-store",
+        ],
+        forbidden: &[],
+        why: "the bench harness drives the runtime against the simulator; nothing depends on it but the binary's `simulator` feature",
+    },
+    Rule {
         krate: "driftvakt",
         args: &["--no-default-features"],
-        may_use: &["driftvakt-config", "driftvakt-domain", "driftvakt-drivers", "driftvakt-store"],
+        may_use: &["driftvakt-config", "driftvakt-domain", "driftvakt-drivers", "driftvakt-runtime", "driftvakt-store"],
         forbidden: &[&["driftvakt-sim", "driftvakt-bench"]],
         why: "the production binary (`--no-default-features`) holds no simulator or bench crate; \
               only the `simulator` feature (`demo`, `sim`, `fastforward`, `bench`) brings them",
@@ -187,6 +209,16 @@ fn each_crate_depends_only_on_what_its_layer_allows() {
         problems.extend(check_rule(rule, &dependency_graph(rule.krate, rule.args), &workspace));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn the_default_build_has_the_simulator_and_the_bench() {
+    // The entry points `demo`, `sim`, `fastforward` and `bench` (feature `simulator`, on by
+    // default) bring them; this shows the production row above could see them if they leaked.
+    let graph = dependency_graph("driftvakt", &[]);
+    for krate in ["driftvakt-sim", "driftvakt-bench"] {
+        assert!(graph.contains(krate), "{krate} missing from the default graph of driftvakt: {graph:?}");
+    }
 }
 
 #[test]
