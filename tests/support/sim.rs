@@ -17,7 +17,7 @@ use driftvakt_sim::{self as sim, Scenario, SimHandle, SimOptions};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
-use super::{daemon_bin, free_port, free_udp_port, now_ms, repo_root};
+use super::{daemon_bin, free_udp_port, now_ms, repo_root};
 
 /// How to start a [`Sim`]: scenario, speed, ports, process.
 #[derive(Debug, Clone)]
@@ -269,14 +269,30 @@ impl Drop for Sim {
     }
 }
 
-/// Ports for [`SimSpec::ports`]: a TCP port whose successor was free too a moment ago, and a free
-/// UDP port.
+/// Ports for [`SimSpec::ports`]: two consecutive TCP ports and a UDP port that were free a moment
+/// ago, chosen below the kernel's ephemeral range. A simulator restarted on fixed ports must find
+/// them unused: inside the ephemeral range the kernel may meanwhile have given the port to an
+/// outgoing connection (the daemon re-dialling, 2 000 idle API clients) or to another test's
+/// `bind(0)`, and the restart would fail with "address in use".
 pub fn free_ports() -> (u16, u16) {
-    for _ in 0..100 {
-        let port = free_port();
-        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return (port, free_udp_port());
+    let below = ephemeral_low().saturating_sub(2).max(10_002);
+    let span = u32::from(below - 10_000);
+    let mut seed = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), std::process::id());
+    for _ in 0..1000 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let port = 10_000 + u16::try_from((seed >> 33) as u32 % span).expect("below u16::MAX");
+        let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free(port) && free(port + 1) && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return (port, port);
         }
     }
-    panic!("found no two consecutive free TCP ports on 127.0.0.1");
+    panic!("found no two consecutive free TCP ports below the ephemeral range on 127.0.0.1");
+}
+
+/// The lowest port the kernel hands out on its own (Linux: `ip_local_port_range`; 32768 if unknown).
+fn ephemeral_low() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
