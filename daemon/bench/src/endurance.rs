@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, Language};
-use driftvakt_store::{PointMeta, Rollup, StoreWriter, import_rollups};
+use driftvakt_store::{Rollup, StoreWriter, import_rollups};
 
 use driftvakt_runtime::endurance::live::point_metas;
+use driftvakt_runtime::pipeline::stored_points;
 use driftvakt_runtime::endurance::report::{Format, gather, render};
 use driftvakt_runtime::out::outln;
 
@@ -20,15 +21,7 @@ const MINUTES_PER_YEAR: i64 = 365 * 24 * 60;
 pub fn run(config: &Config) -> Result<()> {
     outln!("== endurance report over a year of 1-minute rollups (synthetic)")?;
     let dir = tempfile::tempdir()?;
-    let mut metas: Vec<PointMeta> = config
-        .points()
-        .map(|(_, p)| PointMeta {
-            id: p.id.clone(),
-            unit: p.unit.clone(),
-            system: p.system.key().to_string(),
-        })
-        .collect();
-    metas.extend(point_metas(config));
+    let metas = stored_points(config);
     StoreWriter::start(dir.path(), &metas, &config.store)?.finish();
     let mut series: Vec<String> = Vec::new();
     for r in &config.reserves {

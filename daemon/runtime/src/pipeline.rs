@@ -69,15 +69,22 @@ pub struct Summary {
     pub sources: Arc<[Arc<dyn SourceStats>]>,
 }
 
+/// Store metadata of every series the pipeline writes: each configured point, then each live
+/// endurance series (`endurance.<id>`).
+pub fn stored_points(config: &Config) -> Vec<PointMeta> {
+    let mut metas: Vec<PointMeta> = config
+        .points()
+        .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
+        .collect();
+    metas.extend(crate::endurance::live::point_metas(config));
+    metas
+}
+
 impl Pipeline {
     /// Open the store in `data_dir` and start every source of `config`.
     /// Every batch is also handed to each of `taps` (alarm engine, …) after the store got it.
     pub fn start(config: &Config, data_dir: &Path, taps: Vec<mpsc::Sender<Arc<[Reading]>>>) -> Result<Pipeline> {
-        let mut metas: Vec<PointMeta> = config
-            .points()
-            .map(|(_, p)| PointMeta { id: p.id.clone(), unit: p.unit.clone(), system: p.system.key().to_string() })
-            .collect();
-        metas.extend(crate::endurance::live::point_metas(config));
+        let metas = stored_points(config);
         // Live endurance: derived readings join each batch before the store and the taps see it.
         let mut endurance = (!config.reserves.is_empty()).then(|| {
             crate::endurance::live::LiveEndurance::new(Arc::new(config.clone()), crate::endurance::live::EMIT_EVERY_MS)

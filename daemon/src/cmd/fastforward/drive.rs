@@ -25,8 +25,9 @@ use driftvakt_sim::registers::{Gateway, unit_image};
 use driftvakt_sim::scenario::Scenario;
 
 use driftvakt_runtime::alarm::store::AlarmDb;
-use driftvakt_runtime::endurance::live::{EMIT_EVERY_MS, LiveEndurance, point_metas};
-use driftvakt_store::{PointMeta, StoreWriter};
+use driftvakt_runtime::endurance::live::{EMIT_EVERY_MS, LiveEndurance};
+use driftvakt_runtime::pipeline::stored_points;
+use driftvakt_store::StoreWriter;
 
 /// What to simulate.
 #[derive(Debug, Clone)]
@@ -122,15 +123,7 @@ pub fn run(
     });
     let sim_config = Arc::new(sim_config);
 
-    let mut metas: Vec<PointMeta> = config
-        .points()
-        .map(|(_, p)| PointMeta {
-            id: p.id.clone(),
-            unit: p.unit.clone(),
-            system: p.system.key().to_string(),
-        })
-        .collect();
-    metas.extend(point_metas(config));
+    let metas = stored_points(config);
     let writer = StoreWriter::start(data_dir, &metas, &config.store)?;
     let tx = writer.sender();
     let mut alarm_db = AlarmDb::open(data_dir)?;
