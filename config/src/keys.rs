@@ -8,7 +8,7 @@ pub const ROOT: &[&str] = &[
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
 /// Keys of `[store]`.
-pub const STORE: &[&str] = &["raw_retention_days", "rollup_retention_days"];
+pub const STORE: &[&str] = &["raw_retention_days", "rollup_retention_days", "commit_interval_ms"];
 /// Keys of `[[connections]]`.
 pub const CONNECTION: &[&str] = &[
     "id",

@@ -20,18 +20,21 @@ pub struct Site {
     pub timezone: String,
 }
 
-/// Embedded store (SQLite) settings.
+/// Embedded store settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreSettings {
     /// Days raw readings are kept; 1-minute rollups outlive them.
     pub raw_retention_days: u32,
     /// Days 1-minute rollups are kept; 0 means forever.
     pub rollup_retention_days: u32,
+    /// Most time between a reading's arrival and its commit (synced to disk): the most a
+    /// SIGKILL or power cut can take.
+    pub commit_interval_ms: u32,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        Self { raw_retention_days: 30, rollup_retention_days: 0 }
+        Self { raw_retention_days: 400, rollup_retention_days: 0, commit_interval_ms: 1000 }
     }
 }
 

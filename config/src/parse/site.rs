@@ -63,5 +63,6 @@ pub(crate) fn store(w: &mut Walker<'_>, root: &Section<'_, '_>) -> StoreSettings
             0..=u32::MAX,
             default.rollup_retention_days,
         ),
+        commit_interval_ms: w.u32_or(&s, "commit_interval_ms", 10..=1000, default.commit_interval_ms),
     }
 }

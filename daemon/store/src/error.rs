@@ -23,6 +23,23 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A log segment or chunk file could not be read or written.
+    #[error("store file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A store file holds bytes that do not decode (damaged on disk).
+    #[error("store file {path} is damaged: {what}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What did not decode.
+        what: String,
+    },
     /// The data directory holds no store.
     #[error("no store at {0} (is it a driftvakt data directory?)")]
     NoStore(PathBuf),

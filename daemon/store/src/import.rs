@@ -1,16 +1,19 @@
 //! Rollups written straight into a store, without raw readings: the bench's year of synthetic
 //! data. Not for the live path (the writer keeps the rollups of what it stores).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{OptionalExtension, params};
-
+use crate::query::point_key;
+use crate::rollup::{Acc, DAY_MS, Rollup};
 use crate::shared::{connect, db_path};
-use crate::{Rollup, StoreError, schema};
+use crate::writer::write_day;
+use crate::{StoreError, schema};
 
-/// Write `rollups` (point id, minute) into the store of `data_dir` in one transaction, without
-/// syncing to disk; a minute already stored for the point is replaced. Every point must be
-/// known to the store (registered by [`crate::StoreWriter::start`]). Returns the rows written.
+/// Write `rollups` (point id, minute) into the store of `data_dir` as daily rows, in one
+/// transaction; a minute already stored for the point is replaced, and the days count as rolled
+/// up (meant for days without raw readings). Every point must be known to the store (registered
+/// by [`crate::StoreWriter::start`]). Returns the minutes written.
 pub fn import_rollups<'a>(data_dir: &Path, rollups: impl IntoIterator<Item = (&'a str, Rollup)>) -> Result<u64, StoreError> {
     let path = db_path(data_dir);
     let sql = |source| StoreError::Sqlite { path: path.clone(), source };
@@ -19,32 +22,29 @@ pub fn import_rollups<'a>(data_dir: &Path, rollups: impl IntoIterator<Item = (&'
     conn.pragma_update(None, "synchronous", "OFF").map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
     let mut rows = 0_u64;
-    {
-        let mut key_of = tx.prepare("SELECT id FROM points WHERE name = ?1").map_err(sql)?;
-        let mut insert = tx
-            .prepare(
-                "INSERT OR REPLACE INTO rollup_1m(point, minute_ms, min, max, sum, good_count, count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(sql)?;
-        let mut last: Option<(&str, i64)> = None;
-        for (point, r) in rollups {
-            let key = match last {
-                Some((p, k)) if p == point => k,
-                _ => {
-                    let k: i64 = key_of
-                        .query_row([point], |row| row.get(0))
-                        .optional()
-                        .map_err(sql)?
-                        .ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
-                    last = Some((point, k));
-                    k
-                }
-            };
-            let sum = r.mean.map_or(0.0, |m| m * r.good_count as f64);
-            insert.execute(params![key, r.minute_ms, r.min, r.max, sum, r.good_count, r.count]).map_err(sql)?;
-            rows += 1;
-        }
+    let mut days: BTreeMap<(i64, i64), BTreeMap<i64, Acc>> = BTreeMap::new();
+    let mut last: Option<(&str, i64)> = None;
+    for (point, r) in rollups {
+        let key = match last {
+            Some((p, k)) if p == point => k,
+            _ => {
+                let k = point_key(&tx, point)?.ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
+                last = Some((point, k));
+                k
+            }
+        };
+        let day = r.minute_ms.div_euclid(DAY_MS) * DAY_MS;
+        days.entry((key, day)).or_default().insert(r.minute_ms, Acc::from_row(&r));
+        rows += 1;
+    }
+    let mut newest = None;
+    for ((key, day), minutes) in days {
+        newest = Some(newest.map_or(day, |n: i64| n.max(day)));
+        write_day(&tx, key, day, minutes, true).map_err(sql)?;
+    }
+    if let Some(day) = newest {
+        let until = schema::meta(&tx, schema::ROLLED_UNTIL).map_err(sql)?.map_or(day + DAY_MS, |u| u.max(day + DAY_MS));
+        schema::set_meta(&tx, schema::ROLLED_UNTIL, until).map_err(sql)?;
     }
     tx.commit().map_err(sql)?;
     Ok(rows)

@@ -1,25 +1,35 @@
-//! driftvakt's embedded store: every reading with its time and quality, 1-minute rollups that
-//! outlive the raw data, and the sinks' durable queue. Today SQLite in WAL mode, so exports and
-//! reports read while the daemon writes.
+//! driftvakt's embedded historian store: every reading with its time and quality, 1-minute
+//! rollups that outlive the raw data, and the sinks' durable queue.
 //!
-//! The API is the seam the historian rebuild (issue 11) replaces behind; no caller sees SQL:
+//! Layout of a data directory (see ARCHITECTURE.md, "The store"):
+//! - `log/` — the commit log: one record per commit (group commit, synced), compact (a value
+//!   equal to the point's previous costs one byte); it makes a reading durable and is the
+//!   sinks' queue by position;
+//! - `chunks/` — readings regrouped per device cycle (time once per cycle, one column per point,
+//!   numbers as bit-packed integer deltas), appended at each flush;
+//! - `driftvakt.db` (SQLite) — point index, groups, chunk directory, daily rollup rows, sink
+//!   positions, and the alarm tables kept by others ([`shared`]).
+//!
+//! The API is small and no caller sees the layout:
 //! - write: [`StoreWriter::start`] → [`BatchSender`] (batches in), [`StoreWriter::committed`]
 //!   (the newest committed [`Position`]), [`WriterStats`], [`StoreWriter::stop_at`] and
 //!   [`StoreWriter::finish`] (one stop deadline; what misses it is counted as lost);
 //! - read: [`Store::open_read_only`] → points, raw readings, rollups, minute values, good-data
-//!   coverage;
+//!   coverage, counts;
 //! - sinks: [`SinkQueue`] — a sink's saved [`Position`] and the readings after it, in commit order;
 //! - bench: [`import_rollups`] writes synthetic rollups.
-//!
-//! One writer thread owns the write connection ([`StoreWriter`]); readers open their own read-only
-//! connections. The alarm tables still live in the same SQLite file on their own connection
-//! ([`shared`]); that is the one place a caller sees SQLite.
 
+mod chunk;
+mod codec;
 mod error;
 mod import;
+mod log;
+mod migrate;
 mod position;
+mod query;
 mod queue;
 mod reader;
+mod rollup;
 mod schema;
 pub mod shared;
 mod writer;
@@ -28,5 +38,6 @@ pub use error::StoreError;
 pub use import::import_rollups;
 pub use position::Position;
 pub use queue::{PointKey, QueuedReading, SinkQueue};
-pub use reader::{Rollup, Store, StoredReading};
+pub use reader::{Store, StoredReading};
+pub use rollup::Rollup;
 pub use writer::{BatchSender, MAX_HELD_READINGS, PointMeta, RETRY_EVERY, StoreWriter, WriterStats};

@@ -29,16 +29,6 @@ impl Position {
     pub fn back(self, n: u64) -> Position {
         Position(self.0.saturating_sub(i64::try_from(n).unwrap_or(i64::MAX)).max(0))
     }
-
-    /// From the store's own sequence number.
-    pub(crate) fn from_seq(seq: i64) -> Position {
-        Position(seq.max(0))
-    }
-
-    /// The store's own sequence number.
-    pub(crate) fn seq(self) -> i64 {
-        self.0
-    }
 }
 
 impl fmt::Display for Position {

@@ -1,17 +1,21 @@
 //! The store as a sink's durable queue: the sink's saved [`Position`] (table `sink_cursors`) and
-//! the readings after it, in commit order.
+//! the readings after it, in commit order, read from the log.
 //!
-//! Positions are the rowids of `readings`, handed out in commit order by the single writer; rows
-//! are only ever deleted by retention pruning, so a hole in the positions after a sink's own
-//! means readings were pruned before the sink delivered them: they are counted, never skipped
-//! silently.
+//! Positions are the readings' sequence numbers, handed out in commit order by the single
+//! writer. Log segments are removed once flushed into chunks and delivered to every sink with a
+//! saved position (or past the raw retention, for a sink that never comes back), so a hole in
+//! the positions after a sink's own means readings went before the sink delivered them: they
+//! are counted, never skipped silently.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use driftvakt_domain::{Quality, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::log::{SegmentReader, segments};
+use crate::query::log_dir;
 use crate::shared::db_path;
 use crate::{PointMeta, Position, StoreError, schema};
 
@@ -33,14 +37,25 @@ pub struct QueuedReading {
     pub quality: Quality,
 }
 
-/// One `readings` row: rowid, point key, time, vtype, value, text, quality.
-type RawRow = (i64, i64, i64, i64, Option<f64>, Option<String>, i64);
+/// Where a sink's reading of the log stands.
+struct Cursor {
+    /// First sequence number of the segment being read.
+    segment: u64,
+    path: PathBuf,
+    reader: SegmentReader,
+    /// Decoded readings not handed out yet, in order.
+    pending: VecDeque<QueuedReading>,
+    /// Sequence number of the next reading this cursor yields.
+    next: u64,
+}
 
 /// Store access of one sink.
 pub struct SinkQueue {
     conn: Connection,
     path: PathBuf,
+    log: PathBuf,
     sink: String,
+    cursor: Option<Cursor>,
 }
 
 impl SinkQueue {
@@ -58,19 +73,23 @@ impl SinkQueue {
              );",
         )
         .map_err(sql)?;
-        Ok(SinkQueue { conn, path, sink: sink.to_string() })
+        Ok(SinkQueue { conn, path, log: log_dir(data_dir), sink: sink.to_string(), cursor: None })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
 
+    fn io(&self, source: std::io::Error) -> StoreError {
+        StoreError::Io { path: self.log.clone(), source }
+    }
+
     /// The saved position, if this sink has delivered (or been placed) before.
     pub fn saved_position(&self) -> Result<Option<Position>, StoreError> {
         self.conn
-            .query_row("SELECT last_rowid FROM sink_cursors WHERE sink = ?1", [&self.sink], |r| r.get(0))
+            .query_row("SELECT last_rowid FROM sink_cursors WHERE sink = ?1", [&self.sink], |r| r.get::<_, i64>(0))
             .optional()
-            .map(|p| p.map(Position::from_seq))
+            .map(|p| p.map(|p| Position::nth(p.max(0) as u64)))
             .map_err(|e| self.err(e))
     }
 
@@ -80,62 +99,109 @@ impl SinkQueue {
             .execute(
                 "INSERT INTO sink_cursors(sink, last_rowid, updated_ms) VALUES (?1, ?2, ?3) \
                  ON CONFLICT(sink) DO UPDATE SET last_rowid = excluded.last_rowid, updated_ms = excluded.updated_ms",
-                params![self.sink, position.seq(), now_ms],
+                params![self.sink, position.readings_since(Position::START) as i64, now_ms],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
-    /// (the position just before the oldest stored reading, the newest one's); both
+    /// (the position just before the oldest reading still in the log, the newest one's); both
     /// [`Position::START`] when the store is empty.
     pub fn bounds(&self) -> Result<(Position, Position), StoreError> {
-        self.conn
-            .query_row("SELECT coalesce(min(rowid), 0), coalesce(max(rowid), 0) FROM readings", [], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map(|(min, max)| (Position::from_seq(min - 1), Position::from_seq(max)))
-            .map_err(|e| self.err(e))
+        let compacted = schema::meta(&self.conn, schema::COMPACTED_SEQ).map_err(|e| self.err(e))?.unwrap_or(0).max(0) as u64;
+        let segs = segments(&self.log).map_err(|e| self.io(e))?;
+        let Some((first, _)) = segs.first() else {
+            return Ok((Position::nth(compacted), Position::nth(compacted)));
+        };
+        let mut newest = compacted.max(first.saturating_sub(1));
+        if let Some((last_first, path)) = segs.last() {
+            newest = newest.max(last_first.saturating_sub(1));
+            if let Ok(mut rd) = SegmentReader::open(path) {
+                while let Ok(rec) = rd.next_record() {
+                    newest = newest.max(rec.first_seq + rec.len() - 1);
+                }
+            }
+        }
+        Ok((Position::nth(first.saturating_sub(1)), Position::nth(newest)))
     }
 
-    /// Stored readings after `after` up to and including `upto`.
+    /// Readings still in the log after `after` up to and including `upto`.
     pub fn count_between(&self, after: Position, upto: Position) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT count(*) FROM readings WHERE rowid > ?1 AND rowid <= ?2", [after.seq(), upto.seq()], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| u64::try_from(n).unwrap_or(0))
-            .map_err(|e| self.err(e))
+        let (before_oldest, _) = self.bounds()?;
+        Ok(upto.readings_since(after.max(before_oldest)))
     }
 
     /// The next at most `limit` readings after `after` up to and including `upto` (the newest
     /// commit the sink was told of), in commit order.
-    pub fn read(&self, after: Position, upto: Position, limit: usize) -> Result<Vec<QueuedReading>, StoreError> {
-        let raw: Vec<RawRow> = {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT rowid, point, ts_ms, vtype, value, text, quality FROM readings \
-                     WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid LIMIT ?3",
-                )
-                .map_err(|e| self.err(e))?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let mapped = stmt
-                .query_map(params![after.seq(), upto.seq(), limit], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-                })
-                .map_err(|e| self.err(e))?;
-            mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
-        Ok(raw
-            .into_iter()
-            .map(|(rowid, point, time_ms, vtype, value, text, quality)| QueuedReading {
-                position: Position::from_seq(rowid),
-                point,
-                time_ms,
-                value: schema::decode_value(vtype, value, text),
-                quality: schema::decode_quality(quality),
-            })
-            .collect())
+    pub fn read(&mut self, after: Position, upto: Position, limit: usize) -> Result<Vec<QueuedReading>, StoreError> {
+        let want = after.readings_since(Position::START) + 1;
+        let upto = upto.readings_since(Position::START);
+        if self.cursor.as_ref().is_none_or(|c| c.next != want) {
+            self.cursor = self.seek(want)?;
+        }
+        let mut out = Vec::new();
+        let mut refreshed = false;
+        while out.len() < limit {
+            let Some(c) = self.cursor.as_mut() else { break };
+            if let Some(r) = c.pending.front() {
+                let seq = r.position.readings_since(Position::START);
+                if seq > upto {
+                    break;
+                }
+                if let Some(r) = c.pending.pop_front() {
+                    c.next = seq + 1;
+                    out.push(r);
+                }
+                continue;
+            }
+            match c.reader.next_record() {
+                Ok(rec) => {
+                    let mut seq = rec.first_seq;
+                    for r in rec.batches.into_iter().flatten() {
+                        if seq >= c.next {
+                            c.pending.push_back(QueuedReading {
+                                position: Position::nth(seq),
+                                point: PointKey::from(r.key),
+                                time_ms: r.time_ms,
+                                value: r.value,
+                                quality: r.quality,
+                            });
+                        }
+                        seq += 1;
+                    }
+                }
+                Err(_) if !refreshed => {
+                    // The segment may have grown since it was read.
+                    refreshed = true;
+                    let path = c.path.clone();
+                    if let Err(e) = c.reader.refresh(&path) {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            return Err(StoreError::Io { path, source: e });
+                        }
+                    }
+                }
+                Err(_) => {
+                    // On to the next segment, if there is one.
+                    let current = c.segment;
+                    let next = segments(&self.log).map_err(|source| StoreError::Io { path: self.log.clone(), source })?.into_iter().find(|(f, _)| *f > current);
+                    let Some((first, path)) = next else { break };
+                    let reader = SegmentReader::open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                    let next_seq = c.next.max(first);
+                    *c = Cursor { segment: first, path, reader, pending: VecDeque::new(), next: next_seq };
+                    refreshed = false;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A cursor at the segment holding `want` (or the first one after it, past a hole).
+    fn seek(&self, want: u64) -> Result<Option<Cursor>, StoreError> {
+        let segs = segments(&self.log).map_err(|e| self.io(e))?;
+        let pick = segs.iter().rev().find(|(f, _)| *f <= want).or_else(|| segs.first());
+        let Some((first, path)) = pick.cloned() else { return Ok(None) };
+        let reader = SegmentReader::open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+        Ok(Some(Cursor { segment: first, path, reader, pending: VecDeque::new(), next: want.max(first) }))
     }
 
     /// The id, unit and system of a point key; `None` if the store does not know it.
@@ -153,9 +219,9 @@ impl SinkQueue {
 mod tests {
     use super::*;
     use crate::StoreWriter;
-    use driftvakt_domain::clock::{Clock, SystemClock};
     use driftvakt_config::model::StoreSettings;
     use driftvakt_domain::Reading;
+    use driftvakt_domain::clock::{Clock, SystemClock};
     use std::sync::Arc;
 
     fn reading(point: &str, t: i64, v: f64) -> Reading {
@@ -167,31 +233,38 @@ mod tests {
     }
 
     #[test]
-    fn reads_forward_in_commit_order_with_holes_where_rows_were_pruned() {
+    fn reads_forward_in_commit_order_across_restarts() {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
-        let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
+        let settings = StoreSettings { commit_interval_ms: 10, ..StoreSettings::default() };
         let t = SystemClock.now_ms();
-        w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + i, i as f64)).collect()).expect("send");
-        w.finish();
-
-        let q = SinkQueue::open(dir.path(), "s1").expect("open");
-        assert_eq!(q.saved_position().expect("pos"), None);
-        assert_eq!(q.bounds().expect("bounds"), (Position::nth(0), Position::nth(10)));
+        let mut q = SinkQueue::open_after_start(dir.path(), &meta, &settings, "s1");
+        q.save_position(Position::START, t).expect("place");
+        for run in 0..2 {
+            let w = StoreWriter::start(dir.path(), &meta, &settings).expect("start");
+            w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + run * 100 + i, i as f64)).collect()).expect("send");
+            w.finish();
+        }
+        assert_eq!(q.saved_position().expect("pos"), Some(Position::START));
+        assert_eq!(q.bounds().expect("bounds"), (Position::nth(0), Position::nth(20)), "kept for the sink although flushed");
         assert_eq!(q.read(Position::START, Position::nth(3), 100).expect("read").len(), 3, "nothing beyond the newest commit the sink knows of");
-        let first = q.read(Position::START, Position::nth(10), 4).expect("read");
+        let first = q.read(Position::START, Position::nth(20), 4).expect("read");
         assert_eq!(positions(&first), (1..=4).map(Position::nth).collect::<Vec<_>>());
         assert_eq!((first[0].time_ms, first[0].value.as_ref(), first[0].quality), (t, Some(&Value::Number(0.0)), Quality::Good));
         let p = q.point(first[0].point).expect("point").expect("known");
         assert_eq!((p.id.as_str(), p.unit.as_str(), p.system.as_str()), ("g1.power", "kW", "reservkraft"));
         assert_eq!(q.point(999).expect("point"), None);
-        q.save_position(Position::nth(4), t).expect("save");
-        assert_eq!(q.saved_position().expect("pos"), Some(Position::nth(4)));
+        let rest = q.read(Position::nth(4), Position::nth(20), 100).expect("read");
+        assert_eq!(positions(&rest), (5..=20).map(Position::nth).collect::<Vec<_>>(), "across both runs' segments");
+        assert_eq!(rest[6].time_ms, t + 100, "the second run's first reading");
+        assert_eq!(q.count_between(Position::nth(4), Position::nth(20)).expect("count"), 16);
+    }
 
-        // Pruning removed rows 5..=7 before they were delivered: the next rows start at 8.
-        q.conn.execute("DELETE FROM readings WHERE rowid BETWEEN 5 AND 7", []).expect("delete");
-        let rest = q.read(Position::nth(4), Position::nth(10), 100).expect("read");
-        assert_eq!(positions(&rest), (8..=10).map(Position::nth).collect::<Vec<_>>());
-        assert_eq!(q.count_between(Position::nth(4), Position::nth(10)).expect("count"), 3);
+    impl SinkQueue {
+        /// A queue on a store created (empty) first.
+        fn open_after_start(dir: &Path, meta: &[PointMeta], settings: &StoreSettings, sink: &str) -> SinkQueue {
+            StoreWriter::start(dir, meta, settings).expect("create").finish();
+            SinkQueue::open(dir, sink).expect("open")
+        }
     }
 }

@@ -259,10 +259,7 @@ mod tests {
     fn minute_means_stand_in_where_raw_readings_were_pruned_and_the_report_says_so() {
         let c = config();
         let dir = tempfile::tempdir().expect("tempdir");
-        let settings = StoreSettings {
-            raw_retention_days: 1,
-            rollup_retention_days: 0,
-        };
+        let settings = StoreSettings { raw_retention_days: 1, ..StoreSettings::default() };
         let t0 = (SystemClock.now_ms() - 3 * 86_400_000) / 60_000 * 60_000;
         write(dir.path(), diesel(t0, 12, 300.0), &settings);
         // A restart prunes the raw readings; the rollups stay.
