@@ -16,18 +16,21 @@ use support::wait_until;
 const MAINS: &str = "ats.mains_available.state";
 const UPS: &str = "ups.on_battery.state";
 
-/// Every file of `dir` with its bytes.
+/// Every file under `dir` (sub-folders too) with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .expect("data dir")
-        .map(|e| {
-            let e = e.expect("entry");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect()
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("data dir") {
+        let e = e.expect("entry");
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().expect("type").is_dir() {
+            for (sub, bytes) in snapshot(&e.path()) {
+                out.insert(format!("{name}/{sub}"), bytes);
+            }
+        } else {
+            out.insert(name, std::fs::read(e.path()).expect("read"));
+        }
+    }
+    out
 }
 
 fn json(text: &str) -> Vec<serde_json::Value> {

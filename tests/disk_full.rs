@@ -15,13 +15,13 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use support::alarm::{MqttWatch, cli_ok, journal};
 use support::site::{Email, Site, SiteSpec};
+use support::disk::{Tmpfs, fill};
 use support::{daemon_bin, now_ms, wait_for, wait_until};
 
 const PREFIX: &str = "driftvakt/referenssjukhuset";
@@ -29,72 +29,6 @@ const PREFIX: &str = "driftvakt/referenssjukhuset";
 const POLL_MS: i64 = 1000;
 /// How long the file system stays full.
 const SPELL_MS: i64 = 30_000;
-
-/// A tmpfs mounted for the test; unmounted on drop (after everything using it is dropped).
-struct Tmpfs {
-    /// The mount point.
-    dir: PathBuf,
-    /// Holds the mount point directory.
-    _parent: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    /// Mount a tmpfs of `size` (e.g. `16m`), or say why that is impossible here.
-    fn mount(size: &str) -> Result<Tmpfs, String> {
-        let parent = tempfile::Builder::new()
-            .prefix("driftvakt-diskfull-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        let dir = parent.path().join("mnt");
-        std::fs::create_dir(&dir).map_err(|e| e.to_string())?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mount -t tmpfs failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(Tmpfs {
-            dir,
-            _parent: parent,
-        })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let ok = Command::new("umount")
-            .arg(&self.dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
-        }
-    }
-}
-
-/// Write zeros to `path` until the file system is full; returns how many bytes it took.
-fn fill(path: &Path) -> u64 {
-    let mut f = std::fs::File::create(path).expect("create the filler file");
-    let mut total = 0u64;
-    for chunk in [1 << 20, 4096, 1] {
-        let buf = vec![0u8; chunk];
-        loop {
-            match f.write(&buf) {
-                Ok(0) => break,
-                Ok(n) => total += n as u64,
-                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
-                Err(e) => panic!("filling {}: {e}", path.display()),
-            }
-        }
-    }
-    total
-}
 
 /// `/metrics` as (series → value).
 fn metrics(api: &str) -> Result<std::collections::HashMap<String, f64>, String> {

@@ -80,7 +80,10 @@ impl Builder {
             let mut start = 0;
             while start < b.len() {
                 let t = b[start].time_ms;
-                let end = b[start..].iter().position(|r| r.time_ms != t).map_or(b.len(), |p| start + p);
+                let end = b[start..]
+                    .iter()
+                    .position(|r| r.time_ms != t)
+                    .map_or(b.len(), |p| start + p);
                 self.add_run(t, &b[start..end]);
                 start = end;
             }
@@ -95,7 +98,11 @@ impl Builder {
             Some(&i) => i,
             None => {
                 let keys: Box<[u32]> = self.scratch.as_slice().into();
-                self.groups.push(GroupBuf { keys: keys.clone(), times: Vec::new(), cols: vec![Column::default(); keys.len()] });
+                self.groups.push(GroupBuf {
+                    keys: keys.clone(),
+                    times: Vec::new(),
+                    cols: vec![Column::default(); keys.len()],
+                });
                 self.index.insert(keys, self.groups.len() - 1);
                 self.groups.len() - 1
             }
@@ -125,8 +132,17 @@ impl Builder {
         for g in &self.groups {
             let off = out.len() as u64;
             encode_group(g, &mut out);
-            let (min_t, max_t) = g.times.iter().fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(*t), b.max(*t)));
-            entries.push(Entry { group: 0, min_t, max_t, off, len: out.len() as u64 - off });
+            let (min_t, max_t) = g
+                .times
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(*t), b.max(*t)));
+            entries.push(Entry {
+                group: 0,
+                min_t,
+                max_t,
+                off,
+                len: out.len() as u64 - off,
+            });
         }
         (out, entries)
     }
@@ -186,7 +202,13 @@ pub fn decode_dir(bytes: &[u8]) -> Dec<Vec<Entry>> {
             let group = b.ivarint()?;
             let min_t = b.ivarint()?;
             let max_t = min_t.wrapping_add(b.ivarint()?);
-            Ok(Entry { group, min_t, max_t, off: b.uvarint()?, len: b.uvarint()? })
+            Ok(Entry {
+                group,
+                min_t,
+                max_t,
+                off: b.uvarint()?,
+                len: b.uvarint()?,
+            })
         })
         .collect()
 }
@@ -240,7 +262,13 @@ pub fn decode_column(bytes: &[u8], col: usize) -> Dec<(Vec<i64>, Column)> {
 }
 
 /// Readings of one column of a group's bytes in `[from_ms, to_ms)`.
-pub fn samples(bytes: &[u8], col: usize, from_ms: i64, to_ms: i64, out: &mut Vec<Sample>) -> Dec<()> {
+pub fn samples(
+    bytes: &[u8],
+    col: usize,
+    from_ms: i64,
+    to_ms: i64,
+    out: &mut Vec<Sample>,
+) -> Dec<()> {
     let (times, column) = decode_column(bytes, col)?;
     column_samples(&times, &column, from_ms, to_ms, out);
     Ok(())
@@ -251,7 +279,12 @@ mod tests {
     use super::*;
 
     fn r(key: u32, t: i64, v: f64) -> LogReading {
-        LogReading { key, time_ms: t, value: Some(Value::Number(v)), quality: Quality::Good }
+        LogReading {
+            key,
+            time_ms: t,
+            value: Some(Value::Number(v)),
+            quality: Quality::Good,
+        }
     }
 
     #[test]
@@ -259,20 +292,39 @@ mod tests {
         let mut b = Builder::default();
         for cycle in 0..50i64 {
             let t = 1_000_000 + cycle * 1000 + cycle % 3;
-            let batch: Vec<LogReading> = (0..100).map(|k| r(k, t, f64::from(k) + (cycle % 2) as f64)).collect();
+            let batch: Vec<LogReading> = (0..100)
+                .map(|k| r(k, t, f64::from(k) + (cycle % 2) as f64))
+                .collect();
             let derived = vec![r(500, t + 7, 1.5)];
             b.add(1 + cycle as u64 * 101, &[batch, derived]);
         }
-        assert_eq!((b.len(), b.seqs(), b.groups().len()), (5050, Some((1, 5050)), 2));
+        assert_eq!(
+            (b.len(), b.seqs(), b.groups().len()),
+            (5050, Some((1, 5050)), 2)
+        );
         let (bytes, entries) = b.seal();
-        assert!(bytes.len() < 5050 / 2, "{} bytes for 5050 readings", bytes.len());
+        assert!(
+            bytes.len() < 5050 / 2,
+            "{} bytes for 5050 readings",
+            bytes.len()
+        );
         let dir = decode_dir(&encode_dir(&entries)).expect("dir");
         assert_eq!(dir, entries);
         let e = dir[0];
         let mut out = Vec::new();
-        samples(&bytes[e.off as usize..(e.off + e.len) as usize], 42, 0, i64::MAX, &mut out).expect("decode");
+        samples(
+            &bytes[e.off as usize..(e.off + e.len) as usize],
+            42,
+            0,
+            i64::MAX,
+            &mut out,
+        )
+        .expect("decode");
         assert_eq!(out.len(), 50);
-        assert_eq!(out[1], (1_001_001, Some(Value::Number(43.0)), Quality::Good));
+        assert_eq!(
+            out[1],
+            (1_001_001, Some(Value::Number(43.0)), Quality::Good)
+        );
         let mut live = Vec::new();
         b.readings_of(42, 1_001_000, 1_002_000, &mut live);
         assert_eq!(live, vec![out[1].clone()]);

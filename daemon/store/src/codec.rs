@@ -121,7 +121,10 @@ const BLOCK: usize = 128;
 pub fn put_ints(out: &mut Vec<u8>, vals: &[i64]) {
     let bits = |v: u64| 64 - v.leading_zeros();
     for block in vals.chunks(BLOCK) {
-        let deltas: Vec<u64> = block.windows(2).map(|w| zigzag(w[1].wrapping_sub(w[0]))).collect();
+        let deltas: Vec<u64> = block
+            .windows(2)
+            .map(|w| zigzag(w[1].wrapping_sub(w[0])))
+            .collect();
         let wd = deltas.iter().map(|d| bits(*d)).max().unwrap_or(0);
         let min = block.iter().copied().min().unwrap_or(0);
         let max = block.iter().copied().max().unwrap_or(0);
@@ -159,7 +162,11 @@ fn pack(out: &mut Vec<u8>, vals: impl Iterator<Item = u64>, width: u32) {
 fn unpack(b: &mut Bytes<'_>, n: usize, width: u32, mut each: impl FnMut(u64)) -> Dec<()> {
     let packed = b.take((n * width as usize).div_ceil(8))?;
     let mut bytes = packed.iter();
-    let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+    let mask = if width == 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
     let mut acc = 0u128;
     let mut have = 0u32;
     for _ in 0..n {
@@ -207,7 +214,13 @@ pub fn put_times(out: &mut Vec<u8>, times: &[i64]) {
     }
     if times.len() >= 2 {
         put_ivarint(out, times[1].wrapping_sub(times[0]));
-        let dod: Vec<i64> = times.windows(3).map(|w| w[2].wrapping_sub(w[1]).wrapping_sub(w[1].wrapping_sub(w[0]))).collect();
+        let dod: Vec<i64> = times
+            .windows(3)
+            .map(|w| {
+                w[2].wrapping_sub(w[1])
+                    .wrapping_sub(w[1].wrapping_sub(w[0]))
+            })
+            .collect();
         put_ints(out, &dod);
     }
 }
@@ -336,7 +349,10 @@ impl Column {
         if tags.len() != n {
             return Err(Corrupt);
         }
-        let nnum = tags.iter().filter(|t| matches!(**t >> 4, K_NUM | K_BOOL)).count();
+        let nnum = tags
+            .iter()
+            .filter(|t| matches!(**t >> 4, K_NUM | K_BOOL))
+            .count();
         let nums = get_numbers(b, nnum)?;
         let mut it = nums.into_iter();
         let mut bits = Vec::with_capacity(n);
@@ -400,7 +416,10 @@ pub fn get_numbers(b: &mut Bytes<'_>, n: usize) -> Dec<Vec<u64>> {
         return Err(Corrupt);
     }
     let scale = 10f64.powi(i32::from(k));
-    Ok(get_ints(b, n)?.into_iter().map(|i| (i as f64 / scale).to_bits()).collect())
+    Ok(get_ints(b, n)?
+        .into_iter()
+        .map(|i| (i as f64 / scale).to_bits())
+        .collect())
 }
 
 #[cfg(test)]
@@ -421,16 +440,29 @@ mod tests {
             put_ivarint(&mut out, v);
             assert_eq!(Bytes::new(&out).ivarint(), Ok(v));
         }
-        assert_eq!(Bytes::new(&[0x80]).uvarint(), Err(Corrupt), "a torn varint is an error");
+        assert_eq!(
+            Bytes::new(&[0x80]).uvarint(),
+            Err(Corrupt),
+            "a torn varint is an error"
+        );
     }
 
     #[test]
     fn times_with_jitter_round_trip_and_cost_about_a_byte() {
-        let times: Vec<i64> = (0..1000).map(|i| 1_764_000_000_000 + i * 1000 + (i * 7919 % 13)).collect();
+        let times: Vec<i64> = (0..1000)
+            .map(|i| 1_764_000_000_000 + i * 1000 + (i * 7919 % 13))
+            .collect();
         let mut out = Vec::new();
         put_times(&mut out, &times);
-        assert_eq!(get_times(&mut Bytes::new(&out), 10_000).expect("decode"), times);
-        assert!(out.len() < 1000, "{} bytes for 1000 jittered times", out.len());
+        assert_eq!(
+            get_times(&mut Bytes::new(&out), 10_000).expect("decode"),
+            times
+        );
+        assert!(
+            out.len() < 1000,
+            "{} bytes for 1000 jittered times",
+            out.len()
+        );
     }
 
     #[test]
@@ -440,17 +472,31 @@ mod tests {
         let mut scaled = Column::default();
         for i in 0..600u32 {
             stat.push(Some(&Value::Number(42.0)), Quality::Good);
-            noisy.push(Some(&Value::Number(f64::from(497 + (i.wrapping_mul(2654435761u32) >> 29) % 7))), Quality::Good);
-            scaled.push(Some(&Value::Number(f64::from(500 + i % 10) * 0.1)), Quality::Good);
+            noisy.push(
+                Some(&Value::Number(f64::from(
+                    497 + (i.wrapping_mul(2654435761u32) >> 29) % 7,
+                ))),
+                Quality::Good,
+            );
+            scaled.push(
+                Some(&Value::Number(f64::from(500 + i % 10) * 0.1)),
+                Quality::Good,
+            );
         }
         let (back, n) = roundtrip(&stat);
-        assert_eq!((back.bits, back.tags), (stat.bits.clone(), stat.tags.clone()));
+        assert_eq!(
+            (back.bits, back.tags),
+            (stat.bits.clone(), stat.tags.clone())
+        );
         assert!(n < 20, "static: {n} bytes");
         let (back, n) = roundtrip(&noisy);
         assert_eq!(back.bits, noisy.bits);
         assert!(n < 400, "noise among 7 values: {n} bytes for 600");
         let (back, _) = roundtrip(&scaled);
-        assert_eq!(back.bits, scaled.bits, "scaled values come back bit for bit");
+        assert_eq!(
+            back.bits, scaled.bits,
+            "scaled values come back bit for bit"
+        );
     }
 
     #[test]
@@ -463,7 +509,10 @@ mod tests {
         c.push(Some(&Value::Number(-0.0)), Quality::Overridden);
         c.push(Some(&Value::Number(1.0 / 3.0)), Quality::Good);
         let (back, _) = roundtrip(&c);
-        assert_eq!((back.bits, back.tags, back.texts), (c.bits, c.tags, c.texts));
+        assert_eq!(
+            (back.bits, back.tags, back.texts),
+            (c.bits, c.tags, c.texts)
+        );
     }
 
     #[test]

@@ -4,22 +4,28 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::query::point_key;
-use crate::rollup::{Acc, DAY_MS, Rollup};
+use crate::query::{point_key, write_day};
+use crate::rollup::{Acc, DAY_MS, Rollup, floor_to};
 use crate::shared::{connect, db_path};
-use crate::writer::write_day;
 use crate::{StoreError, schema};
 
 /// Write `rollups` (point id, minute) into the store of `data_dir` as daily rows, in one
 /// transaction; a minute already stored for the point is replaced, and the days count as rolled
 /// up (meant for days without raw readings). Every point must be known to the store (registered
 /// by [`crate::StoreWriter::start`]). Returns the minutes written.
-pub fn import_rollups<'a>(data_dir: &Path, rollups: impl IntoIterator<Item = (&'a str, Rollup)>) -> Result<u64, StoreError> {
+pub fn import_rollups<'a>(
+    data_dir: &Path,
+    rollups: impl IntoIterator<Item = (&'a str, Rollup)>,
+) -> Result<u64, StoreError> {
     let path = db_path(data_dir);
-    let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+    let sql = |source| StoreError::Sqlite {
+        path: path.clone(),
+        source,
+    };
     let mut conn = connect(data_dir)?;
     schema::create(&conn).map_err(sql)?;
-    conn.pragma_update(None, "synchronous", "OFF").map_err(sql)?;
+    conn.pragma_update(None, "synchronous", "OFF")
+        .map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
     let mut rows = 0_u64;
     let mut days: BTreeMap<(i64, i64), BTreeMap<i64, Acc>> = BTreeMap::new();
@@ -28,13 +34,16 @@ pub fn import_rollups<'a>(data_dir: &Path, rollups: impl IntoIterator<Item = (&'
         let key = match last {
             Some((p, k)) if p == point => k,
             _ => {
-                let k = point_key(&tx, point)?.ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
+                let k = point_key(&tx, point)?
+                    .ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
                 last = Some((point, k));
                 k
             }
         };
-        let day = r.minute_ms.div_euclid(DAY_MS) * DAY_MS;
-        days.entry((key, day)).or_default().insert(r.minute_ms, Acc::from_row(&r));
+        let day = floor_to(r.minute_ms, DAY_MS);
+        days.entry((key, day))
+            .or_default()
+            .insert(r.minute_ms, Acc::from_row(&r));
         rows += 1;
     }
     let mut newest = None;
@@ -43,7 +52,9 @@ pub fn import_rollups<'a>(data_dir: &Path, rollups: impl IntoIterator<Item = (&'
         write_day(&tx, key, day, minutes, true).map_err(sql)?;
     }
     if let Some(day) = newest {
-        let until = schema::meta(&tx, schema::ROLLED_UNTIL).map_err(sql)?.map_or(day + DAY_MS, |u| u.max(day + DAY_MS));
+        let until = schema::meta(&tx, schema::ROLLED_UNTIL)
+            .map_err(sql)?
+            .map_or(day + DAY_MS, |u| u.max(day + DAY_MS));
         schema::set_meta(&tx, schema::ROLLED_UNTIL, until).map_err(sql)?;
     }
     tx.commit().map_err(sql)?;
@@ -59,13 +70,45 @@ mod tests {
     #[test]
     fn imported_rollups_read_back_as_written() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let meta = [PointMeta { id: "t.level".into(), unit: "l".into(), system: "reservkraft".into() }];
-        StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start").finish();
-        let r = Rollup { minute_ms: 60_000, min: Some(2.0), max: Some(2.0), mean: Some(2.0), good_count: 6, count: 6 };
-        assert_eq!(import_rollups(dir.path(), [("t.level", r.clone())]).expect("import"), 1);
+        let meta = [PointMeta {
+            id: "t.level".into(),
+            unit: "l".into(),
+            system: "reservkraft".into(),
+        }];
+        StoreWriter::start(dir.path(), &meta, &StoreSettings::default())
+            .expect("start")
+            .finish();
+        let r = Rollup {
+            minute_ms: 60_000,
+            min: Some(2.0),
+            max: Some(2.0),
+            mean: Some(2.0),
+            good_count: 6,
+            count: 6,
+        };
+        assert_eq!(
+            import_rollups(dir.path(), [("t.level", r.clone())]).expect("import"),
+            1
+        );
         let s = Store::open_read_only(dir.path()).expect("open");
         assert_eq!(s.rollups("t.level", 0, i64::MAX).expect("rollups"), [r]);
         assert_eq!(s.good_ms("t.level", 0, 120_000).expect("good"), 60_000);
-        assert!(matches!(import_rollups(dir.path(), [("nope", Rollup { minute_ms: 0, min: None, max: None, mean: None, good_count: 0, count: 1 })]), Err(StoreError::UnknownPoint(_))));
+        assert!(matches!(
+            import_rollups(
+                dir.path(),
+                [(
+                    "nope",
+                    Rollup {
+                        minute_ms: 0,
+                        min: None,
+                        max: None,
+                        mean: None,
+                        good_count: 0,
+                        count: 1
+                    }
+                )]
+            ),
+            Err(StoreError::UnknownPoint(_))
+        ));
     }
 }

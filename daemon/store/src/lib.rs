@@ -21,6 +21,7 @@
 
 mod chunk;
 mod codec;
+mod engine;
 mod error;
 mod import;
 mod log;
@@ -32,12 +33,15 @@ mod reader;
 mod rollup;
 mod schema;
 pub mod shared;
+mod stats;
 mod writer;
 
+pub use engine::{MAX_HELD_READINGS, RETRY_EVERY};
 pub use error::StoreError;
 pub use import::import_rollups;
 pub use position::Position;
 pub use queue::{PointKey, QueuedReading, SinkQueue};
 pub use reader::{Store, StoredReading};
 pub use rollup::Rollup;
-pub use writer::{BatchSender, MAX_HELD_READINGS, PointMeta, RETRY_EVERY, StoreWriter, WriterStats};
+pub use stats::WriterStats;
+pub use writer::{BatchSender, PointMeta, StoreWriter};

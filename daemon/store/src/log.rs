@@ -127,14 +127,24 @@ impl SegmentWriter {
     pub fn create(dir: &Path, first_seq: u64) -> io::Result<SegmentWriter> {
         std::fs::create_dir_all(dir)?;
         let path = segment_path(dir, first_seq);
-        let mut file = OpenOptions::new().create(true).write(true).truncate(true).open(&path)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&path)?;
         file.write_all(MAGIC)?;
         file.sync_data()?;
         if let Ok(d) = File::open(dir) {
             // The new file's name must survive a power cut too.
             let _ = d.sync_all();
         }
-        Ok(SegmentWriter { file, path, len: MAGIC.len() as u64, state: State::default(), buf: Vec::new() })
+        Ok(SegmentWriter {
+            file,
+            path,
+            len: MAGIC.len() as u64,
+            state: State::default(),
+            buf: Vec::new(),
+        })
     }
 
     /// Path of the segment.
@@ -154,13 +164,17 @@ impl SegmentWriter {
         let mut payload = std::mem::take(&mut self.buf);
         payload.clear();
         encode(&mut self.state, &mut payload, first_seq, batches);
-        let len = u32::try_from(payload.len()).map_err(|_| io::Error::other("commit record over 4 GiB"))?;
+        let len = u32::try_from(payload.len())
+            .map_err(|_| io::Error::other("commit record over 4 GiB"))?;
         let mut frame = Vec::with_capacity(payload.len() + 8);
         frame.extend_from_slice(&len.to_le_bytes());
         frame.extend_from_slice(&CRC.checksum(&payload).to_le_bytes());
         frame.extend_from_slice(&payload);
         self.buf = payload;
-        let result = self.file.write_all(&frame).and_then(|()| self.file.sync_data());
+        let result = self
+            .file
+            .write_all(&frame)
+            .and_then(|()| self.file.sync_data());
         match result {
             Ok(()) => {
                 self.len += frame.len() as u64;
@@ -197,13 +211,24 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
             let last = st.last(r.key);
             let (kind, now) = match &r.value {
                 None => (if last == Last::None { SAME } else { NONE }, Last::None),
-                Some(Value::Bool(b)) => (if last == Last::Bool(*b) { SAME } else if *b { TRUE } else { FALSE }, Last::Bool(*b)),
+                Some(Value::Bool(b)) => (
+                    if last == Last::Bool(*b) {
+                        SAME
+                    } else if *b {
+                        TRUE
+                    } else {
+                        FALSE
+                    },
+                    Last::Bool(*b),
+                ),
                 Some(Value::Text(_)) => (TEXT, Last::Unknown),
                 Some(Value::Number(v)) => {
                     let bits = v.to_bits();
                     let kind = if last == Last::Num(bits) {
                         SAME
-                    } else if as_int(*v).is_some() && matches!(last, Last::Num(p) if as_int(f64::from_bits(p)).is_some()) {
+                    } else if as_int(*v).is_some()
+                        && matches!(last, Last::Num(p) if as_int(f64::from_bits(p)).is_some())
+                    {
                         INT_DELTA
                     } else if as_int(*v).is_some() {
                         INT
@@ -222,7 +247,9 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
             }
             match (&r.value, kind) {
                 (Some(Value::Number(v)), INT_DELTA) => {
-                    let Last::Num(p) = last else { unreachable!("INT_DELTA follows a number") };
+                    let Last::Num(p) = last else {
+                        unreachable!("INT_DELTA follows a number")
+                    };
                     let prev = as_int(f64::from_bits(p)).unwrap_or(0);
                     put_ivarint(out, as_int(*v).unwrap_or(0).wrapping_sub(prev));
                 }
@@ -276,7 +303,11 @@ fn decode(st: &mut State, payload: &[u8]) -> Dec<Record> {
             if head & OWN_KEY != 0 {
                 key = u32::try_from(b.uvarint()?).map_err(|_| Corrupt)?;
             }
-            let time_ms = if head & OWN_TIME != 0 { time.wrapping_add(b.ivarint()?) } else { time };
+            let time_ms = if head & OWN_TIME != 0 {
+                time.wrapping_add(b.ivarint()?)
+            } else {
+                time
+            };
             let last = st.last(key);
             let (value, now) = match (head >> 3) & 0x07 {
                 SAME => match last {
@@ -286,7 +317,9 @@ fn decode(st: &mut State, payload: &[u8]) -> Dec<Record> {
                     Last::Bool(v) => (Some(Value::Bool(v)), last),
                 },
                 INT_DELTA => {
-                    let Last::Num(p) = last else { return Err(Corrupt) };
+                    let Last::Num(p) = last else {
+                        return Err(Corrupt);
+                    };
                     let prev = as_int(f64::from_bits(p)).ok_or(Corrupt)?;
                     let v = prev.wrapping_add(b.ivarint()?) as f64;
                     (Some(Value::Number(v)), Last::Num(v.to_bits()))
@@ -309,7 +342,12 @@ fn decode(st: &mut State, payload: &[u8]) -> Dec<Record> {
                 }
             };
             st.set(key, now);
-            batch.push(LogReading { key, time_ms, value, quality });
+            batch.push(LogReading {
+                key,
+                time_ms,
+                value,
+                quality,
+            });
             key = key.wrapping_add(1);
         }
         batches.push(batch);
@@ -345,9 +383,17 @@ impl SegmentReader {
         if data.len() < MAGIC.len() || &data[..MAGIC.len()] != MAGIC {
             // An empty or foreign file: no records (a segment created just before a crash).
             data.clear();
-            return Ok(SegmentReader { data, pos: 0, state: State::default() });
+            return Ok(SegmentReader {
+                data,
+                pos: 0,
+                state: State::default(),
+            });
         }
-        Ok(SegmentReader { data, pos: MAGIC.len(), state: State::default() })
+        Ok(SegmentReader {
+            data,
+            pos: MAGIC.len(),
+            state: State::default(),
+        })
     }
 
     /// Take the bytes appended to the file since it was read (a segment still being written).
@@ -393,7 +439,12 @@ mod tests {
     use super::*;
 
     fn r(key: u32, t: i64, v: Option<Value>, q: Quality) -> LogReading {
-        LogReading { key, time_ms: t, value: v, quality: q }
+        LogReading {
+            key,
+            time_ms: t,
+            value: v,
+            quality: q,
+        }
     }
 
     fn num(v: f64) -> Option<Value> {
@@ -404,20 +455,45 @@ mod tests {
     fn records_round_trip_and_a_static_reading_costs_one_byte() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut w = SegmentWriter::create(dir.path(), 1).expect("create");
-        let b1 = vec![r(3, 1000, num(5.0), Quality::Good), r(4, 1000, num(0.5), Quality::Good), r(9, 1003, None, Quality::CommFail)];
-        let b2 = vec![r(7, 1000, Some(Value::Text("x".into())), Quality::Good), r(8, 1000, Some(Value::Bool(true)), Quality::Good)];
+        let b1 = vec![
+            r(3, 1000, num(5.0), Quality::Good),
+            r(4, 1000, num(0.5), Quality::Good),
+            r(9, 1003, None, Quality::CommFail),
+        ];
+        let b2 = vec![
+            r(7, 1000, Some(Value::Text("x".into())), Quality::Good),
+            r(8, 1000, Some(Value::Bool(true)), Quality::Good),
+        ];
         w.append(1, &[&b1, &b2]).expect("append");
         let before = w.len();
-        let statics: Vec<LogReading> = (0..100).map(|k| r(100 + k, 2000, num(1000.0 + f64::from(k)), Quality::Good)).collect();
+        let statics: Vec<LogReading> = (0..100)
+            .map(|k| r(100 + k, 2000, num(1000.0 + f64::from(k)), Quality::Good))
+            .collect();
         w.append(6, &[&statics]).expect("append");
         let mid = w.len();
-        let again: Vec<LogReading> = statics.iter().map(|x| LogReading { time_ms: 3000, ..x.clone() }).collect();
+        let again: Vec<LogReading> = statics
+            .iter()
+            .map(|x| LogReading {
+                time_ms: 3000,
+                ..x.clone()
+            })
+            .collect();
         w.append(106, &[&again]).expect("append");
-        assert!(w.len() - mid < 100 + 20, "100 unchanged readings took {} bytes", w.len() - mid);
+        assert!(
+            w.len() - mid < 100 + 20,
+            "100 unchanged readings took {} bytes",
+            w.len() - mid
+        );
         assert!(mid > before);
 
         let mut rd = SegmentReader::open(w.path()).expect("open");
-        assert_eq!(rd.next_record(), Ok(Record { first_seq: 1, batches: vec![b1, b2] }));
+        assert_eq!(
+            rd.next_record(),
+            Ok(Record {
+                first_seq: 1,
+                batches: vec![b1, b2]
+            })
+        );
         assert_eq!(rd.next_record().expect("2").batches, vec![statics]);
         assert_eq!(rd.next_record().expect("3").batches, vec![again]);
         assert_eq!(rd.next_record(), Err(Tail::Clean));
@@ -427,7 +503,9 @@ mod tests {
     fn a_torn_tail_is_found_at_the_last_complete_record() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut w = SegmentWriter::create(dir.path(), 1).expect("create");
-        let b: Vec<LogReading> = (0..10).map(|k| r(k, 5, num(f64::from(k)), Quality::Good)).collect();
+        let b: Vec<LogReading> = (0..10)
+            .map(|k| r(k, 5, num(f64::from(k)), Quality::Good))
+            .collect();
         w.append(1, &[&b]).expect("append");
         let good = w.len();
         w.append(11, &[&b]).expect("append");
@@ -438,7 +516,14 @@ mod tests {
             std::fs::write(&path, &full[..cut]).expect("write");
             let mut rd = SegmentReader::open(&path).expect("open");
             assert!(rd.next_record().is_ok());
-            assert_eq!(rd.next_record(), if cut == good as usize { Err(Tail::Clean) } else { Err(Tail::Torn(good)) });
+            assert_eq!(
+                rd.next_record(),
+                if cut == good as usize {
+                    Err(Tail::Clean)
+                } else {
+                    Err(Tail::Torn(good))
+                }
+            );
         }
         let mut flipped = full.clone();
         let last = flipped.len() - 1;
@@ -446,7 +531,11 @@ mod tests {
         std::fs::write(&path, &flipped).expect("write");
         let mut rd = SegmentReader::open(&path).expect("open");
         assert!(rd.next_record().is_ok());
-        assert_eq!(rd.next_record(), Err(Tail::Torn(good)), "a flipped bit fails the CRC");
+        assert_eq!(
+            rd.next_record(),
+            Err(Tail::Torn(good)),
+            "a flipped bit fails the CRC"
+        );
     }
 
     #[test]
@@ -456,7 +545,11 @@ mod tests {
             SegmentWriter::create(dir.path(), s).expect("create");
         }
         std::fs::write(dir.path().join("notes.txt"), "x").expect("write");
-        let seqs: Vec<u64> = segments(dir.path()).expect("list").into_iter().map(|(s, _)| s).collect();
+        let seqs: Vec<u64> = segments(dir.path())
+            .expect("list")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
         assert_eq!(seqs, [7, 100, 1_000_000]);
     }
 }

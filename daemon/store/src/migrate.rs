@@ -11,10 +11,12 @@ use driftvakt_domain::{Quality, Value};
 use rusqlite::params;
 
 use crate::StoreError;
+use crate::engine::{FLUSH_READINGS, Inner};
 use crate::log::LogReading;
-use crate::rollup::{Acc, DAY_MS};
-use crate::writer::{FLUSH_READINGS, Inner, WriterStats, write_day};
+use crate::query::write_day;
+use crate::rollup::{Acc, DAY_MS, floor_to};
 use crate::schema;
+use crate::stats::WriterStats;
 
 /// Rows read per query.
 const PAGE: i64 = 100_000;
@@ -23,11 +25,22 @@ const PAGE: i64 = 100_000;
 pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
     let started = Instant::now();
     let db = inner.db_path();
-    let sqlf = |source| StoreError::Sqlite { path: db.clone(), source };
-    let total: i64 = inner.conn().query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).map_err(sqlf)?;
-    tracing::warn!(readings = total, "converting the store to the historian layout (once; every reading is kept)");
+    let sqlf = |source| StoreError::Sqlite {
+        path: db.clone(),
+        source,
+    };
+    let total: i64 = inner
+        .conn()
+        .query_row("SELECT count(*) FROM readings", [], |r| r.get(0))
+        .map_err(sqlf)?;
+    tracing::warn!(
+        readings = total,
+        "converting the store to the historian layout (once; every reading is kept)"
+    );
     let stats = WriterStats::default();
-    let mut after = schema::meta(inner.conn(), schema::COMPACTED_SEQ).map_err(sqlf)?.unwrap_or(0);
+    let mut after = schema::meta(inner.conn(), schema::COMPACTED_SEQ)
+        .map_err(sqlf)?
+        .unwrap_or(0);
     let mut converted = 0u64;
     loop {
         let rows: Vec<(i64, i64, i64, i64, Option<f64>, Option<String>, i64)> = {
@@ -36,18 +49,33 @@ pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
                 .prepare("SELECT rowid, point, ts_ms, vtype, value, text, quality FROM readings WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
                 .map_err(sqlf)?;
             let mapped = stmt
-                .query_map(params![after, PAGE], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+                .query_map(params![after, PAGE], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
                 .map_err(sqlf)?;
             mapped.collect::<Result<_, _>>().map_err(sqlf)?
         };
-        let Some(last) = rows.last().map(|r| r.0) else { break };
+        let Some(last) = rows.last().map(|r| r.0) else {
+            break;
+        };
         // Runs of consecutive positions with one time: the batches as they were committed.
         let mut run: Vec<LogReading> = Vec::new();
         let mut run_first = 0i64;
         for (rowid, point, ts, vtype, value, text, quality) in rows {
-            let contiguous = run.last().is_some_and(|l| l.time_ms == ts) && rowid == run_first + run.len() as i64;
+            let contiguous = run.last().is_some_and(|l| l.time_ms == ts)
+                && rowid == run_first + run.len() as i64;
             if !contiguous && !run.is_empty() {
-                inner.builder_mut().add(run_first as u64, &[std::mem::take(&mut run)]);
+                inner
+                    .builder_mut()
+                    .add(run_first as u64, &[std::mem::take(&mut run)]);
             }
             if run.is_empty() {
                 run_first = rowid;
@@ -58,8 +86,16 @@ pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
                 3 => text.map(Value::Text),
                 _ => None,
             };
-            let quality = u8::try_from(quality).ok().and_then(Quality::from_code).unwrap_or(Quality::DeviceFault);
-            run.push(LogReading { key: u32::try_from(point).unwrap_or(u32::MAX), time_ms: ts, value, quality });
+            let quality = u8::try_from(quality)
+                .ok()
+                .and_then(Quality::from_code)
+                .unwrap_or(Quality::DeviceFault);
+            run.push(LogReading {
+                key: u32::try_from(point).unwrap_or(u32::MAX),
+                time_ms: ts,
+                value,
+                quality,
+            });
         }
         if !run.is_empty() {
             inner.builder_mut().add(run_first as u64, &[run]);
@@ -86,7 +122,7 @@ pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
         let mut minutes = BTreeMap::new();
         while let Some(r) = rows.next().map_err(sqlf)? {
             let (point, minute): (i64, i64) = (r.get(0).map_err(sqlf)?, r.get(1).map_err(sqlf)?);
-            let day = minute.div_euclid(DAY_MS) * DAY_MS;
+            let day = floor_to(minute, DAY_MS);
             newest_day = Some(newest_day.map_or(day, |d: i64| d.max(day)));
             if current.is_some_and(|c| c != (point, day)) {
                 let (p, d) = current.unwrap_or_default();
@@ -111,16 +147,24 @@ pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
         }
     }
     if let Some(day) = newest_day {
-        let until = schema::meta(&tx, schema::ROLLED_UNTIL).map_err(sqlf)?.map_or(day, |u| u.max(day));
+        let until = schema::meta(&tx, schema::ROLLED_UNTIL)
+            .map_err(sqlf)?
+            .map_or(day, |u| u.max(day));
         schema::set_meta(&tx, schema::ROLLED_UNTIL, until).map_err(sqlf)?;
     }
-    tx.execute_batch("DROP TABLE readings; DROP TABLE IF EXISTS rollup_1m;").map_err(sqlf)?;
-    tx.pragma_update(None, "user_version", schema::VERSION).map_err(sqlf)?;
+    tx.execute_batch("DROP TABLE readings; DROP TABLE IF EXISTS rollup_1m;")
+        .map_err(sqlf)?;
+    tx.pragma_update(None, "user_version", schema::VERSION)
+        .map_err(sqlf)?;
     tx.commit().map_err(sqlf)?;
     if let Err(e) = conn.execute_batch("VACUUM") {
         tracing::warn!(error = %e, "cannot give the converted store's free pages back to the file system");
     }
-    tracing::warn!(readings = converted, seconds = started.elapsed().as_secs_f64(), "store converted; every reading and rollup is kept");
+    tracing::warn!(
+        readings = converted,
+        seconds = started.elapsed().as_secs_f64(),
+        "store converted; every reading and rollup is kept"
+    );
     Ok(())
 }
 
@@ -154,8 +198,13 @@ mod tests {
             conn.execute("INSERT INTO readings(point, ts_ms, vtype, text, quality) VALUES (2, ?1, 3, 'Drift', 0)", [t]).expect("r2");
         }
         conn.execute_batch("COMMIT").expect("commit");
-        conn.execute("DELETE FROM readings WHERE rowid BETWEEN 11 AND 20", []).expect("hole");
-        conn.execute("INSERT INTO rollup_1m VALUES (1, ?1, 1.0, 9.0, 50.0, 10, 10)", [t0 - 86_400_000]).expect("old rollup");
+        conn.execute("DELETE FROM readings WHERE rowid BETWEEN 11 AND 20", [])
+            .expect("hole");
+        conn.execute(
+            "INSERT INTO rollup_1m VALUES (1, ?1, 1.0, 9.0, 50.0, 10, 10)",
+            [t0 - 86_400_000],
+        )
+        .expect("old rollup");
     }
 
     #[test]
@@ -163,23 +212,56 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         v1_store(dir.path());
         let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default()).expect("convert");
-        assert_eq!(*w.committed().borrow(), Position::nth(3000), "positions go on after the old ones");
+        assert_eq!(
+            *w.committed().borrow(),
+            Position::nth(3000),
+            "positions go on after the old ones"
+        );
         w.finish();
         let s = Store::open_read_only(dir.path()).expect("open");
         let power = s.readings("g1.power", 0, i64::MAX).expect("power");
         let state = s.readings("g1.state", 0, i64::MAX).expect("state");
-        assert_eq!(power.len() + state.len(), 2990, "every row kept (10 were pruned before)");
+        assert_eq!(
+            power.len() + state.len(),
+            2990,
+            "every row kept (10 were pruned before)"
+        );
         assert_eq!(state[0].value, Some(Value::Text("Drift".into())));
-        assert_eq!((power[100].value.clone(), power[100].quality), (Some(Value::Number(100.0 + (105 % 7) as f64)), Quality::Good));
+        assert_eq!(
+            (power[100].value.clone(), power[100].quality),
+            (Some(Value::Number(100.0 + (105 % 7) as f64)), Quality::Good)
+        );
         let t0 = 1_764_547_200_000i64;
-        let old = s.rollups("g1.power", t0 - 86_400_000, t0 - 86_400_000 + 60_000).expect("old rollup");
-        assert_eq!((old[0].min, old[0].max, old[0].mean, old[0].count), (Some(1.0), Some(9.0), Some(5.0), 10), "rollups whose raw data was gone are kept");
-        assert_eq!(s.rollups("g1.power", t0, t0 + 60_000).expect("rollup")[0].count, 60 - 5);
+        let old = s
+            .rollups("g1.power", t0 - 86_400_000, t0 - 86_400_000 + 60_000)
+            .expect("old rollup");
+        assert_eq!(
+            (old[0].min, old[0].max, old[0].mean, old[0].count),
+            (Some(1.0), Some(9.0), Some(5.0), 10),
+            "rollups whose raw data was gone are kept"
+        );
+        assert_eq!(
+            s.rollups("g1.power", t0, t0 + 60_000).expect("rollup")[0].count,
+            60 - 5
+        );
         drop(s);
         let q = SinkQueue::open(dir.path(), "influx").expect("queue");
-        assert_eq!(q.saved_position().expect("saved"), Some(Position::nth(1000)), "a sink's place survives");
+        assert_eq!(
+            q.saved_position().expect("saved"),
+            Some(Position::nth(1000)),
+            "a sink's place survives"
+        );
         // A second start finds nothing to convert.
-        StoreWriter::start(dir.path(), &[], &StoreSettings::default()).expect("again").finish();
-        assert_eq!(Store::open_read_only(dir.path()).expect("open").readings("g1.power", 0, i64::MAX).expect("power").len(), power.len());
+        StoreWriter::start(dir.path(), &[], &StoreSettings::default())
+            .expect("again")
+            .finish();
+        assert_eq!(
+            Store::open_read_only(dir.path())
+                .expect("open")
+                .readings("g1.power", 0, i64::MAX)
+                .expect("power")
+                .len(),
+            power.len()
+        );
     }
 }

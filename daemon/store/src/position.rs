@@ -27,7 +27,11 @@ impl Position {
 
     /// The position `n` readings before this one, not before [`Position::START`].
     pub fn back(self, n: u64) -> Position {
-        Position(self.0.saturating_sub(i64::try_from(n).unwrap_or(i64::MAX)).max(0))
+        Position(
+            self.0
+                .saturating_sub(i64::try_from(n).unwrap_or(i64::MAX))
+                .max(0),
+        )
     }
 }
 

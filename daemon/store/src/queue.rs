@@ -62,7 +62,10 @@ impl SinkQueue {
     /// Open the store in `data_dir` (the writer has created it) for sink `sink`.
     pub fn open(data_dir: &Path, sink: &str) -> Result<SinkQueue, StoreError> {
         let path = db_path(data_dir);
-        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         let conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
         conn.execute_batch(
@@ -73,21 +76,37 @@ impl SinkQueue {
              );",
         )
         .map_err(sql)?;
-        Ok(SinkQueue { conn, path, log: log_dir(data_dir), sink: sink.to_string(), cursor: None })
+        Ok(SinkQueue {
+            conn,
+            path,
+            log: log_dir(data_dir),
+            sink: sink.to_string(),
+            cursor: None,
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     fn io(&self, source: std::io::Error) -> StoreError {
-        StoreError::Io { path: self.log.clone(), source }
+        StoreError::Io {
+            path: self.log.clone(),
+            source,
+        }
     }
 
     /// The saved position, if this sink has delivered (or been placed) before.
     pub fn saved_position(&self) -> Result<Option<Position>, StoreError> {
         self.conn
-            .query_row("SELECT last_rowid FROM sink_cursors WHERE sink = ?1", [&self.sink], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT last_rowid FROM sink_cursors WHERE sink = ?1",
+                [&self.sink],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()
             .map(|p| p.map(|p| Position::nth(p.max(0) as u64)))
             .map_err(|e| self.err(e))
@@ -108,7 +127,10 @@ impl SinkQueue {
     /// (the position just before the oldest reading still in the log, the newest one's); both
     /// [`Position::START`] when the store is empty.
     pub fn bounds(&self) -> Result<(Position, Position), StoreError> {
-        let compacted = schema::meta(&self.conn, schema::COMPACTED_SEQ).map_err(|e| self.err(e))?.unwrap_or(0).max(0) as u64;
+        let compacted = schema::meta(&self.conn, schema::COMPACTED_SEQ)
+            .map_err(|e| self.err(e))?
+            .unwrap_or(0)
+            .max(0) as u64;
         let segs = segments(&self.log).map_err(|e| self.io(e))?;
         let Some((first, _)) = segs.first() else {
             return Ok((Position::nth(compacted), Position::nth(compacted)));
@@ -122,7 +144,10 @@ impl SinkQueue {
                 }
             }
         }
-        Ok((Position::nth(first.saturating_sub(1)), Position::nth(newest)))
+        Ok((
+            Position::nth(first.saturating_sub(1)),
+            Position::nth(newest),
+        ))
     }
 
     /// Readings still in the log after `after` up to and including `upto`.
@@ -133,7 +158,12 @@ impl SinkQueue {
 
     /// The next at most `limit` readings after `after` up to and including `upto` (the newest
     /// commit the sink was told of), in commit order.
-    pub fn read(&mut self, after: Position, upto: Position, limit: usize) -> Result<Vec<QueuedReading>, StoreError> {
+    pub fn read(
+        &mut self,
+        after: Position,
+        upto: Position,
+        limit: usize,
+    ) -> Result<Vec<QueuedReading>, StoreError> {
         let want = after.readings_since(Position::START) + 1;
         let upto = upto.readings_since(Position::START);
         if self.cursor.as_ref().is_none_or(|c| c.next != want) {
@@ -183,11 +213,26 @@ impl SinkQueue {
                 Err(_) => {
                     // On to the next segment, if there is one.
                     let current = c.segment;
-                    let next = segments(&self.log).map_err(|source| StoreError::Io { path: self.log.clone(), source })?.into_iter().find(|(f, _)| *f > current);
+                    let next = segments(&self.log)
+                        .map_err(|source| StoreError::Io {
+                            path: self.log.clone(),
+                            source,
+                        })?
+                        .into_iter()
+                        .find(|(f, _)| *f > current);
                     let Some((first, path)) = next else { break };
-                    let reader = SegmentReader::open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                    let reader = SegmentReader::open(&path).map_err(|source| StoreError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
                     let next_seq = c.next.max(first);
-                    *c = Cursor { segment: first, path, reader, pending: VecDeque::new(), next: next_seq };
+                    *c = Cursor {
+                        segment: first,
+                        path,
+                        reader,
+                        pending: VecDeque::new(),
+                        next: next_seq,
+                    };
                     refreshed = false;
                 }
             }
@@ -198,18 +243,41 @@ impl SinkQueue {
     /// A cursor at the segment holding `want` (or the first one after it, past a hole).
     fn seek(&self, want: u64) -> Result<Option<Cursor>, StoreError> {
         let segs = segments(&self.log).map_err(|e| self.io(e))?;
-        let pick = segs.iter().rev().find(|(f, _)| *f <= want).or_else(|| segs.first());
-        let Some((first, path)) = pick.cloned() else { return Ok(None) };
-        let reader = SegmentReader::open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-        Ok(Some(Cursor { segment: first, path, reader, pending: VecDeque::new(), next: want.max(first) }))
+        let pick = segs
+            .iter()
+            .rev()
+            .find(|(f, _)| *f <= want)
+            .or_else(|| segs.first());
+        let Some((first, path)) = pick.cloned() else {
+            return Ok(None);
+        };
+        let reader = SegmentReader::open(&path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Some(Cursor {
+            segment: first,
+            path,
+            reader,
+            pending: VecDeque::new(),
+            next: want.max(first),
+        }))
     }
 
     /// The id, unit and system of a point key; `None` if the store does not know it.
     pub fn point(&self, key: PointKey) -> Result<Option<PointMeta>, StoreError> {
         self.conn
-            .query_row("SELECT name, unit, system FROM points WHERE id = ?1", [key], |r| {
-                Ok(PointMeta { id: r.get(0)?, unit: r.get(1)?, system: r.get(2)? })
-            })
+            .query_row(
+                "SELECT name, unit, system FROM points WHERE id = ?1",
+                [key],
+                |r| {
+                    Ok(PointMeta {
+                        id: r.get(0)?,
+                        unit: r.get(1)?,
+                        system: r.get(2)?,
+                    })
+                },
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -225,7 +293,12 @@ mod tests {
     use std::sync::Arc;
 
     fn reading(point: &str, t: i64, v: f64) -> Reading {
-        Reading { point: Arc::from(point), time_ms: t, value: Some(Value::Number(v)), quality: Quality::Good }
+        Reading {
+            point: Arc::from(point),
+            time_ms: t,
+            value: Some(Value::Number(v)),
+            quality: Quality::Good,
+        }
     }
 
     fn positions(rows: &[QueuedReading]) -> Vec<Position> {
@@ -235,35 +308,84 @@ mod tests {
     #[test]
     fn reads_forward_in_commit_order_across_restarts() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
-        let settings = StoreSettings { commit_interval_ms: 10, ..StoreSettings::default() };
+        let meta = [PointMeta {
+            id: "g1.power".into(),
+            unit: "kW".into(),
+            system: "reservkraft".into(),
+        }];
+        let settings = StoreSettings {
+            commit_interval_ms: 10,
+            ..StoreSettings::default()
+        };
         let t = SystemClock.now_ms();
         let mut q = SinkQueue::open_after_start(dir.path(), &meta, &settings, "s1");
         q.save_position(Position::START, t).expect("place");
         for run in 0..2 {
             let w = StoreWriter::start(dir.path(), &meta, &settings).expect("start");
-            w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + run * 100 + i, i as f64)).collect()).expect("send");
+            w.sender()
+                .blocking_send(
+                    (0..10)
+                        .map(|i| reading("g1.power", t + run * 100 + i, i as f64))
+                        .collect(),
+                )
+                .expect("send");
             w.finish();
         }
         assert_eq!(q.saved_position().expect("pos"), Some(Position::START));
-        assert_eq!(q.bounds().expect("bounds"), (Position::nth(0), Position::nth(20)), "kept for the sink although flushed");
-        assert_eq!(q.read(Position::START, Position::nth(3), 100).expect("read").len(), 3, "nothing beyond the newest commit the sink knows of");
+        assert_eq!(
+            q.bounds().expect("bounds"),
+            (Position::nth(0), Position::nth(20)),
+            "kept for the sink although flushed"
+        );
+        assert_eq!(
+            q.read(Position::START, Position::nth(3), 100)
+                .expect("read")
+                .len(),
+            3,
+            "nothing beyond the newest commit the sink knows of"
+        );
         let first = q.read(Position::START, Position::nth(20), 4).expect("read");
-        assert_eq!(positions(&first), (1..=4).map(Position::nth).collect::<Vec<_>>());
-        assert_eq!((first[0].time_ms, first[0].value.as_ref(), first[0].quality), (t, Some(&Value::Number(0.0)), Quality::Good));
+        assert_eq!(
+            positions(&first),
+            (1..=4).map(Position::nth).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            (first[0].time_ms, first[0].value.as_ref(), first[0].quality),
+            (t, Some(&Value::Number(0.0)), Quality::Good)
+        );
         let p = q.point(first[0].point).expect("point").expect("known");
-        assert_eq!((p.id.as_str(), p.unit.as_str(), p.system.as_str()), ("g1.power", "kW", "reservkraft"));
+        assert_eq!(
+            (p.id.as_str(), p.unit.as_str(), p.system.as_str()),
+            ("g1.power", "kW", "reservkraft")
+        );
         assert_eq!(q.point(999).expect("point"), None);
-        let rest = q.read(Position::nth(4), Position::nth(20), 100).expect("read");
-        assert_eq!(positions(&rest), (5..=20).map(Position::nth).collect::<Vec<_>>(), "across both runs' segments");
+        let rest = q
+            .read(Position::nth(4), Position::nth(20), 100)
+            .expect("read");
+        assert_eq!(
+            positions(&rest),
+            (5..=20).map(Position::nth).collect::<Vec<_>>(),
+            "across both runs' segments"
+        );
         assert_eq!(rest[6].time_ms, t + 100, "the second run's first reading");
-        assert_eq!(q.count_between(Position::nth(4), Position::nth(20)).expect("count"), 16);
+        assert_eq!(
+            q.count_between(Position::nth(4), Position::nth(20))
+                .expect("count"),
+            16
+        );
     }
 
     impl SinkQueue {
         /// A queue on a store created (empty) first.
-        fn open_after_start(dir: &Path, meta: &[PointMeta], settings: &StoreSettings, sink: &str) -> SinkQueue {
-            StoreWriter::start(dir, meta, settings).expect("create").finish();
+        fn open_after_start(
+            dir: &Path,
+            meta: &[PointMeta],
+            settings: &StoreSettings,
+            sink: &str,
+        ) -> SinkQueue {
+            StoreWriter::start(dir, meta, settings)
+                .expect("create")
+                .finish();
             SinkQueue::open(dir, sink).expect("open")
         }
     }

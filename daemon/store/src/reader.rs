@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use crate::chunk::{Builder, Sample};
 use crate::log::{Record, SegmentReader, segments};
 use crate::query::{ChunkFiles, chunk_samples, day_rollups, log_dir, point_key};
-use crate::rollup::{Acc, DAY_MS, MINUTE_MS, Rollup, accumulate};
+use crate::rollup::{Acc, DAY_MS, MINUTE_MS, Rollup, accumulate, floor_to};
 use crate::shared::{connect_read_only, db_path};
 use crate::{StoreError, schema};
 
@@ -44,35 +44,61 @@ impl Store {
     pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
         let conn = connect_read_only(data_dir)?;
         let path = db_path(data_dir);
-        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
         if schema::has_v1_readings(&conn).map_err(sql)? {
             return Err(StoreError::Corrupt {
                 path,
-                what: "the store has the previous layout; start the daemon once to convert it".into(),
+                what: "the store has the previous layout; start the daemon once to convert it"
+                    .into(),
             });
         }
         // The log first, then the snapshot: records the snapshot's chunks already hold are
         // dropped by sequence number; a flush in between only moves records into chunks.
-        let hint = schema::meta(&conn, schema::COMPACTED_SEQ).map_err(sql)?.unwrap_or(0).max(0) as u64;
+        let hint = schema::meta(&conn, schema::COMPACTED_SEQ)
+            .map_err(sql)?
+            .unwrap_or(0)
+            .max(0) as u64;
         let records = read_log(data_dir, hint)?;
         conn.execute_batch("BEGIN").map_err(sql)?;
-        let compacted = schema::meta(&conn, schema::COMPACTED_SEQ).map_err(sql)?.unwrap_or(0).max(0) as u64;
-        let rolled_until = schema::meta(&conn, schema::ROLLED_UNTIL).map_err(sql)?.unwrap_or(i64::MIN);
+        let compacted = schema::meta(&conn, schema::COMPACTED_SEQ)
+            .map_err(sql)?
+            .unwrap_or(0)
+            .max(0) as u64;
+        let rolled_until = schema::meta(&conn, schema::ROLLED_UNTIL)
+            .map_err(sql)?
+            .unwrap_or(i64::MIN);
         let mut tail = Builder::default();
         for rec in records.into_iter().filter(|r| r.first_seq > compacted) {
             tail.add(rec.first_seq, &rec.batches);
         }
-        Ok(Store { conn, files: RefCell::new(ChunkFiles::new(data_dir)), path, tail, rolled_until })
+        Ok(Store {
+            conn,
+            files: RefCell::new(ChunkFiles::new(data_dir)),
+            path,
+            tail,
+            rolled_until,
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// Every point id known to the store, sorted.
     pub fn point_ids(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT name FROM points ORDER BY name").map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM points ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
@@ -82,7 +108,14 @@ impl Store {
 
     fn samples(&self, key: i64, from_ms: i64, to_ms: i64) -> Result<Vec<Sample>, StoreError> {
         let mut out = Vec::new();
-        chunk_samples(&self.conn, &mut self.files.borrow_mut(), key, from_ms, to_ms, &mut out)?;
+        chunk_samples(
+            &self.conn,
+            &mut self.files.borrow_mut(),
+            key,
+            from_ms,
+            to_ms,
+            &mut out,
+        )?;
         if let Ok(k) = u32::try_from(key) {
             self.tail.readings_of(k, from_ms, to_ms, &mut out);
         }
@@ -92,31 +125,53 @@ impl Store {
     }
 
     /// Raw readings of a point in `[from_ms, to_ms)`, oldest first.
-    pub fn readings(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<Vec<StoredReading>, StoreError> {
-        let key = self.key(point)?.ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
+    pub fn readings(
+        &self,
+        point: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<StoredReading>, StoreError> {
+        let key = self
+            .key(point)?
+            .ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
         Ok(self
             .samples(key, from_ms, to_ms)?
             .into_iter()
-            .map(|(time_ms, value, quality)| StoredReading { time_ms, value, quality })
+            .map(|(time_ms, value, quality)| StoredReading {
+                time_ms,
+                value,
+                quality,
+            })
             .collect())
     }
 
     /// Minute → rollup of point `key` for minutes starting in `[from_ms, to_ms)`: daily rows
     /// where the day is rolled up, the raw readings after that.
-    fn minutes(&self, key: i64, from_ms: i64, to_ms: i64) -> Result<BTreeMap<i64, Acc>, StoreError> {
+    fn minutes(
+        &self,
+        key: i64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<BTreeMap<i64, Acc>, StoreError> {
         let mut out = BTreeMap::new();
         if from_ms >= to_ms {
             return Ok(out);
         }
         if from_ms < self.rolled_until {
-            let (d0, d1) = (from_ms.div_euclid(DAY_MS), to_ms.min(self.rolled_until).div_euclid(DAY_MS) + 1);
+            let (d0, d1) = (
+                from_ms.div_euclid(DAY_MS),
+                to_ms.min(self.rolled_until).div_euclid(DAY_MS) + 1,
+            );
             day_rollups(&self.conn, key, d0, d1, &mut out)?;
             out.retain(|m, _| *m >= from_ms && *m < to_ms.min(self.rolled_until));
         }
         let raw_from = from_ms.max(self.rolled_until);
         if raw_from < to_ms {
-            let start = raw_from.div_euclid(MINUTE_MS) * MINUTE_MS;
-            let end = (to_ms.saturating_add(MINUTE_MS - 1)).div_euclid(MINUTE_MS) * MINUTE_MS;
+            let start = floor_to(raw_from, MINUTE_MS);
+            let end = to_ms
+                .saturating_add(MINUTE_MS - 1)
+                .div_euclid(MINUTE_MS)
+                .saturating_mul(MINUTE_MS);
             let mut raw = BTreeMap::new();
             accumulate(&self.samples(key, start, end)?, &mut raw);
             for (m, a) in raw.range(raw_from..to_ms) {
@@ -127,9 +182,20 @@ impl Store {
     }
 
     /// 1-minute rollups of a point in `[from_ms, to_ms)`, oldest first.
-    pub fn rollups(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<Vec<Rollup>, StoreError> {
-        let key = self.key(point)?.ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
-        Ok(self.minutes(key, from_ms, to_ms)?.iter().map(|(m, a)| a.row(*m)).collect())
+    pub fn rollups(
+        &self,
+        point: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Rollup>, StoreError> {
+        let key = self
+            .key(point)?
+            .ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
+        Ok(self
+            .minutes(key, from_ms, to_ms)?
+            .iter()
+            .map(|(m, a)| a.row(*m))
+            .collect())
     }
 
     /// Milliseconds of `[from_ms, to_ms)` that lie in minutes with at least one good sample of
@@ -137,8 +203,10 @@ impl Store {
     /// a minute cut by the period's start or end counts with the part of it inside the period,
     /// so the share of the period never exceeds 1.
     pub fn good_ms(&self, point: &str, from_ms: i64, to_ms: i64) -> Result<i64, StoreError> {
-        let Some(key) = self.key(point)? else { return Ok(0) };
-        let first = from_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
+        let Some(key) = self.key(point)? else {
+            return Ok(0);
+        };
+        let first = floor_to(from_ms, MINUTE_MS);
         Ok(self
             .minutes(key, first, to_ms)?
             .iter()
@@ -150,8 +218,16 @@ impl Store {
 
     /// Mean (or minimum, with `min`) of the good samples per minute of `point` in
     /// `[from_ms, to_ms)`, minutes without good data left out; empty if the point is unknown.
-    pub fn minute_values(&self, point: &str, from_ms: i64, to_ms: i64, min: bool) -> Result<Vec<(i64, f64)>, StoreError> {
-        let Some(key) = self.key(point)? else { return Ok(Vec::new()) };
+    pub fn minute_values(
+        &self,
+        point: &str,
+        from_ms: i64,
+        to_ms: i64,
+        min: bool,
+    ) -> Result<Vec<(i64, f64)>, StoreError> {
+        let Some(key) = self.key(point)? else {
+            return Ok(Vec::new());
+        };
         Ok(self
             .minutes(key, from_ms, to_ms)?
             .iter()
@@ -163,7 +239,10 @@ impl Store {
     /// Readings stored with `from_ms <= time < to_ms` (all points), and how many of them are good.
     pub fn count(&self, from_ms: i64, to_ms: i64) -> Result<(u64, u64), StoreError> {
         let keys: Vec<i64> = {
-            let mut stmt = self.conn.prepare("SELECT id FROM points").map_err(|e| self.err(e))?;
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id FROM points")
+                .map_err(|e| self.err(e))?;
             let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
         };
@@ -182,7 +261,10 @@ impl Store {
 /// skipped), oldest first; segments a flush removes meanwhile are skipped.
 pub(crate) fn read_log(data_dir: &Path, after: u64) -> Result<Vec<Record>, StoreError> {
     let dir = log_dir(data_dir);
-    let segs = segments(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
+    let segs = segments(&dir).map_err(|source| StoreError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let mut out = Vec::new();
     for (i, (_, path)) in segs.iter().enumerate() {
         if segs.get(i + 1).is_some_and(|(next, _)| *next <= after + 1) {

@@ -13,6 +13,12 @@ pub const MINUTE_MS: i64 = 60_000;
 /// Milliseconds per UTC day.
 pub const DAY_MS: i64 = 86_400_000;
 
+/// `t` rounded down to a multiple of `unit` (saturating at the ends of time: a wild clock
+/// value never overflows).
+pub fn floor_to(t: i64, unit: i64) -> i64 {
+    t.div_euclid(unit).saturating_mul(unit)
+}
+
 /// A 1-minute rollup row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollup {
@@ -104,7 +110,7 @@ impl Acc {
 /// Minute → rollup of samples.
 pub fn accumulate(samples: &[Sample], into: &mut BTreeMap<i64, Acc>) {
     for s in samples {
-        into.entry(s.0.div_euclid(MINUTE_MS) * MINUTE_MS).or_default().add(s);
+        into.entry(floor_to(s.0, MINUTE_MS)).or_default().add(s);
     }
 }
 
@@ -114,12 +120,27 @@ pub fn encode_day(minutes: &BTreeMap<i64, Acc>) -> Vec<u8> {
     put_uvarint(&mut out, minutes.len() as u64);
     let starts: Vec<i64> = minutes.keys().map(|m| m / MINUTE_MS).collect();
     put_ints(&mut out, &starts);
-    put_ints(&mut out, &minutes.values().map(|a| a.count).collect::<Vec<_>>());
-    put_ints(&mut out, &minutes.values().map(|a| a.good).collect::<Vec<_>>());
+    put_ints(
+        &mut out,
+        &minutes.values().map(|a| a.count).collect::<Vec<_>>(),
+    );
+    put_ints(
+        &mut out,
+        &minutes.values().map(|a| a.good).collect::<Vec<_>>(),
+    );
     let good: Vec<&Acc> = minutes.values().filter(|a| a.good > 0).collect();
-    put_numbers(&mut out, &good.iter().map(|a| a.min.to_bits()).collect::<Vec<_>>());
-    put_numbers(&mut out, &good.iter().map(|a| a.max.to_bits()).collect::<Vec<_>>());
-    put_numbers(&mut out, &good.iter().map(|a| a.sum.to_bits()).collect::<Vec<_>>());
+    put_numbers(
+        &mut out,
+        &good.iter().map(|a| a.min.to_bits()).collect::<Vec<_>>(),
+    );
+    put_numbers(
+        &mut out,
+        &good.iter().map(|a| a.max.to_bits()).collect::<Vec<_>>(),
+    );
+    put_numbers(
+        &mut out,
+        &good.iter().map(|a| a.sum.to_bits()).collect::<Vec<_>>(),
+    );
     out
 }
 
@@ -137,7 +158,11 @@ pub fn decode_day(bytes: &[u8]) -> Dec<BTreeMap<i64, Acc>> {
     let mut gi = 0;
     let mut out = BTreeMap::new();
     for i in 0..n {
-        let mut a = Acc { count: counts[i], good: goods[i], ..Acc::default() };
+        let mut a = Acc {
+            count: counts[i],
+            good: goods[i],
+            ..Acc::default()
+        };
         if a.good > 0 {
             a.min = f64::from_bits(mins[gi]);
             a.max = f64::from_bits(maxs[gi]);
@@ -156,13 +181,24 @@ mod tests {
 
     #[test]
     fn minutes_roll_up_good_numbers_and_count_everything_and_a_day_row_round_trips() {
-        let mut samples: Vec<Sample> = (0..180).map(|s| (s * 1000, Some(Value::Number(f64::from(s as i32 % 7))), Quality::Good)).collect();
+        let mut samples: Vec<Sample> = (0..180)
+            .map(|s| {
+                (
+                    s * 1000,
+                    Some(Value::Number(f64::from(s as i32 % 7))),
+                    Quality::Good,
+                )
+            })
+            .collect();
         samples.push((61_000, None, Quality::CommFail));
         let mut m = BTreeMap::new();
         accumulate(&samples, &mut m);
         assert_eq!(m.len(), 3);
         let r = m[&60_000].row(60_000);
-        assert_eq!((r.min, r.max, r.good_count, r.count), (Some(0.0), Some(6.0), 60, 61));
+        assert_eq!(
+            (r.min, r.max, r.good_count, r.count),
+            (Some(0.0), Some(6.0), 60, 61)
+        );
         let back = decode_day(&encode_day(&m)).expect("decode");
         assert_eq!(back, m);
         let mut half = Acc::default();

@@ -67,13 +67,20 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// Whether the version-1 tables (one row per reading) are present.
 pub fn has_v1_readings(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings'", [], |r| r.get::<_, i64>(0))
-        .map(|n| n > 0)
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
 }
 
 /// A meta value.
 pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
-    conn.query_row("SELECT value FROM store_meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+    conn.query_row("SELECT value FROM store_meta WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
 }
 
 /// Set a meta value.

@@ -25,7 +25,10 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
 /// [`BUSY_TIMEOUT`] for another writer.
 pub fn connect(data_dir: &Path) -> Result<Connection, StoreError> {
     let path = db_path(data_dir);
-    let sqlite = |source| StoreError::Sqlite { path: path.clone(), source };
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.clone(),
+        source,
+    };
     let conn = Connection::open(&path).map_err(sqlite)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
     Ok(conn)
@@ -54,18 +57,27 @@ pub fn connect_read_only(data_dir: &Path) -> Result<Connection, StoreError> {
     if !path.is_file() {
         return Err(StoreError::NoStore(path));
     }
-    let sqlite = |source| StoreError::Sqlite { path: path.clone(), source };
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.clone(),
+        source,
+    };
     let mut wal = path.clone().into_os_string();
     wal.push("-wal");
     let idle = !Path::new(&wal).exists();
     let conn = match file_uri(&path).filter(|_| idle) {
         Some(uri) => Connection::open_with_flags(
             format!("{uri}?immutable=1"),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         ),
-        None => Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX),
+        None => Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
     }
     .map_err(sqlite)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite)?;
     Ok(conn)
 }

@@ -1,94 +1,23 @@
-//! The store's single writer: a thread that takes reading batches (device cycles), commits
-//! them to the log once per commit interval (group commit: one record, one `fdatasync`), and
-//! flushes what the log holds into compact chunks every [`FLUSH_READINGS`] readings or
-//! [`FLUSH_EVERY`], keeping daily rollups and pruning past retention.
-//!
-//! A commit that fails (disk full) loses nothing at once: the readings are held in memory, up
-//! to [`MAX_HELD_READINGS`], and the commit is retried every [`RETRY_EVERY`] while new batches
-//! keep being taken (polling never waits for the disk). Only readings beyond the bound, or still
-//! held at the stop deadline, are counted as lost and logged. A flush that fails is retried; the
-//! readings stay in the log meanwhile.
+//! The store's single writer, as callers see it: [`StoreWriter::start`] opens (or converts)
+//! the store and starts the writer thread ([`crate::engine`]); batches go in through
+//! [`BatchSender`]; [`StoreWriter::committed`] tells sinks the newest committed position.
 
-use std::collections::{HashMap, VecDeque};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use driftvakt_config::model::StoreSettings;
-use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::Reading;
-use rusqlite::{Connection, params};
+use driftvakt_domain::clock::{Clock, SystemClock};
 use tokio::sync::{mpsc, watch};
 
-use crate::chunk::{Builder, encode_dir};
-use crate::codec::put_uvarint;
-use crate::log::{LogReading, SegmentReader, SegmentWriter, Tail, segments};
-use crate::query::{ChunkFiles, chunk_dir, chunk_path, chunk_samples, log_dir};
-use crate::rollup::{Acc, DAY_MS, accumulate, decode_day, encode_day};
-use crate::shared::{connect, db_path};
-use crate::{Position, StoreError, migrate, schema};
+use crate::engine::Inner;
+use crate::stats::WriterStats;
+use crate::{Position, StoreError, migrate};
 
-/// Readings the builder collects before a flush into chunks (≈ 9 bytes each in memory).
-pub const FLUSH_READINGS: u64 = 1_000_000;
-/// Longest time readings wait in the log before a flush.
-pub const FLUSH_EVERY: Duration = Duration::from_secs(600);
 /// Batches that may wait for the writer before senders have to wait.
 const CHANNEL_BATCHES: usize = 4096;
-/// Most readings held in memory while the store cannot commit: over 30 minutes of the reference
-/// hospital (~90 readings/s), 60 s at up to 3 300 readings/s. Beyond it readings are lost (counted).
-pub const MAX_HELD_READINGS: usize = 200_000;
-/// How often a failed commit is tried again.
-pub const RETRY_EVERY: Duration = Duration::from_secs(1);
-/// How often retention pruning runs.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-/// A chunk file is closed for appending at this size.
-const CHUNK_FILE_BYTES: u64 = 64 << 20;
-/// A day's rollups are made once readings this far past its end arrive.
-const DAY_GRACE_MS: i64 = 10 * 60_000;
-/// At most one "still failing" or "over the bound" line per this interval.
-const REPEAT_LOG_EVERY: Duration = Duration::from_secs(30);
-
-/// Counters of the writer, readable while it runs.
-#[derive(Debug, Default)]
-pub struct WriterStats {
-    /// Readings committed to the store.
-    pub readings_written: AtomicU64,
-    /// Commits (log records synced).
-    pub transactions: AtomicU64,
-    /// Failed commit attempts (the readings are held in memory and retried).
-    pub write_errors: AtomicU64,
-    /// Readings lost: over the in-memory bound while the store failed, or not committed by the
-    /// stop deadline (each loss is logged with its count).
-    pub readings_lost: AtomicU64,
-    /// Readings held in memory because the store could not commit them yet (a gauge).
-    pub readings_held: AtomicU64,
-    /// Since when reading commits fail, UTC ms; 0 while they succeed.
-    pub failing_since_ms: AtomicI64,
-    /// Since when the alarm tables cannot be committed, UTC ms; 0 while they can (set by the
-    /// alarm actor, which holds its changes and notifications in memory meanwhile).
-    pub alarms_failing_since_ms: AtomicI64,
-    /// Alarm-table writes (changes, journal entries, delivery records) held in memory (a gauge).
-    pub alarm_writes_held: AtomicU64,
-    /// Bytes written to the log and chunk files (SQLite's own writes not included).
-    pub bytes_written: AtomicU64,
-    /// Flushes of the log into chunks.
-    pub flushes: AtomicU64,
-}
-
-impl WriterStats {
-    /// Since when any part of the store fails to commit, UTC ms (the earlier of readings and
-    /// alarm tables); `None` while both commit.
-    pub fn failing_since_ms(&self) -> Option<i64> {
-        [self.failing_since_ms.load(Ordering::Relaxed), self.alarms_failing_since_ms.load(Ordering::Relaxed)]
-            .into_iter()
-            .filter(|t| *t != 0)
-            .min()
-    }
-}
 
 /// Metadata of a point, written to the `points` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,12 +38,17 @@ pub struct BatchSender(mpsc::Sender<Vec<Reading>>);
 impl BatchSender {
     /// Queue a batch, waiting while the writer's queue is full.
     pub async fn send(&self, batch: Vec<Reading>) -> Result<(), StoreError> {
-        self.0.send(batch).await.map_err(|_| StoreError::WriterStopped)
+        self.0
+            .send(batch)
+            .await
+            .map_err(|_| StoreError::WriterStopped)
     }
 
     /// [`BatchSender::send`] from a thread outside the async runtime.
     pub fn blocking_send(&self, batch: Vec<Reading>) -> Result<(), StoreError> {
-        self.0.blocking_send(batch).map_err(|_| StoreError::WriterStopped)
+        self.0
+            .blocking_send(batch)
+            .map_err(|_| StoreError::WriterStopped)
     }
 }
 
@@ -135,12 +69,22 @@ pub struct StoreWriter {
 impl StoreWriter {
     /// Open (or create) the store in `data_dir` and start the writer thread. A data directory
     /// of the previous layout (every reading a SQLite row) is converted first, with a message.
-    pub fn start(data_dir: &Path, points: &[PointMeta], settings: &StoreSettings) -> Result<StoreWriter, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+    pub fn start(
+        data_dir: &Path,
+        points: &[PointMeta],
+        settings: &StoreSettings,
+    ) -> Result<StoreWriter, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
         let mut inner = Inner::open(data_dir, settings)?;
+        if inner.needs_conversion()? {
+            migrate::from_v1(&mut inner)?;
+        }
+        inner.load()?;
         for p in points {
-            inner.register(&p.id, &p.unit, &p.system).map_err(|e| inner.sql(e))?;
+            inner.register_point(&p.id, &p.unit, &p.system)?;
         }
         let stats = Arc::new(WriterStats::default());
         inner.recover()?;
@@ -152,12 +96,21 @@ impl StoreWriter {
         let thread_stats = stats.clone();
         let stop_at = Arc::new(OnceLock::new());
         let thread_stop = stop_at.clone();
-        let committed = inner.committed.subscribe();
+        let committed = inner.committed();
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || inner.run(rx, &thread_stats, &thread_stop))
-            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
-        Ok(StoreWriter { tx, thread, stats, committed, stop_at })
+            .map_err(|source| StoreError::DataDir {
+                path: data_dir.to_path_buf(),
+                source,
+            })?;
+        Ok(StoreWriter {
+            tx,
+            thread,
+            stats,
+            committed,
+            stop_at,
+        })
     }
 
     /// The position of the newest committed reading, updated after every commit (sinks wake on it).
@@ -179,7 +132,9 @@ impl StoreWriter {
     /// [`StoreWriter::stop_at`], until the deadline: the rest is counted as lost and logged).
     /// Other senders must have been dropped already, or this waits for them.
     pub fn finish(self) -> Arc<WriterStats> {
-        let StoreWriter { tx, thread, stats, .. } = self;
+        let StoreWriter {
+            tx, thread, stats, ..
+        } = self;
         drop(tx);
         if thread.join().is_err() {
             tracing::error!("store writer thread panicked");
@@ -194,766 +149,42 @@ impl StoreWriter {
     }
 }
 
-/// The chunk file being appended to.
-struct ChunkFile {
-    id: i64,
-    file: File,
-    len: u64,
-}
-
-/// The writer's state (owned by its thread; the migration borrows it before the thread starts).
-pub(crate) struct Inner {
-    data_dir: PathBuf,
-    conn: Connection,
-    path: PathBuf,
-    keys: HashMap<Arc<str>, u32>,
-    groups: HashMap<Box<[u32]>, i64>,
-    settings: StoreSettings,
-    commit_every: Duration,
-    /// Newest committed position.
-    committed: watch::Sender<Position>,
-    /// Sequence number of the next reading.
-    next_seq: u64,
-    /// Everything up to here is in chunks.
-    compacted_seq: u64,
-    segment: Option<SegmentWriter>,
-    builder: Builder,
-    /// When the builder took its first reading.
-    builder_since: Option<Instant>,
-    /// The builder was dropped after failing flushes: reload it from the log before the next one.
-    rebuild: bool,
-    chunk_file: Option<ChunkFile>,
-    rolled_until: Option<i64>,
-    newest_ms: i64,
-    next_flush_try: Option<Instant>,
-}
-
-impl Inner {
-    fn open(data_dir: &Path, settings: &StoreSettings) -> Result<Inner, StoreError> {
-        let path = db_path(data_dir);
-        let conn = connect(data_dir)?;
-        let sqlf = |source| StoreError::Sqlite { path: path.clone(), source };
-        let was = schema::version(&conn).map_err(sqlf)?;
-        schema::create(&conn).map_err(sqlf)?;
-        // Chunk rows must be on disk before the log segments they replace are deleted.
-        conn.pragma_update(None, "synchronous", "FULL").map_err(sqlf)?;
-        let (committed, _) = watch::channel(Position::START);
-        let mut inner = Inner {
-            data_dir: data_dir.to_path_buf(),
-            conn,
-            path: path.clone(),
-            keys: HashMap::new(),
-            groups: HashMap::new(),
-            settings: settings.clone(),
-            commit_every: Duration::from_millis(u64::from(settings.commit_interval_ms.max(1))),
-            committed,
-            next_seq: 1,
-            compacted_seq: 0,
-            segment: None,
-            builder: Builder::default(),
-            builder_since: None,
-            rebuild: false,
-            chunk_file: None,
-            rolled_until: None,
-            newest_ms: i64::MIN,
-            next_flush_try: None,
-        };
-        if schema::has_v1_readings(&inner.conn).map_err(sqlf)? {
-            migrate::from_v1(&mut inner)?;
-        } else if was < schema::VERSION {
-            inner.conn.pragma_update(None, "user_version", schema::VERSION).map_err(sqlf)?;
-        }
-        inner.compacted_seq = schema::meta(&inner.conn, schema::COMPACTED_SEQ).map_err(sqlf)?.unwrap_or(0).max(0) as u64;
-        inner.rolled_until = schema::meta(&inner.conn, schema::ROLLED_UNTIL).map_err(sqlf)?;
-        let mut stmt = inner.conn.prepare("SELECT id, keys FROM groups").map_err(sqlf)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .map_err(sqlf)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sqlf)?;
-        drop(stmt);
-        for (id, keys) in rows {
-            if let Some(keys) = decode_keys(&keys) {
-                inner.groups.insert(keys, id);
-            }
-        }
-        inner.newest_ms = inner.conn.query_row("SELECT coalesce(max(end_ms), -9223372036854775808) FROM chunks", [], |r| r.get(0)).map_err(sqlf)?;
-        Ok(inner)
-    }
-
-    /// The writing connection.
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// Path of the database file.
-    pub(crate) fn db_path(&self) -> PathBuf {
-        self.path.clone()
-    }
-
-    /// The builder (for the migration).
-    pub(crate) fn builder_mut(&mut self) -> &mut Builder {
-        &mut self.builder
-    }
-
-    /// Readings in the builder.
-    pub(crate) fn builder_len(&self) -> u64 {
-        self.builder.len()
-    }
-
-    /// Write the builder as a chunk now and empty it.
-    pub(crate) fn write_chunk_now(&mut self, stats: &WriterStats) -> Result<(), StoreError> {
-        if self.builder.is_empty() {
-            return Ok(());
-        }
-        self.write_chunk(stats)?;
-        self.builder.clear();
-        Ok(())
-    }
-
-    fn sql(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
-    }
-
-    fn register(&mut self, id: &str, unit: &str, system: &str) -> rusqlite::Result<u32> {
-        self.conn.execute(
-            "INSERT INTO points(name, unit, system) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(name) DO UPDATE SET unit = excluded.unit, system = excluded.system",
-            params![id, unit, system],
-        )?;
-        let key: i64 = self.conn.query_row("SELECT id FROM points WHERE name = ?1", [id], |r| r.get(0))?;
-        let key = u32::try_from(key).unwrap_or(u32::MAX);
-        self.keys.insert(Arc::from(id), key);
-        Ok(key)
-    }
-
-    fn key_of(&mut self, point: &Arc<str>) -> rusqlite::Result<u32> {
-        if let Some(k) = self.keys.get(point) {
-            return Ok(*k);
-        }
-        self.register(point, "", "")
-    }
-
-    /// Read the log after the last flush back into the builder, cut a torn tail, and find the
-    /// next sequence number.
-    fn recover(&mut self) -> Result<(), StoreError> {
-        self.builder.clear();
-        let dir = log_dir(&self.data_dir);
-        let segs = segments(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
-        let mut next = self.compacted_seq + 1;
-        let last_index = segs.len().saturating_sub(1);
-        for (i, (first, path)) in segs.iter().enumerate() {
-            if segs.get(i + 1).is_some_and(|(n, _)| *n <= self.compacted_seq + 1) {
-                continue;
-            }
-            let mut rd = SegmentReader::open(path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-            let mut seq = *first;
-            loop {
-                match rd.next_record() {
-                    Ok(rec) => {
-                        let n = rec.len();
-                        if rec.first_seq > self.compacted_seq {
-                            self.newest_ms = self.newest_ms.max(rec.batches.iter().flatten().map(|r| r.time_ms).max().unwrap_or(i64::MIN));
-                            self.builder.add(rec.first_seq, &rec.batches);
-                        }
-                        seq = rec.first_seq + n;
-                    }
-                    Err(Tail::Clean) => break,
-                    Err(Tail::Torn(at)) => {
-                        if i == last_index {
-                            tracing::warn!(segment = %path.display(), at, "the log ends in an incomplete commit (the daemon stopped while writing it); cutting it off — those readings were never accepted");
-                            if let Ok(f) = OpenOptions::new().write(true).open(path) {
-                                let _ = f.set_len(at);
-                            }
-                        } else {
-                            tracing::error!(segment = %path.display(), at, "a log segment is damaged; the readings after this point in it cannot be read");
-                        }
-                        break;
-                    }
-                }
-            }
-            next = next.max(seq);
-        }
-        if !self.builder.is_empty() {
-            self.builder_since = Some(Instant::now());
-            tracing::info!(readings = self.builder.len(), "readings committed before the last stop are read back from the log");
-        }
-        self.next_seq = next;
-        self.committed.send_replace(Position::nth(next - 1));
-        self.rebuild = false;
-        Ok(())
-    }
-
-    fn run(mut self, mut rx: mpsc::Receiver<Vec<Reading>>, stats: &WriterStats, stop_at: &OnceLock<Instant>) {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                tracing::error!(error = %e, "the store writer cannot start its timer");
-                return;
-            }
-        };
-        let mut held = Held::default();
-        let mut open = true;
-        let mut last_commit = Instant::now() - self.commit_every;
-        let mut last_prune = Instant::now();
-        loop {
-            // Take batches until the next commit is due (or, idle, until one arrives).
-            let due = if held.batches.is_empty() {
-                self.flush_due_at()
-            } else {
-                Some(held.retry_at.unwrap_or(last_commit + self.commit_every))
-            };
-            if open {
-                let stop = stop_at.get().copied();
-                let wake = [due, stop].into_iter().flatten().min();
-                let got = rt.block_on(async {
-                    match wake {
-                        Some(w) => tokio::time::timeout_at(w.into(), rx.recv()).await.ok(),
-                        None => Some(rx.recv().await),
-                    }
-                });
-                match got {
-                    Some(Some(batch)) => {
-                        held.take(batch, stats);
-                        while let Ok(b) = rx.try_recv() {
-                            held.take(b, stats);
-                        }
-                    }
-                    Some(None) => open = false,
-                    None => {}
-                }
-            }
-            let now = Instant::now();
-            if stop_at.get().is_some_and(|d| now >= *d) {
-                self.give_up(&mut held, &mut rx, stats);
-                break;
-            }
-            let commit_due = held.retry_at.map_or(now >= last_commit + self.commit_every, |at| now >= at);
-            if !held.batches.is_empty() && (commit_due || !open) {
-                self.commit(&mut held, stats);
-                last_commit = Instant::now();
-                if !open && held.failing_since.is_some() {
-                    // Stopping with a failing disk: keep retrying until the deadline or success.
-                    std::thread::sleep(RETRY_EVERY.min(stop_at.get().map_or(RETRY_EVERY, |d| d.saturating_duration_since(Instant::now()))));
-                }
-            }
-            if held.failing_since.is_none() && self.flush_due_at().is_some_and(|at| Instant::now() >= at) {
-                self.flush(stats);
-            }
-            if held.failing_since.is_none() && last_prune.elapsed() >= PRUNE_EVERY {
-                last_prune = Instant::now();
-                if let Err(e) = self.prune(SystemClock.now_ms()) {
-                    tracing::warn!(error = %e, "retention pruning failed");
-                }
-            }
-            if !open && held.batches.is_empty() {
-                break;
-            }
-        }
-        // A final flush leaves a tidy store (the log holds everything anyway).
-        if stop_at.get().is_none_or(|d| Instant::now() + Duration::from_millis(500) < *d) && !self.builder.is_empty() {
-            self.flush(stats);
-        }
-        tracing::debug!(written = stats.readings_written.load(Ordering::Relaxed), "store writer stopped");
-    }
-
-    /// When the builder should be flushed, if it holds anything.
-    fn flush_due_at(&self) -> Option<Instant> {
-        let since = self.builder_since?;
-        let at = if self.builder.len() >= FLUSH_READINGS || self.rebuild { Instant::now() } else { since + FLUSH_EVERY };
-        Some(self.next_flush_try.map_or(at, |t| t.max(at)))
-    }
-
-    /// Commit every held batch as one log record. On failure they stay held and the commit
-    /// is retried after [`RETRY_EVERY`].
-    fn commit(&mut self, held: &mut Held, stats: &WriterStats) {
-        let result = self.write(&held.batches);
-        match result {
-            Ok((n, committed, bytes)) => {
-                stats.bytes_written.fetch_add(bytes, Ordering::Relaxed);
-                let first = self.next_seq;
-                self.next_seq += n;
-                if !self.rebuild {
-                    self.builder.add(first, &committed);
-                }
-                self.builder_since.get_or_insert_with(Instant::now);
-                held.batches.clear();
-                held.count = 0;
-                held.retry_at = None;
-                stats.readings_written.fetch_add(n, Ordering::Relaxed);
-                stats.transactions.fetch_add(1, Ordering::Relaxed);
-                self.committed.send_replace(Position::nth(self.next_seq - 1));
-                if let Some(since) = held.failing_since.take() {
-                    stats.failing_since_ms.store(0, Ordering::Relaxed);
-                    tracing::warn!(
-                        path = %self.path.display(),
-                        failed_for_ms = SystemClock.now_ms() - since,
-                        lost = held.lost_in_spell,
-                        "the store commits again; every held reading is committed"
-                    );
-                    held.lost_in_spell = 0;
-                }
-            }
-            Err(e) => {
-                stats.write_errors.fetch_add(1, Ordering::Relaxed);
-                held.retry_at = Some(Instant::now() + RETRY_EVERY);
-                if held.failing_since.is_none() {
-                    let now = SystemClock.now_ms();
-                    held.failing_since = Some(now);
-                    stats.failing_since_ms.store(now, Ordering::Relaxed);
-                    held.last_log = Some(Instant::now());
-                    tracing::error!(
-                        path = %self.data_dir.display(),
-                        error = %e,
-                        held = held.count,
-                        bound = MAX_HELD_READINGS,
-                        "store write failed; holding readings in memory and retrying every second"
-                    );
-                } else if held.last_log.is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY) {
-                    held.last_log = Some(Instant::now());
-                    tracing::error!(path = %self.data_dir.display(), error = %e, held = held.count, lost = held.lost_in_spell, "store still failing");
-                }
-            }
-        }
-        held.publish(stats);
-    }
-
-    /// Append `batches` to the log as one synced record: (readings, the readings with their
-    /// keys for the builder, bytes written).
-    fn write(&mut self, batches: &VecDeque<Vec<Reading>>) -> Result<(u64, Vec<Vec<LogReading>>, u64), StoreError> {
-        let mut log: Vec<Vec<LogReading>> = Vec::with_capacity(batches.len());
-        for b in batches {
-            let mut out = Vec::with_capacity(b.len());
-            for r in b {
-                let key = self.key_of(&r.point).map_err(|e| self.sql(e))?;
-                out.push(LogReading { key, time_ms: r.time_ms, value: r.value.clone(), quality: r.quality });
-                self.newest_ms = self.newest_ms.max(r.time_ms);
-            }
-            log.push(out);
-        }
-        let n: u64 = log.iter().map(|b| b.len() as u64).sum();
-        let dir = log_dir(&self.data_dir);
-        if self.segment.is_none() {
-            let seg = SegmentWriter::create(&dir, self.next_seq).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
-            self.segment = Some(seg);
-        }
-        let Some(seg) = self.segment.as_mut() else { return Err(StoreError::WriterStopped) };
-        let before = seg.len();
-        let refs: Vec<&[LogReading]> = log.iter().map(|b| b.as_slice()).collect();
-        if let Err(source) = seg.append(self.next_seq, &refs) {
-            let path = seg.path().to_path_buf();
-            // Its coding state moved on: the next commit starts a new segment.
-            self.segment = None;
-            return Err(StoreError::Io { path, source });
-        }
-        let after = self.segment.as_ref().map_or(before, SegmentWriter::len);
-        Ok((n, log, after.saturating_sub(before)))
-    }
-
-    /// Seal the builder into a chunk: bytes into the chunk file (synced), then the directory
-    /// row and the new watermark in one SQLite transaction. Then the log segments it replaces
-    /// go, and complete days get their rollup rows.
-    fn flush(&mut self, stats: &WriterStats) {
-        if self.rebuild {
-            if let Err(e) = self.recover() {
-                tracing::error!(error = %e, "cannot read the log back for a flush");
-                self.next_flush_try = Some(Instant::now() + Duration::from_secs(10));
-                return;
-            }
-        }
-        if self.builder.is_empty() {
-            self.builder_since = None;
-            return;
-        }
-        match self.write_chunk(stats) {
-            Ok(()) => {
-                self.builder.clear();
-                self.builder_since = None;
-                self.next_flush_try = None;
-                stats.flushes.fetch_add(1, Ordering::Relaxed);
-                // The next commit opens a new segment; whole segments up to here can go.
-                self.segment = None;
-                if let Err(e) = self.drop_segments() {
-                    tracing::warn!(error = %e, "cannot remove flushed log segments");
-                }
-                if let Err(e) = self.roll_days(self.newest_ms.saturating_sub(DAY_GRACE_MS)) {
-                    tracing::warn!(error = %e, "cannot make the daily rollups");
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, readings = self.builder.len(), "flushing the log into chunks failed; the readings stay in the log and the flush is retried");
-                self.next_flush_try = Some(Instant::now() + Duration::from_secs(10));
-                if self.builder.len() > 4 * FLUSH_READINGS {
-                    // Bound memory: the log has them; read them back when the flush works again.
-                    self.builder.clear();
-                    self.rebuild = true;
-                }
-            }
-        }
-    }
-
-    fn write_chunk(&mut self, stats: &WriterStats) -> Result<(), StoreError> {
-        let Some((first_seq, last_seq)) = self.builder.seqs() else { return Ok(()) };
-        let (start_ms, end_ms) = self.builder.span().unwrap_or((0, 0));
-        self.newest_ms = self.newest_ms.max(end_ms);
-        let (bytes, mut entries) = self.builder.seal();
-        // Group ids (new groups are inserted in the same transaction as the chunk row).
-        let mut new_groups = Vec::new();
-        for (e, g) in entries.iter_mut().zip(self.builder.groups()) {
-            e.group = match self.groups.get(&g.keys) {
-                Some(id) => *id,
-                None => {
-                    new_groups.push(g.keys.clone());
-                    -(new_groups.len() as i64)
-                }
-            };
-        }
-        let (file_id, offset) = self.append_chunk_bytes(&bytes)?;
-        stats.bytes_written.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
-        let sqlf = |source| StoreError::Sqlite { path: db_path(&self.data_dir), source };
-        let mut assigned = Vec::new();
-        for keys in &new_groups {
-            let mut blob = Vec::new();
-            for k in keys.iter() {
-                put_uvarint(&mut blob, u64::from(*k));
-            }
-            tx.execute("INSERT OR IGNORE INTO groups(keys) VALUES (?1)", [&blob]).map_err(sqlf)?;
-            let id: i64 = tx.query_row("SELECT id FROM groups WHERE keys = ?1", [&blob], |r| r.get(0)).map_err(sqlf)?;
-            for (col, k) in keys.iter().enumerate() {
-                tx.execute("INSERT OR IGNORE INTO group_points(point, grp, col) VALUES (?1, ?2, ?3)", params![k, id, col as i64])
-                    .map_err(sqlf)?;
-            }
-            assigned.push(id);
-        }
-        for e in &mut entries {
-            if e.group < 0 {
-                e.group = assigned[(-e.group - 1) as usize];
-            }
-        }
-        tx.execute(
-            "INSERT INTO chunks(file, offset, len, first_seq, last_seq, start_ms, end_ms, readings, dir) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![file_id, offset as i64, bytes.len() as i64, first_seq as i64, last_seq as i64, start_ms, end_ms, self.builder.len() as i64, encode_dir(&entries)],
-        )
-        .map_err(sqlf)?;
-        schema::set_meta(&tx, schema::COMPACTED_SEQ, last_seq as i64).map_err(sqlf)?;
-        if self.rolled_until.is_none() {
-            let day = start_ms.div_euclid(DAY_MS) * DAY_MS;
-            schema::set_meta(&tx, schema::ROLLED_UNTIL, day).map_err(sqlf)?;
-        }
-        // Late readings for days already rolled up: their rows are remade below.
-        tx.commit().map_err(sqlf)?;
-        if self.rolled_until.is_none() {
-            self.rolled_until = Some(start_ms.div_euclid(DAY_MS) * DAY_MS);
-        } else if let Some(until) = self.rolled_until
-            && start_ms < until
-        {
-            self.redo_late_days(until)?;
-        }
-        for (keys, id) in new_groups.into_iter().zip(assigned) {
-            self.groups.insert(keys, id);
-        }
-        self.compacted_seq = last_seq;
-        Ok(())
-    }
-
-    /// Append bytes to the current chunk file (a new one past [`CHUNK_FILE_BYTES`]), synced.
-    fn append_chunk_bytes(&mut self, bytes: &[u8]) -> Result<(i64, u64), StoreError> {
-        if self.chunk_file.as_ref().is_none_or(|c| c.len >= CHUNK_FILE_BYTES) {
-            let dir = chunk_dir(&self.data_dir);
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
-            let next: i64 = self
-                .conn
-                .query_row("SELECT coalesce(max(file), 0) + 1 FROM chunks", [], |r| r.get(0))
-                .map_err(|e| self.sql(e))?;
-            let id = self.chunk_file.as_ref().map_or(next, |c| c.id.max(next - 1) + 1);
-            let path = chunk_path(&self.data_dir, id);
-            let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            self.chunk_file = Some(ChunkFile { id, file, len });
-        }
-        let Some(c) = self.chunk_file.as_mut() else { return Err(StoreError::WriterStopped) };
-        let path = chunk_path(&self.data_dir, c.id);
-        let offset = c.len;
-        let result = c.file.write_all(bytes).and_then(|()| c.file.sync_data());
-        if let Err(source) = result {
-            let _ = c.file.set_len(offset);
-            return Err(StoreError::Io { path, source });
-        }
-        c.len += bytes.len() as u64;
-        Ok((c.id, offset))
-    }
-
-    /// Remove log segments that are in chunks and delivered to every sink that has a position.
-    fn drop_segments(&mut self) -> Result<(), StoreError> {
-        let dir = log_dir(&self.data_dir);
-        let segs = segments(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
-        let sinks_at: Option<i64> = self
-            .conn
-            .query_row("SELECT min(last_rowid) FROM sink_cursors", [], |r| r.get(0))
-            .unwrap_or(None);
-        let keep_from = sinks_at.map_or(self.compacted_seq, |s| (s.max(0) as u64).min(self.compacted_seq));
-        for w in segs.windows(2) {
-            let ((_, path), (next_first, _)) = (&w[0], &w[1]);
-            if next_first.saturating_sub(1) <= keep_from {
-                std::fs::remove_file(path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-            }
-        }
-        // The newest segment is closed too once fully flushed (the writer opens a new one).
-        if let Some((_, path)) = segs.last()
-            && self.segment.is_none()
-            && self.next_seq.saturating_sub(1) <= keep_from
-        {
-            std::fs::remove_file(path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-        }
-        Ok(())
-    }
-
-    /// Make the rollup rows of every day that ends by `upto_ms`.
-    fn roll_days(&mut self, upto_ms: i64) -> Result<(), StoreError> {
-        let Some(mut until) = self.rolled_until else { return Ok(()) };
-        let mut files = ChunkFiles::new(&self.data_dir);
-        while until + DAY_MS <= upto_ms {
-            let next = until + DAY_MS;
-            let any: i64 = self
-                .conn
-                .query_row("SELECT count(*) FROM chunks WHERE start_ms < ?2 AND end_ms >= ?1", params![until, next], |r| r.get(0))
-                .map_err(|e| self.sql(e))?;
-            if any > 0 {
-                self.roll_day(&mut files, until)?;
-            } else {
-                // Skip empty stretches (a daemon stopped for weeks) in one step.
-                let after: Option<i64> = self
-                    .conn
-                    .query_row("SELECT min(start_ms) FROM chunks WHERE start_ms >= ?1", [next], |r| r.get(0))
-                    .map_err(|e| self.sql(e))?;
-                if let Some(a) = after {
-                    let day = a.div_euclid(DAY_MS) * DAY_MS;
-                    if day > next {
-                        until = day;
-                        schema::set_meta(&self.conn, schema::ROLLED_UNTIL, until).map_err(|e| self.sql(e))?;
-                        continue;
-                    }
-                }
-            }
-            until = next;
-            schema::set_meta(&self.conn, schema::ROLLED_UNTIL, until).map_err(|e| self.sql(e))?;
-            self.rolled_until = Some(until);
-        }
-        self.rolled_until = Some(until);
-        Ok(())
-    }
-
-    /// Rollup rows of day `day_ms` for every point with readings in it (merged with rows
-    /// already there, e.g. converted from the previous layout).
-    fn roll_day(&mut self, files: &mut ChunkFiles, day_ms: i64) -> Result<(), StoreError> {
-        let keys: Vec<i64> = {
-            let mut stmt = self.conn.prepare("SELECT DISTINCT point FROM group_points").map_err(|e| self.sql(e))?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.sql(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
-        };
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
-        for key in keys {
-            let mut samples = Vec::new();
-            chunk_samples(&tx, files, key, day_ms, day_ms + DAY_MS, &mut samples)?;
-            if samples.is_empty() {
-                continue;
-            }
-            let mut minutes = std::collections::BTreeMap::new();
-            accumulate(&samples, &mut minutes);
-            write_day(&tx, key, day_ms, minutes, true).map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
-        }
-        tx.commit().map_err(|e| self.sql(e))
-    }
-
-    /// Readings older than the rollup watermark arrived: remake the rows of those days from
-    /// the raw data.
-    fn redo_late_days(&mut self, until: i64) -> Result<(), StoreError> {
-        let mut days: Vec<i64> = Vec::new();
-        for g in self.builder.groups() {
-            for t in &g.times {
-                if *t < until {
-                    days.push(t.div_euclid(DAY_MS) * DAY_MS);
-                }
-            }
-        }
-        days.sort_unstable();
-        days.dedup();
-        let mut files = ChunkFiles::new(&self.data_dir);
-        for day in days {
-            let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
-            tx.execute("DELETE FROM rollups WHERE day = ?1 AND point IN (SELECT point FROM group_points)", [day / DAY_MS])
-                .map_err(|e| self.sql(e))?;
-            tx.commit().map_err(|e| self.sql(e))?;
-            self.roll_day(&mut files, day)?;
-        }
-        Ok(())
-    }
-
-    /// Drop raw chunks past raw retention (their days rolled up first), rollups past theirs,
-    /// and chunk files nothing points to any more.
-    fn prune(&mut self, now_ms: i64) -> Result<(), StoreError> {
-        let raw_cut = now_ms - i64::from(self.settings.raw_retention_days) * DAY_MS;
-        // Raw data goes only after its days have their rollups.
-        self.roll_days(raw_cut.div_euclid(DAY_MS) * DAY_MS + DAY_MS)?;
-        let rolled = self.rolled_until.unwrap_or(i64::MIN);
-        let n = self
-            .conn
-            .execute("DELETE FROM chunks WHERE end_ms < ?1 AND end_ms < ?2", params![raw_cut, rolled])
-            .map_err(|e| self.sql(e))?;
-        let mut m = 0;
-        if self.settings.rollup_retention_days > 0 {
-            let cut = (now_ms - i64::from(self.settings.rollup_retention_days) * DAY_MS).div_euclid(DAY_MS);
-            m = self.conn.execute("DELETE FROM rollups WHERE day < ?1", [cut]).map_err(|e| self.sql(e))?;
-        }
-        let used: std::collections::HashSet<i64> = {
-            let mut stmt = self.conn.prepare("SELECT DISTINCT file FROM chunks").map_err(|e| self.sql(e))?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.sql(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
-        };
-        let current = self.chunk_file.as_ref().map(|c| c.id);
-        let dir = chunk_dir(&self.data_dir);
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let id = path.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse::<i64>().ok());
-                if let Some(id) = id
-                    && !used.contains(&id)
-                    && Some(id) != current
-                {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-        }
-        // Log segments kept for a sink that never came back go with the raw retention.
-        let log = log_dir(&self.data_dir);
-        let segs = segments(&log).map_err(|source| StoreError::Io { path: log.clone(), source })?;
-        let cut = std::time::SystemTime::now() - Duration::from_secs(u64::from(self.settings.raw_retention_days) * 86_400);
-        for w in segs.windows(2) {
-            let ((_, path), (next_first, _)) = (&w[0], &w[1]);
-            let old = std::fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|t| t < cut);
-            if old && next_first.saturating_sub(1) <= self.compacted_seq {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-        if n + m > 0 {
-            tracing::info!(raw_chunks_deleted = n, rollup_days_deleted = m, "retention pruning");
-        }
-        Ok(())
-    }
-
-    /// The stop deadline has passed: count what is held or still queued as lost, loudly.
-    fn give_up(&mut self, held: &mut Held, rx: &mut mpsc::Receiver<Vec<Reading>>, stats: &WriterStats) {
-        let mut lost = held.count;
-        held.batches.clear();
-        held.count = 0;
-        rx.close();
-        while let Ok(batch) = rx.try_recv() {
-            lost += batch.len();
-        }
-        stats.readings_held.store(0, Ordering::Relaxed);
-        if lost > 0 {
-            stats.readings_lost.fetch_add(lost as u64, Ordering::Relaxed);
-            tracing::error!(path = %self.data_dir.display(), readings = lost, stage = "store", "readings could not be committed before the stop deadline and are lost");
-        }
-    }
-}
-
-/// Write (or, with `merge`, merge into) the rollup row of one point and day.
-pub(crate) fn write_day(conn: &Connection, key: i64, day_ms: i64, mut minutes: std::collections::BTreeMap<i64, Acc>, merge: bool) -> rusqlite::Result<()> {
-    let day = day_ms.div_euclid(DAY_MS);
-    if merge {
-        let old: Option<Vec<u8>> = conn
-            .query_row("SELECT data FROM rollups WHERE point = ?1 AND day = ?2", params![key, day], |r| r.get(0))
-            .ok();
-        if let Some(old) = old.and_then(|o| decode_day(&o).ok()) {
-            for (m, a) in old {
-                minutes.entry(m).or_insert(a);
-            }
-        }
-    }
-    conn.execute(
-        "INSERT INTO rollups(point, day, data) VALUES (?1, ?2, ?3) ON CONFLICT(point, day) DO UPDATE SET data = excluded.data",
-        params![key, day, encode_day(&minutes)],
-    )
-    .map(|_| ())
-}
-
-/// Group keys from their blob.
-fn decode_keys(blob: &[u8]) -> Option<Box<[u32]>> {
-    let mut b = crate::codec::Bytes::new(blob);
-    let mut keys = Vec::new();
-    while !b.is_empty() {
-        keys.push(u32::try_from(b.uvarint().ok()?).ok()?);
-    }
-    Some(keys.into())
-}
-
-/// Readings taken from the queue but not committed yet.
-#[derive(Default)]
-struct Held {
-    /// Oldest first.
-    batches: VecDeque<Vec<Reading>>,
-    /// Readings in `batches`.
-    count: usize,
-    /// Since when commits fail, UTC ms (until everything held is committed).
-    failing_since: Option<i64>,
-    /// When to try the next commit after a failure.
-    retry_at: Option<Instant>,
-    /// Readings lost over the bound during the current failing spell.
-    lost_in_spell: u64,
-    /// When the last repeated error line was logged.
-    last_log: Option<Instant>,
-}
-
-impl Held {
-    /// Hold `batch`, up to [`MAX_HELD_READINGS`]; the rest is counted as lost and logged.
-    fn take(&mut self, mut batch: Vec<Reading>, stats: &WriterStats) {
-        let room = MAX_HELD_READINGS.saturating_sub(self.count);
-        let lost = batch.len().saturating_sub(room);
-        batch.truncate(room);
-        self.count += batch.len();
-        if !batch.is_empty() {
-            self.batches.push_back(batch);
-        }
-        if lost > 0 {
-            stats.readings_lost.fetch_add(lost as u64, Ordering::Relaxed);
-            self.lost_in_spell += lost as u64;
-            if self.last_log.is_none_or(|t| t.elapsed() >= REPEAT_LOG_EVERY) {
-                self.last_log = Some(Instant::now());
-                tracing::error!(bound = MAX_HELD_READINGS, lost_so_far = self.lost_in_spell, "the store cannot commit and holds as many readings as it may; newer readings are lost");
-            }
-        }
-        self.publish(stats);
-    }
-
-    /// Show what is held because commits fail (not the batch of a commit in progress).
-    fn publish(&self, stats: &WriterStats) {
-        let held = if self.failing_since.is_some() { self.count } else { 0 };
-        stats.readings_held.store(held as u64, Ordering::Relaxed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Store;
+    use crate::query::{chunk_dir, log_dir};
+    use driftvakt_domain::Reading;
     use driftvakt_domain::{Quality, Value};
+    use std::fs::OpenOptions;
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
 
     fn reading(point: &str, t: i64, v: Option<f64>, q: Quality) -> Reading {
-        Reading { point: Arc::from(point), time_ms: t, value: v.map(Value::Number), quality: q }
+        Reading {
+            point: Arc::from(point),
+            time_ms: t,
+            value: v.map(Value::Number),
+            quality: q,
+        }
     }
 
     fn fast() -> StoreSettings {
-        StoreSettings { commit_interval_ms: 10, ..StoreSettings::default() }
+        StoreSettings {
+            commit_interval_ms: 10,
+            ..StoreSettings::default()
+        }
     }
 
     /// Polls `cond` every 10 ms for up to 10 s.
     fn eventually(what: &str, cond: impl Fn() -> bool) {
         let start = Instant::now();
         while !cond() {
-            assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -961,7 +192,11 @@ mod tests {
     #[test]
     fn every_reading_is_stored_with_quality_and_rolled_up_per_minute() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let meta = [PointMeta { id: "t.level".into(), unit: "l".into(), system: "reservkraft".into() }];
+        let meta = [PointMeta {
+            id: "t.level".into(),
+            unit: "l".into(),
+            system: "reservkraft".into(),
+        }];
         let w = StoreWriter::start(dir.path(), &meta, &fast()).expect("start");
         let now = SystemClock.now_ms() / 60_000 * 60_000;
         let tx = w.sender();
@@ -973,7 +208,12 @@ mod tests {
         .expect("send");
         tx.blocking_send(vec![
             reading("t.level", now + 61_000, Some(5.0), Quality::Good),
-            Reading { point: Arc::from("t.text"), time_ms: now, value: Some(Value::Text("DSE".into())), quality: Quality::Good },
+            Reading {
+                point: Arc::from("t.text"),
+                time_ms: now,
+                value: Some(Value::Text("DSE".into())),
+                quality: Quality::Good,
+            },
         ])
         .expect("send");
         drop(tx);
@@ -987,10 +227,19 @@ mod tests {
         assert_eq!(rs[2].value, None);
         let rolls = s.rollups("t.level", now, now + 120_000).expect("rollups");
         assert_eq!(rolls.len(), 2);
-        assert_eq!((rolls[0].min, rolls[0].max, rolls[0].mean), (Some(10.0), Some(30.0), Some(20.0)));
+        assert_eq!(
+            (rolls[0].min, rolls[0].max, rolls[0].mean),
+            (Some(10.0), Some(30.0), Some(20.0))
+        );
         assert_eq!((rolls[0].good_count, rolls[0].count), (2, 3));
-        assert_eq!(s.readings("t.text", now, now + 1).expect("text")[0].value, Some(Value::Text("DSE".into())));
-        assert!(matches!(s.readings("nope", 0, 1), Err(StoreError::UnknownPoint(_))));
+        assert_eq!(
+            s.readings("t.text", now, now + 1).expect("text")[0].value,
+            Some(Value::Text("DSE".into()))
+        );
+        assert!(matches!(
+            s.readings("nope", 0, 1),
+            Err(StoreError::UnknownPoint(_))
+        ));
     }
 
     #[test]
@@ -1002,14 +251,31 @@ mod tests {
         std::fs::write(log_dir(dir.path()), b"in the way").expect("block");
         let now = SystemClock.now_ms();
         for k in 0..5 {
-            w.sender().blocking_send(vec![reading("p.x", now + k, Some(k as f64), Quality::Good)]).expect("send");
+            w.sender()
+                .blocking_send(vec![reading("p.x", now + k, Some(k as f64), Quality::Good)])
+                .expect("send");
         }
-        eventually("the writer failing and holding", || stats.failing_since_ms.load(Ordering::Relaxed) != 0 && stats.readings_held.load(Ordering::Relaxed) > 0);
-        w.sender().blocking_send(vec![reading("p.x", now + 5, Some(5.0), Quality::Good)]).expect("send");
-        eventually("every reading held", || stats.readings_held.load(Ordering::Relaxed) == 6);
+        eventually("the writer failing and holding", || {
+            stats.failing_since_ms.load(Ordering::Relaxed) != 0
+                && stats.readings_held.load(Ordering::Relaxed) > 0
+        });
+        w.sender()
+            .blocking_send(vec![reading("p.x", now + 5, Some(5.0), Quality::Good)])
+            .expect("send");
+        eventually("every reading held", || {
+            stats.readings_held.load(Ordering::Relaxed) == 6
+        });
         std::fs::remove_file(log_dir(dir.path())).expect("unblock");
-        eventually("the retry committing them", || stats.readings_written.load(Ordering::Relaxed) == 6);
-        assert_eq!((stats.failing_since_ms.load(Ordering::Relaxed), stats.readings_held.load(Ordering::Relaxed)), (0, 0));
+        eventually("the retry committing them", || {
+            stats.readings_written.load(Ordering::Relaxed) == 6
+        });
+        assert_eq!(
+            (
+                stats.failing_since_ms.load(Ordering::Relaxed),
+                stats.readings_held.load(Ordering::Relaxed)
+            ),
+            (0, 0)
+        );
         let stats = w.finish();
         assert_eq!(stats.readings_lost.load(Ordering::Relaxed), 0);
         assert!(stats.write_errors.load(Ordering::Relaxed) >= 1);
@@ -1022,13 +288,25 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let w = StoreWriter::start(dir.path(), &[], &fast()).expect("start");
         std::fs::write(log_dir(dir.path()), b"in the way").expect("block");
-        let batch: Vec<Reading> = (0..100).map(|k| reading("p.x", k, Some(1.0), Quality::Good)).collect();
+        let batch: Vec<Reading> = (0..100)
+            .map(|k| reading("p.x", k, Some(1.0), Quality::Good))
+            .collect();
         w.sender().blocking_send(batch).expect("send");
         let t0 = Instant::now();
         w.stop_at(t0 + Duration::from_millis(1500));
         let stats = w.finish();
-        assert!(t0.elapsed() < Duration::from_millis(2500), "stopped after {:?}", t0.elapsed());
-        assert_eq!((stats.readings_written.load(Ordering::Relaxed), stats.readings_lost.load(Ordering::Relaxed)), (0, 100));
+        assert!(
+            t0.elapsed() < Duration::from_millis(2500),
+            "stopped after {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(
+            (
+                stats.readings_written.load(Ordering::Relaxed),
+                stats.readings_lost.load(Ordering::Relaxed)
+            ),
+            (0, 100)
+        );
     }
 
     #[test]
@@ -1037,37 +315,74 @@ mod tests {
         let now = SystemClock.now_ms();
         let w = StoreWriter::start(dir.path(), &[], &fast()).expect("start");
         let committed = w.committed();
-        w.sender().blocking_send((0..50).map(|k| reading("p.x", now + k, Some(k as f64), Quality::Good)).collect()).expect("send");
+        w.sender()
+            .blocking_send(
+                (0..50)
+                    .map(|k| reading("p.x", now + k, Some(k as f64), Quality::Good))
+                    .collect(),
+            )
+            .expect("send");
         eventually("the commit", || *committed.borrow() == Position::nth(50));
         // A stop with no time left: no flush, as after a SIGKILL.
         w.stop_at(Instant::now());
         w.finish();
-        assert!(crate::log::segments(&log_dir(dir.path())).expect("log").len() == 1, "the readings are in the log only");
+        assert!(
+            crate::log::segments(&log_dir(dir.path()))
+                .expect("log")
+                .len()
+                == 1,
+            "the readings are in the log only"
+        );
         let s = Store::open_read_only(dir.path()).expect("open");
-        assert_eq!(s.readings("p.x", 0, i64::MAX).expect("tail").len(), 50, "readers see the log");
+        assert_eq!(
+            s.readings("p.x", 0, i64::MAX).expect("tail").len(),
+            50,
+            "readers see the log"
+        );
         drop(s);
         // A torn record at the end (a commit cut off by the crash) is cut away on start.
-        let (_, seg) = crate::log::segments(&log_dir(dir.path())).expect("log").remove(0);
-        let mut f = OpenOptions::new().append(true).open(&seg).expect("open segment");
+        let (_, seg) = crate::log::segments(&log_dir(dir.path()))
+            .expect("log")
+            .remove(0);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&seg)
+            .expect("open segment");
         f.write_all(&[200, 0, 0, 0, 1, 2, 3]).expect("tear");
         drop(f);
         let w = StoreWriter::start(dir.path(), &[], &fast()).expect("restart");
-        assert_eq!(*w.committed().borrow(), Position::nth(50), "positions go on where they stopped");
-        w.sender().blocking_send(vec![reading("p.x", now + 100, Some(1.0), Quality::Good)]).expect("send");
+        assert_eq!(
+            *w.committed().borrow(),
+            Position::nth(50),
+            "positions go on where they stopped"
+        );
+        w.sender()
+            .blocking_send(vec![reading("p.x", now + 100, Some(1.0), Quality::Good)])
+            .expect("send");
         w.finish();
         let s = Store::open_read_only(dir.path()).expect("open");
         let all = s.readings("p.x", 0, i64::MAX).expect("all");
         assert_eq!(all.len(), 51, "no reading lost, none twice");
-        assert!(crate::log::segments(&log_dir(dir.path())).expect("log").is_empty(), "flushed at the stop, the log is gone");
+        assert!(
+            crate::log::segments(&log_dir(dir.path()))
+                .expect("log")
+                .is_empty(),
+            "flushed at the stop, the log is gone"
+        );
     }
 
     #[test]
     fn rollups_outlive_pruned_raw_data() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let settings = StoreSettings { raw_retention_days: 1, ..fast() };
+        let settings = StoreSettings {
+            raw_retention_days: 1,
+            ..fast()
+        };
         let old = SystemClock.now_ms() - 3 * 86_400_000;
         let w = StoreWriter::start(dir.path(), &[], &settings).expect("start");
-        w.sender().blocking_send(vec![reading("p.x", old, Some(1.0), Quality::Good)]).expect("send");
+        w.sender()
+            .blocking_send(vec![reading("p.x", old, Some(1.0), Quality::Good)])
+            .expect("send");
         w.finish();
         // A restart prunes at start-up.
         let w = StoreWriter::start(dir.path(), &[], &settings).expect("restart");
@@ -1075,6 +390,12 @@ mod tests {
         let s = Store::open_read_only(dir.path()).expect("open");
         assert!(s.readings("p.x", 0, i64::MAX).expect("raw").is_empty());
         assert_eq!(s.rollups("p.x", 0, i64::MAX).expect("rollups").len(), 1);
-        assert!(std::fs::read_dir(chunk_dir(dir.path())).expect("chunks").next().is_none(), "the chunk file went with it");
+        assert!(
+            std::fs::read_dir(chunk_dir(dir.path()))
+                .expect("chunks")
+                .next()
+                .is_none(),
+            "the chunk file went with it"
+        );
     }
 }

@@ -88,12 +88,15 @@ mod tests {
     fn rows_carry_their_points_names_loaded_once() {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = [PointMeta { id: "g1.power".into(), unit: "kW".into(), system: "reservkraft".into() }];
-        let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
+        StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("create").finish();
+        let mut b = Backlog::open(dir.path(), "s1").expect("open");
         let t = SystemClock.now_ms();
+        // A sink is placed before it reads (a new sink starts at the newest commit).
+        b.save_position(Position::START, t).expect("place");
+        let w = StoreWriter::start(dir.path(), &meta, &StoreSettings::default()).expect("start");
         w.sender().blocking_send((0..10).map(|i| reading("g1.power", t + i, i as f64)).collect()).expect("send");
         w.finish();
 
-        let mut b = Backlog::open(dir.path(), "s1").expect("open");
         let first = b.read(Position::START, Position::nth(10), 4).expect("read");
         assert_eq!(first.iter().map(|r| r.position).collect::<Vec<_>>(), (1..=4).map(Position::nth).collect::<Vec<_>>());
         assert_eq!((first[0].time_ms, first[0].value.as_ref(), first[0].quality), (t, Some(&Value::Number(0.0)), Quality::Good));
