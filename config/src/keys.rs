@@ -44,11 +44,14 @@ pub const DEVICE: &[&str] = &join::<15>(&[
 /// value is and how it is encoded (with `sentinels`, what a BACnet point must not have).
 pub const POINT_MODBUS: &[&str] = &["table", "address", "type", "bit", "registers", "order"];
 /// Keys of `[[templates.points]]` and `[[devices.points]]`.
-pub const POINT: &[&str] = &join::<18>(&[
+pub const POINT: &[&str] = &join::<21>(&[
     &["id", "name"],
     POINT_MODBUS,
     &["scale", "offset", "unit", "system", "sentinels", "states", "status", "object", "property", "alarms"],
+    POINT_STORE,
 ]);
+/// Keys of a point that say which of its readings are stored.
+pub const POINT_STORE: &[&str] = &["store", "deadband", "heartbeat_s"];
 /// Keys of `[[bacnet_networks]]`.
 pub const BACNET_NETWORK: &[&str] = &["id", "bind", "bbmd", "max_apdu_bytes", "timeout_ms", "retries"];
 /// Keys of a network's `bbmd = { ... }`.
@@ -241,6 +244,8 @@ pub const TYPE_NAMES: &[&str] = &[
 ];
 /// Values of `order`.
 pub const ORDER_NAMES: &[&str] = &["ABCD", "CDAB", "BADC", "DCBA"];
+/// Values of a point's `store`.
+pub const STORE_NAMES: &[&str] = &["all", "on_change"];
 /// Values of `framing`.
 pub const FRAMING_NAMES: &[&str] = &["tcp", "rtu_over_tcp"];
 /// Values of a sentinel's `meaning`.

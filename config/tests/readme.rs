@@ -18,6 +18,7 @@ fn every_accepted_key_and_keyword_is_in_the_readme() {
         keys::TABLE_NAMES,
         keys::TYPE_NAMES,
         keys::ORDER_NAMES,
+        keys::STORE_NAMES,
         keys::FRAMING_NAMES,
         keys::MEANING_NAMES,
         keys::INFLUX_API_NAMES,

@@ -2,7 +2,7 @@
 //!
 //! Every type here is already checked: ids are unique, templates are expanded, addresses are
 //! protocol addresses (0-based, after the connection's `address_base` was applied), and every
-//! point's registers fit the Modbus address space. The types live in `site.rs`, `alarm.rs`,
+//! point's registers fit the Modbus address space. The types live in `site.rs`, `storage.rs`, `alarm.rs`,
 //! `reserve.rs` and `language.rs` beside this file and in `../bacnet.rs` and `../secret.rs`; this module gathers
 //! them under one path and holds the whole [`Config`]. Nothing here uses the parser.
 
@@ -10,6 +10,7 @@ mod alarm;
 mod language;
 mod reserve;
 mod site;
+mod storage;
 
 pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
 pub use crate::secret::Secret;
@@ -24,6 +25,7 @@ pub use reserve::{
     MeasuredModel, PlanningModel, ReportSettings, Reserve, time_unit_hours, unit_factor,
 };
 pub use site::*;
+pub use storage::{DEFAULT_HEARTBEAT_S, MAX_HEARTBEAT_S, OnChange, Storage};
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]

@@ -253,6 +253,8 @@ pub struct Point {
     /// Short label when the point appears on the operator's status line (e.g. "G1", "diesel");
     /// `None` keeps it off the status line.
     pub status_label: Option<String>,
+    /// Which readings are stored: every one (default) or on change (`store`, `deadband`, `heartbeat_s`).
+    pub store: super::Storage,
 }
 
 impl Point {
@@ -271,6 +273,7 @@ impl Point {
             sentinels: Vec::new(),
             states: BTreeMap::new(),
             status_label: None,
+            store: super::Storage::All,
         }
     }
 

@@ -49,6 +49,7 @@ pub(crate) fn instantiate(
                 sentinels: Vec::new(),
                 states: spec.states.clone(),
                 status_label,
+                store: spec.store,
             });
         }
         (LinkOf::Bacnet, None) => {
@@ -131,6 +132,7 @@ pub(crate) fn instantiate(
         sentinels: spec.sentinels.clone(),
         states: spec.states.clone(),
         status_label,
+        store: spec.store,
     })
 }
 

@@ -14,6 +14,7 @@ pub(crate) mod secret;
 pub(crate) mod sentinel;
 pub(crate) mod site;
 pub(crate) mod sink;
+pub(crate) mod storage;
 
 use toml::de::DeTable;
 

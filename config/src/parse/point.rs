@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use toml::de::DeValue;
 
 use crate::keys;
-use crate::model::{BacnetSource, DataType, PointKind, Sentinel, System, Table, WordOrder};
+use crate::model::{BacnetSource, DataType, PointKind, Sentinel, Storage, System, Table, WordOrder};
 use crate::parse::sentinel;
 use crate::parse::common::{At, IdChars, Section, Walker, key_span, list};
 
@@ -47,6 +47,8 @@ pub(crate) struct PointSpec {
     pub bacnet: Option<At<BacnetSource>>,
     /// Alarm rules on this point (bound once every point is known).
     pub alarms: Vec<crate::parse::alarm::RuleSpec>,
+    /// Which readings are stored (`store`, `deadband`, `heartbeat_s`).
+    pub store: Storage,
 }
 
 /// Read one point table. `None` if it has no usable id (reported).
@@ -110,7 +112,7 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
     let alarms = crate::parse::alarm::point_rules(w, s);
 
     let id = id?;
-    let spec = PointSpec {
+    let mut spec = PointSpec {
         name: name.unwrap_or_else(|| id.value.clone()),
         id,
         context: s.context.clone(),
@@ -127,7 +129,9 @@ pub(crate) fn point(w: &mut Walker<'_>, s: &Section<'_, '_>) -> Option<PointSpec
         status,
         bacnet,
         alarms,
+        store: Storage::All,
     };
+    spec.store = crate::parse::storage::storage(w, s, spec.kind());
     // `unit = ""` written out says "dimensionless on purpose" (codes, serial numbers).
     if spec.kind() == Some(PointKind::Analog) && !unit_given && spec.bacnet.is_none() {
         w.warning(

@@ -1,7 +1,8 @@
 //! driftvakt's pure domain: what the daemon decides, with no I/O.
 //!
 //! Readings ([`reading`]), alarm rules, incidents and the alarm engine ([`alarm`]), the
-//! notification plan ([`plan`]), endurance arithmetic ([`endurance`]), every operator string in
+//! notification plan ([`plan`]), endurance arithmetic ([`endurance`]), which readings of an
+//! on-change point are stored ([`on_change`]), every operator string in
 //! Swedish and English ([`text`]), number and time formatting ([`fmt`]), and the two shared primitives every loop uses: the [`clock`] and the retry
 //! [`backoff`]. Nothing here reads a clock by itself (time comes in as UTC ms, or through a
 //! [`clock::Clock`]), touches a database or the network, or spawns a task: every rule is
@@ -14,6 +15,7 @@ pub mod backoff;
 pub mod clock;
 pub mod endurance;
 pub mod fmt;
+pub mod on_change;
 pub mod plan;
 pub mod reading;
 pub mod text;

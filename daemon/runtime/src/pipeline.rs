@@ -91,6 +91,8 @@ impl Pipeline {
         });
         let writer = StoreWriter::start(data_dir, &metas, &config.store)
             .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+        // `store = "on_change"` points: only the store's batch is filtered (None: no such point, no cost).
+        let mut on_change = driftvakt_domain::on_change::OnChangeFilter::from_config(config);
         let cancel = CancellationToken::new();
         let live = Arc::new(Live::default());
         let (tx, mut rx) = mpsc::channel::<Vec<Reading>>(1024);
@@ -125,6 +127,7 @@ impl Pipeline {
                 router_live.update(&batch);
                 router_devices.count(&batch);
                 let shared: Arc<[Reading]> = Arc::from(batch.as_slice());
+                if let Some(f) = on_change.as_mut() { f.retain(&mut batch); }
                 let n = batch.len();
                 let sent = tokio::select! {
                     r = store_tx.send(batch) => r.is_ok(),

@@ -85,6 +85,7 @@ mod tests {
             sentinels: Vec::new(),
             states: Default::default(),
             status_label: Some("spjäll".into()),
+            store: Default::default(),
         };
         let reading = |q| Reading { point: Arc::from("lb01.damper"), time_ms: 1_000, value: Some(Value::Number(35.0)), quality: q };
         let shown = show(&point, Some(&reading(Quality::Overridden)), 1_000, 10_000, Language::Sv);

@@ -146,6 +146,7 @@ mod tests {
             sentinels: Vec::new(),
             states: Default::default(),
             status_label: None,
+            store: Default::default(),
         };
         (p, source)
     }

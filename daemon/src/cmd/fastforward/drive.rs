@@ -129,6 +129,7 @@ pub fn run(
     let mut alarm_db = AlarmDb::open(data_dir)?;
     let mut engine = Engine::new(&sim_config, opts.start_ms);
     let mut live = LiveEndurance::new(sim_config.clone(), EMIT_EVERY_MS);
+    let mut on_change = driftvakt_domain::on_change::OnChangeFilter::from_config(&sim_config);
     let mut truth_out = match truth {
         Some(p) => Some(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
@@ -192,6 +193,7 @@ pub fn run(
             alarm_db.commit(&changes, &incidents, &[], now)?;
             alarm_changes += changes.len();
         }
+        if let Some(f) = on_change.as_mut() { f.retain(&mut batch); }
         readings += batch.len() as u64;
         if tx.blocking_send(batch).is_err() {
             anyhow::bail!("the store writer stopped");
