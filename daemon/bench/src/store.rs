@@ -73,12 +73,12 @@ pub async fn run(seconds: u64) -> Result<()> {
     let written = stats.readings_written.load(Ordering::Relaxed);
     let per = |bytes: u64| bytes as f64 / written.max(1) as f64;
     outln!(
-        "  committed: {written} of {total} readings in {wall:.1} s = {:.0} readings/s (wall time, start to finish() returned; \
-         {} transactions, {} lost)",
-        written as f64 / wall,
+        "  committed: {written} of {total} readings in {wall:.1} s, wall time from start to finish() returned \
+         ({} transactions, {} lost)",
         stats.transactions.load(Ordering::Relaxed),
         stats.readings_lost.load(Ordering::Relaxed)
     )?;
+    outln!("  write rate: {:.0} readings/s committed", written as f64 / wall)?;
     let size = DirSize::of(dir.path())?;
     outln!(
         "  on disk after finish: {:.2} bytes/reading allocated ({} bytes in {} files), {:.2} bytes/reading apparent ({} bytes)",
