@@ -14,6 +14,9 @@ pub struct BenchArgs {
     /// Poll interval of every bench device, in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub interval_ms: u64,
+    /// Simulated seconds of the store scenario (10 000 points, one reading each per second).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub store_seconds: u64,
     /// Run only this part of the bench.
     #[arg(long, value_enum)]
     pub only: Option<BenchPart>,
@@ -24,7 +27,7 @@ pub struct BenchArgs {
 pub enum BenchPart {
     /// Reads per cycle, sustained and saturated Modbus polling, BACnet.
     Polling,
-    /// SQLite write rate.
+    /// The store at plant scale: 10 000 points, write rate, bytes per reading, query times.
     Store,
     /// Points/s into each sink and the replay rate after an outage.
     Sinks,

@@ -1,6 +1,7 @@
 //! `driftvakt bench`: figures, not adjectives. Sustained points/s against the simulator with many
 //! devices, Modbus reads per poll cycle against one-read-per-point, BACnet reads/s and COV
-//! notification latency, store write rate, points/s into each InfluxDB sink and into MQTT
+//! notification latency, the store at plant scale (10 000 points: readings/s, bytes per reading
+//! kept and written, query times), points/s into each InfluxDB sink and into MQTT
 //! telemetry (per point and per device) and the replay rate after an outage, peak RSS.
 
 use std::sync::Arc;
@@ -8,9 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use driftvakt_config::model::{Config, StoreSettings};
-use driftvakt_domain::clock::{Clock, SystemClock};
-use driftvakt_domain::{Quality, Reading, Value};
+use driftvakt_config::model::Config;
+use driftvakt_domain::{Reading, Value};
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::modbus::plan::{PlanLimits, one_read_per_point, plan};
 use driftvakt_drivers::source::stats_of;
@@ -21,13 +21,14 @@ use driftvakt_runtime::out::outln;
 use driftvakt_runtime::pipeline::Pipeline;
 use driftvakt_runtime::sink::Sinks;
 use driftvakt_sim::demo_config::demo_config;
-use driftvakt_store::StoreWriter;
 
 pub use args::{BenchArgs, BenchPart};
 
 mod alarm;
 mod args;
 mod endurance;
+mod procfs;
+mod store;
 
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
@@ -36,7 +37,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
         polling_part(args).await?;
     }
     if part(BenchPart::Store) {
-        store_rate().await?;
+        store::run(args.store_seconds).await?;
     }
     if part(BenchPart::Sinks) {
         sinks(args).await?;
@@ -79,29 +80,6 @@ async fn polling_part(args: &BenchArgs) -> Result<()> {
         bacnet(&demo, b, args.seconds).await?;
     }
     cancel.cancel();
-    Ok(())
-}
-
-async fn store_rate() -> Result<()> {
-    outln!("== store write rate (synthetic, 200 000 readings in batches of 100)")?;
-    let dir = tempfile::tempdir()?;
-    let w = StoreWriter::start(dir.path(), &[], &StoreSettings::default())?;
-    let tx = w.sender();
-    let t0 = Instant::now();
-    let base = SystemClock.now_ms();
-    let names: Vec<Arc<str>> = (0..100).map(|i| Arc::from(format!("bench.p{i}"))).collect();
-    for k in 0..2000i64 {
-        let batch: Vec<Reading> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Reading { point: n.clone(), time_ms: base + k * 100, value: Some(Value::Number(i as f64)), quality: Quality::Good })
-            .collect();
-        tx.send(batch).await.context("store writer stopped")?;
-    }
-    drop(tx);
-    let stats = tokio::task::spawn_blocking(move || w.finish()).await?;
-    let n = stats.readings_written.load(Ordering::Relaxed) as f64;
-    outln!("  readings/s into SQLite: {:.0} ({} transactions)", n / t0.elapsed().as_secs_f64(), stats.transactions.load(Ordering::Relaxed))?;
     Ok(())
 }
 
