@@ -383,11 +383,15 @@ pub struct ExportArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Point id (`device.point`); see `--list`.
-    #[arg(long, required_unless_present = "list")]
+    #[arg(long, required_unless_present_any = ["list", "count"])]
     pub point: Option<String>,
     /// List the point ids in the store and exit.
     #[arg(long)]
     pub list: bool,
+    /// Print how many readings of every point the period holds and how many of them are good
+    /// (`<readings> <good>`), and exit.
+    #[arg(long, conflicts_with_all = ["list", "point", "rollup"])]
+    pub count: bool,
     /// Start (inclusive): RFC 3339, local `2026-11-23 15:00`, a date, `now` or `-2h`. Default: everything.
     #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,

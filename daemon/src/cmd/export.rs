@@ -27,6 +27,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         }
         return Ok(out.flush()?);
     }
+    if args.count {
+        let (all, good) = store.count(from, to)?;
+        writeln!(out, "{all} {good}")?;
+        return Ok(out.flush()?);
+    }
     let point = args.point.as_deref().context("--point is required")?;
     if args.rollup {
         write_rollups(&mut out, &store, point, from, to, args.format)?;
