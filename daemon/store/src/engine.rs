@@ -216,16 +216,16 @@ impl Inner {
         self.committed.subscribe()
     }
 
-    /// Register a configured point (id, unit, system) in the point index.
-    pub(crate) fn register_point(
-        &mut self,
-        id: &str,
-        unit: &str,
-        system: &str,
-    ) -> Result<(), StoreError> {
-        self.register(id, unit, system)
-            .map(|_| ())
-            .map_err(|e| self.sql(e))
+    /// Register the configured points (id, unit, system) in the point index, in one transaction.
+    pub(crate) fn register_points(&mut self, points: &[(&str, &str, &str)]) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.sql(e))?;
+        for (id, unit, system) in points {
+            if let Err(e) = self.register(id, unit, system) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(self.sql(e));
+            }
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))
     }
 
     fn register(&mut self, id: &str, unit: &str, system: &str) -> rusqlite::Result<u32> {

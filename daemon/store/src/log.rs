@@ -5,11 +5,12 @@
 //! numbers, in commit order).
 //!
 //! Record: `len u32 | crc32c u32 | payload`; payload: `first_seq, n_batches`, then per batch
-//! `first_key, n, time (delta to the segment's previous batch time)` and per reading a head
-//! byte (quality, value kind, whether key or time differ from the run) and what it needs. A
-//! value equal to the point's previous one in the segment costs the head byte alone; integers
-//! are coded as the difference to the previous. Decoding a record needs the segment's records
-//! before it, so a segment is always read from its start.
+//! `first_key, n, time (delta to the segment's previous batch time)`, a bitmap of the readings
+//! that are good, of the next key, at the batch's time and unchanged (one bit each), and for the
+//! others a head byte: below 0x80 a good reading whose integer value moved by up to ±63 (one
+//! byte), else quality, value kind and flags (key or time differ from the run) and what they
+//! need. Decoding a record needs the segment's records before it, so a segment is always read
+//! from its start.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -20,13 +21,13 @@ use driftvakt_domain::{Quality, Value};
 use crate::codec::{Bytes, Corrupt, Dec, as_int, put_ivarint, put_uvarint};
 
 /// First bytes of every segment file.
-const MAGIC: &[u8; 8] = b"DVLOG01\n";
+const MAGIC: &[u8; 8] = b"DVLOG02\n";
 /// Largest record accepted when reading (a bigger length is corruption).
 const MAX_RECORD: usize = 256 << 20;
 /// CRC-32C (Castagnoli) of record payloads.
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
-/// Value kinds in a reading's head byte (bits 3–5).
+/// Value kinds in an extended head byte (bits 3–5).
 const SAME: u8 = 0;
 const INT_DELTA: u8 = 1;
 const F64: u8 = 2;
@@ -35,10 +36,15 @@ const FALSE: u8 = 4;
 const TRUE: u8 = 5;
 const TEXT: u8 = 6;
 const INT: u8 = 7;
-/// Head bit: the point key is written (not the previous reading's key + 1).
-const OWN_KEY: u8 = 0x40;
-/// Head bit: the reading's time differs from its batch's (the difference follows).
-const OWN_TIME: u8 = 0x80;
+/// Head byte at or above this: extended (quality, kind, flags); below it: a good reading of the
+/// next key at the batch's time whose integer value moved by the head's zigzag value.
+const EXTENDED: u8 = 0x80;
+/// Extended head bit: a flags byte follows.
+const HAS_FLAGS: u8 = 0x40;
+/// Flag: the point key is written (not the previous reading's key + 1).
+const OWN_KEY: u8 = 0x01;
+/// Flag: the reading's time differs from its batch's (the difference follows).
+const OWN_TIME: u8 = 0x02;
 
 /// One reading as the log carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,33 +208,25 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
         put_uvarint(out, batch.len() as u64);
         put_ivarint(out, first.time_ms.wrapping_sub(st.prev_batch_time));
         st.prev_batch_time = first.time_ms;
+        // One bit per reading: set when it is good, of the next key, at the batch's time and
+        // unchanged (a static point costs one bit).
+        let map_at = out.len();
+        out.resize(map_at + batch.len().div_ceil(8), 0);
         let mut next_key = first.key;
-        for r in *batch {
-            let mut head = r.quality.code();
+        for (i, r) in batch.iter().enumerate() {
+            let last = st.last(r.key);
             let own_key = r.key != next_key;
             let own_time = r.time_ms != first.time_ms;
-            head |= u8::from(own_key) * OWN_KEY | u8::from(own_time) * OWN_TIME;
-            let last = st.last(r.key);
+            let plain = r.quality == Quality::Good && !own_key && !own_time;
             let (kind, now) = match &r.value {
                 None => (if last == Last::None { SAME } else { NONE }, Last::None),
-                Some(Value::Bool(b)) => (
-                    if last == Last::Bool(*b) {
-                        SAME
-                    } else if *b {
-                        TRUE
-                    } else {
-                        FALSE
-                    },
-                    Last::Bool(*b),
-                ),
+                Some(Value::Bool(b)) => (if last == Last::Bool(*b) { SAME } else if *b { TRUE } else { FALSE }, Last::Bool(*b)),
                 Some(Value::Text(_)) => (TEXT, Last::Unknown),
                 Some(Value::Number(v)) => {
                     let bits = v.to_bits();
                     let kind = if last == Last::Num(bits) {
                         SAME
-                    } else if as_int(*v).is_some()
-                        && matches!(last, Last::Num(p) if as_int(f64::from_bits(p)).is_some())
-                    {
+                    } else if as_int(*v).is_some() && matches!(last, Last::Num(p) if as_int(f64::from_bits(p)).is_some()) {
                         INT_DELTA
                     } else if as_int(*v).is_some() {
                         INT
@@ -238,7 +236,27 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
                     (kind, Last::Num(bits))
                 }
             };
-            out.push(head | kind << 3);
+            st.set(r.key, now);
+            next_key = r.key.wrapping_add(1);
+            if plain && kind == SAME {
+                out[map_at + i / 8] |= 1 << (i % 8);
+                continue;
+            }
+            let delta = match (&r.value, last) {
+                (Some(Value::Number(v)), Last::Num(p)) if kind == INT_DELTA => {
+                    as_int(*v).unwrap_or(0).wrapping_sub(as_int(f64::from_bits(p)).unwrap_or(0))
+                }
+                _ => 0,
+            };
+            if plain && kind == INT_DELTA && (-64..64).contains(&delta) {
+                out.push(crate::codec::zigzag(delta) as u8);
+                continue;
+            }
+            let flags = u8::from(own_key) * OWN_KEY | u8::from(own_time) * OWN_TIME;
+            out.push(EXTENDED | (kind << 3) | r.quality.code() | if flags != 0 { HAS_FLAGS } else { 0 });
+            if flags != 0 {
+                out.push(flags);
+            }
             if own_key {
                 put_uvarint(out, u64::from(r.key));
             }
@@ -246,13 +264,7 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
                 put_ivarint(out, r.time_ms.wrapping_sub(first.time_ms));
             }
             match (&r.value, kind) {
-                (Some(Value::Number(v)), INT_DELTA) => {
-                    let Last::Num(p) = last else {
-                        unreachable!("INT_DELTA follows a number")
-                    };
-                    let prev = as_int(f64::from_bits(p)).unwrap_or(0);
-                    put_ivarint(out, as_int(*v).unwrap_or(0).wrapping_sub(prev));
-                }
+                (_, INT_DELTA) => put_ivarint(out, delta),
                 (Some(Value::Number(v)), INT) => put_ivarint(out, as_int(*v).unwrap_or(0)),
                 (Some(Value::Number(v)), F64) => out.extend_from_slice(&v.to_bits().to_le_bytes()),
                 (Some(Value::Text(t)), _) => {
@@ -261,8 +273,6 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
                 }
                 _ => {}
             }
-            st.set(r.key, now);
-            next_key = r.key.wrapping_add(1);
         }
     }
 }
@@ -290,40 +300,52 @@ fn decode(st: &mut State, payload: &[u8]) -> Dec<Record> {
     let mut batches = Vec::with_capacity(nb);
     for _ in 0..nb {
         let first_key = u32::try_from(b.uvarint()?).map_err(|_| Corrupt)?;
-        let n = b.len(payload.len())?;
+        let n = b.len(payload.len().saturating_mul(8))?;
         let time = st.prev_batch_time.wrapping_add(b.ivarint()?);
         if n > 0 {
             st.prev_batch_time = time;
         }
+        let map = b.take(n.div_ceil(8))?;
         let mut batch = Vec::with_capacity(n);
         let mut key = first_key;
-        for _ in 0..n {
+        for i in 0..n {
+            let last = st.last(key);
+            let unchanged = |last: Last| -> Dec<Option<Value>> {
+                match last {
+                    Last::Unknown => Err(Corrupt),
+                    Last::None => Ok(None),
+                    Last::Num(bits) => Ok(Some(Value::Number(f64::from_bits(bits)))),
+                    Last::Bool(v) => Ok(Some(Value::Bool(v))),
+                }
+            };
+            let int_plus = |last: Last, d: i64| -> Dec<(Option<Value>, Last)> {
+                let Last::Num(p) = last else { return Err(Corrupt) };
+                let v = as_int(f64::from_bits(p)).ok_or(Corrupt)?.wrapping_add(d) as f64;
+                Ok((Some(Value::Number(v)), Last::Num(v.to_bits())))
+            };
+            if map[i / 8] & (1 << (i % 8)) != 0 {
+                batch.push(LogReading { key, time_ms: time, value: unchanged(last)?, quality: Quality::Good });
+                key = key.wrapping_add(1);
+                continue;
+            }
             let head = b.u8()?;
+            if head < EXTENDED {
+                let (value, now) = if head == 0 { (unchanged(last)?, last) } else { int_plus(last, crate::codec::unzigzag(u64::from(head)))? };
+                st.set(key, now);
+                batch.push(LogReading { key, time_ms: time, value, quality: Quality::Good });
+                key = key.wrapping_add(1);
+                continue;
+            }
             let quality = Quality::from_code(head & 0x07).ok_or(Corrupt)?;
-            if head & OWN_KEY != 0 {
+            let flags = if head & HAS_FLAGS != 0 { b.u8()? } else { 0 };
+            if flags & OWN_KEY != 0 {
                 key = u32::try_from(b.uvarint()?).map_err(|_| Corrupt)?;
             }
-            let time_ms = if head & OWN_TIME != 0 {
-                time.wrapping_add(b.ivarint()?)
-            } else {
-                time
-            };
+            let time_ms = if flags & OWN_TIME != 0 { time.wrapping_add(b.ivarint()?) } else { time };
             let last = st.last(key);
             let (value, now) = match (head >> 3) & 0x07 {
-                SAME => match last {
-                    Last::Unknown => return Err(Corrupt),
-                    Last::None => (None, last),
-                    Last::Num(bits) => (Some(Value::Number(f64::from_bits(bits))), last),
-                    Last::Bool(v) => (Some(Value::Bool(v)), last),
-                },
-                INT_DELTA => {
-                    let Last::Num(p) = last else {
-                        return Err(Corrupt);
-                    };
-                    let prev = as_int(f64::from_bits(p)).ok_or(Corrupt)?;
-                    let v = prev.wrapping_add(b.ivarint()?) as f64;
-                    (Some(Value::Number(v)), Last::Num(v.to_bits()))
-                }
+                SAME => (unchanged(last)?, last),
+                INT_DELTA => int_plus(last, b.ivarint()?)?,
                 F64 => {
                     let bits = b.u64le()?;
                     (Some(Value::Number(f64::from_bits(bits))), Last::Num(bits))
@@ -342,12 +364,7 @@ fn decode(st: &mut State, payload: &[u8]) -> Dec<Record> {
                 }
             };
             st.set(key, now);
-            batch.push(LogReading {
-                key,
-                time_ms,
-                value,
-                quality,
-            });
+            batch.push(LogReading { key, time_ms, value, quality });
             key = key.wrapping_add(1);
         }
         batches.push(batch);
@@ -452,7 +469,7 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_and_a_static_reading_costs_one_byte() {
+    fn records_round_trip_and_a_static_reading_costs_one_bit() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut w = SegmentWriter::create(dir.path(), 1).expect("create");
         let b1 = vec![
@@ -497,6 +514,27 @@ mod tests {
         assert_eq!(rd.next_record().expect("2").batches, vec![statics]);
         assert_eq!(rd.next_record().expect("3").batches, vec![again]);
         assert_eq!(rd.next_record(), Err(Tail::Clean));
+    }
+
+    #[test]
+    fn small_steps_cost_a_byte_and_every_other_change_round_trips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = SegmentWriter::create(dir.path(), 1).expect("create");
+        let base: Vec<LogReading> = (0..6).map(|k| r(k, 10, num(500.0), Quality::Good)).collect();
+        w.append(1, &[&base]).expect("append");
+        let before = w.len();
+        let steps: Vec<LogReading> = [501.0, 437.0, 563.0, 5000.0, -3.0, 500.5].iter().enumerate().map(|(k, v)| r(k as u32, 20, num(*v), Quality::Good)).collect();
+        w.append(7, &[&steps]).expect("append");
+        assert!(w.len() - before < 8 + 3 + 10 + 8 + 12, "{} bytes", w.len() - before);
+        let odd = vec![r(0, 30, num(501.0), Quality::Stale), r(9, 30, None, Quality::CommFail), r(3, 31, Some(Value::Bool(false)), Quality::Good), r(4, 30, num(f64::NAN), Quality::Good)];
+        w.append(13, &[&odd, &[]]).expect("append");
+        let mut rd = SegmentReader::open(w.path()).expect("open");
+        assert_eq!(rd.next_record().expect("1").batches, vec![base]);
+        assert_eq!(rd.next_record().expect("2").batches, vec![steps]);
+        let back = rd.next_record().expect("3").batches;
+        assert_eq!(back[0][..3], odd[..3]);
+        assert!(matches!(back[0][3].value, Some(Value::Number(v)) if v.is_nan()));
+        assert!(back[1].is_empty());
     }
 
     #[test]

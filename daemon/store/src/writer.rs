@@ -83,9 +83,8 @@ impl StoreWriter {
             migrate::from_v1(&mut inner)?;
         }
         inner.load()?;
-        for p in points {
-            inner.register_point(&p.id, &p.unit, &p.system)?;
-        }
+        let metas: Vec<(&str, &str, &str)> = points.iter().map(|p| (p.id.as_str(), p.unit.as_str(), p.system.as_str())).collect();
+        inner.register_points(&metas)?;
         let stats = Arc::new(WriterStats::default());
         inner.recover()?;
         if let Err(e) = inner.prune(SystemClock.now_ms()) {
