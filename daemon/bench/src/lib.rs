@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use driftvakt_config::model::Config;
-use driftvakt_domain::{Reading, Value};
+use driftvakt_config::model::{AlarmClass, AlarmRule, Config, RuleKind};
+use driftvakt_domain::Value;
 use driftvakt_drivers::modbus::ConnectionStats;
 use driftvakt_drivers::modbus::plan::{PlanLimits, one_read_per_point, plan};
 use driftvakt_drivers::source::stats_of;
@@ -18,6 +18,7 @@ use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use driftvakt_runtime::out::outln;
+use driftvakt_runtime::alarm::tap::Feed;
 use driftvakt_runtime::pipeline::Pipeline;
 use driftvakt_runtime::sink::Sinks;
 use driftvakt_sim::demo_config::demo_config;
@@ -96,7 +97,7 @@ async fn polling(demo: &Config, devices: usize, interval_ms: u64, seconds: u64, 
         seconds
     )?;
     let dir = tempfile::tempdir()?;
-    let pipeline = Pipeline::start(&cfg, dir.path(), Vec::new())?;
+    let pipeline = Pipeline::start(&cfg, dir.path(), None)?;
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let summary = pipeline.shutdown().await;
@@ -172,7 +173,7 @@ async fn sink_outage(demo: &Config, args: &BenchArgs, kind: tsdb::Kind) -> Resul
     let mut cfg = bench_config(demo, args.devices, Duration::from_millis(args.interval_ms))?;
     kind.add_sink(&mut cfg, &server.url(), server.port());
     let data = dir.path().join("data");
-    let pipeline = Pipeline::start(&cfg, &data, Vec::new())?;
+    let pipeline = Pipeline::start(&cfg, &data, None)?;
     let sinks = Sinks::start(&cfg, &data, &pipeline.committed())?;
     let health = sinks.health().into_iter().next().context("no sink")?;
     let store = pipeline.store_stats();
@@ -475,7 +476,7 @@ async fn bacnet(demo: &Config, sim: &driftvakt_sim::SimBacnet, seconds: u64) -> 
         polled.devices.len()
     )?;
     let dir = tempfile::tempdir()?;
-    let pipeline = Pipeline::start(&polled, dir.path(), Vec::new())?;
+    let pipeline = Pipeline::start(&polled, dir.path(), None)?;
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let summary = pipeline.shutdown().await;
@@ -502,9 +503,22 @@ async fn bacnet(demo: &Config, sim: &driftvakt_sim::SimBacnet, seconds: u64) -> 
             b.cov = Some(CovSettings { lifetime: Duration::from_secs(300), renew_at_fraction: 0.8, check_interval: Duration::from_secs(60) });
         }
     }
-    let (tap_tx, mut tap) = tokio::sync::mpsc::channel::<Arc<[Reading]>>(1024);
+    // The alarm tap passes only watched points: watch this one.
+    cov_cfg.alarms.rules.push(AlarmRule {
+        id: "bench.cov".into(),
+        point: point.id.clone(),
+        kind: RuleKind::Stale { after: Duration::from_secs(3600) },
+        class: AlarmClass::B,
+        system: point.system,
+        text: "COV".into(),
+        text_en: None,
+        on_delay: Duration::ZERO,
+        off_delay: Duration::ZERO,
+        conditions: Vec::new(),
+    });
+    let (tap_tx, mut tap) = tokio::sync::mpsc::channel::<Feed>(1024);
     let dir = tempfile::tempdir()?;
-    let pipeline = Pipeline::start(&cov_cfg, dir.path(), vec![tap_tx])?;
+    let pipeline = Pipeline::start(&cov_cfg, dir.path(), Some(tap_tx))?;
     let sources = pipeline.source_stats();
     let subscribed = || stats_of::<BacnetStats>(&sources).map(|s| BacnetStats::get(&s.subscriptions)).sum::<u64>();
     let ready_by = Instant::now() + Duration::from_secs(10);
@@ -520,8 +534,8 @@ async fn bacnet(demo: &Config, sim: &driftvakt_sim::SimBacnet, seconds: u64) -> 
         let sent = Instant::now();
         sim.set_override(instance, object, Some(target));
         let wait = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(batch) = tap.recv().await {
-                if batch.iter().any(|r| r.point == point_id && r.value.as_ref().and_then(Value::as_f64).is_some_and(|v| (v - target).abs() < 1e-3)) {
+            while let Some(feed) = tap.recv().await {
+                if feed.readings.iter().any(|r| r.point == point_id && r.value.as_ref().and_then(Value::as_f64).is_some_and(|v| (v - target).abs() < 1e-3)) {
                     return true;
                 }
             }

@@ -7,7 +7,6 @@
 //! [`Pipeline::shutdown`] returns. [`Pipeline::shutdown_by`] does the same against a deadline:
 //! what the router or the writer still hold then is counted as lost and logged with its count.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -21,28 +20,53 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::alarm::tap::{AlarmTap, Feed};
+use crate::intern::PointIndex;
 use crate::monitor::DeviceReadings;
 
 /// Latest reading of every point.
 #[derive(Debug, Default)]
 pub struct Live {
-    latest: Mutex<HashMap<Arc<str>, Reading>>,
+    latest: Mutex<Latest>,
+}
+
+/// The latest readings by interned point index (the router's index, shared under one lock).
+#[derive(Debug, Default)]
+struct Latest {
+    index: PointIndex,
+    readings: Vec<Option<Reading>>,
 }
 
 impl Live {
     /// The latest reading of a point.
     pub fn get(&self, point: &str) -> Option<Reading> {
-        self.lock().get(point).cloned()
+        let latest = self.lock();
+        let i = latest.index.find(point)?;
+        latest.readings.get(i as usize)?.clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Reading>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Latest> {
         self.latest.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn update(&self, batch: &[Reading]) {
-        let mut map = self.lock();
-        for r in batch {
-            map.insert(r.point.clone(), r.clone());
+    /// Keep `batch` as the latest readings; `idx` gets each reading's point index.
+    fn update(&self, batch: &[Reading], idx: &mut Vec<u32>) {
+        let mut latest = self.lock();
+        let Latest { index, readings } = &mut *latest;
+        index.get_all(batch, idx);
+        for (r, &i) in batch.iter().zip(idx.iter()) {
+            let i = i as usize;
+            if readings.len() <= i {
+                readings.resize(index.len().max(i + 1), None);
+            }
+            match &mut readings[i] {
+                Some(old) => {
+                    old.time_ms = r.time_ms;
+                    old.quality = r.quality;
+                    old.value.clone_from(&r.value);
+                }
+                slot @ None => *slot = Some(r.clone()),
+            }
         }
     }
 }
@@ -82,8 +106,9 @@ pub fn stored_points(config: &Config) -> Vec<PointMeta> {
 
 impl Pipeline {
     /// Open the store in `data_dir` and start every source of `config`.
-    /// Every batch is also handed to each of `taps` (alarm engine, …) after the store got it.
-    pub fn start(config: &Config, data_dir: &Path, taps: Vec<mpsc::Sender<Arc<[Reading]>>>) -> Result<Pipeline> {
+    /// After the store got a batch, what the alarm engine needs of it goes to `alarms` (see
+    /// [`AlarmTap`]).
+    pub fn start(config: &Config, data_dir: &Path, alarms: Option<mpsc::Sender<Feed>>) -> Result<Pipeline> {
         let metas = stored_points(config);
         // Live endurance: derived readings join each batch before the store and the taps see it.
         let mut endurance = (!config.reserves.is_empty()).then(|| {
@@ -95,6 +120,13 @@ impl Pipeline {
         let mut on_change = driftvakt_domain::on_change::OnChangeFilter::from_config(config);
         let cancel = CancellationToken::new();
         let live = Arc::new(Live::default());
+        let mut tap = {
+            let mut latest = live.lock();
+            for m in &metas {
+                latest.index.intern(&m.id);
+            }
+            alarms.map(|tx| AlarmTap::new(config, &mut latest.index, tx))
+        };
         let (tx, mut rx) = mpsc::channel::<Vec<Reading>>(1024);
 
         let sources = driftvakt_drivers::sources(config);
@@ -115,7 +147,17 @@ impl Pipeline {
         let router_devices = devices.clone();
         let router = tokio::spawn(async move {
             let mut lost = 0usize;
-            while let Some(mut batch) = rx.recv().await {
+            let mut idx = Vec::new();
+            loop {
+                let deadline = tap.as_ref().and_then(AlarmTap::deadline);
+                let next = tokio::select! {
+                    b = rx.recv() => b,
+                    () = sleep_until_some(deadline) => {
+                        flush_tap(tap.as_mut(), &router_give_up).await;
+                        continue;
+                    }
+                };
+                let Some(mut batch) = next else { break };
                 if router_give_up.is_cancelled() {
                     lost += batch.len();
                     continue;
@@ -124,10 +166,14 @@ impl Pipeline {
                     let derived = e.on_batch(&batch);
                     batch.extend(derived);
                 }
-                router_live.update(&batch);
+                router_live.update(&batch, &mut idx);
                 router_devices.count(&batch);
-                let shared: Arc<[Reading]> = Arc::from(batch.as_slice());
-                if let Some(f) = on_change.as_mut() { f.retain(&mut batch); }
+                if let Some(t) = tap.as_mut() {
+                    t.observe(&batch, &idx);
+                }
+                if let Some(f) = on_change.as_mut() {
+                    f.retain(&mut batch);
+                }
                 let n = batch.len();
                 let sent = tokio::select! {
                     r = store_tx.send(batch) => r.is_ok(),
@@ -137,13 +183,12 @@ impl Pipeline {
                     lost += n;
                     continue;
                 }
-                for tap in &taps {
-                    // A tap that has stopped is not a reason to stop storing readings.
-                    tokio::select! {
-                        _ = tap.send(shared.clone()) => {}
-                        () = router_give_up.cancelled() => {}
-                    }
+                if tap.as_ref().is_some_and(AlarmTap::due) {
+                    flush_tap(tap.as_mut(), &router_give_up).await;
                 }
+            }
+            if !router_give_up.is_cancelled() {
+                flush_tap(tap.as_mut(), &router_give_up).await;
             }
             if lost > 0 {
                 router_stats.readings_lost.fetch_add(lost as u64, std::sync::atomic::Ordering::Relaxed);
@@ -221,6 +266,25 @@ impl Pipeline {
             .await
             .unwrap_or_else(|_| Arc::new(WriterStats::default()));
         Summary { store, sources: self.sources }
+    }
+}
+
+/// Sleep until `deadline`; forever without one.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Hand what waits in the alarm tap to the alarm actor (a tap that has stopped is not a reason
+/// to stop storing readings).
+async fn flush_tap(tap: Option<&mut AlarmTap>, give_up: &CancellationToken) {
+    if let Some(t) = tap {
+        tokio::select! {
+            _ = t.flush() => {}
+            () = give_up.cancelled() => {}
+        }
     }
 }
 

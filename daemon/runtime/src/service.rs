@@ -36,8 +36,7 @@ impl Service {
         let open_files = limits::raise_open_files();
         let notifiers = notify::configured(config);
         let (alarms, alarm_tap) = AlarmService::start(config, data_dir, notifiers.clone())?;
-        let taps = vec![alarm_tap];
-        let pipeline = Pipeline::start(config, data_dir, taps)?;
+        let pipeline = Pipeline::start(config, data_dir, Some(alarm_tap))?;
         alarms.handle().watch_store(pipeline.store_stats());
         let sinks = Sinks::start(config, data_dir, &pipeline.committed())?;
         let cancel = CancellationToken::new();

@@ -720,8 +720,10 @@ fn fail_from(outcomes: &mut [Outcome], from: usize, quality: Quality) {
 /// cancellation are left out).
 fn assemble(dev: &DeviceState, outcomes: &[Outcome]) -> Vec<Reading> {
     let mut readings = Vec::with_capacity(dev.slots.len());
+    // One buffer for every point's registers: no allocation per reading.
+    let mut regs: Vec<u16> = Vec::with_capacity(dev.slots.iter().map(|s| s.places.len()).max().unwrap_or(0));
     'points: for slot in &dev.slots {
-        let mut regs = Vec::with_capacity(slot.places.len());
+        regs.clear();
         let mut time_ms = i64::MIN;
         if slot.places.is_empty() {
             // Not covered by the plan (cannot happen for valid points): say so, do not guess.

@@ -35,6 +35,46 @@ impl Verdict {
     }
 }
 
+/// What one or more consecutive cycles of one device say about its communication, folded in
+/// order: applying the fold to [`Health`] gives the same state as observing each cycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CycleHealth {
+    /// Some cycle had a reading that was not a communication failure.
+    pub answered: bool,
+    /// Start of the trailing run of cycles whose every reading failed to communicate, UTC ms.
+    pub failing_from_ms: Option<i64>,
+    /// Newest cycle with a good reading, UTC ms.
+    pub last_good_ms: Option<i64>,
+}
+
+impl CycleHealth {
+    /// The summary of one cycle: whether all its readings failed to communicate, whether any
+    /// was good, and its (newest) time.
+    pub fn of_cycle(all_comm_fail: bool, any_good: bool, time_ms: i64) -> CycleHealth {
+        CycleHealth {
+            answered: !all_comm_fail,
+            failing_from_ms: all_comm_fail.then_some(time_ms),
+            last_good_ms: any_good.then_some(time_ms),
+        }
+    }
+
+    /// Fold a later summary into this one.
+    pub fn then(&mut self, later: CycleHealth) {
+        if later.answered {
+            self.answered = true;
+            self.failing_from_ms = later.failing_from_ms;
+        } else if self.failing_from_ms.is_none() {
+            self.failing_from_ms = later.failing_from_ms;
+        }
+        self.last_good_ms = self.last_good_ms.max(later.last_good_ms);
+    }
+
+    /// Whether the device's last cycle here failed to communicate.
+    pub fn failing(&self) -> bool {
+        self.failing_from_ms.is_some()
+    }
+}
+
 /// Health of every device.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
@@ -62,15 +102,22 @@ impl Health {
             e.2 = e.2.max(r.time_ms);
         }
         for (device, (all_fail, any_good, t)) in per_device {
-            let Some(h) = self.devices.get_mut(device) else { continue };
-            if all_fail {
-                h.failing_since_ms.get_or_insert(t);
-            } else {
-                h.failing_since_ms = None;
-            }
-            if any_good {
-                h.last_good_ms = h.last_good_ms.max(t);
-            }
+            self.apply(device, CycleHealth::of_cycle(all_fail, any_good, t));
+        }
+    }
+
+    /// Account for the folded cycles of one device (see [`CycleHealth`]); unknown devices are
+    /// ignored.
+    pub fn apply(&mut self, device: &str, cycles: CycleHealth) {
+        let Some(h) = self.devices.get_mut(device) else { return };
+        if cycles.answered {
+            h.failing_since_ms = None;
+        }
+        if let Some(t) = cycles.failing_from_ms {
+            h.failing_since_ms.get_or_insert(t);
+        }
+        if let Some(t) = cycles.last_good_ms {
+            h.last_good_ms = h.last_good_ms.max(t);
         }
     }
 
@@ -127,5 +174,38 @@ mod tests {
         let v = h.verdict(8000, 5000, 60_000);
         assert_eq!(v.lost_devices, ["b"]);
         assert!(v.lost_connections.is_empty());
+    }
+
+    #[test]
+    fn folded_cycles_leave_the_same_health_as_each_cycle_observed() {
+        // (all comm-fail, any good, time) per cycle of device "a".
+        let cycles = [
+            vec![(true, false, 1000), (true, false, 2000)],
+            vec![(true, false, 1000), (false, true, 2000), (true, false, 3000), (true, false, 4000)],
+            vec![(false, true, 1000), (false, false, 2000)],
+            vec![(true, false, 1000), (false, false, 2000)],
+            vec![(false, true, 5000)],
+        ];
+        for seq in cycles {
+            for before in [None, Some(500)] {
+                let start = || {
+                    let mut h = Health::new([("a".into(), "gw".into())], 0);
+                    if let Some(t) = before {
+                        h.observe(&[r("a.x", t, Quality::CommFail)]);
+                    }
+                    h
+                };
+                let (mut one_by_one, mut folded) = (start(), start());
+                let mut fold = CycleHealth::default();
+                for &(fail, good, t) in &seq {
+                    let q = if fail { Quality::CommFail } else if good { Quality::Good } else { Quality::DeviceFault };
+                    one_by_one.observe(&[r("a.x", t, q)]);
+                    fold.then(CycleHealth::of_cycle(fail, good, t));
+                }
+                folded.apply("a", fold);
+                let (x, y) = (&one_by_one.devices["a"], &folded.devices["a"]);
+                assert_eq!((x.failing_since_ms, x.last_good_ms), (y.failing_since_ms, y.last_good_ms), "{seq:?} after {before:?}");
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use driftvakt_config::model::{AlarmClass, AlarmRule, Config, Language, RuleKind,
 use crate::reading::{Quality, Reading};
 use crate::text::alarm::Alarms;
 
-use super::comm::{Health, Verdict};
+use super::comm::{CycleHealth, Health, Verdict};
 use super::delay::Debounce;
 use super::incident::{Incident, Incidents};
 use super::model::{Ack, AlarmRecord, AlarmState, Change, ChangeKind, Shelve};
@@ -288,11 +288,45 @@ impl Engine {
 
     /// Account for a batch of readings and evaluate the rules it concerns at `now_ms`.
     pub fn on_readings(&mut self, batch: &[Reading], now_ms: i64) -> Vec<Change> {
+        let touched = self.take_readings(batch);
+        self.health.observe(batch);
+        self.after_batch(touched, now_ms)
+    }
+
+    /// Like [`Engine::on_readings`] for a batch already reduced by the pipeline: `readings` holds
+    /// only readings of points that rules watch ([`Engine::watched_points`]), `health` the folded
+    /// communication health of the devices read since the last batch.
+    pub fn on_feed(&mut self, readings: &[Reading], health: &[(String, CycleHealth)], now_ms: i64) -> Vec<Change> {
+        let touched = self.take_readings(readings);
+        for (device, h) in health {
+            self.health.apply(device, *h);
+        }
+        self.after_batch(touched, now_ms)
+    }
+
+    /// Every point whose readings a rule uses (its own point or a `while` condition's).
+    pub fn watched_points(config: &Config) -> Vec<String> {
+        let mut points: Vec<String> = Vec::new();
+        for r in &config.alarms.rules {
+            for p in std::iter::once(&r.point).chain(r.conditions.iter().map(|c| &c.point)) {
+                if !points.contains(p) {
+                    points.push(p.clone());
+                }
+            }
+        }
+        points
+    }
+
+    /// Update the latest values from `batch`; returns the rule slots it concerns.
+    fn take_readings(&mut self, batch: &[Reading]) -> Vec<usize> {
         let mut touched: Vec<usize> = Vec::new();
         for r in batch {
             let good = r.quality == Quality::Good;
             let value = if good { r.value.as_ref().and_then(|v| v.as_f64()) } else { None };
-            let l = self.latest.entry(r.point.to_string()).or_default();
+            let l = match self.latest.get_mut(&*r.point) {
+                Some(l) => l,
+                None => self.latest.entry(r.point.to_string()).or_default(),
+            };
             if l.value != value || l.since_ms == 0 {
                 l.since_ms = r.time_ms;
             }
@@ -312,7 +346,11 @@ impl Engine {
                 }
             }
         }
-        self.health.observe(batch);
+        touched
+    }
+
+    /// Evaluate the `touched` rule slots and every communication and stale alarm at `now_ms`.
+    fn after_batch(&mut self, mut touched: Vec<usize>, now_ms: i64) -> Vec<Change> {
         self.verdict = self.health.verdict(now_ms, self.comm_lost_after_ms, self.stale_after_ms);
         // Communication and stale alarms follow every batch too.
         touched.extend((0..self.slots.len()).filter(|&i| !matches!(self.slots[i].source, Source::Rule(_))));

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
-use driftvakt_domain::Reading;
 use driftvakt_domain::backoff::Backoff;
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::alarm::engine::{AlarmError, Engine};
@@ -30,6 +29,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::behind::WriteBehind;
 use super::outbox::Outbox;
 use super::store::{AlarmDb, JournalEntry, NewOutbox, OutboxRow, Write};
+use super::tap::Feed;
 use crate::notify::{Closed, Message, Notifier, NotifyStats, Outgoing, Queue, Request};
 use driftvakt_store::WriterStats;
 
@@ -38,11 +38,11 @@ const TICK: Duration = Duration::from_millis(250);
 /// How often delivered notifications are pruned from the outbox, and how old they must be.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const KEEP_DELIVERED_MS: i64 = 30 * 86_400_000;
-/// Readings batches that may wait in the tap.
+/// Feeds that may wait in the tap.
 const TAP_CAPACITY: usize = 1024;
 
 enum Cmd {
-    Readings(Arc<[Reading]>),
+    Feed(Feed),
     List(oneshot::Sender<Vec<AlarmRecord>>),
     Get(String, oneshot::Sender<Option<AlarmRecord>>),
     Ack { id: String, by: String, comment: Option<String>, reply: oneshot::Sender<Result<AlarmRecord, AlarmError>> },
@@ -139,8 +139,8 @@ pub struct AlarmService {
 impl AlarmService {
     /// Open the alarm tables in `data_dir`, restore state, and start the actor serving
     /// `notifiers` (their delivery tasks ask through [`AlarmHandle::queue`]). Returns the service
-    /// and the tap the pipeline hands readings to.
-    pub fn start(config: &Config, data_dir: &Path, notifiers: Vec<Arc<dyn Notifier>>) -> Result<(AlarmService, mpsc::Sender<Arc<[Reading]>>)> {
+    /// and the channel the pipeline's [`super::tap::AlarmTap`] feeds.
+    pub fn start(config: &Config, data_dir: &Path, notifiers: Vec<Arc<dyn Notifier>>) -> Result<(AlarmService, mpsc::Sender<Feed>)> {
         let db = AlarmDb::open(data_dir).with_context(|| format!("opening the alarm tables in {}", data_dir.display()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let now = clock.now_ms();
@@ -185,10 +185,10 @@ impl AlarmService {
         };
         let thread = std::thread::Builder::new().name("alarms".into()).spawn(move || actor.run(&rx))?;
 
-        let (tap_tx, mut tap_rx) = mpsc::channel::<Arc<[Reading]>>(TAP_CAPACITY);
+        let (tap_tx, mut tap_rx) = mpsc::channel::<Feed>(TAP_CAPACITY);
         let forward = tokio::spawn(async move {
-            while let Some(batch) = tap_rx.recv().await {
-                if tx.send(Cmd::Readings(batch)).is_err() {
+            while let Some(feed) = tap_rx.recv().await {
+                if tx.send(Cmd::Feed(feed)).is_err() {
                     break;
                 }
             }
@@ -287,8 +287,8 @@ impl Actor {
     fn handle(&mut self, cmd: Cmd) {
         let now = self.clock.now_ms();
         match cmd {
-            Cmd::Readings(batch) => {
-                let changes = self.engine.on_readings(&batch, now);
+            Cmd::Feed(feed) => {
+                let changes = self.engine.on_feed(&feed.readings, &feed.health, now);
                 self.process(changes, now);
             }
             Cmd::List(reply) => {

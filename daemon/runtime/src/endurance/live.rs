@@ -36,6 +36,8 @@ pub fn point_metas(config: &Config) -> Vec<driftvakt_store::PointMeta> {
 pub struct LiveEndurance {
     config: Arc<Config>,
     latest: HashMap<String, f64>,
+    /// The points `latest` keeps ([`LiveEndurance::input_points`]).
+    kept: std::collections::HashSet<String>,
     history: Vec<VecDeque<(i64, f64)>>,
     last_emit_ms: i64,
     every_ms: i64,
@@ -55,9 +57,11 @@ impl LiveEndurance {
             .chain(config.functions.iter().map(|f| &f.id))
             .map(|id| (id.clone(), Arc::from(point_id(id).as_str())))
             .collect();
+        let kept = LiveEndurance::input_points(&config).into_iter().collect();
         LiveEndurance {
             config,
             latest: HashMap::new(),
+            kept,
             history,
             last_emit_ms: i64::MIN,
             every_ms,
@@ -126,15 +130,22 @@ impl LiveEndurance {
             if r.point.starts_with("endurance.") {
                 continue;
             }
+            touched = true;
+            // Only the reserves' input points are ever looked up: keep no others.
+            if !self.kept.contains(&*r.point) {
+                continue;
+            }
             match (r.quality, r.value.as_ref().and_then(Value::as_f64)) {
-                (Quality::Good, Some(v)) => {
-                    self.latest.insert(r.point.to_string(), v);
-                }
+                (Quality::Good, Some(v)) => match self.latest.get_mut(&*r.point) {
+                    Some(old) => *old = v,
+                    None => {
+                        self.latest.insert(r.point.to_string(), v);
+                    }
+                },
                 _ => {
                     self.latest.remove(&*r.point);
                 }
             }
-            touched = true;
         }
         if !touched {
             return Vec::new();
