@@ -8,6 +8,7 @@
 pub mod bacnet;
 pub mod alarm;
 pub mod gencomm;
+pub mod http_tap;
 pub mod modgraph;
 pub mod sim;
 pub mod site;
