@@ -313,6 +313,8 @@ fn twenty_sigkills_under_load_lose_no_committed_reading_and_the_sink_delivers_ea
     assert_config_valid(&config_path);
 
     let mut runs: Vec<Run> = Vec::new();
+    // Each run's log (its tail), for a failure message.
+    let mut logs: Vec<String> = Vec::new();
     let mut last = None;
     for k in 0..=KILLS {
         tap.set_run(k);
@@ -330,8 +332,17 @@ fn twenty_sigkills_under_load_lose_no_committed_reading_and_the_sink_delivers_ea
         });
         let final_run = k == KILLS;
         let dwell = if final_run {
-            // Let the sink catch up (the load goes on), so that the stop drains a short backlog.
+            // At least one whole minute ends while the daemon runs, so that rollups of a complete
+            // minute (with SIGKILLs in it) can be compared with the raw data.
             let t = Instant::now();
+            let first_start = runs.first().map_or(start_ms, |r: &Run| r.start_ms);
+            let minute_end = (first_start.div_euclid(60_000) + 1) * 60_000;
+            wait_for("a whole minute to end since the first run", Duration::from_secs(70), || {
+                daemon.assert_running();
+                let now = now_ms();
+                if now > minute_end { Ok(()) } else { Err(format!("{} ms to go", minute_end - now)) }
+            });
+            // Let the sink catch up (the load goes on), so that the stop drains a short backlog.
             wait_for("the sink to catch up before the clean stop", Duration::from_secs(30), || {
                 daemon.assert_running();
                 let text = metrics(api)?;
@@ -372,6 +383,7 @@ fn twenty_sigkills_under_load_lose_no_committed_reading_and_the_sink_delivers_ea
             run.delivered
         );
         runs.push(run);
+        logs.push(daemon.log());
         last = Some(daemon);
     }
     let daemon = last.expect("at least one run");
@@ -384,8 +396,23 @@ fn twenty_sigkills_under_load_lose_no_committed_reading_and_the_sink_delivers_ea
     let mut per_run = vec![0u64; runs.len()];
     for (id, rows) in &store {
         let times: Vec<i64> = rows.iter().map(|o| o.time_ms).collect();
-        let distinct: BTreeSet<i64> = times.iter().copied().collect();
-        assert_eq!(distinct.len(), times.len(), "seed {seed}: {id} has {} readings stored twice (same time)", times.len() - distinct.len());
+        let mut seen: BTreeMap<i64, &Obs> = BTreeMap::new();
+        let twice: Vec<String> = rows
+            .iter()
+            .filter_map(|o| seen.insert(o.time_ms, o).map(|first| format!("{first:?} and {o:?}")))
+            .collect();
+        if !twice.is_empty() {
+            let t = rows.iter().find(|o| rows.iter().filter(|p| p.time_ms == o.time_ms).count() > 1).map_or(0, |o| o.time_ms);
+            let k = runs.iter().position(|r| (r.start_ms..=r.end_ms).contains(&t));
+            panic!(
+                "seed {seed}: {id} has {} readings stored twice (same time): {twice:?}; in run {k:?} of (start, end ms) {:?}; \
+                 data directory kept in {}; that run's log:\n{}",
+                twice.len(),
+                runs.iter().map(|r| (r.start_ms, r.end_ms)).collect::<Vec<_>>(),
+                dir.keep().display(),
+                k.map_or("", |k| logs[k].as_str())
+            );
+        }
         for t in times {
             let k = runs
                 .iter()

@@ -130,9 +130,18 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-/// One whole request from `reader`: request line, headers (name, value), body. `None` at EOF
-/// or if the client went away in the middle.
-fn read_request(reader: &mut impl BufRead) -> Option<(String, Vec<(String, String)>, Vec<u8>)> {
+/// One whole request as read from the client.
+struct Request {
+    /// `POST /path?query HTTP/1.1`.
+    line: String,
+    /// Headers as (name, value).
+    headers: Vec<(String, String)>,
+    /// The body (de-chunked).
+    body: Vec<u8>,
+}
+
+/// One whole request from `reader`. `None` at EOF or if the client went away in the middle.
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).ok()? == 0 {
         return None;
@@ -171,7 +180,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<(String, Vec<(String, Strin
         body.resize(n, 0);
         reader.read_exact(&mut body).ok()?;
     }
-    Some((request_line.trim_end().to_string(), headers, body))
+    Some(Request { line: request_line.trim_end().to_string(), headers, body })
 }
 
 fn serve(stream: TcpStream, run: usize, shared: &Shared) {
@@ -183,7 +192,7 @@ fn serve(stream: TcpStream, run: usize, shared: &Shared) {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("tap HTTP client");
-    while let Some((request_line, headers, body)) = read_request(&mut reader) {
+    while let Some(Request { line: request_line, headers, body }) = read_request(&mut reader) {
         let mut parts = request_line.split_whitespace();
         let (Some(method), Some(target)) = (parts.next(), parts.next()) else { return };
         let Ok(method) = reqwest::Method::from_bytes(method.as_bytes()) else { return };
