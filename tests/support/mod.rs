@@ -9,6 +9,7 @@ pub mod bacnet;
 pub mod disk;
 pub mod alarm;
 pub mod gencomm;
+pub mod http_tap;
 pub mod modgraph;
 pub mod sim;
 pub mod site;
