@@ -19,6 +19,7 @@
 //! - sinks: [`SinkQueue`] — a sink's saved [`Position`] and the readings after it, in commit order;
 //! - bench: [`import_rollups`] writes synthetic rollups.
 
+mod backfill;
 mod chunk;
 mod codec;
 mod engine;
