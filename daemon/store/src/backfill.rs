@@ -56,7 +56,7 @@ impl FlushRow {
             path: db.to_path_buf(),
             source,
         };
-        let row: Option<(i64, i64, i64, i64, i64, i64, Vec<u8>)> = conn
+        let row: Option<RawRow> = conn
             .query_row(
                 "SELECT id, file, offset, len, first_seq, last_seq, dir FROM chunks \
                  WHERE last_seq >= ?1 AND first_seq < ?2 ORDER BY last_seq LIMIT 1",
@@ -92,6 +92,9 @@ impl FlushRow {
         }))
     }
 }
+
+/// A `chunks` row as SQLite gives it: id, file, offset, len, first_seq, last_seq, dir.
+type RawRow = (i64, i64, i64, i64, i64, i64, Vec<u8>);
 
 /// A sequence number as an SQLite integer.
 pub fn seq_param(seq: u64) -> i64 {

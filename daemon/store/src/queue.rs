@@ -384,8 +384,7 @@ impl LogCursor {
             }
             match self.reader.next_record() {
                 Ok(rec) => {
-                    let mut seq = rec.first_seq;
-                    for r in rec.batches.into_iter().flatten() {
+                    for (seq, r) in (rec.first_seq..).zip(rec.batches.into_iter().flatten()) {
                         if seq >= self.next {
                             self.pending.push_back(QueuedReading {
                                 position: Position::nth(seq),
@@ -395,17 +394,16 @@ impl LogCursor {
                                 quality: r.quality,
                             });
                         }
-                        seq += 1;
                     }
                 }
                 Err(_) if !refreshed => {
                     // The segment may have grown since it was read.
                     refreshed = true;
                     let path = self.path.clone();
-                    if let Err(e) = self.reader.refresh(&path) {
-                        if e.kind() != std::io::ErrorKind::NotFound {
-                            return Err(StoreError::Io { path, source: e });
-                        }
+                    if let Err(e) = self.reader.refresh(&path)
+                        && e.kind() != std::io::ErrorKind::NotFound
+                    {
+                        return Err(StoreError::Io { path, source: e });
                     }
                 }
                 Err(_) => {
