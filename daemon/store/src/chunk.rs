@@ -261,6 +261,31 @@ pub fn decode_column(bytes: &[u8], col: usize) -> Dec<(Vec<i64>, Column)> {
     Ok((times, column))
 }
 
+/// The cycle times and every column of a group's bytes (a sink reading a flush in order).
+pub fn decode_group(bytes: &[u8]) -> Dec<(Vec<i64>, Vec<Column>)> {
+    let mut b = Bytes::new(bytes);
+    let times = get_times(&mut b, bytes.len().saturating_mul(8) + 1)?;
+    let ncols = b.len(bytes.len())?;
+    let lens = (0..ncols)
+        .map(|_| b.len(bytes.len()))
+        .collect::<Dec<Vec<usize>>>()?;
+    let mut cols = Vec::with_capacity(ncols);
+    for len in lens {
+        let mut cb = Bytes::new(b.take(len)?);
+        let column = Column::decode(&mut cb, times.len())?;
+        if column.count() != times.len() {
+            return Err(crate::codec::Corrupt);
+        }
+        cols.push(column);
+    }
+    Ok((times, cols))
+}
+
+/// The number of cycles in a group's bytes, from their first bytes only (skipping a group).
+pub fn group_cycles(head: &[u8]) -> Dec<u64> {
+    Bytes::new(head).uvarint()
+}
+
 /// Readings of one column of a group's bytes in `[from_ms, to_ms)`.
 pub fn samples(
     bytes: &[u8],

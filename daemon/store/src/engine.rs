@@ -712,7 +712,24 @@ impl Inner {
         Ok((c.id, offset))
     }
 
-    /// Remove log segments that are in chunks and delivered to every sink that has a position.
+    /// `seq` lowered to the end of the last whole flush at or before it: log segments go a
+    /// whole flush at a time, so a flush's positions are served either all from the log (commit
+    /// order) or all from its chunk (directory order) — see `queue.rs` — and a sink half-way
+    /// through a flush never finds the rest of it in the other order.
+    fn whole_flushes_upto(&self, seq: u64) -> Result<u64, StoreError> {
+        let inside: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT min(first_seq) FROM chunks WHERE first_seq <= ?1 AND last_seq > ?1",
+                [seq as i64],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(inside.map_or(seq, |f| (f.max(1) as u64) - 1))
+    }
+
+    /// Remove log segments that are in chunks and delivered to every sink that has a position
+    /// (whole flushes only).
     fn drop_segments(&mut self) -> Result<(), StoreError> {
         let dir = log_dir(&self.data_dir);
         let segs = segments(&dir).map_err(|source| StoreError::Io {
@@ -723,9 +740,9 @@ impl Inner {
             .conn
             .query_row("SELECT min(last_rowid) FROM sink_cursors", [], |r| r.get(0))
             .unwrap_or(None);
-        let keep_from = sinks_at.map_or(self.compacted_seq, |s| {
+        let keep_from = self.whole_flushes_upto(sinks_at.map_or(self.compacted_seq, |s| {
             (s.max(0) as u64).min(self.compacted_seq)
-        });
+        }))?;
         for w in segs.windows(2) {
             let ((_, path), (next_first, _)) = (&w[0], &w[1]);
             if next_first.saturating_sub(1) <= keep_from {
@@ -905,12 +922,22 @@ impl Inner {
         })?;
         let cut = std::time::SystemTime::now()
             - Duration::from_secs(u64::from(self.settings.raw_retention_days) * 86_400);
+        // The old segments are the oldest ones; they go a whole flush at a time.
+        let mut old_upto = 0;
         for w in segs.windows(2) {
             let ((_, path), (next_first, _)) = (&w[0], &w[1]);
             let old = std::fs::metadata(path)
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| t < cut);
-            if old && next_first.saturating_sub(1) <= self.compacted_seq {
+            if !old {
+                break;
+            }
+            old_upto = next_first.saturating_sub(1);
+        }
+        let old_upto = self.whole_flushes_upto(old_upto.min(self.compacted_seq))?;
+        for w in segs.windows(2) {
+            let ((_, path), (next_first, _)) = (&w[0], &w[1]);
+            if next_first.saturating_sub(1) <= old_upto {
                 let _ = std::fs::remove_file(path);
             }
         }
@@ -949,7 +976,7 @@ impl Inner {
 }
 
 /// Group keys from their blob.
-fn decode_keys(blob: &[u8]) -> Option<Box<[u32]>> {
+pub(crate) fn decode_keys(blob: &[u8]) -> Option<Box<[u32]>> {
     let mut b = crate::codec::Bytes::new(blob);
     let mut keys = Vec::new();
     while !b.is_empty() {

@@ -16,9 +16,11 @@
 //!   [`StoreWriter::finish`] (one stop deadline; what misses it is counted as lost);
 //! - read: [`Store::open_read_only`] → points, raw readings, rollups, minute values, good-data
 //!   coverage, counts;
-//! - sinks: [`SinkQueue`] — a sink's saved [`Position`] and the readings after it, in commit order;
+//! - sinks: [`SinkQueue`] — a sink's saved [`Position`] and the readings after it, in position
+//!   order (the log's commit order; older than the log, from the chunks);
 //! - bench: [`import_rollups`] writes synthetic rollups.
 
+mod backfill;
 mod chunk;
 mod codec;
 mod engine;

@@ -46,6 +46,8 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
              dir       BLOB NOT NULL
          );
          CREATE INDEX IF NOT EXISTS chunks_start ON chunks(start_ms);
+         -- sinks find the flush holding a position
+         CREATE INDEX IF NOT EXISTS chunks_seq ON chunks(last_seq);
          -- 1-minute rollups of one point and UTC day (day = ms / 86 400 000)
          CREATE TABLE IF NOT EXISTS rollups (
              point INTEGER NOT NULL,
