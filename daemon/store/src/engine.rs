@@ -539,12 +539,12 @@ impl Inner {
     /// row and the new watermark in one SQLite transaction. Then the log segments it replaces
     /// go, and complete days get their rollup rows.
     fn flush(&mut self, stats: &WriterStats) {
-        if self.rebuild {
-            if let Err(e) = self.recover() {
-                tracing::error!(error = %e, "cannot read the log back for a flush");
-                self.next_flush_try = Some(Instant::now() + Duration::from_secs(10));
-                return;
-            }
+        if self.rebuild
+            && let Err(e) = self.recover()
+        {
+            tracing::error!(error = %e, "cannot read the log back for a flush");
+            self.next_flush_try = Some(Instant::now() + Duration::from_secs(10));
+            return;
         }
         if self.builder.is_empty() {
             self.builder_since = None;

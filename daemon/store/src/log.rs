@@ -252,7 +252,7 @@ fn encode(st: &mut State, out: &mut Vec<u8>, first_seq: u64, batches: &[&[LogRea
                 out.push(crate::codec::zigzag(delta) as u8);
                 continue;
             }
-            let flags = u8::from(own_key) * OWN_KEY | u8::from(own_time) * OWN_TIME;
+            let flags = (u8::from(own_key) * OWN_KEY) | (u8::from(own_time) * OWN_TIME);
             out.push(EXTENDED | (kind << 3) | r.quality.code() | if flags != 0 { HAS_FLAGS } else { 0 });
             if flags != 0 {
                 out.push(flags);

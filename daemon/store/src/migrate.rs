@@ -21,6 +21,9 @@ use crate::stats::WriterStats;
 /// Rows read per query.
 const PAGE: i64 = 100_000;
 
+/// One first-layout `readings` row: rowid, point key, time, vtype, value, text, quality.
+type V1Row = (i64, i64, i64, i64, Option<f64>, Option<String>, i64);
+
 /// Convert the schema-1 tables of `inner`'s database.
 pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
     let started = Instant::now();
@@ -43,7 +46,7 @@ pub(crate) fn from_v1(inner: &mut Inner) -> Result<(), StoreError> {
         .unwrap_or(0);
     let mut converted = 0u64;
     loop {
-        let rows: Vec<(i64, i64, i64, i64, Option<f64>, Option<String>, i64)> = {
+        let rows: Vec<V1Row> = {
             let mut stmt = inner
                 .conn()
                 .prepare("SELECT rowid, point, ts_ms, vtype, value, text, quality FROM readings WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
