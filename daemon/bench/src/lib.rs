@@ -22,6 +22,7 @@ use driftvakt_runtime::alarm::tap::Feed;
 use driftvakt_runtime::pipeline::Pipeline;
 use driftvakt_runtime::sink::Sinks;
 use driftvakt_sim::demo_config::demo_config;
+use procfs::peak_rss;
 
 pub use args::{BenchArgs, BenchPart};
 
@@ -136,12 +137,6 @@ fn bench_config(demo: &Config, devices: usize, interval: Duration) -> Result<Con
         cfg.devices.push(d);
     }
     Ok(cfg)
-}
-
-/// Peak resident set size of this process (VmHWM), as the kernel reports it.
-fn peak_rss() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
 }
 
 /// Points/s into each kind of sink while polling, and the replay rate after an outage: the

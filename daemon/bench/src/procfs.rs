@@ -79,3 +79,9 @@ impl DirSize {
         Ok(size)
     }
 }
+
+/// Peak resident set size of this process (VmHWM), as the kernel reports it.
+pub fn peak_rss() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+}

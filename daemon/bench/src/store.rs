@@ -21,8 +21,7 @@ use driftvakt_domain::{Quality, Reading, Value};
 use driftvakt_runtime::out::outln;
 use driftvakt_store::{BatchSender, PointMeta, Store, StoreWriter};
 
-use crate::peak_rss;
-use crate::procfs::{DirSize, IoCounters};
+use crate::procfs::{DirSize, IoCounters, peak_rss};
 
 /// Simulated devices.
 const DEVICES: u16 = 100;

@@ -23,7 +23,7 @@ use crate::chunk::{Entry, decode_dir, decode_group, group_cycles};
 use crate::codec::Column;
 use crate::engine::decode_keys;
 use crate::query::chunk_path;
-use crate::queue::{PointKey, QueuedReading};
+use crate::queued::{PointKey, QueuedReading};
 use crate::{Position, StoreError};
 
 /// One flush's row of the chunk directory.

@@ -21,32 +21,14 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use driftvakt_domain::{Quality, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::backfill::{FlushCursor, FlushRow, GroupKeys, seq_param};
 use crate::log::{SegmentReader, segments};
 use crate::query::log_dir;
 use crate::shared::db_path;
+use crate::queued::{PointKey, QueuedReading};
 use crate::{PointMeta, Position, StoreError, schema};
-
-/// Key of a point in the store: small, stable for the life of the data directory.
-pub type PointKey = i64;
-
-/// One stored reading as a sink reads it, in position order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueuedReading {
-    /// Its position (the sink's position after delivering it).
-    pub position: Position,
-    /// The point's key ([`SinkQueue::point`] names it).
-    pub point: PointKey,
-    /// Reading time, UTC ms.
-    pub time_ms: i64,
-    /// Value, if the reading has one.
-    pub value: Option<Value>,
-    /// Quality.
-    pub quality: Quality,
-}
 
 /// Where a sink's reading of the log stands.
 struct LogCursor {
@@ -442,7 +424,7 @@ mod tests {
     use super::*;
     use crate::StoreWriter;
     use driftvakt_config::model::StoreSettings;
-    use driftvakt_domain::Reading;
+    use driftvakt_domain::{Quality, Reading, Value};
     use driftvakt_domain::clock::{Clock, SystemClock};
     use std::sync::Arc;
 
