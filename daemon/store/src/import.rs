@@ -28,28 +28,32 @@ pub fn import_rollups<'a>(
         .map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
     let mut rows = 0_u64;
-    let mut days: BTreeMap<(i64, i64), BTreeMap<i64, Acc>> = BTreeMap::new();
+    // One point-day at a time (input in point, time order needs one row write per day; any
+    // other order still comes out right, rows being merged).
+    let mut current: Option<(i64, i64)> = None;
+    let mut minutes: BTreeMap<i64, Acc> = BTreeMap::new();
+    let mut newest: Option<i64> = None;
     let mut last: Option<(&str, i64)> = None;
     for (point, r) in rollups {
         let key = match last {
             Some((p, k)) if p == point => k,
             _ => {
-                let k = point_key(&tx, point)?
-                    .ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
+                let k = point_key(&tx, point)?.ok_or_else(|| StoreError::UnknownPoint(point.to_string()))?;
                 last = Some((point, k));
                 k
             }
         };
         let day = floor_to(r.minute_ms, DAY_MS);
-        days.entry((key, day))
-            .or_default()
-            .insert(r.minute_ms, Acc::from_row(&r));
+        if let Some((k, d)) = current.filter(|c| *c != (key, day)) {
+            write_day(&tx, k, d, std::mem::take(&mut minutes), true).map_err(sql)?;
+        }
+        current = Some((key, day));
+        newest = Some(newest.map_or(day, |n| n.max(day)));
+        minutes.insert(r.minute_ms, Acc::from_row(&r));
         rows += 1;
     }
-    let mut newest = None;
-    for ((key, day), minutes) in days {
-        newest = Some(newest.map_or(day, |n: i64| n.max(day)));
-        write_day(&tx, key, day, minutes, true).map_err(sql)?;
+    if let Some((k, d)) = current {
+        write_day(&tx, k, d, minutes, true).map_err(sql)?;
     }
     if let Some(day) = newest {
         let until = schema::meta(&tx, schema::ROLLED_UNTIL)

@@ -135,13 +135,15 @@ pub fn chunk_samples(
     Ok(())
 }
 
-/// Daily rollup rows of point `key` for days `from_day..to_day` (day numbers), merged by minute.
+/// The minutes in `keep` of the daily rollup rows of point `key` for days `from_day..to_day`
+/// (day numbers), in time order.
 pub fn day_rollups(
     conn: &Connection,
     key: i64,
     from_day: i64,
     to_day: i64,
-    into: &mut BTreeMap<i64, Acc>,
+    keep: std::ops::Range<i64>,
+    into: &mut Vec<(i64, Acc)>,
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached("SELECT day, data FROM rollups WHERE point = ?1 AND day >= ?2 AND day < ?3 ORDER BY day").map_err(sql(conn))?;
     let rows = stmt
@@ -155,9 +157,8 @@ pub fn day_rollups(
             path: conn.path().map(PathBuf::from).unwrap_or_default(),
             what: format!("rollups of point key {key}, day {}", day * DAY_MS),
         })?;
-        for (m, a) in minutes {
-            into.entry(m).or_default().merge(&a);
-        }
+        // One row per point and day, days in order: the minutes come out sorted.
+        into.extend(minutes.into_iter().filter(|(m, _)| keep.contains(m)));
     }
     Ok(())
 }

@@ -145,38 +145,25 @@ impl Store {
             .collect())
     }
 
-    /// Minute → rollup of point `key` for minutes starting in `[from_ms, to_ms)`: daily rows
+    /// (minute start, rollup) of point `key` for minutes starting in `[from_ms, to_ms)`, in order: daily rows
     /// where the day is rolled up, the raw readings after that.
-    fn minutes(
-        &self,
-        key: i64,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<BTreeMap<i64, Acc>, StoreError> {
-        let mut out = BTreeMap::new();
+    fn minutes(&self, key: i64, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, Acc)>, StoreError> {
+        let mut out = Vec::new();
         if from_ms >= to_ms {
             return Ok(out);
         }
         if from_ms < self.rolled_until {
-            let (d0, d1) = (
-                from_ms.div_euclid(DAY_MS),
-                to_ms.min(self.rolled_until).div_euclid(DAY_MS) + 1,
-            );
-            day_rollups(&self.conn, key, d0, d1, &mut out)?;
-            out.retain(|m, _| *m >= from_ms && *m < to_ms.min(self.rolled_until));
+            let until = to_ms.min(self.rolled_until);
+            let (d0, d1) = (from_ms.div_euclid(DAY_MS), until.div_euclid(DAY_MS) + 1);
+            day_rollups(&self.conn, key, d0, d1, from_ms..until, &mut out)?;
         }
         let raw_from = from_ms.max(self.rolled_until);
         if raw_from < to_ms {
             let start = floor_to(raw_from, MINUTE_MS);
-            let end = to_ms
-                .saturating_add(MINUTE_MS - 1)
-                .div_euclid(MINUTE_MS)
-                .saturating_mul(MINUTE_MS);
+            let end = to_ms.saturating_add(MINUTE_MS - 1).div_euclid(MINUTE_MS).saturating_mul(MINUTE_MS);
             let mut raw = BTreeMap::new();
             accumulate(&self.samples(key, start, end)?, &mut raw);
-            for (m, a) in raw.range(raw_from..to_ms) {
-                out.entry(*m).or_default().merge(a);
-            }
+            out.extend(raw.range(raw_from..to_ms).map(|(m, a)| (*m, *a)));
         }
         Ok(out)
     }

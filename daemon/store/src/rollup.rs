@@ -67,21 +67,6 @@ impl Acc {
         }
     }
 
-    /// Fold another part of the same minute in.
-    pub fn merge(&mut self, o: &Acc) {
-        if o.good > 0 {
-            if self.good == 0 {
-                (self.min, self.max) = (o.min, o.max);
-            } else {
-                self.min = self.min.min(o.min);
-                self.max = self.max.max(o.max);
-            }
-        }
-        self.good += o.good;
-        self.sum += o.sum;
-        self.count += o.count;
-    }
-
     /// As a rollup row.
     pub fn row(&self, minute_ms: i64) -> Rollup {
         let good = self.good > 0;
@@ -201,8 +186,6 @@ mod tests {
         );
         let back = decode_day(&encode_day(&m)).expect("decode");
         assert_eq!(back, m);
-        let mut half = Acc::default();
-        half.merge(&m[&0]);
-        assert_eq!(Acc::from_row(&half.row(0)).count, m[&0].count);
+        assert_eq!(Acc::from_row(&m[&0].row(0)).count, m[&0].count);
     }
 }
