@@ -29,10 +29,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use serde_json::Value as Json;
 use support::http_tap::HttpTap;
 use support::sim::Sim;
-use support::tsdb::{Obs, VictoriaMetrics, VmByName, assert_vm_matches, quality_code, vm_readings};
+use support::tsdb::{Obs, VictoriaMetrics, VmByName, assert_vm_matches, obs, vm_readings};
 use support::{Daemon, ExportRow, assert_config_valid, daemon_bin, free_port, now_ms, wait_for};
 
 /// SIGKILLs; one more run is stopped cleanly.
@@ -217,20 +216,6 @@ fn export_all(data: &Path) -> (BTreeMap<String, Vec<ExportRow>>, BTreeMap<String
         }
     });
     (raw, rollups)
-}
-
-/// A stored reading as the sink tests compare it.
-fn obs(r: &ExportRow) -> Obs {
-    Obs {
-        time_ms: r.time_ms,
-        value: match &r.value {
-            Json::Number(n) => n.as_f64(),
-            Json::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-            _ => None,
-        },
-        text: r.value.as_str().map(str::to_string),
-        quality: quality_code(&r.quality),
-    }
 }
 
 /// The rollups the raw readings of one point give, per minute: count, good count (good quality

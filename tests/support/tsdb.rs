@@ -331,20 +331,21 @@ pub fn store_readings(daemon: &super::Daemon) -> std::collections::BTreeMap<Stri
 
 /// Every reading of one point in the store.
 pub fn store_point(daemon: &super::Daemon, id: &str) -> Vec<Obs> {
-    daemon
-        .export_ok(id)
-        .into_iter()
-        .map(|r| Obs {
-            time_ms: r.time_ms,
-            value: match &r.value {
-                Json::Number(n) => n.as_f64(),
-                Json::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-                _ => None,
-            },
-            text: r.value.as_str().map(str::to_string),
-            quality: quality_code(&r.quality),
-        })
-        .collect()
+    daemon.export_ok(id).iter().map(obs).collect()
+}
+
+/// A stored reading (a row of `driftvakt export`) as the sink tests compare it.
+pub fn obs(r: &super::ExportRow) -> Obs {
+    Obs {
+        time_ms: r.time_ms,
+        value: match &r.value {
+            Json::Number(n) => n.as_f64(),
+            Json::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            _ => None,
+        },
+        text: r.value.as_str().map(str::to_string),
+        quality: quality_code(&r.quality),
+    }
 }
 
 /// Rows of `SELECT * FROM driftvakt` per `device.point`; `check` sees every row first.

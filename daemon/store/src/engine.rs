@@ -736,13 +736,8 @@ impl Inner {
             path: dir.clone(),
             source,
         })?;
-        let sinks_at: Option<i64> = self
-            .conn
-            .query_row("SELECT min(last_rowid) FROM sink_cursors", [], |r| r.get(0))
-            .unwrap_or(None);
-        let keep_from = self.whole_flushes_upto(sinks_at.map_or(self.compacted_seq, |s| {
-            (s.max(0) as u64).min(self.compacted_seq)
-        }))?;
+        let sinks_at = crate::sinkpos::min_saved(&self.data_dir, &self.conn)?;
+        let keep_from = self.whole_flushes_upto(sinks_at.map_or(self.compacted_seq, |s| s.min(self.compacted_seq)))?;
         for w in segs.windows(2) {
             let ((_, path), (next_first, _)) = (&w[0], &w[1]);
             if next_first.saturating_sub(1) <= keep_from {

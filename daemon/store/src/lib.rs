@@ -4,7 +4,7 @@
 //! Layout of a data directory (see ARCHITECTURE.md, "The store"):
 //! - `log/` — the commit log: one record per commit (group commit, synced), compact (a value
 //!   equal to the point's previous costs one byte); it makes a reading durable and is the
-//!   sinks' queue by position;
+//!   sinks' queue by position (`sinks/<id>.pos`: each sink's saved position);
 //! - `chunks/` — readings regrouped per device cycle (time once per cycle, one column per point,
 //!   numbers as bit-packed integer deltas), appended at each flush;
 //! - `driftvakt.db` (SQLite) — point index, groups, chunk directory, daily rollup rows, sink
@@ -35,6 +35,7 @@ mod queued;
 mod reader;
 mod rollup;
 mod schema;
+mod sinkpos;
 pub mod shared;
 mod stats;
 mod writer;

@@ -1,4 +1,4 @@
-//! The store as a sink's durable queue: the sink's saved [`Position`] (table `sink_cursors`) and
+//! The store as a sink's durable queue: the sink's saved [`Position`] ([`crate::sinkpos`]) and
 //! the readings after it, read from the log or, older than the log, from the chunks.
 //!
 //! Positions are the readings' sequence numbers, handed out in commit order by the single
@@ -28,6 +28,7 @@ use crate::log::{SegmentReader, segments};
 use crate::query::log_dir;
 use crate::shared::db_path;
 use crate::queued::{PointKey, QueuedReading};
+use crate::sinkpos;
 use crate::{PointMeta, Position, StoreError, schema};
 
 /// Where a sink's reading of the log stands.
@@ -71,14 +72,6 @@ impl SinkQueue {
         };
         let conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS sink_cursors (
-                 sink       TEXT PRIMARY KEY,
-                 last_rowid INTEGER NOT NULL,
-                 updated_ms INTEGER NOT NULL
-             );",
-        )
-        .map_err(sql)?;
         Ok(SinkQueue {
             conn,
             data_dir: data_dir.to_path_buf(),
@@ -106,27 +99,12 @@ impl SinkQueue {
 
     /// The saved position, if this sink has delivered (or been placed) before.
     pub fn saved_position(&self) -> Result<Option<Position>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT last_rowid FROM sink_cursors WHERE sink = ?1",
-                [&self.sink],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|p| p.map(|p| Position::nth(p.max(0) as u64)))
-            .map_err(|e| self.err(e))
+        Ok(sinkpos::load(&self.data_dir, &self.conn, &self.sink)?.map(Position::nth))
     }
 
     /// Save the position (everything up to `position` is delivered or accounted for).
     pub fn save_position(&self, position: Position, now_ms: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO sink_cursors(sink, last_rowid, updated_ms) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT(sink) DO UPDATE SET last_rowid = excluded.last_rowid, updated_ms = excluded.updated_ms",
-                params![self.sink, position.readings_since(Position::START) as i64, now_ms],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        sinkpos::save(&self.data_dir, &self.sink, position.readings_since(Position::START), now_ms)
     }
 
     /// (the position just before the oldest reading still held, in a chunk or in the log; the
