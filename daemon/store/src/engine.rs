@@ -22,11 +22,11 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use rusqlite::{Connection, params};
 use tokio::sync::{mpsc, watch};
 
-use crate::chunk::{Builder, encode_dir};
+use crate::chunk::{Builder, decode_dir, decode_group, encode_dir};
 use crate::codec::put_uvarint;
 use crate::log::{LogReading, SegmentReader, SegmentWriter, Tail, segments};
-use crate::query::{ChunkFiles, chunk_dir, chunk_path, chunk_samples, log_dir, write_day};
-use crate::rollup::{DAY_MS, accumulate, floor_to};
+use crate::query::{ChunkFiles, chunk_dir, chunk_path, log_dir, write_day};
+use crate::rollup::{DAY_MS, floor_to};
 use crate::shared::{connect, db_path};
 use crate::stats::WriterStats;
 use crate::{Position, StoreError, schema};
@@ -807,29 +807,62 @@ impl Inner {
     }
 
     /// Rollup rows of day `day_ms` for every point with readings in it (merged with rows
-    /// already there, e.g. converted from the previous layout).
+    /// already there, e.g. converted from the previous layout). Group by group: each group's
+    /// bytes of each flush are read and decoded once, every column at a time, and a point's row
+    /// is written as soon as the last group holding it is done.
     fn roll_day(&mut self, files: &mut ChunkFiles, day_ms: i64) -> Result<(), StoreError> {
-        let keys: Vec<i64> = {
+        let day_end = day_ms + DAY_MS;
+        let rows: Vec<(i64, i64, Vec<u8>)> = {
             let mut stmt = self
                 .conn
-                .prepare("SELECT DISTINCT point FROM group_points")
+                .prepare("SELECT file, offset, dir FROM chunks WHERE start_ms < ?2 AND end_ms >= ?1 ORDER BY id")
                 .map_err(|e| self.sql(e))?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.sql(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
+            let mapped = stmt.query_map(params![day_ms, day_end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.sql(e))?;
+            mapped.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
         };
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
-        for key in keys {
-            let mut samples = Vec::new();
-            chunk_samples(&tx, files, key, day_ms, day_ms + DAY_MS, &mut samples)?;
-            if samples.is_empty() {
-                continue;
+        // (group, file, offset of its bytes, length) of every entry touching the day.
+        let mut parts: Vec<(i64, i64, u64, u64)> = Vec::new();
+        for (file, offset, dir) in &rows {
+            let entries = decode_dir(dir).map_err(|_| StoreError::Corrupt { path: chunk_path(&self.data_dir, *file), what: "chunk directory".into() })?;
+            for e in entries.into_iter().filter(|e| e.max_t >= day_ms && e.min_t < day_end) {
+                parts.push((e.group, *file, *offset as u64 + e.off, e.len));
             }
-            let mut minutes = std::collections::BTreeMap::new();
-            accumulate(&samples, &mut minutes);
-            write_day(&tx, key, day_ms, minutes, true).map_err(|source| StoreError::Sqlite {
-                path: self.path.clone(),
-                source,
-            })?;
+        }
+        parts.sort_by_key(|p| p.0); // stable: flush order within a group
+        let keys_of: HashMap<i64, Box<[u32]>> = self.groups.iter().map(|(k, id)| (*id, k.clone())).collect();
+        let mut last_group_of: HashMap<u32, i64> = HashMap::new();
+        for (g, ..) in &parts {
+            for k in keys_of.get(g).into_iter().flat_map(|ks| ks.iter()) {
+                last_group_of.insert(*k, *g);
+            }
+        }
+        let mut minutes: HashMap<u32, std::collections::BTreeMap<i64, crate::rollup::Acc>> = HashMap::new();
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
+        let mut i = 0;
+        while i < parts.len() {
+            let g = parts[i].0;
+            let keys = keys_of.get(&g).cloned().unwrap_or_default();
+            while i < parts.len() && parts[i].0 == g {
+                let (_, file, off, len) = parts[i];
+                i += 1;
+                let Some(bytes) = files.read(file, off, len)? else { continue };
+                let (times, cols) = decode_group(&bytes).map_err(|_| StoreError::Corrupt { path: chunk_path(&self.data_dir, file), what: "group bytes".into() })?;
+                for (key, col) in keys.iter().zip(&cols) {
+                    let acc = minutes.entry(*key).or_default();
+                    let mut text = 0;
+                    for (n, t) in times.iter().enumerate() {
+                        let (value, quality) = col.get(n, &mut text);
+                        if *t >= day_ms && *t < day_end {
+                            acc.entry(floor_to(*t, crate::rollup::MINUTE_MS)).or_default().add(&(*t, value, quality));
+                        }
+                    }
+                }
+            }
+            for key in keys.iter().filter(|k| last_group_of.get(k) == Some(&g)) {
+                if let Some(m) = minutes.remove(key).filter(|m| !m.is_empty()) {
+                    write_day(&tx, i64::from(*key), day_ms, m, true).map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+                }
+            }
         }
         tx.commit().map_err(|e| self.sql(e))
     }

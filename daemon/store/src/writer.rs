@@ -371,6 +371,44 @@ mod tests {
     }
 
     #[test]
+    fn a_completed_days_rollup_rows_equal_its_raw_readings_with_points_in_several_groups() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let day = (SystemClock.now_ms() / 86_400_000 - 3) * 86_400_000;
+        let w = StoreWriter::start(dir.path(), &[], &fast()).expect("start");
+        // Two devices' cycles every 20 s over a day and a half; "b.x" is read in both device
+        // layouts (a plan change), and quality, bools and gaps vary.
+        for c in 0..(36 * 180) {
+            let t = day + c * 20_000;
+            let q = if c % 17 == 0 { Quality::CommFail } else { Quality::Good };
+            let v = |k: i64| if q == Quality::Good { Some((k + c % 7) as f64) } else { None };
+            let mut a = vec![reading("a.x", t, v(1), q), reading("a.y", t, v(2), Quality::Good)];
+            if c % 2 == 0 {
+                a.push(reading("b.x", t, v(3), q));
+            }
+            let mut b = vec![Reading { point: Arc::from("b.on"), time_ms: t + 3, value: Some(Value::Bool(c % 3 == 0)), quality: Quality::Good }];
+            if c % 2 == 1 {
+                b.push(reading("b.x", t + 3, v(4), Quality::Good));
+            }
+            w.sender().blocking_send(a).expect("send");
+            w.sender().blocking_send(b).expect("send");
+        }
+        w.finish();
+        let s = Store::open_read_only(dir.path()).expect("open");
+        for p in ["a.x", "a.y", "b.x", "b.on"] {
+            let raw = s.readings(p, day, day + 86_400_000).expect("raw");
+            let mut expect = std::collections::BTreeMap::new();
+            crate::rollup::accumulate(&raw.iter().map(|r| (r.time_ms, r.value.clone(), r.quality)).collect::<Vec<_>>(), &mut expect);
+            let expect: Vec<crate::Rollup> = expect.iter().map(|(m, a)| a.row(*m)).collect();
+            assert_eq!(s.rollups(p, day, day + 86_400_000).expect("rollups"), expect, "{p}: the day's rows equal its raw readings");
+            assert_eq!(expect.len(), 1440, "{p}: every minute of the day");
+        }
+        let rows: i64 = rusqlite::Connection::open(crate::shared::db_path(dir.path()))
+            .and_then(|c| c.query_row("SELECT count(*) FROM rollups WHERE day = ?1", [day / 86_400_000], |r| r.get(0)))
+            .expect("rows");
+        assert_eq!(rows, 4, "the day is rolled up into one row per point");
+    }
+
+    #[test]
     fn rollups_outlive_pruned_raw_data() {
         let dir = tempfile::tempdir().expect("tempdir");
         let settings = StoreSettings {
