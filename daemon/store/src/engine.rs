@@ -811,6 +811,7 @@ impl Inner {
     /// bytes of each flush are read and decoded once, every column at a time, and a point's row
     /// is written as soon as the last group holding it is done.
     fn roll_day(&mut self, files: &mut ChunkFiles, day_ms: i64) -> Result<(), StoreError> {
+        let started = Instant::now();
         let day_end = day_ms + DAY_MS;
         let rows: Vec<(i64, i64, Vec<u8>)> = {
             let mut stmt = self
@@ -864,7 +865,9 @@ impl Inner {
                 }
             }
         }
-        tx.commit().map_err(|e| self.sql(e))
+        tx.commit().map_err(|e| self.sql(e))?;
+        tracing::info!(day_ms, points = last_group_of.len(), parts = parts.len(), ms = started.elapsed().as_millis() as u64, "a day's 1-minute rollups are kept");
+        Ok(())
     }
 
     /// Readings older than the rollup watermark arrived: remake the rows of those days from
