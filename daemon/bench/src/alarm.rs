@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use driftvakt_config::model::{AlarmClass, AlarmRule, LimitLevel, MqttSettings, RuleKind, System};
+use driftvakt_config::model::{AlarmClass, AlarmRule, LimitLevel, RuleKind, System};
 use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio_util::sync::CancellationToken;
@@ -70,17 +70,7 @@ pub async fn run(poll_ms: u64) -> Result<()> {
     config.api.enabled = false;
     config.notify.email = None;
     let prefix = "driftvakt/bench".to_string();
-    config.mqtt = Some(MqttSettings {
-        enabled: true,
-        host: "127.0.0.1".into(),
-        port,
-        client_id: "driftvakt-bench".into(),
-        username: None,
-        password: None,
-        tls_ca_file: None,
-        topic_prefix: prefix.clone(),
-        keep_alive: Duration::from_secs(30),
-    });
+    config.mqtt = Some(crate::mqtt::local_broker(port, &prefix));
     config.alarms.rules.push(AlarmRule {
         id: RULE.into(),
         point: "aggregat.supply_air_setpoint".into(),

@@ -29,6 +29,7 @@ pub use args::{BenchArgs, BenchPart};
 mod alarm;
 mod args;
 mod endurance;
+mod mqtt;
 mod procfs;
 mod store;
 
@@ -220,7 +221,7 @@ mod tsdb {
     use std::time::Duration;
 
     use anyhow::{Context, Result, bail};
-    use driftvakt_config::model::{Config, InfluxApi, InfluxSink, MqttSettings, MqttSink, TelemetryGrouping};
+    use driftvakt_config::model::{Config, InfluxApi, InfluxSink, MqttSink, TelemetryGrouping};
 
     /// Which server.
     #[derive(Clone, Copy)]
@@ -271,17 +272,7 @@ mod tsdb {
                 Kind::MqttPoint => TelemetryGrouping::Point,
                 Kind::MqttDevice => TelemetryGrouping::Device,
             };
-            cfg.mqtt = Some(MqttSettings {
-                enabled: true,
-                host: "127.0.0.1".into(),
-                port,
-                client_id: "driftvakt-bench".into(),
-                username: None,
-                password: None,
-                tls_ca_file: None,
-                topic_prefix: "driftvakt/bench".into(),
-                keep_alive: Duration::from_secs(30),
-            });
+            cfg.mqtt = Some(crate::mqtt::local_broker(port, "driftvakt/bench"));
             cfg.sinks.mqtt = Some(MqttSink {
                 enabled: true,
                 id: "bench".into(),
