@@ -7,6 +7,7 @@
 //! them under one path and holds the whole [`Config`]. Nothing here uses the parser.
 
 mod alarm;
+mod exercise;
 mod language;
 mod reserve;
 mod site;
@@ -18,6 +19,9 @@ pub use alarm::{
     AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
     EmailSettings, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
     RuleKind, SmtpSecurity,
+};
+pub use exercise::{
+    Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, SwitchRole, WatchedPoint,
 };
 pub use language::Language;
 pub use reserve::{
@@ -56,6 +60,8 @@ pub struct Config {
     pub functions: Vec<Function>,
     /// The endurance report's texts and assessment table (`[report]`).
     pub report: ReportSettings,
+    /// Reservkraftprov and outage roles and criteria (`[exercise]`), if configured.
+    pub exercise: Option<ExerciseSettings>,
 }
 
 impl Config {

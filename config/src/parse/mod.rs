@@ -82,6 +82,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             reserves,
             functions,
             report,
+            exercise: None,
         }),
         _ => None,
     };

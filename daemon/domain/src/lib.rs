@@ -14,6 +14,7 @@ pub mod alarm;
 pub mod backoff;
 pub mod clock;
 pub mod endurance;
+pub mod exercise;
 pub mod fmt;
 pub mod on_change;
 pub mod plan;

@@ -5,6 +5,7 @@
 pub mod alarm;
 pub mod api;
 pub mod endurance;
+pub mod exercise;
 pub mod intern;
 pub mod limits;
 pub mod monitor;

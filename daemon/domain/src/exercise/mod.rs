@@ -1,0 +1,17 @@
+//! Reservkraftprov (blackout exercise) and outage analysis, pure: role readings in, a timeline of
+//! events and judged figures out. No I/O, no clock: the runtime feeds readings live (to raise
+//! alarms while a run goes wrong), the report feeds the same stored readings afterwards, through
+//! the same [`Timeline`], so the two always agree.
+//!
+//! - `model.rs`: a run ([`Run`], its notes), events ([`Event`], [`EventKind`], [`Timing`]);
+//! - `timeline.rs`: [`Timeline`], readings → events and the running sums the figures need;
+//! - `kpi.rs`: [`analyze`], the timeline and the configured criteria → [`Analysis`] (figures,
+//!   verdicts per criterion and overall); [`Timeline::live_failures`] the criteria already failed.
+
+mod kpi;
+mod model;
+mod timeline;
+
+pub use kpi::{Analysis, Criterion, Kpi, Verdict, WatchResult, analyze};
+pub use model::{Event, EventKind, Note, Run, Timing};
+pub use timeline::{LiveFailure, Timeline};
