@@ -1,4 +1,5 @@
 //! Reservkraftprov (blackout exercise) and outage runs around the domain's pure analysis
-//! (`driftvakt_domain::exercise`): `store.rs` the runs and notes in the store.
+//! (`driftvakt_domain::exercise`): `command.rs` the commands and the handle front ends send them through, `store.rs` the runs and notes in the store.
 
+pub mod command;
 pub mod store;
