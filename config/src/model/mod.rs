@@ -21,7 +21,8 @@ pub use alarm::{
     RuleKind, SmtpSecurity,
 };
 pub use exercise::{
-    Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, SwitchRole, WatchedPoint,
+    Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, LIVE_ALARM_CRITERIA,
+    SwitchRole, WatchedPoint, criterion_point,
 };
 pub use language::Language;
 pub use reserve::{
