@@ -712,3 +712,220 @@ fn seconds_text(d: Duration, decimal: char) -> String {
     let text = if s.fract() == 0.0 { format!("{s:.0}") } else { format!("{s}") };
     format!("{} s", text.replace('.', &decimal.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::model::{AlarmClass, Criteria, EngineStates, RuleKind, System};
+    use crate::parse_str;
+
+    const BASE: &str = r#"
+[site]
+id = "s"
+name = "S"
+
+[[connections]]
+id = "c"
+host = "127.0.0.1"
+
+[[devices]]
+id = "ats"
+name = "Omkopplare"
+connection = "c"
+unit_id = 3
+system = "reservkraft"
+
+[[devices.points]]
+id = "mains"
+table = "discrete_input"
+address = 0
+type = "bool"
+alarms = [{ kind = "state", equals = false, class = "A", text = "Nätbortfall" }]
+
+[[devices.points]]
+id = "position"
+table = "input"
+address = 0
+type = "u16"
+states = { "0" = "normal", "1" = "reserv" }
+
+[[devices.points]]
+id = "last_transfer"
+table = "input"
+address = 1
+type = "u32"
+unit = "s"
+
+[[devices]]
+id = "g1"
+name = "Aggregat 1"
+connection = "c"
+unit_id = 1
+system = "reservkraft"
+
+[[devices.points]]
+id = "engine_state"
+table = "holding"
+address = 1408
+type = "u16"
+states = { "0" = "stopp", "1" = "förstart", "2" = "uppvärmning", "3" = "i drift", "4" = "nedkylning" }
+
+[[devices.points]]
+id = "voltage"
+table = "holding"
+address = 1032
+type = "f32"
+unit = "V"
+
+[[devices.points]]
+id = "frequency"
+table = "holding"
+address = 1034
+type = "f32"
+unit = "Hz"
+
+[[devices.points]]
+id = "power"
+table = "holding"
+address = 1036
+type = "f32"
+unit = "kW"
+
+[[devices]]
+id = "vatten"
+name = "Vatten"
+connection = "c"
+unit_id = 10
+system = "vatten"
+
+[[devices.points]]
+id = "pressure"
+table = "holding"
+address = 2
+type = "f32"
+unit = "bar"
+alarms = [{ kind = "l", limit = 2.0, class = "A", text = "Lågt tryck" }]
+"#;
+
+    const GEN: &str = r#"
+[[exercise.generators]]
+id = "g1"
+engine_state = "g1.engine_state"
+voltage_v = "g1.voltage"
+frequency_hz = "g1.frequency"
+power_kw = "g1.power"
+rated_kw = 800
+"#;
+
+    fn errors(src: &str) -> Vec<String> {
+        parse_str(src, "t.toml").diagnostics.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_short_section_gets_every_sourced_default_and_its_criterion_alarms() {
+        let src = format!(
+            "{BASE}\n[exercise]\nmains_available = \"ats.mains\"\n\n[exercise.criteria]\nchangeover_max_s = 0.5\n\n[[exercise.switches]]\nid = \"ats\"\nposition = \"ats.position\"\nlast_transfer_time = \"ats.last_transfer\"\n{GEN}\n[[exercise.watch]]\npoint = \"vatten.pressure\"\nlow = 3.5\n"
+        );
+        let loaded = parse_str(&src, "t.toml");
+        let c = loaded.config.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+        let e = c.exercise.expect("[exercise] is read");
+        assert_eq!(e.criteria, Criteria { changeover_max: Duration::from_millis(500), ..Criteria::default() });
+        let sw = &e.switches[0];
+        assert_eq!((sw.name.as_str(), sw.emergency_value), ("Omkopplare", 1.0), "name from the device, position 1 = emergency");
+        assert_eq!(sw.changeover_limit, Duration::from_millis(500), "the switch inherits criteria.changeover_max");
+        let g = &e.generators[0];
+        assert_eq!((g.name.as_str(), g.rated_kw, g.nominal_voltage_v, g.nominal_frequency_hz), ("Aggregat 1", 800.0, 230.0, 50.0));
+        assert_eq!(g.states, EngineStates::default());
+        assert!(e.detect_outages);
+        assert_eq!((e.outage_after, e.outage_end_after, e.lead, e.fast_poll), (Duration::ZERO, Duration::from_secs(900), Duration::from_secs(60), None));
+        assert_eq!(e.watch[0].max_outside, Duration::ZERO);
+        assert_eq!(e.alarm_class, AlarmClass::A);
+        // The mains rule is on a role point; the water pressure rule is on a watched point.
+        assert_eq!(e.expected_alarms, ["ats.mains.state"]);
+
+        let live: Vec<_> = c.alarms.rules.iter().filter(|r| r.point.starts_with("exercise.")).collect();
+        let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["exercise.start_time", "exercise.start_attempts", "exercise.changeover"]);
+        for r in &live {
+            assert_eq!(r.point, r.id);
+            assert_eq!(r.kind, RuleKind::State { value: 1.0, equal: true });
+            assert_eq!((r.class, r.system), (AlarmClass::A, System::Reservkraft));
+            assert!(r.text.starts_with("Reservkraft: ") && r.text_en.as_deref().is_some_and(|t| t.starts_with("Emergency power: ")));
+        }
+        assert!(live[0].text.ends_with("inom 15 s"), "{}", live[0].text);
+    }
+
+    #[test]
+    fn fractional_limits_are_written_the_swedish_way_in_swedish() {
+        let src = format!("{BASE}\n[exercise]\nmains_available = \"ats.mains\"\nalarm_class = \"B\"\n[exercise.criteria]\nstart_max_s = 7.5\n{GEN}");
+        let c = parse_str(&src, "t.toml").config.expect("valid");
+        let r = c.alarms.rules.iter().find(|r| r.id == "exercise.start_time").expect("start-time alarm");
+        assert!(r.text.ends_with("inom 7,5 s"), "{}", r.text);
+        assert!(r.text_en.as_deref().is_some_and(|t| t.ends_with("within 7.5 s")));
+        assert_eq!(r.class, AlarmClass::B);
+    }
+
+    #[test]
+    fn without_the_section_there_is_no_exercise_and_no_criterion_alarm() {
+        let c = parse_str(BASE, "t.toml").config.expect("valid");
+        assert!(c.exercise.is_none());
+        assert!(!c.alarms.rules.iter().any(|r| r.id.starts_with("exercise.")));
+    }
+
+    #[test]
+    fn wrong_points_units_kinds_and_ids_are_all_reported_at_their_place() {
+        let src = format!(
+            "{BASE}\n[exercise]\nmains_available = \"ats.main\"\nups_on_battery = \"g1.power\"\nfuel_stock_l = [\"vatten.pressure\"]\nexpected_alarms = [\"ats.mains.stat\", \"exercise.changeover\"]\n\n[[exercise.generators]]\nid = \"g1\"\nengine_state = \"g1.voltage\"\nvoltage_v = \"g1.frequency\"\nfrequency_hz = \"g1.frequency\"\npower_kw = \"g1.power\"\nrated_kw = 0\nstates = {{ running = [3, 4] }}\n\n[[exercise.switches]]\nid = \"g1\"\nposition = \"ats.position\"\nemergency_value = 1.5\n\n[[exercise.watch]]\npoint = \"vatten.pressure\"\nlow = 6\nhigh = 3\n"
+        );
+        let errs = errors(&src);
+        let expect = [
+            "`mains_available`: unknown point `ats.main` (did you mean `ats.mains`?)",
+            "`ups_on_battery`: `g1.power` is analog; it must be a bool point",
+            "`fuel_stock_l`: point `vatten.pressure` is in `bar` but `fuel_stock_l` is in `l` (units must match)",
+            "`expected_alarms`: unknown alarm id `ats.mains.stat` (did you mean `ats.mains.state`?)",
+            "`expected_alarms`: `exercise.changeover` is raised when a run fails a criterion",
+            "`engine_state`: `g1.voltage` is analog; it must be a multistate point",
+            "`voltage_v`: point `g1.frequency` is in `Hz` but `voltage_v` is in `V`",
+            "`rated_kw` must be above 0",
+            "engine-state code 4 is both `running` and `cooldown`",
+            "duplicate switch/generator id `g1`",
+            "`emergency_value` must be an integer state code or true/false, found float 1.5",
+            "`low` (6) must be below `high` (3)",
+        ];
+        for e in expect {
+            assert!(errs.iter().any(|d| d.contains(e) && d.contains("error")), "missing `{e}` in:\n{}", errs.join("\n"));
+        }
+        assert!(errs.iter().all(|d| d.starts_with("t.toml:")), "every diagnostic has file:line:column");
+        assert!(parse_str(&src, "t.toml").config.is_none());
+    }
+
+    #[test]
+    fn an_exercise_needs_a_generator_and_mains() {
+        let errs = errors(&format!("{BASE}\n[exercise]\nlead_s = 60\n"));
+        assert!(errs.iter().any(|d| d.contains("missing required key `mains_available`")), "{errs:?}");
+        assert!(errs.iter().any(|d| d.contains("at least one `[[exercise.generators]]`")), "{errs:?}");
+    }
+
+    #[test]
+    fn the_reference_hospital_maps_every_role() {
+        let loaded = parse_str(include_str!("../../examples/reference-hospital.toml"), "reference-hospital.toml");
+        let c = loaded.config.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+        let e = c.exercise.expect("the reference hospital has [exercise]");
+        assert_eq!(e.mains_available, "ats.mains_available");
+        assert_eq!(e.switches.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["ats"]);
+        assert_eq!(e.switches[0].test_mode.as_deref(), Some("ats.test_mode"));
+        assert_eq!(e.switches[0].last_transfer_time.as_deref(), Some("ats.last_transfer_time"));
+        let gens: Vec<(&str, &str, f64)> = e.generators.iter().map(|g| (g.id.as_str(), g.name.as_str(), g.rated_kw)).collect();
+        assert_eq!(gens, [("g1", "Reservkraftaggregat 1", 800.0), ("g2", "Reservkraftaggregat 2", 800.0)]);
+        assert_eq!(e.generators[0].states.stopped, [0.0, 5.0]);
+        assert_eq!(e.generators[1].starts.as_deref(), Some("g2.starts"));
+        assert_eq!(e.fuel_stock_l, ["tankar.main_tank", "tankar.day_tank"]);
+        assert_eq!(e.ups_runtime_min, ["ups.battery_runtime"]);
+        let watched: Vec<&str> = e.watch.iter().map(|w| w.point.as_str()).collect();
+        assert_eq!(watched, ["reservvatten.pressure", "aggregat.supply_air_temp", "aggregat.duct_pressure", "vs01.supply_temp"]);
+        assert_eq!((e.watch[0].low, e.watch[0].high), (Some(3.5), Some(6.0)));
+        assert!(!e.expected_alarms.iter().any(|a| a.contains("not_running")), "a generator that does not start is never expected");
+        assert_eq!(e.criteria, Criteria::default());
+    }
+}
