@@ -157,7 +157,7 @@ impl<'p> Refs<'p> {
 
     /// Optional point or list of points `key` of `s`.
     fn list(&self, w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str, want: Want) -> Vec<String> {
-        let ids = strings(w, s, key);
+        let ids = strings(w, s, key, "a point id");
         for id in &ids {
             self.check(w, &s.context, key, id, want);
         }
@@ -174,8 +174,9 @@ fn boolish(p: &PointInfo) -> bool {
     }
 }
 
-/// Optional string or list of non-empty strings, each with where it is written.
-fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Vec<At<String>> {
+/// Optional string or list of non-empty strings (each `what`, for messages), each with where it
+/// is written.
+fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str, what: &str) -> Vec<At<String>> {
     let Some(v) = s.table.get(key) else {
         return Vec::new();
     };
@@ -185,7 +186,7 @@ fn strings(w: &mut Walker<'_>, s: &Section<'_, '_>, key: &str) -> Vec<At<String>
             w.error(
                 &item.span(),
                 &s.context,
-                format!("`{key}` must be a point id or a list of them, found {}", describe(other)),
+                format!("`{key}` must be {what} or a list of them, found {}", describe(other)),
             );
             None
         }
@@ -292,7 +293,12 @@ pub(crate) fn exercise(
         .filter_map(|t| switch(w, t, &refs, &criteria, &mut ids))
         .collect();
     let generator_tables = w.get_tables(&s, "generators", by_id("exercise, generator"));
-    if generator_tables.is_empty() && !s.table.contains_key("generators") {
+    let no_generators = match s.table.get("generators").map(|v| v.get_ref()) {
+        None => true,
+        Some(DeValue::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    if no_generators {
         w.error(&s.span, &s.context, "`[exercise]` needs at least one `[[exercise.generators]]`");
     }
     let generators: Vec<GeneratorRole> = generator_tables
@@ -652,7 +658,7 @@ fn expected_alarms(w: &mut Walker<'_>, s: &Section<'_, '_>, settings: &ExerciseS
         let roles: HashSet<&str> = roles.points().into_iter().collect();
         return rules.iter().filter(|r| roles.contains(r.point.as_str())).map(|r| r.id.clone()).collect();
     }
-    let given = strings(w, s, "expected_alarms");
+    let given = strings(w, s, "expected_alarms", "an alarm id");
     let known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     for id in &given {
         if LIVE_ALARM_CRITERIA.iter().any(|c| criterion_point(c) == id.value) {
@@ -904,6 +910,8 @@ rated_kw = 800
     fn an_exercise_needs_a_generator_and_mains() {
         let errs = errors(&format!("{BASE}\n[exercise]\nlead_s = 60\n"));
         assert!(errs.iter().any(|d| d.contains("missing required key `mains_available`")), "{errs:?}");
+        assert!(errs.iter().any(|d| d.contains("at least one `[[exercise.generators]]`")), "{errs:?}");
+        let errs = errors(&format!("{BASE}\n[exercise]\nmains_available = \"ats.mains\"\ngenerators = []\n"));
         assert!(errs.iter().any(|d| d.contains("at least one `[[exercise.generators]]`")), "{errs:?}");
     }
 
