@@ -134,14 +134,18 @@ mod tests {
         assert_eq!("none".parse::<Faults>(), Ok(Faults::NONE));
         assert_eq!(Faults::NONE.to_string(), "none");
         assert_eq!(
-            "failed_first_crank".parse::<Faults>().map(|f| f.failed_first_crank),
+            "failed_first_crank"
+                .parse::<Faults>()
+                .map(|f| f.failed_first_crank),
             Ok(true)
         );
     }
 
     #[test]
     fn unknown_word_names_the_valid_ones() {
-        let err = "slow_start,flat_tyre".parse::<Faults>().expect_err("unknown");
+        let err = "slow_start,flat_tyre"
+            .parse::<Faults>()
+            .expect_err("unknown");
         assert_eq!(err.given, "flat_tyre");
         let text = err.to_string();
         for name in Faults::NAMES {

@@ -420,8 +420,8 @@ impl Generator {
         self.oil_temp_c += (oil_target - self.oil_temp_c) * (dt / tau).min(1.0);
         self.battery_v = match self.state {
             EngineState::WarmingUp if self.crank_failing || self.state_time_s < 1.5 => 21.8, // cranking dip
-            _ if turning => 27.9,                                      // charge alternator
-            _ => 27.2,                                                 // float charger
+            _ if turning => 27.9, // charge alternator
+            _ => 27.2,            // float charger
         } + 0.05 * noise.next_signed();
     }
 }
@@ -798,7 +798,14 @@ impl Plant {
         // Mains.
         let available = self.mains_scheduled_at(t);
         if available != self.mains.available {
-            self.record(if available { "mains_back" } else { "mains_lost" }, None);
+            self.record(
+                if available {
+                    "mains_back"
+                } else {
+                    "mains_lost"
+                },
+                None,
+            );
         }
         // Stable time counts from the step mains came back in.
         self.mains.stable_s = if available && self.mains.available {
@@ -831,8 +838,7 @@ impl Plant {
 
         // Generators: the ATS asks them to run while mains is lost, the load is on them or it
         // is in test mode.
-        let start_signal =
-            !available || self.ats.position == AtsPosition::Emergency || test_mode;
+        let start_signal = !available || self.ats.position == AtsPosition::Emergency || test_mode;
         if start_signal && !self.ats.start_signal {
             self.record("start_signal", Some("ats"));
         }
@@ -962,7 +968,7 @@ impl Plant {
                 .map(|g| g.voltage_ln_v)
                 .fold(0.0, f64::max),
         };
-        if self.ups.on_battery != !powered {
+        if self.ups.on_battery == powered {
             self.record(
                 if powered {
                     "ups_off_battery"
@@ -1004,9 +1010,8 @@ impl Plant {
             self.water.pump1_tripped_until_s = Some(t + PUMP_TRIP_S);
             self.record("pump_trip", Some("pump1"));
         }
-        self.water.pump1_running = powered
-            && self.water.volume_m3 > 0.0
-            && self.water.pump1_tripped_until_s.is_none();
+        self.water.pump1_running =
+            powered && self.water.volume_m3 > 0.0 && self.water.pump1_tripped_until_s.is_none();
         self.water.pump2_running = false;
         let target = if self.water.pump1_running {
             WATER_PRESSURE_BAR

@@ -562,13 +562,28 @@ mod tests {
         let mut p = Plant::new(&Scenario::MonthlyTest);
         let image = |p: &Plant| unit_image(p, Gateway::Stallverk, 3).expect("ats");
         let img = image(&p);
-        assert_eq!(img.read_bits(Table::DiscreteInput, 4, 2), Ok(vec![false, false]));
-        assert_eq!(img.read_registers(Table::InputRegister, 1, 1), Ok(vec![0b00_0101]));
+        assert_eq!(
+            img.read_bits(Table::DiscreteInput, 4, 2),
+            Ok(vec![false, false])
+        );
+        assert_eq!(
+            img.read_registers(Table::InputRegister, 1, 1),
+            Ok(vec![0b00_0101])
+        );
         p.step(25.0);
         let img = image(&p);
-        assert_eq!(img.read_bits(Table::DiscreteInput, 4, 2), Ok(vec![true, true]));
-        let status = img.read_registers(Table::InputRegister, 1, 1).expect("status")[0];
-        assert_eq!(status & 0b11_0000, 0b11_0000, "start signal and test mode: {status:#b}");
+        assert_eq!(
+            img.read_bits(Table::DiscreteInput, 4, 2),
+            Ok(vec![true, true])
+        );
+        let status = img
+            .read_registers(Table::InputRegister, 1, 1)
+            .expect("status")[0];
+        assert_eq!(
+            status & 0b11_0000,
+            0b11_0000,
+            "start signal and test mode: {status:#b}"
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub enum Scenario {
 
 /// A scenario name that is not one of [`Scenario::NAMES`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scenario {given:?}; expected one of: normal, blackout, fuel_leak, gateway_down, monthly_test")]
+#[error(
+    "unknown scenario {given:?}; expected one of: normal, blackout, fuel_leak, gateway_down, monthly_test"
+)]
 pub struct UnknownScenario {
     /// The name that was given.
     pub given: String,

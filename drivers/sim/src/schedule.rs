@@ -126,7 +126,10 @@ pub fn year_plan_in(epoch_unix_s: u64, tz: &TimeZone) -> Schedule {
     let (mut year, mut month) = (start.year(), start.month());
     // Simulated seconds of a local wall-clock time, if it exists and is not before the epoch.
     let at = |y: i16, m: i8, d: i8, h: i8, min: i8| -> Option<f64> {
-        let zoned = date(y, m, d).at(h, min, 0, 0).to_zoned_datetime(tz.clone()).ok()?;
+        let zoned = date(y, m, d)
+            .at(h, min, 0, 0)
+            .to_zoned_datetime(tz.clone())
+            .ok()?;
         let s = zoned.timestamp().as_second() - epoch;
         (s >= 0).then_some(s as f64)
     };
@@ -215,7 +218,11 @@ mod tests {
             let z = local(w.from_s);
             assert_eq!(z.weekday(), Weekday::Wednesday);
             assert!(z.day() <= 7, "first Wednesday: {z}");
-            assert_eq!((z.hour(), z.minute()), (9, 0), "09:00 local in summer and winter: {z}");
+            assert_eq!(
+                (z.hour(), z.minute()),
+                (9, 0),
+                "09:00 local in summer and winter: {z}"
+            );
             assert_eq!(w.duration_s(), Some(2400.0));
             assert!(w.faults.is_none());
             months.push(z.month());
@@ -224,10 +231,16 @@ mod tests {
         let first = local(plan.tests[0].from_s);
         assert_eq!((first.year(), first.day()), (2026, 7));
         let feb = local(plan.outages[0].from_s);
-        assert_eq!((feb.month(), feb.day(), feb.hour(), feb.minute()), (2, 17, 14, 20));
+        assert_eq!(
+            (feb.month(), feb.day(), feb.hour(), feb.minute()),
+            (2, 17, 14, 20)
+        );
         assert_eq!(plan.outages[0].duration_s(), Some(7200.0));
         let oct = local(plan.outages[1].from_s);
-        assert_eq!((oct.month(), oct.day(), oct.hour(), oct.minute()), (10, 8, 3, 10));
+        assert_eq!(
+            (oct.month(), oct.day(), oct.hour(), oct.minute()),
+            (10, 8, 3, 10)
+        );
         assert_eq!(plan.outages[1].duration_s(), Some(2100.0));
         let end = plan.end_s().expect("closed");
         assert!(end < 366.0 * 86_400.0);

@@ -77,7 +77,11 @@ fn monthly_test_sequence_and_timings() {
         "device-reported transfer time, whole seconds"
     );
     for g in &p.generators {
-        assert_eq!(g.state, EngineState::WarmingUp, "running only 6 s after the crank");
+        assert_eq!(
+            g.state,
+            EngineState::WarmingUp,
+            "running only 6 s after the crank"
+        );
         assert!((g.load_kw - 450.0).abs() < 30.0, "{} {}", g.name, g.load_kw);
     }
     assert!(p.mains.available, "a test: mains present all the time");
@@ -110,7 +114,10 @@ fn monthly_test_sequence_and_timings() {
     }
     assert_eq!(p.generators[0].starts, 413);
     assert_eq!(p.generators[1].starts, 399);
-    assert!(bus_always_powered, "the changeover is instantaneous in this model");
+    assert!(
+        bus_always_powered,
+        "the changeover is instantaneous in this model"
+    );
     assert!(!ups_ever_on_battery);
 
     // The ground truth, in order, with exact times.
@@ -179,7 +186,11 @@ fn slow_start_takes_the_start_beyond_15_s() {
     assert_eq!(crank, CRANK);
     assert_eq!(ready, crank + 0.9 * SLOW_START_RAMP_S);
     assert_eq!(transfer, ready + ATS_EMERGENCY_ACCEPT_S);
-    assert!(ready - MONTHLY_TEST_ON_AT_S > 15.0, "start time {}", ready - 20.0);
+    assert!(
+        ready - MONTHLY_TEST_ON_AT_S > 15.0,
+        "start time {}",
+        ready - 20.0
+    );
     assert_eq!(first(&p, "load_picked_up", G2), transfer);
     // Warming up lasts the whole ramp: no jump to nominal at 6 s.
     let mut q = Plant::new(&Scenario::MonthlyTest).with_faults(faults("slow_start"));
@@ -354,7 +365,10 @@ fn a_schedule_with_several_windows_runs_in_one_plant() {
         .collect();
     assert_eq!(on, vec![113.6, 1_013.6, 2_023.6]);
     assert!(p.mains.available && p.ats.position == AtsPosition::Normal);
-    assert!(p.events.windows(2).all(|w| w[0].t_s <= w[1].t_s), "in order");
+    assert!(
+        p.events.windows(2).all(|w| w[0].t_s <= w[1].t_s),
+        "in order"
+    );
 }
 
 #[test]
@@ -366,7 +380,10 @@ fn test_mode_started_and_ended_live() {
     assert_eq!(p.ats.position, AtsPosition::Emergency);
     // Effective from the next model step.
     assert_eq!(first(&p, "test_mode_on", ATS), 50.1);
-    assert_eq!(first(&p, "transfer_to_emergency", ATS), 50.1 + TRANSFER - 20.0);
+    assert_eq!(
+        first(&p, "transfer_to_emergency", ATS),
+        50.1 + TRANSFER - 20.0
+    );
     p.end_test_mode_now();
     run_to(&mut p, 101.0);
     assert_eq!(p.ats.position, AtsPosition::Normal);
@@ -398,5 +415,8 @@ fn truth_json_carries_every_event() {
     assert_eq!(list[0]["kind"], "mains_lost");
     assert_eq!(list[0]["unit"], serde_json::Value::Null);
     assert_eq!(list[0]["unix_ms"], DEFAULT_EPOCH_UNIX_S * 1000 + 20_000);
-    assert!(list.iter().any(|e| e["kind"] == "pump_trip" && e["unit"] == "pump1"));
+    assert!(
+        list.iter()
+            .any(|e| e["kind"] == "pump_trip" && e["unit"] == "pump1")
+    );
 }
