@@ -3,7 +3,9 @@
 //! Every time here is **simulated** seconds since the simulator started (t = 0). With
 //! `--speed 10` a blackout that starts at t = 20 s happens 2 s of wall time after start; the
 //! gateway outage of `gateway_down` (t = 30..90 s) lasts 6 s of wall time. Tests drive the
-//! physics with [`crate::model::Plant::step`] and never wait for wall time.
+//! physics with [`crate::model::Plant::step`] and never wait for wall time. A scenario has at
+//! most one event; several windows (a year of monthly tests and outages) are a
+//! [`crate::schedule::Schedule`].
 
 use std::fmt;
 use std::str::FromStr;
