@@ -304,7 +304,7 @@ pub struct DemoArgs {
 /// `driftvakt sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// Scenario: normal, blackout, fuel_leak, gateway_down.
+    /// Scenario: normal, blackout, fuel_leak, gateway_down, monthly_test.
     #[arg(long, default_value = "normal")]
     pub scenario: String,
     /// First TCP port: gateway `stallverk` listens here, `fastighet` on the next (0 = any free).
@@ -316,13 +316,18 @@ pub struct SimArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
-    /// Write the tally of received Modbus function codes (JSON) to this file on exit.
+    /// Write the tally of received Modbus function codes (JSON) to this file on exit, and the
+    /// simulator's ground truth (every transition, JSON) beside it with the extension
+    /// `truth.json` (record.json → record.truth.json).
     #[arg(long)]
     pub record: Option<PathBuf>,
     /// UDP port of the BACnet/IP router in front of the simulated AHU and substation
     /// (default 47809, or any free port if 47809 is taken; 0 = any free).
     #[arg(long)]
     pub bacnet_port: Option<u16>,
+    /// Faults to train on, comma-separated: slow_start, failed_crank, no_transfer, pump_trip.
+    #[arg(long, default_value = "none")]
+    pub faults: String,
 }
 
 /// Modbus tables as named on the command line.
