@@ -113,7 +113,7 @@ pub struct FastforwardArgs {
     /// Data directory to fill.
     #[arg(long)]
     pub data: PathBuf,
-    /// Scenario of the plant (normal, blackout, fuel_leak, gateway_down).
+    /// Scenario of the plant (normal, blackout, monthly_test, fuel_leak, gateway_down).
     #[arg(long, default_value = "normal")]
     pub scenario: String,
     /// Simulated time to run, e.g. `24h`, `7d`.
@@ -140,6 +140,19 @@ pub struct FastforwardArgs {
     /// Write the simulator's own figures (ground truth) once a simulated minute as JSON lines.
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// Write the simulator's own transitions (mains lost, crank, transfer, …) as JSON.
+    #[arg(long)]
+    pub truth_events: Option<PathBuf>,
+    /// Faults to train on, a comma list: slow_start, failed_crank, no_transfer, pump_trip.
+    #[arg(long, default_value = "")]
+    pub faults: String,
+    /// A timetable replacing the scenario's: `year` = twelve monthly tests (first Wednesday,
+    /// 09:00, 40 min on load) and two outages (17 February 2 h, 8 October 35 min).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Time between samples away from every test and outage, e.g. `60s` (`--sample` near them).
+    #[arg(long, default_value = "60s")]
+    pub coarse_sample: String,
 }
 
 /// How to reach the running daemon's API.
@@ -283,9 +296,12 @@ pub struct RunArgs {
 /// `driftvakt demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Scenario: normal, blackout, fuel_leak, gateway_down.
+    /// Scenario: normal, blackout, monthly_test, fuel_leak, gateway_down.
     #[arg(long, default_value = "blackout")]
     pub scenario: String,
+    /// Faults to train on, a comma list: slow_start, failed_crank, no_transfer, pump_trip.
+    #[arg(long, default_value = "")]
+    pub faults: String,
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
