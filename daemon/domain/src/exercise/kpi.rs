@@ -3,7 +3,7 @@
 use driftvakt_config::model::ExerciseSettings;
 use serde::Serialize;
 
-use super::model::{Event, Run, Timing};
+use super::model::{Event, EventKind, Run, Timing};
 use super::timeline::Timeline;
 
 /// A criterion a run is judged by.
@@ -59,6 +59,18 @@ pub enum Verdict {
     NotMeasured,
 }
 
+impl Verdict {
+    /// The code (`pass`, `fail`, `not_applicable`, `not_measured`): JSON, CSV, text keys.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::NotApplicable => "not_applicable",
+            Verdict::NotMeasured => "not_measured",
+        }
+    }
+}
+
 /// One figure of the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kpi {
@@ -77,6 +89,9 @@ pub struct Kpi {
     pub resolution: Option<f64>,
     /// Where the times behind it come from.
     pub timing: Option<Timing>,
+    /// The event a time is measured from (start time, changeover: mains lost, test mode on,
+    /// start signal, or the run's start), if it is a time.
+    pub reference: Option<EventKind>,
     /// The configured limit, in the figure's unit, if judged.
     pub limit: Option<f64>,
     /// `true`: the figure must be at most `limit`; `false`: at least.
@@ -108,6 +123,16 @@ pub struct WatchResult {
     pub verdict: Verdict,
 }
 
+/// How long one point had no good data during the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingData {
+    /// Point id.
+    pub point: String,
+    /// Time within the run without a good reading, ms (bad-quality readings held until the
+    /// next reading, and the time before a point's first reading).
+    pub missing_ms: i64,
+}
+
 /// A run judged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Analysis {
@@ -117,6 +142,9 @@ pub struct Analysis {
     pub kpis: Vec<Kpi>,
     /// Every watched point.
     pub watched: Vec<WatchResult>,
+    /// Role and watched points without good data for part of the run (config order; only
+    /// those with some time missing).
+    pub missing: Vec<MissingData>,
     /// Fail if any criterion failed; Pass if every judged one passed.
     pub verdict: Verdict,
 }

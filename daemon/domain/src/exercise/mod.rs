@@ -12,6 +12,6 @@ mod kpi;
 mod model;
 mod timeline;
 
-pub use kpi::{Analysis, Criterion, Kpi, Verdict, WatchResult, analyze};
+pub use kpi::{Analysis, Criterion, Kpi, MissingData, Verdict, WatchResult, analyze};
 pub use model::{Event, EventKind, Note, Run, Timing};
 pub use timeline::{LiveFailure, Timeline};
