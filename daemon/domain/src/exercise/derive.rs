@@ -138,13 +138,14 @@ pub(super) fn ready_and_load(tl: &Timeline, out: &mut Vec<Event>) {
             if crank_at <= last_ready {
                 continue;
             }
+            // Sweep both segment lists from the crank on: the first overlap is the ready.
+            let (v, f) = (&gt.voltage.segments, &gt.frequency.segments);
+            let mut i = v.partition_point(|x| x.end_or_max() <= crank_at);
+            let mut j = f.partition_point(|x| x.end_or_max() <= crank_at);
             let mut best: Option<(i64, &str, i64)> = None;
-            for sv in &gt.voltage.segments {
-                for sf in &gt.frequency.segments {
-                    let start = sv.start.max(sf.start).max(crank_at);
-                    if start >= sv.end_or_max().min(sf.end_or_max()) || best.is_some_and(|b| b.0 <= start) {
-                        continue;
-                    }
+            while let (Some(sv), Some(sf)) = (v.get(i), f.get(j)) {
+                let start = sv.start.max(sf.start).max(crank_at);
+                if start < sv.end_or_max().min(sf.end_or_max()) {
                     let (point, res) = if start == crank_at && sv.start < start && sf.start < start {
                         (crank_point.as_str(), *crank_res)
                     } else if sv.start >= sf.start {
@@ -153,6 +154,12 @@ pub(super) fn ready_and_load(tl: &Timeline, out: &mut Vec<Event>) {
                         (g.frequency_hz.as_str(), sv.res.max(sf.res))
                     };
                     best = Some((start, point, res));
+                    break;
+                }
+                if sv.end_or_max() <= sf.end_or_max() {
+                    i += 1;
+                } else {
+                    j += 1;
                 }
             }
             if let Some((at, point, res)) = best {

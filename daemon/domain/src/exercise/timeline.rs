@@ -160,8 +160,10 @@ pub struct Timeline {
     pub(super) kind: ExerciseKind,
     pub(super) started_ms: i64,
     pub(super) window: Window,
-    /// Point id → its index in `tracks` and its parts.
-    roles: HashMap<String, (usize, Vec<Role>)>,
+    /// Point id → its index in `tracks` and `parts`.
+    index: HashMap<String, usize>,
+    /// Per distinct point: its parts.
+    parts: Vec<Vec<Role>>,
     /// Per distinct point, in `settings.points()` order: id and track.
     pub(super) tracks: Vec<(String, Track)>,
     mains: Option<bool>,
@@ -183,15 +185,16 @@ impl Timeline {
     /// An empty timeline of a run of `kind` started at `started_ms` (readings from before the
     /// start — the report's lead — give each point its state before the run).
     pub fn new(settings: &ExerciseSettings, kind: ExerciseKind, started_ms: i64) -> Timeline {
-        let mut roles: HashMap<String, (usize, Vec<Role>)> = HashMap::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut tracks = Vec::new();
+        let mut parts: Vec<Vec<Role>> = Vec::new();
         let mut add = |point: &str, role: Role| {
-            let next = tracks.len();
-            let entry = roles.entry(point.to_string()).or_insert_with(|| (next, Vec::new()));
-            if entry.0 == next {
+            let ix = *index.entry(point.to_string()).or_insert_with(|| {
                 tracks.push((point.to_string(), Track::default()));
-            }
-            entry.1.push(role);
+                parts.push(Vec::new());
+                parts.len() - 1
+            });
+            parts[ix].push(role);
         };
         add(&settings.mains_available, Role::Mains);
         for (i, s) in settings.switches.iter().enumerate() {
@@ -235,7 +238,8 @@ impl Timeline {
             kind,
             started_ms,
             window: Window { lo: started_ms, hi: i64::MAX },
-            roles,
+            index,
+            parts,
             tracks,
             mains: None,
             initially_mains_lost: false,
@@ -278,8 +282,7 @@ impl Timeline {
     /// in time order (points may interleave); an older reading than the point's newest is
     /// ignored.
     pub fn feed(&mut self, reading: &Reading) {
-        let Some((ix, roles)) = self.roles.get(&*reading.point) else { return };
-        let (ix, roles) = (*ix, roles.clone());
+        let Some(&ix) = self.index.get(&*reading.point) else { return };
         let value = match (&reading.quality, &reading.value) {
             (Quality::Good, Some(v @ (Value::Number(_) | Value::Bool(_)))) => v.as_f64().filter(|x| x.is_finite()),
             _ => None,
@@ -290,10 +293,10 @@ impl Timeline {
         if !track.take(t, value.is_some(), self.window) {
             return;
         }
-        let point = self.tracks[ix].0.clone();
         let mut changed = false;
-        for role in roles {
-            changed |= self.apply(role, t, value, prev_good, &point);
+        for k in 0..self.parts[ix].len() {
+            let role = self.parts[ix][k];
+            changed |= self.apply(role, t, value, prev_good, ix);
         }
         if changed {
             self.rebuild();
@@ -301,8 +304,9 @@ impl Timeline {
     }
 
     /// Apply one reading to one part; `true` when an event or a derived input changed.
-    fn apply(&mut self, role: Role, t: i64, v: Option<f64>, prev_good: Option<i64>, point: &str) -> bool {
+    fn apply(&mut self, role: Role, t: i64, v: Option<f64>, prev_good: Option<i64>, ix: usize) -> bool {
         let w = self.window;
+        let point = ix;
         // The first good reading of a point only sets its state: `res` is None then.
         let res = prev_good.map(|p| t - p);
         match role {
@@ -430,7 +434,8 @@ impl Timeline {
                 match u.state.replace(b) {
                     Some(old) if old != b => {
                         let kind = if b { EventKind::UpsOnBattery } else { EventKind::UpsOffBattery };
-                        self.push(kind, t, Some(point.to_string()), point, res.unwrap_or(0), Timing::Polled);
+                        let unit = Some(self.tracks[point].0.clone());
+                        self.push(kind, t, unit, point, res.unwrap_or(0), Timing::Polled);
                         true
                     }
                     _ => false,
@@ -454,7 +459,7 @@ impl Timeline {
     }
 
     /// An engine-state reading.
-    fn engine(&mut self, i: usize, t: i64, v: Option<f64>, res: Option<i64>, point: &str) -> bool {
+    fn engine(&mut self, i: usize, t: i64, v: Option<f64>, res: Option<i64>, point: usize) -> bool {
         let Some(class) = v.and_then(|x| engine_class(&self.settings.generators[i].states, x)) else { return false };
         let unit = Some(self.settings.generators[i].id.clone());
         let g = &mut self.generators[i];
@@ -514,8 +519,10 @@ impl Timeline {
         !kinds.is_empty()
     }
 
-    fn push(&mut self, kind: EventKind, at_ms: i64, unit: Option<String>, point: &str, resolution_ms: i64, timing: Timing) {
-        self.primary.push(Event { kind, at_ms, unit, point: point.to_string(), resolution_ms, timing });
+    /// An event of the point at `point` (its index).
+    fn push(&mut self, kind: EventKind, at_ms: i64, unit: Option<String>, point: usize, resolution_ms: i64, timing: Timing) {
+        let point = self.tracks[point].0.clone();
+        self.primary.push(Event { kind, at_ms, unit, point, resolution_ms, timing });
     }
 
     /// Every event again: the single points' events and those derived from several points.
@@ -541,13 +548,13 @@ impl Timeline {
 
     /// Whether `point` gave a good reading.
     pub(super) fn has_good(&self, point: &str) -> bool {
-        self.roles.get(point).is_some_and(|(ix, _)| self.tracks[*ix].1.last_good_ms.is_some())
+        self.index.get(point).is_some_and(|ix| self.tracks[*ix].1.last_good_ms.is_some())
     }
 
     /// Time `point` had no good data in the run up to `end_ms`, ms (`None` for a point the
     /// exercise does not read).
     pub fn missing_ms(&self, point: &str, end_ms: i64) -> Option<i64> {
-        let (ix, _) = self.roles.get(point)?;
+        let ix = self.index.get(point)?;
         Some(self.tracks[*ix].1.missing_until(end_ms, self.window))
     }
 }
