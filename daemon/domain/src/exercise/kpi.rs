@@ -76,7 +76,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kpi {
     /// What it measures: `start_time`, `start_attempts`, `changeover`, `load_percent`,
-    /// `minutes_on_load`, `fuel_used_l`, `burn_l_per_h`, `endurance_h`, `ups_minutes`.
+    /// `minutes_on_load`, `fuel_used_l`, `burn_l_per_h`, `endurance_h`, `ups_minutes`,
+    /// `ups_runtime_used_min` (words: `text::exercise::kpi_label`).
     pub key: &'static str,
     /// The criterion it is judged by, if any (fuel and endurance are information).
     pub criterion: Option<Criterion>,

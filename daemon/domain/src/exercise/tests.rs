@@ -749,3 +749,95 @@ fn a_generator_not_in_a_monthly_test_is_not_judged() {
     assert!(g2.iter().all(|v| *v == Verdict::NotApplicable), "{g2:?}");
     assert_eq!(a.verdict, Verdict::Pass);
 }
+
+
+#[test]
+fn a_start_signal_is_the_reference_when_there_is_no_test_mode_and_a_load_bank_leaves_the_switch_unjudged() {
+    let mut s = settings();
+    s.switches[0].test_mode = None;
+    s.switches[0].start_signal = Some("ats.start".into());
+    let r = run(ExerciseKind::Loadbank, 0.0, Some(100.0));
+    let mut tl = Timeline::for_run(&s, &r);
+    let n = |v: f64| Value::Number(v);
+    for (point, t, v) in [
+        ("grid.mains_ok", -10.0, Value::Bool(true)),
+        ("ats.position", -10.0, n(0.0)),
+        ("ats.start", -10.0, Value::Bool(false)),
+        ("g1.state", -10.0, n(0.0)),
+        ("g1.voltage", -10.0, n(0.0)),
+        ("g1.frequency", -10.0, n(0.0)),
+        ("ats.start", 2.0, Value::Bool(true)),
+        ("g1.state", 3.0, n(2.0)),
+        ("g1.state", 5.0, n(3.0)),
+        ("g1.voltage", 6.0, n(229.0)),
+        ("g1.frequency", 6.5, n(49.8)),
+        ("ats.position", 60.0, n(0.0)),
+    ] {
+        tl.feed(&reading(point, t, v));
+    }
+    assert_eq!(first(tl.events(), EventKind::StartSignal).unit.as_deref(), Some("ats"));
+    let a = analyze(&s, &r, &tl, at(100.0));
+    let start = kpi(&a, "start_time");
+    assert_eq!((start.reference, start.value), (Some(EventKind::StartSignal), Some(4.5)));
+    let ready = first(&a.events, EventKind::GeneratorReady);
+    assert_eq!(ready.point, "g1.frequency", "the later of the two");
+    // The start signal is the switch's own: its changeover is expected and never came.
+    assert_eq!(kpi(&a, "changeover").verdict, Verdict::Fail);
+
+    // A load bank run without anything from the switch: its changeover is not judged.
+    let mut s2 = settings();
+    s2.switches[0].test_mode = None;
+    let mut tl = Timeline::for_run(&s2, &r);
+    for (point, t, v) in [("ats.position", -10.0, n(0.0)), ("g1.state", -10.0, n(0.0)), ("g1.state", 3.0, n(2.0)), ("ats.position", 60.0, n(0.0))] {
+        tl.feed(&reading(point, t, v));
+    }
+    let a = analyze(&s2, &r, &tl, at(100.0));
+    assert_eq!(kpi(&a, "changeover").verdict, Verdict::NotApplicable);
+    assert!(tl.live_failures(at(100.0)).iter().all(|f| f.criterion != Criterion::Changeover));
+}
+
+#[test]
+fn a_watched_point_briefly_outside_its_allowance_passes_and_bad_readings_do_not_count_as_outside() {
+    let s = settings();
+    let r = run(ExerciseKind::Island, 0.0, Some(100.0));
+    let mut tl = Timeline::for_run(&s, &r);
+    let p = |t: f64, v: Option<f64>| Reading {
+        point: Arc::from("booster.pressure"),
+        time_ms: at(t),
+        value: v.map(Value::Number),
+        quality: if v.is_some() { Quality::Good } else { Quality::CommFail },
+    };
+    // Held from before the start: outside from the start until 10 s, then a gap, then
+    // above the band 40–50 s.
+    for x in [p(-5.0, Some(2.5)), p(10.0, Some(4.0)), p(20.0, None), p(30.0, Some(4.0)), p(40.0, Some(7.5)), p(50.0, Some(5.0))] {
+        tl.feed(&x);
+    }
+    let a = analyze(&s, &r, &tl, at(100.0));
+    let w = &a.watched[0];
+    assert_eq!((w.outside_ms, w.first_outside_ms), (20_000, Some(at(0.0))));
+    assert_eq!((w.min, w.max), (Some(2.5), Some(7.5)));
+    assert!(close(w.worst_deviation, 1.5, 1e-9));
+    assert_eq!(w.verdict, Verdict::Pass, "20 s ≤ 30 s allowed");
+    let missing = a.missing.iter().find(|m| m.point == "booster.pressure").map(|m| m.missing_ms);
+    assert_eq!(missing, Some(10_000));
+}
+
+#[test]
+fn ups_minutes_count_only_good_data_on_battery() {
+    let s = settings();
+    let r = run(ExerciseKind::Outage, 0.0, Some(600.0));
+    let mut tl = Timeline::for_run(&s, &r);
+    let u = |t: f64, v: Option<bool>| Reading {
+        point: Arc::from("ups.on_battery"),
+        time_ms: at(t),
+        value: v.map(Value::Bool),
+        quality: if v.is_some() { Quality::Good } else { Quality::CommFail },
+    };
+    for x in [u(0.0, Some(false)), u(60.0, Some(true)), u(120.0, None), u(180.0, Some(true)), u(240.0, Some(false))] {
+        tl.feed(&x);
+    }
+    assert_eq!(kinds(tl.events()), [EventKind::UpsOnBattery, EventKind::UpsOffBattery], "the gap is no change");
+    let a = analyze(&s, &r, &tl, at(600.0));
+    assert_eq!(kpi(&a, "ups_minutes").value, Some(2.0));
+    assert_eq!(kpi(&a, "ups_minutes").criterion, None);
+}
