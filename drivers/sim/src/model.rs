@@ -756,10 +756,19 @@ impl Plant {
     /// Advance simulated time by `dt_s` seconds (internally in steps of at most
     /// [`MAX_SUBSTEP_S`]). A non-finite or non-positive `dt_s` does nothing.
     pub fn step(&mut self, dt_s: f64) {
+        self.step_by(dt_s, MAX_SUBSTEP_S);
+    }
+
+    /// Like [`Plant::step`] with internal steps of at most `max_substep_s` (at least
+    /// [`MAX_SUBSTEP_S`]): for fast-forwarding quiet hours, where only stocks, temperatures and
+    /// counters move. Near a scheduled test or outage use [`Plant::step`]: the controllers'
+    /// timings (start delay, acceptance, cool-down) are only exact in 0.1 s steps.
+    pub fn step_by(&mut self, dt_s: f64, max_substep_s: f64) {
         if !dt_s.is_finite() || dt_s <= 0.0 {
             return;
         }
-        let n = (dt_s / MAX_SUBSTEP_S).ceil().max(1.0) as u64;
+        let max_substep_s = if max_substep_s.is_finite() { max_substep_s.max(MAX_SUBSTEP_S) } else { MAX_SUBSTEP_S };
+        let n = (dt_s / max_substep_s).ceil().max(1.0) as u64;
         let h = dt_s / n as f64;
         for _ in 0..n {
             self.t_s += h;

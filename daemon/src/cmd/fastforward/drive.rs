@@ -175,7 +175,9 @@ pub fn run(
     let mut stepped_to = 0_i64;
     while offset < opts.duration_ms {
         if offset > stepped_to {
-            plant.step((offset - stepped_to) as f64 / 1000.0);
+            let quiet = !near(&busy, stepped_to + opts.start_ms) && !near(&busy, offset + opts.start_ms);
+            let substep_s = if quiet { QUIET_SUBSTEP_S } else { driftvakt_sim::model::MAX_SUBSTEP_S };
+            plant.step_by((offset - stepped_to) as f64 / 1000.0, substep_s);
             stepped_to = offset;
         }
         if let Some(at) = opts.refill_at_ms
@@ -241,9 +243,8 @@ pub fn run(
             writeln!(out, "{}", serde_json::to_string(&t)?)?;
         }
         coordinator.after_sample(now)?;
-        let near = busy.iter().any(|&(from, to)| now >= from - FINE_BEFORE_MS && now <= to + FINE_AFTER_MS);
         let coarse = opts.coarse_sample_ms.max(opts.sample_ms);
-        offset = if near { offset + opts.sample_ms } else { (offset / coarse + 1) * coarse };
+        offset = if near(&busy, now) { offset + opts.sample_ms } else { (offset / coarse + 1) * coarse };
     }
     coordinator.finish(opts.start_ms + opts.duration_ms)?;
     if let Some(path) = &opts.truth_events {
@@ -266,6 +267,14 @@ pub fn run(
         from_ms: opts.start_ms,
         to_ms: opts.start_ms + opts.duration_ms,
     })
+}
+
+/// The plant's internal step away from every test and outage (s): stocks and temperatures only.
+const QUIET_SUBSTEP_S: f64 = 5.0;
+
+/// Whether `now` (UTC ms) lies near a scheduled test or outage: sampled finely, stepped in 0.1 s.
+fn near(busy: &[(i64, i64)], now: i64) -> bool {
+    busy.iter().any(|&(from, to)| now >= from - FINE_BEFORE_MS && now <= to + FINE_AFTER_MS)
 }
 
 /// Every scheduled test and outage as (from, to) UTC ms: the fine sampling's periods.
