@@ -22,6 +22,8 @@ pub struct ApiState {
     pub alarms: AlarmHandle,
     /// Bearer token for state-changing calls; `None` refuses them.
     pub token: Option<Arc<str>>,
+    /// The exercise actor and where its runs are stored; `None` without `[exercise]`.
+    pub exercise: Option<super::exercise::ExerciseApi>,
 }
 
 fn stopped(_: Stopped) -> Response {
