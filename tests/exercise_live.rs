@@ -139,7 +139,13 @@ fn an_exercise_by_cli_mqtt_and_api_survives_a_sigkill_and_a_mains_loss_alone_is_
 
     // A power cut of the daemon: the restarted one still runs the exercise, note and all.
     daemon.kill9();
+    let restarted_ms = support::now_ms();
     let daemon = site.daemon();
+    // Mains are back in this daemon's own readings before the exercise ends: the next loss is
+    // no longer the exercise's.
+    wait_until("mains read as present after the restart", Duration::from_secs(15), || {
+        daemon.export("ats.mains_available").is_ok_and(|rows| rows.iter().any(|r| r.time_ms >= restarted_ms && r.value == serde_json::Value::Bool(true)))
+    });
     let status = cli_ok(&["exercise", "status", "--api", &api]);
     assert!(status.starts_with("Pågår: körning 1, Månadsprov mars"), "{status}");
     assert!(status.contains("Bo: G1 startade"), "{status}");
