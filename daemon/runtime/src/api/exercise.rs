@@ -33,9 +33,6 @@ fn not_configured() -> Response {
     error(StatusCode::NOT_FOUND, "övningar är inte konfigurerade: daemonens konfiguration saknar [exercise] (no [exercise] in the daemon's configuration)")
 }
 
-fn exercise(s: &ApiState) -> Result<&ExerciseApi, Response> {
-    s.exercise.as_ref().ok_or_else(not_configured)
-}
 
 fn answer(r: Result<Run, CommandError>) -> Response {
     match r {
@@ -65,10 +62,7 @@ async fn read<T: Send + 'static>(dir: PathBuf, f: impl FnOnce(&rusqlite::Connect
 }
 
 pub(super) async fn status(State(s): State<ApiState>) -> Response {
-    let x = match exercise(&s) {
-        Ok(x) => x.clone(),
-        Err(r) => return r,
-    };
+    let Some(x) = s.exercise else { return not_configured() };
     let now = SystemClock.now_ms();
     let from = now - RECENT_DAYS * 86_400_000;
     let runs = match read(x.data_dir.clone(), move |c| store::runs(c, from, i64::MAX)).await {
@@ -84,10 +78,7 @@ pub(super) async fn status(State(s): State<ApiState>) -> Response {
 }
 
 pub(super) async fn one(State(s): State<ApiState>, Path(id): Path<String>) -> Response {
-    let x = match exercise(&s) {
-        Ok(x) => x.clone(),
-        Err(r) => return r,
-    };
+    let Some(x) = s.exercise else { return not_configured() };
     let Ok(id) = id.parse::<i64>() else {
         return error(StatusCode::BAD_REQUEST, format!("run id {id:?} is not a number"));
     };
@@ -110,9 +101,9 @@ pub(super) struct StartBody {
 }
 
 pub(super) async fn start(State(s): State<ApiState>, Json(b): Json<StartBody>) -> Response {
-    match exercise(&s) {
-        Ok(x) => answer(x.handle.send(Command::Start { kind: b.kind, name: b.name, by: b.by }).await),
-        Err(r) => r,
+    match &s.exercise {
+        Some(x) => answer(x.handle.send(Command::Start { kind: b.kind, name: b.name, by: b.by }).await),
+        None => not_configured(),
     }
 }
 
@@ -124,9 +115,9 @@ pub(super) struct StopBody {
 }
 
 pub(super) async fn stop(State(s): State<ApiState>, Json(b): Json<StopBody>) -> Response {
-    match exercise(&s) {
-        Ok(x) => answer(x.handle.send(Command::Stop { by: b.by }).await),
-        Err(r) => r,
+    match &s.exercise {
+        Some(x) => answer(x.handle.send(Command::Stop { by: b.by }).await),
+        None => not_configured(),
     }
 }
 
@@ -140,8 +131,8 @@ pub(super) struct NoteBody {
 }
 
 pub(super) async fn note(State(s): State<ApiState>, Json(b): Json<NoteBody>) -> Response {
-    match exercise(&s) {
-        Ok(x) => answer(x.handle.send(Command::Note { by: b.by, text: b.text }).await),
-        Err(r) => r,
+    match &s.exercise {
+        Some(x) => answer(x.handle.send(Command::Note { by: b.by, text: b.text }).await),
+        None => not_configured(),
     }
 }
