@@ -97,6 +97,28 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order of a typical run.
+    pub const ALL: [EventKind; 18] = [
+        EventKind::RunStarted,
+        EventKind::TestModeOn,
+        EventKind::MainsLost,
+        EventKind::StartSignal,
+        EventKind::PreStart,
+        EventKind::Crank,
+        EventKind::CrankFailed,
+        EventKind::GeneratorReady,
+        EventKind::TransferToEmergency,
+        EventKind::LoadPickedUp,
+        EventKind::UpsOnBattery,
+        EventKind::UpsOffBattery,
+        EventKind::MainsBack,
+        EventKind::TestModeOff,
+        EventKind::Retransfer,
+        EventKind::CoolDown,
+        EventKind::GeneratorStopped,
+        EventKind::RunStopped,
+    ];
+
     /// The code used in JSON, CSV and text keys (`mains_lost`, …).
     pub fn key(self) -> &'static str {
         match self {

@@ -55,6 +55,7 @@ macro_rules! texts {
 
 pub mod alarm;
 pub mod email;
+pub mod exercise;
 pub mod exercise_live;
 pub mod journal;
 pub mod report;
@@ -138,6 +139,7 @@ mod tests {
         vec![
             ("alarm", alarm::Alarms::entries()),
             ("email", email::Email::entries()),
+            ("exercise", exercise::Exercise::entries()),
             ("exercise_live", exercise_live::ExerciseLive::entries()),
             ("journal", journal::Journal::entries()),
             ("report", report::Report::entries()),
