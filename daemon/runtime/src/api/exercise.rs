@@ -12,22 +12,13 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::exercise::Run;
 use serde::Deserialize;
 
-use super::handlers::ApiState;
+use super::state::ApiState;
 use super::reply::error;
-use crate::exercise::command::{Command, CommandError, ExerciseHandle};
+use crate::exercise::command::{Command, CommandError};
 use crate::exercise::store;
 
 /// How far back `GET /api/exercise` lists runs.
 pub const RECENT_DAYS: i64 = 400;
-
-/// The exercise actor and the data directory its runs are stored in.
-#[derive(Clone, Debug)]
-pub struct ExerciseApi {
-    /// The actor.
-    pub handle: ExerciseHandle,
-    /// The data directory (runs are read from its store, read-only).
-    pub data_dir: PathBuf,
-}
 
 fn not_configured() -> Response {
     error(StatusCode::NOT_FOUND, "övningar är inte konfigurerade: daemonens konfiguration saknar [exercise] (no [exercise] in the daemon's configuration)")

@@ -30,6 +30,7 @@ mod exercise;
 mod handlers;
 pub mod monitor;
 mod reply;
+mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,8 +43,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
-pub use exercise::ExerciseApi;
-pub use handlers::ApiState;
+pub use state::{ApiState, ExerciseApi};
 use reply::error;
 
 /// The API's routes (serve with [`serve`], or merge into a larger router).
