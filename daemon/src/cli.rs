@@ -50,6 +50,9 @@ pub enum Command {
     Journal(JournalArgs),
     /// Health of the running daemon: devices, sinks (lag, backlog, errors), store, alarms.
     Status(StatusArgs),
+    /// Reservkraftprov: start, stop, annotate an exercise, or show the running run and recent runs.
+    #[command(subcommand)]
+    Exercise(ExerciseCommand),
     /// Write a report from the store (`report endurance`: the SSIK endurance evidence).
     #[command(subcommand)]
     Report(ReportCommand),
@@ -268,6 +271,98 @@ pub struct JournalArgs {
     /// also after the daemon has stopped.
     #[arg(long, conflicts_with_all = ["api", "token_file"])]
     pub data: Option<PathBuf>,
+}
+
+/// `driftvakt exercise ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExerciseCommand {
+    /// Start an exercise (refused while another run, or a detected outage, is running).
+    Start(ExerciseStartArgs),
+    /// Stop the running exercise (or a detected outage, by hand).
+    Stop(ExerciseStopArgs),
+    /// Write an observation into the running run's timeline.
+    Note(ExerciseNoteArgs),
+    /// The running run and the runs of the last 400 days (from the daemon, or a store with `--data`).
+    Status(ExerciseStatusArgs),
+}
+
+/// Kinds of exercise an operator starts (an outage is detected, never started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExerciseKindArg {
+    /// Monthly test on load (mains stay, the switch is put in test).
+    Monthly,
+    /// Island test: the incoming supply is cut.
+    Island,
+    /// Load-bank test.
+    Loadbank,
+}
+
+/// `driftvakt exercise start`.
+#[derive(Debug, Args)]
+pub struct ExerciseStartArgs {
+    /// What kind of exercise.
+    #[arg(long, value_enum)]
+    pub kind: ExerciseKindArg,
+    /// Its name, e.g. "Månadsprov mars".
+    #[arg(long)]
+    pub name: String,
+    /// Who starts it.
+    #[arg(long)]
+    pub by: String,
+    /// Language of the answer.
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `driftvakt exercise stop`.
+#[derive(Debug, Args)]
+pub struct ExerciseStopArgs {
+    /// Who stops it (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Language of the answer.
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `driftvakt exercise note`.
+#[derive(Debug, Args)]
+pub struct ExerciseNoteArgs {
+    /// The observation.
+    pub text: String,
+    /// Who writes it (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Language of the answer.
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `driftvakt exercise status`.
+#[derive(Debug, Args)]
+pub struct ExerciseStatusArgs {
+    /// Print JSON (the API's answer) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the store of this data directory directly (read-only) instead of asking the daemon,
+    /// also after the daemon has stopped.
+    #[arg(long, conflicts_with_all = ["api", "token_file"])]
+    pub data: Option<PathBuf>,
+    /// Language.
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
+    /// How to reach the daemon.
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// `driftvakt check`.

@@ -28,6 +28,7 @@ fn main() {
         | Command::Shelve(_)
         | Command::Unshelve(_)
         | Command::Journal(_)
+        | Command::Exercise(_)
         | Command::Status(_) => true,
         _ => false,
     };
@@ -79,6 +80,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Unshelve(args) => cmd::alarms::unshelve(&args).map(|()| 0),
         Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
         Command::Status(args) => cmd::status::run(&args).map(|()| 0),
+        Command::Exercise(command) => cmd::exercise::run(&command).map(|()| 0),
         Command::Report(cli::ReportCommand::Endurance(args)) => cmd::report::endurance(&args).map(|()| 0),
         #[cfg(feature = "simulator")]
         Command::Fastforward(args) => cmd::fastforward::run(&args).map(|()| 0),

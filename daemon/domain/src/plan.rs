@@ -155,7 +155,8 @@ impl Planner {
         let rec = &change.record;
         let mut out = Vec::new();
         match change.kind {
-            ChangeKind::Activated if !rec.is_shelved(now_ms) => {
+            // An expected alarm (explained by a running exercise) is shown, never e-mailed.
+            ChangeKind::Activated if !rec.is_shelved(now_ms) && !rec.is_expected() => {
                 for r in self.routes.iter().filter(|r| routed(r, rec)) {
                     for g in &r.to {
                         let key = (inc.id, g.clone());
@@ -207,7 +208,7 @@ impl Planner {
                 let unacked = inc
                     .alarms
                     .iter()
-                    .any(|a| a.state == AlarmState::ActiveUnacked && !a.is_shelved(now_ms) && routed(r, a));
+                    .any(|a| a.state == AlarmState::ActiveUnacked && !a.is_shelved(now_ms) && !a.is_expected() && routed(r, a));
                 if !unacked {
                     continue;
                 }
@@ -357,5 +358,29 @@ mod tests {
         let b = rec("ups", AlarmClass::A, AlarmState::ActiveUnacked);
         assert!(p.on_change(&mut st, &activated(&b), Some(&view), 100).is_empty());
         assert!(p.tick(&mut st, std::slice::from_ref(&view), 31 * MIN).iter().all(|i| i.kind == EmailKind::Repeat));
+    }
+
+    #[test]
+    fn an_expected_alarm_is_neither_emailed_nor_repeated_nor_escalated_but_others_are() {
+        let p = Planner::new(vec![route()], 1000);
+        let mut st = PlanState::default();
+        let mut drill = rec("mains", AlarmClass::A, AlarmState::ActiveUnacked);
+        drill.expected_run = Some(3);
+        let view = IncidentView { id: 1, opened_ms: 0, alarms: vec![&drill] };
+        assert!(p.on_change(&mut st, &activated(&drill), Some(&view), 0).is_empty(), "no incident e-mail");
+        assert!(p.tick(&mut st, std::slice::from_ref(&view), 60 * MIN).is_empty(), "no repeat, no escalation");
+        let mut cleared = drill.clone();
+        cleared.state = AlarmState::ClearedUnacked;
+        let mut ch = activated(&cleared);
+        ch.kind = ChangeKind::Cleared;
+        let done = IncidentView { id: 1, opened_ms: 0, alarms: vec![&cleared] };
+        assert!(p.on_change(&mut st, &ch, Some(&done), 61 * MIN).is_empty(), "no cleared e-mail for what was never sent");
+        // An alarm the exercise does not explain escalates as usual, even in the same incident.
+        let pump = rec("pump", AlarmClass::A, AlarmState::ActiveUnacked);
+        let both = IncidentView { id: 2, opened_ms: 0, alarms: vec![&drill, &pump] };
+        let mut st = PlanState::default();
+        assert_eq!(p.on_change(&mut st, &activated(&pump), Some(&both), 0).len(), 1);
+        let kinds: Vec<EmailKind> = p.tick(&mut st, std::slice::from_ref(&both), 30 * MIN).into_iter().map(|i| i.kind).collect();
+        assert!(kinds.contains(&EmailKind::Escalation), "{kinds:?}");
     }
 }

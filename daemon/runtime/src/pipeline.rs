@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::alarm::tap::{AlarmTap, Feed};
+use crate::exercise::tap::ExerciseTap;
 use crate::intern::PointIndex;
 use crate::monitor::DeviceReadings;
 
@@ -109,6 +110,12 @@ impl Pipeline {
     /// After the store got a batch, what the alarm engine needs of it goes to `alarms` (see
     /// [`AlarmTap`]).
     pub fn start(config: &Config, data_dir: &Path, alarms: Option<mpsc::Sender<Feed>>) -> Result<Pipeline> {
+        Pipeline::start_with(config, data_dir, alarms, None)
+    }
+
+    /// [`Pipeline::start`], and the readings of `[exercise]`'s points go to `exercise` (see
+    /// [`ExerciseTap`]; only when `[exercise]` is configured).
+    pub fn start_with(config: &Config, data_dir: &Path, alarms: Option<mpsc::Sender<Feed>>, exercise: Option<mpsc::Sender<Vec<Reading>>>) -> Result<Pipeline> {
         let metas = stored_points(config);
         // Live endurance: derived readings join each batch before the store and the taps see it.
         let mut endurance = (!config.reserves.is_empty()).then(|| {
@@ -126,6 +133,10 @@ impl Pipeline {
                 latest.index.intern(&m.id);
             }
             alarms.map(|tx| AlarmTap::new(config, &mut latest.index, tx))
+        };
+        let mut exercise_tap = {
+            let mut latest = live.lock();
+            config.exercise.as_ref().zip(exercise).map(|(settings, tx)| ExerciseTap::new(settings, &mut latest.index, tx))
         };
         let (tx, mut rx) = mpsc::channel::<Vec<Reading>>(1024);
 
@@ -171,6 +182,9 @@ impl Pipeline {
                 if let Some(t) = tap.as_mut() {
                     t.observe(&batch, &idx);
                 }
+                if let Some(t) = exercise_tap.as_mut() {
+                    t.observe(&batch, &idx);
+                }
                 if let Some(f) = on_change.as_mut() {
                     f.retain(&mut batch);
                 }
@@ -185,6 +199,12 @@ impl Pipeline {
                 }
                 if tap.as_ref().is_some_and(AlarmTap::due) {
                     flush_tap(tap.as_mut(), &router_give_up).await;
+                }
+                if let Some(t) = exercise_tap.as_mut() {
+                    tokio::select! {
+                        _ = t.flush() => {}
+                        () = router_give_up.cancelled() => {}
+                    }
                 }
             }
             if !router_give_up.is_cancelled() {

@@ -12,7 +12,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::alarm::service::{AlarmHandle, AlarmService};
-use crate::api::{self, ApiState};
+use crate::api::{self, ApiState, ExerciseApi};
+use crate::exercise::command::ExerciseHandle;
+use crate::exercise::mqtt_cmd::{self, CommandStats};
+use crate::exercise::service::ExerciseService;
 use crate::limits;
 use crate::monitor::Monitor;
 use crate::notify;
@@ -20,11 +23,25 @@ use crate::pipeline::{Live, Pipeline, Summary};
 use crate::sink::Sinks;
 use crate::stop;
 
+/// The `[api] token`, if configured and readable (the API's state-changing calls and the
+/// exercise command topic need it).
+fn api_token(config: &Config) -> Option<Arc<str>> {
+    match config.api.token.as_ref()?.resolve() {
+        Ok(t) if !t.trim().is_empty() => Some(Arc::from(t.trim())),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "API token not available: acknowledge, shelve and exercise commands are refused");
+            None
+        }
+    }
+}
+
 /// A running daemon.
 pub struct Service {
     pipeline: Pipeline,
     sinks: Sinks,
     alarms: AlarmService,
+    exercise: Option<ExerciseService>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     api_addr: Option<SocketAddr>,
@@ -36,7 +53,9 @@ impl Service {
         let open_files = limits::raise_open_files();
         let notifiers = notify::configured(config);
         let (alarms, alarm_tap) = AlarmService::start(config, data_dir, notifiers.clone())?;
-        let pipeline = Pipeline::start(config, data_dir, Some(alarm_tap))?;
+        let exercise = ExerciseService::start(config, data_dir, alarms.handle(), alarm_tap.clone())?;
+        let (exercise, exercise_tap) = exercise.unzip();
+        let pipeline = Pipeline::start_with(config, data_dir, Some(alarm_tap), exercise_tap)?;
         alarms.handle().watch_store(pipeline.store_stats());
         let sinks = Sinks::start(config, data_dir, &pipeline.committed())?;
         let cancel = CancellationToken::new();
@@ -53,20 +72,15 @@ impl Service {
         for n in &notifiers {
             tasks.push(n.spawn(handle.queue(n.key()), cancel.child_token()));
         }
+        let token = api_token(config);
+        if let (Some(x), Some(mqtt), Some(topic)) = (&exercise, &config.mqtt, config.exercise.as_ref().and_then(|e| e.command_topic.clone())) {
+            let stats = Arc::new(CommandStats::default());
+            tasks.push(mqtt_cmd::spawn(mqtt.clone(), topic, token.clone(), x.handle(), stats, cancel.child_token()));
+        }
         let mut api_addr = None;
         if config.api.enabled {
-            let token = match &config.api.token {
-                Some(secret) => match secret.resolve() {
-                    Ok(t) if !t.trim().is_empty() => Some(Arc::from(t.trim())),
-                    Ok(_) => None,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "API token not available: acknowledge and shelve are refused");
-                        None
-                    }
-                },
-                None => None,
-            };
-            let router = api::router(ApiState { alarms: handle.clone(), token: token.clone() })
+            let exercise = exercise.as_ref().map(|x| ExerciseApi { handle: x.handle(), data_dir: data_dir.to_path_buf() });
+            let router = api::router(ApiState { alarms: handle.clone(), token: token.clone(), exercise })
                 .merge(api::monitor::routes(monitor, handle.clone(), token));
             let peers = pipeline.source_stats().len() + config.sinks.influxdb.len() + 1;
             let max_connections = limits::api_connections(config.api.max_connections, open_files, peers);
@@ -80,7 +94,12 @@ impl Service {
                 Err(e) => tracing::error!(listen = %config.api.listen, error = %e, "operator API cannot listen; running without it"),
             }
         }
-        Ok(Service { pipeline, sinks, alarms, cancel, tasks, api_addr })
+        Ok(Service { pipeline, sinks, alarms, exercise, cancel, tasks, api_addr })
+    }
+
+    /// The exercise actor, when `[exercise]` is configured.
+    pub fn exercise(&self) -> Option<ExerciseHandle> {
+        self.exercise.as_ref().map(ExerciseService::handle)
     }
 
     /// Latest values, for status screens.
@@ -105,7 +124,7 @@ impl Service {
     /// What cannot be committed by the deadline is counted as lost and logged with its count.
     pub async fn shutdown(self) -> Summary {
         let deadline = tokio::time::Instant::now() + stop::DEADLINE;
-        let Service { pipeline, sinks, mut alarms, cancel, tasks, .. } = self;
+        let Service { pipeline, sinks, mut alarms, exercise, cancel, tasks, .. } = self;
         // The store side: drivers, router, writer, then the sinks' last deliveries.
         let store = async {
             let summary = pipeline.shutdown_by(deadline).await;
@@ -115,6 +134,11 @@ impl Service {
         // The alarm side, alongside: once the router has handed over the last readings, the
         // notifiers and the API stop, then the actor commits what it holds.
         let alarm_side = async {
+            // The exercise actor ends once the router has closed its tap, and with it its
+            // feed of live failures to the alarm actor.
+            if let Some(x) = exercise {
+                x.shutdown_by(deadline).await;
+            }
             alarms.readings_done(deadline).await;
             cancel.cancel();
             for mut t in tasks {

@@ -74,6 +74,9 @@ fn status(r: &AlarmRecord, tz: &TimeZone) -> String {
     if let Some(a) = &r.ack {
         s = fill(t.status_acked, &[("state", s.as_str()), ("by", &a.by)]);
     }
+    if let Some(run) = r.expected_run.filter(|_| r.state != driftvakt_domain::alarm::AlarmState::Normal) {
+        s = fill(t.status_expected, &[("status", s), ("run", run.to_string())]);
+    }
     if let Some(sh) = &r.shelved {
         s = fill(t.status_shelved, &[("status", s), ("until", local_datetime(sh.until_ms, tz)), ("reason", sh.reason.clone())]);
     }

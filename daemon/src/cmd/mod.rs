@@ -7,6 +7,7 @@ pub mod check;
 #[cfg(feature = "simulator")]
 pub mod demo;
 pub mod discover;
+pub mod exercise;
 pub mod export;
 #[cfg(feature = "simulator")]
 pub mod fastforward;

@@ -6,7 +6,7 @@
 //! evaluated once, deterministically. [`Engine::tick`] evaluates everything again so on-delays,
 //! stale timers, communication loss and shelving expire without waiting for a reading.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use driftvakt_config::model::{AlarmClass, AlarmRule, Config, Language, RuleKind, System};
 use crate::reading::{Quality, Reading};
@@ -100,6 +100,8 @@ pub struct Engine {
     start_ms: i64,
     /// Whether the store currently fails to commit (fed by the alarm actor).
     store_failing: bool,
+    /// While an exercise runs: its id and the alarm ids it explains (activations are marked expected).
+    expected: Option<(i64, HashSet<String>)>,
 }
 
 fn ms(d: std::time::Duration) -> i64 {
@@ -250,6 +252,7 @@ impl Engine {
             stale_after_ms: ms(a.stale_after),
             start_ms: now_ms,
             store_failing: false,
+            expected: None,
         }
     }
 
@@ -495,6 +498,7 @@ impl Engine {
                 return None;
             }
             let (value, limit) = self.current_value(i);
+            let expected = self.expected.as_ref().filter(|(_, ids)| ids.contains(&self.slots[i].record.id)).map(|(run, _)| *run);
             let slot = &mut self.slots[i];
             let rec = &mut slot.record;
             rec.state = AlarmState::ActiveUnacked;
@@ -505,6 +509,7 @@ impl Engine {
             rec.text_en = fill(&slot.text_en, &slot.look, value, limit, Language::En);
             rec.value = value.map(|v| slot.look.value(v, Language::Sv));
             rec.changed_ms = now_ms;
+            rec.expected_run = expected;
             let shelved = rec.is_shelved(now_ms);
             let mut opened = false;
             let incident = if shelved {
@@ -540,6 +545,12 @@ impl Engine {
 
     fn slot_of(&self, id: &str) -> Result<usize, AlarmError> {
         self.index.get(id).copied().ok_or_else(|| AlarmError::Unknown(id.to_string()))
+    }
+
+    /// While exercise run `run` is active, activations of the alarms `ids` are marked expected
+    /// (`AlarmRecord::expected_run`); `None` ends it (alarms already active keep their mark).
+    pub fn set_expected(&mut self, run: Option<(i64, Vec<String>)>) {
+        self.expected = run.map(|(id, ids)| (id, ids.into_iter().collect()));
     }
 
     /// Acknowledge alarm `id` as `by`.

@@ -104,6 +104,10 @@ pub struct AlarmRecord {
     pub incident: Option<i64>,
     /// Last change, UTC ms.
     pub changed_ms: i64,
+    /// The exercise run that explains the current activation (an expected alarm: shown and
+    /// journalled, never e-mailed or escalated); `None` for an ordinary alarm.
+    #[serde(default)]
+    pub expected_run: Option<i64>,
 }
 
 impl AlarmRecord {
@@ -123,7 +127,13 @@ impl AlarmRecord {
             shelved: None,
             incident: None,
             changed_ms: 0,
+            expected_run: None,
         }
+    }
+
+    /// Whether the current activation is expected (explained by a running exercise).
+    pub fn is_expected(&self) -> bool {
+        self.expected_run.is_some()
     }
 
     /// Whether it is shelved at `now_ms`.

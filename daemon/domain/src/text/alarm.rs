@@ -36,6 +36,8 @@ texts! {
         columns: [&'static str; 7] =
             ["Klass", "System", "Larm", "Värde", "Sedan", "Status", "Id"],
             ["Class", "System", "Alarm", "Value", "Since", "Status", "Id"];
+        /// Status column of an alarm explained by a running exercise: `{status}`, `{run}`.
+        status_expected: &'static str = "{status}, övning {run}", "{status}, exercise {run}";
         /// Status column of an acknowledged alarm: `{state}`, `{by}`.
         status_acked: &'static str = "{state} ({by})", "{state} ({by})";
         /// Status column of a shelved alarm: `{status}`, `{until}`, `{reason}`.

@@ -36,6 +36,8 @@ texts! {
         comment: &'static str = "«{comment}»", "«{comment}»";
         /// Detail of `shelved`: `{until}` (RFC 3339).
         shelved_until: &'static str = "till {until}", "until {until}";
+        /// Detail of an activation explained by a running exercise (not notified): `{text}`, `{run}`.
+        expected: &'static str = "{text} (väntat under övning {run}, inget utskick)", "{text} (expected during exercise {run}, not notified)";
         /// Detail of a notification attempt: `{detail}` (the channel), `{attempt}`.
         attempt: &'static str = "{detail} (försök {attempt})", "{detail} (attempt {attempt})";
         /// Detail of `store_failed`: `{error}`.

@@ -56,6 +56,7 @@ macro_rules! texts {
 pub mod alarm;
 pub mod email;
 pub mod exercise;
+pub mod exercise_live;
 pub mod journal;
 pub mod report;
 pub mod screen;
@@ -139,6 +140,7 @@ mod tests {
             ("alarm", alarm::Alarms::entries()),
             ("email", email::Email::entries()),
             ("exercise", exercise::Exercise::entries()),
+            ("exercise_live", exercise_live::ExerciseLive::entries()),
             ("journal", journal::Journal::entries()),
             ("report", report::Report::entries()),
             ("screen", screen::Screen::entries()),

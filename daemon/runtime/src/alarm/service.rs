@@ -51,6 +51,7 @@ enum Cmd {
     Journal { from_ms: i64, to_ms: i64, alarm: Option<String>, limit: i64, reply: oneshot::Sender<Result<Vec<JournalEntry>, String>> },
     Notify(Request),
     WatchStore(Arc<WriterStats>),
+    Expected(Option<(i64, Vec<String>)>),
     Stop,
 }
 
@@ -120,6 +121,12 @@ impl AlarmHandle {
     /// daemon's own alarm `driftvakt.store_failing` is active.
     pub fn watch_store(&self, stats: Arc<WriterStats>) {
         let _ = self.tx.send(Cmd::WatchStore(stats));
+    }
+
+    /// While exercise run `run` is active (`Some((run id, alarm ids))`), activations of those
+    /// alarms are marked expected: shown and journalled, not e-mailed or escalated. `None` ends it.
+    pub fn set_expected(&self, run: Option<(i64, Vec<String>)>) {
+        let _ = self.tx.send(Cmd::Expected(run));
     }
 
     /// Notification attempts so far, per channel.
@@ -317,6 +324,7 @@ impl Actor {
             }
             Cmd::Notify(Request::Outcome { id, result }) => self.attempt(id, result, now),
             Cmd::WatchStore(stats) => self.store = Some(stats),
+            Cmd::Expected(run) => self.engine.set_expected(run),
             Cmd::Stop => {}
         }
     }
@@ -586,6 +594,56 @@ mod tests {
         let details: Vec<(String, String)> = journal.iter().filter(|e| e.event.starts_with("notify_")).map(|e| (e.event.clone(), e.detail.clone().unwrap_or_default())).collect();
         assert!(details.iter().any(|(e, d)| e == "notify_failed" && d.contains("pager beeper (change)")), "{details:?}");
         assert!(details.iter().any(|(e, d)| e == "notify_sent" && d.contains("pager driftjour (incident)")), "{details:?}");
+        service.shutdown_by(tokio::time::Instant::now() + Duration::from_secs(2)).await;
+    }
+
+    /// Journal entries of `alarm` once its activation is committed (with its notifications, in one transaction).
+    async fn activation(handle: &AlarmHandle, alarm: &str) -> JournalEntry {
+        let start = Instant::now();
+        loop {
+            let journal = handle.journal(0, i64::MAX, Some(alarm.to_string()), 100).await.expect("running").expect("journal");
+            if let Some(e) = journal.into_iter().find(|e| e.event == "activated") {
+                return e;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "{alarm} never activated");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_alarm_the_exercise_explains_is_journalled_as_expected_and_not_emailed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = include_str!("../../../../config/examples/reference-hospital.toml");
+        let config = driftvakt_config::parse_str(src, "reference-hospital.toml").config.expect("example is valid");
+        let pager = Arc::new(Pager::default());
+        let (service, tap) = AlarmService::start(&config, dir.path(), vec![pager.clone()]).expect("start");
+        let handle = service.handle();
+        handle.set_expected(Some((4, vec!["ats.mains_available.state".to_string()])));
+        let now = SystemClock.now_ms();
+        let reading = |point: &str, v: bool| driftvakt_domain::Reading {
+            point: Arc::from(point),
+            time_ms: now,
+            value: Some(driftvakt_domain::Value::Bool(v)),
+            quality: driftvakt_domain::Quality::Good,
+        };
+        let plan_rows = || -> i64 {
+            let conn = driftvakt_store::shared::connect_read_only(dir.path()).expect("read-only");
+            conn.query_row("SELECT count(*) FROM alarm_outbox WHERE alarm IS NULL", [], |r| r.get(0)).expect("count")
+        };
+        tap.send(Feed { readings: vec![reading("ats.mains_available", false)], health: Vec::new() }).await.expect("feed");
+        let mains = activation(&handle, "ats.mains_available.state").await;
+        assert!(mains.detail.as_deref().is_some_and(|d| d.contains("väntat under övning 4")), "{mains:?}");
+        assert_eq!(plan_rows(), 0, "an expected alarm queues no incident e-mail");
+        let listed = handle.get("ats.mains_available.state").await.expect("running").expect("known");
+        assert_eq!(listed.expected_run, Some(4), "shown as expected");
+        assert_eq!(pager.changes.lock().expect("lock").as_slice(), ["ats.mains_available.state"], "change messages (MQTT state) still go out");
+
+        // An alarm the exercise does not explain escalates as usual.
+        tap.send(Feed { readings: vec![reading("ups.on_battery", true)], health: Vec::new() }).await.expect("feed");
+        let ups = activation(&handle, "ups.on_battery.state").await;
+        assert!(!ups.detail.as_deref().unwrap_or_default().contains("övning"), "{ups:?}");
+        assert_eq!(plan_rows(), 1, "the unexplained alarm's incident e-mail");
+        drop(tap);
         service.shutdown_by(tokio::time::Instant::now() + Duration::from_secs(2)).await;
     }
 }

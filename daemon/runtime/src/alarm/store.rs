@@ -337,7 +337,11 @@ fn decision<'a>(
             params![r.id, r.state.key(), serde_json::to_string(r)?, r.changed_ms],
         )?;
         let detail = match c.kind {
-            ChangeKind::Activated | ChangeKind::Cleared => Some(r.text.clone()),
+            ChangeKind::Activated => Some(match r.expected_run {
+                Some(run) => fill(Journal::of(Language::Sv).expected, &[("text", r.text.clone()), ("run", run.to_string())]),
+                None => r.text.clone(),
+            }),
+            ChangeKind::Cleared => Some(r.text.clone()),
             ChangeKind::Shelved => r.shelved.as_ref().map(|s| fill(Journal::of(Language::Sv).shelved_until, &[("until", rfc3339_utc(s.until_ms))])),
             _ => None,
         };

@@ -1,6 +1,5 @@
 //! Handlers of the operator API.
 
-use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -13,16 +12,8 @@ use driftvakt_domain::text::alarm::Alarms;
 use serde::Deserialize;
 
 use super::reply::error;
-use crate::alarm::service::{AlarmHandle, Stopped};
-
-/// What the handlers need.
-#[derive(Clone)]
-pub struct ApiState {
-    /// The alarm actor.
-    pub alarms: AlarmHandle,
-    /// Bearer token for state-changing calls; `None` refuses them.
-    pub token: Option<Arc<str>>,
-}
+use super::state::ApiState;
+use crate::alarm::service::Stopped;
 
 fn stopped(_: Stopped) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, "larmtjänsten stannar")

@@ -9,20 +9,28 @@
 //! | `POST /api/alarms/{id}/shelve` | `{"by": "Eva", "for_s": 7200, "reason": "..."}` — shelve |
 //! | `POST /api/alarms/{id}/unshelve` | `{"by": "Eva"}` — lift a shelving |
 //! | `GET /api/journal?from_ms=&to_ms=&alarm=&limit=` | journal entries, oldest first |
+//! | `GET /api/exercise` | `{"active": run or null, "runs": [the runs of the last 400 days, newest first]}` |
+//! | `GET /api/exercise/{id}` | one run (notes included) |
+//! | `POST /api/exercise/start` | `{"kind": "monthly", "name": "...", "by": "Eva"}` — start an exercise (409 while a run is active) |
+//! | `POST /api/exercise/stop` | `{"by": "Eva"}` — stop the running exercise or outage (409 when none runs) |
+//! | `POST /api/exercise/note` | `{"by": "Eva", "text": "..."}` — a note in the running run's timeline |
 //! | `GET /api/status` | counters of connections, devices, sinks, store, alarms ([`crate::monitor::Snapshot`]) |
 //! | `GET /metrics` | the same and more in the Prometheus text format |
 //!
 //! GET is open to loopback clients; everything else (and GET from beyond loopback) needs
 //! `Authorization: Bearer <token>` with the `[api] token`. Without a configured token,
-//! state-changing calls are refused. Errors are `{"error": "..."}` with a fitting status.
+//! state-changing calls are refused. Without `[exercise]` the exercise routes answer 404 saying
+//! so. Errors are `{"error": "..."}` with a fitting status.
 //! [`router`] returns a plain `axum::Router`, so other components can merge routes into it;
 //! [`guard`] puts such routes behind the same rules. [`serve`] bounds the connections and times
 //! out slow clients ([`conn`]), so that no client can use the open files polling needs.
 
 mod conn;
+mod exercise;
 mod handlers;
 pub mod monitor;
 mod reply;
+mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,7 +43,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
-pub use handlers::ApiState;
+pub use state::{ApiState, ExerciseApi};
 use reply::error;
 
 /// The API's routes (serve with [`serve`], or merge into a larger router).
@@ -49,6 +57,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/alarms/{id}/shelve", post(handlers::shelve))
         .route("/api/alarms/{id}/unshelve", post(handlers::unshelve))
         .route("/api/journal", get(handlers::journal))
+        .route("/api/exercise", get(exercise::status))
+        .route("/api/exercise/start", post(exercise::start))
+        .route("/api/exercise/stop", post(exercise::stop))
+        .route("/api/exercise/note", post(exercise::note))
+        .route("/api/exercise/{id}", get(exercise::one))
         .with_state(state);
     guard(routes, token)
 }

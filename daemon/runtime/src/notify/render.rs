@@ -101,6 +101,8 @@ pub fn mqtt_state(rec: &AlarmRecord, now_ms: i64) -> String {
         "acked_at": rec.ack.as_ref().map(|a| rfc3339_utc(a.at_ms)),
         "shelved_until": rec.shelved.as_ref().filter(|_| rec.is_shelved(now_ms)).map(|s| rfc3339_utc(s.until_ms)),
         "incident": rec.incident,
+        "expected": rec.is_expected(),
+        "exercise_run": rec.expected_run,
         "changed": rfc3339_utc(rec.changed_ms),
     })
     .to_string()
@@ -118,6 +120,7 @@ pub fn mqtt_event(c: &Change) -> String {
         "text": c.record.text,
         "value": c.record.value,
         "incident": c.record.incident,
+        "expected": c.record.is_expected(),
         "by": c.by,
         "comment": c.comment,
         "at": rfc3339_utc(c.at_ms),

@@ -275,3 +275,20 @@ fn a_failing_store_raises_its_own_a_alarm_after_its_delay_in_an_incident_of_its_
     let down = e.tick(25_000);
     assert_eq!(kinds(&down), [(STORE_FAILING_ID.to_string(), ChangeKind::Cleared)]);
 }
+
+#[test]
+fn during_an_exercise_only_the_listed_alarms_are_marked_expected() {
+    let mut e = Engine::new(&config(), 0);
+    e.set_expected(Some((7, vec!["ahu.mains.state".to_string()])));
+    let c = e.on_readings(&[boolean("ahu.mains", 1000, false), num("pump.pressure", 1000, 1.0)], 1000);
+    let marks: Vec<(String, Option<i64>)> = c.iter().map(|c| (c.record.id.clone(), c.record.expected_run)).collect();
+    assert!(marks.contains(&("ahu.mains.state".to_string(), Some(7))), "{marks:?}");
+    assert!(marks.contains(&("pump.pressure.l".to_string(), None)), "an alarm the exercise does not explain: {marks:?}");
+    assert_eq!(e.record("ahu.mains.state").and_then(|r| r.expected_run), Some(7), "kept in the record");
+    // After the run, a new activation is an ordinary alarm again.
+    e.set_expected(None);
+    e.on_readings(&[boolean("ahu.mains", 2000, true)], 2000);
+    e.ack("ahu.mains.state", "Eva", None, 2500).expect("ack");
+    let c = e.on_readings(&[boolean("ahu.mains", 3000, false)], 3000);
+    assert_eq!(c.iter().find(|c| c.record.id == "ahu.mains.state").map(|c| c.record.expected_run), Some(None));
+}
