@@ -1,0 +1,1 @@
+//! Renderer tests on a hand-built report.
