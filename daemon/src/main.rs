@@ -80,6 +80,8 @@ fn run(command: Command) -> Result<i32> {
         Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
         Command::Status(args) => cmd::status::run(&args).map(|()| 0),
         Command::Report(cli::ReportCommand::Endurance(args)) => cmd::report::endurance(&args).map(|()| 0),
+        Command::Report(cli::ReportCommand::Exercise(args)) => cmd::report::exercise(&args).map(|()| 0),
+        Command::Report(cli::ReportCommand::Exercises(args)) => cmd::report::exercises(&args).map(|()| 0),
         #[cfg(feature = "simulator")]
         Command::Fastforward(args) => cmd::fastforward::run(&args).map(|()| 0),
     }
