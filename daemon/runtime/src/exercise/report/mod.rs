@@ -194,7 +194,7 @@ pub fn gather(config: &Config, data_dir: &Path, which: Which, lang: Language, no
         })
         .collect();
     let charts = r.charts(settings, config, lang);
-    let alarms = alarm_rows(data_dir, r.window.from_ms, r.window.to_ms, &tz, lang);
+    let alarms = alarm_rows(data_dir, run.id, r.window.from_ms, r.window.to_ms, &tz, lang);
     let notes = run
         .notes
         .iter()
@@ -253,45 +253,52 @@ fn point_meta(config: &Config, id: &str) -> (String, String) {
     config.point(id).map_or_else(|| (id.to_string(), String::new()), |(_, p)| (p.name.clone(), p.unit.clone()))
 }
 
-/// Whether the journal records which alarms a run explains (the `expected` column).
-fn journal_has_expected(conn: &rusqlite::Connection) -> bool {
-    conn.prepare("SELECT 1 FROM pragma_table_info('alarm_journal') WHERE name = 'expected'")
-        .and_then(|mut s| s.exists([]))
-        .unwrap_or(false)
+/// The alarm journal's detail of an activation a run explains, as the alarm service writes it
+/// (always in Swedish): `{text} (väntat under övning {run}, inget utskick)`. Mirrors
+/// `driftvakt_domain::text::journal::Journal::SV.expected` of the alarm side.
+const EXPECTED_DETAIL: &str = "{text} (väntat under övning {run}, inget utskick)";
+
+/// An activation's text without the run's mark, and whether run `run` explained it.
+fn expected_of(detail: &str, run: i64) -> (String, bool) {
+    let mark = fill(EXPECTED_DETAIL, &[("text", String::new()), ("run", run.to_string())]);
+    match detail.strip_suffix(mark.as_str()) {
+        Some(text) => (text.to_string(), true),
+        None => (detail.to_string(), false),
+    }
 }
 
-/// Alarm activations and clears in `[from_ms, to_ms)`, with the journal's `expected` mark where
-/// it has one. A store whose alarms never ran has none.
-fn alarm_rows(data_dir: &Path, from_ms: i64, to_ms: i64, tz: &jiff::tz::TimeZone, lang: Language) -> Vec<AlarmRow> {
+/// Alarm activations and clears in `[from_ms, to_ms)`; an activation is expected when the
+/// journal says run `run` explained it, a clear as its activation was. A store whose alarms
+/// never ran has none.
+fn alarm_rows(data_dir: &Path, run: i64, from_ms: i64, to_ms: i64, tz: &jiff::tz::TimeZone, lang: Language) -> Vec<AlarmRow> {
     let Ok(conn) = driftvakt_store::shared::connect_read_only(data_dir) else {
         return Vec::new();
     };
     let Ok(entries) = crate::alarm::store::journal(&conn, from_ms, to_ms, None, 100_000) else {
         return Vec::new();
     };
-    let expected: std::collections::HashMap<i64, bool> = if journal_has_expected(&conn) {
-        conn.prepare("SELECT seq, expected FROM alarm_journal WHERE ts_ms >= ?1 AND ts_ms < ?2 AND expected IS NOT NULL")
-            .and_then(|mut s| {
-                s.query_map([from_ms, to_ms], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? != 0)))?
-                    .collect::<Result<_, _>>()
-            })
-            .unwrap_or_default()
-    } else {
-        Default::default()
-    };
-    entries
-        .into_iter()
-        .filter(|e| e.event == "activated" || e.event == "cleared")
-        .map(|e| AlarmRow {
+    let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for e in entries.into_iter().filter(|e| e.event == "activated" || e.event == "cleared") {
+        let alarm = e.alarm.clone().unwrap_or_default();
+        let (text, expected) = if e.event == "activated" {
+            let (text, expected) = expected_of(e.detail.as_deref().unwrap_or(""), run);
+            last.insert(alarm.clone(), expected);
+            (text, Some(expected))
+        } else {
+            (e.detail.clone().unwrap_or_default(), last.get(&alarm).copied())
+        };
+        out.push(AlarmRow {
             time_ms: e.time_ms,
             time_local: local_datetime(e.time_ms, tz),
-            alarm: e.alarm.clone().unwrap_or_default(),
+            alarm,
             event: event(&e.event, lang).to_string(),
-            expected: expected.get(&e.seq).copied(),
-            text: e.detail.clone().unwrap_or_default(),
+            expected,
+            text,
             code: e.event,
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// Output format.
