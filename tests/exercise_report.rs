@@ -448,14 +448,9 @@ fn an_exercise_report_in_every_format_and_language_and_the_years_run_history() {
     assert!(r.dom.contains("<footer id=\"sources\""));
     let charts = r.dom.matches("<polyline class=\"series\"").count();
     assert_eq!(charts, 3 * settings.generators.len() + settings.watch.len(), "every chart drawn");
-    assert!(r.dom.contains("Provledare") && r.dom.contains("Beredskapssamordnare"), "signature lines");
+    assert!(r.dom.contains("Beredskapssamordnare") && r.dom.contains("Fastighetsförvaltare"), "signature lines: coordinator and property manager");
     assert!(r.png.starts_with(b"\x89PNG") && r.png.len() > 50_000, "screenshot {} bytes", r.png.len());
     assert!(r.pdf.starts_with(b"%PDF") && r.pdf.len() > 20_000, "PDF {} bytes", r.pdf.len());
-    if let Ok(keep) = std::env::var("DRIFTVAKT_KEEP_REPORT") {
-        for f in ["jan.html", "jan.png", "jan.pdf"] {
-            let _ = std::fs::copy(dir.path().join(f), Path::new(&keep).join(f));
-        }
-    }
 
     // February passes; `latest` is the outage, reported the same way.
     let feb: Json = serde_json::from_str(&report(&cfg, &data, &dir.path().join("feb.json"), &["exercise", "--id", "2"], "json", "sv")).expect("JSON");
@@ -496,6 +491,11 @@ fn an_exercise_report_in_every_format_and_language_and_the_years_run_history() {
     }
     let other = report(&cfg, &data, &dir.path().join("y25.json"), &["exercises", "--year", "2025"], "json", "sv");
     assert_eq!(serde_json::from_str::<Json>(&other).expect("JSON")["runs"].as_array().map(Vec::len), Some(0));
+    if let Ok(keep) = std::env::var("DRIFTVAKT_KEEP_REPORT") {
+        for f in ["jan.html", "jan.png", "jan.pdf", "y.html", "latest.json"] {
+            let _ = std::fs::copy(dir.path().join(f), Path::new(&keep).join(f));
+        }
+    }
 }
 
 #[test]

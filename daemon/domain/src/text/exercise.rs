@@ -123,7 +123,7 @@ texts! {
         /// Under a signature line.
         name_date: &'static str = "Namn, datum", "Name, date";
         /// Signature roles.
-        signature_roles: [&'static str; 2] = ["Provledare", "Beredskapssamordnare"], ["Test leader", "Preparedness coordinator"];
+        signature_roles: [&'static str; 2] = ["Beredskapssamordnare", "Fastighetsförvaltare"], ["Preparedness coordinator", "Property manager"];
         /// Limit "at most": `{limit}`.
         limit_max: &'static str = "högst {limit}", "at most {limit}";
         /// Limit "at least": `{limit}`.
