@@ -3,7 +3,7 @@
 /// Top-level keys (tables and arrays of tables).
 pub const ROOT: &[&str] = &[
     "site", "store", "connections", "templates", "devices", "sinks", "bacnet_networks", "alarms", "notify", "api",
-    "mqtt", "reserves", "functions", "report",
+    "mqtt", "reserves", "functions", "report", "exercise",
 ];
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
@@ -198,6 +198,69 @@ pub const REPORT: &[&str] = &["title", "signatures", "columns", "assessment"];
 /// Keys of `[[report.assessment]]`.
 pub const ASSESSMENT: &[&str] = &["system", "cells"];
 
+/// Keys of `[exercise]`.
+pub const EXERCISE: &[&str] = &[
+    "mains_available",
+    "ups_on_battery",
+    "ups_runtime_min",
+    "fuel_stock_l",
+    "fuel_unusable_l",
+    "detect_outages",
+    "outage_after_ms",
+    "outage_end_after_s",
+    "lead_s",
+    "fast_poll_ms",
+    "expected_alarms",
+    "alarm_class",
+    "command_topic",
+    "criteria",
+    "switches",
+    "generators",
+    "watch",
+];
+/// Keys of `[exercise.criteria]`.
+pub const EXERCISE_CRITERIA: &[&str] = &[
+    "start_max_s",
+    "changeover_max_s",
+    "voltage_band_percent",
+    "frequency_band_percent",
+    "max_start_attempts",
+    "min_load_percent",
+    "min_load_minutes",
+    "load_threshold_percent",
+];
+/// Keys of `[[exercise.switches]]`.
+pub const EXERCISE_SWITCH: &[&str] = &[
+    "id",
+    "name",
+    "position",
+    "emergency_value",
+    "test_mode",
+    "start_signal",
+    "last_transfer_time",
+    "transfer_count",
+    "changeover_limit_s",
+];
+/// Keys of `[[exercise.generators]]`.
+pub const EXERCISE_GENERATOR: &[&str] = &[
+    "id",
+    "name",
+    "engine_state",
+    "states",
+    "voltage_v",
+    "frequency_hz",
+    "power_kw",
+    "rated_kw",
+    "nominal_voltage_v",
+    "nominal_frequency_hz",
+    "starts",
+    "run_time",
+];
+/// Keys of a generator's `states = { ... }` (engine-state codes).
+pub const ENGINE_STATES: &[&str] = &["stopped", "prestart", "cranking", "running", "cooldown"];
+/// Keys of `[[exercise.watch]]`.
+pub const EXERCISE_WATCH: &[&str] = &["point", "low", "high", "max_outside_s"];
+
 /// Every list above, with the name README.md uses for its table.
 pub const ALL: &[(&str, &[&str])] = &[
     ("top level", ROOT),
@@ -234,6 +297,12 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[[functions]]", FUNCTION),
     ("[report]", REPORT),
     ("[[report.assessment]]", ASSESSMENT),
+    ("[exercise]", EXERCISE),
+    ("[exercise.criteria]", EXERCISE_CRITERIA),
+    ("[[exercise.switches]]", EXERCISE_SWITCH),
+    ("[[exercise.generators]]", EXERCISE_GENERATOR),
+    ("engine states", ENGINE_STATES),
+    ("[[exercise.watch]]", EXERCISE_WATCH),
 ];
 
 /// Values of `table`.

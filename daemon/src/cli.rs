@@ -165,7 +165,7 @@ pub struct FastforwardArgs {
     /// Data directory to fill.
     #[arg(long)]
     pub data: PathBuf,
-    /// Scenario of the plant (normal, blackout, fuel_leak, gateway_down).
+    /// Scenario of the plant (normal, blackout, monthly_test, fuel_leak, gateway_down).
     #[arg(long, default_value = "normal")]
     pub scenario: String,
     /// Simulated time to run, e.g. `24h`, `7d`.
@@ -192,6 +192,19 @@ pub struct FastforwardArgs {
     /// Write the simulator's own figures (ground truth) once a simulated minute as JSON lines.
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// Write the simulator's own transitions (mains lost, crank, transfer, …) as JSON.
+    #[arg(long)]
+    pub truth_events: Option<PathBuf>,
+    /// Faults to train on, a comma list: slow_start, failed_crank, no_transfer, pump_trip.
+    #[arg(long, default_value = "")]
+    pub faults: String,
+    /// A timetable replacing the scenario's: `year` = twelve monthly tests (first Wednesday,
+    /// 09:00, 40 min on load) and two outages (17 February 2 h, 8 October 35 min).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Time between samples away from every test and outage, e.g. `60s` (`--sample` near them).
+    #[arg(long, default_value = "60s")]
+    pub coarse_sample: String,
 }
 
 /// How to reach the running daemon's API.
@@ -335,9 +348,12 @@ pub struct RunArgs {
 /// `driftvakt demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Scenario: normal, blackout, fuel_leak, gateway_down.
+    /// Scenario: normal, blackout, monthly_test, fuel_leak, gateway_down.
     #[arg(long, default_value = "blackout")]
     pub scenario: String,
+    /// Faults to train on, a comma list: slow_start, failed_crank, no_transfer, pump_trip.
+    #[arg(long, default_value = "")]
+    pub faults: String,
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
@@ -356,7 +372,7 @@ pub struct DemoArgs {
 /// `driftvakt sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// Scenario: normal, blackout, fuel_leak, gateway_down.
+    /// Scenario: normal, blackout, fuel_leak, gateway_down, monthly_test.
     #[arg(long, default_value = "normal")]
     pub scenario: String,
     /// First TCP port: gateway `stallverk` listens here, `fastighet` on the next (0 = any free).
@@ -368,13 +384,18 @@ pub struct SimArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
-    /// Write the tally of received Modbus function codes (JSON) to this file on exit.
+    /// Write the tally of received Modbus function codes (JSON) to this file on exit, and the
+    /// simulator's ground truth (every transition, JSON) beside it with the extension
+    /// `truth.json` (record.json → record.truth.json).
     #[arg(long)]
     pub record: Option<PathBuf>,
     /// UDP port of the BACnet/IP router in front of the simulated AHU and substation
     /// (default 47809, or any free port if 47809 is taken; 0 = any free).
     #[arg(long)]
     pub bacnet_port: Option<u16>,
+    /// Faults to train on, comma-separated: slow_start, failed_crank, no_transfer, pump_trip.
+    #[arg(long, default_value = "none")]
+    pub faults: String,
 }
 
 /// Modbus tables as named on the command line.

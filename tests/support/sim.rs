@@ -195,6 +195,7 @@ impl Running {
             bind: [127, 0, 0, 1].into(),
             base_port,
             bacnet_port: Some(bacnet_port),
+            ..SimOptions::default()
         };
         let handle = rt.block_on(sim::start(opts, cancel.clone())).expect("start the simulator");
         Running::InProcess { rt, handle, cancel }

@@ -54,6 +54,16 @@ impl ExerciseKind {
     }
 }
 
+/// The criteria whose failure raises a live alarm while a run is active, by code (the domain's
+/// `Criterion::key`): the alarm rule and its virtual bool point are `exercise.<code>`.
+pub const LIVE_ALARM_CRITERIA: [&str; 3] = ["start_time", "start_attempts", "changeover"];
+
+/// The virtual bool point of a live criterion alarm, also the id of its rule: `exercise.<code>`
+/// (true while the running exercise or outage fails the criterion).
+pub fn criterion_point(code: &str) -> String {
+    format!("exercise.{code}")
+}
+
 /// `[exercise]`: roles, criteria and the live behaviour during a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExerciseSettings {
@@ -65,7 +75,7 @@ pub struct ExerciseSettings {
     pub generators: Vec<GeneratorRole>,
     /// UPS units: bool point, true while on battery (`ups_on_battery`).
     pub ups_on_battery: Vec<String>,
-    /// UPS battery runtime left, minutes (optional; `ups_runtime`): minutes used are read from it.
+    /// UPS battery runtime left, minutes (optional; `ups_runtime_min`): minutes used are read from it.
     pub ups_runtime_min: Vec<String>,
     /// Fuel stock points in litres whose sum is the diesel stock (`fuel_stock_l`).
     pub fuel_stock_l: Vec<String>,

@@ -3,7 +3,7 @@
 //! Every type here is already checked: ids are unique, templates are expanded, addresses are
 //! protocol addresses (0-based, after the connection's `address_base` was applied), and every
 //! point's registers fit the Modbus address space. The types live in `site.rs`, `storage.rs`, `alarm.rs`,
-//! `reserve.rs` and `language.rs` beside this file and in `../bacnet.rs` and `../secret.rs`; this module gathers
+//! `reserve.rs`, `exercise.rs` and `language.rs` beside this file and in `../bacnet.rs` and `../secret.rs`; this module gathers
 //! them under one path and holds the whole [`Config`]. Nothing here uses the parser.
 
 mod alarm;
@@ -21,7 +21,8 @@ pub use alarm::{
     RuleKind, SmtpSecurity,
 };
 pub use exercise::{
-    Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, SwitchRole, WatchedPoint,
+    Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, LIVE_ALARM_CRITERIA,
+    SwitchRole, WatchedPoint, criterion_point,
 };
 pub use language::Language;
 pub use reserve::{

@@ -592,7 +592,8 @@ fn bind(
     })
 }
 
-fn kind_name(k: PointKind) -> &'static str {
+/// The kind of a point in messages (`analog`, `binary`, …).
+pub(crate) fn kind_name(k: PointKind) -> &'static str {
     match k {
         PointKind::Analog => "analog",
         PointKind::Binary => "binary",

@@ -6,6 +6,7 @@ pub(crate) mod checks;
 pub(crate) mod common;
 pub(crate) mod connection;
 pub(crate) mod device;
+pub(crate) mod exercise;
 pub(crate) mod instance;
 pub(crate) mod notify;
 pub(crate) mod point;
@@ -66,6 +67,15 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     let notify_settings = notify::notify(&mut w, &root);
     let api = notify::api(&mut w, &root);
     let mqtt = notify::mqtt(&mut w, &root, site.as_ref().map(|s| s.id.as_str()));
+    let (exercise, exercise_rules) = exercise::exercise(
+        &mut w,
+        &root,
+        &exercise::points_of(&devices),
+        &alarms.rules,
+        &api,
+        mqtt.as_ref(),
+    );
+    alarms.rules.extend(exercise_rules);
 
     let config = match site {
         Some(site) if !w.has_errors() => Some(Config {
@@ -82,7 +92,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             reserves,
             functions,
             report,
-            exercise: None,
+            exercise,
         }),
         _ => None,
     };

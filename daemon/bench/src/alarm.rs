@@ -58,7 +58,7 @@ pub async fn run(poll_ms: u64) -> Result<()> {
     }
 
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
+    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0), ..SimOptions::default() };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let mut config = demo_config(&sim.gateways)?;
     if let Some(b) = &sim.bacnet {

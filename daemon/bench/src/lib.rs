@@ -61,7 +61,7 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
 
 async fn polling_part(args: &BenchArgs) -> Result<()> {
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
+    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0), ..SimOptions::default() };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let demo = demo_config(&sim.gateways)?;
 
@@ -145,7 +145,7 @@ fn bench_config(demo: &Config, devices: usize, interval: Duration) -> Result<Con
 /// Uses `victoria-metrics` (v2 write API) and `influxd` (1.x, v1 `/write`) if they are on PATH.
 pub async fn sinks(args: &BenchArgs) -> Result<()> {
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: None };
+    let opts = SimOptions { scenario: Scenario::Normal, speed: 1.0, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: None, ..SimOptions::default() };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let demo = demo_config(&sim.gateways)?;
     for kind in [tsdb::Kind::VictoriaMetrics, tsdb::Kind::Influx1, tsdb::Kind::MqttPoint, tsdb::Kind::MqttDevice] {

@@ -1,7 +1,8 @@
 //! driftvakt's pure domain: what the daemon decides, with no I/O.
 //!
 //! Readings ([`reading`]), alarm rules, incidents and the alarm engine ([`alarm`]), the
-//! notification plan ([`plan`]), endurance arithmetic ([`endurance`]), which readings of an
+//! notification plan ([`plan`]), endurance arithmetic ([`endurance`]), reservkraftprov and outage
+//! timelines and their judged figures ([`exercise`]), which readings of an
 //! on-change point are stored ([`on_change`]), every operator string in
 //! Swedish and English ([`text`]), number and time formatting ([`fmt`]), and the two shared primitives every loop uses: the [`clock`] and the retry
 //! [`backoff`]. Nothing here reads a clock by itself (time comes in as UTC ms, or through a

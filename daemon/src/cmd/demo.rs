@@ -34,7 +34,8 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let run_for = args.run_for.as_deref().map(parse_duration).transpose().context("--for")?;
 
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario, speed: args.speed, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0) };
+    let faults = args.faults.parse().map_err(|e| anyhow!("--faults: {e}"))?;
+    let opts = SimOptions { scenario, speed: args.speed, bind: [127, 0, 0, 1].into(), base_port: 0, bacnet_port: Some(0), faults };
     let sim = sim::start(opts, cancel.child_token()).await.context("starting the simulator")?;
     let mut config = demo_config(&sim.gateways)?;
     if let Some(b) = &sim.bacnet {

@@ -55,6 +55,14 @@ pub fn run(args: &FastforwardArgs) -> Result<()> {
             .map(|s| ms(s, "--refill-at"))
             .transpose()?,
         refill_l: args.refill_l,
+        faults: args.faults.parse().map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+        plan: match args.plan.as_deref() {
+            None => None,
+            Some("year") => Some(driftvakt_sim::schedule::year_plan_in(u64::try_from(start_ms / 1000).unwrap_or(0), &tz)),
+            Some(other) => bail!("--plan: unknown plan {other:?}; expected year"),
+        },
+        coarse_sample_ms: ms(&args.coarse_sample, "--coarse-sample")?.max(1000),
+        truth_events: args.truth_events.clone(),
     };
     let started = std::time::Instant::now();
     let s = fast_forward(&config, &args.data, &opts, args.truth.as_deref())?;

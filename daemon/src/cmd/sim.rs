@@ -1,7 +1,7 @@
 //! `driftvakt sim`: the reference-hospital simulator alone.
 
 use anyhow::{Context, Result, anyhow};
-use driftvakt_sim::{self as sim, Scenario, SimOptions};
+use driftvakt_sim::{self as sim, Faults, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use driftvakt_runtime::pipeline::shutdown_signal;
@@ -11,8 +11,9 @@ use crate::cli::SimArgs;
 /// Serve the simulated hospital until SIGINT/SIGTERM.
 pub async fn run(args: &SimArgs) -> Result<()> {
     let scenario: Scenario = args.scenario.parse().map_err(|e| anyhow!("--scenario: {e}"))?;
+    let faults: Faults = args.faults.parse().map_err(|e| anyhow!("--faults: {e}"))?;
     let cancel = CancellationToken::new();
-    let opts = SimOptions { scenario, speed: args.speed, bind: args.bind, base_port: args.port, bacnet_port: Some(args.bacnet_port.unwrap_or(47809)) };
+    let opts = SimOptions { scenario, speed: args.speed, bind: args.bind, base_port: args.port, bacnet_port: Some(args.bacnet_port.unwrap_or(47809)), faults };
     let handle = match sim::start(opts.clone(), cancel.clone()).await {
         // The default BACnet port is taken (another simulator): use any free one rather than fail.
         Err(e) if args.bacnet_port.is_none() && e.kind() == std::io::ErrorKind::AddrInUse && e.to_string().contains("BACnet") => {
@@ -33,7 +34,7 @@ pub async fn run(args: &SimArgs) -> Result<()> {
             banner.push_str(&format!("BACnet device {} (instance {}) at {} network {} MAC {}\n", d.id, d.instance, b.addr, b.network, d.mac));
         }
     }
-    banner.push_str(&format!("scenario {} at speed ×{}; Ctrl-C stops\n", args.scenario, args.speed));
+    banner.push_str(&format!("scenario {} at speed ×{}, faults {faults}; Ctrl-C stops\n", args.scenario, args.speed));
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -50,6 +51,9 @@ pub async fn run(args: &SimArgs) -> Result<()> {
             std::fs::write(&bpath, b.services.to_json())
                 .with_context(|| format!("writing the BACnet service record {}", bpath.display()))?;
         }
+        let tpath = path.with_extension("truth.json");
+        let truth = handle.lock_plant().truth_json();
+        std::fs::write(&tpath, truth).with_context(|| format!("writing the simulator's ground truth {}", tpath.display()))?;
     }
     Ok(())
 }

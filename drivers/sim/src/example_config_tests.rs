@@ -202,6 +202,7 @@ async fn every_example_point_reads_from_the_simulator_and_matches_ground_truth()
             bind: IpAddr::from([127, 0, 0, 1]),
             base_port: 0,
             bacnet_port: Some(0),
+            ..SimOptions::default()
         },
         cancel.clone(),
     )

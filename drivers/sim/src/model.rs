@@ -8,8 +8,11 @@
 //! the day-tank transfer pump and the air-handling unit. The district-heating substation is
 //! driven by the utility's network and does not depend on the essential bus.
 
+use crate::faults::Faults;
 use crate::noise::Lcg;
 use crate::scenario::Scenario;
+use crate::schedule::{Schedule, TIME_EPS_S, Window};
+use crate::truth::TruthEvent;
 
 /// Rated active power of one generator (kW).
 pub const GEN_RATED_KW: f64 = 800.0;
@@ -27,8 +30,21 @@ pub const START_DELAY_S: f64 = 8.0;
 pub const PRESTART_S: f64 = 3.0;
 /// Time for speed, voltage and frequency to ramp from zero to nominal after cranking (s).
 pub const RAMP_S: f64 = 4.0;
-/// Time in "warming up" after cranking before the engine reports "running" (s).
+/// Ramp time with the `slow_start` fault (s): rated voltage and frequency (within 10 %) come
+/// 18 s after the crank, so the start takes 26 s after the start signal.
+pub const SLOW_START_RAMP_S: f64 = 20.0;
+/// Time in "warming up" after cranking before the engine reports "running" (s); never shorter
+/// than the ramp.
 pub const WARMUP_S: f64 = 6.0;
+/// Length of a crank that fails (`failed_crank` fault): the starter turns the engine for this
+/// long without it firing (s).
+pub const FAILED_CRANK_S: f64 = 5.0;
+/// Rest in pre-start between a failed crank and the next attempt (s).
+pub const CRANK_REST_S: f64 = 5.0;
+/// Engine speed on the starter motor alone (rpm).
+pub const CRANK_RPM: f64 = 150.0;
+/// How long booster pump 1 stays tripped with the `pump_trip` fault (s).
+pub const PUMP_TRIP_S: f64 = 600.0;
 /// Unloaded cool-down run after the load has been transferred back to mains (s).
 pub const COOLDOWN_S: f64 = 120.0;
 /// Run-down from nominal speed to standstill after stop (s).
@@ -137,7 +153,7 @@ pub struct Generator {
     pub state: EngineState,
     /// Time spent in the current state (s).
     pub state_time_s: f64,
-    /// How long a start request has been pending while stopped (s).
+    /// How long a start request has been pending while stopped (s), 0 at its first step.
     pub start_request_s: f64,
     /// Controller mode (GenComm 772): 1 = Auto.
     pub control_mode: u16,
@@ -161,7 +177,7 @@ pub struct Generator {
     pub battery_v: f64,
     /// Engine run time counter (s).
     pub run_time_s: f64,
-    /// Number of starts.
+    /// Number of starts: every crank attempt counts, a failed one too.
     pub starts: u32,
     /// Generated energy counter (kWh).
     pub energy_kwh: f64,
@@ -171,6 +187,16 @@ pub struct Generator {
     pub fuel_burned_l: f64,
     /// Controller serial number.
     pub serial_number: u32,
+    /// Crank attempts in the present start request (0 again once the request ends).
+    pub crank_attempts: u32,
+    /// Whether the present crank is one that fails ([`Faults::failed_first_crank`]).
+    pub crank_failing: bool,
+    /// Length of the present pre-start (s): [`PRESTART_S`], [`CRANK_REST_S`] after a failed crank.
+    pub prestart_for_s: f64,
+    /// Ramp time of the present start (s): [`RAMP_S`], [`SLOW_START_RAMP_S`] with `slow_start`.
+    pub ramp_s: f64,
+    /// Whether the output has been acceptable since the last crank (`generator_ready` recorded).
+    pub ready_since_crank: bool,
 }
 
 impl Generator {
@@ -202,14 +228,22 @@ impl Generator {
             fuel_rate_l_per_h: 0.0,
             fuel_burned_l: 0.0,
             serial_number,
+            crank_attempts: 0,
+            crank_failing: false,
+            prestart_for_s: PRESTART_S,
+            ramp_s: RAMP_S,
+            ready_since_crank: false,
         }
     }
 
     /// Whether voltage and frequency are within [`ACCEPT_TOLERANCE`] of nominal.
+    /// (A last-digit float error on the boundary counts as inside.)
     pub fn output_acceptable(&self) -> bool {
-        (self.voltage_ln_v - NOMINAL_VOLTAGE_LN_V).abs() <= ACCEPT_TOLERANCE * NOMINAL_VOLTAGE_LN_V
+        const SLACK: f64 = 1e-9;
+        (self.voltage_ln_v - NOMINAL_VOLTAGE_LN_V).abs()
+            <= ACCEPT_TOLERANCE * NOMINAL_VOLTAGE_LN_V + SLACK
             && (self.frequency_hz - NOMINAL_FREQUENCY_HZ).abs()
-                <= ACCEPT_TOLERANCE * NOMINAL_FREQUENCY_HZ
+                <= ACCEPT_TOLERANCE * NOMINAL_FREQUENCY_HZ + SLACK
     }
 
     /// Load as a fraction of the rating.
@@ -230,62 +264,104 @@ impl Generator {
         self.state_time_s = 0.0;
     }
 
-    /// Advance the controller state machine and the engine's speed (not its load).
-    fn control(&mut self, run_requested: bool, fuel_available: bool, dt: f64, noise: &mut Lcg) {
+    /// Advance the controller state machine and the engine's speed (not its load); the kinds
+    /// of the transitions made are pushed onto `events`.
+    fn control(
+        &mut self,
+        run_requested: bool,
+        fuel_available: bool,
+        faults: Faults,
+        dt: f64,
+        noise: &mut Lcg,
+        events: &mut Vec<&'static str>,
+    ) {
         self.state_time_s += dt;
         let run_requested = run_requested && fuel_available;
         match self.state {
             EngineState::Stopped => {
-                if run_requested {
-                    self.start_request_s += dt;
-                    if self.start_request_s >= START_DELAY_S - PRESTART_S {
-                        self.set_state(EngineState::PreStart);
-                    }
-                } else {
+                if !run_requested {
                     self.start_request_s = 0.0;
+                    self.crank_attempts = 0;
+                } else if self.crank_attempts > 0 {
+                    // After a failed crank: the rest counts from the failure (the step just
+                    // spent stopped included), in pre-start; then the next attempt.
+                    self.prestart_for_s = CRANK_REST_S - self.state_time_s;
+                    self.set_state(EngineState::PreStart);
+                    events.push("prestart");
+                } else if self.start_request_s >= START_DELAY_S - PRESTART_S - TIME_EPS_S {
+                    self.prestart_for_s = PRESTART_S;
+                    self.set_state(EngineState::PreStart);
+                    events.push("prestart");
+                } else {
+                    // The delay counts from the step the request appeared in.
+                    self.start_request_s += dt;
                 }
             }
             EngineState::PreStart => {
                 if !run_requested {
                     self.start_request_s = 0.0;
+                    self.crank_attempts = 0;
                     self.set_state(EngineState::Stopped);
-                } else if self.state_time_s >= PRESTART_S {
+                } else if self.state_time_s >= self.prestart_for_s - TIME_EPS_S {
                     self.starts += 1;
+                    self.crank_attempts += 1;
                     self.start_request_s = 0.0;
+                    self.crank_failing = faults.failed_first_crank && self.crank_attempts == 1;
+                    self.ramp_s = if faults.slow_start {
+                        SLOW_START_RAMP_S
+                    } else {
+                        RAMP_S
+                    };
+                    self.ready_since_crank = false;
                     self.set_state(EngineState::WarmingUp);
+                    events.push("crank");
+                }
+            }
+            EngineState::WarmingUp if self.crank_failing => {
+                if !run_requested || self.state_time_s >= FAILED_CRANK_S - TIME_EPS_S {
+                    self.crank_failing = false;
+                    self.set_state(EngineState::Stopped);
+                    events.push("crank_failed");
                 }
             }
             EngineState::WarmingUp => {
                 if !fuel_available {
                     self.set_state(EngineState::Stopped);
-                } else if self.state_time_s >= WARMUP_S {
-                    self.set_state(if run_requested {
-                        EngineState::Running
+                    events.push("generator_stopped");
+                } else if self.state_time_s >= WARMUP_S.max(self.ramp_s) - TIME_EPS_S {
+                    if run_requested {
+                        self.set_state(EngineState::Running);
                     } else {
-                        EngineState::CoolingDown
-                    });
+                        self.set_state(EngineState::CoolingDown);
+                        events.push("cool_down");
+                    }
                 }
             }
             EngineState::Running => {
                 if !fuel_available {
                     self.set_state(EngineState::Stopped);
+                    events.push("generator_stopped");
                 } else if !run_requested {
                     self.set_state(EngineState::CoolingDown);
+                    events.push("cool_down");
                 }
             }
             EngineState::CoolingDown => {
-                if !fuel_available || self.state_time_s >= COOLDOWN_S {
+                if !fuel_available || self.state_time_s >= COOLDOWN_S - TIME_EPS_S {
                     self.set_state(EngineState::Stopped);
+                    events.push("generator_stopped");
                 } else if run_requested {
                     self.set_state(EngineState::Running);
                 }
             }
         }
 
-        // Speed: ramp up after cranking, hold while running, run down after stop.
+        // Speed: the starter alone on a failing crank, ramp up after cranking, hold while
+        // running, run down after stop.
         match self.state {
+            EngineState::WarmingUp if self.crank_failing => self.rpm = CRANK_RPM,
             EngineState::WarmingUp => {
-                self.rpm = NOMINAL_RPM * (self.state_time_s / RAMP_S).min(1.0);
+                self.rpm = NOMINAL_RPM * (self.state_time_s / self.ramp_s).min(1.0);
             }
             EngineState::Running | EngineState::CoolingDown => {
                 self.rpm = NOMINAL_RPM + 2.0 * noise.next_signed();
@@ -302,6 +378,14 @@ impl Generator {
             // Excitation follows speed while ramping and running down.
             self.voltage_ln_v = NOMINAL_VOLTAGE_LN_V * r;
             self.frequency_hz = NOMINAL_FREQUENCY_HZ * r;
+        }
+        let cranked = matches!(
+            self.state,
+            EngineState::WarmingUp | EngineState::Running | EngineState::CoolingDown
+        );
+        if cranked && !self.ready_since_crank && self.output_acceptable() {
+            self.ready_since_crank = true;
+            events.push("generator_ready");
         }
     }
 
@@ -335,9 +419,9 @@ impl Generator {
         self.coolant_temp_c += (coolant_target - self.coolant_temp_c) * (dt / tau).min(1.0);
         self.oil_temp_c += (oil_target - self.oil_temp_c) * (dt / tau).min(1.0);
         self.battery_v = match self.state {
-            EngineState::WarmingUp if self.state_time_s < 1.5 => 21.8, // cranking dip
-            _ if turning => 27.9,                                      // charge alternator
-            _ => 27.2,                                                 // float charger
+            EngineState::WarmingUp if self.crank_failing || self.state_time_s < 1.5 => 21.8, // cranking dip
+            _ if turning => 27.9, // charge alternator
+            _ => 27.2,            // float charger
         } + 0.05 * noise.next_signed();
     }
 }
@@ -351,7 +435,7 @@ pub struct Mains {
     pub voltage_ln_v: f64,
     /// Frequency (Hz), 0 when lost.
     pub frequency_hz: f64,
-    /// How long mains has been continuously present (s).
+    /// How long mains has been continuously present (s), 0 at the step it came back.
     pub stable_s: f64,
 }
 
@@ -383,10 +467,15 @@ pub struct Ats {
     pub transfer_count: u32,
     /// Unix time (s, sim clock) of the last transfer.
     pub last_transfer_unix_s: u64,
-    /// How long the generator supply has been acceptable (s).
+    /// How long the generator supply has been acceptable (s): 0 at the first step it is.
     pub emergency_ok_s: f64,
+    /// Whether the generator supply was acceptable at the last step.
+    pub emergency_available: bool,
     /// Whether the ATS is signalling the generators to start.
     pub start_signal: bool,
+    /// Test mode (monthly test on load): the ATS signals the start and transfers to the
+    /// generators although mains is present; it transfers back at once when test mode ends.
+    pub test_mode: bool,
 }
 
 /// The UPS in front of the most critical loads (Class 0).
@@ -449,6 +538,8 @@ pub struct ReserveWater {
     pub pump1_running: bool,
     /// Whether booster pump 2 runs (standby; it never runs in these scenarios).
     pub pump2_running: bool,
+    /// Booster pump 1 is tripped until this simulated time (s) (`pump_trip` fault).
+    pub pump1_tripped_until_s: Option<f64>,
 }
 
 impl ReserveWater {
@@ -497,8 +588,15 @@ pub struct Plant {
     pub epoch_unix_s: u64,
     /// Mains is lost at this simulated time (s), if ever (from the scenario; tests may change it).
     pub mains_lost_at_s: Option<f64>,
-    /// Mains returns at this simulated time (s), if ever.
+    /// Mains returns at this simulated time (s), if ever. This one window (from the blackout
+    /// scenario, fast-forward's `--blackout-at` or a test) adds to [`Schedule::outages`].
     pub mains_back_at_s: Option<f64>,
+    /// Mains-outage and test-mode windows (from the scenario; fast-forward may set a year).
+    pub schedule: Schedule,
+    /// Faults that apply all the time (each schedule window may add its own).
+    pub faults: Faults,
+    /// Ground truth: every transition made so far, in order.
+    pub events: Vec<TruthEvent>,
     /// Base essential load (kW); the actual load varies slowly around it.
     pub essential_load_base_kw: f64,
     /// Present essential load (kW), whether or not anything feeds it.
@@ -541,6 +639,12 @@ impl Plant {
             epoch_unix_s,
             mains_lost_at_s: scenario.mains_lost_at_s(),
             mains_back_at_s: scenario.mains_back_at_s(),
+            schedule: Schedule {
+                outages: Vec::new(),
+                tests: scenario.test_mode_window().into_iter().collect(),
+            },
+            faults: Faults::NONE,
+            events: Vec::new(),
             essential_load_base_kw: ESSENTIAL_LOAD_KW,
             essential_load_kw: ESSENTIAL_LOAD_KW,
             essential_powered: true,
@@ -560,7 +664,9 @@ impl Plant {
                 // The monthly test run 12 days before start.
                 last_transfer_unix_s: epoch_unix_s.saturating_sub(12 * 86_400),
                 emergency_ok_s: 0.0,
+                emergency_available: false,
                 start_signal: false,
+                test_mode: false,
             },
             ups: Ups {
                 on_battery: false,
@@ -581,6 +687,7 @@ impl Plant {
                 pressure_bar: WATER_PRESSURE_BAR,
                 pump1_running: true,
                 pump2_running: false,
+                pump1_tripped_until_s: None,
             },
             heating: DistrictHeating {
                 supply_c: 92.0,
@@ -602,9 +709,48 @@ impl Plant {
         plant
     }
 
+    /// The same plant with these faults on all the time.
+    pub fn with_faults(mut self, faults: Faults) -> Plant {
+        self.faults = faults;
+        self
+    }
+
+    /// The faults that apply at simulated time `t_s`: the plant's and the active windows'.
+    pub fn faults_at(&self, t_s: f64) -> Faults {
+        self.faults.union(self.schedule.faults_at(t_s))
+    }
+
+    /// Put the transfer switch in test mode from now until [`Plant::end_test_mode_now`].
+    pub fn start_test_mode_now(&mut self) {
+        self.schedule.tests.push(Window::open(self.t_s));
+    }
+
+    /// End every open test-mode window now.
+    pub fn end_test_mode_now(&mut self) {
+        let now = self.t_s;
+        for w in &mut self.schedule.tests {
+            if w.until_s.is_none() {
+                w.until_s = Some(now);
+            }
+        }
+    }
+
+    /// The ground truth as JSON: `{"epoch_unix_s":…,"scenario":"…","faults":"…","events":[…]}`.
+    pub fn truth_json(&self) -> String {
+        serde_json::json!({
+            "epoch_unix_s": self.epoch_unix_s,
+            "scenario": self.scenario.name(),
+            "faults": self.faults.to_string(),
+            "events": self.events.iter().map(TruthEvent::to_json).collect::<Vec<_>>(),
+        })
+        .to_string()
+    }
+
     /// Unix time (s) of the simulated clock now.
+    /// (Simulated time is taken to the millisecond first, as in [`TruthEvent`], so a sum of
+    /// float steps just below a whole second does not read as the second before.)
     pub fn unix_time_s(&self) -> u64 {
-        self.epoch_unix_s + self.t_s.max(0.0) as u64
+        self.epoch_unix_s + ((self.t_s * 1000.0).round() / 1000.0).max(0.0) as u64
     }
 
     /// Advance simulated time by `dt_s` seconds (internally in steps of at most
@@ -621,21 +767,48 @@ impl Plant {
         }
     }
 
-    /// Whether mains is present at simulated time `t_s` by the scenario's schedule.
+    /// Whether mains is present at simulated time `t_s` by the schedule (the single window of
+    /// `mains_lost_at_s`..`mains_back_at_s` and every window of `schedule.outages`).
     pub fn mains_scheduled_at(&self, t_s: f64) -> bool {
-        match self.mains_lost_at_s {
-            Some(lost) if t_s >= lost => self.mains_back_at_s.is_some_and(|back| t_s >= back),
+        let single = match self.mains_lost_at_s {
+            Some(lost) if t_s >= lost - TIME_EPS_S => self
+                .mains_back_at_s
+                .is_some_and(|back| t_s >= back - TIME_EPS_S),
             _ => true,
-        }
+        };
+        single && !self.schedule.mains_lost_at(t_s)
+    }
+
+    /// Whether the transfer switch is in test mode at simulated time `t_s` by the schedule.
+    pub fn test_mode_scheduled_at(&self, t_s: f64) -> bool {
+        self.schedule.test_mode_at(t_s)
+    }
+
+    /// Record a transition at the present time.
+    fn record(&mut self, kind: &'static str, unit: Option<&'static str>) {
+        self.events
+            .push(TruthEvent::new(self.epoch_unix_s, self.t_s, kind, unit));
     }
 
     fn substep(&mut self, dt: f64) {
         let t = self.t_s;
         let tau = std::f64::consts::TAU;
+        let faults = self.faults_at(t);
 
         // Mains.
         let available = self.mains_scheduled_at(t);
-        self.mains.stable_s = if available {
+        if available != self.mains.available {
+            self.record(
+                if available {
+                    "mains_back"
+                } else {
+                    "mains_lost"
+                },
+                None,
+            );
+        }
+        // Stable time counts from the step mains came back in.
+        self.mains.stable_s = if available && self.mains.available {
             self.mains.stable_s + dt
         } else {
             0.0
@@ -649,27 +822,68 @@ impl Plant {
             self.mains.frequency_hz = 0.0;
         }
 
-        // Generators: the ATS asks them to run while mains is lost or the load is on them.
-        self.ats.start_signal = !available || self.ats.position == AtsPosition::Emergency;
+        // Test mode (monthly test on load).
+        let test_mode = self.test_mode_scheduled_at(t);
+        if test_mode != self.ats.test_mode {
+            self.record(
+                if test_mode {
+                    "test_mode_on"
+                } else {
+                    "test_mode_off"
+                },
+                Some("ats"),
+            );
+        }
+        self.ats.test_mode = test_mode;
+
+        // Generators: the ATS asks them to run while mains is lost, the load is on them or it
+        // is in test mode.
+        let start_signal = !available || self.ats.position == AtsPosition::Emergency || test_mode;
+        if start_signal && !self.ats.start_signal {
+            self.record("start_signal", Some("ats"));
+        }
+        self.ats.start_signal = start_signal;
         let fuel_available = self.fuel.day_l > 0.0;
-        for g in &mut self.generators {
-            g.control(self.ats.start_signal, fuel_available, dt, &mut self.noise);
+        let mut kinds = Vec::new();
+        for i in 0..self.generators.len() {
+            kinds.clear();
+            let g = &mut self.generators[i];
+            g.control(
+                start_signal,
+                fuel_available,
+                faults,
+                dt,
+                &mut self.noise,
+                &mut kinds,
+            );
+            let name = g.name;
+            for &kind in &kinds {
+                self.record(kind, Some(name));
+            }
         }
 
         // Transfer switch.
         let gen_ok = self.generators.iter().any(Generator::output_acceptable);
-        self.ats.emergency_ok_s = if gen_ok {
-            self.ats.emergency_ok_s + dt
-        } else {
-            0.0
+        self.ats.emergency_ok_s = match (gen_ok, self.ats.emergency_available) {
+            (true, true) => self.ats.emergency_ok_s + dt,
+            _ => 0.0,
         };
+        self.ats.emergency_available = gen_ok;
+        let wants_emergency = !available || test_mode;
         let transfer_to = match self.ats.position {
             AtsPosition::Normal
-                if !available && self.ats.emergency_ok_s >= ATS_EMERGENCY_ACCEPT_S =>
+                if wants_emergency
+                    && !faults.no_transfer
+                    && gen_ok
+                    && self.ats.emergency_ok_s >= ATS_EMERGENCY_ACCEPT_S - TIME_EPS_S =>
             {
                 Some(AtsPosition::Emergency)
             }
-            AtsPosition::Emergency if available && self.mains.stable_s >= ATS_RETURN_DELAY_S => {
+            AtsPosition::Emergency
+                if available
+                    && !test_mode
+                    && self.mains.stable_s >= ATS_RETURN_DELAY_S - TIME_EPS_S =>
+            {
                 Some(AtsPosition::Normal)
             }
             // Generator supply lost while on emergency and mains present: go back at once.
@@ -680,7 +894,15 @@ impl Plant {
             self.ats.position = position;
             self.ats.transfer_count += 1;
             self.ats.last_transfer_unix_s = self.unix_time_s();
+            self.record(
+                match position {
+                    AtsPosition::Emergency => "transfer_to_emergency",
+                    AtsPosition::Normal => "retransfer",
+                },
+                Some("ats"),
+            );
         }
+        let was_powered = self.essential_powered;
         self.essential_powered = match self.ats.position {
             AtsPosition::Normal => available,
             AtsPosition::Emergency => gen_ok,
@@ -696,13 +918,19 @@ impl Plant {
             .iter()
             .filter(|g| g.output_acceptable())
             .count();
-        for g in &mut self.generators {
+        for i in 0..self.generators.len() {
+            let g = &mut self.generators[i];
+            let had_load = g.load_kw > 0.0;
             g.load_kw = if on_gens && sharing > 0 && g.output_acceptable() {
                 self.essential_load_kw / sharing as f64
             } else {
                 0.0
             };
             g.integrate(dt, &mut self.noise);
+            if !had_load && g.load_kw > 0.0 {
+                let name = g.name;
+                self.record("load_picked_up", Some(name));
+            }
         }
 
         // Fuel: the generators draw from the day tank, refilled from the main tank.
@@ -740,6 +968,16 @@ impl Plant {
                 .map(|g| g.voltage_ln_v)
                 .fold(0.0, f64::max),
         };
+        if self.ups.on_battery == powered {
+            self.record(
+                if powered {
+                    "ups_off_battery"
+                } else {
+                    "ups_on_battery"
+                },
+                Some("ups"),
+            );
+        }
         self.ups.on_battery = !powered;
         self.ups.input_voltage_v = if powered { supply_v } else { 0.0 };
         self.ups.output_voltage_v = NOMINAL_VOLTAGE_LN_V + 0.3 * self.noise.next_signed();
@@ -758,7 +996,22 @@ impl Plant {
         // Reserve water: drains steadily; booster pumps hold pressure only when powered.
         self.water.volume_m3 =
             (self.water.volume_m3 - WATER_CONSUMPTION_M3_PER_H * dt / 3600.0).max(0.0);
-        self.water.pump1_running = powered && self.water.volume_m3 > 0.0;
+        let changeover = transfer_to == Some(AtsPosition::Emergency);
+        if let Some(until) = self.water.pump1_tripped_until_s
+            && t >= until - TIME_EPS_S
+        {
+            self.water.pump1_tripped_until_s = None;
+            self.record("pump_restart", Some("pump1"));
+        }
+        if faults.pump_trip
+            && self.water.pump1_tripped_until_s.is_none()
+            && ((was_powered && !powered) || changeover)
+        {
+            self.water.pump1_tripped_until_s = Some(t + PUMP_TRIP_S);
+            self.record("pump_trip", Some("pump1"));
+        }
+        self.water.pump1_running =
+            powered && self.water.volume_m3 > 0.0 && self.water.pump1_tripped_until_s.is_none();
         self.water.pump2_running = false;
         let target = if self.water.pump1_running {
             WATER_PRESSURE_BAR
@@ -1057,3 +1310,6 @@ mod tests {
         assert_eq!(p, before);
     }
 }
+
+#[cfg(test)]
+mod exercise_tests;

@@ -340,14 +340,16 @@ fn ats(plant: &Plant) -> UnitImage {
         | u16::from(emergency_ok) << 1
         | u16::from(in_normal) << 2
         | u16::from(!in_normal) << 3
-        | u16::from(a.start_signal) << 4;
+        | u16::from(a.start_signal) << 4
+        | u16::from(a.test_mode) << 5;
     let mut img = UnitImage::default();
     img.range(D, 0, 8, 0).range(I, 0, 16, 0);
     img.bit(D, 0, normal_ok)
         .bit(D, 1, emergency_ok)
         .bit(D, 2, in_normal)
         .bit(D, 3, !in_normal)
-        .bit(D, 4, a.start_signal);
+        .bit(D, 4, a.start_signal)
+        .bit(D, 5, a.test_mode);
     img.u16(I, 0, f64::from(a.position.code()))
         .words(I, 1, &[status])
         .u32(I, 2, f64::from(a.transfer_count), WordOrder::Abcd)
@@ -553,6 +555,35 @@ mod tests {
             .map(char::from)
             .collect();
         assert_eq!(text, HEATING_MODEL_NAME);
+    }
+
+    #[test]
+    fn ats_shows_test_mode_as_input_5_and_status_bit_5() {
+        let mut p = Plant::new(&Scenario::MonthlyTest);
+        let image = |p: &Plant| unit_image(p, Gateway::Stallverk, 3).expect("ats");
+        let img = image(&p);
+        assert_eq!(
+            img.read_bits(Table::DiscreteInput, 4, 2),
+            Ok(vec![false, false])
+        );
+        assert_eq!(
+            img.read_registers(Table::InputRegister, 1, 1),
+            Ok(vec![0b00_0101])
+        );
+        p.step(25.0);
+        let img = image(&p);
+        assert_eq!(
+            img.read_bits(Table::DiscreteInput, 4, 2),
+            Ok(vec![true, true])
+        );
+        let status = img
+            .read_registers(Table::InputRegister, 1, 1)
+            .expect("status")[0];
+        assert_eq!(
+            status & 0b11_0000,
+            0b11_0000,
+            "start signal and test mode: {status:#b}"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ use tokio_modbus::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::faults::Faults;
 use crate::function_log::{FunctionLog, is_write_code};
 use crate::model::Plant;
 use crate::registers::{Gateway, unit_image};
@@ -48,6 +49,8 @@ pub struct SimOptions {
     /// UDP port of the BACnet/IP router in front of the simulated BACnet devices
     /// (`Some(0)` = ephemeral, `None` = no BACnet side).
     pub bacnet_port: Option<u16>,
+    /// Faults to train on, with any scenario (none by default).
+    pub faults: Faults,
 }
 
 impl Default for SimOptions {
@@ -58,6 +61,7 @@ impl Default for SimOptions {
             bind: IpAddr::from([127, 0, 0, 1]),
             base_port: 15020,
             bacnet_port: Some(47809),
+            faults: Faults::NONE,
         }
     }
 }
@@ -117,7 +121,9 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
         ));
     }
     let now = u64::try_from(SystemClock.now_ms() / 1000).unwrap_or(0);
-    let plant = Arc::new(Mutex::new(Plant::with_epoch(&opts.scenario, now)));
+    let plant = Arc::new(Mutex::new(
+        Plant::with_epoch(&opts.scenario, now).with_faults(opts.faults),
+    ));
     let function_log = FunctionLog::new();
     let tasks = TaskTracker::new();
 
@@ -176,7 +182,7 @@ pub async fn start(opts: SimOptions, cancel: CancellationToken) -> io::Result<Si
             up_rx,
             cancel.clone(),
         ));
-        tracing::info!(gateway = gateway.name(), %addr, scenario = %opts.scenario, "simulator gateway listening");
+        tracing::info!(gateway = gateway.name(), %addr, scenario = %opts.scenario, faults = %opts.faults, "simulator gateway listening");
     }
     let bacnet = match bacnet_socket {
         Some(s) => Some(crate::bacnet_server::start(s, Arc::clone(&plant), &tasks, cancel.clone())?),
@@ -356,6 +362,7 @@ mod tests {
             bind: IpAddr::from([127, 0, 0, 1]),
             base_port: 0,
             bacnet_port: Some(0),
+            faults: Faults::NONE,
         }
     }
 

@@ -28,6 +28,7 @@ async fn example_bacnet_points_read_from_the_simulator() {
         bind: [127, 0, 0, 1].into(),
         base_port: 0,
         bacnet_port: Some(0),
+        ..SimOptions::default()
     };
     let sim = sim::start(opts, cancel.child_token())
         .await

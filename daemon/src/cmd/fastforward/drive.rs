@@ -24,7 +24,9 @@ use driftvakt_sim::model::Plant;
 use driftvakt_sim::registers::{Gateway, unit_image};
 use driftvakt_sim::scenario::Scenario;
 
+use driftvakt_config::model::ExerciseKind;
 use driftvakt_runtime::alarm::store::AlarmDb;
+use driftvakt_runtime::exercise::store::ExerciseDb;
 use driftvakt_runtime::endurance::live::{EMIT_EVERY_MS, LiveEndurance};
 use driftvakt_runtime::pipeline::stored_points;
 use driftvakt_store::StoreWriter;
@@ -48,7 +50,24 @@ pub struct Options {
     pub refill_at_ms: Option<i64>,
     /// Litres delivered.
     pub refill_l: f64,
+    /// Faults of the plant, in every test and outage (`--faults`).
+    pub faults: driftvakt_sim::Faults,
+    /// A timetable of tests and outages replacing the scenario's (`--plan year`).
+    pub plan: Option<driftvakt_sim::Schedule>,
+    /// Time between samples away from every test and outage (ms); `sample_ms` near them.
+    pub coarse_sample_ms: i64,
+    /// Write the simulator's own transitions (mains lost, crank, transfer …) here as JSON.
+    pub truth_events: Option<std::path::PathBuf>,
 }
+
+/// Samples this long before a scheduled test or outage are taken at the fine interval (ms).
+const FINE_BEFORE_MS: i64 = 15 * 60_000;
+/// … and this long after it (cool-down, the outage's end, the report's margin) (ms).
+const FINE_AFTER_MS: i64 = 25 * 60_000;
+/// The coordinator starts each scheduled test's exercise this long before test mode (ms).
+const EXERCISE_LEAD_MS: i64 = 60_000;
+/// … and stops it this long after the generators' cool-down should have ended (ms).
+const EXERCISE_TAIL_MS: i64 = 60_000;
 
 /// What a fast-forward did.
 #[derive(Debug, Clone)]
@@ -108,6 +127,12 @@ pub fn run(
         plant.mains_lost_at_s = Some(at as f64 / 1000.0);
         plant.mains_back_at_s = Some((at + opts.blackout_for_ms) as f64 / 1000.0);
     }
+    plant.faults = opts.faults;
+    if let Some(plan) = &opts.plan {
+        plant.schedule = plan.clone();
+    }
+    let busy = busy_periods(&plant, opts.start_ms);
+    let mut coordinator = Coordinator::new(config, data_dir, &plant, opts.start_ms)?;
     // Only Modbus devices behind the simulator's gateways are simulated here.
     let mut sim_config = config.clone();
     sim_config.devices.retain(|d| {
@@ -117,6 +142,7 @@ pub fn run(
     let kept: HashSet<&str> = sim_config.devices.iter().map(|d| d.id.as_str()).collect();
     sim_config.alarms.rules.retain(|r| {
         r.point.starts_with("endurance.")
+            || r.point.starts_with("exercise.")
             || r.point
                 .split_once('.')
                 .is_some_and(|(d, _)| kept.contains(d))
@@ -146,9 +172,11 @@ pub fn run(
     let mut alarm_changes = 0;
     let mut refilled = false;
     let mut offset = 0_i64;
+    let mut stepped_to = 0_i64;
     while offset < opts.duration_ms {
-        if offset > 0 {
-            plant.step(opts.sample_ms as f64 / 1000.0);
+        if offset > stepped_to {
+            plant.step((offset - stepped_to) as f64 / 1000.0);
+            stepped_to = offset;
         }
         if let Some(at) = opts.refill_at_ms
             && !refilled
@@ -212,7 +240,14 @@ pub fn run(
             };
             writeln!(out, "{}", serde_json::to_string(&t)?)?;
         }
-        offset += opts.sample_ms;
+        coordinator.after_sample(now)?;
+        let near = busy.iter().any(|&(from, to)| now >= from - FINE_BEFORE_MS && now <= to + FINE_AFTER_MS);
+        let coarse = opts.coarse_sample_ms.max(opts.sample_ms);
+        offset = if near { offset + opts.sample_ms } else { (offset / coarse + 1) * coarse };
+    }
+    coordinator.finish(opts.start_ms + opts.duration_ms)?;
+    if let Some(path) = &opts.truth_events {
+        std::fs::write(path, plant.truth_json()).with_context(|| format!("writing {}", path.display()))?;
     }
     drop(tx);
     let stats = writer.finish();
@@ -232,3 +267,90 @@ pub fn run(
         to_ms: opts.start_ms + opts.duration_ms,
     })
 }
+
+/// Every scheduled test and outage as (from, to) UTC ms: the fine sampling's periods.
+fn busy_periods(plant: &Plant, start_ms: i64) -> Vec<(i64, i64)> {
+    let ms = |s: f64| start_ms + (s * 1000.0) as i64;
+    let single = plant.mains_lost_at_s.map(|from| (from, plant.mains_back_at_s.unwrap_or(f64::MAX / 4.0)));
+    plant
+        .schedule
+        .tests
+        .iter()
+        .chain(&plant.schedule.outages)
+        .map(|w| (w.from_s, w.until_s.unwrap_or(f64::MAX / 4.0)))
+        .chain(single)
+        .map(|(from, to)| (ms(from), ms(to.min(1e12))))
+        .collect()
+}
+
+/// The preparedness coordinator of the fast-forward: starts an exercise a minute before each
+/// scheduled test window and stops it a minute after the generators' cool-down should have
+/// ended, as a person would with `driftvakt exercise start|stop`.
+struct Coordinator {
+    db: Option<ExerciseDb>,
+    tests: Vec<(i64, i64)>,
+    next: usize,
+    ours: Option<(i64, i64)>,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Coordinator {
+    fn new(config: &Config, data_dir: &Path, plant: &Plant, start_ms: i64) -> Result<Coordinator> {
+        let db = match config.exercise {
+            Some(_) => Some(ExerciseDb::open(data_dir)?),
+            None => None,
+        };
+        let ms = |s: f64| start_ms + (s * 1000.0) as i64;
+        let cooldown_ms = (driftvakt_sim::model::COOLDOWN_S * 1000.0) as i64;
+        let tests = plant
+            .schedule
+            .tests
+            .iter()
+            .filter_map(|w| Some((ms(w.from_s) - EXERCISE_LEAD_MS, ms(w.until_s?) + cooldown_ms + EXERCISE_TAIL_MS)))
+            .collect();
+        let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        Ok(Coordinator { db, tests, next: 0, ours: None, tz })
+    }
+
+    /// Start or stop the coordinator's exercise at sample time `now`.
+    fn after_sample(&mut self, now: i64) -> Result<()> {
+        let Some(db) = self.db.as_mut() else { return Ok(()) };
+        if let Some((id, until)) = self.ours
+            && now >= until
+        {
+            if db.active()?.is_some_and(|r| r.id == id) {
+                db.stop(COORDINATOR, now)?;
+            }
+            self.ours = None;
+        }
+        while let Some(&(from, until)) = self.tests.get(self.next)
+            && now >= from
+        {
+            self.next += 1;
+            if now >= until || self.ours.is_some() {
+                continue;
+            }
+            if let Some(active) = db.active()? {
+                tracing::warn!(run = active.id, "a scheduled monthly test finds another run active; not started");
+                continue;
+            }
+            let day = jiff::Timestamp::from_millisecond(now).map(|t| t.to_zoned_datetime(self.tz.clone()).date().to_string()).unwrap_or_default();
+            let run = db.start(ExerciseKind::Monthly, &format!("Månadsprov {day}"), COORDINATOR, now)?;
+            self.ours = Some((run.id, until));
+        }
+        Ok(())
+    }
+
+    /// The simulated period ended at `end_ms`: a run still active is stopped there.
+    fn finish(&mut self, end_ms: i64) -> Result<()> {
+        if let Some(db) = self.db.as_mut()
+            && db.active()?.is_some()
+        {
+            db.stop(COORDINATOR, end_ms)?;
+        }
+        Ok(())
+    }
+}
+
+/// Who the fast-forward's coordinator is in the runs it records.
+const COORDINATOR: &str = "fastforward";
