@@ -53,7 +53,8 @@ pub enum Command {
     /// Reservkraftprov: start, stop, annotate an exercise, or show the running run and recent runs.
     #[command(subcommand)]
     Exercise(ExerciseCommand),
-    /// Write a report from the store (`report endurance`: the SSIK endurance evidence).
+    /// Write a report from the store (`report endurance`: the SSIK endurance evidence;
+    /// `report exercise`: one reservkraftprov or outage; `report exercises`: a year's run history).
     #[command(subcommand)]
     Report(ReportCommand),
     #[cfg(feature = "simulator")]
@@ -67,6 +68,11 @@ pub enum Command {
 pub enum ReportCommand {
     /// Endurance (uthållighet) per reserve and function against the målbild, with evidence.
     Endurance(EnduranceReportArgs),
+    /// One reservkraftprov or outage: timeline, figures against the criteria, charts, watched
+    /// points, alarms, observations, signature lines.
+    Exercise(ExerciseReportArgs),
+    /// The run history of a year: every exercise and outage, runs per kind, hours per generator.
+    Exercises(ExercisesReportArgs),
 }
 
 /// Report output format.
@@ -95,6 +101,52 @@ pub struct EnduranceReportArgs {
     /// End (exclusive), same forms. Default: now.
     #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Output file (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Language.
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
+}
+
+/// `driftvakt report exercise`.
+#[derive(Debug, Args)]
+pub struct ExerciseReportArgs {
+    /// Configuration file (with `[exercise]`: roles and criteria).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Data directory.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The run's id (`driftvakt exercise` prints it), or `latest` for the newest run.
+    #[arg(long)]
+    pub id: String,
+    /// Output file (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Language.
+    #[arg(long, default_value = "sv", value_parser = language())]
+    pub lang: Language,
+}
+
+/// `driftvakt report exercises`.
+#[derive(Debug, Args)]
+pub struct ExercisesReportArgs {
+    /// Configuration file (with `[exercise]`).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Data directory.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The year (in the site's time zone). Default: this year.
+    #[arg(long)]
+    pub year: Option<i16>,
     /// Output file (default: stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -82,6 +82,8 @@ fn run(command: Command) -> Result<i32> {
         Command::Status(args) => cmd::status::run(&args).map(|()| 0),
         Command::Exercise(command) => cmd::exercise::run(&command).map(|()| 0),
         Command::Report(cli::ReportCommand::Endurance(args)) => cmd::report::endurance(&args).map(|()| 0),
+        Command::Report(cli::ReportCommand::Exercise(args)) => cmd::report::exercise(&args).map(|()| 0),
+        Command::Report(cli::ReportCommand::Exercises(args)) => cmd::report::exercises(&args).map(|()| 0),
         #[cfg(feature = "simulator")]
         Command::Fastforward(args) => cmd::fastforward::run(&args).map(|()| 0),
     }

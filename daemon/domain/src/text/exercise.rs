@@ -90,6 +90,20 @@ texts! {
             ["Generator", "Hours on test", "Hours on outage", "Runs"];
         /// Coverage columns.
         coverage_columns: [&'static str; 2] = ["Punkt", "Tid utan giltiga värden"], ["Point", "Time without good data"];
+        /// Heading of the runs per kind (run history).
+        counts_heading: &'static str = "Antal per typ", "Runs per kind";
+        /// Runs-per-kind columns.
+        counts_columns: [&'static str; 4] = ["Typ", "Antal", "Godkända", "Underkända"], ["Kind", "Runs", "Passed", "Failed"];
+        /// Where a run report's figures come from (footer): `{lead}`.
+        sources_intro: &'static str =
+            "Tidslinje och nyckeltal är räknade ur de lagrade avläsningarna av punkterna nedan, från {lead} före start till fem minuter efter slut:",
+            "The timeline and figures are computed from the stored readings of the points below, from {lead} before the start to five minutes after the stop:";
+        /// A point's readings in the window: `{count}`.
+        readings: &'static str = "{count} avläsningar", "{count} readings";
+        /// Where the run history's figures come from (footer).
+        history_sources: &'static str =
+            "Varje prov och avbrott är räknat ur lagrade avläsningar på samma sätt som dess egen rapport (driftvakt report exercise --id). Drifttimmar: från startförsök till stopp, inom provets tid.",
+            "Every exercise and outage is computed from stored readings as in its own report (driftvakt report exercise --id). Running hours: from crank to stop, within the run.";
         /// An alarm the run explains.
         expected: &'static str = "förväntat", "expected";
         /// An alarm the run does not explain.
@@ -109,7 +123,7 @@ texts! {
         /// Under a signature line.
         name_date: &'static str = "Namn, datum", "Name, date";
         /// Signature roles.
-        signature_roles: [&'static str; 2] = ["Provledare", "Beredskapssamordnare"], ["Test leader", "Preparedness coordinator"];
+        signature_roles: [&'static str; 2] = ["Beredskapssamordnare", "Fastighetsförvaltare"], ["Preparedness coordinator", "Property manager"];
         /// Limit "at most": `{limit}`.
         limit_max: &'static str = "högst {limit}", "at most {limit}";
         /// Limit "at least": `{limit}`.
