@@ -77,6 +77,12 @@ pub const WATER_CAPACITY_M3: f64 = 400.0;
 pub const WATER_START_M3: f64 = 380.0;
 /// Reserve water consumption (m³/h).
 pub const WATER_CONSUMPTION_M3_PER_H: f64 = 2.0;
+/// The municipal supply starts topping the reserve tank up below this fraction of capacity.
+pub const WATER_REFILL_START_FRACTION: f64 = 0.8;
+/// … and stops at this fraction.
+pub const WATER_REFILL_STOP_FRACTION: f64 = 0.95;
+/// Top-up flow from the municipal supply (m³/h).
+pub const WATER_REFILL_M3_PER_H: f64 = 20.0;
 /// Booster pump discharge pressure when powered (bar).
 pub const WATER_PRESSURE_BAR: f64 = 4.5;
 /// Static pressure left when the booster pumps stop (bar).
@@ -540,6 +546,8 @@ pub struct ReserveWater {
     pub pump2_running: bool,
     /// Booster pump 1 is tripped until this simulated time (s) (`pump_trip` fault).
     pub pump1_tripped_until_s: Option<f64>,
+    /// Whether the municipal supply valve tops the tank up (below 80 %, until 95 %).
+    pub refilling: bool,
 }
 
 impl ReserveWater {
@@ -688,6 +696,7 @@ impl Plant {
                 pump1_running: true,
                 pump2_running: false,
                 pump1_tripped_until_s: None,
+                refilling: false,
             },
             heating: DistrictHeating {
                 supply_c: 92.0,
@@ -1003,8 +1012,17 @@ impl Plant {
         }
 
         // Reserve water: drains steadily; booster pumps hold pressure only when powered.
-        self.water.volume_m3 =
-            (self.water.volume_m3 - WATER_CONSUMPTION_M3_PER_H * dt / 3600.0).max(0.0);
+        // The municipal supply tops the tank up below 80 % (never in a day's run from
+        // the start volume; it keeps a fast-forwarded year from running the tank dry).
+        if self.water.volume_m3 < WATER_REFILL_START_FRACTION * WATER_CAPACITY_M3 {
+            self.water.refilling = true;
+        } else if self.water.volume_m3 >= WATER_REFILL_STOP_FRACTION * WATER_CAPACITY_M3 {
+            self.water.refilling = false;
+        }
+        let inflow = if self.water.refilling { WATER_REFILL_M3_PER_H } else { 0.0 };
+        self.water.volume_m3 = (self.water.volume_m3
+            + (inflow - WATER_CONSUMPTION_M3_PER_H) * dt / 3600.0)
+            .clamp(0.0, WATER_CAPACITY_M3);
         let changeover = transfer_to == Some(AtsPosition::Emergency);
         if let Some(until) = self.water.pump1_tripped_until_s
             && t >= until - TIME_EPS_S

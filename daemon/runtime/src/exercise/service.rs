@@ -39,6 +39,12 @@ pub const FAILURES_EVERY: Duration = Duration::from_secs(1);
 /// Who starts and stops a detected outage.
 pub const DAEMON: &str = "driftvakt";
 
+/// The name a detected outage is recorded with: "Strömavbrott <local time>" (the store keeps
+/// one name; reports translate the kind, not the name).
+pub fn outage_name(at_ms: i64, tz: &TimeZone) -> String {
+    fill(ExerciseLive::of(Language::Sv).outage_name, &[("time", local_datetime(at_ms, tz))])
+}
+
 /// Commands that may wait for the actor.
 const REQUESTS: usize = 64;
 
@@ -175,7 +181,7 @@ impl Actor {
         for a in actions {
             match a {
                 MonitorAction::StartOutage { at_ms } => {
-                    let name = fill(ExerciseLive::of(Language::Sv).outage_name, &[("time", local_datetime(at_ms, &self.tz))]);
+                    let name = outage_name(at_ms, &self.tz);
                     match self.blocking(move |db| db.start(ExerciseKind::Outage, &name, DAEMON, at_ms)).await {
                         Ok(run) => {
                             tracing::warn!(run = run.id, name = %run.name, "mains lost with no exercise running: outage started");

@@ -26,6 +26,8 @@ use driftvakt_sim::scenario::Scenario;
 
 use driftvakt_config::model::ExerciseKind;
 use driftvakt_runtime::alarm::store::AlarmDb;
+use driftvakt_runtime::exercise::live::{ExerciseMonitor, MonitorAction};
+use driftvakt_runtime::exercise::service::{DAEMON, outage_name};
 use driftvakt_runtime::exercise::store::ExerciseDb;
 use driftvakt_runtime::endurance::live::{EMIT_EVERY_MS, LiveEndurance};
 use driftvakt_runtime::pipeline::stored_points;
@@ -212,7 +214,10 @@ pub fn run(
             }
         }
         batch.extend(live.on_batch(&batch));
+        // The live criterion readings go to the alarm engine only, as in the daemon.
+        let failures = coordinator.observe(&batch, now, &mut engine)?;
         let mut changes = engine.on_readings(&batch, now);
+        changes.extend(engine.on_readings(&failures, now));
         changes.extend(engine.tick(now));
         if !changes.is_empty() {
             let touched: HashSet<i64> = changes.iter().filter_map(|c| c.record.incident).collect();
@@ -242,7 +247,6 @@ pub fn run(
             };
             writeln!(out, "{}", serde_json::to_string(&t)?)?;
         }
-        coordinator.after_sample(now)?;
         let coarse = opts.coarse_sample_ms.max(opts.sample_ms);
         offset = if near(&busy, now) { offset + opts.sample_ms } else { (offset / coarse + 1) * coarse };
     }
@@ -292,11 +296,16 @@ fn busy_periods(plant: &Plant, start_ms: i64) -> Vec<(i64, i64)> {
         .collect()
 }
 
-/// The preparedness coordinator of the fast-forward: starts an exercise a minute before each
-/// scheduled test window and stops it a minute after the generators' cool-down should have
-/// ended, as a person would with `driftvakt exercise start|stop`.
+/// The preparedness coordinator of the fast-forward and the daemon's exercise service in one:
+/// starts an exercise a minute before each scheduled test window and stops it a minute after
+/// the generators' cool-down should have ended, as a person would with `driftvakt exercise
+/// start|stop`; every sample goes through the daemon's own [`ExerciseMonitor`] (outages
+/// detected and ended, live criterion failures as `exercise.*` readings for the alarm engine,
+/// expected alarms marked), recorded in the store like the daemon does.
 struct Coordinator {
     db: Option<ExerciseDb>,
+    monitor: Option<ExerciseMonitor>,
+    expected_alarms: Vec<String>,
     tests: Vec<(i64, i64)>,
     next: usize,
     ours: Option<(i64, i64)>,
@@ -305,10 +314,12 @@ struct Coordinator {
 
 impl Coordinator {
     fn new(config: &Config, data_dir: &Path, plant: &Plant, start_ms: i64) -> Result<Coordinator> {
-        let db = match config.exercise {
-            Some(_) => Some(ExerciseDb::open(data_dir)?),
-            None => None,
+        let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let Some(settings) = &config.exercise else {
+            return Ok(Coordinator { db: None, monitor: None, expected_alarms: Vec::new(), tests: Vec::new(), next: 0, ours: None, tz });
         };
+        let db = ExerciseDb::open(data_dir)?;
+        let monitor = ExerciseMonitor::new(settings, db.active()?);
         let ms = |s: f64| start_ms + (s * 1000.0) as i64;
         let cooldown_ms = (driftvakt_sim::model::COOLDOWN_S * 1000.0) as i64;
         let tests = plant
@@ -317,18 +328,20 @@ impl Coordinator {
             .iter()
             .filter_map(|w| Some((ms(w.from_s) - EXERCISE_LEAD_MS, ms(w.until_s?) + cooldown_ms + EXERCISE_TAIL_MS)))
             .collect();
-        let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-        Ok(Coordinator { db, tests, next: 0, ours: None, tz })
+        Ok(Coordinator { db: Some(db), monitor: Some(monitor), expected_alarms: settings.expected_alarms.clone(), tests, next: 0, ours: None, tz })
     }
 
-    /// Start or stop the coordinator's exercise at sample time `now`.
-    fn after_sample(&mut self, now: i64) -> Result<()> {
-        let Some(db) = self.db.as_mut() else { return Ok(()) };
+    /// Take one sample's readings at `now`: start or stop the coordinator's exercise, let the
+    /// monitor see them (outages), and return the live criterion readings for the alarm engine.
+    fn observe(&mut self, batch: &[Reading], now: i64, engine: &mut Engine) -> Result<Vec<Reading>> {
+        let (Some(db), Some(monitor)) = (self.db.as_mut(), self.monitor.as_mut()) else { return Ok(Vec::new()) };
         if let Some((id, until)) = self.ours
             && now >= until
         {
-            if db.active()?.is_some_and(|r| r.id == id) {
+            if monitor.active().is_some_and(|r| r.id == id) {
                 db.stop(COORDINATOR, now)?;
+                monitor.stopped();
+                engine.set_expected(None);
             }
             self.ours = None;
         }
@@ -339,15 +352,29 @@ impl Coordinator {
             if now >= until || self.ours.is_some() {
                 continue;
             }
-            if let Some(active) = db.active()? {
+            if let Some(active) = monitor.active() {
                 tracing::warn!(run = active.id, "a scheduled monthly test finds another run active; not started");
                 continue;
             }
             let day = jiff::Timestamp::from_millisecond(now).map(|t| t.to_zoned_datetime(self.tz.clone()).date().to_string()).unwrap_or_default();
             let run = db.start(ExerciseKind::Monthly, &format!("Månadsprov {day}"), COORDINATOR, now)?;
+            engine.set_expected(Some((run.id, self.expected_alarms.clone())));
             self.ours = Some((run.id, until));
+            monitor.started(run);
         }
-        Ok(())
+        for action in monitor.observe(batch) {
+            match action {
+                MonitorAction::StartOutage { at_ms } => {
+                    let run = db.start(ExerciseKind::Outage, &outage_name(at_ms, &self.tz), DAEMON, at_ms)?;
+                    monitor.started(run);
+                }
+                MonitorAction::StopOutage { at_ms } => {
+                    db.stop(DAEMON, at_ms)?;
+                    monitor.stopped();
+                }
+            }
+        }
+        Ok(monitor.failure_readings(now))
     }
 
     /// The simulated period ended at `end_ms`: a run still active is stopped there.

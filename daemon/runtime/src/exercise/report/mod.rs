@@ -254,9 +254,8 @@ fn point_meta(config: &Config, id: &str) -> (String, String) {
 }
 
 /// The alarm journal's detail of an activation a run explains, as the alarm service writes it
-/// (always in Swedish): `{text} (väntat under övning {run}, inget utskick)`. Mirrors
-/// `driftvakt_domain::text::journal::Journal::SV.expected` of the alarm side.
-const EXPECTED_DETAIL: &str = "{text} (väntat under övning {run}, inget utskick)";
+/// (always in Swedish): the alarm side's `Journal::SV.expected`.
+const EXPECTED_DETAIL: &str = driftvakt_domain::text::journal::Journal::SV.expected;
 
 /// An activation's text without the run's mark, and whether run `run` explained it.
 fn expected_of(detail: &str, run: i64) -> (String, bool) {
