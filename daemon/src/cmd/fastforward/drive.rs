@@ -248,7 +248,13 @@ pub fn run(
             writeln!(out, "{}", serde_json::to_string(&t)?)?;
         }
         let coarse = opts.coarse_sample_ms.max(opts.sample_ms);
-        offset = if near(&busy, now) { offset + opts.sample_ms } else { (offset / coarse + 1) * coarse };
+        offset = if near(&busy, now) {
+            offset + opts.sample_ms
+        } else {
+            // Never jump past the start of the next fine period.
+            let next_fine = busy.iter().map(|&(from, _)| from - FINE_BEFORE_MS - opts.start_ms).filter(|&o| o > offset).min();
+            ((offset / coarse + 1) * coarse).min(next_fine.unwrap_or(i64::MAX))
+        };
     }
     coordinator.finish(opts.start_ms + opts.duration_ms)?;
     if let Some(path) = &opts.truth_events {
