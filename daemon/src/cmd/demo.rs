@@ -23,6 +23,40 @@ use driftvakt_runtime::plant_status;
 use driftvakt_runtime::timefmt::parse_duration;
 use driftvakt_runtime::out::{out, outln};
 use driftvakt_sim::demo_config::{demo_config, point_bacnet_at};
+use driftvakt_domain::text::exercise::kind_label;
+use driftvakt_domain::text::exercise_live::ExerciseLive;
+use driftvakt_runtime::exercise::command::{Command, ExerciseHandle};
+use driftvakt_runtime::exercise::report as exercise_report;
+use driftvakt_runtime::exercise::store;
+
+/// Who the demo is in the runs it starts and stops.
+const DEMO: &str = "demo";
+
+/// The elapsed time from `from_ms` to `to_ms` for operators.
+fn seconds_between(from_ms: i64, to_ms: i64, lang: driftvakt_config::model::Language) -> String {
+    driftvakt_domain::fmt::seconds((to_ms - from_ms).max(0), lang)
+}
+
+/// Write `exercise-<id>.html` into the kept data directory for every run the demo saw, and say where.
+fn write_reports(config: &driftvakt_config::model::Config, dir: &std::path::Path, lang: driftvakt_config::model::Language) -> Result<()> {
+    let Ok(conn) = driftvakt_store::shared::connect_read_only(dir) else { return Ok(()) };
+    let runs = store::runs(&conn, 0, i64::MAX).unwrap_or_default();
+    drop(conn);
+    let now = SystemClock.now_ms();
+    for run in runs {
+        let written = exercise_report::gather(config, dir, exercise_report::Which::Id(run.id), lang, now)
+            .and_then(|d| exercise_report::render(&d, exercise_report::Format::Html));
+        match written {
+            Ok(html) => {
+                let path = dir.join(format!("exercise-{}.html", run.id));
+                std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
+                outln!("{}", path.display())?;
+            }
+            Err(e) => tracing::warn!(run = run.id, error = %e, "no report of this run"),
+        }
+    }
+    Ok(())
+}
 
 
 /// How often the status is printed when stdout is not a terminal.
@@ -71,6 +105,24 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     // Stdout gone (a closed pipe): stop like on Ctrl-C, storing what was read, then say so.
     let mut stdout_gone = header().err();
     let alarms = service.alarms();
+    let exercise = service.exercise();
+    let words = ExerciseLive::of(lang);
+    // The monthly test: the demo is the coordinator and starts the exercise before the switch
+    // goes into test mode (a blackout needs nobody: the daemon detects the outage itself).
+    let mut demo_run = None;
+    if scenario == Scenario::MonthlyTest
+        && let Some(h) = &exercise
+    {
+        let start = Command::Start { kind: "monthly".into(), name: "Månadsprov (demo)".into(), by: DEMO.into() };
+        match h.send(start).await {
+            Ok(run) => {
+                let values: [(&str, &dyn std::fmt::Display); 5] = [("id", &run.id), ("name", &run.name), ("kind", &kind_label(run.kind, lang)), ("by", &run.started_by), ("time", &local_hms(run.started_ms, &tz))];
+                stdout_gone = stdout_gone.or(outln!("{}", fill(words.started, &values)).err());
+                demo_run = Some(run.id);
+            }
+            Err(e) => tracing::warn!(error = %e, "the demo could not start its monthly test"),
+        }
+    }
 
     let started = Instant::now();
     let deadline = run_for.map(|d| started + d);
@@ -86,6 +138,17 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         let now = SystemClock.now_ms();
         let mut lines = plant_status::lines(&config, &live, now, lang);
         lines.extend(driftvakt_runtime::endurance::live::status_line(&config, |p| live.get(p), lang));
+        if let Some(run) = exercise.as_ref().and_then(ExerciseHandle::active) {
+            let values: [(&str, &dyn std::fmt::Display); 6] = [
+                ("id", &run.id),
+                ("name", &run.name),
+                ("kind", &kind_label(run.kind, lang)),
+                ("by", &run.started_by),
+                ("time", &local_hms(run.started_ms, &tz)),
+                ("duration", &seconds_between(run.started_ms, now, lang)),
+            ];
+            lines.push(fill(words.running, &values));
+        }
         let active = alarms.list().await.unwrap_or_default();
         if !active.is_empty() {
             let shown: Vec<String> = active
@@ -110,7 +173,19 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             break;
         }
     }
+    // The demo's own exercise ends with the demo; every run's report is written beside the data.
+    if let (Some(id), Some(h)) = (demo_run, &exercise)
+        && h.active().is_some_and(|r| r.id == id)
+        && let Err(e) = h.send(Command::Stop { by: DEMO.into() }).await
+    {
+        tracing::warn!(error = %e, "the demo could not stop its monthly test");
+    }
     let summary = service.shutdown().await;
+    if stdout_gone.is_none()
+        && let Some(dir) = &args.data
+    {
+        write_reports(&config, dir, lang)?;
+    }
     if let Some(e) = stdout_gone {
         cancel.cancel();
         return Err(e.into());
