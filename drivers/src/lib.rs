@@ -5,10 +5,12 @@
 //! its own crate (`driftvakt-sim`, in `drivers/sim/`).
 
 pub mod bacnet;
+pub mod boost;
 pub mod log_limit;
 pub mod modbus;
 mod registry;
 pub mod source;
 
-pub use registry::sources;
+pub use boost::PollBoost;
+pub use registry::{sources, sources_with};
 pub use source::{Source, SourceSnapshot, SourceStats};

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use driftvakt_config::model::Config;
 use driftvakt_domain::Reading;
-use driftvakt_drivers::SourceStats;
+use driftvakt_drivers::{PollBoost, SourceStats};
 use driftvakt_store::{PointMeta, Position, StoreWriter, WriterStats};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -110,12 +110,19 @@ impl Pipeline {
     /// After the store got a batch, what the alarm engine needs of it goes to `alarms` (see
     /// [`AlarmTap`]).
     pub fn start(config: &Config, data_dir: &Path, alarms: Option<mpsc::Sender<Feed>>) -> Result<Pipeline> {
-        Pipeline::start_with(config, data_dir, alarms, None)
+        Pipeline::start_with(config, data_dir, alarms, None, None)
     }
 
     /// [`Pipeline::start`], and the readings of `[exercise]`'s points go to `exercise` (see
-    /// [`ExerciseTap`]; only when `[exercise]` is configured).
-    pub fn start_with(config: &Config, data_dir: &Path, alarms: Option<mpsc::Sender<Feed>>, exercise: Option<mpsc::Sender<Vec<Reading>>>) -> Result<Pipeline> {
+    /// [`ExerciseTap`]; only when `[exercise]` is configured); while `boost` is set, the devices
+    /// holding those points are polled at its interval (`driftvakt_drivers::sources_with`).
+    pub fn start_with(
+        config: &Config,
+        data_dir: &Path,
+        alarms: Option<mpsc::Sender<Feed>>,
+        exercise: Option<mpsc::Sender<Vec<Reading>>>,
+        boost: Option<&PollBoost>,
+    ) -> Result<Pipeline> {
         let metas = stored_points(config);
         // Live endurance: derived readings join each batch before the store and the taps see it.
         let mut endurance = (!config.reserves.is_empty()).then(|| {
@@ -140,7 +147,10 @@ impl Pipeline {
         };
         let (tx, mut rx) = mpsc::channel::<Vec<Reading>>(1024);
 
-        let sources = driftvakt_drivers::sources(config);
+        let sources = match boost {
+            Some(b) => driftvakt_drivers::sources_with(config, b),
+            None => driftvakt_drivers::sources(config),
+        };
         let devices = Arc::new(DeviceReadings::new(config, &sources));
         let mut stats = Vec::new();
         let mut drivers = Vec::new();

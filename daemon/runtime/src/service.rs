@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use driftvakt_config::model::Config;
+use driftvakt_drivers::PollBoost;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -53,9 +54,11 @@ impl Service {
         let open_files = limits::raise_open_files();
         let notifiers = notify::configured(config);
         let (alarms, alarm_tap) = AlarmService::start(config, data_dir, notifiers.clone())?;
-        let exercise = ExerciseService::start(config, data_dir, alarms.handle(), alarm_tap.clone())?;
+        // Set by the exercise actor while a run is active; the role devices' pollers read it.
+        let boost = PollBoost::new();
+        let exercise = ExerciseService::start(config, data_dir, alarms.handle(), alarm_tap.clone(), boost.clone())?;
         let (exercise, exercise_tap) = exercise.unzip();
-        let pipeline = Pipeline::start_with(config, data_dir, Some(alarm_tap), exercise_tap)?;
+        let pipeline = Pipeline::start_with(config, data_dir, Some(alarm_tap), exercise_tap, Some(&boost))?;
         alarms.handle().watch_store(pipeline.store_stats());
         let sinks = Sinks::start(config, data_dir, &pipeline.committed())?;
         let cancel = CancellationToken::new();

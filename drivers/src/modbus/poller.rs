@@ -1,7 +1,8 @@
 //! The per-connection polling task.
 //!
 //! One task per connection. Devices (units) are polled one after another, each on its own
-//! interval; one request is in flight per TCP link. With `max_requests_in_flight > 1` (Modbus TCP
+//! interval (shorter while a [`PollBoost`] that applies to it is set); one request is in flight
+//! per TCP link. With `max_requests_in_flight > 1` (Modbus TCP
 //! only) that many links are opened and the devices are spread across them ("lanes").
 //!
 //! A device cycle runs the device's plan, assembles the registers, decodes every point and sends
@@ -12,11 +13,12 @@
 //! the whole link). Repeated warnings are rate-limited per device and kind of trouble
 //! ([`LogLimit`]): the first at once, then one a minute with the count of lines left out.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use driftvakt_config::model::{Connection, Device, Framing, Point};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
@@ -27,12 +29,22 @@ use super::plan::{Plan, PlanLimits, plan};
 use super::probe::table_name;
 use super::schedule::{connect_backoff, connect_backoff_cap, next_due, unit_backoff};
 use super::stats::{ConnectionStats, DeviceStats, bump};
+use crate::boost::{PollBoost, boosted_interval};
 use crate::log_limit::{LogLimit, WARN_EVERY};
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::{Quality, Reading};
 
 /// Pause before retrying a request answered with exception 6 (server busy).
 pub const BUSY_RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// A [`PollBoost`] and the devices (by id) it applies to.
+#[derive(Debug, Clone)]
+pub struct DeviceBoost {
+    /// The shared switch (set by whoever owns the reason, e.g. a running exercise).
+    pub boost: PollBoost,
+    /// Ids of the devices polled faster while it is set.
+    pub devices: HashSet<String>,
+}
 
 /// Poll the devices of one connection until `cancel` fires.
 ///
@@ -41,6 +53,21 @@ pub const BUSY_RETRY_PAUSE: Duration = Duration::from_millis(100);
 pub async fn run_connection(
     conn: Connection,
     devices: Vec<Device>,
+    out: mpsc::Sender<Vec<Reading>>,
+    stats: Arc<ConnectionStats>,
+    cancel: CancellationToken,
+) {
+    run_connection_boosted(conn, devices, None, out, stats, cancel).await;
+}
+
+/// [`run_connection`], with the devices named in `boost` polled at most the boost's interval
+/// apart while it is set (their own interval if that is shorter). Turning the boost on takes
+/// effect at once (a boosted device's next poll comes at most one boost interval after its last
+/// one, never sooner); a unit on backoff keeps its backoff, which stays based on its own interval.
+pub async fn run_connection_boosted(
+    conn: Connection,
+    devices: Vec<Device>,
+    boost: Option<DeviceBoost>,
     out: mpsc::Sender<Vec<Reading>>,
     stats: Arc<ConnectionStats>,
     cancel: CancellationToken,
@@ -54,7 +81,9 @@ pub async fn run_connection(
     let start = Instant::now();
     let mut per_lane: Vec<Vec<DeviceState>> = (0..lanes).map(|_| Vec::new()).collect();
     for (i, device) in devices.into_iter().enumerate() {
-        let state = DeviceState::new(device, &limits, &stats, start);
+        let boosted = boost.as_ref().is_some_and(|b| b.devices.contains(&device.id));
+        let mut state = DeviceState::new(device, &limits, &stats, start);
+        state.boosted = boosted;
         tracing::debug!(
             connection = %conn.id, device = %state.id, unit = state.unit,
             points = state.slots.len(), requests = state.plan.requests.len(), "planned device"
@@ -71,6 +100,10 @@ pub async fn run_connection(
             stats.clone(),
             cancel.clone(),
         ),
+        boost: boost
+            .as_ref()
+            .filter(|_| devices.iter().any(|d| d.boosted))
+            .map(|b| b.boost.watch()),
         devices,
     });
     if lanes == 1 {
@@ -115,7 +148,14 @@ struct Slot {
 struct DeviceState {
     id: String,
     unit: u8,
+    /// The interval now: the configured one, or shorter while a boost is on.
     interval: Duration,
+    /// The configured poll interval (backoffs are based on it).
+    own_interval: Duration,
+    /// Whether a [`PollBoost`] applies to this device.
+    boosted: bool,
+    /// When its last cycle started.
+    last_started: Option<Instant>,
     slots: Vec<Slot>,
     plan: Plan,
     /// Per request: whether it reads registers no point uses (a gap).
@@ -172,22 +212,56 @@ impl DeviceState {
             })
             .collect();
         let stats = stats.register(&device.id);
+        let interval = device.poll_interval.max(Duration::from_millis(1));
         let mut state = Self {
             id: device.id,
             unit,
-            interval: device.poll_interval.max(Duration::from_millis(1)),
+            interval,
+            own_interval: interval,
+            boosted: false,
+            last_started: None,
+            next_due: start,
             slots,
             plan: Plan::default(),
             spans_gap: Vec::new(),
             limits: *limits,
             gapless: false,
-            next_due: start,
             failures: 0,
             stats,
             log: LogLimit::new(WARN_EVERY),
         };
         state.replan();
         state
+    }
+
+    /// A cycle starts at `now`: the regular next due time.
+    fn cycle_started(&mut self, now: Instant) {
+        self.last_started = Some(now);
+        self.next_due = next_due(self.next_due, self.interval, now);
+    }
+
+    /// The cycle ended in a comm failure of the unit: back off (from its own interval, boosted
+    /// or not) and return the wait.
+    fn back_off(&mut self, now: Instant) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let wait = unit_backoff(self.own_interval, self.failures);
+        self.next_due = now + wait;
+        wait
+    }
+
+    /// The boost is now `boost`: set the interval; a healthy device whose interval got shorter
+    /// is due at most the new interval after its last cycle (at once if that has passed). A
+    /// device on backoff keeps its due time.
+    fn apply_boost(&mut self, boost: Option<Duration>, now: Instant) {
+        if !self.boosted {
+            return;
+        }
+        let interval = boosted_interval(self.own_interval, boost);
+        if interval < self.interval && self.failures == 0 {
+            let soonest = self.last_started.map_or(now, |t| (t + interval).max(now));
+            self.next_due = self.next_due.min(soonest);
+        }
+        self.interval = interval;
     }
 
     /// Plan again without gaps (the device refuses reads of unused registers).
@@ -290,7 +364,22 @@ enum NoLink {
 /// One serial request stream: a link plus the devices polled over it.
 struct Lane {
     io: LaneIo,
+    /// The boost, when a device of this lane is boosted.
+    boost: Option<watch::Receiver<Option<Duration>>>,
     devices: Vec<DeviceState>,
+}
+
+/// Until the boost changes (never without one; a dropped handle leaves the intervals as they are).
+async fn boost_changed(boost: &mut Option<watch::Receiver<Option<Duration>>>) -> Option<Duration> {
+    let Some(rx) = boost.as_mut() else {
+        return std::future::pending().await;
+    };
+    if rx.changed().await.is_err() {
+        let last = *rx.borrow();
+        *boost = None;
+        return last;
+    }
+    *rx.borrow_and_update()
 }
 
 /// The link side of a lane (split from the devices so both can be borrowed at once).
@@ -313,18 +402,44 @@ struct LaneIo {
 }
 
 impl Lane {
-    async fn run(mut self) {
+    /// Apply the boost as it is now (it may have been set before the lane started).
+    fn apply_current_boost(&mut self) {
+        let Some(rx) = self.boost.as_mut() else {
+            return;
+        };
+        let boost = *rx.borrow_and_update();
+        let now = Instant::now();
+        for d in &mut self.devices {
+            d.apply_boost(boost, now);
+        }
+    }
+
+    /// Wait until a device is due, following boost changes meanwhile: its index, or `None`
+    /// when cancelled (or there are no devices).
+    async fn wait_due(&mut self) -> Option<usize> {
         loop {
-            let Some(idx) = (0..self.devices.len()).min_by_key(|&i| self.devices[i].next_due)
-            else {
-                return;
-            };
+            let idx = (0..self.devices.len()).min_by_key(|&i| self.devices[i].next_due)?;
             let due = self.devices[idx].next_due;
             tokio::select! {
                 biased;
-                () = self.io.cancel.cancelled() => break,
-                () = sleep_until(due) => {}
+                () = self.io.cancel.cancelled() => return None,
+                boost = boost_changed(&mut self.boost) => {
+                    let now = Instant::now();
+                    for d in &mut self.devices {
+                        d.apply_boost(boost, now);
+                    }
+                }
+                () = sleep_until(due) => return Some(idx),
             }
+        }
+    }
+
+    async fn run(mut self) {
+        self.apply_current_boost();
+        loop {
+            let Some(idx) = self.wait_due().await else {
+                break;
+            };
             let (readings, cancelled) = self.io.cycle(&mut self.devices[idx]).await;
             if !readings.is_empty() && !self.io.send(readings, cancelled).await {
                 break;
@@ -359,7 +474,7 @@ impl LaneIo {
     ) -> Self {
         let units: Vec<String> = devices.iter().map(|d| d.unit.to_string()).collect();
         Self {
-            connect_cap: connect_backoff_cap(devices.iter().map(|d| d.interval)),
+            connect_cap: connect_backoff_cap(devices.iter().map(|d| d.own_interval)),
             conn,
             lane,
             units: units.join(","),
@@ -484,8 +599,7 @@ impl LaneIo {
 
     /// One device cycle: returns its readings and whether the task was cancelled meanwhile.
     async fn cycle(&mut self, dev: &mut DeviceState) -> (Vec<Reading>, bool) {
-        let started = Instant::now();
-        dev.next_due = next_due(dev.next_due, dev.interval, started);
+        dev.cycle_started(Instant::now());
         let mut outcomes = vec![Outcome::Pending; dev.plan.requests.len()];
         let mut cancelled = false;
         let mut unit_failed = false;
@@ -516,9 +630,7 @@ impl LaneIo {
         }
 
         if unit_failed {
-            dev.failures = dev.failures.saturating_add(1);
-            let wait = unit_backoff(dev.interval, dev.failures);
-            dev.next_due = Instant::now() + wait;
+            let wait = dev.back_off(Instant::now());
             if dev.failures == 1
                 && let Some(suppressed) = dev.log.allow(Trouble::Backoff)
             {
@@ -891,9 +1003,8 @@ mod tests {
         assert_eq!(r[0].value, Some(Value::Number(42.0)));
     }
 
-    #[test]
-    fn lanes_only_for_tcp() {
-        let mut conn = Connection {
+    fn connection() -> Connection {
+        Connection {
             id: "c".into(),
             framing: Framing::Tcp,
             host: "h".into(),
@@ -907,7 +1018,107 @@ mod tests {
             max_requests_in_flight: 4,
             address_base: 0,
             workarounds: Default::default(),
+        }
+    }
+
+    /// A lane of devices `(id, interval, boosted)` without a link: the schedule alone.
+    fn lane(devices: &[(&str, u64, bool)], boost: &PollBoost, cancel: &CancellationToken) -> Lane {
+        let stats = ConnectionStats::new("c");
+        let start = Instant::now();
+        let devices: Vec<DeviceState> = devices
+            .iter()
+            .map(|&(id, secs, boosted)| {
+                let mut d = device(vec![pt(&format!("{id}.a"), 0, DataType::U16)]);
+                d.id = id.into();
+                d.poll_interval = Duration::from_secs(secs);
+                let mut s = DeviceState::new(d, &PlanLimits::default(), &stats, start);
+                s.boosted = boosted;
+                s
+            })
+            .collect();
+        let (out, _) = mpsc::channel(1);
+        let io = LaneIo::new(Arc::new(connection()), 0, &devices, out, Arc::new(stats), cancel.clone());
+        Lane { io, boost: Some(boost.watch()), devices }
+    }
+
+    /// Run the lane's schedule as `Lane::run` does, without the link: each due device's cycle
+    /// starts, and fails (unit backoff) when `fails(device, seconds since start)`. Returns the
+    /// poll times per device, in seconds (tenths) since the start.
+    async fn polls(mut lane: Lane, fails: impl Fn(&str, f64) -> bool) -> Vec<(String, Vec<f64>)> {
+        let t0 = Instant::now();
+        let mut out: Vec<(String, Vec<f64>)> = lane.devices.iter().map(|d| (d.id.clone(), Vec::new())).collect();
+        lane.apply_current_boost();
+        while let Some(i) = lane.wait_due().await {
+            let now = Instant::now();
+            let at = ((now - t0).as_secs_f64() * 10.0).round() / 10.0;
+            out[i].1.push(at);
+            let dev = &mut lane.devices[i];
+            dev.cycle_started(now);
+            if fails(&dev.id, at) {
+                dev.back_off(now);
+            } else {
+                dev.failures = 0;
+            }
+        }
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_boosted_device_is_polled_fast_while_the_boost_is_on() {
+        let boost = PollBoost::new();
+        let cancel = CancellationToken::new();
+        // `role` holds an exercise point (boosted), `other` does not; `failing` is boosted but
+        // not answering until 25 s.
+        let lane = lane(&[("role", 5, true), ("other", 5, false), ("failing", 5, true)], &boost, &cancel);
+        let t0 = Instant::now();
+        let driver = {
+            let (boost, cancel) = (boost.clone(), cancel.clone());
+            tokio::spawn(async move {
+                sleep_until(t0 + Duration::from_millis(10_500)).await;
+                boost.set(Some(Duration::from_secs(1)));
+                sleep_until(t0 + Duration::from_millis(20_500)).await;
+                boost.set(None);
+                sleep_until(t0 + Duration::from_millis(37_000)).await;
+                cancel.cancel();
+            })
         };
+        let polls = polls(lane, |id, at| id == "failing" && at < 25.0).await;
+        driver.await.expect("driver task");
+        let of = |id: &str| polls.iter().find(|p| p.0 == id).expect("device").1.clone();
+        // On at 10.5 s: polled at once at 11 s (1 s after its last poll, not sooner), every
+        // second while on; off at 20.5 s: the poll already due at 21 s, then every 5 s again.
+        let mut fast: Vec<f64> = vec![0.0, 5.0, 10.0];
+        fast.extend((11..=21).map(f64::from));
+        fast.extend([26.0, 31.0, 36.0]);
+        assert_eq!(of("role"), fast);
+        assert_eq!(of("other"), vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0]);
+        // Backoff from its own interval (10 s, then 20 s), not pulled in by the boost.
+        assert_eq!(of("failing"), vec![0.0, 10.0, 30.0, 35.0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_boost_set_before_the_start_applies_and_never_slows_a_faster_device() {
+        let boost = PollBoost::new();
+        boost.set(Some(Duration::from_secs(2)));
+        let cancel = CancellationToken::new();
+        let lane = lane(&[("role", 10, true), ("quick", 1, true)], &boost, &cancel);
+        let t0 = Instant::now();
+        let stop = {
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                sleep_until(t0 + Duration::from_millis(6_500)).await;
+                cancel.cancel();
+            })
+        };
+        let polls = polls(lane, |_, _| false).await;
+        stop.await.expect("stop task");
+        assert_eq!(polls[0].1, vec![0.0, 2.0, 4.0, 6.0]);
+        assert_eq!(polls[1].1, (0..=6).map(f64::from).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn lanes_only_for_tcp() {
+        let mut conn = connection();
         assert_eq!(lane_count(&conn, 2), 2);
         assert_eq!(lane_count(&conn, 10), 4);
         conn.framing = Framing::RtuOverTcp;

@@ -2,6 +2,7 @@
 //! [`SourceSnapshot`] (the `driftvakt_modbus_*` families and the status table's columns).
 
 use std::any::Any;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,7 +10,8 @@ use driftvakt_config::model::{Config, Connection, Device};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::modbus::poller::run_connection;
+use crate::boost::PollBoost;
+use crate::modbus::poller::{DeviceBoost, run_connection_boosted};
 use crate::modbus::stats::{ConnectionStats, DeviceStats};
 use driftvakt_domain::Reading;
 use crate::source::{DeviceSnapshot, Metric, Sample, Source, SourceSnapshot, SourceStats, SourceTask};
@@ -18,21 +20,39 @@ use crate::source::{DeviceSnapshot, Metric, Sample, Source, SourceSnapshot, Sour
 pub struct ModbusSource {
     conn: Connection,
     devices: Vec<Device>,
+    /// The boost and the devices it applies to, if any of them holds an exercise point.
+    boost: Option<DeviceBoost>,
     stats: Arc<ConnectionStats>,
 }
 
 /// Every connection of `config` that has devices, in configuration order.
 pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
+    sources_with(config, None)
+}
+
+/// [`sources`], with `boost` for the devices holding a point of `[exercise]` (role or watched
+/// point; none without `[exercise]`).
+pub fn sources_with(config: &Config, boost: Option<&PollBoost>) -> Vec<Box<dyn Source>> {
+    let exercise_points: HashSet<&str> = config.exercise.as_ref().map(|e| e.points().into_iter().collect()).unwrap_or_default();
     let mut out: Vec<Box<dyn Source>> = Vec::new();
     for conn in &config.connections {
         let devices: Vec<_> = config.devices.iter().filter(|d| d.connection() == Some(conn.id.as_str())).cloned().collect();
         if devices.is_empty() {
             continue;
         }
+        let boost = boost.and_then(|b| {
+            let devices = boosted_devices(&devices, &exercise_points);
+            (!devices.is_empty()).then(|| DeviceBoost { boost: b.clone(), devices })
+        });
         let stats = Arc::new(ConnectionStats::new(&conn.id));
-        out.push(Box::new(ModbusSource { conn: conn.clone(), devices, stats }));
+        out.push(Box::new(ModbusSource { conn: conn.clone(), devices, boost, stats }));
     }
     out
+}
+
+/// The ids of `devices` that hold one of `points`.
+fn boosted_devices(devices: &[Device], points: &HashSet<&str>) -> HashSet<String> {
+    devices.iter().filter(|d| d.points.iter().any(|p| points.contains(p.id.as_str()))).map(|d| d.id.clone()).collect()
 }
 
 impl Source for ModbusSource {
@@ -53,9 +73,9 @@ impl Source for ModbusSource {
     }
 
     fn run(self: Box<Self>, tx: mpsc::Sender<Vec<Reading>>, stop: CancellationToken) -> SourceTask {
-        let ModbusSource { conn, devices, stats } = *self;
-        tracing::info!(connection = %conn.id, host = %conn.host, port = conn.port, devices = devices.len(), "starting connection");
-        Box::pin(run_connection(conn, devices, tx, stats, stop))
+        let ModbusSource { conn, devices, boost, stats } = *self;
+        tracing::info!(connection = %conn.id, host = %conn.host, port = conn.port, devices = devices.len(), boosted = boost.as_ref().map_or(0, |b| b.devices.len()), "starting connection");
+        Box::pin(run_connection_boosted(conn, devices, boost, tx, stats, stop))
     }
 }
 
@@ -105,5 +125,25 @@ impl SourceStats for ConnectionStats {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_devices_holding_an_exercise_point_are_boosted() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/examples/reference-hospital.toml");
+        let config = driftvakt_config::load(std::path::Path::new(path)).config.expect("config");
+        let points: HashSet<&str> = config.exercise.as_ref().expect("[exercise]").points().into_iter().collect();
+        let mut boosted: Vec<String> = boosted_devices(&config.devices, &points).into_iter().collect();
+        boosted.sort();
+        // Roles on stallverk (gensets, switch, UPS, tanks), watched points on fastighet; vs01 is
+        // BACnet (not boosted: not a Modbus device). fjarrvarme holds no exercise point.
+        let modbus: Vec<String> = boosted.into_iter().filter(|d| config.devices.iter().any(|x| &x.id == d && x.connection().is_some())).collect();
+        assert_eq!(modbus, ["aggregat", "ats", "g1", "g2", "reservvatten", "tankar", "ups"]);
+        let boost = PollBoost::new();
+        assert_eq!(sources_with(&config, Some(&boost)).len(), sources(&config).len());
     }
 }

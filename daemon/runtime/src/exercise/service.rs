@@ -6,6 +6,9 @@
 //! live failures are as if it had never stopped. Every second, and whenever they change, the
 //! live failures go to the alarm actor as the readings `exercise.<criterion>`; while an exercise
 //! (not an outage) runs, the alarm actor marks activations of `expected_alarms` as expected.
+//! While any run is active (a restarted daemon's resumed run too), the [`PollBoost`] is set to
+//! `fast_poll_ms`, if configured: the drivers poll the devices holding role and watched points
+//! that often (reads only); it is cleared when the run stops.
 //!
 //! The actor ends when the tap closes (the router has drained), dropping its end of the alarm
 //! feed, so it stops with everything else by the one stop deadline.
@@ -22,6 +25,7 @@ use driftvakt_domain::fmt::local_datetime;
 use driftvakt_domain::text::exercise_live::ExerciseLive;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::Reading;
+use driftvakt_drivers::PollBoost;
 use jiff::tz::TimeZone;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -57,8 +61,9 @@ pub struct ExerciseService {
 impl ExerciseService {
     /// Open the runs' table in `data_dir` and start the actor, when `config` has `[exercise]`
     /// (`None` otherwise). Returns the service and the channel the pipeline's exercise tap feeds.
-    /// `alarm_feed` is the alarm actor's readings channel (the live failures go there).
-    pub fn start(config: &Config, data_dir: &Path, alarms: AlarmHandle, alarm_feed: mpsc::Sender<Feed>) -> Result<Option<(ExerciseService, mpsc::Sender<Vec<Reading>>)>> {
+    /// `alarm_feed` is the alarm actor's readings channel (the live failures go there); `boost`
+    /// is set while a run is active (already here when a run is resumed).
+    pub fn start(config: &Config, data_dir: &Path, alarms: AlarmHandle, alarm_feed: mpsc::Sender<Feed>, boost: PollBoost) -> Result<Option<(ExerciseService, mpsc::Sender<Vec<Reading>>)>> {
         let Some(settings) = config.exercise.clone() else { return Ok(None) };
         let db = ExerciseDb::open(data_dir).with_context(|| format!("opening the exercise tables in {}", data_dir.display()))?;
         let active = db.active()?;
@@ -72,6 +77,8 @@ impl ExerciseService {
         if let Some(run) = &active {
             tracing::info!(run = run.id, kind = run.kind.key(), name = %run.name, "an exercise run is still running; resuming it");
         }
+        // Before the sources start, so a resumed run is polled fast from the first cycle.
+        boost.set(active.as_ref().and(settings.fast_poll));
         let actor = Actor {
             monitor: ExerciseMonitor::new(&settings, active.clone()),
             settings,
@@ -80,6 +87,7 @@ impl ExerciseService {
             alarms,
             alarm_feed,
             active_tx,
+            boost,
             clock,
             tz,
         };
@@ -114,6 +122,8 @@ struct Actor {
     alarms: AlarmHandle,
     alarm_feed: mpsc::Sender<Feed>,
     active_tx: watch::Sender<Option<Run>>,
+    /// Set to `fast_poll` while a run is active.
+    boost: PollBoost,
     clock: Arc<dyn Clock>,
     tz: TimeZone,
 }
@@ -257,6 +267,7 @@ impl Actor {
 
     fn started(&mut self, run: Run) {
         self.expect(Some(&run));
+        self.boost.set(self.settings.fast_poll);
         self.monitor.started(run.clone());
         self.active_tx.send_replace(Some(run));
     }
@@ -264,6 +275,7 @@ impl Actor {
     fn stopped(&mut self) {
         self.monitor.stopped();
         self.expect(None);
+        self.boost.set(None);
         self.active_tx.send_replace(None);
     }
 
@@ -322,4 +334,61 @@ fn stored_readings(dir: &Path, points: &[String], from_ms: i64, to_ms: i64) -> R
     }
     out.sort_by_key(|r| r.time_ms);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::service::AlarmService;
+    use driftvakt_domain::{Quality, Value};
+
+    fn mains(available: bool, time_ms: i64) -> Vec<Reading> {
+        vec![Reading { point: Arc::from("ats.mains_available"), time_ms, value: Some(Value::Bool(available)), quality: Quality::Good }]
+    }
+
+    /// The run as the actor announces it next.
+    async fn next_active(handle: &mut ExerciseHandle) -> Option<Run> {
+        handle.active.changed().await.expect("actor running");
+        handle.active.borrow_and_update().clone()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_poll_boost_is_on_while_a_run_is_active_and_again_after_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = include_str!("../../../../config/examples/reference-hospital.toml");
+        let config = driftvakt_config::parse_str(src, "reference-hospital.toml").config.expect("example is valid");
+        let fast = config.exercise.as_ref().and_then(|e| e.fast_poll);
+        assert_eq!(fast, Some(Duration::from_millis(500)));
+        let (alarms, alarm_feed) = AlarmService::start(&config, dir.path(), Vec::new()).expect("alarms");
+        let stop_by = || tokio::time::Instant::now() + Duration::from_secs(5);
+
+        let boost = PollBoost::new();
+        let (service, tap) = ExerciseService::start(&config, dir.path(), alarms.handle(), alarm_feed.clone(), boost.clone()).expect("start").expect("[exercise]");
+        let mut handle = service.handle();
+        assert_eq!(boost.get(), None, "nothing running");
+        let start = Command::Start { kind: "monthly".into(), name: "prov".into(), by: "test".into() };
+        handle.send(start).await.expect("started");
+        assert_eq!(boost.get(), fast, "an exercise runs");
+        handle.send(Command::Stop { by: "test".into() }).await.expect("stopped");
+        assert_eq!(boost.get(), None, "stopped");
+
+        // A mains loss with nothing running: an outage, polled fast as well.
+        handle.active.borrow_and_update();
+        let now = SystemClock.now_ms();
+        tap.send(mains(true, now)).await.expect("tap");
+        tap.send(mains(false, now + 1000)).await.expect("tap");
+        let outage = next_active(&mut handle).await.expect("an outage");
+        assert_eq!(outage.kind, ExerciseKind::Outage);
+        assert_eq!(boost.get(), fast, "an outage runs");
+        drop(tap);
+        service.shutdown_by(stop_by()).await;
+
+        // Restarted with the outage still running: on before the sources start.
+        let boost = PollBoost::new();
+        let (service, tap) = ExerciseService::start(&config, dir.path(), alarms.handle(), alarm_feed, boost.clone()).expect("restart").expect("[exercise]");
+        assert_eq!(boost.get(), fast, "the resumed run is polled fast from the start");
+        drop(tap);
+        service.shutdown_by(stop_by()).await;
+        alarms.shutdown_by(stop_by()).await;
+    }
 }
