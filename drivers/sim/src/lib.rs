@@ -29,6 +29,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod server;
 pub mod truth;
+mod window;
 
 #[cfg(test)]
 mod example_config_tests;

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::schedule::Window;
+use crate::window::Window;
 
 /// Blackout: mains is lost at this simulated time (s).
 pub const BLACKOUT_MAINS_LOST_AT_S: f64 = 20.0;

@@ -1,11 +1,14 @@
-//! Events that join several points, derived from the per-point records of a [`Timeline`]:
+//! Events that join several points, derived from the per-point records of a
+//! [`super::Timeline`] (`tracks.rs`):
 //! transfers (timed by the switch's own register when it changed with the position),
 //! cranks only the start counter saw, generator ready (voltage and frequency in band after a
 //! crank) and load picked up. Recomputed from scratch whenever a record changes, so they do
 //! not depend on the order in which the points' readings interleave.
 
+use driftvakt_config::model::ExerciseSettings;
+
 use super::model::{Event, EventKind, Timing};
-use super::timeline::{RegisterChange, Timeline};
+use super::tracks::{GeneratorTrack, RegisterChange, SwitchTrack};
 
 /// A device register holds Unix seconds: its time is known to a second.
 const DEVICE_RESOLUTION_MS: i64 = 1_000;
@@ -23,8 +26,8 @@ fn event(kind: EventKind, at_ms: i64, unit: &str, point: &str, resolution_ms: i6
 }
 
 /// Transfers and retransfers of every switch.
-pub(super) fn transfers(tl: &Timeline, out: &mut Vec<Event>) {
-    for (sw, st) in tl.settings.switches.iter().zip(&tl.switches) {
+pub(super) fn transfers(settings: &ExerciseSettings, switches: &[SwitchTrack], out: &mut Vec<Event>) {
+    for (sw, st) in settings.switches.iter().zip(switches) {
         let kind_of = |to_emergency: bool| if to_emergency { EventKind::TransferToEmergency } else { EventKind::Retransfer };
         let mut used = vec![false; st.registers.len()];
         let mut used_counts = vec![false; st.counts.len()];
@@ -96,8 +99,8 @@ pub(super) fn transfers(tl: &Timeline, out: &mut Vec<Event>) {
 }
 
 /// Cranks the controller's start counter counted but the engine state did not show.
-pub(super) fn counter_cranks(tl: &Timeline, out: &mut Vec<Event>) {
-    for (g, gt) in tl.settings.generators.iter().zip(&tl.generators) {
+pub(super) fn counter_cranks(settings: &ExerciseSettings, generators: &[GeneratorTrack], out: &mut Vec<Event>) {
+    for (g, gt) in settings.generators.iter().zip(generators) {
         let Some(point) = g.starts.as_deref() else { continue };
         let cranks: Vec<i64> =
             out.iter().filter(|e| e.kind == EventKind::Crank && e.unit.as_deref() == Some(&g.id)).map(|e| e.at_ms).collect();
@@ -122,9 +125,9 @@ pub(super) fn counter_cranks(tl: &Timeline, out: &mut Vec<Event>) {
 }
 
 /// Generator ready after each start, and the load it picked up.
-pub(super) fn ready_and_load(tl: &Timeline, out: &mut Vec<Event>) {
+pub(super) fn ready_and_load(settings: &ExerciseSettings, generators: &[GeneratorTrack], out: &mut Vec<Event>) {
     let transfers: Vec<i64> = out.iter().filter(|e| e.kind == EventKind::TransferToEmergency).map(|e| e.at_ms).collect();
-    for (g, gt) in tl.settings.generators.iter().zip(&tl.generators) {
+    for (g, gt) in settings.generators.iter().zip(generators) {
         let mut cranks: Vec<(i64, String, i64)> = out
             .iter()
             .filter(|e| e.kind == EventKind::Crank && e.unit.as_deref() == Some(&g.id))

@@ -1,13 +1,13 @@
 //! What the start-time, start-attempt and changeover criteria measure from, and whether each
 //! generator and switch is expected to act: shared by the live check
-//! ([`Timeline::live_failures`]) and the final judgment ([`super::analyze`]), so the alarm
-//! and the report agree.
+//! ([`Timeline::live_failures`], implemented here) and the final judgment ([`super::analyze`]),
+//! so the alarm and the report agree.
 
 use driftvakt_config::model::ExerciseKind;
 
-use super::kpi::Criterion;
+use super::criterion::{Criterion, LiveFailure};
 use super::model::{Event, EventKind, Timing};
-use super::timeline::{LiveFailure, Timeline};
+use super::timeline::Timeline;
 
 /// The time a start or changeover is measured from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -156,8 +156,16 @@ fn late(reference: Option<Reference>, end: Option<&Event>, now_ms: i64, limit_ms
     }
 }
 
+impl Timeline {
+    /// The criteria already failed at `now_ms` (deadlines passed without the event, too many
+    /// start attempts); empty while all is well or undecided.
+    pub fn live_failures(&self, now_ms: i64) -> Vec<LiveFailure> {
+        live_failures(self, now_ms)
+    }
+}
+
 /// The criteria already failed at `now_ms`.
-pub(super) fn live_failures(tl: &Timeline, now_ms: i64) -> Vec<LiveFailure> {
+fn live_failures(tl: &Timeline, now_ms: i64) -> Vec<LiveFailure> {
     let c = &tl.settings.criteria;
     let mut out = Vec::new();
     for (i, g) in tl.settings.generators.iter().enumerate() {

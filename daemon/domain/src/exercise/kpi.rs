@@ -3,48 +3,10 @@
 use driftvakt_config::model::{ExerciseKind, ExerciseSettings};
 use serde::Serialize;
 
+use super::criterion::Criterion;
 use super::judge::{self, Expect, Reference};
 use super::model::{Event, EventKind, Run, Timing};
 use super::timeline::{Timeline, sort_events};
-
-/// A criterion a run is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Criterion {
-    /// Start signal (or mains loss) → generator at rated voltage and frequency within `start_max`.
-    StartTime,
-    /// No more start attempts than `max_start_attempts`.
-    StartAttempts,
-    /// Mains loss (or test start) → load on the generators within the switch's changeover limit;
-    /// also fails when the transfer never happens.
-    Changeover,
-    /// Monthly / load bank: at least `min_load_percent` of rating for `min_load_time`.
-    Load,
-    /// A watched point stayed outside its band longer than allowed.
-    Watched,
-}
-
-impl Criterion {
-    /// Every criterion.
-    pub const ALL: [Criterion; 5] = [
-        Criterion::StartTime,
-        Criterion::StartAttempts,
-        Criterion::Changeover,
-        Criterion::Load,
-        Criterion::Watched,
-    ];
-
-    /// The code (`start_time`, …): JSON, CSV, the live alarm point `exercise.<code>`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Criterion::StartTime => "start_time",
-            Criterion::StartAttempts => "start_attempts",
-            Criterion::Changeover => "changeover",
-            Criterion::Load => "load",
-            Criterion::Watched => "watched",
-        }
-    }
-}
 
 /// The outcome of one criterion (and of the whole run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -11,24 +11,13 @@
 
 use std::collections::HashMap;
 
-use driftvakt_config::model::{EngineStates, ExerciseKind, ExerciseSettings};
+use driftvakt_config::model::{ExerciseKind, ExerciseSettings};
 
 use super::derive;
-use super::judge;
-use super::kpi::Criterion;
 use super::model::{Event, EventKind, Run, Timing};
-use super::sums::{Band, LoadSums, Level, OnTime, Stock, Track, WatchSums, Window};
+use super::sums::{LoadSums, Level, Stock, Track, WatchSums, Window};
+use super::tracks::{Engine, GeneratorTrack, PositionChange, RegisterChange, SwitchTrack, UpsTrack, engine_class};
 use crate::{Quality, Reading, Value};
-
-/// A criterion that has already failed while the run goes on (e.g. no transfer within the
-/// changeover limit): the runtime raises its alarm.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveFailure {
-    /// The failed criterion.
-    pub criterion: Criterion,
-    /// The switch or generator it concerns, if one.
-    pub unit: Option<String>,
-}
 
 /// What a point is to the exercise (a point may play several parts).
 #[derive(Debug, Clone, Copy)]
@@ -48,109 +37,6 @@ enum Role {
     UpsRuntime(usize),
     Fuel(usize),
     Watch(usize),
-}
-
-/// A change of a switch's position seen by polling.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PositionChange {
-    /// Reading that showed it.
-    pub at: i64,
-    /// Interval since the previous good reading.
-    pub res: i64,
-    /// Onto the generators (else back to mains).
-    pub to_emergency: bool,
-}
-
-/// A change of a device register (last-transfer time, a counter) seen by polling.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct RegisterChange {
-    /// Reading that showed it.
-    pub at: i64,
-    /// Interval since the previous good reading.
-    pub res: i64,
-    /// Time of the previous good reading.
-    pub prev_at: i64,
-    /// The new value.
-    pub value: f64,
-    /// New minus old.
-    pub delta: f64,
-}
-
-/// One transfer switch followed.
-#[derive(Debug, Clone, Default)]
-pub(super) struct SwitchTrack {
-    on_emergency: Option<bool>,
-    test: Option<bool>,
-    start: Option<bool>,
-    register: Option<f64>,
-    count: Option<f64>,
-    /// On the generators at its first reading.
-    pub initially_emergency: bool,
-    /// In test mode or signalling a start at its first reading.
-    pub initially_test: bool,
-    /// Position changes.
-    pub positions: Vec<PositionChange>,
-    /// Last-transfer-time register changes.
-    pub registers: Vec<RegisterChange>,
-    /// Transfer-counter increases.
-    pub counts: Vec<RegisterChange>,
-}
-
-/// Engine-state classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Engine {
-    Stopped,
-    PreStart,
-    Cranking,
-    Running,
-    CoolDown,
-}
-
-fn engine_class(states: &EngineStates, v: f64) -> Option<Engine> {
-    let is = |codes: &[f64]| codes.iter().any(|c| (c - v).abs() < 1e-9);
-    [
-        (&states.stopped, Engine::Stopped),
-        (&states.prestart, Engine::PreStart),
-        (&states.cranking, Engine::Cranking),
-        (&states.running, Engine::Running),
-        (&states.cooldown, Engine::CoolDown),
-    ]
-    .into_iter()
-    .find(|(codes, _)| is(codes))
-    .map(|(_, e)| e)
-}
-
-/// One generator followed.
-#[derive(Debug, Clone, Default)]
-pub(super) struct GeneratorTrack {
-    engine: Option<Engine>,
-    /// Reached running since the last crank.
-    ran: bool,
-    /// Running (or cooling down) at its first engine reading.
-    pub initially_running: bool,
-    /// Voltage within the band.
-    pub voltage: Band,
-    /// Frequency within the band.
-    pub frequency: Band,
-    /// Power above the load threshold.
-    pub carrying: Band,
-    /// Load sums.
-    pub load: LoadSums,
-    starts: Option<f64>,
-    /// Start-counter increases.
-    pub start_increases: Vec<RegisterChange>,
-    /// Running (or cooling down) stretches: start, end (open while running).
-    pub running: Vec<(i64, Option<i64>)>,
-    /// The start counter gave a good reading.
-    pub counter_seen: bool,
-}
-
-/// One UPS on-battery point followed.
-#[derive(Debug, Clone, Default)]
-pub(super) struct UpsTrack {
-    state: Option<bool>,
-    /// Time on battery.
-    pub on_battery: OnTime,
 }
 
 /// The events of one run so far and what the figures need.
@@ -528,9 +414,9 @@ impl Timeline {
     /// Every event again: the single points' events and those derived from several points.
     fn rebuild(&mut self) {
         let mut events = self.primary.clone();
-        derive::transfers(self, &mut events);
-        derive::counter_cranks(self, &mut events);
-        derive::ready_and_load(self, &mut events);
+        derive::transfers(&self.settings, &self.switches, &mut events);
+        derive::counter_cranks(&self.settings, &self.generators, &mut events);
+        derive::ready_and_load(&self.settings, &self.generators, &mut events);
         sort_events(&mut events);
         self.events = events;
     }
@@ -538,12 +424,6 @@ impl Timeline {
     /// The events so far, in time order.
     pub fn events(&self) -> &[Event] {
         &self.events
-    }
-
-    /// The criteria already failed at `now_ms` (deadlines passed without the event, too many
-    /// start attempts); empty while all is well or undecided.
-    pub fn live_failures(&self, now_ms: i64) -> Vec<LiveFailure> {
-        judge::live_failures(self, now_ms)
     }
 
     /// Whether `point` gave a good reading.

@@ -1,11 +1,10 @@
 //! Reservkraftprov (blackout exercise) and outage words: events, criteria, verdicts, kinds,
 //! timings, the figures' names, and the exercise report's headings and columns (HTML; the
-//! JSON and CSV carry the keys and these words where they have them).
+//! JSON and CSV carry the keys and these words where they have them). The words of the
+//! exercise's own types (events, criteria, verdicts, timings) are looked up by
+//! `crate::exercise::words`, so this table knows nothing of the exercise module.
 
 use driftvakt_config::model::{ExerciseKind, Language};
-
-use crate::exercise::{Criterion, EventKind, Timing, Verdict};
-use crate::text::fill;
 
 texts! {
     /// Every word of an exercise, its report and the run history.
@@ -268,18 +267,8 @@ texts! {
 }
 
 /// The word for `key` in a keyed entry; the key itself when missing.
-fn lookup<const N: usize>(entries: &[(&'static str, &'static str); N], key: &'static str) -> &'static str {
+pub(crate) fn lookup<const N: usize>(entries: &[(&'static str, &'static str); N], key: &'static str) -> &'static str {
     entries.iter().find(|(k, _)| *k == key).map_or(key, |(_, t)| t)
-}
-
-/// An event in words (`Nätbortfall`).
-pub fn event_label(kind: EventKind, lang: Language) -> &'static str {
-    lookup(&Exercise::of(lang).events, kind.key())
-}
-
-/// A criterion in words (`Omkopplingstid`).
-pub fn criterion_label(criterion: Criterion, lang: Language) -> &'static str {
-    lookup(&Exercise::of(lang).criteria, criterion.key())
 }
 
 /// A figure's name by its key (`start_time` → `Starttid`).
@@ -287,60 +276,24 @@ pub fn kpi_label(key: &'static str, lang: Language) -> &'static str {
     lookup(&Exercise::of(lang).kpis, key)
 }
 
-/// A verdict in words (`Godkänd`).
-pub fn verdict_label(verdict: Verdict, lang: Language) -> &'static str {
-    lookup(&Exercise::of(lang).verdicts, verdict.key())
-}
-
 /// A kind of run in words (`månadsprov`).
 pub fn kind_label(kind: ExerciseKind, lang: Language) -> &'static str {
     lookup(&Exercise::of(lang).kinds, kind.key())
 }
 
-/// Where a time comes from, in words: `enhetens egen tid`, `avläst ±1,0 s`, `angiven`.
-pub fn timing_label(timing: Timing, resolution_ms: i64, lang: Language) -> String {
-    let t = Exercise::of(lang);
-    match timing {
-        Timing::Device => t.timing_device.to_string(),
-        Timing::Polled => fill(t.timing_polled, &[("resolution", crate::fmt::seconds(resolution_ms, lang))]),
-        Timing::Operator => t.timing_operator.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exercise::{Criterion, EventKind, Verdict};
 
     #[test]
-    fn every_event_criterion_verdict_and_kind_has_words_in_both_languages() {
+    fn every_kind_has_words_in_both_languages() {
         for lang in Language::ALL {
             let t = Exercise::of(lang);
-            for e in EventKind::ALL {
-                assert!(t.events.iter().any(|(k, _)| *k == e.key()), "{e:?} {lang:?}");
-            }
-            for c in Criterion::ALL {
-                assert!(t.criteria.iter().any(|(k, _)| *k == c.key()), "{c:?} {lang:?}");
-            }
-            for v in [Verdict::Pass, Verdict::Fail, Verdict::NotApplicable, Verdict::NotMeasured] {
-                assert!(t.verdicts.iter().any(|(k, _)| *k == v.key()), "{v:?} {lang:?}");
-            }
             for k in ExerciseKind::ALL {
                 assert!(t.kinds.iter().any(|(key, _)| *key == k.key()), "{k:?} {lang:?}");
             }
         }
-        assert_eq!(event_label(EventKind::MainsLost, Language::Sv), "Nätbortfall");
-        assert_eq!(verdict_label(Verdict::Fail, Language::Sv), "Underkänd");
-        assert_eq!(verdict_label(Verdict::NotMeasured, Language::En), "Not measured");
         assert_eq!(kind_label(ExerciseKind::Island, Language::Sv), "ö-driftsprov");
-        assert_eq!(criterion_label(Criterion::Changeover, Language::En), "Changeover time");
         assert_eq!(kpi_label("minutes_on_load", Language::Sv), "Minuter på last");
-    }
-
-    #[test]
-    fn timings_read_with_their_resolution() {
-        assert_eq!(timing_label(Timing::Polled, 1000, Language::Sv), "avläst ±1,0 s");
-        assert_eq!(timing_label(Timing::Polled, 500, Language::En), "polled ±0.5 s");
-        assert_eq!(timing_label(Timing::Device, 1000, Language::Sv), "enhetens egen tid");
     }
 }

@@ -6,14 +6,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, ExerciseKind, Language};
-use driftvakt_domain::exercise::{Event, EventKind, Verdict};
-use driftvakt_domain::text::exercise::{Exercise, kind_label, verdict_label};
+use driftvakt_domain::exercise::{Event, EventKind, Verdict, verdict_label};
+use driftvakt_domain::text::exercise::{Exercise, kind_label};
 use driftvakt_domain::text::fill;
 
 use super::csv::{HEADER, opt, row};
 use super::html::{CSS, esc, key};
 use super::words::{duration, figure, local_datetime, symbol};
-use super::{GeneratorHours, HistoryData, HistoryRow, KindCount, facts, replay, settings, zone};
+use super::facts::{facts, settings, zone};
+use super::{GeneratorHours, HistoryData, HistoryRow, KindCount, replay};
 
 /// Milliseconds generator `unit` ran within `[from_ms, to_ms)`: from a crank (or, without one,
 /// ready or load) to its stop or failed crank, clipped to the window.

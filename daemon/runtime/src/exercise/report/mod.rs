@@ -8,6 +8,7 @@
 pub mod chart;
 pub mod csv;
 mod data;
+mod facts;
 pub mod history;
 pub mod html;
 mod replay;
@@ -17,10 +18,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use driftvakt_config::model::{Config, ExerciseKind, ExerciseSettings, Language};
-use driftvakt_domain::exercise::{Kpi, Timing};
-use driftvakt_domain::text::exercise::{
-    Exercise, event_label, kind_label, kpi_label, timing_label, verdict_label,
-};
+use driftvakt_domain::exercise::{Kpi, Timing, event_label, timing_label, verdict_label};
+use driftvakt_domain::text::exercise::{Exercise, kpi_label};
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::journal::event;
 use driftvakt_domain::exercise::Run;
@@ -29,6 +28,8 @@ pub use data::{
     AlarmRow, ChartSeries, EventRow, GeneratorHours, HistoryData, HistoryRow, KindCount, KpiRow,
     MissingRow, NoteRow, ReportData, RunFacts, SourceRow, WatchRow, Window,
 };
+pub use facts::settings;
+use facts::{facts, zone};
 pub use replay::{Replay, replay};
 use words::{at_local, figure, local_datetime, symbol};
 
@@ -51,19 +52,6 @@ impl Which {
     }
 }
 
-/// The `[exercise]` section, or why a report cannot be made without it.
-pub fn settings(config: &Config) -> Result<&ExerciseSettings> {
-    config.exercise.as_ref().context(
-        "the configuration has no [exercise] section: the roles (mains, transfer switches, generators) and criteria are needed to report a run",
-    )
-}
-
-/// The site's time zone.
-fn zone(config: &Config) -> Result<jiff::tz::TimeZone> {
-    jiff::tz::TimeZone::get(&config.site.timezone)
-        .with_context(|| format!("unknown time zone {}", config.site.timezone))
-}
-
 /// The run `which` from the store of `data_dir`.
 pub fn find_run(data_dir: &Path, which: Which) -> Result<Run> {
     let conn = driftvakt_store::shared::connect_read_only(data_dir)
@@ -78,24 +66,6 @@ pub fn find_run(data_dir: &Path, which: Which) -> Result<Run> {
             .into_iter()
             .max_by_key(|r| r.id)
             .with_context(|| format!("no exercises or outages in {}", data_dir.display())),
-    }
-}
-
-/// The run's facts in `lang`.
-fn facts(run: &Run, now_ms: i64, tz: &jiff::tz::TimeZone, lang: Language) -> RunFacts {
-    let w = Exercise::of(lang);
-    RunFacts {
-        id: run.id,
-        kind: run.kind.key(),
-        kind_label: kind_label(run.kind, lang).to_string(),
-        name: run.name.clone(),
-        started_by: run.started_by.clone(),
-        started_ms: run.started_ms,
-        started_local: local_datetime(run.started_ms, tz),
-        stopped_ms: run.stopped_ms,
-        stopped_local: run.stopped_ms.map_or_else(|| w.running.to_string(), |s| local_datetime(s, tz)),
-        stopped_by: run.stopped_by.clone(),
-        duration_ms: (run.stopped_ms.unwrap_or(now_ms) - run.started_ms).max(0),
     }
 }
 
