@@ -378,46 +378,10 @@ fn fast_forwarded_blackout_day_gives_a_report_that_matches_the_simulator_in_ever
     render_in_chromium(&dir.path().join("r.html"), dir.path());
 }
 
-fn chromium() -> String {
-    for c in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new(c)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            return c.to_string();
-        }
-    }
-    panic!("headless Chromium is needed (tests/run.sh installs the `chromium` package)");
-}
-
-fn chrome(bin: &str, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
-    let mut cmd = Command::new(bin);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ]);
-    cmd.arg(format!("--user-data-dir={}", profile.display()));
-    cmd.args(extra).arg(url).stdin(Stdio::null());
-    cmd.output().expect("run chromium")
-}
-
 fn render_in_chromium(html: &Path, dir: &Path) {
-    let bin = chromium();
-    let url = format!("file://{}", html.display());
-    let profile = dir.join("chrome-profile");
+    let rendered = support::chromium::render(html, dir, "report");
     // The DOM as Chromium built it: every section, and drawn charts.
-    let dom = chrome(&bin, &profile, &["--dump-dom".to_string()], &url);
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = &rendered.dom;
     for id in [
         "site",
         "endurance",
@@ -439,38 +403,11 @@ fn render_in_chromium(html: &Path, dir: &Path) {
         dom.contains("Driftchef") && dom.contains("Nulägesanalys"),
         "signatures and assessment columns from the config"
     );
-    // PNG: a full-page screenshot that is not blank.
-    let png = dir.join("report.png");
-    let out = chrome(
-        &bin,
-        &profile,
-        &[
-            format!("--screenshot={}", png.display()),
-            "--window-size=1240,6000".into(),
-        ],
-        &url,
-    );
-    let bytes = std::fs::read(&png)
-        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&out.stderr)));
+    // PNG: a full-page screenshot that is not blank; the PDF prints.
+    let bytes = &rendered.png;
     assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
-    assert!(
-        bytes.len() > 50_000,
-        "screenshot only {} bytes: blank?",
-        bytes.len()
-    );
-    // PDF: prints.
-    let pdf = dir.join("report.pdf");
-    let out = chrome(
-        &bin,
-        &profile,
-        &[
-            format!("--print-to-pdf={}", pdf.display()),
-            "--no-pdf-header-footer".into(),
-        ],
-        &url,
-    );
-    let bytes = std::fs::read(&pdf)
-        .unwrap_or_else(|_| panic!("no PDF: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(bytes.len() > 50_000, "screenshot only {} bytes: blank?", bytes.len());
+    let bytes = &rendered.pdf;
     assert!(bytes.starts_with(b"%PDF"), "not a PDF");
     assert!(bytes.len() > 20_000, "PDF only {} bytes", bytes.len());
     if let Ok(keep) = std::env::var("DRIFTVAKT_KEEP_REPORT") {

@@ -2,8 +2,9 @@
 //! this process), a real Mosquitto broker. An exercise is started with `driftvakt exercise start`
 //! (refused without the token, and while it runs), noted over the MQTT command topic (a wrong
 //! token refused, the result published), the mains alarm it causes is shown and journalled as
-//! expected; after a SIGKILL the restarted daemon still has it running with its note; it is
-//! stopped through the HTTP API; a mains loss with nothing running is an outage, and a start is
+//! expected; after a SIGKILL while on the generators the restarted daemon still has it running
+//! with its note, and its report holds what happened before and after the kill; it is stopped
+//! through the HTTP API; a mains loss with nothing running is an outage, and a start is
 //! refused while it runs; `exercise status --data` reads it all back from the stopped daemon's
 //! store. Timings and faults are other tests'.
 
@@ -135,16 +136,23 @@ fn an_exercise_by_cli_mqtt_and_api_survives_a_sigkill_and_a_mains_loss_alone_is_
         j.iter().any(|e| e["alarm"] == "ats.mains_available.state" && e["event"] == "activated" && e["detail"].as_str().is_some_and(|d| d.contains("väntat under övning 1"))),
         "{j:?}"
     );
-    site.sim.mains_back();
+    // The generators start and the switch transfers (about 14 s after the loss).
+    wait_until("the transfer to the generators", Duration::from_secs(40), || {
+        daemon.export("ats.position").is_ok_and(|rows| rows.last().is_some_and(|r| r.value.as_f64() == Some(1.0)))
+    });
 
-    // A power cut of the daemon: the restarted one still runs the exercise, note and all.
+    // A power cut of the daemon during the exercise: the restarted one still runs it, note and all.
     daemon.kill9();
     let restarted_ms = support::now_ms();
     let daemon = site.daemon();
+    site.sim.mains_back();
     // Mains are back in this daemon's own readings before the exercise ends: the next loss is
-    // no longer the exercise's.
+    // no longer the exercise's. The switch returns to mains 30 s after they are back.
     wait_until("mains read as present after the restart", Duration::from_secs(15), || {
         daemon.export("ats.mains_available").is_ok_and(|rows| rows.iter().any(|r| r.time_ms >= restarted_ms && r.value == serde_json::Value::Bool(true)))
+    });
+    wait_until("the retransfer to mains after the restart", Duration::from_secs(60), || {
+        daemon.export("ats.position").is_ok_and(|rows| rows.iter().any(|r| r.time_ms >= restarted_ms && r.value.as_f64() == Some(0.0)))
     });
     let status = cli_ok(&["exercise", "status", "--api", &api]);
     assert!(status.starts_with("Pågår: körning 1, Månadsprov mars"), "{status}");
@@ -161,6 +169,29 @@ fn an_exercise_by_cli_mqtt_and_api_survives_a_sigkill_and_a_mains_loss_alone_is_
     assert!(body["error"].as_str().is_some_and(|e| e.contains("no exercise is running")), "{body}");
     let (code, one) = http(&api, "GET", "/api/exercise/1", None, None);
     assert_eq!((code, one["name"].as_str(), one["notes"].as_array().map(Vec::len)), (200, Some("Månadsprov mars"), Some(1)), "{one}");
+
+    // Its report is complete across the kill: what happened before it (loss, start, transfer)
+    // and after the restart (mains back, retransfer), the figures, the note.
+    let report_file = site.config.with_extension("exercise-1.json");
+    cli_ok(&["report", "exercise", "--config", &site.config.to_string_lossy(), "--data", &site.data_arg(), "--id", "1", "--format", "json", "--out", &report_file.to_string_lossy()]);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report_file).expect("report")).expect("report JSON");
+    let events: Vec<(String, i64)> = report["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap_or_default().to_string(), e["at_ms"].as_i64().unwrap_or_default()))
+        .collect();
+    for (kind, after_restart) in [("mains_lost", false), ("crank", false), ("generator_ready", false), ("transfer_to_emergency", false), ("mains_back", true), ("retransfer", true)] {
+        assert!(
+            events.iter().any(|(k, at)| k == kind && (*at >= restarted_ms) == after_restart),
+            "{kind} {} the restart in the report: {events:?}",
+            if after_restart { "after" } else { "before" }
+        );
+    }
+    let changeover = report["kpis"].as_array().expect("kpis").iter().find(|k| k["key"] == "changeover").expect("changeover");
+    // (This site's simulator runs faster than the wall clock: the figure itself is exercise_truth's.)
+    assert!(changeover["value"].as_f64().is_some_and(|v| v > 0.0), "measured across the kill: {changeover}");
+    assert_eq!(report["notes"].as_array().map(Vec::len), Some(1), "the note written before the kill");
 
     // A mains loss with nothing running is an outage; no exercise may start meanwhile.
     site.sim.mains_lost();

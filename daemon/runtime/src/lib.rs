@@ -14,6 +14,7 @@ pub mod notify;
 pub mod out;
 pub mod pipeline;
 pub mod plant_status;
+pub mod report_format;
 pub mod service;
 pub mod sink;
 pub mod stop;

@@ -9,7 +9,8 @@ use driftvakt_config::model::Config;
 use jiff::tz::TimeZone;
 
 use crate::cli::{EnduranceReportArgs, ExerciseReportArgs, ExercisesReportArgs, ReportFormat};
-use driftvakt_runtime::endurance::report::{Format, gather, render};
+use driftvakt_runtime::endurance::report::{gather, render};
+use driftvakt_runtime::report_format::Format;
 use driftvakt_runtime::exercise::report as exercise_report;
 use driftvakt_runtime::timefmt::parse_time;
 
@@ -38,12 +39,12 @@ fn write(out: Option<&PathBuf>, text: &str) -> Result<()> {
     }
 }
 
-/// The exercise report's format.
-fn exercise_format(f: ReportFormat) -> exercise_report::Format {
+/// The runtime's format of the command line's `--format`.
+fn format(f: ReportFormat) -> Format {
     match f {
-        ReportFormat::Html => exercise_report::Format::Html,
-        ReportFormat::Json => exercise_report::Format::Json,
-        ReportFormat::Csv => exercise_report::Format::Csv,
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Csv => Format::Csv,
     }
 }
 
@@ -68,7 +69,7 @@ pub fn exercise(args: &ExerciseReportArgs) -> Result<()> {
     let now = jiff::Timestamp::now().as_millisecond();
     let data = exercise_report::gather(&config, &args.data, which, args.lang, now)
         .with_context(|| format!("reading the store in {}", args.data.display()))?;
-    let text = exercise_report::render(&data, exercise_format(args.format))?;
+    let text = exercise_report::render(&data, format(args.format))?;
     write(args.out.as_ref(), &text)?;
     tracing::info!(run = data.run.id, elapsed_ms = started.elapsed().as_millis() as u64, "exercise report written");
     Ok(())
@@ -84,7 +85,7 @@ pub fn exercises(args: &ExercisesReportArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let data = exercise_report::history::gather(&config, &args.data, year, args.lang, now.as_millisecond())
         .with_context(|| format!("reading the store in {}", args.data.display()))?;
-    let text = exercise_report::render_history(&data, exercise_format(args.format))?;
+    let text = exercise_report::render_history(&data, format(args.format))?;
     write(args.out.as_ref(), &text)?;
     tracing::info!(year, runs = data.runs.len(), elapsed_ms = started.elapsed().as_millis() as u64, "run history written");
     Ok(())
@@ -119,11 +120,7 @@ pub fn endurance(args: &EnduranceReportArgs) -> Result<()> {
     if from >= to {
         bail!("--from must be before --to");
     }
-    let format = match args.format {
-        ReportFormat::Html => Format::Html,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Csv => Format::Csv,
-    };
+    let format = format(args.format);
     let started = std::time::Instant::now();
     let data = gather(&config, &args.data, from, to, args.lang)
         .with_context(|| format!("reading the store in {}", args.data.display()))?;

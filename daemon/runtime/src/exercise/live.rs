@@ -15,16 +15,17 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use driftvakt_config::model::{ExerciseKind, ExerciseSettings};
+use driftvakt_config::model::{ExerciseKind, ExerciseSettings, criterion_point};
 use driftvakt_domain::exercise::{Criterion, Run, Timeline};
 use driftvakt_domain::{Quality, Reading, Value};
 
-/// The criteria judged live: their failure is a bool point `exercise.<key>` alarm rules watch.
+/// The criteria judged live: their failure is a bool point `exercise.<key>` the configuration's
+/// generated alarm rules watch (`driftvakt_config::model::LIVE_ALARM_CRITERIA`, same order).
 pub const LIVE_CRITERIA: [Criterion; 3] = [Criterion::StartTime, Criterion::StartAttempts, Criterion::Changeover];
 
 /// The point of a live criterion's failure: `exercise.<criterion key>` (true while failed).
 pub fn failure_point(c: Criterion) -> String {
-    format!("exercise.{}", c.key())
+    criterion_point(c.key())
 }
 
 /// What the monitor asks the actor to record.

@@ -378,16 +378,7 @@ fn alarm_entries(
         .collect()
 }
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Self-contained HTML.
-    Html,
-    /// JSON.
-    Json,
-    /// CSV.
-    Csv,
-}
+pub use crate::report_format::Format;
 
 /// Render `data` in `format`.
 pub fn render(data: &ReportData, format: Format) -> Result<String> {

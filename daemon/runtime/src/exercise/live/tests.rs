@@ -164,3 +164,9 @@ fn a_transfer_that_never_happens_turns_the_changeover_point_true_while_the_run_l
     m.stopped();
     assert_eq!(changeover(&m, 31), Some(Value::Bool(false)), "cleared when the run ends");
 }
+
+#[test]
+fn the_live_criteria_are_the_ones_the_configuration_makes_alarm_rules_for() {
+    let keys: Vec<&str> = super::LIVE_CRITERIA.iter().map(|c| c.key()).collect();
+    assert_eq!(keys, driftvakt_config::model::LIVE_ALARM_CRITERIA);
+}

@@ -270,16 +270,7 @@ fn alarm_rows(data_dir: &Path, run: i64, from_ms: i64, to_ms: i64, tz: &jiff::tz
     out
 }
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Self-contained HTML.
-    Html,
-    /// JSON.
-    Json,
-    /// CSV.
-    Csv,
-}
+pub use crate::report_format::Format;
 
 /// Render the report of one run in `format`.
 pub fn render(data: &ReportData, format: Format) -> Result<String> {
