@@ -35,4 +35,7 @@ pub enum BenchPart {
     Alarms,
     /// The endurance report over a year of 1-minute rollups (nothing against the simulator).
     Endurance,
+    /// Exercises: fast-forward of a monthly test and of a year, `report exercise`, `report
+    /// exercises` (the simulator in simulated time, no network).
+    Exercise,
 }

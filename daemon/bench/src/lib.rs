@@ -2,7 +2,11 @@
 //! devices, Modbus reads per poll cycle against one-read-per-point, BACnet reads/s and COV
 //! notification latency, the store at plant scale (10 000 points: readings/s, bytes per reading
 //! kept and written, query times), points/s into each InfluxDB sink and into MQTT
-//! telemetry (per point and per device) and the replay rate after an outage, peak RSS.
+//! telemetry (per point and per device) and the replay rate after an outage, the endurance
+//! report over a year, the exercise feature (fast-forward of a monthly test and a year, the
+//! exercise report and run history), peak RSS. [`fastforward`] is `driftvakt fastforward`'s
+//! engine (the simulator in simulated time through the daemon's path), here so the bench can
+//! time it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -29,6 +33,8 @@ pub use args::{BenchArgs, BenchPart};
 mod alarm;
 mod args;
 mod endurance;
+mod exercise;
+pub mod fastforward;
 mod mqtt;
 mod procfs;
 mod store;
@@ -48,11 +54,16 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     if part(BenchPart::Alarms) {
         alarm::run(100).await?;
     }
-    if part(BenchPart::Endurance) {
+    if part(BenchPart::Endurance) || part(BenchPart::Exercise) {
         let config = driftvakt_config::parse_str(driftvakt_sim::demo_config::DEMO_CONFIG, "reference-hospital.toml")
             .config
             .context("the demo configuration is valid")?;
-        tokio::task::block_in_place(|| endurance::run(&config))?;
+        if part(BenchPart::Endurance) {
+            tokio::task::block_in_place(|| endurance::run(&config))?;
+        }
+        if part(BenchPart::Exercise) {
+            tokio::task::block_in_place(|| exercise::run(&config))?;
+        }
     }
     outln!("== memory")?;
     outln!("  peak RSS (daemon and simulator in one process): {}", peak_rss().unwrap_or_else(|| "unknown (no /proc)".into()))?;

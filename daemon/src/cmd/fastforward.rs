@@ -1,12 +1,11 @@
 //! `driftvakt fastforward`: the simulator in simulated time, straight into a data directory.
-//! The command parses its arguments here; `drive` steps the plant and feeds the daemon's path.
-
-mod drive;
+//! The command parses its arguments here; `driftvakt_bench::fastforward` steps the plant and
+//! feeds the daemon's path (in the bench crate, so `driftvakt bench` can time it too).
 
 use anyhow::{Context, Result, bail};
 use jiff::tz::TimeZone;
 
-use drive::{Options, run as fast_forward};
+use driftvakt_bench::fastforward::{Options, run as fast_forward};
 
 use driftvakt_runtime::out::outln;
 use driftvakt_runtime::timefmt::{parse_duration, parse_time};

@@ -1,5 +1,7 @@
 //! Fast-forward: the reference-hospital simulator run in simulated time straight into a data
-//! directory, so a day or a week with a blackout is ready for a report in seconds.
+//! directory, so a day or a week with a blackout — or a year of monthly tests and outages — is
+//! ready for a report in seconds. `driftvakt fastforward` (the binary's `cmd/fastforward.rs`)
+//! parses its arguments and calls [`run`]; `driftvakt bench --only exercise` times it.
 //!
 //! Design (the simplest honest one): the pure plant model is stepped in simulated time; every
 //! sample, each Modbus device of the configuration is read from the simulator's own register
