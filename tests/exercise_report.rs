@@ -223,12 +223,13 @@ fn load(path: &Path) -> Config {
     loaded.config.unwrap_or_else(|| panic!("{}: {:?}", path.display(), loaded.diagnostics))
 }
 
-/// Journal an alarm change as the alarm service does (`detail` as it writes it).
-fn journal(conn: &rusqlite::Connection, ts_ms: i64, alarm: &str, event: &str, detail: &str) {
+/// Journal an alarm change as the alarm service does (`detail` as it writes it; `expected_run`
+/// the run that explained it).
+fn journal(conn: &rusqlite::Connection, ts_ms: i64, alarm: &str, event: &str, detail: &str, expected_run: Option<i64>) {
     let state = if event == "activated" { "active_unacked" } else { "cleared_unacked" };
     conn.execute(
-        "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, NULL, ?3, ?4, NULL, NULL, ?5)",
-        rusqlite::params![ts_ms, alarm, event, state, detail],
+        "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail, expected_run) VALUES (?1, ?2, NULL, ?3, ?4, NULL, NULL, ?5, ?6)",
+        rusqlite::params![ts_ms, alarm, event, state, detail, expected_run],
     )
     .expect("journal");
 }
@@ -261,10 +262,10 @@ fn build(config: &Config, data: &Path) -> Vec<Script> {
     drop(db);
     driftvakt_runtime::alarm::store::AlarmDb::open(data).expect("alarm tables");
     let conn = driftvakt_store::shared::connect(data).expect("connect");
-    journal(&conn, JAN + 13 * S, "ats.position.stuck_on_reserve", "activated", "Omkopplaren står kvar på reserv (väntat under övning 1, inget utskick)");
-    journal(&conn, JAN + 14 * S, "reservvatten.pressure.low", "activated", "Lågt tryck efter tryckstegring");
-    journal(&conn, JAN + 108 * S, "reservvatten.pressure.low", "cleared", "Lågt tryck efter tryckstegring");
-    journal(&conn, JAN + 2_401 * S, "ats.position.stuck_on_reserve", "cleared", "Omkopplaren står kvar på reserv");
+    journal(&conn, JAN + 13 * S, "ats.position.stuck_on_reserve", "activated", "Omkopplaren står kvar på reserv (väntat under övning 1, inget utskick)", Some(1));
+    journal(&conn, JAN + 14 * S, "reservvatten.pressure.low", "activated", "Lågt tryck efter tryckstegring", None);
+    journal(&conn, JAN + 108 * S, "reservvatten.pressure.low", "cleared", "Lågt tryck efter tryckstegring", None);
+    journal(&conn, JAN + 2_401 * S, "ats.position.stuck_on_reserve", "cleared", "Omkopplaren står kvar på reserv", Some(1));
     scripts
 }
 

@@ -43,7 +43,8 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
              state    TEXT,
              by       TEXT,
              comment  TEXT,
-             detail   TEXT
+             detail   TEXT,
+             expected_run INTEGER           -- the exercise run that explained the alarm, if one
          );
          CREATE INDEX IF NOT EXISTS alarm_journal_ts ON alarm_journal(ts_ms);
          CREATE TABLE IF NOT EXISTS alarm_outbox (
@@ -62,7 +63,22 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
              delivered_ms INTEGER
          );
          CREATE INDEX IF NOT EXISTS alarm_outbox_pending ON alarm_outbox(channel, delivered_ms, due_ms);",
-    )
+    )?;
+    // A journal from before exercises has no expected_run column: add it (its rows stay NULL).
+    if !has_expected_run(conn)? {
+        conn.execute_batch("ALTER TABLE alarm_journal ADD COLUMN expected_run INTEGER")?;
+    }
+    Ok(())
+}
+
+/// Whether the journal has the `expected_run` column (a store from before exercises has not).
+fn has_expected_run(conn: &Connection) -> rusqlite::Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('alarm_journal') WHERE name = 'expected_run'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
 }
 
 /// A notification to queue.
@@ -180,6 +196,10 @@ pub struct JournalEntry {
     pub comment: Option<String>,
     /// Text, recipients, error.
     pub detail: Option<String>,
+    /// The exercise run that explained this activation (or clear): shown and journalled, not
+    /// notified. `None` for every other entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_run: Option<i64>,
 }
 
 /// The alarm tables, through the alarm actor's own connection.
@@ -336,6 +356,10 @@ fn decision<'a>(
              ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record, changed_ms = excluded.changed_ms",
             params![r.id, r.state.key(), serde_json::to_string(r)?, r.changed_ms],
         )?;
+        let expected = match c.kind {
+            ChangeKind::Activated | ChangeKind::Cleared => r.expected_run,
+            _ => None,
+        };
         let detail = match c.kind {
             ChangeKind::Activated => Some(match r.expected_run {
                 Some(run) => fill(Journal::of(Language::Sv).expected, &[("text", r.text.clone()), ("run", run.to_string())]),
@@ -346,8 +370,8 @@ fn decision<'a>(
             _ => None,
         };
         tx.execute(
-            "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![c.at_ms, r.id, r.incident, c.kind.key(), r.state.key(), c.by, c.comment, detail],
+            "INSERT INTO alarm_journal(ts_ms, alarm, incident, event, state, by, comment, detail, expected_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![c.at_ms, r.id, r.incident, c.kind.key(), r.state.key(), c.by, c.comment, detail, expected],
         )?;
     }
     for i in incidents {
@@ -391,10 +415,12 @@ fn attempt(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &Result<(), 
 
 /// Journal query on any connection (the daemon's, or a read-only one).
 pub fn journal(conn: &Connection, from_ms: i64, to_ms: i64, alarm: Option<&str>, limit: i64) -> anyhow::Result<Vec<JournalEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, ts_ms, alarm, incident, event, state, by, comment, detail FROM alarm_journal
-         WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR alarm = ?3) ORDER BY seq LIMIT ?4",
-    )?;
+    // A store from before exercises, opened read-only, has no expected_run column.
+    let expected = if has_expected_run(conn)? { "expected_run" } else { "NULL" };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT seq, ts_ms, alarm, incident, event, state, by, comment, detail, {expected} FROM alarm_journal
+         WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR alarm = ?3) ORDER BY seq LIMIT ?4"
+    ))?;
     let rows = stmt
         .query_map(params![from_ms, to_ms, alarm, limit], |r| {
             let ts: i64 = r.get(1)?;
@@ -409,6 +435,7 @@ pub fn journal(conn: &Connection, from_ms: i64, to_ms: i64, alarm: Option<&str>,
                 by: r.get(6)?,
                 comment: r.get(7)?,
                 detail: r.get(8)?,
+                expected_run: r.get(9)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -91,7 +91,6 @@ impl Inner {
             }
         }
         let mut minutes: HashMap<u32, std::collections::BTreeMap<i64, crate::rollup::Acc>> = HashMap::new();
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
         let mut i = 0;
         while i < parts.len() {
             let g = parts[i].0;
@@ -112,13 +111,24 @@ impl Inner {
                     }
                 }
             }
-            for key in keys.iter().filter(|k| last_group_of.get(k) == Some(&g)) {
-                if let Some(m) = minutes.remove(key).filter(|m| !m.is_empty()) {
-                    write_day(&tx, i64::from(*key), day_ms, m, true).map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+            // The points of this group that no later group holds are complete: written in a
+            // transaction of their own that takes the write lock at once (the alarm and exercise
+            // tables share the file; a read-then-write transaction would fail, not wait, when
+            // one of them wrote in between). Rewriting a day is idempotent, so a stop between
+            // two groups leaves nothing wrong.
+            let ready: Vec<(u32, std::collections::BTreeMap<i64, crate::rollup::Acc>)> = keys
+                .iter()
+                .filter(|k| last_group_of.get(k) == Some(&g))
+                .filter_map(|k| minutes.remove(k).filter(|m| !m.is_empty()).map(|m| (*k, m)))
+                .collect();
+            if !ready.is_empty() {
+                let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate).map_err(|e| self.sql(e))?;
+                for (key, m) in ready {
+                    write_day(&tx, i64::from(key), day_ms, m, true).map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
                 }
+                tx.commit().map_err(|e| self.sql(e))?;
             }
         }
-        tx.commit().map_err(|e| self.sql(e))?;
         tracing::info!(day_ms, points = last_group_of.len(), parts = parts.len(), ms = started.elapsed().as_millis() as u64, "a day's 1-minute rollups are kept");
         Ok(())
     }
@@ -138,7 +148,7 @@ impl Inner {
         days.dedup();
         let mut files = ChunkFiles::new(&self.data_dir);
         for day in days {
-            let tx = self.conn.unchecked_transaction().map_err(|e| self.sql(e))?;
+            let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate).map_err(|e| self.sql(e))?;
             tx.execute(
                 "DELETE FROM rollups WHERE day = ?1 AND point IN (SELECT point FROM group_points)",
                 [day / DAY_MS],

@@ -223,21 +223,15 @@ fn point_meta(config: &Config, id: &str) -> (String, String) {
     config.point(id).map_or_else(|| (id.to_string(), String::new()), |(_, p)| (p.name.clone(), p.unit.clone()))
 }
 
-/// The alarm journal's detail of an activation a run explains, as the alarm service writes it
-/// (always in Swedish): the alarm side's `Journal::SV.expected`.
-const EXPECTED_DETAIL: &str = driftvakt_domain::text::journal::Journal::SV.expected;
-
-/// An activation's text without the run's mark, and whether run `run` explained it.
-fn expected_of(detail: &str, run: i64) -> (String, bool) {
-    let mark = fill(EXPECTED_DETAIL, &[("text", String::new()), ("run", run.to_string())]);
-    match detail.strip_suffix(mark.as_str()) {
-        Some(text) => (text.to_string(), true),
-        None => (detail.to_string(), false),
-    }
+/// An expected activation's text without the journal's mark ("… (väntat under övning N, inget
+/// utskick)", the alarm side's `Journal::SV.expected`).
+fn without_mark(detail: &str, run: i64) -> String {
+    let mark = fill(driftvakt_domain::text::journal::Journal::SV.expected, &[("text", String::new()), ("run", run.to_string())]);
+    detail.strip_suffix(mark.as_str()).unwrap_or(detail).to_string()
 }
 
 /// Alarm activations and clears in `[from_ms, to_ms)`; an activation is expected when the
-/// journal says run `run` explained it, a clear as its activation was. A store whose alarms
+/// journal's `expected_run` says run `run` explained it, a clear as its activation was. A store whose alarms
 /// never ran has none.
 fn alarm_rows(data_dir: &Path, run: i64, from_ms: i64, to_ms: i64, tz: &jiff::tz::TimeZone, lang: Language) -> Vec<AlarmRow> {
     let Ok(conn) = driftvakt_store::shared::connect_read_only(data_dir) else {
@@ -251,9 +245,9 @@ fn alarm_rows(data_dir: &Path, run: i64, from_ms: i64, to_ms: i64, tz: &jiff::tz
     for e in entries.into_iter().filter(|e| e.event == "activated" || e.event == "cleared") {
         let alarm = e.alarm.clone().unwrap_or_default();
         let (text, expected) = if e.event == "activated" {
-            let (text, expected) = expected_of(e.detail.as_deref().unwrap_or(""), run);
+            let expected = e.expected_run == Some(run);
             last.insert(alarm.clone(), expected);
-            (text, Some(expected))
+            (without_mark(e.detail.as_deref().unwrap_or(""), run), Some(expected))
         } else {
             (e.detail.clone().unwrap_or_default(), last.get(&alarm).copied())
         };
