@@ -64,6 +64,9 @@ impl Service {
         let cancel = CancellationToken::new();
         let mut tasks = Vec::new();
         let handle = alarms.handle();
+        // The command topic's counters: one instance, counted by its task, read by the monitor.
+        let command_topic = (&exercise, &config.mqtt, config.exercise.as_ref().and_then(|e| e.command_topic.clone()));
+        let command_stats = matches!(command_topic, (Some(_), Some(_), Some(_))).then(|| Arc::new(CommandStats::default()));
         let monitor = Monitor {
             site: Arc::from(config.site.id.as_str()),
             sources: pipeline.source_stats(),
@@ -71,13 +74,14 @@ impl Service {
             store: pipeline.store_stats(),
             sinks: Arc::from(sinks.health()),
             notify: Some(handle.notify_stats()),
+            exercise: exercise.as_ref().map(|x| x.handle().active),
+            exercise_commands: command_stats.clone(),
         };
         for n in &notifiers {
             tasks.push(n.spawn(handle.queue(n.key()), cancel.child_token()));
         }
         let token = api_token(config);
-        if let (Some(x), Some(mqtt), Some(topic)) = (&exercise, &config.mqtt, config.exercise.as_ref().and_then(|e| e.command_topic.clone())) {
-            let stats = Arc::new(CommandStats::default());
+        if let ((Some(x), Some(mqtt), Some(topic)), Some(stats)) = (command_topic, command_stats) {
             tasks.push(mqtt_cmd::spawn(mqtt.clone(), topic, token.clone(), x.handle(), stats, cancel.child_token()));
         }
         let mut api_addr = None;

@@ -4,8 +4,9 @@
 //! [`crate::monitor`].
 
 use anyhow::{Context, Result};
-use driftvakt_config::model::Language;
+use driftvakt_config::model::{ExerciseKind, Language};
 use driftvakt_domain::fmt::{count, local_datetime as local, seconds};
+use driftvakt_domain::text::exercise::kind_label;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::status::Status as Words;
 use jiff::tz::TimeZone;
@@ -90,6 +91,27 @@ fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
                 ("mf", n(no.mqtt_failed)),
             ],
         ));
+        out.push('\n');
+    }
+    if let Some(x) = &r.exercise {
+        let commands = [
+            ("accepted", n(x.commands_accepted)),
+            ("refused", n(x.commands_refused)),
+        ];
+        out.push_str(&match x.active_run {
+            Some(run) => {
+                let kind = x.active_kind.as_deref().unwrap_or_default();
+                let kind = ExerciseKind::from_key(kind)
+                    .map_or_else(|| kind.to_string(), |k| kind_label(k, lang).to_string());
+                let since = x
+                    .active_since_ms
+                    .map_or_else(|| "–".to_string(), |ms| local(ms, tz));
+                let mut values = vec![("run", run.to_string()), ("kind", kind), ("since", since)];
+                values.extend(commands);
+                fill(w.exercise_running, &values)
+            }
+            None => fill(w.exercise_idle, &commands),
+        });
         out.push('\n');
     }
 
@@ -186,7 +208,9 @@ fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
 mod tests {
     use super::*;
     use driftvakt_runtime::monitor::AlarmCounts;
-    use driftvakt_runtime::monitor::snapshot::{DeviceStatus, LinkStatus, SinkStatus, StoreStatus};
+    use driftvakt_runtime::monitor::snapshot::{
+        DeviceStatus, ExerciseStatus, LinkStatus, SinkStatus, StoreStatus,
+    };
 
     fn report() -> Snapshot {
         Snapshot {
@@ -263,6 +287,7 @@ mod tests {
                 shelved: 0,
             }),
             notify: None,
+            exercise: None,
         }
     }
 
@@ -359,5 +384,47 @@ mod tests {
         assert!(sv.contains("LAGRING MISSLYCKAS sedan 1970-01-01 00:00:00: 1\u{202f}200 avläsningar och 3 larmhändelser väntar i minnet"), "{sv}");
         let en = render(&r, Language::En, &TimeZone::UTC);
         assert!(en.contains("STORE FAILING since 1970-01-01 00:00:00: 1200 readings and 3 alarm records wait in memory"), "{en}");
+    }
+
+    #[test]
+    fn the_exercise_line_names_the_running_run_and_the_commands() {
+        let mut r = report();
+        assert!(
+            !render(&r, Language::Sv, &TimeZone::UTC).contains("Reservkraftprov"),
+            "no [exercise], no line"
+        );
+        r.exercise = Some(ExerciseStatus {
+            active_run: Some(3),
+            active_kind: Some("monthly".into()),
+            active_since_ms: Some(1_795_420_860_000),
+            commands_accepted: 4,
+            commands_refused: 1,
+        });
+        let tz = TimeZone::get("Europe/Stockholm").expect("tz");
+        let sv = render(&r, Language::Sv, &tz);
+        assert!(
+            sv.contains("Reservkraftprov: pågår körning 3 (månadsprov) sedan 2026-11-23 09:01:00; MQTT-kommandon 4 godtagna, 1 avvisade"),
+            "{sv}"
+        );
+        let en = render(&r, Language::En, &tz);
+        assert!(
+            en.contains("Exercise: run 3 running (monthly test) since 2026-11-23 09:01:00; MQTT commands 4 accepted, 1 refused"),
+            "{en}"
+        );
+        r.exercise = Some(ExerciseStatus {
+            commands_refused: 1200,
+            ..ExerciseStatus::default()
+        });
+        let sv = render(&r, Language::Sv, &tz);
+        assert!(
+            sv.contains(
+                "Reservkraftprov: inget pågår; MQTT-kommandon 0 godtagna, 1\u{202f}200 avvisade"
+            ),
+            "{sv}"
+        );
+        assert!(
+            render(&r, Language::En, &tz)
+                .contains("Exercise: none running; MQTT commands 0 accepted, 1200 refused")
+        );
     }
 }

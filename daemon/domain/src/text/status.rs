@@ -61,6 +61,15 @@ texts! {
         notify: &'static str =
             "Larmnotifieringar: e-post {es} skickade, {ef} misslyckade försök; MQTT {ms} skickade, {mf} misslyckade försök",
             "Alarm notifications: e-mail {es} sent, {ef} failed attempts; MQTT {ms} sent, {mf} failed attempts";
+        /// The exercise service with a run in progress: `{run}` (its id), `{kind}` (the kind in
+        /// words), `{since}`, `{accepted}`, `{refused}` (MQTT command messages).
+        exercise_running: &'static str =
+            "Reservkraftprov: pågår körning {run} ({kind}) sedan {since}; MQTT-kommandon {accepted} godtagna, {refused} avvisade",
+            "Exercise: run {run} running ({kind}) since {since}; MQTT commands {accepted} accepted, {refused} refused";
+        /// The exercise service with no run in progress: `{accepted}`, `{refused}`.
+        exercise_idle: &'static str =
+            "Reservkraftprov: inget pågår; MQTT-kommandon {accepted} godtagna, {refused} avvisade",
+            "Exercise: none running; MQTT commands {accepted} accepted, {refused} refused";
         /// Rejected datagrams: `{link}` (the table's title), `{id}`, `{total}`, `{reasons}`.
         rejected: &'static str =
             "{link} {id}: {total} avvisade datagram ({reasons})",

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
+use driftvakt_domain::exercise::Run;
 use driftvakt_drivers::SourceStats;
 use driftvakt_store::WriterStats;
+use tokio::sync::watch;
 
 use super::counters::{DeviceReadings, SinkHealth};
+use crate::exercise::mqtt_cmd::CommandStats;
 use crate::notify::NotifyStats;
 
 /// Every counter of the running daemon in one cloneable handle (each shared with the component
@@ -24,4 +27,10 @@ pub struct Monitor {
     pub sinks: Arc<[Arc<SinkHealth>]>,
     /// Notification attempts.
     pub notify: Option<Arc<NotifyStats>>,
+    /// The exercise service's running run (`ExerciseHandle::active`'s watch; None without
+    /// `[exercise]`).
+    pub exercise: Option<watch::Receiver<Option<Run>>>,
+    /// The exercise command topic's counters, shared with `exercise::mqtt_cmd::spawn` (None
+    /// without a command topic).
+    pub exercise_commands: Option<Arc<CommandStats>>,
 }

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use driftvakt_config::model::ExerciseKind;
+
 use super::snapshot::{DeviceStatus, LinkStatus, SinkStatus, Snapshot};
 
 /// One metric family being written: HELP and TYPE once, then samples.
@@ -172,6 +174,15 @@ pub fn render(s: &Snapshot) -> String {
         family(&mut out, "driftvakt_alarms_unacknowledged", "gauge", "Alarms (active or cleared) waiting for an acknowledgement.").sample(&[], a.unacknowledged);
         family(&mut out, "driftvakt_alarms_shelved", "gauge", "Shelved alarms.").sample(&[], a.shelved);
     }
+    if let Some(x) = &s.exercise {
+        let mut f = family(&mut out, "driftvakt_exercise_active", "gauge", "1 for the kind of the running exercise or outage run (monthly, island, loadbank, outage), 0 for the other kinds.");
+        for kind in ExerciseKind::ALL {
+            f.sample(&[("kind", kind.key())], u8::from(x.active_kind.as_deref() == Some(kind.key())));
+        }
+        let mut f = family(&mut out, "driftvakt_exercise_commands_total", "counter", "Messages on the exercise MQTT command topic, by outcome: accepted (carried out), refused (malformed, wrong or missing token, not a command, or refused by the exercise service).");
+        f.sample(&[("outcome", "accepted")], x.commands_accepted);
+        f.sample(&[("outcome", "refused")], x.commands_refused);
+    }
     out
 }
 
@@ -181,12 +192,14 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
 
+    use driftvakt_domain::exercise::Run;
     use driftvakt_drivers::SourceStats;
     use driftvakt_drivers::bacnet::{BacnetStats, Rejected};
     use driftvakt_drivers::modbus::ConnectionStats;
     use driftvakt_store::WriterStats;
 
     use super::*;
+    use crate::exercise::mqtt_cmd::CommandStats;
     use crate::notify::NotifyStats;
     use crate::monitor::{AlarmCounts, DeviceReadings, Monitor, SinkHealth};
 
@@ -314,6 +327,20 @@ mod tests {
         notify.channel("email").expect("e-mail counters").failed.store(2, Ordering::Relaxed);
         notify.channel("mqtt").expect("MQTT counters").sent.store(6, Ordering::Relaxed);
 
+        let (_run, active) = tokio::sync::watch::channel(Some(Run {
+            id: 3,
+            kind: ExerciseKind::Outage,
+            name: "Avbrott".into(),
+            started_by: "driftvakt".into(),
+            started_ms: 900_000,
+            stopped_ms: None,
+            stopped_by: None,
+            notes: Vec::new(),
+        }));
+        let commands = CommandStats::default();
+        commands.accepted.store(4, Ordering::Relaxed);
+        commands.refused.store(1, Ordering::Relaxed);
+
         let monitor = Monitor {
             site: Arc::from("referenssjukhuset"),
             sources: Arc::from(vec![conn as Arc<dyn SourceStats>, bac]),
@@ -321,6 +348,8 @@ mod tests {
             store: Arc::new(store),
             sinks: Arc::from(vec![up, down]),
             notify: Some(Arc::new(notify)),
+            exercise: Some(active),
+            exercise_commands: Some(Arc::new(commands)),
         };
         monitor.snapshot(Some(AlarmCounts { active: 3, unacknowledged: 1, shelved: 2 }), 1_002_500)
     }
@@ -374,6 +403,22 @@ mod tests {
         assert_eq!(m["driftvakt_alarms_active"], 3.0);
         assert_eq!(m["driftvakt_bacnet_device_requests_total{network=\"fastighet_bacnet\",device=\"lb01\"}"], 12.0);
         assert_eq!(m["driftvakt_bacnet_device_request_errors_total{network=\"fastighet_bacnet\",device=\"lb01\"}"], 1.0);
+        assert_eq!(m["driftvakt_exercise_active{kind=\"outage\"}"], 1.0);
+        assert_eq!(m["driftvakt_exercise_active{kind=\"monthly\"}"], 0.0);
+        assert_eq!(m["driftvakt_exercise_commands_total{outcome=\"refused\"}"], 1.0);
+    }
+
+    #[test]
+    fn the_exercise_families_follow_the_service() {
+        let mut snap = snapshot();
+        let x = snap.exercise.as_mut().expect("exercise");
+        (x.active_run, x.active_kind, x.active_since_ms) = (None, None, None);
+        let m = parse(&render(&snap)).expect("valid text");
+        for kind in ExerciseKind::ALL {
+            assert_eq!(m[&format!("driftvakt_exercise_active{{kind=\"{}\"}}", kind.key())], 0.0, "{kind:?}");
+        }
+        snap.exercise = None;
+        assert!(!render(&snap).contains("driftvakt_exercise_"), "no [exercise], no exercise families");
     }
 
     #[test]
@@ -388,6 +433,8 @@ mod tests {
             store: Arc::new(WriterStats::default()),
             sinks: Arc::from(Vec::new()),
             notify: None,
+            exercise: None,
+            exercise_commands: None,
         };
         let mut out = String::new();
         source_families(&mut out, &monitor.snapshot(None, 0).links);

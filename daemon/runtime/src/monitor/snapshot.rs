@@ -158,6 +158,21 @@ pub struct ChannelStatus {
     pub failed: u64,
 }
 
+/// The exercise service in the status report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExerciseStatus {
+    /// The running run's id (None when none runs).
+    pub active_run: Option<i64>,
+    /// Its kind: `monthly`, `island`, `loadbank` or `outage`.
+    pub active_kind: Option<String>,
+    /// Its start, UTC ms.
+    pub active_since_ms: Option<i64>,
+    /// Commands on the MQTT command topic the actor carried out.
+    pub commands_accepted: u64,
+    /// Messages on the MQTT command topic refused (malformed, unauthenticated, refused by the actor).
+    pub commands_refused: u64,
+}
+
 /// Alarm counts at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmCounts {
@@ -210,6 +225,9 @@ pub struct Snapshot {
     pub alarms: Option<AlarmCounts>,
     /// Notification attempts (None without the alarm service).
     pub notify: Option<NotifyStatus>,
+    /// The exercise service (None when the daemon has no `[exercise]`).
+    #[serde(default)]
+    pub exercise: Option<ExerciseStatus>,
 }
 
 fn get(a: &AtomicU64) -> u64 {
@@ -319,6 +337,18 @@ impl Monitor {
                     .map(|(channel, _)| ChannelStatus { channel: channel.to_string(), sent: n.sent(channel), failed: n.failed(channel) })
                     .collect(),
             }),
+            exercise: self.exercise.as_ref().map(|active| {
+                let run = active.borrow();
+                let run = run.as_ref();
+                let commands = self.exercise_commands.as_deref();
+                ExerciseStatus {
+                    active_run: run.map(|r| r.id),
+                    active_kind: run.map(|r| r.kind.key().to_string()),
+                    active_since_ms: run.map(|r| r.started_ms),
+                    commands_accepted: commands.map_or(0, |c| get(&c.accepted)),
+                    commands_refused: commands.map_or(0, |c| get(&c.refused)),
+                }
+            }),
         }
     }
 }
@@ -327,10 +357,13 @@ impl Monitor {
 mod tests {
     use std::sync::Arc;
 
+    use driftvakt_config::model::ExerciseKind;
+    use driftvakt_domain::exercise::Run;
     use driftvakt_drivers::SourceStats;
     use driftvakt_store::WriterStats;
 
     use super::*;
+    use crate::exercise::mqtt_cmd::CommandStats;
     use crate::notify::NotifyStats;
     use crate::monitor::{DeviceReadings, SinkHealth};
 
@@ -342,6 +375,19 @@ mod tests {
         sink.oldest_pending_ms.store(1500, Ordering::Relaxed);
         let gw = driftvakt_drivers::modbus::ConnectionStats::new("gw");
         gw.register("g1").requests.store(3, Ordering::Relaxed);
+        let (_run, active) = tokio::sync::watch::channel(Some(Run {
+            id: 3,
+            kind: ExerciseKind::Outage,
+            name: "Avbrott".into(),
+            started_by: "driftvakt".into(),
+            started_ms: 1500,
+            stopped_ms: None,
+            stopped_by: None,
+            notes: Vec::new(),
+        }));
+        let commands = Arc::new(CommandStats::default());
+        commands.accepted.store(4, Ordering::Relaxed);
+        commands.refused.store(1, Ordering::Relaxed);
         let m = Monitor {
             site: Arc::from("s"),
             sources: Arc::from(vec![Arc::new(gw) as Arc<dyn SourceStats>]),
@@ -349,15 +395,47 @@ mod tests {
             store: Arc::new(WriterStats::default()),
             sinks: Arc::from(vec![sink]),
             notify: Some(Arc::new(NotifyStats::default())),
+            exercise: Some(active),
+            exercise_commands: Some(commands),
         };
         let r = m.snapshot(Some(AlarmCounts { active: 2, unacknowledged: 1, shelved: 0 }), 2000);
         assert_eq!((r.sinks[0].backlog, r.sinks[0].lag_ms, r.sinks[0].delivered), (4, 500, 10));
         assert!(r.links[0].metrics.iter().any(|f| f.name == "driftvakt_modbus_requests_total"));
+        assert_eq!(
+            r.exercise,
+            Some(ExerciseStatus {
+                active_run: Some(3),
+                active_kind: Some("outage".into()),
+                active_since_ms: Some(1500),
+                commands_accepted: 4,
+                commands_refused: 1,
+            })
+        );
         let back: Snapshot = serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
         assert_eq!(back, r);
         assert!(
             crate::monitor::prometheus::render(&back)
                 .contains("driftvakt_sink_backlog_readings{sink=\"region\",kind=\"mqtt\"} 4")
         );
+    }
+
+    #[test]
+    fn an_older_daemons_json_without_exercise_still_reads() {
+        let m = Monitor {
+            site: Arc::from("s"),
+            sources: Arc::from(Vec::new()),
+            devices: Arc::new(DeviceReadings::default()),
+            store: Arc::new(WriterStats::default()),
+            sinks: Arc::from(Vec::new()),
+            notify: None,
+            exercise: None,
+            exercise_commands: None,
+        };
+        let r = m.snapshot(None, 0);
+        let mut json = serde_json::to_value(&r).expect("json");
+        json.as_object_mut().expect("object").remove("exercise");
+        let back: Snapshot = serde_json::from_value(json).expect("parse");
+        assert_eq!(back, r);
+        assert_eq!(back.exercise, None);
     }
 }
