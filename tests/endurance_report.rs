@@ -6,10 +6,10 @@ mod support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use driftvakt_sim::fuel_consumption_l_per_h;
 use serde_json::Value;
+use support::alarm::cli_ok as run;
 
 const START: &str = "2026-01-10T00:00:00Z";
 const START_MS: i64 = 1_768_003_200_000;
@@ -20,21 +20,6 @@ fn example() -> PathBuf {
     support::repo_root().join("config/examples/reference-hospital.toml")
 }
 
-fn run(args: &[&str]) -> String {
-    let out = Command::new(support::daemon_bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run driftvakt");
-    assert!(
-        out.status.success(),
-        "driftvakt {args:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn report(cfg: &Path, data: &Path, out: &Path, format: &str, lang: &str) -> String {
     report_range(cfg, data, out, format, lang, START, END)

@@ -9,9 +9,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
+use support::alarm::cli_ok as run;
 
 /// Start of simulated time: a Wednesday morning in March.
 const START: &str = "2026-03-04T08:00:00Z";
@@ -22,17 +22,6 @@ fn example() -> PathBuf {
     support::repo_root().join("config/examples/reference-hospital.toml")
 }
 
-fn run(args: &[&str]) -> String {
-    let out = Command::new(support::daemon_bin()).args(args).stdin(Stdio::null()).output().expect("run driftvakt");
-    assert!(
-        out.status.success(),
-        "driftvakt {args:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// What the plant model did: its transitions and its per-minute figures.
 struct Truth {
