@@ -723,12 +723,14 @@ async fn close_after_cycle_reconnects_each_cycle() {
     let mut conn = connection(addr, 1000);
     conn.workarounds.close_after_cycle = true;
     conn.pause_after_connect = Duration::from_millis(10);
+    // The link is closed after a cycle only when no device is due yet: an interval far longer
+    // than a cycle (connect, 10 ms pause, one read), even on a loaded machine.
     let mut poller = start(
         conn,
         vec![device(
             "g1",
             1,
-            50,
+            400,
             vec![hr("g1.fuel", 1027, DataType::U16)],
         )],
     );
