@@ -36,7 +36,7 @@ fn every_reading_arrives_exactly_once_in_victoriametrics_and_influxdb_1() {
     // The rest of the backlog is delivered on SIGTERM, within the 5 s stop.
     daemon.stop_cleanly();
     let store = store_readings(&daemon);
-    assert!(store.len() > 50, "the reference hospital has ~88 points, the store lists {}", store.len());
+    assert!(store.len() > 50, "the reference hospital has ~90 points, the store lists {}", store.len());
     let total: usize = store.values().map(Vec::len).sum();
 
     let got = influx_readings(&influx, "driftvakt", |row| {

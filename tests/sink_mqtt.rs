@@ -164,7 +164,7 @@ fn every_reading_is_published_once_and_late_subscribers_get_the_last_values() {
     let store = store_readings(&daemon);
     assert!(
         store.len() > 50,
-        "the reference hospital has ~88 points, the store lists {}",
+        "the reference hospital has ~90 points, the store lists {}",
         store.len()
     );
     let total: usize = store.values().map(Vec::len).sum();
