@@ -1,5 +1,5 @@
 //! End to end: store-and-forward through an outage. The daemon polls all 90 points of the
-//! reference hospital every 100 ms (~880 readings/s) into VictoriaMetrics (v2), InfluxDB 1.6.7
+//! reference hospital every 100 ms (~900 readings/s) into VictoriaMetrics (v2), InfluxDB 1.6.7
 //! (v1) and MQTT telemetry per device on Mosquitto 2.0 (read by a subscriber with a persistent
 //! session). All three servers are stopped for two minutes and restarted on the same ports and data.
 //! Then:
