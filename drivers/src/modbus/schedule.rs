@@ -33,11 +33,13 @@ pub fn connect_backoff_cap(intervals: impl IntoIterator<Item = Duration>) -> Dur
     (intervals.into_iter().min().unwrap_or(MAX_CONNECT_BACKOFF) / 2).min(MAX_CONNECT_BACKOFF)
 }
 
-/// The regular next due time: one interval after the previous due time, but never in the past
-/// (a late cycle does not cause a burst of catch-up cycles).
+/// The regular next due time of a cycle starting at `now`: one interval after the previous due
+/// time, or — when this cycle starts that late or later — one interval after `now`. A late cycle
+/// never causes catch-up cycles, not even one: due at `now` the next cycle would follow this one
+/// at once, two polls of the same registers stamped in the same millisecond.
 pub fn next_due(previous_due: Instant, interval: Duration, now: Instant) -> Instant {
     let next = previous_due + interval;
-    if next < now { now } else { next }
+    if next <= now { now + interval } else { next }
 }
 
 #[cfg(test)]
@@ -83,6 +85,11 @@ mod tests {
         let i = Duration::from_secs(1);
         assert_eq!(next_due(t0, i, t0), t0 + i);
         let late = t0 + Duration::from_secs(5);
-        assert_eq!(next_due(t0, i, late), late);
+        assert_eq!(next_due(t0, i, late), late + i);
+        // One interval late (a stalled runtime): still no cycle at once after this one.
+        assert_eq!(next_due(t0, i, t0 + i), t0 + i + i);
+        // A little late: the regular grid is kept.
+        let a_bit = t0 + Duration::from_millis(300);
+        assert_eq!(next_due(t0, i, a_bit), t0 + i);
     }
 }
