@@ -101,6 +101,14 @@ pub struct EnduranceReportArgs {
     /// End (exclusive), same forms. Default: now.
     #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Where, in what format and language the report is written.
+    #[command(flatten)]
+    pub output: ReportOutput,
+}
+
+/// `--out`, `--format`, `--lang`: how every report is written.
+#[derive(Debug, Args)]
+pub struct ReportOutput {
     /// Output file (default: stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -124,15 +132,9 @@ pub struct ExerciseReportArgs {
     /// The run's id (`driftvakt exercise` prints it), or `latest` for the newest run.
     #[arg(long)]
     pub id: String,
-    /// Output file (default: stdout).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
-    pub format: ReportFormat,
-    /// Language.
-    #[arg(long, default_value = "sv", value_parser = language())]
-    pub lang: Language,
+    /// Where, in what format and language the report is written.
+    #[command(flatten)]
+    pub output: ReportOutput,
 }
 
 /// `driftvakt report exercises`.
@@ -147,15 +149,9 @@ pub struct ExercisesReportArgs {
     /// The year (in the site's time zone). Default: this year.
     #[arg(long)]
     pub year: Option<i16>,
-    /// Output file (default: stdout).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
-    pub format: ReportFormat,
-    /// Language.
-    #[arg(long, default_value = "sv", value_parser = language())]
-    pub lang: Language,
+    /// Where, in what format and language the report is written.
+    #[command(flatten)]
+    pub output: ReportOutput,
 }
 
 #[cfg(feature = "simulator")]

@@ -67,10 +67,10 @@ pub fn exercise(args: &ExerciseReportArgs) -> Result<()> {
         .with_context(|| format!("--id {:?}: a run id (a number) or `latest`", args.id))?;
     let started = std::time::Instant::now();
     let now = jiff::Timestamp::now().as_millisecond();
-    let data = exercise_report::gather(&config, &args.data, which, args.lang, now)
+    let data = exercise_report::gather(&config, &args.data, which, args.output.lang, now)
         .with_context(|| format!("reading the store in {}", args.data.display()))?;
-    let text = exercise_report::render(&data, format(args.format))?;
-    write(args.out.as_ref(), &text)?;
+    let text = exercise_report::render(&data, format(args.output.format))?;
+    write(args.output.out.as_ref(), &text)?;
     tracing::info!(run = data.run.id, elapsed_ms = started.elapsed().as_millis() as u64, "exercise report written");
     Ok(())
 }
@@ -83,10 +83,10 @@ pub fn exercises(args: &ExercisesReportArgs) -> Result<()> {
     let now = jiff::Timestamp::now();
     let year = args.year.unwrap_or_else(|| tz.to_datetime(now).year());
     let started = std::time::Instant::now();
-    let data = exercise_report::history::gather(&config, &args.data, year, args.lang, now.as_millisecond())
+    let data = exercise_report::history::gather(&config, &args.data, year, args.output.lang, now.as_millisecond())
         .with_context(|| format!("reading the store in {}", args.data.display()))?;
-    let text = exercise_report::render_history(&data, format(args.format))?;
-    write(args.out.as_ref(), &text)?;
+    let text = exercise_report::render_history(&data, format(args.output.format))?;
+    write(args.output.out.as_ref(), &text)?;
     tracing::info!(year, runs = data.runs.len(), elapsed_ms = started.elapsed().as_millis() as u64, "run history written");
     Ok(())
 }
@@ -120,12 +120,12 @@ pub fn endurance(args: &EnduranceReportArgs) -> Result<()> {
     if from >= to {
         bail!("--from must be before --to");
     }
-    let format = format(args.format);
+    let format = format(args.output.format);
     let started = std::time::Instant::now();
-    let data = gather(&config, &args.data, from, to, args.lang)
+    let data = gather(&config, &args.data, from, to, args.output.lang)
         .with_context(|| format!("reading the store in {}", args.data.display()))?;
     let text = render(&data, format)?;
-    write(args.out.as_ref(), &text)?;
+    write(args.output.out.as_ref(), &text)?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "endurance report written"
