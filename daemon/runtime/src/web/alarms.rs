@@ -68,7 +68,8 @@ fn row(a: &AlarmRecord, now_ms: i64, tz: &TimeZone, lang: Language) -> String {
         format!("<td data-label=\"{}\">{}</td>", esc(cols[5]), esc(&a.status_in(lang, tz))),
         format!("<td data-label=\"{}\"><code>{}</code></td>", esc(cols[6]), esc(&a.id)),
     ];
-    format!("<tr class=\"{state} {cls}\">{}</tr>", cells.concat())
+    let row_class = if a.class == AlarmClass::A { "class-a" } else { "class-b" };
+    format!("<tr class=\"{state} {row_class}\">{}</tr>", cells.concat())
 }
 
 /// The console of `list` (None: the alarm service does not answer) at `now_ms`.
