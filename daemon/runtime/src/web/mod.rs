@@ -12,15 +12,20 @@
 //!
 //! Who may look is [`viewer::Viewer`]'s: every page handler takes one. Today it is the anonymous
 //! viewer when `[web] view_open` (or the client is on this machine); logins, sessions and CSRF
-//! slot in there. The shell, escaping and headers are `page.rs`'s, the language `lang.rs`'s.
+//! slot in there. The shell, escaping and headers are `page.rs`'s, the language `lang.rs`'s;
+//! `hub.rs` is the one producer of the live frames (`frame.rs` what is in them), `live.rs` the
+//! clients' streams, `state.rs` what the handlers share.
 
 mod alarms;
 mod assets;
+mod frame;
 mod health;
+mod hub;
 mod lang;
 mod live;
 mod overview;
 mod page;
+mod state;
 pub mod viewer;
 
 use std::sync::Arc;
@@ -36,31 +41,20 @@ use crate::alarm::service::AlarmHandle;
 use crate::monitor::Monitor;
 use crate::pipeline::Live;
 
-pub use live::Hub;
-
-/// What the pages read: the configuration, the latest values, the alarm actor, the counters.
-#[derive(Clone)]
-pub struct WebState {
-    /// The configuration (systems, points, reserves, the site's zone).
-    pub config: Arc<Config>,
-    /// The latest reading of every point.
-    pub live: Arc<Live>,
-    /// The alarm actor.
-    pub alarms: AlarmHandle,
-    /// The daemon's counters (health page).
-    pub monitor: Monitor,
-    /// The site's time zone.
-    pub tz: TimeZone,
-    /// The live stream's one producer.
-    pub hub: Hub,
-}
+pub use hub::Hub;
+pub use state::WebState;
 
 impl WebState {
-    /// The state for `config`, with its live hub started (ends with `cancel`).
+    /// The state for `config`, with its live hub started (it ends with `cancel`, and with it
+    /// every client's stream).
     pub fn start(config: &Config, live: Arc<Live>, alarms: AlarmHandle, monitor: Monitor, cancel: CancellationToken) -> (WebState, JoinHandle<()>) {
         let config = Arc::new(config.clone());
         let tz = TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC);
-        let (hub, task) = Hub::start(Arc::clone(&config), Arc::clone(&live), alarms.clone(), tz.clone(), cancel);
+        let produce = {
+            let (config, live, tz) = (Arc::clone(&config), Arc::clone(&live), tz.clone());
+            move |list: Option<&[driftvakt_domain::alarm::AlarmRecord]>, now_ms: i64| frame::frame(&config, &live, list, now_ms, &tz)
+        };
+        let (hub, task) = Hub::start(produce, alarms.clone(), cancel);
         (WebState { config, live, alarms, monitor, tz, hub }, task)
     }
 }

@@ -17,7 +17,7 @@ use driftvakt_domain::text::web::Web;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use super::WebState;
+use super::state::WebState;
 use super::lang::PageLang;
 use super::page::{self, Nav, esc};
 use super::viewer::Viewer;

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use driftvakt_domain::text::web::Web;
 
-use super::WebState;
+use super::state::WebState;
 use super::lang::PageLang;
 use super::page;
 
