@@ -8,7 +8,7 @@ use axum::response::Response;
 use driftvakt_config::model::{AlarmClass, Language};
 use driftvakt_domain::alarm::AlarmRecord;
 use driftvakt_domain::clock::{Clock, SystemClock};
-use driftvakt_domain::fmt::local_datetime;
+use driftvakt_domain::fmt::{local_datetime, local_hms};
 use driftvakt_domain::text::alarm::Alarms;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::web::Web;
@@ -108,7 +108,7 @@ pub(super) async fn page(_: Viewer, lang: PageLang, State(s): State<WebState>) -
     let now = SystemClock.now_ms();
     let list = s.alarms.list().await.ok();
     let main = render(&console(list.as_deref(), now, &s.tz, lang.lang), lang.lang);
-    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, true))
+    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
 }
 
 #[cfg(test)]

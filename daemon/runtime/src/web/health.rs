@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use driftvakt_config::model::{ExerciseKind, Language};
-use driftvakt_domain::fmt::{count, local_datetime, seconds};
+use driftvakt_domain::fmt::{count, local_datetime, local_hms, seconds};
 use driftvakt_domain::text::exercise::kind_label;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::status::Status;
@@ -137,7 +137,7 @@ pub(super) fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
 pub(super) async fn page(_: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
     let snapshot = snapshot_now(&s.monitor, &s.alarms).await;
     let main = render(&snapshot, lang.lang, &s.tz);
-    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).health, Some(Nav::Health), &main, true))
+    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).health, Some(Nav::Health), &main, Some(&local_hms(snapshot.time_ms, &s.tz))))
 }
 
 #[cfg(test)]

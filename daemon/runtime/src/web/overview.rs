@@ -234,7 +234,7 @@ pub(super) async fn page(_: Viewer, lang: PageLang, State(s): State<WebState>) -
     let alarms = s.alarms.list().await.ok();
     let o = model(&s.config, &s.live, alarms.as_deref(), now, &s.tz, lang.lang);
     let main = render(&o, lang.lang);
-    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).overview, Some(Nav::Overview), &main, true))
+    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).overview, Some(Nav::Overview), &main, Some(&o.time)))
 }
 
 #[cfg(test)]

@@ -85,9 +85,9 @@ impl Nav {
 }
 
 /// A whole page: `title` in the tab, `current` marked in the navigation, `main` (a `<main
-/// id="main">` element) as its content; `time` (the site's local time of the data) starts the
-/// live script's clock, which only runs when it is given.
-pub fn shell(lang: &PageLang, site: &str, title: &str, current: Option<Nav>, main: &str, live: bool) -> String {
+/// id="main">` element) as its content. With `live` (the site's local time of the page's data,
+/// `HH:MM:SS`) the live script keeps it current and says since when there has been no contact.
+pub fn shell(lang: &PageLang, site: &str, title: &str, current: Option<Nav>, main: &str, live: Option<&str>) -> String {
     let l = lang.lang;
     let t = Web::of(l);
     let mut nav = String::new();
@@ -95,10 +95,11 @@ pub fn shell(lang: &PageLang, site: &str, title: &str, current: Option<Nav>, mai
         let here = if Some(n) == current { " aria-current=\"page\"" } else { "" };
         nav.push_str(&format!("<li><a href=\"{}\"{here}>{}</a></li>", n.path(), esc(n.label(t))));
     }
-    let live_attrs = if live {
+    let live_attrs = if let Some(time) = live {
         format!(
-            " data-live=\"/web/live?lang={}\" data-stale=\"{}\" data-age-s=\"{}\" data-age-min=\"{}\" data-age-h=\"{}\" data-no-contact=\"{}\"",
+            " data-live=\"/web/live?lang={}\" data-time=\"{}\" data-stale=\"{}\" data-age-s=\"{}\" data-age-min=\"{}\" data-age-h=\"{}\" data-no-contact=\"{}\"",
             l.code(),
+            esc(time),
             esc(t.stale_value),
             esc(t.age_s),
             esc(t.age_min),
@@ -168,13 +169,13 @@ mod tests {
     #[test]
     fn the_shell_is_in_the_requested_language_and_escapes_the_site_name() {
         let sv = PageLang { lang: Language::Sv, chosen: false };
-        let html = shell(&sv, "Sjukhus <A&B>", "Översikt", Some(Nav::Overview), "<main id=\"main\"></main>", true);
+        let html = shell(&sv, "Sjukhus <A&B>", "Översikt", Some(Nav::Overview), "<main id=\"main\"></main>", Some("12:00:00"));
         assert!(html.contains("<html lang=\"sv\">"), "{html}");
         assert!(html.contains("Sjukhus &lt;A&amp;B&gt;") && !html.contains("<A&B>"), "{html}");
         assert!(html.contains("<a href=\"/\" aria-current=\"page\">Översikt</a>"), "{html}");
         assert!(html.contains("href=\"?lang=en\"") && html.contains("Hoppa till innehållet"), "{html}");
         let en = PageLang { lang: Language::En, chosen: true };
-        let html = shell(&en, "S", "Alarms", Some(Nav::Alarms), "", true);
+        let html = shell(&en, "S", "Alarms", Some(Nav::Alarms), "", Some("12:00:00"));
         assert!(html.contains("<html lang=\"en\">") && html.contains("No contact with driftvakt since {time}"), "{html}");
         assert!(respond(&en, html).headers().get(header::SET_COOKIE).is_some());
     }

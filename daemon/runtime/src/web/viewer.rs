@@ -42,7 +42,7 @@ impl FromRequestParts<WebState> for Viewer {
                 let lang = PageLang::of(parts);
                 let t = Web::of(lang.lang);
                 let body = format!("<main id=\"main\"><h1>{}</h1><p>{}</p></main>", page::esc(t.overview), page::esc(t.view_closed));
-                let html = page::shell(&lang, &state.config.site.name, t.overview, None, &body, false);
+                let html = page::shell(&lang, &state.config.site.name, t.overview, None, &body, None);
                 Err((StatusCode::FORBIDDEN, page::respond(&lang, html)).into_response())
             }
         }

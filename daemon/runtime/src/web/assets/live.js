@@ -21,6 +21,8 @@
   // Server time minus client time (the page's and each event's time say what "now" is there).
   let offset = asof && asof.dataset.t ? Number(asof.dataset.t) - Date.now() : 0;
   let lastContact = Date.now();
+  // The site's local time of the newest data (the page's, then each event's): "no contact since".
+  let lastTime = body.dataset.time || "";
   let broken = false;
 
   const fill = (tpl, vals) => tpl.replace(/\{(\w+)\}/g, (m, k) => (k in vals ? String(vals[k]) : m));
@@ -29,10 +31,6 @@
     if (s < 120) return fill(body.dataset.ageS, { n: s });
     if (s < 7200) return fill(body.dataset.ageMin, { n: Math.floor(s / 60) });
     return fill(body.dataset.ageH, { n: Math.floor(s / 3600) });
-  };
-  const clock = (ms) => {
-    const d = new Date(ms);
-    return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
   };
 
   function show(v, now) {
@@ -54,7 +52,7 @@
     values.forEach((v) => show(v, now));
     const silent = Date.now() - lastContact > NO_CONTACT_MS;
     if (banner && (silent || broken)) {
-      banner.textContent = fill(body.dataset.noContact, { time: clock(lastContact) });
+      banner.textContent = fill(body.dataset.noContact, { time: lastTime });
       banner.hidden = false;
     }
   }
@@ -62,6 +60,7 @@
   function apply(f) {
     offset = f.t - Date.now();
     lastContact = Date.now();
+    lastTime = f.time;
     broken = false;
     if (banner) banner.hidden = true;
     f.v.forEach((v) => values.set(v.k, v));
