@@ -3,7 +3,7 @@
 /// Top-level keys (tables and arrays of tables).
 pub const ROOT: &[&str] = &[
     "site", "store", "connections", "templates", "devices", "sinks", "bacnet_networks", "alarms", "notify", "api",
-    "mqtt", "reserves", "functions", "report", "exercise",
+    "web", "mqtt", "reserves", "functions", "report", "exercise",
 ];
 /// Keys of `[site]`.
 pub const SITE: &[&str] = &["id", "name", "timezone"];
@@ -152,6 +152,8 @@ pub const ROUTE: &[&str] = &[
 ];
 /// Keys of `[api]`.
 pub const API: &[&str] = &["enabled", "listen", "token", "max_connections"];
+/// Keys of `[web]`.
+pub const WEB: &[&str] = &["enabled", "view_open"];
 /// Keys of `[mqtt]`.
 pub const MQTT: &[&str] = &[
     "enabled",
@@ -287,6 +289,7 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[[notify.groups]]", GROUP),
     ("[[notify.routes]]", ROUTE),
     ("[api]", API),
+    ("[web]", WEB),
     ("[mqtt]", MQTT),
     ("[mqtt.tls]", MQTT_TLS),
     ("[[reserves]]", RESERVE),

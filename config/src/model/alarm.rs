@@ -326,6 +326,22 @@ impl Default for ApiSettings {
     }
 }
 
+/// `[web]`: the operator's web screen, served on the operator API's listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSettings {
+    /// Whether the pages are served (with the API; `[api] enabled = false` turns them off too).
+    pub enabled: bool,
+    /// Whether viewing needs no login: every client that reaches the listener may look. Off,
+    /// only clients on this machine (loopback) may until logins exist.
+    pub view_open: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self { enabled: true, view_open: true }
+    }
+}
+
 /// `[mqtt]`: the MQTT broker connection (alarm notification; later telemetry).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MqttSettings {

@@ -18,7 +18,7 @@ pub use crate::secret::Secret;
 pub use alarm::{
     AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
     EmailSettings, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
-    RuleKind, SmtpSecurity,
+    RuleKind, SmtpSecurity, WebSettings,
 };
 pub use exercise::{
     Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, LIVE_ALARM_CRITERIA,
@@ -53,6 +53,8 @@ pub struct Config {
     pub notify: NotifySettings,
     /// The operator HTTP API (`[api]`).
     pub api: ApiSettings,
+    /// The operator's web screen on the API's listener (`[web]`).
+    pub web: WebSettings,
     /// The MQTT broker connection (`[mqtt]`), if configured.
     pub mqtt: Option<MqttSettings>,
     /// Reserves (`[[reserves]]`): stocks the site can run on, with consumption models.

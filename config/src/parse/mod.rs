@@ -66,6 +66,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     let report = reserve::report(&mut w, &root);
     let notify_settings = notify::notify(&mut w, &root);
     let api = notify::api(&mut w, &root);
+    let web = notify::web(&mut w, &root, &api);
     let mqtt = notify::mqtt(&mut w, &root, site.as_ref().map(|s| s.id.as_str()));
     let (exercise, exercise_rules) = exercise::exercise(
         &mut w,
@@ -88,6 +89,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
             alarms,
             notify: notify_settings,
             api,
+            web,
             mqtt,
             reserves,
             functions,

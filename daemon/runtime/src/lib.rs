@@ -19,3 +19,4 @@ pub mod service;
 pub mod sink;
 pub mod stop;
 pub mod timefmt;
+pub mod web;

@@ -46,6 +46,12 @@ impl Live {
         latest.readings.get(i as usize)?.clone()
     }
 
+    /// Keep `batch` as the latest readings (tests of the screens that read `Live`).
+    #[cfg(test)]
+    pub(crate) fn test_update(&self, batch: &[Reading]) {
+        self.update(batch, &mut Vec::new());
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Latest> {
         self.latest.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

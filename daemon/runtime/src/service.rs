@@ -23,6 +23,7 @@ use crate::notify;
 use crate::pipeline::{Live, Pipeline, Summary};
 use crate::sink::Sinks;
 use crate::stop;
+use crate::web;
 
 /// The `[api] token`, if configured and readable (the API's state-changing calls and the
 /// exercise command topic need it).
@@ -87,8 +88,14 @@ impl Service {
         let mut api_addr = None;
         if config.api.enabled {
             let exercise = exercise.as_ref().map(|x| ExerciseApi { handle: x.handle(), data_dir: data_dir.to_path_buf() });
-            let router = api::router(ApiState { alarms: handle.clone(), token: token.clone(), exercise })
-                .merge(api::monitor::routes(monitor, handle.clone(), token));
+            let mut router = api::router(ApiState { alarms: handle.clone(), token: token.clone(), exercise })
+                .merge(api::monitor::routes(monitor.clone(), handle.clone(), token));
+            // The operator's screen on the same listener (its own viewing rules: `web::viewer`).
+            if config.web.enabled {
+                let (state, hub) = web::WebState::start(config, pipeline.live(), handle.clone(), monitor, cancel.child_token());
+                tasks.push(hub);
+                router = router.merge(web::router(state));
+            }
             let peers = pipeline.source_stats().len() + config.sinks.influxdb.len() + 1;
             let max_connections = limits::api_connections(config.api.max_connections, open_files, peers);
             match api::serve(config.api.listen, router, max_connections, cancel.child_token()).await {

@@ -69,18 +69,7 @@ pub(crate) fn check(r: ApiResponse) -> Result<serde_json::Value> {
 const LANG: Language = Language::Sv;
 
 fn status(r: &AlarmRecord, tz: &TimeZone) -> String {
-    let t = Alarms::of(LANG);
-    let mut s = r.state.label(LANG).to_string();
-    if let Some(a) = &r.ack {
-        s = fill(t.status_acked, &[("state", s.as_str()), ("by", &a.by)]);
-    }
-    if let Some(run) = r.expected_run.filter(|_| r.state != driftvakt_domain::alarm::AlarmState::Normal) {
-        s = fill(t.status_expected, &[("status", s), ("run", run.to_string())]);
-    }
-    if let Some(sh) = &r.shelved {
-        s = fill(t.status_shelved, &[("status", s), ("until", local_datetime(sh.until_ms, tz)), ("reason", sh.reason.clone())]);
-    }
-    s
+    r.status_in(LANG, tz)
 }
 
 pub(crate) fn table(rows: &[Vec<String>]) -> String {

@@ -98,6 +98,9 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         }
         outln!("{}", fill(t.demo_data, &[("dir", data_dir.display())]))?;
         if let Some(addr) = service.api_addr() {
+            if config.web.enabled {
+                outln!("{}", fill(t.demo_web, &[("url", format!("http://{addr}/"))]))?;
+            }
             outln!("{}", fill(t.demo_api, &[("url", format!("http://{addr}"))]))?;
         }
         Ok(())

@@ -149,6 +149,24 @@ impl AlarmRecord {
         }
     }
 
+    /// The status in words (state, who acknowledged, the exercise that explains it, a shelving
+    /// with its end in `tz` and reason): the alarm lists' status column.
+    pub fn status_in(&self, lang: Language, tz: &jiff::tz::TimeZone) -> String {
+        let t = Alarms::of(lang);
+        let mut s = self.state.label(lang).to_string();
+        if let Some(a) = &self.ack {
+            s = crate::text::fill(t.status_acked, &[("state", s.as_str()), ("by", &a.by)]);
+        }
+        if let Some(run) = self.expected_run.filter(|_| self.state != AlarmState::Normal) {
+            s = crate::text::fill(t.status_expected, &[("status", s), ("run", run.to_string())]);
+        }
+        if let Some(sh) = &self.shelved {
+            let until = crate::fmt::local_datetime(sh.until_ms, tz);
+            s = crate::text::fill(t.status_shelved, &[("status", s), ("until", until), ("reason", sh.reason.clone())]);
+        }
+        s
+    }
+
     /// The system's label in `lang` (the key itself if it is not a known system).
     pub fn system_label(&self, lang: Language) -> &str {
         System::from_key(&self.system).map_or(self.system.as_str(), |s| s.label(lang))

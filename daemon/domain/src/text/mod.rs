@@ -1,6 +1,6 @@
 //! Every operator string, Swedish and English, in one place: one table per area, each entry
 //! written once with its Swedish and its English text side by side. Terminal screens, alarm
-//! texts, the journal, e-mails and reports look their words up here (and the web screen will).
+//! texts, the journal, e-mails, reports and the web screen look their words up here.
 //!
 //! Sentences with values are whole templates per language with `{name}` holes filled by
 //! [`fill`], never assembled from fragments, so a translation may reorder them. Numbers and
@@ -62,6 +62,7 @@ pub mod report;
 pub mod screen;
 pub mod status;
 pub mod value;
+pub mod web;
 
 /// One entry of a table with its texts in both languages (for checks).
 #[derive(Debug)]
@@ -146,6 +147,7 @@ mod tests {
             ("screen", screen::Screen::entries()),
             ("status", status::Status::entries()),
             ("value", value::Values::entries()),
+            ("web", web::Web::entries()),
         ]
     }
 

@@ -28,6 +28,8 @@ texts! {
         demo_api: &'static str =
             "  larm-API: {url} (driftvakt alarms --api {url})",
             "  alarm API: {url} (driftvakt alarms --api {url})";
+        /// The operator's web screen line: `{url}`.
+        demo_web: &'static str = "  driftvakts skärm: {url} (öppna i webbläsaren)", "  operator screen: {url} (open in a browser)";
         /// Active alarms on the status screen: `{n}`, `{list}`.
         demo_alarms: &'static str = "Larm ({n}): {list}", "Alarms ({n}): {list}";
         /// One alarm on the status screen: `{class}`, `{text}`.

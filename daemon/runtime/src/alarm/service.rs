@@ -24,7 +24,7 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::alarm::engine::{AlarmError, Engine};
 use driftvakt_domain::alarm::model::{AlarmRecord, AlarmState, Change, ChangeKind, operator_list};
 use driftvakt_domain::plan::{EmailIntent, EmailKind, IncidentView, PlanState, Planner, SentRow};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use super::behind::WriteBehind;
 use super::outbox::Outbox;
@@ -62,6 +62,8 @@ pub struct AlarmHandle {
     /// Per notifier key: woken whenever something of that kind may be due.
     wake: Arc<HashMap<&'static str, Arc<Notify>>>,
     stats: Arc<NotifyStats>,
+    /// Counts the changes of any alarm (see [`AlarmHandle::changes`]).
+    changes: watch::Receiver<u64>,
 }
 
 /// The actor is gone (daemon stopping).
@@ -129,6 +131,13 @@ impl AlarmHandle {
         let _ = self.tx.send(Cmd::Expected(run));
     }
 
+    /// A counter that goes up whenever an alarm changed (activated, cleared, acknowledged,
+    /// shelved, unshelved): wait on it, then ask [`AlarmHandle::list`] (the web screen's live
+    /// stream pushes the list at once instead of at its next tick).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+
     /// Notification attempts so far, per channel.
     pub fn notify_stats(&self) -> Arc<NotifyStats> {
         self.stats.clone()
@@ -174,7 +183,8 @@ impl AlarmService {
         let wake = Arc::new(wake);
         let (tx, rx) = std_mpsc::channel();
         let stats = Arc::new(NotifyStats::default());
-        let handle = AlarmHandle { tx: tx.clone(), wake: wake.clone(), stats: stats.clone() };
+        let (changed, changes) = watch::channel(0);
+        let handle = AlarmHandle { tx: tx.clone(), wake: wake.clone(), stats: stats.clone(), changes };
         let mut actor = Actor {
             engine,
             db,
@@ -189,6 +199,7 @@ impl AlarmService {
             behind: WriteBehind::default(),
             store: None,
             clock,
+            changed,
         };
         let thread = std::thread::Builder::new().name("alarms".into()).spawn(move || actor.run(&rx))?;
 
@@ -256,6 +267,8 @@ struct Actor {
     store: Option<Arc<WriterStats>>,
     /// Where "now" comes from.
     clock: Arc<dyn Clock>,
+    /// Counted up after every batch of changes ([`AlarmHandle::changes`]).
+    changed: watch::Sender<u64>,
 }
 
 impl Actor {
@@ -411,6 +424,7 @@ impl Actor {
         let incidents = touched.iter().filter_map(|i| self.engine.incidents().get(*i)).cloned().collect();
         let outbox = outbox.into_iter().map(|n| self.queue(n)).collect();
         self.write(Write::Decision { changes, incidents, outbox, now_ms: now });
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
         for n in &self.notifiers {
             self.wake(n.key());
         }

@@ -31,13 +31,18 @@ pub fn routes(monitor: Monitor, alarms: AlarmHandle, token: Option<Arc<str>>) ->
     super::guard(routes, token)
 }
 
-/// Every counter now, with the alarm counts unless the alarm actor is gone (daemon stopping).
-async fn snapshot(s: &MonitorState) -> Snapshot {
-    let alarms = match s.alarms.list().await {
+/// Every counter now, with the alarm counts unless the alarm actor is gone (daemon stopping):
+/// what `/api/status`, `/metrics` and the web screen's health page show.
+pub async fn snapshot_now(monitor: &Monitor, alarms: &AlarmHandle) -> Snapshot {
+    let counts = match alarms.list().await {
         Ok(list) => Some(AlarmCounts::of(&list, SystemClock.now_ms())),
         Err(_) => None,
     };
-    s.monitor.snapshot(alarms, SystemClock.now_ms())
+    monitor.snapshot(counts, SystemClock.now_ms())
+}
+
+async fn snapshot(s: &MonitorState) -> Snapshot {
+    snapshot_now(&s.monitor, &s.alarms).await
 }
 
 async fn metrics(State(s): State<MonitorState>) -> Response {

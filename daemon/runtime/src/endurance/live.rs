@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language};
+use driftvakt_config::model::{Config, ENDURANCE_CAP_H, Language, System};
 use driftvakt_domain::endurance::{Inputs, Scenario, function_figure, reserve_figure, trend_per_h};
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::screen::{Screen, hours};
@@ -227,42 +227,85 @@ impl LiveEndurance {
     }
 }
 
+/// Endurance now of one reserve or function against its målbild, from the latest values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnduranceItem<'a> {
+    /// Reserve or function id.
+    pub id: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its system.
+    pub system: System,
+    /// Målbild, hours.
+    pub target_h: f64,
+    /// Endurance now, hours (capped at [`ENDURANCE_CAP_H`]); None while unknown.
+    pub hours: Option<f64>,
+    /// Time of that figure, UTC ms.
+    pub time_ms: Option<i64>,
+    /// A function's limiting link: the names from the function to the reserve that limits it
+    /// (empty for a reserve).
+    pub limiting: Vec<&'a str>,
+}
+
+impl EnduranceItem<'_> {
+    /// Whether the figure is known and below the målbild.
+    pub fn below_target(&self) -> bool {
+        self.hours.is_some_and(|h| h < self.target_h)
+    }
+}
+
+/// Every reserve, then every function, with its endurance now from the `endurance.<id>`
+/// readings in `latest` (a point's newest reading, e.g. the pipeline's `Live`); a function's
+/// limiting link follows its dependency chain through those same figures.
+pub fn items<'a>(config: &'a Config, latest: impl Fn(&str) -> Option<Reading>) -> Vec<EnduranceItem<'a>> {
+    let figure = |id: &str| {
+        latest(&point_id(id)).and_then(|r| Some((r.value.as_ref().and_then(Value::as_f64)?, r.time_ms)))
+    };
+    let name_of = |id: &str| -> &'a str {
+        let reserve = config.reserves.iter().find(|r| r.id == id).map(|r| r.name.as_str());
+        let function = || config.functions.iter().find(|f| f.id == id).map(|f| f.name.as_str());
+        reserve.or_else(function).unwrap_or("?")
+    };
+    let mut out: Vec<EnduranceItem<'a>> = config
+        .reserves
+        .iter()
+        .map(|r| {
+            let f = figure(&r.id);
+            EnduranceItem { id: &r.id, name: &r.name, system: r.system, target_h: r.target_h, hours: f.map(|f| f.0), time_ms: f.map(|f| f.1), limiting: Vec::new() }
+        })
+        .collect();
+    let hours = |id: &str| figure(id).map(|f| f.0);
+    for func in &config.functions {
+        let f = figure(&func.id);
+        let chain = function_figure(config, func, &hours);
+        let limiting = if chain.limiting.len() > 1 { chain.limiting.iter().map(|id| name_of(id)).collect() } else { Vec::new() };
+        out.push(EnduranceItem { id: &func.id, name: &func.name, system: func.system, target_h: func.target_h, hours: f.map(|f| f.0), time_ms: f.map(|f| f.1), limiting });
+    }
+    out
+}
+
 /// The operator's status line: endurance now of every reserve and function against its
 /// målbild (`!` marks one below it), from the latest values (`latest`: a point's newest reading,
 /// e.g. the pipeline's `Live`).
 pub fn status_line(config: &Config, latest: impl Fn(&str) -> Option<Reading>, lang: Language) -> Option<String> {
     let t = Screen::of(lang);
-    let items: Vec<(&str, &str, f64)> = config
-        .reserves
-        .iter()
-        .map(|r| (r.id.as_str(), r.name.as_str(), r.target_h))
-        .chain(
-            config
-                .functions
-                .iter()
-                .map(|f| (f.id.as_str(), f.name.as_str(), f.target_h)),
-        )
-        .collect();
+    let items = items(config, latest);
     if items.is_empty() {
         return None;
     }
     let parts: Vec<String> = items
         .iter()
-        .map(|(id, name, target)| {
-            let v = latest(&point_id(id))
-                .and_then(|r| r.value.as_ref().and_then(Value::as_f64));
-            match v {
-                Some(h) => fill(
-                    t.endurance_item,
-                    &[
-                        ("mark", if h < *target { "!" } else { "" }),
-                        ("name", name),
-                        ("hours", &hours(Some(h), ENDURANCE_CAP_H, lang)),
-                        ("target", &hours(Some(*target), ENDURANCE_CAP_H, lang)),
-                    ],
-                ),
-                None => format!("{name} –"),
-            }
+        .map(|e| match e.hours {
+            Some(h) => fill(
+                t.endurance_item,
+                &[
+                    ("mark", if e.below_target() { "!" } else { "" }),
+                    ("name", e.name),
+                    ("hours", &hours(Some(h), ENDURANCE_CAP_H, lang)),
+                    ("target", &hours(Some(e.target_h), ENDURANCE_CAP_H, lang)),
+                ],
+            ),
+            None => format!("{} –", e.name),
         })
         .collect();
     Some(fill(t.endurance_line, &[("parts", parts.join(" · "))]))

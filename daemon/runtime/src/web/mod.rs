@@ -1,0 +1,71 @@
+//! The operator's web screen, served on the operator API's listener (merged into its router):
+//! server-rendered HTML, one small script for the live updates, every asset in the binary, no
+//! request beyond the daemon. Swedish first; `?lang=en` switches (a cookie remembers it).
+//!
+//! | method and path | what | file |
+//! |---|---|---|
+//! | `GET /` | overview: each system's key values and active alarms, every reserve's and function's endurance against its målbild | `overview.rs` |
+//! | `GET /larm` | alarm console (read-only): active first, unacknowledged first | `alarms.rs` |
+//! | `GET /halsa` | health: store, sinks, connections, devices (the [`crate::monitor::Snapshot`]) | `health.rs` |
+//! | `GET /static/{file}` | `style.css`, `live.js` | `assets.rs` |
+//! | `GET /web/live?lang=` | server-sent events: the overview's values and the alarm list, once a second and at once on an alarm change | `live.rs` |
+//!
+//! Who may look is [`viewer::Viewer`]'s: every page handler takes one. Today it is the anonymous
+//! viewer when `[web] view_open` (or the client is on this machine); logins, sessions and CSRF
+//! slot in there. The shell, escaping and headers are `page.rs`'s, the language `lang.rs`'s;
+//! `hub.rs` is the one producer of the live frames (`frame.rs` what is in them), `live.rs` the
+//! clients' streams, `state.rs` what the handlers share.
+
+mod alarms;
+mod assets;
+mod frame;
+mod health;
+mod hub;
+mod lang;
+mod live;
+mod overview;
+mod page;
+mod state;
+pub mod viewer;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use driftvakt_config::model::Config;
+use jiff::tz::TimeZone;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::alarm::service::AlarmHandle;
+use crate::monitor::Monitor;
+use crate::pipeline::Live;
+
+pub use hub::Hub;
+pub use state::WebState;
+
+impl WebState {
+    /// The state for `config`, with its live hub started (it ends with `cancel`, and with it
+    /// every client's stream).
+    pub fn start(config: &Config, live: Arc<Live>, alarms: AlarmHandle, monitor: Monitor, cancel: CancellationToken) -> (WebState, JoinHandle<()>) {
+        let config = Arc::new(config.clone());
+        let tz = TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC);
+        let produce = {
+            let (config, live, tz) = (Arc::clone(&config), Arc::clone(&live), tz.clone());
+            move |list: Option<&[driftvakt_domain::alarm::AlarmRecord]>, now_ms: i64| frame::frame(&config, &live, list, now_ms, &tz)
+        };
+        let (hub, task) = Hub::start(produce, alarms.clone(), cancel);
+        (WebState { config, live, alarms, monitor, tz, hub }, task)
+    }
+}
+
+/// The pages' routes, to merge into the operator API's router.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/larm", get(alarms::page))
+        .route("/halsa", get(health::page))
+        .route("/static/{file}", get(assets::serve))
+        .route("/web/live", get(live::stream))
+        .with_state(state)
+}
