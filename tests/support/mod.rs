@@ -6,6 +6,7 @@
 #![allow(dead_code)] // every test binary uses its own subset
 
 pub mod bacnet;
+pub mod browser;
 pub mod chromium;
 pub mod disk;
 pub mod alarm;
