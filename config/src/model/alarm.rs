@@ -336,6 +336,25 @@ pub struct WebSettings {
     pub view_open: bool,
 }
 
+/// What a signed-in user of the web screen may do; each role may do what the one before may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Looks, acknowledges and shelves alarms.
+    Operator,
+    /// What an operator may, and starts, notes and stops exercises.
+    Coordinator,
+}
+
+impl Role {
+    /// The role's name in the configuration.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Coordinator => "coordinator",
+        }
+    }
+}
+
 impl Default for WebSettings {
     fn default() -> Self {
         Self { enabled: true, view_open: true }

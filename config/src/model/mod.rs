@@ -18,7 +18,7 @@ pub use crate::secret::Secret;
 pub use alarm::{
     AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
     EmailSettings, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
-    RuleKind, SmtpSecurity, WebSettings,
+    RuleKind, SmtpSecurity, WebSettings, Role,
 };
 pub use exercise::{
     Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, LIVE_ALARM_CRITERIA,

@@ -88,11 +88,12 @@ impl Service {
         let mut api_addr = None;
         if config.api.enabled {
             let exercise = exercise.as_ref().map(|x| ExerciseApi { handle: x.handle(), data_dir: data_dir.to_path_buf() });
-            let mut router = api::router(ApiState { alarms: handle.clone(), token: token.clone(), exercise })
-                .merge(api::monitor::routes(monitor.clone(), handle.clone(), token));
+            let mut router = api::router(ApiState { alarms: handle.clone(), token: token.clone(), exercise: exercise.clone() })
+                .merge(api::monitor::routes(monitor.clone(), handle.clone(), token.clone()));
             // The operator's screen on the same listener (its own viewing rules: `web::viewer`).
             if config.web.enabled {
-                let (state, hub) = web::WebState::start(config, pipeline.live(), handle.clone(), monitor, cancel.child_token());
+                let parts = web::WebParts { live: pipeline.live(), alarms: handle.clone(), monitor, data_dir: data_dir.to_path_buf(), exercise, token };
+                let (state, hub) = web::WebState::start(config, parts, cancel.child_token());
                 tasks.push(hub);
                 router = router.merge(web::router(state));
             }

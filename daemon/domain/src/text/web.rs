@@ -17,6 +17,10 @@ texts! {
         alarms: &'static str = "Larm", "Alarms";
         /// The health page.
         health: &'static str = "Hälsa", "Health";
+        /// The reserves and endurance page.
+        reserves: &'static str = "Reserver", "Reserves";
+        /// The exercises page.
+        exercises: &'static str = "Övningar", "Exercises";
         /// Link to the other language (written in that language).
         other_language: &'static str = "English", "Svenska";
         /// Code of the other language (`?lang=`).

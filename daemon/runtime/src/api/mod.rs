@@ -79,7 +79,7 @@ pub fn guard(routes: Router, token: Option<Arc<str>>) -> Router {
 }
 
 /// Compare without leaking the position of the first difference.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

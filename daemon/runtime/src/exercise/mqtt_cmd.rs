@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::same;
+
 use super::command::{Command, ExerciseHandle};
 use crate::mqtt::options;
 
@@ -63,11 +65,6 @@ impl Refusal {
             Refusal::BadCommand => "not a command: action start (kind, name, by), stop (by) or note (by, text)",
         }
     }
-}
-
-/// Compare without leaking the position of the first difference.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The command a message carries, if it is authenticated with `token` and well formed.

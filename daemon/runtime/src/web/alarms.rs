@@ -104,11 +104,11 @@ pub(super) fn render(c: &Console, lang: Language) -> String {
 }
 
 /// `GET /larm`.
-pub(super) async fn page(_: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
+pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
     let now = SystemClock.now_ms();
     let list = s.alarms.list().await.ok();
     let main = render(&console(list.as_deref(), now, &s.tz, lang.lang), lang.lang);
-    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
+    page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
 }
 
 #[cfg(test)]

@@ -134,10 +134,10 @@ pub(super) fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
 }
 
 /// `GET /halsa`.
-pub(super) async fn page(_: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
+pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
     let snapshot = snapshot_now(&s.monitor, &s.alarms).await;
     let main = render(&snapshot, lang.lang, &s.tz);
-    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).health, Some(Nav::Health), &main, Some(&local_hms(snapshot.time_ms, &s.tz))))
+    page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, Web::of(lang.lang).health, Some(Nav::Health), &main, Some(&local_hms(snapshot.time_ms, &s.tz))))
 }
 
 #[cfg(test)]

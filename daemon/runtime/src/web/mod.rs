@@ -37,17 +37,15 @@ use jiff::tz::TimeZone;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::alarm::service::AlarmHandle;
-use crate::monitor::Monitor;
-use crate::pipeline::Live;
 
 pub use hub::Hub;
-pub use state::WebState;
+pub use state::{WebParts, WebState};
 
 impl WebState {
     /// The state for `config`, with its live hub started (it ends with `cancel`, and with it
     /// every client's stream).
-    pub fn start(config: &Config, live: Arc<Live>, alarms: AlarmHandle, monitor: Monitor, cancel: CancellationToken) -> (WebState, JoinHandle<()>) {
+    pub fn start(config: &Config, parts: WebParts, cancel: CancellationToken) -> (WebState, JoinHandle<()>) {
+        let WebParts { live, alarms, monitor, data_dir, exercise, token } = parts;
         let config = Arc::new(config.clone());
         let tz = TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC);
         let produce = {
@@ -55,7 +53,7 @@ impl WebState {
             move |list: Option<&[driftvakt_domain::alarm::AlarmRecord]>, now_ms: i64| frame::frame(&config, &live, list, now_ms, &tz)
         };
         let (hub, task) = Hub::start(produce, alarms.clone(), cancel);
-        (WebState { config, live, alarms, monitor, tz, hub }, task)
+        (WebState { config, live, alarms, monitor, tz, hub, data_dir, exercise, token }, task)
     }
 }
 

@@ -229,12 +229,12 @@ pub(super) fn render(o: &Overview, lang: Language) -> String {
 }
 
 /// `GET /`.
-pub(super) async fn page(_: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
+pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
     let now = SystemClock.now_ms();
     let alarms = s.alarms.list().await.ok();
     let o = model(&s.config, &s.live, alarms.as_deref(), now, &s.tz, lang.lang);
     let main = render(&o, lang.lang);
-    page::respond(&lang, page::shell(&lang, &s.config.site.name, Web::of(lang.lang).overview, Some(Nav::Overview), &main, Some(&o.time)))
+    page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, Web::of(lang.lang).overview, Some(Nav::Overview), &main, Some(&o.time)))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use driftvakt_domain::text::web::Web;
 
 use super::assets;
 use super::lang::PageLang;
+use super::viewer::Viewer;
 
 /// What the pages allow the browser: only this daemon (scripts, styles, the live stream), no
 /// frames; nothing external can load even by mistake.
@@ -60,17 +61,23 @@ pub enum Nav {
     Overview,
     /// `/larm`.
     Alarms,
+    /// `/reserver`.
+    Reserves,
+    /// `/ovningar`.
+    Exercises,
     /// `/halsa`.
     Health,
 }
 
 impl Nav {
-    const ALL: [Nav; 3] = [Nav::Overview, Nav::Alarms, Nav::Health];
+    const ALL: [Nav; 5] = [Nav::Overview, Nav::Alarms, Nav::Reserves, Nav::Exercises, Nav::Health];
 
     fn path(self) -> &'static str {
         match self {
             Nav::Overview => "/",
             Nav::Alarms => "/larm",
+            Nav::Reserves => "/reserver",
+            Nav::Exercises => "/ovningar",
             Nav::Health => "/halsa",
         }
     }
@@ -79,17 +86,21 @@ impl Nav {
         match self {
             Nav::Overview => t.overview,
             Nav::Alarms => t.alarms,
+            Nav::Reserves => t.reserves,
+            Nav::Exercises => t.exercises,
             Nav::Health => t.health,
         }
     }
 }
 
-/// A whole page: `title` in the tab, `current` marked in the navigation, `main` (a `<main
-/// id="main">` element) as its content. With `live` (the site's local time of the page's data,
-/// `HH:MM:SS`) the live script keeps it current and says since when there has been no contact.
-pub fn shell(lang: &PageLang, site: &str, title: &str, current: Option<Nav>, main: &str, live: Option<&str>) -> String {
+/// A whole page for `viewer`: `title` in the tab, `current` marked in the navigation, `main` (a
+/// `<main id="main">` element) as its content. With `live` (the site's local time of the page's
+/// data, `HH:MM:SS`) the live script keeps it current and says since when there has been no
+/// contact.
+pub fn shell(lang: &PageLang, viewer: &Viewer, site: &str, title: &str, current: Option<Nav>, main: &str, live: Option<&str>) -> String {
     let l = lang.lang;
     let t = Web::of(l);
+    let _ = viewer; // who is signed in: shown in the header once there are logins
     let mut nav = String::new();
     for n in Nav::ALL {
         let here = if Some(n) == current { " aria-current=\"page\"" } else { "" };
@@ -169,13 +180,13 @@ mod tests {
     #[test]
     fn the_shell_is_in_the_requested_language_and_escapes_the_site_name() {
         let sv = PageLang { lang: Language::Sv, chosen: false };
-        let html = shell(&sv, "Sjukhus <A&B>", "Översikt", Some(Nav::Overview), "<main id=\"main\"></main>", Some("12:00:00"));
+        let html = shell(&sv, &Viewer::Anonymous, "Sjukhus <A&B>", "Översikt", Some(Nav::Overview), "<main id=\"main\"></main>", Some("12:00:00"));
         assert!(html.contains("<html lang=\"sv\">"), "{html}");
         assert!(html.contains("Sjukhus &lt;A&amp;B&gt;") && !html.contains("<A&B>"), "{html}");
         assert!(html.contains("<a href=\"/\" aria-current=\"page\">Översikt</a>"), "{html}");
         assert!(html.contains("href=\"?lang=en\"") && html.contains("Hoppa till innehållet"), "{html}");
         let en = PageLang { lang: Language::En, chosen: true };
-        let html = shell(&en, "S", "Alarms", Some(Nav::Alarms), "", Some("12:00:00"));
+        let html = shell(&en, &Viewer::Anonymous, "S", "Alarms", Some(Nav::Alarms), "", Some("12:00:00"));
         assert!(html.contains("<html lang=\"en\">") && html.contains("No contact with driftvakt since {time}"), "{html}");
         assert!(respond(&en, html).headers().get(header::SET_COOKIE).is_some());
     }

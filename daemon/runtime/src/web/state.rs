@@ -1,6 +1,8 @@
 //! What the pages share: the configuration, the latest values, the alarm actor, the counters,
-//! the site's zone and the live hub.
+//! the site's zone, the live hub, the data directory (the store's trends), the exercise actor
+//! and the API token.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use driftvakt_config::model::Config;
@@ -8,6 +10,7 @@ use jiff::tz::TimeZone;
 
 use super::hub::Hub;
 use crate::alarm::service::AlarmHandle;
+use crate::api::ExerciseApi;
 use crate::monitor::Monitor;
 use crate::pipeline::Live;
 
@@ -26,4 +29,26 @@ pub struct WebState {
     pub tz: TimeZone,
     /// The live stream's one producer.
     pub hub: Hub,
+    /// The data directory (the store, read-only, for trends).
+    pub data_dir: PathBuf,
+    /// The exercise actor; `None` without `[exercise]`.
+    pub exercise: Option<ExerciseApi>,
+    /// The `[api] token`: a request bearing it acts as the coordinator "API".
+    pub token: Option<Arc<str>>,
+}
+
+/// What [`WebState::start`] is given beyond the configuration.
+pub struct WebParts {
+    /// The latest reading of every point.
+    pub live: Arc<Live>,
+    /// The alarm actor.
+    pub alarms: AlarmHandle,
+    /// The daemon's counters.
+    pub monitor: Monitor,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The exercise actor; `None` without `[exercise]`.
+    pub exercise: Option<ExerciseApi>,
+    /// The `[api] token`.
+    pub token: Option<Arc<str>>,
 }

@@ -1,26 +1,46 @@
 //! Who is looking at a page: the one decision every page handler takes as its [`Viewer`]
-//! argument. Today there are no logins: with `[web] view_open` (the default) anyone who reaches
-//! the listener is the anonymous viewer; without it only clients on this machine are. Logins,
-//! sessions and CSRF checks slot in here (a session cookie → a named operator), and handlers
-//! that act (acknowledge, shelve) will ask the viewer what it may do.
+//! argument. Anonymous viewing is open to every client with `[web] view_open` (the default),
+//! else to clients on this machine only. A request with the API token
+//! (`Authorization: Bearer …`) acts as the coordinator "API". Signed-in users (session
+//! cookies) slot in here too; handlers that act (acknowledge, shelve, exercises) ask
+//! [`Viewer::may`] and check the form's CSRF token with [`Viewer::csrf_ok`].
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub use driftvakt_config::model::Role;
 use driftvakt_domain::text::web::Web;
 
-use super::state::WebState;
 use super::lang::PageLang;
+use crate::api::same;
 use super::page;
+use super::state::WebState;
+
+/// The name actions taken with the API token are journalled under.
+pub const API_USER: &str = "API";
+
+/// A named user acting through the pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The name actions are journalled under.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// The session's CSRF token every form must carry; `None` for the API token (no cookie,
+    /// nothing a foreign page could borrow).
+    pub csrf: Option<String>,
+}
 
 /// The viewer of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Viewer {
     /// Nobody in particular: may look, may not act.
     Anonymous,
+    /// Signed in, or the API token.
+    User(User),
 }
 
 impl Viewer {
@@ -29,12 +49,44 @@ impl Viewer {
         let local = peer.is_some_and(|p| p.ip().is_loopback());
         (view_open || local).then_some(Viewer::Anonymous)
     }
+
+    /// The signed-in user, if any.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::User(u) => Some(u),
+        }
+    }
+
+    /// Whether this viewer may do what `role` may.
+    pub fn may(&self, role: Role) -> bool {
+        self.user().is_some_and(|u| u.role >= role)
+    }
+
+    /// Whether `given` (a form's hidden `csrf` field) is this session's CSRF token.
+    pub fn csrf_ok(&self, given: &str) -> bool {
+        match self.user() {
+            None => false,
+            Some(User { csrf: None, .. }) => true,
+            Some(User { csrf: Some(t), .. }) => same(t.as_bytes(), given.as_bytes()),
+        }
+    }
+}
+
+/// The API token's user when `parts` carries it.
+fn bearer(parts: &Parts, state: &WebState) -> Option<Viewer> {
+    let token = state.token.as_deref()?;
+    let given = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+    same(given.as_bytes(), token.as_bytes()).then(|| Viewer::User(User { name: API_USER.into(), role: Role::Coordinator, csrf: None }))
 }
 
 impl FromRequestParts<WebState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Viewer, Response> {
+        if let Some(v) = bearer(parts, state) {
+            return Ok(v);
+        }
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         match Viewer::of(peer, state.config.web.view_open) {
             Some(v) => Ok(v),
@@ -42,7 +94,7 @@ impl FromRequestParts<WebState> for Viewer {
                 let lang = PageLang::of(parts);
                 let t = Web::of(lang.lang);
                 let body = format!("<main id=\"main\"><h1>{}</h1><p>{}</p></main>", page::esc(t.overview), page::esc(t.view_closed));
-                let html = page::shell(&lang, &state.config.site.name, t.overview, None, &body, None);
+                let html = page::shell(&lang, &Viewer::Anonymous, &state.config.site.name, t.overview, None, &body, None);
                 Err((StatusCode::FORBIDDEN, page::respond(&lang, html)).into_response())
             }
         }
@@ -61,5 +113,15 @@ mod tests {
         assert_eq!(Viewer::of(Some(far), false), None);
         assert_eq!(Viewer::of(Some(here), false), Some(Viewer::Anonymous));
         assert_eq!(Viewer::of(None, false), None);
+    }
+
+    #[test]
+    fn only_users_act_each_within_their_role_and_with_their_own_csrf_token() {
+        let op = Viewer::User(User { name: "Eva".into(), role: Role::Operator, csrf: Some("abc".into()) });
+        assert!(op.may(Role::Operator) && !op.may(Role::Coordinator));
+        assert!(op.csrf_ok("abc") && !op.csrf_ok("abd") && !op.csrf_ok(""));
+        assert!(!Viewer::Anonymous.may(Role::Operator) && !Viewer::Anonymous.csrf_ok(""));
+        let api = Viewer::User(User { name: API_USER.into(), role: Role::Coordinator, csrf: None });
+        assert!(api.may(Role::Operator) && api.may(Role::Coordinator) && api.csrf_ok(""));
     }
 }
