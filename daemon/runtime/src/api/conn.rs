@@ -2,8 +2,9 @@
 //!
 //! - At most `max_connections` connections are open. When all are taken, a new client takes the
 //!   place of the connection that has waited longest without a request in progress (an idle
-//!   keep-alive, or one that sent half a request head); only when every connection is busy with a
-//!   request is the newcomer refused. Held-open sockets thus cost at most `max_connections` open
+//!   keep-alive, or one that sent half a request head); an open live stream (server-sent events,
+//!   the operator's screen) makes way only when no such idle connection is left, the oldest
+//!   stream first; only when every connection is busy with a request is the newcomer refused. Held-open sockets thus cost at most `max_connections` open
 //!   files, and an operator's request still gets through.
 //! - A request head must arrive within [`HEADER_TIMEOUT`] of the connection opening or of the
 //!   previous answer (so idle keep-alive connections close too), and a request (its body
@@ -63,6 +64,8 @@ impl Limits {
 struct Slot {
     /// A request is being answered on it.
     busy: bool,
+    /// Its last answer is a live stream (`text/event-stream`) still being sent.
+    streaming: bool,
     /// When it last became idle (opened, or answered a request).
     since: Instant,
     /// Cancelled to close it.
@@ -122,7 +125,7 @@ impl Connections {
             let longest_idle = slots
                 .iter()
                 .filter(|(_, s)| !s.busy)
-                .min_by_key(|(_, s)| s.since)
+                .min_by_key(|(_, s)| (s.streaming, s.since))
                 .map(|(id, _)| *id);
             let Some(id) = longest_idle else {
                 drop(slots);
@@ -142,6 +145,7 @@ impl Connections {
             id,
             Slot {
                 busy: false,
+                streaming: false,
                 since: Instant::now(),
                 close: close.clone(),
             },
@@ -149,9 +153,12 @@ impl Connections {
         Some((id, close))
     }
 
-    fn set_busy(&self, id: u64, busy: bool) {
+    /// Mark a request begun (`busy`) or answered; `streaming` when the answer is a live
+    /// stream that goes on after it.
+    fn set_busy(&self, id: u64, busy: bool, streaming: bool) {
         if let Some(slot) = self.lock().get_mut(&id) {
             slot.busy = busy;
+            slot.streaming = streaming;
             slot.since = Instant::now();
         }
     }
@@ -260,9 +267,10 @@ async fn serve_one(c: Conn, router: Router, limits: Limits, stop: CancellationTo
             let mut router = router.clone();
             let conns = Arc::clone(&conns);
             async move {
-                conns.set_busy(id, true);
+                conns.set_busy(id, true, false);
                 let answer = tokio::time::timeout(limits.request_timeout, router.call(req)).await;
-                conns.set_busy(id, false);
+                let streaming = matches!(&answer, Ok(Ok(r)) if r.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream")));
+                conns.set_busy(id, false, streaming);
                 Ok::<_, Infallible>(match answer {
                     Ok(Ok(response)) => response,
                     Ok(Err(never)) => match never {},
@@ -317,17 +325,32 @@ mod tests {
         let c = Connections::new(2);
         let (_, first) = c.admit().expect("room");
         let (second_id, second) = c.admit().expect("room");
-        c.set_busy(second_id, true);
+        c.set_busy(second_id, true, false);
         let (third_id, _) = c.admit().expect("the idle first connection makes way");
         assert!(first.is_cancelled() && !second.is_cancelled());
-        c.set_busy(third_id, true);
+        c.set_busy(third_id, true, false);
         assert!(
             c.admit().is_none(),
             "every connection busy: the newcomer is refused"
         );
-        c.set_busy(second_id, false);
+        c.set_busy(second_id, false, false);
         assert!(c.admit().is_some());
         assert!(second.is_cancelled());
+    }
+
+    #[test]
+    fn an_open_live_stream_makes_way_only_when_no_idle_connection_is_left() {
+        let c = Connections::new(3);
+        let (stream_id, stream) = c.admit().expect("room");
+        c.set_busy(stream_id, false, true);
+        let (_, idle) = c.admit().expect("room");
+        let (busy_id, _) = c.admit().expect("room");
+        c.set_busy(busy_id, true, false);
+        let (fourth_id, _) = c.admit().expect("the idle keep-alive makes way");
+        assert!(idle.is_cancelled() && !stream.is_cancelled(), "the older stream stays, the idle connection goes");
+        c.set_busy(fourth_id, true, false);
+        c.admit().expect("room");
+        assert!(stream.is_cancelled(), "no idle connection left: the stream makes way");
     }
 
     /// Serve a router with one POST route under short timeouts; returns its address.
