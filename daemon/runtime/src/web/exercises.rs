@@ -403,18 +403,18 @@ pub(super) struct StopForm {
     csrf: Option<String>,
 }
 
-/// The user's name and the exercise actor, or the refusal: not a coordinator, a foreign form,
-/// no `[exercise]`.
-fn allowed<'a>(s: &'a WebState, lang: &PageLang, viewer: &'a Viewer, csrf: Option<&str>) -> Result<(&'a str, &'a ExerciseApi), Response> {
-    let w = WebExercises::of(lang.lang);
+/// The user's name and the exercise actor, or the refusal's status and words: not a
+/// coordinator, a foreign form, no `[exercise]`.
+fn allowed<'a>(s: &'a WebState, lang: Language, viewer: &'a Viewer, csrf: Option<&str>) -> Result<(&'a str, &'a ExerciseApi), (StatusCode, &'static str)> {
+    let w = WebExercises::of(lang);
     let Some(user) = viewer.user().filter(|_| viewer.may(Role::Coordinator)) else {
-        return Err(refuse(s, lang, viewer, StatusCode::FORBIDDEN, w.forbidden));
+        return Err((StatusCode::FORBIDDEN, w.forbidden));
     };
     if !viewer.csrf_ok(csrf.unwrap_or_default()) {
-        return Err(refuse(s, lang, viewer, StatusCode::FORBIDDEN, w.csrf_refused));
+        return Err((StatusCode::FORBIDDEN, w.csrf_refused));
     }
     let Some(x) = &s.exercise else {
-        return Err(refuse(s, lang, viewer, StatusCode::NOT_FOUND, w.not_configured));
+        return Err((StatusCode::NOT_FOUND, w.not_configured));
     };
     Ok((user.name.as_str(), x))
 }
@@ -433,9 +433,9 @@ pub(super) async fn start(viewer: Viewer, lang: PageLang, State(s): State<WebSta
     let Some(f) = form::<StartForm>(&body) else {
         return refuse(&s, &lang, &viewer, StatusCode::BAD_REQUEST, WebExercises::of(lang.lang).bad_form);
     };
-    let (by, x) = match allowed(&s, &lang, &viewer, f.csrf.as_deref()) {
+    let (by, x) = match allowed(&s, lang.lang, &viewer, f.csrf.as_deref()) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err((status, words)) => return refuse(&s, &lang, &viewer, status, words),
     };
     let kind = f.kind.unwrap_or_default();
     let name = f.name.unwrap_or_default();
@@ -459,9 +459,9 @@ pub(super) async fn note(viewer: Viewer, lang: PageLang, State(s): State<WebStat
     let Some(f) = form::<NoteForm>(&body) else {
         return refuse(&s, &lang, &viewer, StatusCode::BAD_REQUEST, WebExercises::of(lang.lang).bad_form);
     };
-    let (by, x) = match allowed(&s, &lang, &viewer, f.csrf.as_deref()) {
+    let (by, x) = match allowed(&s, lang.lang, &viewer, f.csrf.as_deref()) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err((status, words)) => return refuse(&s, &lang, &viewer, status, words),
     };
     let text = f.text.unwrap_or_default();
     if text.trim().is_empty() {
@@ -481,9 +481,9 @@ pub(super) async fn stop(viewer: Viewer, lang: PageLang, State(s): State<WebStat
     let Some(f) = form::<StopForm>(&body) else {
         return refuse(&s, &lang, &viewer, StatusCode::BAD_REQUEST, WebExercises::of(lang.lang).bad_form);
     };
-    let (by, x) = match allowed(&s, &lang, &viewer, f.csrf.as_deref()) {
+    let (by, x) = match allowed(&s, lang.lang, &viewer, f.csrf.as_deref()) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err((status, words)) => return refuse(&s, &lang, &viewer, status, words),
     };
     if x.handle.active().is_none() {
         return back(Outcome::NoneRunning);
