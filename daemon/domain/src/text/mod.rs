@@ -63,6 +63,7 @@ pub mod screen;
 pub mod status;
 pub mod value;
 pub mod web;
+pub mod web_exercises;
 
 /// One entry of a table with its texts in both languages (for checks).
 #[derive(Debug)]
@@ -146,6 +147,7 @@ mod tests {
             ("report", report::Report::entries()),
             ("screen", screen::Screen::entries()),
             ("status", status::Status::entries()),
+            ("web_exercises", web_exercises::WebExercises::entries()),
             ("value", value::Values::entries()),
             ("web", web::Web::entries()),
         ]

@@ -12,7 +12,7 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::exercise::Run;
 use serde::Deserialize;
 
-use super::state::ApiState;
+use super::state::{ApiState, ExerciseApi};
 use super::reply::error;
 use crate::exercise::command::{Command, CommandError};
 use crate::exercise::store;
@@ -24,6 +24,23 @@ fn not_configured() -> Response {
     error(StatusCode::NOT_FOUND, "övningar är inte konfigurerade: daemonens konfiguration saknar [exercise] (no [exercise] in the daemon's configuration)")
 }
 
+
+/// Ask the exercise actor on behalf of a front end — the API's bodies and the web page's forms
+/// alike: the command goes to the actor (which decides and records it) and what it decided is
+/// logged with who asked.
+pub(crate) async fn act(x: &ExerciseApi, via: &'static str, command: Command) -> Result<Run, CommandError> {
+    let (action, by) = match &command {
+        Command::Start { by, .. } => ("start", by.clone()),
+        Command::Stop { by } => ("stop", by.clone()),
+        Command::Note { by, .. } => ("note", by.clone()),
+    };
+    let r = x.handle.send(command).await;
+    match &r {
+        Ok(run) => tracing::debug!(via, action, by = %by, run = run.id, "exercise command done"),
+        Err(e) => tracing::info!(via, action, by = %by, error = %e, "exercise command refused"),
+    }
+    r
+}
 
 fn answer(r: Result<Run, CommandError>) -> Response {
     match r {
@@ -93,7 +110,7 @@ pub(super) struct StartBody {
 
 pub(super) async fn start(State(s): State<ApiState>, Json(b): Json<StartBody>) -> Response {
     match &s.exercise {
-        Some(x) => answer(x.handle.send(Command::Start { kind: b.kind, name: b.name, by: b.by }).await),
+        Some(x) => answer(act(x, "api", Command::Start { kind: b.kind, name: b.name, by: b.by }).await),
         None => not_configured(),
     }
 }
@@ -107,7 +124,7 @@ pub(super) struct StopBody {
 
 pub(super) async fn stop(State(s): State<ApiState>, Json(b): Json<StopBody>) -> Response {
     match &s.exercise {
-        Some(x) => answer(x.handle.send(Command::Stop { by: b.by }).await),
+        Some(x) => answer(act(x, "api", Command::Stop { by: b.by }).await),
         None => not_configured(),
     }
 }
@@ -123,7 +140,7 @@ pub(super) struct NoteBody {
 
 pub(super) async fn note(State(s): State<ApiState>, Json(b): Json<NoteBody>) -> Response {
     match &s.exercise {
-        Some(x) => answer(x.handle.send(Command::Note { by: b.by, text: b.text }).await),
+        Some(x) => answer(act(x, "api", Command::Note { by: b.by, text: b.text }).await),
         None => not_configured(),
     }
 }

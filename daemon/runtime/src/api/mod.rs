@@ -44,6 +44,7 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 pub use state::{ApiState, ExerciseApi};
+pub(crate) use exercise::act as exercise_act;
 use reply::error;
 
 /// The API's routes (serve with [`serve`], or merge into a larger router).

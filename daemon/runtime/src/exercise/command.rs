@@ -2,7 +2,9 @@
 //! the MQTT command topic — and the handle every front end sends it through.
 
 use driftvakt_config::model::ExerciseKind;
-use driftvakt_domain::exercise::Run;
+use std::sync::Arc;
+
+use driftvakt_domain::exercise::{Run, Timeline};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -63,6 +65,9 @@ pub struct ExerciseHandle {
     pub tx: mpsc::Sender<Request>,
     /// The running run (`None` when none runs), updated by the actor after every change.
     pub active: watch::Receiver<Option<Run>>,
+    /// The running run's timeline as the actor's monitor sees it (`None` when none runs),
+    /// published every [`super::service::FAILURES_EVERY`] and at every start, note and stop.
+    pub timeline: watch::Receiver<Option<Arc<Timeline>>>,
 }
 
 impl ExerciseHandle {
@@ -76,6 +81,13 @@ impl ExerciseHandle {
     /// The running run now.
     pub fn active(&self) -> Option<Run> {
         self.active.borrow().clone()
+    }
+
+    /// The running run and its live timeline now, when one runs (the timeline of the same run).
+    pub fn live(&self) -> Option<(Run, Arc<Timeline>)> {
+        let run = self.active()?;
+        let timeline = self.timeline.borrow().clone()?;
+        Some((run, timeline))
     }
 }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, ExerciseKind, ExerciseSettings, Language};
 use driftvakt_domain::clock::{Clock, SystemClock};
-use driftvakt_domain::exercise::Run;
+use driftvakt_domain::exercise::{Run, Timeline};
 use driftvakt_domain::fmt::local_datetime;
 use driftvakt_domain::text::exercise_live::ExerciseLive;
 use driftvakt_domain::text::fill;
@@ -72,6 +72,7 @@ impl ExerciseService {
         let resume_ms = clock.now_ms();
         let tz = TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC);
         let (active_tx, active_rx) = watch::channel(active.clone());
+        let (timeline_tx, timeline_rx) = watch::channel(None);
         let (tx, requests) = mpsc::channel(REQUESTS);
         let (tap_tx, readings) = mpsc::channel(TAP_CAPACITY);
         if let Some(run) = &active {
@@ -87,12 +88,13 @@ impl ExerciseService {
             alarms,
             alarm_feed,
             active_tx,
+            timeline_tx,
             boost,
             clock,
             tz,
         };
         let task = tokio::spawn(actor.run(readings, requests, active, resume_ms));
-        let handle = ExerciseHandle { tx, active: active_rx };
+        let handle = ExerciseHandle { tx, active: active_rx, timeline: timeline_rx };
         Ok(Some((ExerciseService { handle, task: Some(task) }, tap_tx)))
     }
 
@@ -122,6 +124,8 @@ struct Actor {
     alarms: AlarmHandle,
     alarm_feed: mpsc::Sender<Feed>,
     active_tx: watch::Sender<Option<Run>>,
+    /// The running run's timeline, for the front ends (the web page's live timeline).
+    timeline_tx: watch::Sender<Option<Arc<Timeline>>>,
     /// Set to `fast_poll` while a run is active.
     boost: PollBoost,
     clock: Arc<dyn Clock>,
@@ -155,6 +159,7 @@ impl Actor {
                     let now = self.clock.now_ms();
                     self.monitor.failures_changed(now);
                     self.send_failures(now).await;
+                    self.publish();
                 }
             }
         }
@@ -260,6 +265,7 @@ impl Actor {
                 let run = self.blocking(move |db| db.note(&by, &text, now)).await.map_err(CommandError::Store)?;
                 self.monitor.update_run(run.clone());
                 self.active_tx.send_replace(Some(run.clone()));
+                self.publish();
                 Ok(run)
             }
         }
@@ -270,6 +276,7 @@ impl Actor {
         self.boost.set(self.settings.fast_poll);
         self.monitor.started(run.clone());
         self.active_tx.send_replace(Some(run));
+        self.publish();
     }
 
     fn stopped(&mut self) {
@@ -277,6 +284,16 @@ impl Actor {
         self.expect(None);
         self.boost.set(None);
         self.active_tx.send_replace(None);
+        self.publish();
+    }
+
+    /// Publish the running run's timeline as the monitor has it now (a copy: the front ends
+    /// read it while the monitor goes on).
+    fn publish(&self) {
+        let timeline = self.monitor.timeline().map(|t| Arc::new(t.clone()));
+        if timeline.is_some() || self.timeline_tx.borrow().is_some() {
+            self.timeline_tx.send_replace(timeline);
+        }
     }
 
     /// Tell the alarm actor which alarms the running exercise explains (a real outage explains none).

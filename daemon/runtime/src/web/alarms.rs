@@ -108,6 +108,7 @@ pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebStat
     let now = SystemClock.now_ms();
     let list = s.alarms.list().await.ok();
     let main = render(&console(list.as_deref(), now, &s.tz, lang.lang), lang.lang);
+    let main = super::journal::with_link(&main, lang.lang);
     page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
 }
 

@@ -6,6 +6,10 @@
 //! |---|---|---|
 //! | `GET /` | overview: each system's key values and active alarms, every reserve's and function's endurance against its målbild | `overview.rs` |
 //! | `GET /larm` | alarm console (read-only): active first, unacknowledged first | `alarms.rs` |
+//! | `GET /larm/journal` | the alarm journal, newest first, filtered by period, alarm, system, class, event and who (in the URL) | `journal.rs` |
+//! | `GET /ovningar` | exercises: the running run's live timeline, the past year's runs; a coordinator's start, note and stop forms | `exercises.rs` |
+//! | `POST /ovningar/starta`, `/ovningar/notering`, `/ovningar/stoppa` | start, note, stop (coordinator, CSRF) → 303 back | `exercises.rs` |
+//! | `GET /ovningar/{id}/rapport.{html,csv,json}` | a run's exercise report to download | `report.rs` |
 //! | `GET /halsa` | health: store, sinks, connections, devices (the [`crate::monitor::Snapshot`]) | `health.rs` |
 //! | `GET /static/{file}` | `style.css`, `live.js` | `assets.rs` |
 //! | `GET /web/live?lang=` | server-sent events: the overview's values and the alarm list, once a second and at once on an alarm change | `live.rs` |
@@ -18,20 +22,23 @@
 
 mod alarms;
 mod assets;
+mod exercises;
 mod frame;
 mod health;
 mod hub;
+mod journal;
 mod lang;
 mod live;
 mod overview;
 mod page;
+mod report;
 mod state;
 pub mod viewer;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use driftvakt_config::model::Config;
 use jiff::tz::TimeZone;
 use tokio::task::JoinHandle;
@@ -50,7 +57,8 @@ impl WebState {
         let tz = TimeZone::get(&config.site.timezone).unwrap_or(TimeZone::UTC);
         let produce = {
             let (config, live, tz) = (Arc::clone(&config), Arc::clone(&live), tz.clone());
-            move |list: Option<&[driftvakt_domain::alarm::AlarmRecord]>, now_ms: i64| frame::frame(&config, &live, list, now_ms, &tz)
+            let running = exercise.as_ref().map(|x| x.handle.clone());
+            move |list: Option<&[driftvakt_domain::alarm::AlarmRecord]>, now_ms: i64| frame::frame(&config, &live, list, running.as_ref(), now_ms, &tz)
         };
         let (hub, task) = Hub::start(produce, alarms.clone(), cancel);
         (WebState { config, live, alarms, monitor, tz, hub, data_dir, exercise, token }, task)
@@ -62,6 +70,12 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(overview::page))
         .route("/larm", get(alarms::page))
+        .route("/larm/journal", get(journal::page))
+        .route("/ovningar", get(exercises::page))
+        .route("/ovningar/starta", post(exercises::start))
+        .route("/ovningar/notering", post(exercises::note))
+        .route("/ovningar/stoppa", post(exercises::stop))
+        .route("/ovningar/{id}/{file}", get(report::download))
         .route("/halsa", get(health::page))
         .route("/static/{file}", get(assets::serve))
         .route("/web/live", get(live::stream))

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use driftvakt_config::model::{Config, ExerciseKind, Language};
-use driftvakt_domain::exercise::{Event, EventKind, Verdict, verdict_label};
+use driftvakt_domain::exercise::{Analysis, Event, EventKind, Run, Verdict, verdict_label};
 use driftvakt_domain::text::exercise::{Exercise, kind_label};
 use driftvakt_domain::text::fill;
 
@@ -49,6 +49,42 @@ fn year_span(year: i16, tz: &jiff::tz::TimeZone) -> Result<(i64, i64)> {
     Ok((at(year)?, at(year.checked_add(1).context("year out of range")?)?))
 }
 
+/// A run's row of the history: its facts, the slowest and longest figures, its verdict.
+fn history_row(run: &Run, a: &Analysis, tz: &jiff::tz::TimeZone, lang: Language, now_ms: i64) -> HistoryRow {
+    let most = |k: &str| a.kpis.iter().filter(|x| x.key == k).filter_map(|x| x.value).reduce(f64::max);
+    HistoryRow {
+        run: facts(run, now_ms, tz, lang),
+        start_time_s: most("start_time"),
+        changeover_s: most("changeover"),
+        minutes_on_load: most("minutes_on_load"),
+        load_percent: most("load_percent"),
+        verdict: a.verdict,
+        verdict_label: verdict_label(a.verdict, lang).to_string(),
+        verdict_symbol: symbol(a.verdict),
+    }
+}
+
+/// The history rows of the runs that started in `[from_ms, to_ms)`, oldest first, each judged
+/// by its replay like its report (the exercise page's list of past runs).
+pub fn rows(config: &Config, data_dir: &Path, from_ms: i64, to_ms: i64, lang: Language, now_ms: i64) -> Result<Vec<HistoryRow>> {
+    let settings = settings(config)?;
+    let tz = zone(config)?;
+    let conn = driftvakt_store::shared::connect_read_only(data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    if !super::super::store::has_tables(&conn)? {
+        return Ok(Vec::new());
+    }
+    let runs = super::super::store::runs(&conn, from_ms, to_ms)?;
+    let store = driftvakt_store::Store::open_read_only(data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    runs.iter()
+        .map(|run| {
+            let r = replay(&store, settings, run, now_ms).with_context(|| format!("run {}", run.id))?;
+            Ok(history_row(run, &r.analysis, &tz, lang, now_ms))
+        })
+        .collect()
+}
+
 /// Compute the run history of `year` from the store in `data_dir`.
 pub fn gather(config: &Config, data_dir: &Path, year: i16, lang: Language, now_ms: i64) -> Result<HistoryData> {
     let settings = settings(config)?;
@@ -73,7 +109,6 @@ pub fn gather(config: &Config, data_dir: &Path, year: i16, lang: Language, now_m
     for run in &runs {
         let r = replay(&store, settings, run, now_ms).with_context(|| format!("run {}", run.id))?;
         let a = &r.analysis;
-        let most = |k: &str| a.kpis.iter().filter(|x| x.key == k).filter_map(|x| x.value).reduce(f64::max);
         for (g, h) in settings.generators.iter().zip(&mut hours) {
             let ms = running_ms(&a.events, &g.id, run.started_ms, r.window.end_ms);
             if ms > 0 {
@@ -91,16 +126,7 @@ pub fn gather(config: &Config, data_dir: &Path, year: i16, lang: Language, now_m
             c.passed += usize::from(a.verdict == Verdict::Pass);
             c.failed += usize::from(a.verdict == Verdict::Fail);
         }
-        rows.push(HistoryRow {
-            run: facts(run, now_ms, &tz, lang),
-            start_time_s: most("start_time"),
-            changeover_s: most("changeover"),
-            minutes_on_load: most("minutes_on_load"),
-            load_percent: most("load_percent"),
-            verdict: a.verdict,
-            verdict_label: verdict_label(a.verdict, lang).to_string(),
-            verdict_symbol: symbol(a.verdict),
-        });
+        rows.push(history_row(run, a, &tz, lang, now_ms));
     }
     Ok(HistoryData {
         title: fill(w.history_title, &[("year", year)]),

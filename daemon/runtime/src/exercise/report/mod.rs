@@ -18,7 +18,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use driftvakt_config::model::{Config, ExerciseKind, ExerciseSettings, Language};
-use driftvakt_domain::exercise::{Kpi, Timing, event_label, timing_label, verdict_label};
+use driftvakt_domain::exercise::{Event, Kpi, Timeline, Timing, Verdict, analyze, event_label, timing_label, verdict_label};
 use driftvakt_domain::text::exercise::{Exercise, kpi_label};
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::journal::event;
@@ -112,6 +112,48 @@ fn kpi_row(settings: &ExerciseSettings, k: &Kpi, lang: Language) -> KpiRow {
     }
 }
 
+/// An event's row: its words, local time (on `start_day`, the run's first local day) and unit.
+fn event_row(settings: &ExerciseSettings, e: &Event, tz: &jiff::tz::TimeZone, start_day: &str, lang: Language) -> EventRow {
+    EventRow {
+        label: event_label(e.kind, lang).to_string(),
+        at_local: at_local(e.at_ms, tz, e.timing == Timing::Device && e.resolution_ms < 1000, start_day),
+        unit_name: unit_name(settings, e.unit.as_deref()),
+        timing_label: timing_label(e.timing, e.resolution_ms, lang),
+        event: e.clone(),
+    }
+}
+
+/// The running run's events and figures so far, in the report's words: `timeline` is the
+/// exercise monitor's own (what the daemon sees live), judged at `now_ms`.
+#[derive(Debug, Clone)]
+pub struct LiveRows {
+    /// The events so far, in time order.
+    pub events: Vec<EventRow>,
+    /// The figures and their verdicts so far.
+    pub kpis: Vec<KpiRow>,
+    /// The overall verdict so far.
+    pub verdict: Verdict,
+    /// The overall verdict in words.
+    pub verdict_label: String,
+    /// Its symbol.
+    pub verdict_symbol: &'static str,
+}
+
+/// [`LiveRows`] of the running `run` from the monitor's `timeline` at `now_ms`.
+pub fn live_rows(config: &Config, run: &Run, timeline: &Timeline, now_ms: i64, lang: Language) -> Result<LiveRows> {
+    let settings = settings(config)?;
+    let tz = zone(config)?;
+    let a = analyze(settings, run, timeline, now_ms);
+    let start_day = local_datetime(run.started_ms, &tz).get(..10).unwrap_or_default().to_string();
+    Ok(LiveRows {
+        events: a.events.iter().map(|e| event_row(settings, e, &tz, &start_day, lang)).collect(),
+        kpis: a.kpis.iter().map(|k| kpi_row(settings, k, lang)).collect(),
+        verdict: a.verdict,
+        verdict_label: verdict_label(a.verdict, lang).to_string(),
+        verdict_symbol: symbol(a.verdict),
+    })
+}
+
 /// The report's title of a run of `kind`.
 fn title(kind: ExerciseKind, lang: Language) -> String {
     let w = Exercise::of(lang);
@@ -131,17 +173,7 @@ pub fn gather(config: &Config, data_dir: &Path, which: Which, lang: Language, no
     let a = &r.analysis;
     let start_day = local_datetime(run.started_ms, &tz).get(..10).unwrap_or_default().to_string();
 
-    let events = a
-        .events
-        .iter()
-        .map(|e| EventRow {
-            label: event_label(e.kind, lang).to_string(),
-            at_local: at_local(e.at_ms, &tz, e.timing == Timing::Device && e.resolution_ms < 1000, &start_day),
-            unit_name: unit_name(settings, e.unit.as_deref()),
-            timing_label: timing_label(e.timing, e.resolution_ms, lang),
-            event: e.clone(),
-        })
-        .collect();
+    let events = a.events.iter().map(|e| event_row(settings, e, &tz, &start_day, lang)).collect();
     let kpis = a.kpis.iter().map(|k| kpi_row(settings, k, lang)).collect();
     let watched = a
         .watched

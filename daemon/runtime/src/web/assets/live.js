@@ -1,5 +1,5 @@
 // driftvakt's live updates: one EventSource on /web/live, values updated in place by their
-// data-k key. A value older than its stale limit is shown as stale with its age, also when the
+// data-k key (whole parts by `html`). A value older than its stale limit is shown as stale with its age, also when the
 // stream has stopped; with no event for 3 s (or a broken stream) a banner says since when there
 // has been no contact. Nothing is loaded from anywhere but this daemon.
 "use strict";
@@ -24,6 +24,7 @@
   // The site's local time of the newest data (the page's, then each event's): "no contact since".
   let lastTime = body.dataset.time || "";
   let broken = false;
+  const lastHtml = new Map();
 
   const fill = (tpl, vals) => tpl.replace(/\{(\w+)\}/g, (m, k) => (k in vals ? String(vals[k]) : m));
   const age = (ms) => {
@@ -94,6 +95,14 @@
     if (counts) counts.textContent = f.alarms.counts;
     const rows = keyed.get("alarm-rows");
     if (rows && rows.innerHTML !== f.alarms.rows) rows.innerHTML = f.alarms.rows;
+    // Whole parts rendered by the daemon (escaped there), e.g. an exercise's live timeline.
+    Object.entries(f.html || {}).forEach(([k, html]) => {
+      const el = keyed.get(k);
+      if (el && lastHtml.get(k) !== html) {
+        el.innerHTML = html;
+        lastHtml.set(k, html);
+      }
+    });
     refresh();
   }
 
