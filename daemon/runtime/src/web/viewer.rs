@@ -1,9 +1,10 @@
 //! Who is looking at a page: the one decision every page handler takes as its [`Viewer`]
 //! argument. Anonymous viewing is open to every client with `[web] view_open` (the default),
 //! else to clients on this machine only. A request with the API token
-//! (`Authorization: Bearer …`) acts as the coordinator "API". Signed-in users (session
-//! cookies) slot in here too; handlers that act (acknowledge, shelve, exercises) ask
-//! [`Viewer::may`] and check the form's CSRF token with [`Viewer::csrf_ok`].
+//! (`Authorization: Bearer …`) acts as the coordinator "API"; a live session cookie
+//! (`driftvakt_session`, see `auth/`) is its signed-in user, who may look even where viewing is
+//! closed. Handlers that act (acknowledge, shelve, exercises) ask [`Viewer::may`] and check the
+//! form's CSRF token with [`Viewer::csrf_ok`].
 
 use std::net::SocketAddr;
 
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 pub use driftvakt_config::model::Role;
 use driftvakt_domain::text::web::Web;
 
+use super::auth::session;
 use super::lang::PageLang;
 use crate::api::same;
 use super::page;
@@ -87,13 +89,17 @@ impl FromRequestParts<WebState> for Viewer {
         if let Some(v) = bearer(parts, state) {
             return Ok(v);
         }
+        if let Some(user) = session::cookie_id(&parts.headers).and_then(|id| state.auth.sessions.user(id, std::time::Instant::now())) {
+            return Ok(Viewer::User(user));
+        }
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         match Viewer::of(peer, state.config.web.view_open) {
             Some(v) => Ok(v),
             None => {
                 let lang = PageLang::of(parts);
                 let t = Web::of(lang.lang);
-                let body = format!("<main id=\"main\"><h1>{}</h1><p>{}</p></main>", page::esc(t.overview), page::esc(t.view_closed));
+                let sign_in = driftvakt_domain::text::auth::Auth::of(lang.lang).log_in;
+                let body = format!("<main id=\"main\"><h1>{}</h1><p>{}</p><p><a href=\"/logga-in\">{}</a></p></main>", page::esc(t.overview), page::esc(t.view_closed), page::esc(sign_in));
                 let html = page::shell(&lang, &Viewer::Anonymous, &state.config.site.name, t.overview, None, &body, None);
                 Err((StatusCode::FORBIDDEN, page::respond(&lang, html)).into_response())
             }

@@ -24,6 +24,7 @@
   // The site's local time of the newest data (the page's, then each event's): "no contact since".
   let lastTime = body.dataset.time || "";
   let broken = false;
+  let lastRows = null;
 
   const fill = (tpl, vals) => tpl.replace(/\{(\w+)\}/g, (m, k) => (k in vals ? String(vals[k]) : m));
   const age = (ms) => {
@@ -93,7 +94,11 @@
     const counts = keyed.get("alarm-counts");
     if (counts) counts.textContent = f.alarms.counts;
     const rows = keyed.get("alarm-rows");
-    if (rows && rows.innerHTML !== f.alarms.rows) rows.innerHTML = f.alarms.rows;
+    // Compared with the last rows sent, not the element's HTML: other scripts add to the rows.
+    if (rows && lastRows !== f.alarms.rows) {
+      rows.innerHTML = f.alarms.rows;
+      lastRows = f.alarms.rows;
+    }
     refresh();
   }
 
