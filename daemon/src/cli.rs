@@ -460,6 +460,10 @@ pub struct DemoArgs {
     /// Language of the status screen.
     #[arg(long, default_value = "sv", value_parser = language())]
     pub lang: Language,
+    /// Publish alarms to this MQTT broker (`HOST:PORT`, plain TCP): retained alarm states and
+    /// events under `driftvakt/<site id>/`, as `[mqtt]` does.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mqtt: Option<String>,
 }
 
 #[cfg(feature = "simulator")]

@@ -78,6 +78,8 @@ texts! {
         nothing_to_ack: &'static str = "Larmet {id} har inget att kvittera (redan kvitterat).", "Alarm {id} has nothing to acknowledge (already acknowledged).";
         /// A shelving without a reason.
         reason_needed: &'static str = "Ange en orsak för att parkera larmet.", "Give a reason to shelve the alarm.";
+        /// `driftvakt demo`'s sign-in line: `{role}`, `{name}`, `{password}` (made at start).
+        demo_login: &'static str = "  inloggning {role}: namn {name}, lösenord {password}", "  sign-in {role}: name {name}, password {password}";
         /// The alarm service does not answer.
         service_down: &'static str = "Larmtjänsten svarar inte just nu.", "The alarm service does not answer right now.";
     }
