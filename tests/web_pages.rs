@@ -166,7 +166,7 @@ fn the_screen_shows_the_site_live_and_a_mains_loss_within_poll_interval_plus_two
     let lost_at = site.sim.mains_lost();
     let budget = POLL_MS + 2000;
     let frame = next_where(&live, "the mains-lost alarm", Duration::from_secs(10), |f| {
-        f["alarms"]["rows"].as_str().is_some_and(|r| r.contains("<tr class=\"active unacked class-a\">") && r.contains("ats.mains_available.state"))
+        f["alarms"]["rows"].as_str().is_some_and(|r| r.contains("<tr class=\"active unacked class-a\" data-id=") && r.contains("ats.mains_available.state"))
     });
     let latency = frame.at_ms - lost_at;
     eprintln!("mains-lost alarm on the live stream {latency} ms after mains failed");

@@ -153,7 +153,9 @@ pub const ROUTE: &[&str] = &[
 /// Keys of `[api]`.
 pub const API: &[&str] = &["enabled", "listen", "token", "max_connections"];
 /// Keys of `[web]`.
-pub const WEB: &[&str] = &["enabled", "view_open"];
+pub const WEB: &[&str] = &["enabled", "view_open", "users", "users_file", "session_idle_min"];
+/// Keys of `[[web.users]]` (and of `users_file`'s `[[users]]`).
+pub const WEB_USER: &[&str] = &["name", "role", "password_hash"];
 /// Keys of `[mqtt]`.
 pub const MQTT: &[&str] = &[
     "enabled",
@@ -290,6 +292,7 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[[notify.routes]]", ROUTE),
     ("[api]", API),
     ("[web]", WEB),
+    ("[[web.users]]", WEB_USER),
     ("[mqtt]", MQTT),
     ("[mqtt.tls]", MQTT_TLS),
     ("[[reserves]]", RESERVE),

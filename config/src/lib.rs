@@ -10,6 +10,7 @@ pub mod keys;
 mod load;
 pub mod model;
 mod parse;
+pub mod password;
 mod position;
 mod secret;
 mod suggest;

@@ -50,6 +50,9 @@ pub enum Command {
     Journal(JournalArgs),
     /// Health of the running daemon: devices, sinks (lag, backlog, errors), store, alarms.
     Status(StatusArgs),
+    /// Read a password from stdin (its first line) and print its argon2id hash (a PHC string)
+    /// for a `[[web.users]]` entry's `password_hash`.
+    PasswordHash,
     /// Reservkraftprov: start, stop, annotate an exercise, or show the running run and recent runs.
     #[command(subcommand)]
     Exercise(ExerciseCommand),
@@ -457,6 +460,10 @@ pub struct DemoArgs {
     /// Language of the status screen.
     #[arg(long, default_value = "sv", value_parser = language())]
     pub lang: Language,
+    /// Publish alarms to this MQTT broker (`HOST:PORT`, plain TCP): retained alarm states and
+    /// events under `driftvakt/<site id>/`, as `[mqtt]` does.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mqtt: Option<String>,
 }
 
 #[cfg(feature = "simulator")]

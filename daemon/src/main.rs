@@ -80,6 +80,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Unshelve(args) => cmd::alarms::unshelve(&args).map(|()| 0),
         Command::Journal(args) => cmd::alarms::journal(&args).map(|()| 0),
         Command::Status(args) => cmd::status::run(&args).map(|()| 0),
+        Command::PasswordHash => cmd::password::run().map(|()| 0),
         Command::Exercise(command) => cmd::exercise::run(&command).map(|()| 0),
         Command::Report(cli::ReportCommand::Endurance(args)) => cmd::report::endurance(&args).map(|()| 0),
         Command::Report(cli::ReportCommand::Exercise(args)) => cmd::report::exercise(&args).map(|()| 0),

@@ -326,41 +326,6 @@ impl Default for ApiSettings {
     }
 }
 
-/// `[web]`: the operator's web screen, served on the operator API's listener.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebSettings {
-    /// Whether the pages are served (with the API; `[api] enabled = false` turns them off too).
-    pub enabled: bool,
-    /// Whether viewing needs no login: every client that reaches the listener may look. Off,
-    /// only clients on this machine (loopback) may until logins exist.
-    pub view_open: bool,
-}
-
-/// What a signed-in user of the web screen may do; each role may do what the one before may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Looks, acknowledges and shelves alarms.
-    Operator,
-    /// What an operator may, and starts, notes and stops exercises.
-    Coordinator,
-}
-
-impl Role {
-    /// The role's name in the configuration.
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Coordinator => "coordinator",
-        }
-    }
-}
-
-impl Default for WebSettings {
-    fn default() -> Self {
-        Self { enabled: true, view_open: true }
-    }
-}
-
 /// `[mqtt]`: the MQTT broker connection (alarm notification; later telemetry).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MqttSettings {

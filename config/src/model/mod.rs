@@ -12,13 +12,14 @@ mod language;
 mod reserve;
 mod site;
 mod storage;
+mod web;
 
 pub use crate::bacnet::{ObjectId, ObjectType, PropertyId};
 pub use crate::secret::Secret;
 pub use alarm::{
     AlarmClass, AlarmRule, AlarmSettings, ApiSettings, Condition, DEFAULT_API_LISTEN,
     EmailSettings, LimitLevel, MqttSettings, NotifySettings, RecipientGroup, Route,
-    RuleKind, SmtpSecurity, WebSettings, Role,
+    RuleKind, SmtpSecurity,
 };
 pub use exercise::{
     Criteria, EngineStates, ExerciseKind, ExerciseSettings, GeneratorRole, LIVE_ALARM_CRITERIA,
@@ -31,6 +32,7 @@ pub use reserve::{
 };
 pub use site::*;
 pub use storage::{DEFAULT_HEARTBEAT_S, MAX_HEARTBEAT_S, OnChange, Storage};
+pub use web::{DEFAULT_SESSION_IDLE_MIN, Role, WebSettings, WebUser};
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,7 @@ pub(crate) mod sentinel;
 pub(crate) mod site;
 pub(crate) mod sink;
 pub(crate) mod storage;
+pub(crate) mod web;
 
 use toml::de::DeTable;
 
@@ -66,7 +67,7 @@ pub fn parse_str(source: &str, file_name: &str) -> Loaded {
     let report = reserve::report(&mut w, &root);
     let notify_settings = notify::notify(&mut w, &root);
     let api = notify::api(&mut w, &root);
-    let web = notify::web(&mut w, &root, &api);
+    let web = web::web(&mut w, &root, &api, file_name);
     let mqtt = notify::mqtt(&mut w, &root, site.as_ref().map(|s| s.id.as_str()));
     let (exercise, exercise_rules) = exercise::exercise(
         &mut w,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::keys;
 use crate::model::{
-    AlarmRule, ApiSettings, EmailSettings, Language, MqttSettings, NotifySettings, PointKind, WebSettings,
+    AlarmRule, ApiSettings, EmailSettings, Language, MqttSettings, NotifySettings, PointKind,
     RecipientGroup, Route, SmtpSecurity, System,
 };
 use crate::parse::alarm::{self, RuleSpec, bind_point_rule, bind_top_rule};
@@ -310,25 +310,6 @@ pub(crate) fn api(w: &mut Walker<'_>, root: &Section<'_, '_>) -> ApiSettings {
     }
     out.token = w.get_secret(&s, "token");
     out.max_connections = w.u16_or(&s, "max_connections", 1..=4096, out.max_connections);
-    out
-}
-
-/// `[web]`; a warning when it is on but the API (its listener) is off.
-pub(crate) fn web(w: &mut Walker<'_>, root: &Section<'_, '_>, api: &ApiSettings) -> WebSettings {
-    let mut out = WebSettings::default();
-    let Some(s) = w.get_table(root, "web", "web".to_string()) else {
-        return out;
-    };
-    w.expect_keys(&s, keys::WEB);
-    if let Some(b) = w.get_bool(&s, "enabled") {
-        out.enabled = b.value;
-    }
-    if let Some(b) = w.get_bool(&s, "view_open") {
-        out.view_open = b.value;
-    }
-    if out.enabled && !api.enabled {
-        w.warning(&s.span, "web", "the web screen is served on the API's listener, and `[api] enabled = false`: no pages are served");
-    }
     out
 }
 

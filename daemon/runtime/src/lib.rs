@@ -4,6 +4,7 @@
 
 pub mod alarm;
 pub mod api;
+pub mod constant_time;
 pub mod endurance;
 pub mod exercise;
 pub mod intern;

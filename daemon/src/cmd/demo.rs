@@ -17,6 +17,9 @@ use driftvakt_sim::{self as sim, Scenario, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::DemoArgs;
+use driftvakt_config::model::{MqttSettings, Role, WebUser};
+use driftvakt_config::password::hash_password;
+use driftvakt_domain::text::auth::Auth as AuthText;
 use driftvakt_runtime::pipeline::shutdown_signal;
 use driftvakt_runtime::service::Service;
 use driftvakt_runtime::plant_status;
@@ -31,6 +34,60 @@ use driftvakt_runtime::exercise::store;
 
 /// Who the demo is in the runs it starts and stops.
 const DEMO: &str = "demo";
+
+/// The demo's web sign-ins: (name, role, password).
+type Logins = Vec<(String, Role, String)>;
+
+/// Give `config` an operator "operatör" and a coordinator "samordnare" with passwords made now
+/// (printed with the page's address, never logged).
+fn demo_logins(config: &mut driftvakt_config::model::Config) -> Result<Logins> {
+    let mut out = Vec::new();
+    for (name, role) in [("operatör", Role::Operator), ("samordnare", Role::Coordinator)] {
+        let password = random_password()?;
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt).map_err(|e| anyhow!("no random bytes from the system: {e}"))?;
+        let password_hash = hash_password(&password, &salt)?;
+        config.web.users.retain(|u| u.name != name);
+        config.web.users.push(WebUser { name: name.to_string(), role, password_hash });
+        out.push((name.to_string(), role, password));
+    }
+    Ok(out)
+}
+
+/// Twelve characters from 32 easily read ones (60 bits).
+fn random_password() -> Result<String> {
+    const CHARS: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut b = [0u8; 12];
+    getrandom::getrandom(&mut b).map_err(|e| anyhow!("no random bytes from the system: {e}"))?;
+    Ok(b.iter().map(|x| char::from(CHARS[usize::from(x % 32)])).collect())
+}
+
+/// Publish alarms to the broker at `addr` (`HOST:PORT`): the configuration's `[mqtt]` (or the
+/// defaults) switched on there, plain TCP.
+fn enable_mqtt(config: &mut driftvakt_config::model::Config, addr: &str) -> Result<()> {
+    let (host, port) = addr.rsplit_once(':').ok_or_else(|| anyhow!("--mqtt: expected HOST:PORT, found `{addr}`"))?;
+    let port: u16 = port.parse().map_err(|_| anyhow!("--mqtt: `{port}` is not a port"))?;
+    if host.is_empty() {
+        bail!("--mqtt: expected HOST:PORT, found `{addr}`");
+    }
+    let site = config.site.id.clone();
+    let m = config.mqtt.get_or_insert_with(|| MqttSettings {
+        enabled: true,
+        host: String::new(),
+        port,
+        client_id: format!("driftvakt-{site}"),
+        username: None,
+        password: None,
+        tls_ca_file: None,
+        topic_prefix: format!("driftvakt/{site}"),
+        keep_alive: Duration::from_secs(30),
+    });
+    m.enabled = true;
+    m.host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    m.port = port;
+    m.tls_ca_file = None;
+    Ok(())
+}
 
 /// The elapsed time from `from_ms` to `to_ms` for operators.
 fn seconds_between(from_ms: i64, to_ms: i64, lang: driftvakt_config::model::Language) -> String {
@@ -75,6 +132,10 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     if let Some(b) = &sim.bacnet {
         point_bacnet_at(&mut config, b);
     }
+    if let Some(broker) = &args.mqtt {
+        enable_mqtt(&mut config, broker)?;
+    }
+    let logins = demo_logins(&mut config)?;
 
     let (data_dir, _temp): (PathBuf, Option<tempfile::TempDir>) = match &args.data {
         Some(d) => (d.clone(), None),
@@ -102,6 +163,13 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
                 outln!("{}", fill(t.demo_web, &[("url", format!("http://{addr}/"))]))?;
             }
             outln!("{}", fill(t.demo_api, &[("url", format!("http://{addr}"))]))?;
+            if config.web.enabled {
+                let a = AuthText::of(lang);
+                for (name, role, password) in &logins {
+                    let role = if *role == Role::Operator { a.role_operator } else { a.role_coordinator };
+                    outln!("{}", fill(a.demo_login, &[("role", role), ("name", name.as_str()), ("password", password.as_str())]))?;
+                }
+            }
         }
         Ok(())
     };

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod discover;
 pub mod exercise;
 pub mod export;
+pub mod password;
 #[cfg(feature = "simulator")]
 pub mod fastforward;
 pub mod probe;

@@ -54,6 +54,7 @@ macro_rules! texts {
 }
 
 pub mod alarm;
+pub mod auth;
 pub mod email;
 pub mod exercise;
 pub mod exercise_live;
@@ -140,6 +141,7 @@ mod tests {
     fn tables() -> Vec<(&'static str, Vec<EntryTexts>)> {
         vec![
             ("alarm", alarm::Alarms::entries()),
+            ("auth", auth::Auth::entries()),
             ("email", email::Email::entries()),
             ("exercise", exercise::Exercise::entries()),
             ("exercise_live", exercise_live::ExerciseLive::entries()),

@@ -46,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 pub use state::{ApiState, ExerciseApi};
 pub(crate) use exercise::act as exercise_act;
 use reply::error;
+use crate::constant_time::same;
 
 /// The API's routes (serve with [`serve`], or merge into a larger router).
 pub fn router(state: ApiState) -> Router {
@@ -77,11 +78,6 @@ struct Guard {
 /// (and GET from beyond loopback) only with `Authorization: Bearer <token>`.
 pub fn guard(routes: Router, token: Option<Arc<str>>) -> Router {
     routes.layer(middleware::from_fn_with_state(Guard { token }, auth))
-}
-
-/// Compare without leaking the position of the first difference.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn auth(State(state): State<Guard>, req: Request, next: Next) -> Response {

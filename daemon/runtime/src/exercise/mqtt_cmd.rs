@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::same;
+use crate::constant_time::same;
 
 use super::command::{Command, ExerciseHandle};
 use crate::mqtt::options;

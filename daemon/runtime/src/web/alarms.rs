@@ -1,4 +1,4 @@
-//! `GET /larm`: the alarm console, read-only for now. Active alarms first, unacknowledged first
+//! `GET /larm`: the alarm console (its actions, for operators, are `alarm_actions.rs`'s). Active alarms first, unacknowledged first
 //! among them, class A before B, newest first; shelved ones last. Class A is red *and* says
 //! "A-larm" with a symbol (colour is never the only signal). The table's rows are rendered here
 //! for the page and for the live stream alike.
@@ -10,11 +10,13 @@ use driftvakt_domain::alarm::AlarmRecord;
 use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::fmt::{local_datetime, local_hms};
 use driftvakt_domain::text::alarm::Alarms;
+use driftvakt_domain::text::auth::Auth;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::web::Web;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use super::alarm_actions;
 use super::state::WebState;
 use super::lang::PageLang;
 use super::page::{self, Nav, esc};
@@ -69,7 +71,7 @@ fn row(a: &AlarmRecord, now_ms: i64, tz: &TimeZone, lang: Language) -> String {
         format!("<td data-label=\"{}\"><code>{}</code></td>", esc(cols[6]), esc(&a.id)),
     ];
     let row_class = if a.class == AlarmClass::A { "class-a" } else { "class-b" };
-    format!("<tr class=\"{state} {row_class}\">{}</tr>", cells.concat())
+    format!("<tr class=\"{state} {row_class}\" data-id=\"{}\">{}</tr>", esc(&a.id), cells.concat())
 }
 
 /// The console of `list` (None: the alarm service does not answer) at `now_ms`.
@@ -88,18 +90,27 @@ pub(super) fn console(list: Option<&[AlarmRecord]>, now_ms: i64, tz: &TimeZone, 
     Console { counts, rows }
 }
 
-/// The page's `<main>`.
-pub(super) fn render(c: &Console, lang: Language) -> String {
+/// The page's `<main>`; `forms` (the actions' templates and script, for a viewer who may act)
+/// add the action column, else the page says how to sign in to act.
+pub(super) fn render(c: &Console, lang: Language, forms: Option<&str>) -> String {
     let t = Web::of(lang);
-    let head: String = Alarms::of(lang).columns.iter().map(|c| format!("<th scope=\"col\">{}</th>", esc(c))).collect();
+    let a = Auth::of(lang);
+    let mut head: String = Alarms::of(lang).columns.iter().map(|c| format!("<th scope=\"col\">{}</th>", esc(c))).collect();
+    let note = match forms {
+        Some(f) => {
+            head.push_str(&format!("<th scope=\"col\">{}</th>", esc(a.action)));
+            f.to_string()
+        }
+        None => format!("<p class=\"note\"><a href=\"/logga-in?nasta=/larm\">{}</a></p>", esc(a.sign_in_to_act)),
+    };
     format!(
         "<main id=\"main\"><h1>{title}</h1><p class=\"counts\" data-k=\"alarm-counts\">{counts}</p>\
-<table class=\"alarms cards\"><caption class=\"sr\">{title}</caption><thead><tr>{head}</tr></thead><tbody data-k=\"alarm-rows\">{rows}</tbody></table>\
-<p class=\"note\">{note}</p></main>",
+<table class=\"alarms cards\"><caption class=\"sr\">{title}</caption><thead><tr>{head}</tr></thead><tbody data-k=\"alarm-rows\" data-act-label=\"{act}\">{rows}</tbody></table>\
+{note}</main>",
         title = esc(t.console),
         counts = esc(&c.counts),
         rows = c.rows,
-        note = esc(t.console_read_only),
+        act = esc(a.action),
     )
 }
 
@@ -107,7 +118,8 @@ pub(super) fn render(c: &Console, lang: Language) -> String {
 pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebState>) -> Response {
     let now = SystemClock.now_ms();
     let list = s.alarms.list().await.ok();
-    let main = render(&console(list.as_deref(), now, &s.tz, lang.lang), lang.lang);
+    let forms = alarm_actions::forms(&viewer, &lang);
+    let main = render(&console(list.as_deref(), now, &s.tz, lang.lang), lang.lang, forms.as_deref());
     let main = super::journal::with_link(&main, lang.lang);
     page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
 }
@@ -157,7 +169,7 @@ mod tests {
         assert_eq!(c.counts, "2 aktiva, 1 okvitterade, 0 bortkopplade");
         let en = console(Some(&list), 10, &TimeZone::UTC, Language::En);
         assert!(en.rows.contains("A alarm") && en.rows.contains("Alarm x") && en.counts.starts_with("2 active"), "{}", en.rows);
-        let none = render(&console(Some(&[]), 10, &TimeZone::UTC, Language::Sv), Language::Sv);
+        let none = render(&console(Some(&[]), 10, &TimeZone::UTC, Language::Sv), Language::Sv, None);
         assert!(none.contains("Inga aktiva larm.") && none.contains("<th scope=\"col\">Klass</th>"), "{none}");
     }
 }

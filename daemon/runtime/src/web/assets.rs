@@ -1,4 +1,5 @@
-//! The pages' assets, embedded in the binary: `style.css` and `live.js`. Pages link them as
+//! The pages' assets, embedded in the binary: `style.css`, `live.js` and `actions.js` (the alarm
+//! console's forms, for operators). Pages link them as
 //! `/static/<file>?v=<hash of the content>`, so such a request may be cached for good
 //! (`immutable`); any other is revalidated by its `ETag`.
 
@@ -34,11 +35,13 @@ const fn fnv(bytes: &[u8]) -> u64 {
 
 const STYLE: &str = include_str!("assets/style.css");
 const SCRIPT: &str = include_str!("assets/live.js");
+const ACTIONS: &str = include_str!("assets/actions.js");
 
 /// Every asset.
-const ASSETS: [Asset; 2] = [
+const ASSETS: [Asset; 3] = [
     Asset { name: "style.css", content_type: "text/css; charset=utf-8", body: STYLE, version: fnv(STYLE.as_bytes()) },
     Asset { name: "live.js", content_type: "text/javascript; charset=utf-8", body: SCRIPT, version: fnv(SCRIPT.as_bytes()) },
+    Asset { name: "actions.js", content_type: "text/javascript; charset=utf-8", body: ACTIONS, version: fnv(ACTIONS.as_bytes()) },
 ];
 
 fn find(name: &str) -> Option<&'static Asset> {

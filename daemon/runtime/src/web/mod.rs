@@ -12,18 +12,23 @@
 //! | `GET /ovningar/{id}/rapport.{html,csv,json}` | a run's exercise report to download | `report.rs` |
 //! | `GET /halsa` | health: store, sinks, connections, devices (the [`crate::monitor::Snapshot`]) | `health.rs` |
 //! | `GET /static/{file}` | `style.css`, `live.js` | `assets.rs` |
+//! | `GET /logga-in`, `POST /logga-in`, `POST /logga-ut` | sign in (a user or the API token; rate-limited) and out | `auth/login.rs` |
+//! | `POST /larm/{id}/kvittera`, `/parkera`, `/avparkera` | acknowledge, shelve, unshelve (operator; CSRF) → 303 `/larm` | `alarm_actions.rs` |
 //! | `GET /web/live?lang=` | server-sent events: the overview's values and the alarm list, once a second and at once on an alarm change | `live.rs` |
 //!
-//! Who may look is [`viewer::Viewer`]'s: every page handler takes one. Today it is the anonymous
-//! viewer when `[web] view_open` (or the client is on this machine); logins, sessions and CSRF
-//! slot in there. The shell, escaping and headers are `page.rs`'s, the language `lang.rs`'s;
+//! Who may look is [`viewer::Viewer`]'s: every page handler takes one: a signed-in user (session
+//! cookie, `auth/`), the API token, or the anonymous viewer when `[web] view_open` (or the client
+//! is on this machine). Every POST from another origin is refused (`auth/origin.rs`). The shell, escaping and headers are `page.rs`'s, the language `lang.rs`'s;
 //! `hub.rs` is the one producer of the live frames (`frame.rs` what is in them), `live.rs` the
 //! clients' streams, `state.rs` what the handlers share.
 
+mod alarm_actions;
 mod alarms;
+mod auth;
 mod assets;
 mod exercises;
 mod frame;
+mod gate;
 mod health;
 mod hub;
 mod journal;
@@ -61,7 +66,8 @@ impl WebState {
             move |list: Option<&[driftvakt_domain::alarm::AlarmRecord]>, now_ms: i64| frame::frame(&config, &live, list, running.as_ref(), now_ms, &tz)
         };
         let (hub, task) = Hub::start(produce, alarms.clone(), cancel);
-        (WebState { config, live, alarms, monitor, tz, hub, data_dir, exercise, token }, task)
+        let auth = Arc::new(auth::Auth::new(config.web.users.clone(), token.clone(), config.web.session_idle));
+        (WebState { config, live, alarms, monitor, tz, hub, data_dir, exercise, token, auth }, task)
     }
 }
 
@@ -79,5 +85,11 @@ pub fn router(state: WebState) -> Router {
         .route("/halsa", get(health::page))
         .route("/static/{file}", get(assets::serve))
         .route("/web/live", get(live::stream))
+        .route("/logga-in", get(auth::login::form).post(auth::login::submit))
+        .route("/logga-ut", post(auth::login::logout))
+        .route("/larm/{id}/kvittera", post(alarm_actions::ack))
+        .route("/larm/{id}/parkera", post(alarm_actions::shelve))
+        .route("/larm/{id}/avparkera", post(alarm_actions::unshelve))
+        .layer(axum::middleware::from_fn(auth::origin::guard))
         .with_state(state)
 }

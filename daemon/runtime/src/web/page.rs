@@ -6,12 +6,13 @@ use std::borrow::Cow;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use driftvakt_config::model::Language;
+use driftvakt_domain::text::auth::Auth;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::web::Web;
 
 use super::assets;
 use super::lang::PageLang;
-use super::viewer::Viewer;
+use super::viewer::{Role, Viewer};
 
 /// What the pages allow the browser: only this daemon (scripts, styles, the live stream), no
 /// frames; nothing external can load even by mistake.
@@ -100,7 +101,7 @@ impl Nav {
 pub fn shell(lang: &PageLang, viewer: &Viewer, site: &str, title: &str, current: Option<Nav>, main: &str, live: Option<&str>) -> String {
     let l = lang.lang;
     let t = Web::of(l);
-    let _ = viewer; // who is signed in: shown in the header once there are logins
+    let who = who(viewer, l, current);
     let mut nav = String::new();
     for n in Nav::ALL {
         let here = if Some(n) == current { " aria-current=\"page\"" } else { "" };
@@ -125,7 +126,7 @@ pub fn shell(lang: &PageLang, viewer: &Viewer, site: &str, title: &str, current:
 <title>{title}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"{css}\"><script src=\"{js}\" defer></script></head>\n\
 <body{live_attrs}><a class=\"skip\" href=\"#main\">{skip}</a>\
 <header class=\"top\"><p class=\"brand\">driftvakt · {site}</p><nav aria-label=\"{navlabel}\"><ul>{nav}</ul></nav>\
-<a class=\"lang\" href=\"?lang={other}\" lang=\"{other}\" hreflang=\"{other}\">{other_name}</a></header>\n\
+{who}<a class=\"lang\" href=\"?lang={other}\" lang=\"{other}\" hreflang=\"{other}\">{other_name}</a></header>\n\
 <div id=\"banner\" class=\"banner\" role=\"alert\" hidden></div>\n{main}\n</body></html>\n",
         code = l.code(),
         title = esc(&fill(t.title, &[("page", title), ("site", site)])),
@@ -137,6 +138,30 @@ pub fn shell(lang: &PageLang, viewer: &Viewer, site: &str, title: &str, current:
         other = t.other_code,
         other_name = esc(t.other_language),
     )
+}
+
+/// The header's sign-in part: "Inloggad: Eva (operatör)" with a sign-out button (a CSRF-checked
+/// form), or a "Logga in" link back to `current`.
+fn who(viewer: &Viewer, l: Language, current: Option<Nav>) -> String {
+    let t = Auth::of(l);
+    match viewer.user() {
+        None => format!("<a class=\"who\" href=\"/logga-in?nasta={}\">{}</a>", current.map_or("/", Nav::path), esc(t.log_in)),
+        Some(u) => {
+            let role = match u.role {
+                Role::Operator => t.role_operator,
+                Role::Coordinator => t.role_coordinator,
+            };
+            let line = esc(&fill(t.signed_in, &[("name", u.name.as_str()), ("role", role)])).into_owned();
+            match &u.csrf {
+                Some(csrf) => format!(
+                    "<form class=\"who\" method=\"post\" action=\"/logga-ut\"><span>{line}</span> <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+                    esc(csrf),
+                    esc(t.log_out)
+                ),
+                None => format!("<span class=\"who\">{line}</span>"),
+            }
+        }
+    }
 }
 
 /// A page answer: HTML, never cached, the pages' security headers, and the language cookie when
@@ -161,6 +186,7 @@ pub fn respond(lang: &PageLang, html: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::viewer::User;
 
     #[test]
     fn escaping_covers_text_and_both_kinds_of_attribute_quotes() {
@@ -189,5 +215,19 @@ mod tests {
         let html = shell(&en, &Viewer::Anonymous, "S", "Alarms", Some(Nav::Alarms), "", Some("12:00:00"));
         assert!(html.contains("<html lang=\"en\">") && html.contains("No contact with driftvakt since {time}"), "{html}");
         assert!(respond(&en, html).headers().get(header::SET_COOKIE).is_some());
+    }
+
+    #[test]
+    fn the_header_says_who_is_signed_in_with_a_sign_out_form_or_offers_a_sign_in() {
+        let sv = PageLang { lang: Language::Sv, chosen: false };
+        let anon = shell(&sv, &Viewer::Anonymous, "S", "Larm", Some(Nav::Alarms), "", None);
+        assert!(anon.contains("<a class=\"who\" href=\"/logga-in?nasta=/larm\">Logga in</a>"), "{anon}");
+        let eva = Viewer::User(User { name: "Eva <3".into(), role: Role::Operator, csrf: Some("c1".into()) });
+        let html = shell(&sv, &eva, "S", "Larm", Some(Nav::Alarms), "", None);
+        assert!(html.contains("Inloggad: Eva &lt;3 (operatör)"), "{html}");
+        assert!(html.contains("action=\"/logga-ut\"") && html.contains("name=\"csrf\" value=\"c1\"") && html.contains(">Logga ut</button>"), "{html}");
+        let api = Viewer::User(User { name: "API".into(), role: Role::Coordinator, csrf: None });
+        let html = shell(&PageLang { lang: Language::En, chosen: false }, &api, "S", "x", None, "", None);
+        assert!(html.contains("Signed in: API (coordinator)") && !html.contains("/logga-ut"), "{html}");
     }
 }

@@ -1,6 +1,6 @@
 //! What the pages share: the configuration, the latest values, the alarm actor, the counters,
 //! the site's zone, the live hub, the data directory (the store's trends), the exercise actor
-//! and the API token.
+//! and the API token, and who is signed in.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use driftvakt_config::model::Config;
 use jiff::tz::TimeZone;
 
+use super::auth::Auth;
 use super::hub::Hub;
 use crate::alarm::service::AlarmHandle;
 use crate::api::ExerciseApi;
@@ -35,6 +36,8 @@ pub struct WebState {
     pub exercise: Option<ExerciseApi>,
     /// The `[api] token`: a request bearing it acts as the coordinator "API".
     pub token: Option<Arc<str>>,
+    /// Sessions, failed logins and the users who may sign in.
+    pub auth: Arc<Auth>,
 }
 
 /// What [`WebState::start`] is given beyond the configuration.

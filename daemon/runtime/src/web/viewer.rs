@@ -1,23 +1,16 @@
 //! Who is looking at a page: the one decision every page handler takes as its [`Viewer`]
-//! argument. Anonymous viewing is open to every client with `[web] view_open` (the default),
+//! argument (its extractor is `gate.rs`'s). Anonymous viewing is open to every client with `[web] view_open` (the default),
 //! else to clients on this machine only. A request with the API token
-//! (`Authorization: Bearer …`) acts as the coordinator "API". Signed-in users (session
-//! cookies) slot in here too; handlers that act (acknowledge, shelve, exercises) ask
-//! [`Viewer::may`] and check the form's CSRF token with [`Viewer::csrf_ok`].
+//! (`Authorization: Bearer …`) acts as the coordinator "API"; a live session cookie
+//! (`driftvakt_session`, see `auth/`) is its signed-in user, who may look even where viewing is
+//! closed. Handlers that act (acknowledge, shelve, exercises) ask [`Viewer::may`] and check the
+//! form's CSRF token with [`Viewer::csrf_ok`].
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 pub use driftvakt_config::model::Role;
-use driftvakt_domain::text::web::Web;
 
-use super::lang::PageLang;
-use crate::api::same;
-use super::page;
-use super::state::WebState;
+use crate::constant_time::same;
 
 /// The name actions taken with the API token are journalled under.
 pub const API_USER: &str = "API";
@@ -69,34 +62,6 @@ impl Viewer {
             None => false,
             Some(User { csrf: None, .. }) => true,
             Some(User { csrf: Some(t), .. }) => same(t.as_bytes(), given.as_bytes()),
-        }
-    }
-}
-
-/// The API token's user when `parts` carries it.
-fn bearer(parts: &Parts, state: &WebState) -> Option<Viewer> {
-    let token = state.token.as_deref()?;
-    let given = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?.trim();
-    same(given.as_bytes(), token.as_bytes()).then(|| Viewer::User(User { name: API_USER.into(), role: Role::Coordinator, csrf: None }))
-}
-
-impl FromRequestParts<WebState> for Viewer {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Viewer, Response> {
-        if let Some(v) = bearer(parts, state) {
-            return Ok(v);
-        }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        match Viewer::of(peer, state.config.web.view_open) {
-            Some(v) => Ok(v),
-            None => {
-                let lang = PageLang::of(parts);
-                let t = Web::of(lang.lang);
-                let body = format!("<main id=\"main\"><h1>{}</h1><p>{}</p></main>", page::esc(t.overview), page::esc(t.view_closed));
-                let html = page::shell(&lang, &Viewer::Anonymous, &state.config.site.name, t.overview, None, &body, None);
-                Err((StatusCode::FORBIDDEN, page::respond(&lang, html)).into_response())
-            }
         }
     }
 }

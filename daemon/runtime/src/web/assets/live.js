@@ -25,6 +25,7 @@
   let lastTime = body.dataset.time || "";
   let broken = false;
   const lastHtml = new Map();
+  let lastRows = null;
 
   const fill = (tpl, vals) => tpl.replace(/\{(\w+)\}/g, (m, k) => (k in vals ? String(vals[k]) : m));
   const age = (ms) => {
@@ -94,7 +95,11 @@
     const counts = keyed.get("alarm-counts");
     if (counts) counts.textContent = f.alarms.counts;
     const rows = keyed.get("alarm-rows");
-    if (rows && rows.innerHTML !== f.alarms.rows) rows.innerHTML = f.alarms.rows;
+    // Compared with the last rows sent, not the element's HTML: other scripts add to the rows.
+    if (rows && lastRows !== f.alarms.rows) {
+      rows.innerHTML = f.alarms.rows;
+      lastRows = f.alarms.rows;
+    }
     // Whole parts rendered by the daemon (escaped there), e.g. an exercise's live timeline.
     Object.entries(f.html || {}).forEach(([k, html]) => {
       const el = keyed.get(k);
