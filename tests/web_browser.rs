@@ -169,7 +169,19 @@ fn a_day_of_history(data: &Path) {
     assert!(out.status.success(), "fastforward failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
-/// What one load of a page found wrong (overflow, requests beyond the daemon, script errors).
+/// JavaScript: text squeezed into a column too narrow to read (a word or more, less than two
+/// characters wide, three lines or taller; visually hidden text, clipped, aside) — what fits
+/// the width but cannot be read.
+const SQUEEZED_JS: &str = "[...document.body.querySelectorAll('*')].filter(el => {
+  const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+  if (text.length < 4) return false;
+  const r = el.getBoundingClientRect(); const cs = getComputedStyle(el); const em = parseFloat(cs.fontSize) || 16;
+  for (let a = el; a; a = a.parentElement) if (getComputedStyle(a).clipPath !== 'none') return false;
+  return r.width > 0 && r.width < 2 * em && r.height > 3 * em && cs.visibility !== 'hidden';
+}).map(el => el.tagName.toLowerCase() + (el.className ? '.' + [...el.classList].join('.') : '') + ' \"' + el.textContent.trim().slice(0, 30) + '\": ' + Math.round(el.getBoundingClientRect().width) + ' px wide')";
+
+/// What one load of a page found wrong (overflow, squeezed text, requests beyond the daemon,
+/// script errors).
 fn check_load(page: &mut Page<'_>, origin: &str, url: &str, shot: &Path, problems: &mut Vec<String>) {
     let (w, h, _) = page.viewport();
     let (outside_before, errors_before) = (page.requests_outside(origin).len(), page.js_errors().len());
@@ -177,6 +189,9 @@ fn check_load(page: &mut Page<'_>, origin: &str, url: &str, shot: &Path, problem
     settle(page);
     for o in page.horizontal_overflow() {
         problems.push(format!("{url} at {w}×{h} overflows: {o}"));
+    }
+    for q in page.eval(SQUEEZED_JS).as_array().into_iter().flatten() {
+        problems.push(format!("{url} at {w}×{h} squeezes text into a column: {}", q.as_str().unwrap_or_default()));
     }
     for r in page.requests_outside(origin).into_iter().skip(outside_before) {
         problems.push(format!("{url} at {w}×{h} asked another server: {r}"));
