@@ -180,6 +180,32 @@ const SQUEEZED_JS: &str = "[...document.body.querySelectorAll('*')].filter(el =>
   return r.width > 0 && r.width < 2 * em && r.height > 3 * em && cs.visibility !== 'hidden';
 }).map(el => el.tagName.toLowerCase() + (el.className ? '.' + [...el.classList].join('.') : '') + ' \"' + el.textContent.trim().slice(0, 30) + '\": ' + Math.round(el.getBoundingClientRect().width) + ' px wide')";
 
+/// JavaScript: the elements a keyboard user must reach (links, buttons, fields), shown.
+const KEYBOARD_TARGETS_JS: &str = "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex=\"-1\"])')]
+  .filter(el => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')";
+
+/// Tabs through the page in front from its start; every link, button and field must take the
+/// focus on the way (the unreached ones are `problems`); how many there are.
+fn check_keyboard(page: &mut Page<'_>, url: &str, problems: &mut Vec<String>) -> u64 {
+    settle(page);
+    let n = page.eval(&format!("{KEYBOARD_TARGETS_JS}.length")).as_u64().unwrap_or(0);
+    page.eval("document.activeElement && document.activeElement.blur(), window.scrollTo(0, 0)");
+    for _ in 0..n + 2 {
+        page.press("Tab");
+        page.eval("document.activeElement && document.activeElement.setAttribute('data-tabbed', '')");
+    }
+    let missed = page.eval(&format!(
+        "{KEYBOARD_TARGETS_JS}.filter(el => !el.hasAttribute('data-tabbed')).map(el => el.tagName.toLowerCase() + ' \"' + (el.textContent || el.name || '').trim().slice(0, 30) + '\"')"
+    ));
+    for m in missed.as_array().into_iter().flatten() {
+        problems.push(format!("{url}: the keyboard (Tab) never reaches {}", m.as_str().unwrap_or_default()));
+    }
+    if n == 0 {
+        problems.push(format!("{url}: nothing to reach by keyboard, not even the navigation"));
+    }
+    n
+}
+
 /// What one load of a page found wrong (overflow, squeezed text, requests beyond the daemon,
 /// script errors).
 fn check_load(page: &mut Page<'_>, origin: &str, url: &str, shot: &Path, problems: &mut Vec<String>) {
@@ -227,6 +253,8 @@ fn every_page_fits_a_desktop_and_a_phone_in_both_languages_and_asks_nothing_beyo
             let (w, h, _) = page.viewport();
             check_load(page, origin, &url, &shots().join(format!("{name}-{w}x{h}.png")), &mut problems);
         }
+        let stops = check_keyboard(&mut desk, &url, &mut problems);
+        eprintln!("{path}: {stops} keyboard stops (links, buttons, fields) tabbed through");
         crawl.add_links(&path, &desk.eval(LINKS_JS));
         if path.starts_with("/system/")
             && let Some(t) = trend_render(&mut desk, &url)
