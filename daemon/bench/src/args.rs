@@ -38,4 +38,7 @@ pub enum BenchPart {
     /// Exercises: fast-forward of a monthly test and of a year, `report exercise`, `report
     /// exercises` (the simulator in simulated time, no network).
     Exercise,
+    /// The operator screen's live stream: the daemon's CPU with 0 and 10 clients (over
+    /// `--seconds`), bytes/s per client, the overview's transfer size.
+    Web,
 }

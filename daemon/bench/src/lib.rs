@@ -4,7 +4,8 @@
 //! kept and written, query times), points/s into each InfluxDB sink and into MQTT
 //! telemetry (per point and per device) and the replay rate after an outage, the endurance
 //! report over a year, the exercise feature (fast-forward of a monthly test and a year, the
-//! exercise report and run history), peak RSS. [`fastforward`] is `driftvakt fastforward`'s
+//! exercise report and run history), what the operator screen's live stream costs the daemon
+//! with 10 clients, peak RSS. [`fastforward`] is `driftvakt fastforward`'s
 //! engine (the simulator in simulated time through the daemon's path), here so the bench can
 //! time it.
 
@@ -38,6 +39,7 @@ pub mod fastforward;
 mod mqtt;
 mod procfs;
 mod store;
+mod web;
 
 /// Run every benchmark and print the figures.
 pub async fn run(args: &BenchArgs) -> Result<()> {
@@ -53,6 +55,9 @@ pub async fn run(args: &BenchArgs) -> Result<()> {
     }
     if part(BenchPart::Alarms) {
         alarm::run(100).await?;
+    }
+    if part(BenchPart::Web) {
+        web::run(args.seconds).await?;
     }
     if part(BenchPart::Endurance) || part(BenchPart::Exercise) {
         let config = driftvakt_config::parse_str(driftvakt_sim::demo_config::DEMO_CONFIG, "reference-hospital.toml")
