@@ -226,6 +226,28 @@ pub(super) fn with_link(main: &str, lang: Language) -> String {
     }
 }
 
+/// A configured alarm text whose `{value}`-style blanks are not filled (no reading to fill
+/// them with): each blank said as "…".
+fn unfilled(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('}') {
+            Some(close) => {
+                out.push('…');
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `<option>`s of `choices` (value, words), `current` selected, "all" first.
 fn options(choices: &[(String, String)], current: Option<&str>, lang: Language) -> String {
     let mut o = format!("<option value=\"\">{}</option>", esc(WebExercises::of(lang).any));
@@ -241,7 +263,7 @@ fn form(known: &HashMap<String, AlarmRecord>, f: &Filters, lang: Language) -> St
     let w = WebExercises::of(lang);
     let t = Web::of(lang);
     let l = w.filter_labels;
-    let mut alarms: Vec<(String, String)> = known.values().map(|a| (a.id.clone(), format!("{} ({})", a.text_in(lang), a.id))).collect();
+    let mut alarms: Vec<(String, String)> = known.values().map(|a| (a.id.clone(), format!("{} ({})", unfilled(a.text_in(lang)), a.id))).collect();
     alarms.sort_by(|a, b| a.1.cmp(&b.1));
     let systems: Vec<(String, String)> = System::ALL.iter().map(|s| (s.key().to_string(), s.label(lang).to_string())).collect();
     let classes = vec![("A".to_string(), t.class_a.to_string()), ("B".to_string(), t.class_b.to_string())];

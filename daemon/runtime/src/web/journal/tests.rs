@@ -99,3 +99,10 @@ fn the_console_links_to_the_journal() {
     let main = with_link("<main id=\"main\"><h1>Larm</h1></main>", Language::Sv);
     assert_eq!(main, "<main id=\"main\"><h1>Larm</h1><p class=\"journal-link\"><a href=\"/larm/journal\">Larmjournalen: vem gjorde vad och när, med filter</a></p></main>");
 }
+
+#[test]
+fn an_alarm_text_with_blanks_reads_without_them_in_the_filter() {
+    assert_eq!(unfilled("Diesel räcker {value} vid {limit}"), "Diesel räcker … vid …");
+    assert_eq!(unfilled("Nätbortfall"), "Nätbortfall");
+    assert_eq!(unfilled("trasig {klammer"), "trasig {klammer");
+}
