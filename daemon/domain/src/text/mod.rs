@@ -61,6 +61,7 @@ pub mod journal;
 pub mod report;
 pub mod screen;
 pub mod status;
+pub mod trends;
 pub mod value;
 pub mod web;
 
@@ -146,6 +147,7 @@ mod tests {
             ("report", report::Report::entries()),
             ("screen", screen::Screen::entries()),
             ("status", status::Status::entries()),
+            ("trends", trends::Trends::entries()),
             ("value", value::Values::entries()),
             ("web", web::Web::entries()),
         ]

@@ -6,6 +6,8 @@
 //! |---|---|---|
 //! | `GET /` | overview: each system's key values and active alarms, every reserve's and function's endurance against its målbild | `overview.rs` |
 //! | `GET /larm` | alarm console (read-only): active first, unacknowledged first | `alarms.rs` |
+//! | `GET /system/{id}?span=1h\|24h\|7d` | a system: every point's live value, its active alarms, a trend chart per point from the store (gaps named, never bridged; ≤ ~300 points a chart) | `system.rs`, `trend.rs`, `crate::chart` |
+//! | `GET /reserver` | every reserve and function: endurance against målbild (the overview's bars, live), the stock, consumption, load and model it comes from | `reserves.rs` |
 //! | `GET /halsa` | health: store, sinks, connections, devices (the [`crate::monitor::Snapshot`]) | `health.rs` |
 //! | `GET /static/{file}` | `style.css`, `live.js` | `assets.rs` |
 //! | `GET /web/live?lang=` | server-sent events: the overview's values and the alarm list, once a second and at once on an alarm change | `live.rs` |
@@ -25,7 +27,10 @@ mod lang;
 mod live;
 mod overview;
 mod page;
+mod reserves;
 mod state;
+mod system;
+mod trend;
 pub mod viewer;
 
 use std::sync::Arc;
@@ -63,6 +68,8 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(overview::page))
         .route("/larm", get(alarms::page))
         .route("/halsa", get(health::page))
+        .route("/system/{id}", get(system::page))
+        .route("/reserver", get(reserves::page))
         .route("/static/{file}", get(assets::serve))
         .route("/web/live", get(live::stream))
         .with_state(state)
