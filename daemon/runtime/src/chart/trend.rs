@@ -3,7 +3,8 @@
 //! point's alarm limits as dashed lines; local times under the x axis. The `<svg>` has a
 //! viewBox and `width="100%"`, so it scales to the page (a 390 px phone included), a `<title>`
 //! and an `aria-label` (the caller's text alternative) and `data-rendered-points` (how many
-//! points were drawn).
+//! points were drawn); each gap's rectangle carries `data-gap` (its kind) and `data-from`/`data-to`
+//! (UTC ms).
 
 use super::esc;
 
@@ -107,8 +108,10 @@ pub fn trend(c: &Trend<'_>, fmt: &dyn Fn(f64) -> String) -> String {
             GapKind::BadQuality => (c.gap_words.1, "#f6dcdc", "#b00"),
         };
         s.push_str(&format!(
-            "<rect class=\"gap\" data-gap=\"{key}\" x=\"{x0:.1}\" y=\"{T}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-dasharray=\"3 2\"><title>{word}</title></rect>",
+            "<rect class=\"gap\" data-gap=\"{key}\" data-from=\"{from}\" data-to=\"{to}\" x=\"{x0:.1}\" y=\"{T}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-dasharray=\"3 2\"><title>{word}</title></rect>",
             key = g.kind.key(),
+            from = g.from_ms,
+            to = g.to_ms,
             h = bottom - T,
             word = esc(word),
         ));

@@ -115,10 +115,27 @@ fn points_of(config: &Config, system: System) -> Vec<(&Device, &Point)> {
     config.points().filter(|(_, p)| p.system == system).collect()
 }
 
-/// Every chartable point's trend, read from the store in `data_dir` (one snapshot for all).
+/// Most threads one page reads the store with.
+const READERS: usize = 4;
+
+/// Every chartable point's trend (`points`: id and stale limit), read from the store in
+/// `data_dir`: decoding a day of raw readings per point is the page's cost, so the points are
+/// shared among up to [`READERS`] threads, each with its own read-only snapshot.
 fn read_trends(data_dir: &std::path::Path, points: &[(String, i64)], span: Span, now_ms: i64) -> Result<Vec<Series>, String> {
-    let store = Store::open_read_only(data_dir).map_err(|e| e.to_string())?;
-    points.iter().map(|(id, stale)| load(&store, id, span, now_ms, *stale).map_err(|e| e.to_string())).collect()
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, READERS);
+    let per = points.len().div_ceil(threads).max(1);
+    let read = |part: &[(String, i64)]| -> Result<Vec<Series>, String> {
+        let store = Store::open_read_only(data_dir).map_err(|e| e.to_string())?;
+        part.iter().map(|(id, stale)| load(&store, id, span, now_ms, *stale).map_err(|e| e.to_string())).collect()
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = points.chunks(per).map(|part| scope.spawn(move || read(part))).collect();
+        let mut out = Vec::with_capacity(points.len());
+        for h in handles {
+            out.extend(h.join().map_err(|_| "a store reader panicked".to_string())??);
+        }
+        Ok(out)
+    })
 }
 
 /// The page's `<main>`: points, alarms, trends (`trends`: per chartable point in order, or why
