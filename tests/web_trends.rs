@@ -16,6 +16,7 @@ use driftvakt_config::model::{Config, PointKind, System};
 use driftvakt_domain::{Quality, Reading, Value};
 use driftvakt_store::StoreWriter;
 use reqwest::blocking::Client;
+use support::browser::Browser;
 use support::sim::{Sim, free_ports};
 use support::{Daemon, ExportRow, free_port, now_ms, rfc3339_ms, wait_for};
 
@@ -161,6 +162,8 @@ fn a_system_page_charts_every_point_and_a_stopped_gateway_is_a_gap_where_the_sto
     // Every point of the system is on the page, each chartable one with a chart.
     let html = get(&format!("{api}/system/{}?span=1h", system.key()));
     assert!(html.contains("<h1>Reservkraft</h1>") && html.contains("aria-current=\"page\">Senaste timmen</a>"), "{html}");
+    let english = get(&format!("{api}/system/{}?span=1h&lang=en", system.key()));
+    assert!(english.contains(">Points</h2>") && english.contains("aria-current=\"page\">Last hour</a>"), "{english}");
     for p in &points {
         let chart = chart_of(&html, &p.id).unwrap_or_else(|| panic!("no figure for {}", p.id));
         assert!(html.contains(&format!("data-k=\"pt:{}\"", p.id)), "no live value for {}", p.id);
@@ -203,6 +206,22 @@ fn a_system_page_charts_every_point_and_a_stopped_gateway_is_a_gap_where_the_sto
     });
     let (_, fast, slow) = timed(&format!("{api}/system/{}?span=7d", system.key()), 5);
     eprintln!("/system/{}?span=7d on a live store of a minute: {fast:?}..{slow:?}", system.key());
+
+    // On a 390 px phone: nothing sticks out, every chart is drawn, and the reserves page is
+    // kept current by the overview's live frames (its "as of" line moves on).
+    let browser = Browser::launch();
+    let mut page = browser.page(390, 844, 2.0);
+    page.goto(&format!("{api}/system/{}?span=24h", system.key()));
+    assert_eq!(page.horizontal_overflow(), Vec::<String>::new(), "the system page overflows 390 px");
+    let charts = page.eval("document.querySelectorAll('svg.trend[data-rendered-points]').length");
+    let chartable = points.iter().filter(|p| p.kind() != PointKind::Text).count();
+    assert_eq!(charts.as_u64(), Some(chartable as u64));
+    page.goto(&format!("{api}/reserver"));
+    assert_eq!(page.horizontal_overflow(), Vec::<String>::new(), "the reserves page overflows 390 px");
+    let first = page.eval("document.querySelector('[data-k=asof]').textContent");
+    let first = first.as_str().expect("as of").to_string();
+    page.wait_for(&format!("document.querySelector('[data-k=asof]').textContent !== {first:?}"), Duration::from_secs(10));
+    assert_eq!(page.js_errors(), Vec::<String>::new());
     drop(daemon);
 }
 
@@ -257,6 +276,9 @@ fn twenty_readings_over_a_day_are_twenty_points_and_a_weeks_page_renders_in_meas
     drop((silent, udp));
 }
 
+/// A point written at its device's interval: its id and kind.
+type Due = (Arc<str>, PointKind);
+
 /// Write readings of every configured point from `from` to `to` at its device's reading
 /// interval (a slow sine, booleans alternating), except `sparse`, which gets the 20 readings at
 /// `sparse_at(0..20)`; the number of readings written.
@@ -265,7 +287,7 @@ fn write_day(config: &Config, data: &Path, from: i64, to: i64, sparse: &str, spa
     let tx = writer.sender();
     let mut sparse_times: Vec<i64> = (0..20).map(sparse_at).collect();
     sparse_times.reverse();
-    let devices: Vec<(i64, Vec<(Arc<str>, PointKind)>)> = config
+    let devices: Vec<(i64, Vec<Due>)> = config
         .devices
         .iter()
         .map(|d| {

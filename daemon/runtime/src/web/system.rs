@@ -140,7 +140,6 @@ fn read_trends(data_dir: &std::path::Path, points: &[(String, i64)], span: Span,
 
 /// The page's `<main>`: points, alarms, trends (`trends`: per chartable point in order, or why
 /// they could not be read).
-#[allow(clippy::too_many_arguments)]
 fn render(s: &WebState, system: System, span: Span, alarms: Option<&[AlarmRecord]>, trends: &Result<Vec<Series>, String>, now_ms: i64, lang: Language) -> String {
     let (t, w) = (Trends::of(lang), Web::of(lang));
     let points = points_of(&s.config, system);
