@@ -162,6 +162,9 @@ fn a_system_page_charts_every_point_and_a_stopped_gateway_is_a_gap_where_the_sto
     // Every point of the system is on the page, each chartable one with a chart.
     let html = get(&format!("{api}/system/{}?span=1h", system.key()));
     assert!(html.contains("<h1>Reservkraft</h1>") && html.contains("aria-current=\"page\">Senaste timmen</a>"), "{html}");
+    let unknown = client().get(format!("{api}/system/nosuch")).send().expect("GET");
+    assert_eq!(unknown.status(), 404);
+    assert!(unknown.text().expect("body").contains("Inget system nosuch i konfigurationen"));
     let english = get(&format!("{api}/system/{}?span=1h&lang=en", system.key()));
     assert!(english.contains(">Points</h2>") && english.contains("aria-current=\"page\">Last hour</a>"), "{english}");
     for p in &points {
