@@ -12,8 +12,6 @@ texts! {
         unknown_system: &'static str = "Inget system {id} i konfigurationen", "No system {id} in the configuration";
         /// Heading of the system page's points.
         points: &'static str = "Punkter", "Points";
-        /// Column heads of the points table: point, value, id.
-        point_columns: [&'static str; 3] = ["Punkt", "Värde", "Id"], ["Point", "Value", "Id"];
         /// Heading of the system page's active alarms.
         active_alarms: &'static str = "Aktiva larm", "Active alarms";
         /// Heading of the trends.

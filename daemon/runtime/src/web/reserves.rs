@@ -32,7 +32,7 @@ fn point_value(config: &Config, live: &Live, id: &str, now_ms: i64, lang: Langua
     };
     let st = point_status(p, &p.name, live.get(id).as_ref(), now_ms, stale_after_ms(d), lang);
     let v = ValueView { k: format!("pt:{id}"), label: p.name.clone(), text: st.text, cls: st.shown.key(), at: st.time_ms, after: st.stale_after_ms };
-    format!("<span class=\"pname\">{}</span> {}", esc(&p.name), value_html("span", &v, now_ms, lang))
+    format!("<span class=\"pname\">{} ({})</span> {}", esc(&p.name), esc(&d.id), value_html("span", &v, now_ms, lang))
 }
 
 /// The good value of `id` now, if it has one.

@@ -144,28 +144,25 @@ fn render(s: &WebState, system: System, span: Span, alarms: Option<&[AlarmRecord
     let (t, w) = (Trends::of(lang), Web::of(lang));
     let points = points_of(&s.config, system);
     let mut h = format!("<main id=\"main\" class=\"system-page\"><h1>{}</h1><p class=\"asof\" data-k=\"asof\" data-t=\"{now_ms}\">{}</p>", esc(system.label(lang)), esc(&fill(w.as_of, &[("time", local_hms(now_ms, &s.tz))])));
-    // Points and their values.
-    let cols = t.point_columns;
-    h.push_str(&format!(
-        "\n<section aria-labelledby=\"h-points\"><h2 id=\"h-points\">{}</h2><table class=\"points cards\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        esc(t.points),
-        esc(cols[0]),
-        esc(cols[1]),
-        esc(cols[2])
-    ));
+    // Points and their values, device by device, as the overview's cards list them.
+    h.push_str(&format!("\n<section aria-labelledby=\"h-points\"><h2 id=\"h-points\">{}</h2>", esc(t.points)));
+    let mut device: Option<&str> = None;
     for (d, p) in &points {
+        if device != Some(d.id.as_str()) {
+            if device.is_some() {
+                h.push_str("</dl>");
+            }
+            device = Some(&d.id);
+            h.push_str(&format!("<h3>{} <span class=\"unit\">{}</span></h3><dl class=\"values points\">", esc(&d.name), esc(&d.id)));
+        }
         let st = point_status(p, &p.name, s.live.get(&p.id).as_ref(), now_ms, stale_after_ms(d), lang);
         let v = ValueView { k: format!("pt:{}", p.id), label: p.name.clone(), text: st.text, cls: st.shown.key(), at: st.time_ms, after: st.stale_after_ms };
-        h.push_str(&format!(
-            "<tr><th scope=\"row\" data-label=\"{}\"><a href=\"#trend-{id}\">{}</a></th>{}<td data-label=\"{}\"><code>{id}</code></td></tr>",
-            esc(cols[0]),
-            esc(&p.name),
-            value_html("td", &v, now_ms, lang).replacen("<td ", &format!("<td data-label=\"{}\" ", esc(cols[1])), 1),
-            esc(cols[2]),
-            id = esc(&p.id),
-        ));
+        h.push_str(&format!("<div><dt><a href=\"#trend-{}\">{}</a></dt>{}</div>", esc(&p.id), esc(&p.name), value_html("dd", &v, now_ms, lang)));
     }
-    h.push_str("</tbody></table></section>");
+    if device.is_some() {
+        h.push_str("</dl>");
+    }
+    h.push_str("</section>");
     // Active alarms.
     h.push_str(&format!("\n<section aria-labelledby=\"h-alarms\"><h2 id=\"h-alarms\">{}</h2>", esc(t.active_alarms)));
     match alarms {
@@ -200,7 +197,7 @@ fn render(s: &WebState, system: System, span: Span, alarms: Option<&[AlarmRecord
     let mut series = trends.as_ref().ok().map(|v| v.iter());
     for (_, p) in &points {
         h.push_str(&format!(
-            "\n<figure class=\"trend\" id=\"trend-{id}\" data-point=\"{id}\"><h3>{name} <span class=\"unit\">{unit}</span></h3>",
+            "\n<figure class=\"trend\" id=\"trend-{id}\" data-point=\"{id}\"><h3>{name} <span class=\"unit\">{unit} · <code>{id}</code></span></h3>",
             id = esc(&p.id),
             name = esc(&p.name),
             unit = esc(&p.unit),
