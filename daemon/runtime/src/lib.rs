@@ -3,6 +3,7 @@
 //! the bench harness (`driftvakt-bench`) drives the same parts. No clap, no simulator.
 
 pub mod alarm;
+pub mod chart;
 pub mod api;
 pub mod constant_time;
 pub mod endurance;

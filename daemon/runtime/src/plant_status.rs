@@ -108,7 +108,9 @@ pub fn lines(config: &Config, live: &Live, now_ms: i64, lang: Language) -> Vec<S
         .collect()
 }
 
-fn point_status<'a>(point: &'a Point, label: &'a str, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, lang: Language) -> PointStatus<'a> {
+/// Point `point`'s latest `reading` shown as the screens show it at `now_ms` (`label` its
+/// caption; stale after `stale_ms`).
+pub fn point_status<'a>(point: &'a Point, label: &'a str, reading: Option<&Reading>, now_ms: i64, stale_ms: i64, lang: Language) -> PointStatus<'a> {
     let t = Screen::of(lang);
     let (text, shown) = match reading {
         None => (t.waiting.to_string(), Shown::Waiting),

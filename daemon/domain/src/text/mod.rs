@@ -62,6 +62,7 @@ pub mod journal;
 pub mod report;
 pub mod screen;
 pub mod status;
+pub mod trends;
 pub mod value;
 pub mod web;
 pub mod web_exercises;
@@ -150,6 +151,7 @@ mod tests {
             ("screen", screen::Screen::entries()),
             ("status", status::Status::entries()),
             ("web_exercises", web_exercises::WebExercises::entries()),
+            ("trends", trends::Trends::entries()),
             ("value", value::Values::entries()),
             ("web", web::Web::entries()),
         ]

@@ -50,7 +50,7 @@ fn class_cell(class: AlarmClass, lang: Language) -> (&'static str, &'static str,
 }
 
 /// One alarm as a table row (each cell labelled for the narrow layout).
-fn row(a: &AlarmRecord, now_ms: i64, tz: &TimeZone, lang: Language) -> String {
+pub(super) fn row(a: &AlarmRecord, now_ms: i64, tz: &TimeZone, lang: Language) -> String {
     let cols = Alarms::of(lang).columns;
     let (symbol, word, cls) = class_cell(a.class, lang);
     let mut state = if a.state.is_active() { "active" } else { "cleared" }.to_string();

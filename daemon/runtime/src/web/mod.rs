@@ -10,6 +10,8 @@
 //! | `GET /ovningar` | exercises: the running run's live timeline, the past year's runs; a coordinator's start, note and stop forms | `exercises.rs` |
 //! | `POST /ovningar/starta`, `/ovningar/notering`, `/ovningar/stoppa` | start, note, stop (coordinator, CSRF) → 303 back | `exercises.rs` |
 //! | `GET /ovningar/{id}/rapport.{html,csv,json}` | a run's exercise report to download | `report.rs` |
+//! | `GET /system/{id}?span=1h\|24h\|7d` | a system: every point's live value, its active alarms, a trend chart per point from the store (gaps named, never bridged; ≤ ~300 points a chart) | `system.rs`, `trend.rs`, `crate::chart` |
+//! | `GET /reserver` | every reserve and function: endurance against målbild (the overview's bars, live), the stock, consumption, load and model it comes from | `reserves.rs` |
 //! | `GET /halsa` | health: store, sinks, connections, devices (the [`crate::monitor::Snapshot`]) | `health.rs` |
 //! | `GET /static/{file}` | `style.css`, `live.js` | `assets.rs` |
 //! | `GET /logga-in`, `POST /logga-in`, `POST /logga-ut` | sign in (a user or the API token; rate-limited) and out | `auth/login.rs` |
@@ -37,7 +39,10 @@ mod live;
 mod overview;
 mod page;
 mod report;
+mod reserves;
 mod state;
+mod system;
+mod trend;
 pub mod viewer;
 
 use std::sync::Arc;
@@ -83,6 +88,8 @@ pub fn router(state: WebState) -> Router {
         .route("/ovningar/stoppa", post(exercises::stop))
         .route("/ovningar/{id}/{file}", get(report::download))
         .route("/halsa", get(health::page))
+        .route("/system/{id}", get(system::page))
+        .route("/reserver", get(reserves::page))
         .route("/static/{file}", get(assets::serve))
         .route("/web/live", get(live::stream))
         .route("/logga-in", get(auth::login::form).post(auth::login::submit))

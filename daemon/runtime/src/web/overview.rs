@@ -13,6 +13,7 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::fmt::local_hms;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::screen::{Screen, hours};
+use driftvakt_domain::text::trends::Trends;
 use driftvakt_domain::text::web::Web;
 use jiff::tz::TimeZone;
 use serde::Serialize;
@@ -114,7 +115,7 @@ impl Overview {
 }
 
 /// The systems the configuration uses (points, reserves, functions), in screen order.
-fn systems_of(config: &Config) -> Vec<System> {
+pub(super) fn systems_of(config: &Config) -> Vec<System> {
     System::ALL
         .into_iter()
         .filter(|s| {
@@ -175,10 +176,29 @@ pub(super) fn model(config: &Config, live: &Live, alarms: Option<&[AlarmRecord]>
 }
 
 /// One aging value as a `<dd>`/`<span>`'s attributes and text.
-fn value_html(tag: &str, v: &ValueView, now_ms: i64, lang: Language) -> String {
+pub(super) fn value_html(tag: &str, v: &ValueView, now_ms: i64, lang: Language) -> String {
     let (text, cls) = v.shown(now_ms, lang);
     let at = v.at.map(|at| format!(" data-at=\"{at}\" data-after=\"{}\" data-v=\"{}\" data-cls=\"{}\"", v.after, esc(&v.text), v.cls)).unwrap_or_default();
     format!("<{tag} class=\"v {cls}\" data-k=\"{}\"{at}>{}</{tag}>", esc(&v.k), esc(&text))
+}
+
+/// A reserve's or function's endurance as the `<li>` the live frames update (`data-k="end:…"`):
+/// name, bar, figure, verdict, limiting link.
+pub(super) fn endurance_item(e: &EnduranceView, now_ms: i64, lang: Language) -> String {
+    let below = if e.below { " below" } else { "" };
+    let mut h = format!(
+        "<li class=\"res{below}\" data-k=\"end:{k}\"><span class=\"name\">{name}</span><progress max=\"100\" value=\"{pct}\" aria-label=\"{name}\">{pct} %</progress>{fig}<strong class=\"verdict\">{verdict}</strong>",
+        k = esc(&e.k),
+        name = esc(&e.figure.label),
+        pct = e.pct,
+        fig = value_html("span", &e.figure, now_ms, lang),
+        verdict = esc(e.verdict),
+    );
+    if let Some(l) = &e.limit {
+        h.push_str(&format!("<span class=\"limit\">{}</span>", esc(l)));
+    }
+    h.push_str("</li>");
+    h
 }
 
 /// The page's `<main>`.
@@ -192,6 +212,12 @@ pub(super) fn render(o: &Overview, lang: Language) -> String {
             k = esc(s.k),
             label = esc(s.label),
             text = esc(&s.text),
+        ));
+        h.push_str(&format!(
+            "<p class=\"more\"><a href=\"/system/{k}\">{link}<span class=\"sr\"> – {label}</span></a></p>",
+            k = esc(s.k),
+            link = esc(Trends::of(lang).system_link),
+            label = esc(s.label),
         ));
         if s.values.is_empty() {
             h.push_str(&format!("<p class=\"none\">{}</p>", esc(t.no_key_values)));
@@ -208,19 +234,8 @@ pub(super) fn render(o: &Overview, lang: Language) -> String {
     if !o.end.is_empty() {
         h.push_str(&format!("\n<section class=\"endurance\" aria-labelledby=\"h-end\"><h2 id=\"h-end\">{}</h2><ul>", esc(t.endurance)));
         for e in &o.end {
-            let below = if e.below { " below" } else { "" };
-            h.push_str(&format!(
-                "\n<li class=\"res{below}\" data-k=\"end:{k}\"><span class=\"name\">{name}</span><progress max=\"100\" value=\"{pct}\" aria-label=\"{name}\">{pct} %</progress>{fig}<strong class=\"verdict\">{verdict}</strong>",
-                k = esc(&e.k),
-                name = esc(&e.figure.label),
-                pct = e.pct,
-                fig = value_html("span", &e.figure, o.t, lang),
-                verdict = esc(e.verdict),
-            ));
-            if let Some(l) = &e.limit {
-                h.push_str(&format!("<span class=\"limit\">{}</span>", esc(l)));
-            }
-            h.push_str("</li>");
+            h.push('\n');
+            h.push_str(&endurance_item(e, o.t, lang));
         }
         h.push_str("</ul></section>");
     }

@@ -5,7 +5,7 @@
 //! cannot disagree. [`gather`] and [`history::gather`] compute every figure once; [`html`],
 //! [`csv`] and JSON (serde) only lay the same figures out.
 
-pub mod chart;
+pub use crate::chart;
 pub mod csv;
 mod data;
 mod facts;

@@ -1,5 +1,7 @@
-//! Inline SVG line charts of a run: the band shaded, the run's start and stop marked, no
-//! scripts and no external files, so the report prints anywhere.
+//! The exercise report's line chart: one series, the band shaded, the run's start and stop
+//! marked, no scripts and no external files, so the report prints anywhere.
+
+use super::esc;
 
 /// What one chart draws.
 pub struct Chart<'a> {
@@ -17,10 +19,6 @@ pub struct Chart<'a> {
     pub label: &'a str,
     /// Captions of the x axis's ends (local times).
     pub x_labels: (&'a str, &'a str),
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The chart as an `<svg>`; empty when the series is.

@@ -1,0 +1,16 @@
+//! Inline SVG charts drawn on the server: no scripts, no external files, so a report prints
+//! anywhere and a page needs nothing beyond the daemon. `line.rs` is the exercise report's
+//! chart (one series, a band, start and stop marked); `trend.rs` the web screen's trend (lines
+//! broken where there is no good data, the gaps shaded and named, alarm limits, scaling to the
+//! page's width).
+
+mod line;
+mod trend;
+
+pub use line::{Chart, line};
+pub use trend::{Gap, GapKind, Trend, trend};
+
+/// `s` safe in SVG text and double-quoted attributes.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
