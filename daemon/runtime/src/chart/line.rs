@@ -1,7 +1,7 @@
 //! The exercise report's line chart: one series, the band shaded, the run's start and stop
 //! marked, no scripts and no external files, so the report prints anywhere.
 
-use super::esc;
+use super::escape::esc;
 
 /// What one chart draws.
 pub struct Chart<'a> {

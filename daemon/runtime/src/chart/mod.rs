@@ -4,13 +4,9 @@
 //! broken where there is no good data, the gaps shaded and named, alarm limits, scaling to the
 //! page's width).
 
+mod escape;
 mod line;
 mod trend;
 
 pub use line::{Chart, line};
 pub use trend::{Gap, GapKind, Trend, trend};
-
-/// `s` safe in SVG text and double-quoted attributes.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}

@@ -6,7 +6,7 @@
 //! points were drawn); each gap's rectangle carries `data-gap` (its kind) and `data-from`/`data-to`
 //! (UTC ms).
 
-use super::esc;
+use super::escape::esc;
 
 /// Width of the drawing in viewBox units.
 const W: f64 = 560.0;

@@ -260,7 +260,7 @@ fn facts_html(run: &Run, tz: &TimeZone, lang: Language) -> String {
     let values = [kind_label(run.kind, lang).to_string(), run.name.clone(), local_datetime(run.started_ms, tz), run.started_by.clone()];
     let items: String = w.facts.iter().zip(&values).map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", esc(k), esc(v))).collect();
     format!(
-        "<p class=\"run\" data-run=\"{}\" data-kind=\"{}\">{}</p><dl class=\"facts\">{items}</dl>",
+        "<p class=\"run\" data-run=\"{}\" data-kind=\"{}\">{}</p><dl class=\"run-facts\">{items}</dl>",
         run.id,
         run.kind.key(),
         esc(&fill(w.run_number, &[("id", run.id)]))
