@@ -22,6 +22,11 @@ use super::super::page::{self, esc};
 use super::super::state::WebState;
 use super::super::viewer::Viewer;
 
+/// How long a login waits for its turn at the password check before it is told to try again.
+const CHECK_QUEUE: Duration = Duration::from_secs(10);
+/// Characters of a name that count for the per-name limit.
+const MAX_NAME_CHARS: usize = 64;
+
 /// Where to go after signing in: `nasta` when it is a path on this site, else the overview.
 pub fn local_path(next: Option<&str>) -> &str {
     match next {
@@ -110,12 +115,18 @@ pub(in crate::web) async fn submit(
     let t = T::of(lang.lang);
     let next = local_path(f.nasta.as_deref()).to_string();
     let name = f.name.trim().to_string();
-    let keys = [format!("ip:{}", peer.map(|p| p.ip().to_string()).unwrap_or_default()), format!("user:{}", name.to_lowercase())];
+    // A name is counted by its first characters only: a flood of long names cannot fill memory.
+    let counted: String = name.to_lowercase().chars().take(MAX_NAME_CHARS).collect();
+    let keys = [format!("ip:{}", peer.map(|p| p.ip().to_string()).unwrap_or_default()), format!("user:{counted}")];
     let viewer = session_viewer(&s, &headers).unwrap_or(Viewer::Anonymous);
     let now = Instant::now();
     if let Some(wait) = keys.iter().filter_map(|k| s.auth.limiter.blocked(k, now)).max() {
         return too_many(&s, &lang, &viewer, &next, &name, wait);
     }
+    // At most `PARALLEL_CHECKS` password checks at once; the rest wait their turn a while.
+    let Ok(Ok(_permit)) = tokio::time::timeout(CHECK_QUEUE, s.auth.checks.acquire()).await else {
+        return too_many(&s, &lang, &viewer, &next, &name, Duration::from_secs(5));
+    };
     let auth = std::sync::Arc::clone(&s.auth);
     let (n, p) = (name.clone(), f.password);
     let who = tokio::task::spawn_blocking(move || auth.check(&n, &p)).await.ok().flatten();

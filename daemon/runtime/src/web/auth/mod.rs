@@ -32,12 +32,18 @@ pub struct Auth {
     token: Option<Arc<str>>,
     /// A hash checked for unknown names, so that they take as long as known ones.
     dummy: OnceLock<String>,
+    /// Password checks running at once (each argon2 check takes ~19 MiB and a core's tens of
+    /// milliseconds): a flood of logins queues here instead of taking the machine.
+    pub checks: tokio::sync::Semaphore,
 }
+
+/// Password checks that may run at once.
+pub const PARALLEL_CHECKS: usize = 2;
 
 impl Auth {
     /// For `users` and `token`, sessions idle out after `idle`.
     pub fn new(users: Vec<WebUser>, token: Option<Arc<str>>, idle: Duration) -> Auth {
-        Auth { sessions: Sessions::new(idle), limiter: Limiter::default(), users, token, dummy: OnceLock::new() }
+        Auth { sessions: Sessions::new(idle), limiter: Limiter::default(), users, token, dummy: OnceLock::new(), checks: tokio::sync::Semaphore::new(PARALLEL_CHECKS) }
     }
 
     /// Whether anyone can sign in at all (users or a token).
