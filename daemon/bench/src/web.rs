@@ -2,8 +2,9 @@
 //! daemon (`driftvakt run`, this binary, its own process) polls the simulated reference hospital
 //! (in this process); its CPU time (`/proc/PID/stat` utime + stime) is measured over the same
 //! window with no client and with [`CLIENTS`] readers of `/web/live` (plain HTTP: what costs the
-//! daemon is computing the frames and the fan-out, not the browser). Also: bytes/s per client
-//! and the overview page's transfer size.
+//! daemon is computing the frames and the fan-out, not the browser). Also: bytes/s per client,
+//! the overview page's transfer size, and how long a system page with its trend charts takes
+//! over a day of history at one reading a second ([`HISTORY_SAMPLE`], fast-forwarded first).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -26,6 +27,11 @@ const USER_HZ: f64 = 100.0;
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Start-up work (store, first polls, first rollups) left to pass before measuring.
 const SETTLE: Duration = Duration::from_secs(5);
+/// Simulated time between the fast-forwarded history's readings (the reference hospital polls
+/// its Modbus devices once a second).
+const HISTORY_SAMPLE: &str = "1s";
+/// The system page timed: the one with the most charts.
+const TREND_PAGE: &str = "/system/reservkraft";
 /// The API token the daemon is given (the bench acts on nothing).
 const TOKEN: &str = "bench-web";
 
@@ -54,6 +60,9 @@ pub async fn run(seconds: u64) -> Result<()> {
     let config = dir.path().join("hospital.toml");
     std::fs::write(&config, config_for(&sim, port)?)?;
     let log = dir.path().join("daemon.log");
+    let t = Instant::now();
+    fast_forward_a_day(&config, &dir.path().join("data"))?;
+    outln!("  history: a day of the reference hospital at one reading per {HISTORY_SAMPLE}, fast-forwarded in {:.1} s", t.elapsed().as_secs_f64())?;
     let daemon = start_daemon(&config, &dir.path().join("data"), &log)?;
     let pid = daemon.0.id();
     let base = format!("http://127.0.0.1:{port}");
@@ -101,6 +110,9 @@ pub async fn run(seconds: u64) -> Result<()> {
         per_event
     )?;
     transfer(&http, &base).await?;
+    for span in ["1h", "24h", "7d"] {
+        trend_page(&http, &base, span).await?;
+    }
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     if let Some(hwm) = status.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
         outln!("  the daemon's peak RSS: {}", hwm.trim())?;
@@ -173,6 +185,45 @@ async fn transfer(http: &reqwest::Client, base: &str) -> Result<()> {
         parts.push(format!("{} {} B", asset.split('?').next().unwrap_or(asset), body.len()));
     }
     outln!("  overview transfer: {} = {:.1} kB uncompressed (content-encoding: {encoding}; assets cached for good after the first visit)", parts.join(" + "), total as f64 / 1000.0)?;
+    Ok(())
+}
+
+/// Fill `data` with the day up to now (`driftvakt fastforward`, this binary).
+fn fast_forward_a_day(config: &Path, data: &Path) -> Result<()> {
+    let exe = std::env::current_exe().context("the path of this binary")?;
+    let out = Command::new(&exe)
+        .args(["fastforward", "--config"])
+        .arg(config)
+        .arg("--data")
+        .arg(data)
+        .args(["--duration", "24h", "--sample", HISTORY_SAMPLE])
+        .env("RUST_LOG", "warn")
+        .output()
+        .with_context(|| format!("starting {} fastforward", exe.display()))?;
+    ensure!(out.status.success(), "fastforward failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}
+
+/// Print how long [`TREND_PAGE`] with `?span=` takes to answer (three tries) and its size.
+async fn trend_page(http: &reqwest::Client, base: &str, span: &str) -> Result<()> {
+    let url = format!("{base}{TREND_PAGE}?span={span}");
+    let mut times = Vec::new();
+    let mut size = 0;
+    let mut charts = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let body = http.get(&url).send().await?.error_for_status()?.text().await?;
+        times.push(t.elapsed());
+        size = body.len();
+        charts = body.matches("data-rendered-points").count();
+    }
+    times.sort();
+    outln!(
+        "  {TREND_PAGE}?span={span}: {charts} charts, {:.0} kB, answered in {:.0}..{:.0} ms",
+        size as f64 / 1000.0,
+        times[0].as_secs_f64() * 1000.0,
+        times[2].as_secs_f64() * 1000.0
+    )?;
     Ok(())
 }
 
