@@ -147,14 +147,7 @@ fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
             .map_or_else(|| key.to_string(), |(_, w)| w.to_string())
     };
     // One table per protocol, in the order the sources started; its columns are the counters.
-    let mut protocols: Vec<&str> = Vec::new();
-    for l in &r.links {
-        if !protocols.contains(&l.protocol.as_str()) {
-            protocols.push(&l.protocol);
-        }
-    }
-    for protocol in protocols {
-        let links: Vec<_> = r.links.iter().filter(|l| l.protocol == protocol).collect();
+    for (protocol, links) in r.links_by_protocol() {
         let title = word(&w.links, protocol);
         let mut header = vec![title.clone()];
         header.extend(links[0].counters.iter().map(|(k, _)| word(&w.counters, k)));

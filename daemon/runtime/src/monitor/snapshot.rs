@@ -230,6 +230,21 @@ pub struct Snapshot {
     pub exercise: Option<ExerciseStatus>,
 }
 
+impl Snapshot {
+    /// The sources grouped by protocol, the protocols in the order their first source started
+    /// (one table each in `driftvakt status` and on the health page).
+    pub fn links_by_protocol(&self) -> Vec<(&str, Vec<&LinkStatus>)> {
+        let mut groups: Vec<(&str, Vec<&LinkStatus>)> = Vec::new();
+        for l in &self.links {
+            match groups.iter_mut().find(|(p, _)| *p == l.protocol) {
+                Some((_, v)) => v.push(l),
+                None => groups.push((&l.protocol, vec![l])),
+            }
+        }
+        groups
+    }
+}
+
 fn get(a: &AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
 }

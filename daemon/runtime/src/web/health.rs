@@ -91,14 +91,7 @@ pub(super) fn render(r: &Snapshot, lang: Language, tz: &TimeZone) -> String {
     }
     h.push_str("</section>");
     h.push_str(&format!("<section aria-labelledby=\"h-links\"><h2 id=\"h-links\">{}</h2>", esc(t.links)));
-    let mut protocols: Vec<&str> = Vec::new();
-    for l in &r.links {
-        if !protocols.contains(&l.protocol.as_str()) {
-            protocols.push(&l.protocol);
-        }
-    }
-    for protocol in protocols {
-        let links: Vec<_> = r.links.iter().filter(|l| l.protocol == protocol).collect();
+    for (protocol, links) in r.links_by_protocol() {
         let title = word(&w.links, protocol);
         let mut head = vec![title.clone()];
         head.extend(links[0].counters.iter().map(|(k, _)| word(&w.counters, k)));
