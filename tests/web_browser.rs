@@ -8,10 +8,20 @@
 //! nothing of any other server, runs no failing script, and reads in English with `?lang=en`.
 //! A /system/ page's day trend renders within 1 s (see `trend_render`).
 //!
+//! Acting, with a real Mosquitto broker the demo publishes alarms to (`--mqtt`): a viewer sees
+//! no action on the mains-lost alarm and their POST is refused (403) with the alarm unchanged;
+//! the demo's operator signs in through the login form and acknowledges it with a comment from
+//! the live console (no reload), after which the broker's retained alarm state says
+//! acknowledged by them and so does the journal. Signed in as the coordinator, the alarm
+//! console (its forms, the shelve form opened) and the exercises page pass the same checks as
+//! every page (fit, keyboard, nothing asked beyond the daemon) at 1366 × 768 and 390 × 844.
+//!
 //! The screenshots go to `target/web-screenshots/<UTC time>/<page>-<w>x<h>.png` (printed).
 
 mod support;
 
+#[path = "web_browser/acting.rs"]
+mod acting;
 #[path = "web_browser/crawl.rs"]
 mod crawl;
 #[path = "web_browser/demo.rs"]
@@ -22,10 +32,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use driftvakt_config::model::{Config, Language, System};
+use driftvakt_config::model::{Config, Language, Role, System};
+use support::alarm::{Mosquitto, MqttWatch};
 use support::browser::{Browser, Page};
-use support::{daemon_bin, repo_root, wait_for};
+use support::{daemon_bin, now_ms, repo_root, wait_for, wait_until};
 
+use acting::{alarm, journal, post_as_nobody, sign_in};
 use crawl::{Crawl, LINKS_JS, page_name};
 use demo::{Demo, MainsWatch};
 
@@ -180,9 +192,10 @@ const SQUEEZED_JS: &str = "[...document.body.querySelectorAll('*')].filter(el =>
   return r.width > 0 && r.width < 2 * em && r.height > 3 * em && cs.visibility !== 'hidden';
 }).map(el => el.tagName.toLowerCase() + (el.className ? '.' + [...el.classList].join('.') : '') + ' \"' + el.textContent.trim().slice(0, 30) + '\": ' + Math.round(el.getBoundingClientRect().width) + ' px wide')";
 
-/// JavaScript: the elements a keyboard user must reach (links, buttons, fields), shown.
-const KEYBOARD_TARGETS_JS: &str = "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex=\"-1\"])')]
-  .filter(el => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')";
+/// JavaScript: the elements a keyboard user must reach (links, buttons, fields), shown (not
+/// inside a closed `<details>`: its summary is the stop there).
+const KEYBOARD_TARGETS_JS: &str = "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])')]
+  .filter(el => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden' && !el.closest('details:not([open]) > :not(summary)'))";
 
 /// Tabs through the page in front from its start; every link, button and field must take the
 /// focus on the way (the unreached ones are `problems`); how many there are.
@@ -329,4 +342,137 @@ fn trend_render(page: &mut Page<'_>, url: &str) -> Option<(Duration, u64)> {
     let ms = page.wait_for(TREND_DRAWN_JS, Duration::from_secs(10)).as_f64().unwrap_or(f64::MAX);
     let series = page.eval(TREND_SERIES_JS).as_u64().unwrap_or(0);
     Some((Duration::from_secs_f64(ms / 1000.0), series))
+}
+
+/// JavaScript: the id of the mains-lost alarm's row on the console (null while there is none).
+const MAINS_LOST_ROW_ID_JS: &str =
+    "(() => { const tr = [...document.querySelectorAll('[data-k=\"alarm-rows\"] tr[data-id]')].find(tr => tr.dataset.id.startsWith('ats.mains_available')); return tr ? tr.dataset.id : null; })()";
+/// JavaScript: the alarm actions anywhere in the document (forms posting to an alarm, buttons
+/// and disclosures saying Kvittera or Parkera, the forms' templates).
+const ALARM_ACTIONS_JS: &str = "[...document.querySelectorAll('form, button, summary, template[id^=\"act-\"], td.act')]
+  .filter(e => e.tagName === 'TEMPLATE' || e.tagName === 'TD' || (e.action || '').includes('/larm/') || /Kvittera|Parkera/.test(e.textContent))
+  .map(e => e.outerHTML.slice(0, 80))";
+/// The comment the operator types with the acknowledgement.
+const ACK_COMMENT: &str = "aggregaten går, driftjouren larmad";
+
+/// The CSS selector of the console row of alarm `id`.
+fn row_of(id: &str) -> String {
+    format!("[data-k=\"alarm-rows\"] tr[data-id=\"{id}\"]")
+}
+
+#[test]
+fn a_viewer_cannot_acknowledge_and_the_operator_does_from_the_live_console_with_their_name_on_mqtt_and_in_the_journal() {
+    let broker = Mosquitto::start();
+    let prefix = reference_config().mqtt.map(|m| m.topic_prefix).expect("the reference hospital has an [mqtt] section");
+    let data = tempfile::tempdir().expect("temp dir");
+    // Speed 10: mains fail 2 s after the start and return a minute later.
+    let demo = Demo::start(&["--scenario", "blackout", "--speed", "10", "--mqtt", &format!("127.0.0.1:{}", broker.port)], data.path());
+    let origin = &demo.origin;
+    let browser = Browser::launch();
+    let (w, h, s) = DESKTOP;
+    let mut page = browser.page(w, h, s);
+
+    // 1. A viewer: the alarm without any action, a POST from the page and one over plain HTTP refused.
+    page.goto(&format!("{origin}/larm"));
+    let id = page.wait_for(MAINS_LOST_ROW_ID_JS, Duration::from_secs(30)).as_str().expect("the row's id").to_string();
+    let row = row_of(&id);
+    assert_eq!(page.eval(ALARM_ACTIONS_JS), serde_json::json!([]), "a viewer is offered alarm actions");
+    assert_eq!(page.eval("!!document.querySelector('main a[href^=\"/logga-in\"]')"), true, "the console does not say how to sign in to act");
+    let from_page = page.eval(&format!(
+        "fetch('/larm/' + encodeURIComponent({}) + '/kvittera', {{ method: 'POST', body: new URLSearchParams({{ csrf: '', comment: 'jag med' }}), redirect: 'manual' }}).then(r => r.status)",
+        serde_json::json!(id)
+    ));
+    assert_eq!(from_page, 403, "the viewer's POST from the page");
+    let plain = post_as_nobody(origin, &format!("/larm/{id}/kvittera"), &[("csrf", ""), ("comment", "jag med")]);
+    assert_eq!(plain, 403, "the viewer's POST over plain HTTP");
+    let a = alarm(origin, &id);
+    assert!(a["state"].as_str().is_some_and(|s| s.ends_with("_unacked")) && a["ack"].is_null(), "a viewer's POST changed the alarm: {a}");
+
+    // 2. The operator signs in through the form and acknowledges from the console's row.
+    let (name, password) = demo.login(Role::Operator);
+    sign_in(&mut page, origin, (name, password), "/larm");
+    let button = format!("{row} form[data-verb=\"kvittera\"] button[type=submit]");
+    page.wait_for(&format!("!!document.querySelector({})", serde_json::json!(button)), Duration::from_secs(10));
+    let topic = format!("{prefix}/alarm/{id}");
+    let mqtt = MqttWatch::start(broker.port, &topic);
+    wait_until("the alarm's retained state on MQTT before the acknowledgement", Duration::from_secs(10), || !mqtt.all().is_empty());
+    assert_eq!(mqtt.all()[0].json()["state"], "active_unacked", "{}", mqtt.all()[0].payload);
+    let acked = format!("(() => {{ const tr = document.querySelector({}); return tr && !tr.classList.contains('unacked') && tr.textContent.includes({}); }})()", serde_json::json!(row), serde_json::json!(name));
+    page.eval(&watch_js(&acked));
+    page.fill(&format!("{row} input[name=\"comment\"]"), ACK_COMMENT);
+    let clicked = now_ms();
+    page.click(&button);
+
+    // The console shows it acknowledged, by name, in the same document.
+    let seen = page.wait_for("window.__seen", Duration::from_secs(10));
+    let on_screen = seen.as_f64().unwrap_or_else(|| panic!("the console's time of the acknowledgement: {seen}")) as i64 - clicked;
+    assert_eq!(page.eval("window.__sameDocument"), true, "the console was reloaded to show the acknowledgement");
+    assert_eq!(page.eval(&format!("document.querySelector({}) === null", serde_json::json!(button))), true, "the acknowledged row still offers Kvittera");
+    page.screenshot(&shots().join(format!("larm-kvitterat-{w}x{h}.png")));
+
+    // The broker: the state published, and retained for a subscriber that comes after.
+    let published = wait_for("the acknowledged state on MQTT", Duration::from_secs(10), || {
+        mqtt.all().into_iter().find(|m| m.json()["state"] == "active_acked").ok_or_else(|| format!("{:?}", mqtt.all().last().map(|m| &m.payload)))
+    });
+    let late = MqttWatch::start(broker.port, &topic);
+    let retained = wait_for("the retained state for a new subscriber", Duration::from_secs(10), || late.all().first().cloned().ok_or_else(|| "nothing yet".to_string()));
+    let j = retained.json();
+    assert!(retained.retain, "not a retained message: {}", retained.payload);
+    assert_eq!((j["state"].as_str(), j["acked_by"].as_str()), (Some("active_acked"), Some(name)), "the retained state: {}\n{}", retained.payload, broker.log());
+
+    // The API and the journal carry the operator's name and comment.
+    let a = alarm(origin, &id);
+    assert_eq!((a["state"].as_str(), a["ack"]["by"].as_str()), (Some("active_acked"), Some(name)), "{a}");
+    let entries = journal(origin, &id);
+    assert!(
+        entries.iter().any(|e| e["event"] == "acked" && e["by"] == name && e["comment"] == ACK_COMMENT),
+        "the journal has no acknowledgement by {name}: {entries:?}"
+    );
+    eprintln!(
+        "acknowledged by {name}: on the console {on_screen} ms after the click, published on MQTT {} ms after it (retained: {})",
+        published.at_ms - clicked,
+        retained.payload
+    );
+    assert_eq!(page.js_errors(), Vec::<String>::new());
+}
+
+#[test]
+fn signed_in_as_coordinator_the_console_and_exercise_forms_fit_a_desktop_and_a_phone_and_the_keyboard() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let demo = Demo::start(&["--scenario", "blackout", "--speed", "10"], data.path());
+    let origin = &demo.origin;
+    let browser = Browser::launch();
+    // One browser: both pages share the session.
+    let mut desk = browser.page(DESKTOP.0, DESKTOP.1, DESKTOP.2);
+    let mut phone = browser.page(PHONE.0, PHONE.1, PHONE.2);
+    sign_in(&mut desk, origin, demo.login(Role::Coordinator), "/larm");
+    desk.wait_for(MAINS_LOST_ROW_ID_JS, Duration::from_secs(30));
+
+    let mut problems = Vec::new();
+    for path in ["/larm", "/ovningar"] {
+        let url = format!("{origin}{path}");
+        let name = page_name(path);
+        for page in [&mut desk, &mut phone] {
+            let (w, h, _) = page.viewport();
+            check_load(page, origin, &url, &shots().join(format!("{name}-samordnare-{w}x{h}.png")), &mut problems);
+            let forms = page.eval("[...document.querySelectorAll('main form')].filter(f => f.getClientRects().length > 0).length").as_u64().unwrap_or(0);
+            if forms == 0 {
+                problems.push(format!("{url} at {w}×{h} shows the coordinator no form"));
+            }
+            let stops = check_keyboard(page, &url, &mut problems);
+            eprintln!("{path} as coordinator at {w}×{h}: {forms} forms, {stops} keyboard stops tabbed through");
+            if path == "/larm" {
+                // The shelve forms opened (their fields shown), too.
+                page.eval("document.querySelectorAll('td.act details').forEach(d => d.open = true)");
+                settle(page);
+                for o in page.horizontal_overflow() {
+                    problems.push(format!("{url} at {w}×{h} with the shelve forms open overflows: {o}"));
+                }
+                page.screenshot_full_page(&shots().join(format!("{name}-samordnare-parkera-{w}x{h}.png")));
+                let stops = check_keyboard(page, &url, &mut problems);
+                eprintln!("{path} as coordinator at {w}×{h}, the shelve forms open: {stops} keyboard stops tabbed through");
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }

@@ -1,6 +1,7 @@
 //! `driftvakt demo` as the browser tests run it: the real binary on free ports with a data
-//! directory the test owns, the page address and the simulator's gateways parsed from its
-//! header; and the simulator's own truth about mains, read over Modbus beside the daemon.
+//! directory the test owns, the page address, the simulator's gateways and the two sign-ins
+//! (operator, coordinator; random passwords) parsed from its header; and the simulator's own
+//! truth about mains, read over Modbus beside the daemon.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,7 +12,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use driftvakt_config::model::Language;
+use driftvakt_config::model::{Language, Role};
+use driftvakt_domain::text::auth::Auth;
+use driftvakt_domain::text::fill;
 use driftvakt_domain::text::screen::Screen;
 
 use crate::support::{daemon_bin, now_ms};
@@ -29,6 +32,8 @@ pub struct Demo {
     pub origin: String,
     /// The simulated `stallverk` gateway (generators, ATS, tanks).
     pub stallverk: SocketAddr,
+    /// The web sign-ins the demo made: (role, name, password).
+    logins: Vec<(Role, String, String)>,
     /// Everything the demo printed so far.
     out: Arc<Mutex<Vec<String>>>,
 }
@@ -65,9 +70,9 @@ impl Demo {
         let t = Screen::of(Language::Sv);
         let web_prefix = t.demo_web.split("{url}").next().expect("a template").trim();
         let gateway_prefix = t.demo_gateway.split("{id}").next().expect("a template").trim();
-        let (mut origin, mut stallverk) = (None, None);
+        let (mut origin, mut stallverk, mut logins) = (None, None, Vec::new());
         let deadline = Instant::now() + HEADER_TIMEOUT;
-        while origin.is_none() || stallverk.is_none() {
+        while origin.is_none() || stallverk.is_none() || logins.len() < ROLES.len() {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = match rx.recv_timeout(left) {
                 Ok(line) => line,
@@ -75,7 +80,7 @@ impl Demo {
                     let _ = child.kill();
                     let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
                     let printed = out.lock().unwrap_or_else(|p| p.into_inner()).join("\n");
-                    panic!("the demo printed no page address and gateway within {HEADER_TIMEOUT:?} ({e}; {status}):\n{printed}");
+                    panic!("the demo printed no page address, gateway and sign-ins within {HEADER_TIMEOUT:?} ({e}; {status}):\n{printed}");
                 }
             };
             let line = line.trim();
@@ -87,15 +92,42 @@ impl Demo {
                 .and_then(|r| r.trim().strip_prefix("stallverk:"))
             {
                 stallverk = Some(addr.trim().parse().unwrap_or_else(|e| panic!("gateway address in `{line}`: {e}")));
+            } else if let Some(login) = ROLES.into_iter().find_map(|role| login_of(line, role)) {
+                logins.push(login);
             }
         }
-        Demo { child, origin: origin.expect("origin"), stallverk: stallverk.expect("stallverk"), out }
+        Demo { child, origin: origin.expect("origin"), stallverk: stallverk.expect("stallverk"), logins, out }
+    }
+
+    /// The demo's sign-in for `role`: (name, password).
+    pub fn login(&self, role: Role) -> (&str, &str) {
+        self.logins
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, name, password)| (name.as_str(), password.as_str()))
+            .unwrap_or_else(|| panic!("the demo printed no {role:?} sign-in"))
     }
 
     /// Everything the demo printed so far (for failure messages).
     pub fn printed(&self) -> String {
         self.out.lock().unwrap_or_else(|p| p.into_inner()).join("\n")
     }
+}
+
+/// The roles the demo makes a sign-in for.
+const ROLES: [Role; 2] = [Role::Operator, Role::Coordinator];
+
+/// `line` as the demo's sign-in line for `role` (`inloggning operatör: namn N, lösenord P`):
+/// (role, name, password).
+fn login_of(line: &str, role: Role) -> Option<(Role, String, String)> {
+    let a = Auth::of(Language::Sv);
+    let word = if role == Role::Operator { a.role_operator } else { a.role_coordinator };
+    // Only {role} filled in: the line's literal parts around {name} and {password}.
+    let template = fill(a.demo_login, &[("role", word)]);
+    let (before, rest) = template.trim().split_once("{name}")?;
+    let between = rest.split("{password}").next()?;
+    let (name, password) = line.trim().strip_prefix(before)?.split_once(between)?;
+    Some((role, name.to_string(), password.trim().to_string()))
 }
 
 impl Drop for Demo {

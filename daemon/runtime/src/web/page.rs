@@ -173,7 +173,9 @@ pub fn respond(lang: &PageLang, html: String) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not "no-referrer": with it browsers send `Origin: null` on the pages' own form POSTs,
+    // which `auth::origin` refuses (sign-in and every action failed in a real browser).
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.lang.code()));
     if lang.chosen
         && let Ok(v) = HeaderValue::from_str(&lang.cookie())

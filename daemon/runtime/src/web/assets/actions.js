@@ -2,6 +2,8 @@
 // <template>s (with the session's CSRF token); each row with a data-id gets Kvittera when it is
 // unacknowledged, and Parkera or Återaktivera. The live stream replaces the rows; a row whose
 // alarm and state are unchanged gets its old cell back (with what was typed, and the focus).
+// A form is sent in the background (the daemon answers 303 when done) so the console stays
+// open: the live stream brings the row's new state, and a refusal is shown in the row.
 "use strict";
 (function () {
   const tbody = document.querySelector('[data-k="alarm-rows"]');
@@ -9,7 +11,49 @@
   const label = tbody.dataset.actLabel || "";
   let kept = new Map();
   let focused = null;
-  document.addEventListener("focusin", (e) => { focused = e.target; });
+  // The alarm whose action cell had the focus: its new cell gets it when the old one goes.
+  let focusedId = null;
+  document.addEventListener("focusin", (e) => {
+    focused = e.target;
+    const tr = e.target.closest && e.target.closest("tr[data-id]");
+    focusedId = tr && tbody.contains(tr) ? tr.dataset.id : null;
+  });
+
+  // What a refusal page says (its alert), else its text.
+  function said(text) {
+    const doc = new DOMParser().parseFromString(text, "text/html");
+    const alert = doc.querySelector("main [role=alert]");
+    return (alert ? alert.textContent : doc.body.textContent).trim().slice(0, 300);
+  }
+
+  tbody.addEventListener("submit", (e) => {
+    const form = e.target;
+    if (!form.matches("td.act form") || !window.fetch) return;
+    e.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    const body = new URLSearchParams(new FormData(form));
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+      .then((r) => (r.type === "opaqueredirect" ? "" : r.text().then(said)))
+      .then((refusal) => {
+        if (button) button.disabled = false;
+        const td = form.closest("td.act");
+        let msg = td && td.querySelector(".act-error");
+        if (!refusal) {
+          if (msg) msg.remove();
+          return;
+        }
+        if (td && !msg) {
+          msg = document.createElement("p");
+          msg.className = "error act-error";
+          msg.setAttribute("role", "alert");
+          td.appendChild(msg);
+        }
+        if (msg) msg.textContent = refusal;
+      })
+      // The daemon out of reach: send it the ordinary way (the browser says what happened).
+      .catch(() => form.submit());
+  });
 
   function add(td, name, id) {
     const t = document.getElementById("act-" + name);
@@ -45,8 +89,15 @@
     });
     kept = next;
     const active = document.activeElement;
-    if (focused && focused !== active && (!active || active === document.body) && document.contains(focused)) {
-      focused.focus();
+    if (focused && focused !== active && (!active || active === document.body)) {
+      if (document.contains(focused)) {
+        focused.focus();
+      } else if (focusedId) {
+        // The row changed state (acknowledged, shelved): on to its new cell's first control.
+        const tr = [...tbody.querySelectorAll("tr[data-id]")].find((r) => r.dataset.id === focusedId);
+        const first = tr && tr.querySelector("td.act button, td.act summary, td.act input");
+        if (first) first.focus();
+      }
     }
   }
 
