@@ -7,6 +7,9 @@
 //! 390 × 844 (a phone) and at 683 × 384 (the desktop at 200 % zoom), fits each width, asks
 //! nothing of any other server, runs no failing script, and reads in English with `?lang=en`.
 //! A /system/ page's day trend renders within 1 s (see `trend_render`).
+//! When the daemon dies (SIGKILL) the open overview says `Ingen kontakt med driftvakt sedan …`
+//! within the no-contact time and every value it shows turns `INAKTUELL (… gammal), senast …`
+//! once older than its stale limit: no old value passes for live.
 //!
 //! Acting, with a real Mosquitto broker the demo publishes alarms to (`--mqtt`): a viewer sees
 //! no action on the mains-lost alarm and their POST is refused (403) with the alarm unchanged;
@@ -164,6 +167,50 @@ fn the_overview_is_live_and_the_blackout_alarm_appears_within_poll_interval_plus
     }
     assert_eq!(overview.js_errors(), Vec::<String>::new());
     assert_eq!(console.js_errors(), Vec::<String>::new());
+}
+
+/// How long the page may go without a live event before it says there is no contact
+/// (`NO_CONTACT_MS` in `assets/live.js`).
+const NO_CONTACT_MS: i64 = 3000;
+/// Every reserve-power value on the overview: its key and text.
+const RESERVE_VALUES_JS: &str = "[...document.querySelectorAll('[data-k=\"sys:reservkraft\"]')].flatMap(h => [...h.closest('.system').querySelectorAll('[data-k^=\"pt:\"]')]).map(e => [e.dataset.k, e.className, e.textContent])";
+
+#[test]
+fn when_the_daemon_is_gone_the_open_overview_says_so_and_shows_no_old_value_as_live() {
+    let config = reference_config();
+    let ats = config.devices.iter().find(|d| d.id == "ats").expect("the ATS");
+    let stale_ms = driftvakt_runtime::plant_status::stale_after_ms(ats);
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut demo = Demo::start(&["--scenario", "normal"], data.path());
+    let browser = Browser::launch();
+    let (w, h, s) = DESKTOP;
+    let mut page = browser.page(w, h, s);
+    page.goto(&format!("{}/", demo.origin));
+    page.wait_for("document.querySelector('.systems .v') && !document.querySelector('.systems .v.waiting, .systems .v.stale')", Duration::from_secs(15));
+    let live = page.eval(RESERVE_VALUES_JS);
+    assert!(live.as_array().is_some_and(|v| v.len() >= 5), "reserve-power values on the overview: {live}");
+    assert_eq!(page.eval("document.getElementById('banner').hidden"), true, "a no-contact banner while the daemon runs");
+
+    demo.kill();
+    let killed = now_ms();
+    // The banner: within the no-contact time (+ 1 s for its once-a-second check, + 1 s slack).
+    let banner = page.wait_for(
+        "(() => { const b = document.getElementById('banner'); return !b.hidden && b.textContent.startsWith('Ingen kontakt med driftvakt sedan ') ? [performance.timeOrigin + performance.now(), b.textContent] : null; })()",
+        Duration::from_secs(15),
+    );
+    let banner_ms = banner[0].as_f64().expect("time") as i64 - killed;
+    eprintln!("daemon killed: \"{}\" on the open overview {banner_ms} ms later", banner[1].as_str().unwrap_or_default());
+    assert!(banner_ms <= NO_CONTACT_MS + 2000, "the no-contact banner came {banner_ms} ms after the daemon died");
+    // No value passes for live: every reserve-power value (read every second) says it is stale,
+    // with its age, once older than its stale limit.
+    let stale = page.wait_for(
+        &format!("(() => {{ const v = {RESERVE_VALUES_JS}; return v.every(([, cls, text]) => cls.includes('stale') && text.startsWith('INAKTUELL (')) ? [performance.timeOrigin + performance.now(), v] : null; }})()"),
+        Duration::from_secs(30),
+    );
+    let stale_after = stale[0].as_f64().expect("time") as i64 - killed;
+    eprintln!("every reserve-power value marked INAKTUELL {stale_after} ms after the daemon died (stale limit {stale_ms} ms): {}", stale[1]);
+    assert!(stale_after <= stale_ms + 2000, "values shown as live {stale_after} ms after the daemon died (stale limit {stale_ms} ms)");
+    page.screenshot(&shots().join(format!("ingen-kontakt-oversikt-{w}x{h}.png")));
 }
 
 /// Fills `data` with a day of the reference hospital up to now (`driftvakt fastforward`, a

@@ -108,6 +108,12 @@ impl Demo {
             .unwrap_or_else(|| panic!("the demo printed no {role:?} sign-in"))
     }
 
+    /// Kill the demo at once (SIGKILL): the daemon gone as in a power cut, its pages left open.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Everything the demo printed so far (for failure messages).
     pub fn printed(&self) -> String {
         self.out.lock().unwrap_or_else(|p| p.into_inner()).join("\n")
