@@ -196,7 +196,7 @@ fn fast_forward_a_day(config: &Path, data: &Path) -> Result<()> {
         .arg(config)
         .arg("--data")
         .arg(data)
-        .args(["--duration", "24h", "--sample", HISTORY_SAMPLE])
+        .args(["--duration", "24h", "--sample", HISTORY_SAMPLE, "--coarse-sample", HISTORY_SAMPLE])
         .env("RUST_LOG", "warn")
         .output()
         .with_context(|| format!("starting {} fastforward", exe.display()))?;
