@@ -1,11 +1,11 @@
 //! The operator's web screen, served on the operator API's listener (merged into its router):
-//! server-rendered HTML, one small script for the live updates, every asset in the binary, no
+//! server-rendered HTML, two small scripts (the live updates, the console's actions), every asset in the binary, no
 //! request beyond the daemon. Swedish first; `?lang=en` switches (a cookie remembers it).
 //!
 //! | method and path | what | file |
 //! |---|---|---|
 //! | `GET /` | overview: each system's key values and active alarms, every reserve's and function's endurance against its målbild | `overview.rs` |
-//! | `GET /larm` | alarm console (read-only): active first, unacknowledged first | `alarms.rs` |
+//! | `GET /larm` | alarm console: active first, unacknowledged first; an operator's acknowledge/shelve forms | `alarms.rs`, `alarm_actions.rs` |
 //! | `GET /larm/journal` | the alarm journal, newest first, filtered by period, alarm, system, class, event and who (in the URL) | `journal.rs` |
 //! | `GET /ovningar` | exercises: the running run's live timeline, the past year's runs; a coordinator's start, note and stop forms | `exercises.rs` |
 //! | `POST /ovningar/starta`, `/ovningar/notering`, `/ovningar/stoppa` | start, note, stop (coordinator, CSRF) → 303 back | `exercises.rs` |
@@ -13,12 +13,12 @@
 //! | `GET /system/{id}?span=1h\|24h\|7d` | a system: every point's live value, its active alarms, a trend chart per point from the store (gaps named, never bridged; ≤ ~300 points a chart) | `system.rs`, `trend.rs`, `crate::chart` |
 //! | `GET /reserver` | every reserve and function: endurance against målbild (the overview's bars, live), the stock, consumption, load and model it comes from | `reserves.rs` |
 //! | `GET /halsa` | health: store, sinks, connections, devices (the [`crate::monitor::Snapshot`]) | `health.rs` |
-//! | `GET /static/{file}` | `style.css`, `live.js` | `assets.rs` |
+//! | `GET /static/{file}` | `style.css`, `live.js`, `actions.js` | `assets.rs` |
 //! | `GET /logga-in`, `POST /logga-in`, `POST /logga-ut` | sign in (a user or the API token; rate-limited) and out | `auth/login.rs` |
 //! | `POST /larm/{id}/kvittera`, `/parkera`, `/avparkera` | acknowledge, shelve, unshelve (operator; CSRF) → 303 `/larm` | `alarm_actions.rs` |
 //! | `GET /web/live?lang=` | server-sent events: the overview's values and the alarm list, once a second and at once on an alarm change | `live.rs` |
 //!
-//! Who may look is [`viewer::Viewer`]'s: every page handler takes one: a signed-in user (session
+//! Who may look is [`viewer::Viewer`]'s (`gate.rs` makes it): every page handler takes one: a signed-in user (session
 //! cookie, `auth/`), the API token, or the anonymous viewer when `[web] view_open` (or the client
 //! is on this machine). Every POST from another origin is refused (`auth/origin.rs`). The shell, escaping and headers are `page.rs`'s, the language `lang.rs`'s;
 //! `hub.rs` is the one producer of the live frames (`frame.rs` what is in them), `live.rs` the
