@@ -120,6 +120,12 @@ fn a_coordinator_runs_an_exercise_from_the_page_and_the_journal_filters_its_alar
     // The coordinator "API" sees the start form and starts a monthly test: 303 back, running.
     let (_, page) = get(&format!("{api}/ovningar"), true);
     assert!(page.contains("action=\"/ovningar/starta\"") && page.contains("name=\"csrf\""), "{page}");
+    // A form too large to be one of the pages' (16 kB), or one that cannot be read, starts nothing.
+    let oversized = format!("csrf=&kind=monthly&name={}", "x".repeat(17_000));
+    assert_eq!(post(&format!("{api}/ovningar/starta"), true, &oversized).0, 400);
+    assert_eq!(post(&format!("{api}/ovningar/starta"), true, "csrf=&kind=monthly&name=A&name=B").0, 400);
+    let status: Value = client().get(format!("{api}/api/exercise")).send().expect("status").json().expect("JSON");
+    assert!(status["active"].is_null(), "{status}");
     let live = live_exercise(&api);
     let (code, loc) = post(&format!("{api}/ovningar/starta"), true, "csrf=&kind=monthly&name=M%C3%A5nadsprov+december");
     assert_eq!((code, loc.as_str()), (303, "/ovningar?svar=started"));

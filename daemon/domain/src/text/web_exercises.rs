@@ -85,10 +85,6 @@ texts! {
         forbidden: &'static str =
             "Bara en inloggad samordnare får starta, anteckna och stoppa övningar.",
             "Only a signed-in coordinator may start, note and stop exercises.";
-        /// A form whose CSRF token is not the session's.
-        csrf_refused: &'static str =
-            "Formuläret hör inte till din inloggning (eller är för gammalt). Ladda om sidan och försök igen.",
-            "The form does not belong to your session (or is too old). Reload the page and try again.";
         /// A form that could not be read.
         bad_form: &'static str = "Formuläret kunde inte läsas.", "The form could not be read.";
         /// Heading and tab of the alarm journal page.

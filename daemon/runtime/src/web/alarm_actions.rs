@@ -24,7 +24,7 @@ use super::assets;
 use super::lang::PageLang;
 use super::page::{self, Nav, esc};
 use super::state::WebState;
-use super::viewer::{Role, Viewer};
+use super::viewer::{Refusal, Role, Viewer};
 
 /// The shelving durations offered, in hours.
 pub const SHELVE_HOURS: [u32; 4] = [1, 8, 24, 168];
@@ -77,13 +77,11 @@ fn message(s: &WebState, lang: &PageLang, viewer: &Viewer, status: StatusCode, t
 /// Whether `viewer` may act on alarms with the form's `csrf`: `Err` is the refusal's reason.
 fn allowed(viewer: &Viewer, csrf: &str, lang: &PageLang) -> Result<String, &'static str> {
     let t = Auth::of(lang.lang);
-    if !viewer.may(Role::Operator) {
-        return Err(t.need_operator);
+    match viewer.acting(Role::Operator, csrf) {
+        Ok(u) => Ok(u.name.clone()),
+        Err(Refusal::Role) => Err(t.need_operator),
+        Err(Refusal::Csrf) => Err(t.bad_csrf),
     }
-    if !viewer.csrf_ok(csrf) {
-        return Err(t.bad_csrf);
-    }
-    viewer.user().map(|u| u.name.clone()).ok_or(t.need_operator)
 }
 
 /// What the alarm actor answered, as the page's answer: 303 to the console when done.

@@ -7,8 +7,9 @@
 //! exercise actor through the same [`crate::api::exercise_act`] as the HTTP API's, under the
 //! user's name, and the answer is a 303 back to the page, which says what happened in words.
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use driftvakt_config::model::{Config, ExerciseKind, Language, Role};
@@ -16,17 +17,17 @@ use driftvakt_domain::clock::{Clock, SystemClock};
 use driftvakt_domain::exercise::Run;
 use driftvakt_domain::fmt::{local_datetime, local_hms};
 use driftvakt_domain::text::exercise::kind_label;
+use driftvakt_domain::text::auth::Auth;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::web::Web;
 use driftvakt_domain::text::web_exercises::WebExercises;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::lang::{PageLang, param};
 use super::page::{self, Nav, esc};
 use super::state::WebState;
-use super::viewer::Viewer;
+use super::viewer::{Refusal, Viewer};
 use crate::api::{ExerciseApi, exercise_act};
 use crate::exercise::command::{Command, CommandError, ExerciseHandle};
 use crate::exercise::report::history::rows as history_rows;
@@ -360,16 +361,6 @@ fn past_html(past: Option<&[HistoryRow]>, lang: Language) -> String {
     o
 }
 
-/// A form body (`application/x-www-form-urlencoded`) as `T` (read as the query string it is).
-pub(super) fn form<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
-    let text = std::str::from_utf8(body).ok()?;
-    if text.len() > 16_384 {
-        return None;
-    }
-    let uri: Uri = format!("/?{text}").parse().ok()?;
-    Query::<T>::try_from_uri(&uri).ok().map(|Query(t)| t)
-}
-
 /// A refusal page (403, or 400 for an unreadable form) in words.
 pub(super) fn refuse(s: &WebState, lang: &PageLang, viewer: &Viewer, status: StatusCode, words: &str) -> Response {
     let title = Web::of(lang.lang).exercises;
@@ -406,13 +397,12 @@ pub(super) struct StopForm {
 /// The user's name and the exercise actor, or the refusal's status and words: not a
 /// coordinator, a foreign form, no `[exercise]`.
 fn allowed<'a>(s: &'a WebState, lang: Language, viewer: &'a Viewer, csrf: Option<&str>) -> Result<(&'a str, &'a ExerciseApi), (StatusCode, &'static str)> {
-    let w = WebExercises::of(lang);
-    let Some(user) = viewer.user().filter(|_| viewer.may(Role::Coordinator)) else {
-        return Err((StatusCode::FORBIDDEN, w.forbidden));
+    let user = match viewer.acting(Role::Coordinator, csrf.unwrap_or_default()) {
+        Ok(u) => u,
+        Err(Refusal::Role) => return Err((StatusCode::FORBIDDEN, WebExercises::of(lang).forbidden)),
+        Err(Refusal::Csrf) => return Err((StatusCode::FORBIDDEN, Auth::of(lang).bad_csrf)),
     };
-    if !viewer.csrf_ok(csrf.unwrap_or_default()) {
-        return Err((StatusCode::FORBIDDEN, w.csrf_refused));
-    }
+    let w = WebExercises::of(lang);
     let Some(x) = &s.exercise else {
         return Err((StatusCode::NOT_FOUND, w.not_configured));
     };
@@ -429,8 +419,8 @@ fn failure(e: &CommandError, handle: &ExerciseHandle, start: bool) -> Outcome {
 }
 
 /// `POST /ovningar/starta`.
-pub(super) async fn start(viewer: Viewer, lang: PageLang, State(s): State<WebState>, body: Bytes) -> Response {
-    let Some(f) = form::<StartForm>(&body) else {
+pub(super) async fn start(viewer: Viewer, lang: PageLang, State(s): State<WebState>, f: Result<Form<StartForm>, FormRejection>) -> Response {
+    let Ok(Form(f)) = f else {
         return refuse(&s, &lang, &viewer, StatusCode::BAD_REQUEST, WebExercises::of(lang.lang).bad_form);
     };
     let (by, x) = match allowed(&s, lang.lang, &viewer, f.csrf.as_deref()) {
@@ -455,8 +445,8 @@ pub(super) async fn start(viewer: Viewer, lang: PageLang, State(s): State<WebSta
 }
 
 /// `POST /ovningar/notering`.
-pub(super) async fn note(viewer: Viewer, lang: PageLang, State(s): State<WebState>, body: Bytes) -> Response {
-    let Some(f) = form::<NoteForm>(&body) else {
+pub(super) async fn note(viewer: Viewer, lang: PageLang, State(s): State<WebState>, f: Result<Form<NoteForm>, FormRejection>) -> Response {
+    let Ok(Form(f)) = f else {
         return refuse(&s, &lang, &viewer, StatusCode::BAD_REQUEST, WebExercises::of(lang.lang).bad_form);
     };
     let (by, x) = match allowed(&s, lang.lang, &viewer, f.csrf.as_deref()) {
@@ -477,8 +467,8 @@ pub(super) async fn note(viewer: Viewer, lang: PageLang, State(s): State<WebStat
 }
 
 /// `POST /ovningar/stoppa`.
-pub(super) async fn stop(viewer: Viewer, lang: PageLang, State(s): State<WebState>, body: Bytes) -> Response {
-    let Some(f) = form::<StopForm>(&body) else {
+pub(super) async fn stop(viewer: Viewer, lang: PageLang, State(s): State<WebState>, f: Result<Form<StopForm>, FormRejection>) -> Response {
+    let Ok(Form(f)) = f else {
         return refuse(&s, &lang, &viewer, StatusCode::BAD_REQUEST, WebExercises::of(lang.lang).bad_form);
     };
     let (by, x) = match allowed(&s, lang.lang, &viewer, f.csrf.as_deref()) {

@@ -48,6 +48,7 @@ pub mod viewer;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use driftvakt_config::model::Config;
 use jiff::tz::TimeZone;
@@ -76,6 +77,10 @@ impl WebState {
     }
 }
 
+/// The most a form of the pages may send (its fields are a few hundred characters at most):
+/// a larger body is refused before it is read.
+pub const FORM_MAX_BYTES: usize = 16_384;
+
 /// The pages' routes, to merge into the operator API's router.
 pub fn router(state: WebState) -> Router {
     Router::new()
@@ -98,5 +103,6 @@ pub fn router(state: WebState) -> Router {
         .route("/larm/{id}/parkera", post(alarm_actions::shelve))
         .route("/larm/{id}/avparkera", post(alarm_actions::unshelve))
         .layer(axum::middleware::from_fn(auth::origin::guard))
+        .layer(DefaultBodyLimit::max(FORM_MAX_BYTES))
         .with_state(state)
 }

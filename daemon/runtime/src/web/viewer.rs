@@ -27,6 +27,15 @@ pub struct User {
     pub csrf: Option<String>,
 }
 
+/// Why a form's action is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not signed in with the role the action needs.
+    Role,
+    /// The form's CSRF token is not this session's.
+    Csrf,
+}
+
 /// The viewer of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Viewer {
@@ -54,6 +63,20 @@ impl Viewer {
     /// Whether this viewer may do what `role` may.
     pub fn may(&self, role: Role) -> bool {
         self.user().is_some_and(|u| u.role >= role)
+    }
+
+    /// The user who may act as `role` with a form carrying `csrf`, or why not.
+    pub fn acting(&self, role: Role, csrf: &str) -> Result<&User, Refusal> {
+        match self.user() {
+            Some(u) if u.role >= role => {
+                if self.csrf_ok(csrf) {
+                    Ok(u)
+                } else {
+                    Err(Refusal::Csrf)
+                }
+            }
+            _ => Err(Refusal::Role),
+        }
     }
 
     /// Whether `given` (a form's hidden `csrf` field) is this session's CSRF token.
@@ -88,5 +111,10 @@ mod tests {
         assert!(!Viewer::Anonymous.may(Role::Operator) && !Viewer::Anonymous.csrf_ok(""));
         let api = Viewer::User(User { name: API_USER.into(), role: Role::Coordinator, csrf: None });
         assert!(api.may(Role::Operator) && api.may(Role::Coordinator) && api.csrf_ok(""));
+        assert_eq!(op.acting(Role::Operator, "abc").map(|u| u.name.as_str()), Ok("Eva"));
+        assert_eq!(op.acting(Role::Operator, "abd"), Err(Refusal::Csrf));
+        assert_eq!(op.acting(Role::Coordinator, "abc"), Err(Refusal::Role));
+        assert_eq!(Viewer::Anonymous.acting(Role::Operator, ""), Err(Refusal::Role));
+        assert_eq!(api.acting(Role::Coordinator, "").map(|u| u.name.as_str()), Ok(API_USER));
     }
 }
