@@ -53,7 +53,7 @@ pub fn seconds(ms: i64, lang: Language) -> String {
 }
 
 /// `ms` (UTC) as local time in `tz` with `format` (strftime); `None` out of range.
-fn local(ms: i64, tz: &TimeZone, format: &str) -> Option<String> {
+pub fn local(ms: i64, tz: &TimeZone, format: &str) -> Option<String> {
     Timestamp::from_millisecond(ms).ok().map(|t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string())
 }
 

@@ -10,13 +10,12 @@ use axum::response::{IntoResponse, Response};
 use driftvakt_config::model::{Config, Device, Language, Point, PointKind, RuleKind, System};
 use driftvakt_domain::alarm::AlarmRecord;
 use driftvakt_domain::clock::{Clock, SystemClock};
-use driftvakt_domain::fmt::{local_hms, measured, number};
+use driftvakt_domain::fmt::{self, local_hms, measured, number};
 use driftvakt_domain::text::alarm::Alarms;
 use driftvakt_domain::text::fill;
 use driftvakt_domain::text::trends::Trends;
 use driftvakt_domain::text::web::Web;
 use driftvakt_store::Store;
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::alarms::{order, row};
@@ -39,7 +38,7 @@ fn chartable(p: &Point) -> bool {
 
 /// `ms` as the site's local time in `format` (strftime); empty out of range.
 fn local(ms: i64, tz: &TimeZone, format: &str) -> String {
-    Timestamp::from_millisecond(ms).map(|t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string()).unwrap_or_default()
+    fmt::local(ms, tz, format).unwrap_or_default()
 }
 
 /// How a time reads on `span`'s charts.
