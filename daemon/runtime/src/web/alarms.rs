@@ -106,11 +106,12 @@ pub(super) fn render(c: &Console, lang: Language, forms: Option<&str>) -> String
     format!(
         "<main id=\"main\"><h1>{title}</h1><p class=\"counts\" data-k=\"alarm-counts\">{counts}</p>\
 <table class=\"alarms cards\"><caption class=\"sr\">{title}</caption><thead><tr>{head}</tr></thead><tbody data-k=\"alarm-rows\" data-act-label=\"{act}\">{rows}</tbody></table>\
-{note}</main>",
+{note}{journal}</main>",
         title = esc(t.console),
         counts = esc(&c.counts),
         rows = c.rows,
         act = esc(a.action),
+        journal = super::journal::link(lang),
     )
 }
 
@@ -120,7 +121,6 @@ pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebStat
     let list = s.alarms.list().await.ok();
     let forms = alarm_actions::forms(&viewer, &lang);
     let main = render(&console(list.as_deref(), now, &s.tz, lang.lang), lang.lang, forms.as_deref());
-    let main = super::journal::with_link(&main, lang.lang);
     page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, Web::of(lang.lang).alarms, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
 }
 

@@ -217,13 +217,9 @@ pub(super) async fn page(viewer: Viewer, lang: PageLang, State(s): State<WebStat
     page::respond(&lang, page::shell(&lang, &viewer, &s.config.site.name, title, Some(Nav::Alarms), &main, Some(&local_hms(now, &s.tz))))
 }
 
-/// The alarm console's `<main>` with a link to the journal at its end.
-pub(super) fn with_link(main: &str, lang: Language) -> String {
-    let link = format!("<p class=\"journal-link\"><a href=\"/larm/journal\">{}</a></p></main>", esc(WebExercises::of(lang).journal_link));
-    match main.strip_suffix("</main>") {
-        Some(body) => format!("{body}{link}"),
-        None => format!("{main}{link}"),
-    }
+/// The alarm console's link to the journal.
+pub(super) fn link(lang: Language) -> String {
+    format!("<p class=\"journal-link\"><a href=\"/larm/journal\">{}</a></p>", esc(WebExercises::of(lang).journal_link))
 }
 
 /// A configured alarm text whose `{value}`-style blanks are not filled (no reading to fill
